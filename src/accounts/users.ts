@@ -1,0 +1,226 @@
+import type { Insertable } from 'kysely';
+import { epochSeconds, isoTime } from '../clock';
+import type { Deps } from '../deps';
+import { badRequest, conflict, forbidden, notFound } from '../errors';
+import { isUniqueViolation } from '../store/atomic';
+import type { Role, UsersTable } from '../store/schema';
+import type { Principal } from './account-tokens';
+import { normalizePassword } from './passwords';
+
+export const ROLES = ['user', 'team_admin', 'system_admin'] as const satisfies readonly Role[];
+
+/** Emails are compared case-insensitively: stored trimmed and lower-cased. */
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+/** Length policy on new passwords, counted in code points after NFKC (NIST SP 800-63B). */
+export function passwordPolicyProblem(deps: Pick<Deps, 'config'>, password: string): string | null {
+  const length = [...normalizePassword(password)].length;
+  const { passwordMinLength: min, passwordMaxLength: max } = deps.config;
+  if (length < min) return `password must be at least ${min} characters`;
+  if (length > max) return `password must be at most ${max} characters`;
+  return null;
+}
+
+export interface NewUser {
+  email: string;
+  password: string;
+  role: Role;
+  name?: string;
+  team_id?: string | null;
+}
+
+/** The rows that create a user with a personal workspace, for one atomic write. */
+async function userRows(deps: Deps, input: NewUser) {
+  const problem = passwordPolicyProblem(deps, input.password);
+  if (problem) throw badRequest(`password: ${problem}`);
+  const now = epochSeconds(deps.clock);
+  const user: Insertable<UsersTable> = {
+    id: crypto.randomUUID(),
+    email: normalizeEmail(input.email),
+    name: input.name ?? '',
+    role: input.role,
+    team_id: input.team_id ?? null,
+    password_hash: await deps.passwords.hash(input.password),
+    is_active: 1,
+    created_at: now,
+    updated_at: now,
+  };
+  const workspace = { id: crypto.randomUUID(), name: 'Personal', owner_user_id: user.id, created_at: now };
+  return { user, workspace };
+}
+
+/** Creates a user (and their personal workspace) as `actor`, within what the actor's role allows. */
+export async function createUser(deps: Deps, actor: Principal, input: NewUser) {
+  const teamId = await authorizeUserWrite(deps, actor, input.role, input.team_id ?? null);
+  if (input.role === 'team_admin' && !teamId) throw badRequest('team_id: a team admin must belong to a team');
+  const { user, workspace } = await userRows(deps, { ...input, team_id: teamId });
+  try {
+    await deps.atomic([deps.db.insertInto('users').values(user), deps.db.insertInto('workspaces').values(workspace)]);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict('a user with this email already exists');
+    throw error;
+  }
+  return getUser(deps, actor, user.id);
+}
+
+/**
+ * Creates the first system admin when the database has no users at all. One conditional statement
+ * per row, so two instances starting together cannot both create one.
+ */
+export async function bootstrapAdmin(deps: Deps, email: string, password: string): Promise<boolean> {
+  const { user, workspace } = await userRows(deps, { email, password, role: 'system_admin', name: 'Administrator' });
+  const noUsers = deps.db.selectFrom('users').select('id');
+  const [insertedUser] = await deps.atomic([
+    deps.db
+      .insertInto('users')
+      .columns(['id', 'email', 'name', 'role', 'team_id', 'password_hash', 'is_active', 'created_at', 'updated_at'])
+      .expression(
+        deps.db
+          .selectNoFrom((eb) => [
+            eb.val(user.id).as('id'),
+            eb.val(user.email).as('email'),
+            eb.val(user.name).as('name'),
+            eb.val(user.role).as('role'),
+            eb.val(null).as('team_id'),
+            eb.val(user.password_hash).as('password_hash'),
+            eb.val(1).as('is_active'),
+            eb.val(user.created_at).as('created_at'),
+            eb.val(user.updated_at).as('updated_at'),
+          ])
+          .where((eb) => eb.not(eb.exists(noUsers))),
+      ),
+    deps.db
+      .insertInto('workspaces')
+      .columns(['id', 'name', 'owner_user_id', 'created_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('users')
+          .select([
+            eb.val(workspace.id).as('id'),
+            eb.val(workspace.name).as('name'),
+            'users.id',
+            eb.val(workspace.created_at).as('created_at'),
+          ])
+          .where('users.id', '=', user.id),
+      ),
+  ]);
+  return (insertedUser?.numAffectedRows ?? 0) > 0;
+}
+
+export async function listUsers(deps: Deps, actor: Principal) {
+  let query = deps.db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id');
+  if (actor.role === 'team_admin') query = query.where('team_id', '=', actor.teamId);
+  else if (actor.role !== 'system_admin') throw forbidden('only administrators can list users');
+  return (await query.execute()).map(userView);
+}
+
+export async function getUser(deps: Deps, actor: Principal, id: string) {
+  const user = await visibleUser(deps, actor, id);
+  return userView(user);
+}
+
+export interface UserPatch {
+  name?: string;
+  role?: Role;
+  team_id?: string | null;
+  is_active?: boolean;
+  password?: string;
+}
+
+/** Changes a user. Deactivating stops all their tokens at once (checked on every use), deleting none. */
+export async function updateUser(deps: Deps, actor: Principal, id: string, patch: UserPatch) {
+  const target = await visibleUser(deps, actor, id);
+  if (id === actor.userId && (patch.is_active === false || (patch.role !== undefined && patch.role !== target.role))) {
+    throw conflict('you cannot deactivate yourself or change your own role');
+  }
+  if (actor.role === 'team_admin' && target.role === 'system_admin') throw forbidden('team admins cannot change system admins');
+  const role = patch.role ?? target.role;
+  const teamId = await authorizeUserWrite(deps, actor, role, patch.team_id !== undefined ? patch.team_id : target.team_id);
+  if (role === 'team_admin' && !teamId) throw badRequest('team_id: a team admin must belong to a team');
+  if (patch.password !== undefined) {
+    const problem = passwordPolicyProblem(deps, patch.password);
+    if (problem) throw badRequest(`password: ${problem}`);
+  }
+  await deps.db
+    .updateTable('users')
+    .set({
+      ...(patch.name !== undefined && { name: patch.name }),
+      ...(patch.is_active !== undefined && { is_active: patch.is_active ? 1 : 0 }),
+      ...(patch.password !== undefined && { password_hash: await deps.passwords.hash(patch.password) }),
+      role,
+      team_id: teamId,
+      updated_at: epochSeconds(deps.clock),
+    })
+    .where('id', '=', id)
+    .execute();
+  return getUser(deps, actor, id);
+}
+
+/**
+ * What a role may do to users: system admins anything; team admins only users of their own team,
+ * never making system admins; others nothing. Returns the team the user will belong to.
+ */
+async function authorizeUserWrite(deps: Deps, actor: Principal, role: Role, teamId: string | null): Promise<string | null> {
+  if (actor.role === 'system_admin') {
+    if (teamId !== null && !(await deps.db.selectFrom('teams').select('id').where('id', '=', teamId).executeTakeFirst())) {
+      throw badRequest('team_id: no such team');
+    }
+    return teamId;
+  }
+  if (actor.role !== 'team_admin') throw forbidden('only administrators can manage users');
+  if (role === 'system_admin') throw forbidden('team admins cannot grant the system_admin role');
+  if (teamId !== actor.teamId) throw forbidden('team admins manage users of their own team only');
+  return actor.teamId;
+}
+
+/** A user the actor may see: 404 (not 403) for everyone outside their reach. */
+async function visibleUser(deps: Deps, actor: Principal, id: string) {
+  if (actor.role !== 'system_admin' && actor.role !== 'team_admin') throw forbidden('only administrators can manage users');
+  const user = await deps.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!user || (actor.role === 'team_admin' && (user.team_id === null || user.team_id !== actor.teamId))) throw notFound('user');
+  return user;
+}
+
+export function userView(user: {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  team_id: string | null;
+  is_active: number;
+  created_at: number;
+  updated_at: number;
+}) {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    team_id: user.team_id,
+    is_active: user.is_active === 1,
+    created_at: isoTime(user.created_at),
+    updated_at: isoTime(user.updated_at),
+  };
+}
+
+export async function createTeam(deps: Deps, actor: Principal, name: string) {
+  if (actor.role !== 'system_admin') throw forbidden('only system admins can create teams');
+  const team = { id: crypto.randomUUID(), name, created_at: epochSeconds(deps.clock) };
+  try {
+    await deps.db.insertInto('teams').values(team).execute();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict('a team with this name already exists');
+    throw error;
+  }
+  return teamView(team);
+}
+
+export async function listTeams(deps: Deps, actor: Principal) {
+  let query = deps.db.selectFrom('teams').selectAll().orderBy('name');
+  if (actor.role === 'team_admin') query = query.where('id', '=', actor.teamId);
+  else if (actor.role !== 'system_admin') throw forbidden('only administrators can list teams');
+  return (await query.execute()).map(teamView);
+}
+
+const teamView = (team: { id: string; name: string; created_at: number }) => ({ ...team, created_at: isoTime(team.created_at) });
+

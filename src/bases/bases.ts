@@ -1,0 +1,169 @@
+import { epochSeconds, isoTime } from '../clock';
+import type { Principal } from '../accounts/account-tokens';
+import type { Deps } from '../deps';
+import { conflict, forbidden, notFound } from '../errors';
+import { isUniqueViolation } from '../store/atomic';
+import type { BasePermission } from '../store/schema';
+
+const RANK: Record<BasePermission, number> = { r: 1, rw: 2, admin: 3 };
+
+/** True when `held` includes everything `wanted` grants. */
+export const permits = (held: BasePermission, wanted: BasePermission) => RANK[held] >= RANK[wanted];
+
+/** The lesser of two permissions: what a token may do when its grant and its creator's role differ. */
+export const weakest = (a: BasePermission, b: BasePermission): BasePermission => (RANK[a] <= RANK[b] ? a : b);
+
+interface BaseRow {
+  id: string;
+  workspace_id: string;
+  name: string;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export function baseView(base: BaseRow, permission: BasePermission) {
+  return {
+    uuid: base.id,
+    name: base.name,
+    workspace_id: base.workspace_id,
+    created_by: base.created_by,
+    created_at: isoTime(base.created_at),
+    updated_at: isoTime(base.updated_at),
+    permission,
+  };
+}
+
+/** The caller's base and permission on it; 404 for bases the caller is not a member of (no existence leak). */
+export async function memberBase(deps: Deps, principal: Principal, uuid: string) {
+  const row = await deps.db
+    .selectFrom('bases as b')
+    .innerJoin('base_members as m', 'm.base_id', 'b.id')
+    .selectAll('b')
+    .select('m.permission')
+    .where('b.id', '=', uuid)
+    .where('m.user_id', '=', principal.userId)
+    .executeTakeFirst();
+  if (!row) throw notFound('base');
+  const { permission, ...base } = row;
+  return { base, permission };
+}
+
+/** Like memberBase, and the caller must be an admin of the base (403 for other members). */
+export async function adminBase(deps: Deps, principal: Principal, uuid: string) {
+  const found = await memberBase(deps, principal, uuid);
+  if (found.permission !== 'admin') throw forbidden('only base admins can do this');
+  return found;
+}
+
+export async function listWorkspaces(deps: Deps, principal: Principal) {
+  const workspaces = await deps.db
+    .selectFrom('workspaces')
+    .selectAll()
+    .where('owner_user_id', '=', principal.userId)
+    .orderBy('created_at')
+    .execute();
+  const bases = await deps.db
+    .selectFrom('bases as b')
+    .innerJoin('workspaces as w', 'w.id', 'b.workspace_id')
+    .leftJoin('base_members as m', (join) => join.onRef('m.base_id', '=', 'b.id').on('m.user_id', '=', principal.userId))
+    .selectAll('b')
+    .select('m.permission')
+    .where('w.owner_user_id', '=', principal.userId)
+    .orderBy('b.name')
+    .execute();
+  return workspaces.map((workspace) => ({
+    id: workspace.id,
+    name: workspace.name,
+    kind: 'personal' as const,
+    created_at: isoTime(workspace.created_at),
+    bases: bases
+      .filter((base) => base.workspace_id === workspace.id && base.permission !== null)
+      .map(({ permission, ...base }) => baseView(base, permission!)),
+  }));
+}
+
+export async function createBase(deps: Deps, principal: Principal, input: { name: string; workspace_id?: string }) {
+  let workspaceQuery = deps.db.selectFrom('workspaces').select('id').where('owner_user_id', '=', principal.userId);
+  if (input.workspace_id !== undefined) workspaceQuery = workspaceQuery.where('id', '=', input.workspace_id);
+  const workspace = await workspaceQuery.orderBy('created_at').executeTakeFirst();
+  if (!workspace) throw notFound('workspace');
+  const now = epochSeconds(deps.clock);
+  const base: BaseRow = { id: crypto.randomUUID(), workspace_id: workspace.id, name: input.name, created_by: principal.userId, created_at: now, updated_at: now };
+  try {
+    await deps.atomic([
+      deps.db.insertInto('bases').values(base),
+      deps.db.insertInto('base_members').values({ base_id: base.id, user_id: principal.userId, permission: 'admin', created_at: now }),
+    ]);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict('a base with this name already exists in the workspace');
+    throw error;
+  }
+  return baseView(base, 'admin');
+}
+
+export async function listBases(deps: Deps, principal: Principal) {
+  const rows = await deps.db
+    .selectFrom('bases as b')
+    .innerJoin('base_members as m', 'm.base_id', 'b.id')
+    .selectAll('b')
+    .select('m.permission')
+    .where('m.user_id', '=', principal.userId)
+    .orderBy('b.name')
+    .orderBy('b.id')
+    .execute();
+  return rows.map(({ permission, ...base }) => baseView(base, permission));
+}
+
+export async function listMembers(deps: Deps, principal: Principal, uuid: string) {
+  await memberBase(deps, principal, uuid);
+  const rows = await deps.db
+    .selectFrom('base_members as m')
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .select(['m.user_id', 'u.email', 'u.name', 'm.permission', 'm.created_at'])
+    .where('m.base_id', '=', uuid)
+    .orderBy('m.created_at')
+    .orderBy('m.user_id')
+    .execute();
+  return rows.map((row) => ({ ...row, created_at: isoTime(row.created_at) }));
+}
+
+/** A base must keep one admin: the guard sits inside the write, so two concurrent demotions cannot both pass. */
+const otherAdminExists = (deps: Deps, uuid: string, userId: string) =>
+  deps.db
+    .selectFrom('base_members')
+    .select('user_id')
+    .where('base_id', '=', uuid)
+    .where('permission', '=', 'admin')
+    .where('user_id', '!=', userId);
+
+export async function setMember(deps: Deps, principal: Principal, uuid: string, userId: string, permission: BasePermission) {
+  await adminBase(deps, principal, uuid);
+  const user = await deps.db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
+  if (!user) throw notFound('user');
+  const now = epochSeconds(deps.clock);
+  const result = await deps.db
+    .insertInto('base_members')
+    .values({ base_id: uuid, user_id: userId, permission, created_at: now })
+    .onConflict((oc) => {
+      const update = oc.columns(['base_id', 'user_id']).doUpdateSet({ permission });
+      return permission === 'admin' ? update : update.where(({ exists }) => exists(otherAdminExists(deps, uuid, userId)));
+    })
+    .executeTakeFirst();
+  if (result.numInsertedOrUpdatedRows === 0n) throw conflict('a base must keep at least one admin');
+  return (await listMembers(deps, principal, uuid)).find((member) => member.user_id === userId)!;
+}
+
+export async function removeMember(deps: Deps, principal: Principal, uuid: string, userId: string) {
+  await adminBase(deps, principal, uuid);
+  const result = await deps.db
+    .deleteFrom('base_members')
+    .where('base_id', '=', uuid)
+    .where('user_id', '=', userId)
+    .where(({ or, eb, exists }) => or([eb('permission', '!=', 'admin'), exists(otherAdminExists(deps, uuid, userId))]))
+    .executeTakeFirst();
+  if (result.numDeletedRows === 0n) {
+    const member = await deps.db.selectFrom('base_members').select('user_id').where('base_id', '=', uuid).where('user_id', '=', userId).executeTakeFirst();
+    throw member ? conflict('a base must keep at least one admin') : notFound('member');
+  }
+}

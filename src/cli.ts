@@ -1,0 +1,89 @@
+// The `tokenladder` command: serve, migrate, create users, list signing keys.
+import { Command, CommanderError, Option } from 'commander';
+import type { Principal } from './accounts/account-tokens';
+import { createUser, ROLES } from './accounts/users';
+import { isoTime } from './clock';
+import { appConfigFromEnv, parseEnv, VERSION } from './config';
+import { AppError } from './errors';
+import { base64url, randomBytes } from './lib/bytes';
+import { createNodeDeps, loadKek, openDatabase, startServer } from './node';
+
+/** Opens the configured database with full dependencies for a one-off command, and closes it after. */
+async function withDeps<T>(task: (deps: Awaited<ReturnType<typeof createNodeDeps>>) => Promise<T>): Promise<T> {
+  const env = parseEnv(process.env);
+  const { raw } = openDatabase(env);
+  try {
+    return await task(await createNodeDeps({ raw, kek: await loadKek(env, raw), config: appConfigFromEnv(env) }));
+  } finally {
+    raw.close();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+const program = new Command('tokenladder')
+  .description('Token-hierarchy authentication service. Configuration comes from TOKENLADDER_* environment variables (see README).')
+  .version(VERSION)
+  .exitOverride();
+
+program
+  .command('serve', { isDefault: true })
+  .description('run the HTTP service (migrates the database first)')
+  .action(async () => {
+    await startServer();
+  });
+
+program
+  .command('migrate')
+  .description('apply pending migrations to TOKENLADDER_DB and exit')
+  .action(() => {
+    const { raw, applied } = openDatabase(parseEnv(process.env));
+    raw.close();
+    console.log(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'database is up to date');
+  });
+
+const user = program.command('user').description('manage users directly in the database');
+user
+  .command('create')
+  .description('create a user; the password is read from stdin with --password-stdin, else generated and printed once')
+  .requiredOption('--email <email>', 'email address (the login)')
+  .addOption(new Option('--role <role>', 'role').choices(ROLES).default('user'))
+  .option('--name <name>', 'display name')
+  .option('--team <team_id>', 'team id')
+  .option('--password-stdin', 'read the password from standard input')
+  .action(async (options: { email: string; role: (typeof ROLES)[number]; name?: string; team?: string; passwordStdin?: boolean }) => {
+    const password = options.passwordStdin ? await readStdin() : base64url(randomBytes(24));
+    const created = await withDeps((deps) => {
+      // The operator at the console acts with full rights.
+      const operator: Principal = { userId: 'cli', email: 'cli', name: 'cli', role: 'system_admin', teamId: null, tokenId: 'cli', tokenName: 'cli' };
+      return createUser(deps, operator, { email: options.email, password, role: options.role, name: options.name, team_id: options.team ?? null });
+    });
+    console.log(`created ${created.role} ${created.email} (id ${created.id})`);
+    if (!options.passwordStdin) console.log(`password (shown only this once): ${password}`);
+  });
+
+const keys = program.command('keys').description('signing keys');
+keys
+  .command('list')
+  .description('list signing keys and their states')
+  .option('--json', 'machine-readable output')
+  .action(async (options: { json?: boolean }) => {
+    const rows = await withDeps((deps) => deps.keys.list());
+    if (options.json) return console.log(JSON.stringify(rows, null, 2));
+    console.table(rows.map((row) => ({ kid: row.kid, alg: row.alg, state: row.state, created: isoTime(row.created_at), retired: isoTime(row.retired_at) })));
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version are not failures; usage errors exit 2 (commander already printed them).
+    process.exit(error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2);
+  }
+  console.error(`tokenladder: ${error instanceof AppError || error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

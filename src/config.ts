@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { DEFAULT_SCRYPT, scryptParamsProblem, type ScryptParams } from './accounts/passwords';
+
+/** What createApp needs; runtime-neutral. */
+export interface AppConfig {
+  version: string;
+  /** `iss` of every Base-Token and the base of the JWKS URL. */
+  issuer: string;
+  baseTokenTtlSeconds: number;
+  /** null: Account-Tokens never expire (SeaTable's behaviour, a documented deviation from ASVS 7.3.2). */
+  accountTokenMaxAgeSeconds: number | null;
+  passwordMinLength: number;
+  passwordMaxLength: number;
+  scrypt: ScryptParams;
+  bodyLimitBytes: number;
+  jwksMaxAgeSeconds: number;
+}
+
+const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+
+/** Every environment variable tokenladder reads, on Node and on Workers. */
+export const envSchema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(8787),
+  TOKENLADDER_DB: z.string().min(1).default('./data/tokenladder.db'),
+  TOKENLADDER_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  TOKENLADDER_KEK: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes, base64url (43 characters)').optional(),
+  TOKENLADDER_KEK_FILE: z.string().min(1).optional(),
+  TOKENLADDER_ADMIN_EMAIL: z.email().optional(),
+  TOKENLADDER_ADMIN_PASSWORD: z.string().min(1).optional(),
+  TOKENLADDER_BASE_TOKEN_TTL: seconds(60, 30 * 86400).default(3 * 86400),
+  TOKENLADDER_ACCOUNT_TOKEN_MAX_AGE: seconds(60, 10 * 365 * 86400).optional(),
+  TOKENLADDER_PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(128).default(15),
+  TOKENLADDER_SCRYPT: z
+    .string()
+    .regex(/^ln=\d+,r=\d+,p=\d+$/, 'must look like ln=15,r=8,p=3')
+    .transform((text) => Object.fromEntries(text.split(',').map((part) => part.split('=')).map(([k, v]) => [k, Number(v)])) as unknown as ScryptParams)
+    .refine((params) => scryptParamsProblem(params) === null, { message: 'scrypt parameters out of bounds (10≤ln≤17, 1≤r≤16, 1≤p≤4, N·r·p≤2^20)' })
+    .optional(),
+  TOKENLADDER_BODY_LIMIT: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  TOKENLADDER_JWKS_MAX_AGE: seconds(0, 3600).default(300),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Parses the environment once at the entry; a bad value names its variable. */
+export function parseEnv(env: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([key, value]) => key in envSchema.shape && value !== '')),
+  );
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+export const VERSION = '0.1.0';
+
+export function appConfigFromEnv(env: Env): AppConfig {
+  return {
+    version: VERSION,
+    issuer: (env.TOKENLADDER_ISSUER ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    baseTokenTtlSeconds: env.TOKENLADDER_BASE_TOKEN_TTL,
+    accountTokenMaxAgeSeconds: env.TOKENLADDER_ACCOUNT_TOKEN_MAX_AGE ?? null,
+    passwordMinLength: env.TOKENLADDER_PASSWORD_MIN_LENGTH,
+    passwordMaxLength: 128,
+    scrypt: env.TOKENLADDER_SCRYPT ?? DEFAULT_SCRYPT,
+    bodyLimitBytes: env.TOKENLADDER_BODY_LIMIT,
+    jwksMaxAgeSeconds: env.TOKENLADDER_JWKS_MAX_AGE,
+  };
+}

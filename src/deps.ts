@@ -1,0 +1,31 @@
+import type { Kysely } from 'kysely';
+import type { PasswordHasher } from './accounts/passwords';
+import type { Clock } from './clock';
+import type { AppConfig } from './config';
+import type { KeyRing } from './keys/signing-keys';
+import type { Atomic } from './store/atomic';
+import type { Database } from './store/schema';
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Everything the app and the domain modules use, made by the runtime entry (Node, Workers, tests). */
+export interface Deps {
+  db: Kysely<Database>;
+  atomic: Atomic;
+  keys: KeyRing;
+  passwords: PasswordHasher;
+  clock: Clock;
+  config: AppConfig;
+  log: Logger;
+}
+
+/** JSON lines on stderr; callers pass ids and codes, never secrets. */
+export const consoleLogger: Logger = {
+  info: (message, fields) => console.error(JSON.stringify({ level: 'info', message, ...fields })),
+  warn: (message, fields) => console.error(JSON.stringify({ level: 'warn', message, ...fields })),
+  error: (message, fields) => console.error(JSON.stringify({ level: 'error', message, ...fields })),
+};

@@ -1,0 +1,51 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from '../deps';
+import { AppError, type ErrorCode } from '../errors';
+
+/** The one place an error code becomes an HTTP status. */
+export const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  invalid_request: 400,
+  invalid_json: 400,
+  invalid_authorization_header: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  missing_credentials: 401,
+  invalid_credentials: 401,
+  token_invalid: 401,
+  token_expired: 401,
+  token_revoked: 401,
+  wrong_token_type: 401,
+  account_disabled: 401,
+  insufficient_permission: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  rate_limited: 429,
+  service_unavailable: 503,
+  internal_error: 500,
+};
+
+export function errorResponse(c: Context, code: ErrorCode, message: string, retryAfterSeconds?: number): Response {
+  const status = STATUS[code];
+  if (status === 401) c.header('WWW-Authenticate', 'Bearer realm="tokenladder"');
+  if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds));
+  return c.json({ error: { code, message } }, status);
+}
+
+/** onError: expected errors keep their code; anything else is a fixed 500 body, its cause logged. */
+export const handleError = (log: Logger) => (error: Error, c: Context) => {
+  if (error instanceof AppError) return errorResponse(c, error.code, error.message, error.retryAfterSeconds);
+  if (error instanceof HTTPException && error.status < 500) {
+    // Hono's own rejections (malformed JSON from the validator, etc.).
+    const code: ErrorCode = error.status === 413 ? 'payload_too_large' : error.status === 401 ? 'token_invalid' : 'invalid_request';
+    return errorResponse(c, code, error.message || 'bad request');
+  }
+  if (/SQLITE_BUSY|database is locked/i.test(error.message)) {
+    log.warn('database busy', { path: c.req.path });
+    return errorResponse(c, 'service_unavailable', 'the database is busy, retry shortly', 1);
+  }
+  log.error('unhandled error', { method: c.req.method, path: c.req.path, error: error.stack ?? error.message });
+  return errorResponse(c, 'internal_error', 'internal error');
+};

@@ -1,0 +1,55 @@
+import { zValidator } from '@hono/zod-validator';
+import type { ValidationTargets } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { z } from 'zod';
+import { AppError } from '../errors';
+
+const JSON_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
+
+/**
+ * A request with a body must say it is JSON and be well-formed JSON, before any schema runs.
+ * (zValidator alone treats a wrong Content-Type as `{}`, which an all-optional schema would accept.)
+ */
+export const requireJsonBody = createMiddleware(async (c, next) => {
+  const length = c.req.header('content-length');
+  const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+  if (hasBody) {
+    if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+      throw new AppError('unsupported_media_type', 'request bodies must be application/json (UTF-8)');
+    }
+    try {
+      await c.req.json();
+    } catch {
+      throw new AppError('invalid_json', 'request body is not valid JSON');
+    }
+  }
+  await next();
+});
+
+/** zValidator with our error shape: the first problem, with its field path, as a 400. */
+export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(target: Target, schema: Schema) {
+  return zValidator(target, schema, (result) => {
+    if (!result.success) throw new AppError('invalid_request', describeIssue(result.error.issues[0]));
+  });
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'invalid request';
+  const path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
+  return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+/** A display name: trimmed, 1–100 characters, no control or invisible formatting characters. */
+export const displayName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .regex(/^[^\p{Cc}\p{Cf}]+$/u, 'must not contain control or invisible characters');
+
+export const emailAddress = z.string().trim().max(254).pipe(z.email('must be an email address'));
+
+/** Path ids: base UUIDs and our base32/hex ids. Anything else is a 400, never a lookup. */
+export const uuidParam = z.string().uuid('must be a UUID').transform((id) => id.toLowerCase());
+export const idParam = z.string().regex(/^[a-z2-7]{16}$|^[0-9a-f-]{36}$/, 'is not a valid id');

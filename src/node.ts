@@ -1,0 +1,101 @@
+// The Node runtime: better-sqlite3 file database, KEK from env or a 0600 file, @hono/node-server.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import Database from 'better-sqlite3';
+import { createPasswordHasher } from './accounts/passwords';
+import { nodeScrypt } from './accounts/scrypt';
+import { bootstrapAdmin, passwordPolicyProblem } from './accounts/users';
+import { createApp } from './app';
+import { systemClock, type Clock } from './clock';
+import { appConfigFromEnv, parseEnv, type AppConfig, type Env } from './config';
+import { consoleLogger, type Deps, type Logger } from './deps';
+import { base64url, randomBytes } from './lib/bytes';
+import { generateKekText, importKek } from './keys/kek';
+import { createKeyRing, ensureSigningKey } from './keys/signing-keys';
+import { readMigrations } from './store/migration-files';
+import { configureSqlite, createSqliteStore, migrateSqlite } from './store/sqlite';
+
+export interface NodeDepsOptions {
+  raw: Database.Database;
+  kek: CryptoKey;
+  config: AppConfig;
+  clock?: Clock;
+  log?: Logger;
+}
+
+/** Wires the app's dependencies over an open, migrated SQLite database. Shared by the server, the CLI and tests. */
+export async function createNodeDeps({ raw, kek, config, clock = systemClock, log = consoleLogger }: NodeDepsOptions): Promise<Deps> {
+  const { db, atomic } = createSqliteStore(raw);
+  await ensureSigningKey(db, kek, clock);
+  return {
+    db,
+    atomic,
+    clock,
+    config,
+    log,
+    keys: createKeyRing({ db, kek, clock, retiredKeyGraceSeconds: config.baseTokenTtlSeconds + 60 }),
+    passwords: createPasswordHasher({ scrypt: nodeScrypt, params: config.scrypt }),
+  };
+}
+
+/** Opens (creating the folder) and migrates the database named by TOKENLADDER_DB. */
+export function openDatabase(env: Env): { raw: Database.Database; applied: string[] } {
+  const file = env.TOKENLADDER_DB;
+  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+  const raw = new Database(file);
+  configureSqlite(raw);
+  return { raw, applied: migrateSqlite(raw, readMigrations()) };
+}
+
+/**
+ * The key-encryption key: TOKENLADDER_KEK, else a file beside the database (created 0600 on first start).
+ * A database that already holds sealed keys never gets a fresh KEK silently: that would lose them.
+ */
+export async function loadKek(env: Env, raw: Database.Database): Promise<CryptoKey> {
+  if (env.TOKENLADDER_KEK) return importKek(env.TOKENLADDER_KEK);
+  if (env.TOKENLADDER_DB === ':memory:') return importKek(generateKekText());
+  const file = env.TOKENLADDER_KEK_FILE ?? join(dirname(resolve(env.TOKENLADDER_DB)), 'kek.key');
+  if (existsSync(file)) return importKek(readFileSync(file, 'utf8').trim());
+  const { keys } = raw.prepare('SELECT count(*) AS keys FROM signing_keys').get() as { keys: number };
+  if (keys > 0) throw new Error(`the database has signing keys but the key-encryption key file ${file} is missing; set TOKENLADDER_KEK or restore the file`);
+  const text = generateKekText();
+  writeFileSync(file, `${text}\n`, { mode: 0o600, flag: 'wx' });
+  return importKek(text);
+}
+
+/** First start on an empty database: a system admin from the environment, or with a generated password shown once. */
+export async function ensureAdmin(deps: Deps, env: Env, print: (line: string) => void): Promise<void> {
+  const email = env.TOKENLADDER_ADMIN_EMAIL ?? 'admin@tokenladder.local';
+  const generated = env.TOKENLADDER_ADMIN_PASSWORD === undefined;
+  const password = env.TOKENLADDER_ADMIN_PASSWORD ?? base64url(randomBytes(24));
+  if (!generated) {
+    const problem = passwordPolicyProblem(deps, password);
+    if (problem) throw new Error(`TOKENLADDER_ADMIN_PASSWORD: ${problem}`);
+  }
+  const existing = await deps.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+  if (existing || !(await bootstrapAdmin(deps, email, password))) return;
+  print(`tokenladder: created the first system admin ${email}`);
+  if (generated) print(`tokenladder: its generated password (shown only this once, store it now): ${password}`);
+}
+
+/** `tokenladder serve`: everything `npm start` does. */
+export async function startServer(processEnv: Record<string, string | undefined> = process.env) {
+  const env = parseEnv(processEnv);
+  const { raw, applied } = openDatabase(env);
+  const config = appConfigFromEnv(env);
+  const deps = await createNodeDeps({ raw, kek: await loadKek(env, raw), config });
+  if (applied.length > 0) deps.log.info('applied migrations', { migrations: applied });
+  await ensureAdmin(deps, env, (line) => process.stdout.write(`${line}\n`));
+
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, port: env.PORT }, (info) => {
+    deps.log.info('listening', { port: info.port, database: env.TOKENLADDER_DB, issuer: config.issuer });
+  });
+  // Slow-client limits tighter than Node's defaults (60 s headers, 300 s request).
+  Object.assign(server, { headersTimeout: 10_000, requestTimeout: 30_000 });
+  const stop = () => server.close(() => raw.close());
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return { server, deps, stop };
+}

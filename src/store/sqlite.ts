@@ -1,0 +1,77 @@
+// Node-only: better-sqlite3 behind Kysely, plus the atomic primitive and migrations on it.
+import type BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Atomic, StatementResult } from './atomic';
+import type { Database } from './schema';
+
+export interface Migration {
+  /** File name as wrangler records it, e.g. `0001_init.sql`. */
+  name: string;
+  sql: string;
+}
+
+/** Pragmas every connection gets: WAL for concurrent readers, FK checks, a wait instead of SQLITE_BUSY. */
+export function configureSqlite(raw: BetterSqlite3.Database): void {
+  if (raw.name !== ':memory:' && raw.name !== '') raw.pragma('journal_mode = WAL');
+  // FULL: an acknowledged token survives power loss, not only a process crash.
+  raw.pragma('synchronous = FULL');
+  raw.pragma('foreign_keys = ON');
+  raw.pragma('busy_timeout = 5000');
+}
+
+export function createSqliteStore(raw: BetterSqlite3.Database): { db: Kysely<Database>; atomic: Atomic } {
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (sql: string) => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = raw.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+  // better-sqlite3 is synchronous, so this transaction cannot interleave with any other query.
+  const runAll = raw.transaction((compiled: { sql: string; parameters: readonly unknown[] }[]) =>
+    compiled.map((query): StatementResult => {
+      const statement = prepare(query.sql);
+      if (statement.reader) return { rows: statement.all(...query.parameters), numAffectedRows: 0 };
+      return { rows: [], numAffectedRows: statement.run(...query.parameters).changes };
+    }),
+  );
+  const atomic: Atomic = async (queries) => runAll(queries.map((query) => query.compile()));
+  return { db, atomic };
+}
+
+const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS d1_migrations(
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT UNIQUE,
+    applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL
+)`;
+
+/**
+ * Applies the migrations not yet recorded in `d1_migrations` (the table wrangler uses, so a database
+ * moves between Node and D1 as is), each in its own transaction. Returns the names applied.
+ * Refuses a database that has migrations this code does not know: it was written by a newer version.
+ */
+export function migrateSqlite(raw: BetterSqlite3.Database, migrations: readonly Migration[]): string[] {
+  raw.exec(MIGRATIONS_TABLE);
+  const applied = new Set(
+    (raw.prepare('SELECT name FROM d1_migrations').all() as { name: string }[]).map((row) => row.name),
+  );
+  const known = new Set(migrations.map((migration) => migration.name));
+  const unknown = [...applied].filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new Error(`database has migrations this version does not know: ${unknown.join(', ')}`);
+  }
+  const pending = [...migrations]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .filter((migration) => !applied.has(migration.name));
+  const record = raw.prepare('INSERT INTO d1_migrations (name) VALUES (?)');
+  for (const migration of pending) {
+    raw.transaction(() => {
+      raw.exec(migration.sql);
+      record.run(migration.name);
+    })();
+  }
+  return pending.map((migration) => migration.name);
+}
