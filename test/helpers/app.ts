@@ -1,0 +1,135 @@
+import Database from 'better-sqlite3';
+import { createApp } from '../../src/app';
+import type { AppConfig } from '../../src/config';
+import { VERSION } from '../../src/config';
+import type { Logger } from '../../src/deps';
+import { bootstrapAdmin } from '../../src/accounts/users';
+import { generateKekText, importKek } from '../../src/keys/kek';
+import { createNodeDeps } from '../../src/node';
+import { readMigrations } from '../../src/store/migration-files';
+import { configureSqlite, migrateSqlite } from '../../src/store/sqlite';
+
+export const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' };
+export const PASSWORD = 'a perfectly fine passphrase';
+export const START = Date.UTC(2026, 10, 1, 12, 0, 0);
+
+/** A clock the test moves by hand. */
+export function frozenClock(start = START) {
+  let now = start;
+  return {
+    now: () => now,
+    advance(seconds: number) {
+      now += seconds * 1000;
+    },
+  };
+}
+
+export const silentLog: Logger & { lines: string[] } = Object.assign(
+  { lines: [] as string[] },
+  {
+    info() {},
+    warn() {},
+    error(message: string, fields?: Record<string, unknown>) {
+      silentLog.lines.push(`${message} ${JSON.stringify(fields)}`);
+    },
+  },
+);
+
+export const testConfig = (overrides: Partial<AppConfig> = {}): AppConfig => ({
+  version: VERSION,
+  issuer: 'http://tokenladder.test',
+  baseTokenTtlSeconds: 3 * 86400,
+  accountTokenMaxAgeSeconds: null,
+  passwordMinLength: 15,
+  passwordMaxLength: 128,
+  // Cheap parameters keep the suite fast; the production default is checked in its own test.
+  scrypt: { ln: 10, r: 8, p: 1 },
+  bodyLimitBytes: 16 * 1024,
+  jwksMaxAgeSeconds: 300,
+  ...overrides,
+});
+
+export interface TestAppOptions {
+  config?: Partial<AppConfig>;
+  /** A database file to open (or reopen); in-memory by default. */
+  file?: string;
+  kekText?: string;
+}
+
+/** The real app over real SQLite (migrated), with a frozen clock, fresh keys and a bootstrap admin. */
+export async function testApp(options: TestAppOptions = {}) {
+  const raw = new Database(options.file ?? ':memory:');
+  configureSqlite(raw);
+  migrateSqlite(raw, readMigrations());
+  const clock = frozenClock();
+  const kekText = options.kekText ?? generateKekText();
+  const deps = await createNodeDeps({ raw, kek: await importKek(kekText), config: testConfig(options.config), clock, log: silentLog });
+  await bootstrapAdmin(deps, ADMIN.email, ADMIN.password);
+  const app = createApp(deps);
+  const client = createClient(app);
+  return { app, deps, raw, clock, kekText, ...client };
+}
+
+export type TestApp = Awaited<ReturnType<typeof testApp>>;
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult {
+  status: number;
+  // Tests read whatever JSON came back.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  headers: Headers;
+}
+
+function createClient(app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> }) {
+  async function call(method: string, path: string, options: CallOptions = {}): Promise<CallResult> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await app.request(path, { method, headers, body });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+  }
+
+  async function login(email = ADMIN.email, password = ADMIN.password): Promise<string> {
+    const response = await call('POST', '/api/v1/account-tokens', { body: { email, password } });
+    if (response.status !== 201) throw new Error(`login failed: ${JSON.stringify(response.body)}`);
+    return response.body.token;
+  }
+
+  /** Creates a user as `adminToken` and signs them in. */
+  async function userWithToken(adminToken: string, email: string, extra: Record<string, unknown> = {}) {
+    const created = await call('POST', '/api/v1/users', { token: adminToken, body: { email, password: PASSWORD, role: 'user', ...extra } });
+    if (created.status !== 201) throw new Error(`user create failed: ${JSON.stringify(created.body)}`);
+    return { id: created.body.id as string, token: await login(email, PASSWORD) };
+  }
+
+  async function createBase(token: string, name: string): Promise<string> {
+    const response = await call('POST', '/api/v1/bases', { token, body: { name } });
+    if (response.status !== 201) throw new Error(`base create failed: ${JSON.stringify(response.body)}`);
+    return response.body.uuid;
+  }
+
+  async function createApiToken(token: string, baseUuid: string, name: string, permission: 'r' | 'rw') {
+    const response = await call('POST', `/api/v1/bases/${baseUuid}/api-tokens`, { token, body: { name, permission } });
+    if (response.status !== 201) throw new Error(`api token create failed: ${JSON.stringify(response.body)}`);
+    return response.body as { id: string; token: string };
+  }
+
+  return { call, login, userWithToken, createBase, createApiToken };
+}
+
+/** A digest of every row of every table: equal before and after proves a request changed nothing. */
+export function snapshot(raw: Database.Database): string {
+  const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+  return JSON.stringify(tables.map(({ name }) => [name, raw.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]));
+}

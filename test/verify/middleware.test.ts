@@ -1,0 +1,161 @@
+import { describe, it, expect } from 'vitest';
+import { Hono } from 'hono';
+import { createBaseTokenVerifier, type BaseTokenVerifier } from '../../src/verify';
+import { baseTokenAuth, requireWrite, type BaseTokenEnv } from '../../src/verify/hono';
+import { createBaseService } from '../../examples/base-service';
+import { BASE_A, BASE_B, ISSUER, NOW, NOW_S, claims, createTestKey, jwksOf, sign, startJwksServer } from './helpers';
+
+const key = await createTestKey();
+const verifier = createBaseTokenVerifier({ issuer: ISSUER, jwks: jwksOf(key), currentDate: () => NOW });
+const tokenFor = (overrides: Record<string, unknown> = {}, baseUuid = BASE_A) =>
+  sign(key, { claims: claims(overrides, baseUuid) });
+
+const rowsPath = (baseUuid = BASE_A) => `/bases/${baseUuid}/rows`;
+
+function get(app: Hono<BaseTokenEnv>, authorization?: string, path = rowsPath()) {
+  const headers = new Headers();
+  if (authorization !== undefined) headers.set('Authorization', authorization);
+  return app.request(path, { headers });
+}
+
+function post(app: Hono<BaseTokenEnv>, token: string, body: unknown = { name: 'row' }, contentType = 'application/json') {
+  return app.request(rowsPath(), {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+async function expectInvalidToken(res: Response, code: string) {
+  expect(res.status).toBe(401);
+  expect(res.headers.get('WWW-Authenticate')).toBe('Bearer error="invalid_token"');
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  expect(body.error.code).toBe(code);
+  expect(typeof body.error.message).toBe('string');
+}
+
+describe('baseTokenAuth via the example base service', () => {
+  it('missing Authorization: 401 with a bare RFC 6750 challenge', async () => {
+    const res = await get(createBaseService({ verifier }));
+    expect(res.status).toBe(401);
+    expect(res.headers.get('WWW-Authenticate')).toBe('Bearer realm="tokenladder"');
+    expect(await res.json()).toEqual({ error: { code: 'token_missing', message: expect.any(String) } });
+  });
+
+  it.each(['Bearer', 'bearer', 'BEARER', 'Token', 'token'])('accepts the %s scheme', async (scheme) => {
+    const res = await get(createBaseService({ verifier }), `${scheme} ${await tokenFor()}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ rows: [] });
+  });
+
+  it('rejects a comma-joined duplicate header (Bearer A, Bearer B)', async () => {
+    const app = createBaseService({ verifier });
+    const a = await tokenFor();
+    const b = await tokenFor({ jti: 'jti-2' });
+    await expectInvalidToken(await get(app, `Bearer ${a}, Bearer ${b}`), 'token_malformed');
+    const headers = new Headers();
+    headers.append('Authorization', `Bearer ${a}`);
+    headers.append('Authorization', `Bearer ${b}`);
+    await expectInvalidToken(await app.request(rowsPath(), { headers }), 'token_malformed');
+  });
+
+  it.each([
+    ['Basic scheme', (t: string) => `Basic ${t}`],
+    ['no token', () => 'Bearer'],
+    ['empty header', () => ''],
+    ['two spaces', (t: string) => `Bearer  ${t}`],
+    ['trailing text', (t: string) => `Bearer ${t} extra`],
+    ['token in quotes', (t: string) => `Bearer "${t}"`],
+  ])('rejects a malformed header: %s', async (_name, header) => {
+    await expectInvalidToken(await get(createBaseService({ verifier }), header(await tokenFor())), 'token_malformed');
+  });
+
+  it('r token: GET 200, POST 403 insufficient_scope', async () => {
+    const app = createBaseService({ verifier });
+    const token = await tokenFor({ permission: 'r' });
+    expect((await get(app, `Bearer ${token}`)).status).toBe(200);
+    const res = await post(app, token);
+    expect(res.status).toBe(403);
+    expect(res.headers.get('WWW-Authenticate')).toBe('Bearer error="insufficient_scope"');
+    expect(await res.json()).toEqual({ error: { code: 'insufficient_scope', message: expect.any(String) } });
+    expect(await (await get(app, `Bearer ${token}`)).json()).toEqual({ rows: [] });
+  });
+
+  it.each(['rw', 'admin'])('%s token: POST 201, row visible to GET', async (permission) => {
+    const app = createBaseService({ verifier });
+    const token = await tokenFor({ permission });
+    const res = await post(app, token, { name: 'first' });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({ row: { name: 'first' } });
+    expect(await (await get(app, `Bearer ${token}`)).json()).toEqual({ rows: [{ name: 'first' }] });
+  });
+
+  it('rows are kept per app instance and per base', async () => {
+    const first = createBaseService({ verifier });
+    await post(first, await tokenFor());
+    const tokenB = await tokenFor({}, BASE_B);
+    expect(await (await get(first, `Bearer ${tokenB}`, rowsPath(BASE_B))).json()).toEqual({ rows: [] });
+    expect(await (await get(createBaseService({ verifier }), `Bearer ${await tokenFor()}`)).json()).toEqual({ rows: [] });
+  });
+
+  it('token for base A at base B: 401 token_audience_mismatch', async () => {
+    const res = await get(createBaseService({ verifier }), `Bearer ${await tokenFor()}`, rowsPath(BASE_B));
+    await expectInvalidToken(res, 'token_audience_mismatch');
+  });
+
+  it('a route param that is no UUID: 401, not 500', async () => {
+    const res = await get(createBaseService({ verifier }), `Bearer ${await tokenFor()}`, '/bases/not-a-uuid/rows');
+    await expectInvalidToken(res, 'token_audience_mismatch');
+  });
+
+  it('expired token: 401 token_expired', async () => {
+    const token = await tokenFor({ iat: NOW_S - 7200, exp: NOW_S - 3600 });
+    await expectInvalidToken(await get(createBaseService({ verifier }), `Bearer ${token}`), 'token_expired');
+  });
+
+  it('POST with a wrong content type is 415, invalid JSON 400', async () => {
+    const app = createBaseService({ verifier });
+    const token = await tokenFor();
+    expect((await post(app, token, 'name=x', 'application/x-www-form-urlencoded')).status).toBe(415);
+    expect((await post(app, token, '{"name":', 'application/json')).status).toBe(400);
+  });
+
+  it('JWKS unreachable: 503 with Retry-After', async () => {
+    const server = await startJwksServer(jwksOf(key));
+    server.setMode('error');
+    try {
+      const remote = createBaseTokenVerifier({ issuer: ISSUER, jwksUrl: server.url, currentDate: () => NOW });
+      const res = await get(createBaseService({ verifier: remote }), `Bearer ${await tokenFor()}`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('Retry-After')).toBe('30');
+      expect(res.headers.get('WWW-Authenticate')).toBeNull();
+      expect(await res.json()).toEqual({ error: { code: 'jwks_unavailable', message: expect.any(String) } });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('middleware outside the example', () => {
+  it('falls back to the verifier audience when baseUuid is not configured', async () => {
+    const withAudience: BaseTokenVerifier = createBaseTokenVerifier({
+      issuer: ISSUER,
+      jwks: jwksOf(key),
+      currentDate: () => NOW,
+      audience: `urn:tokenladder:base:${BASE_A}`,
+    });
+    const app = new Hono<BaseTokenEnv>().get('/me', baseTokenAuth(withAudience), (c) => c.json(c.var.baseToken));
+    const res = await app.request('/me', { headers: { Authorization: `Bearer ${await tokenFor()}` } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(claims());
+  });
+
+  it('requireWrite without baseTokenAuth is a programming error (500), never a pass', async () => {
+    const app = new Hono<BaseTokenEnv>()
+      .post('/w', requireWrite(), (c) => c.text('wrote'))
+      .onError((error, c) => c.text(error.message, 500));
+    const res = await app.request('/w', { method: 'POST' });
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe('requireWrite() must run after baseTokenAuth()');
+  });
+});
