@@ -278,6 +278,7 @@ describe('time claims (clock frozen at NOW, tolerance 30 s)', () => {
   it('J-15 nbf 60 s ahead is rejected, 20 s ahead accepted', async () => {
     await expectCode(await signed({ nbf: NOW_S + 60 }), 'token_not_yet_valid');
     await expect(defaultVerifier.verify(await signed({ nbf: NOW_S + 20 }), { baseUuid: BASE_A })).resolves.toBeTruthy();
+    await expectCode(await signed({ nbf: String(NOW_S) }), 'token_claims_invalid');
   });
 
   it('J-16 iat an hour ahead; iat 4 days old with a still-valid exp; iat missing', async () => {

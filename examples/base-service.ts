@@ -1,0 +1,65 @@
+/**
+ * A minimal downstream "base service" that trusts tokenladder Base-Tokens.
+ *
+ * Run: `TOKENLADDER_URL=http://localhost:8787 PORT=8788 npx tsx examples/base-service.ts`
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { createBaseTokenVerifier, type BaseTokenVerifier } from '../src/verify';
+import { baseTokenAuth, requireWrite, type BaseTokenEnv } from '../src/verify/hono';
+
+/**
+ * Builds the example app: `GET /bases/:base_uuid/rows` for any valid token of that base,
+ * `POST /bases/:base_uuid/rows` (JSON body, 201) for `rw`/`admin` tokens. Rows live in memory,
+ * per app instance.
+ *
+ * @example
+ * ```ts
+ * const app = createBaseService({ verifier });
+ * const res = await app.request(`/bases/${uuid}/rows`, { headers: { Authorization: `Bearer ${token}` } });
+ * ```
+ */
+export function createBaseService({ verifier }: { verifier: BaseTokenVerifier }) {
+  const rowsByBase = new Map<string, unknown[]>();
+  // The audience comes from the route, so a token for base A never opens base B.
+  const auth = baseTokenAuth(verifier, { baseUuid: (c) => c.req.param('base_uuid') });
+
+  return new Hono<BaseTokenEnv>()
+    .get('/bases/:base_uuid/rows', auth, (c) => {
+      return c.json({ rows: rowsByBase.get(c.var.baseToken.base_uuid) ?? [] });
+    })
+    .post('/bases/:base_uuid/rows', auth, requireWrite(), bodyLimit({ maxSize: 64 * 1024 }), async (c) => {
+      if (!/^application\/json\s*(;|$)/i.test(c.req.header('Content-Type') ?? '')) {
+        return c.json({ error: { code: 'unsupported_media_type', message: 'Send application/json.' } }, 415);
+      }
+      let row: unknown;
+      try {
+        row = await c.req.json();
+      } catch {
+        return c.json({ error: { code: 'invalid_json', message: 'The body is not valid JSON.' } }, 400);
+      }
+      // Key by the verified claim, not the raw route param (the two are equal after verification).
+      const baseUuid = c.var.baseToken.base_uuid;
+      const rows = rowsByBase.get(baseUuid) ?? [];
+      rows.push(row);
+      rowsByBase.set(baseUuid, rows);
+      return c.json({ row }, 201);
+    });
+}
+
+async function main(): Promise<void> {
+  const { serve } = await import('@hono/node-server');
+  const issuer = (process.env.TOKENLADDER_URL ?? 'http://localhost:8787').replace(/\/+$/, '');
+  const port = Number(process.env.PORT ?? 8788);
+  const verifier = createBaseTokenVerifier({ issuer, jwksUrl: `${issuer}/.well-known/jwks.json` });
+  serve({ fetch: createBaseService({ verifier }).fetch, port }, (info) => {
+    console.log(`base service on http://localhost:${info.port} (issuer ${issuer})`);
+  });
+}
+
+// Only when run directly; importing createBaseService must not start a server or load Node modules.
+const entry = globalThis.process?.argv?.[1];
+if (entry !== undefined) {
+  const { pathToFileURL } = await import('node:url');
+  if (import.meta.url === pathToFileURL(entry).href) await main();
+}

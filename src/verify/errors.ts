@@ -1,0 +1,74 @@
+/**
+ * Why a Base-Token was rejected. Every code except `jwks_unavailable` is a fault of the presented
+ * token (HTTP 401, RFC 6750 `invalid_token`); `jwks_unavailable` means the verifier could not get
+ * its keys and must fail closed (HTTP 503, retry later).
+ *
+ * | code | meaning |
+ * |---|---|
+ * | `token_malformed` | not a compact JWS, over 4096 chars, non-canonical base64url, bad header/`kid`, forbidden header, bad JSON |
+ * | `token_expired` | `exp` passed, or `iat` older than the configured lifetime (both with clock tolerance) |
+ * | `token_not_yet_valid` | `nbf` or `iat` in the future (beyond clock tolerance) |
+ * | `token_signature_invalid` | signature does not verify, or header `alg` is not on the allow-list |
+ * | `token_key_unknown` | no (or no unique) key in the JWKS matches `kid` + `alg` |
+ * | `token_audience_mismatch` | `aud` missing, not a single string, or not the expected base |
+ * | `token_issuer_mismatch` | `iss` missing or not exactly the configured issuer |
+ * | `token_type_invalid` | header `typ` is not `at+jwt` |
+ * | `token_claims_invalid` | a required claim is missing or has the wrong type/value |
+ * | `jwks_unavailable` | JWKS fetch failed/timed out/was invalid and no fresh cached set could answer |
+ *
+ * @example
+ * ```ts
+ * if (err instanceof BaseTokenError && err.code === 'token_expired') askForNewToken();
+ * ```
+ */
+export type BaseTokenErrorCode =
+  | 'token_malformed'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'token_signature_invalid'
+  | 'token_key_unknown'
+  | 'token_audience_mismatch'
+  | 'token_issuer_mismatch'
+  | 'token_type_invalid'
+  | 'token_claims_invalid'
+  | 'jwks_unavailable';
+
+// Fixed texts: messages never echo the token or anything else taken from the request.
+const MESSAGES: Record<BaseTokenErrorCode, string> = {
+  token_malformed: 'The token is malformed.',
+  token_expired: 'The token has expired.',
+  token_not_yet_valid: 'The token is not valid yet.',
+  token_signature_invalid: 'The token signature is invalid.',
+  token_key_unknown: 'The token was signed by an unknown key.',
+  token_audience_mismatch: 'The token is not valid for this resource.',
+  token_issuer_mismatch: 'The token was issued by an unexpected issuer.',
+  token_type_invalid: 'The token has the wrong type.',
+  token_claims_invalid: 'The token claims are invalid.',
+  jwks_unavailable: 'The signing keys are temporarily unavailable.',
+};
+
+/**
+ * Error thrown by `verify()` for every rejected Base-Token. `status` is the HTTP status to answer
+ * with: 401 for token faults, 503 for `jwks_unavailable`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await verifier.verify(token, { baseUuid });
+ * } catch (err) {
+ *   if (err instanceof BaseTokenError) return new Response(err.code, { status: err.status });
+ *   throw err;
+ * }
+ * ```
+ */
+export class BaseTokenError extends Error {
+  override readonly name = 'BaseTokenError';
+  readonly code: BaseTokenErrorCode;
+  readonly status: 401 | 503;
+
+  constructor(code: BaseTokenErrorCode, options?: { cause?: unknown }) {
+    super(MESSAGES[code], options);
+    this.code = code;
+    this.status = code === 'jwks_unavailable' ? 503 : 401;
+  }
+}

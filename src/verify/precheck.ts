@@ -1,0 +1,64 @@
+import { base64url, decodeProtectedHeader } from 'jose';
+import { BaseTokenError } from './errors';
+
+/**
+ * Longest accepted token. Base-Tokens are ~600 chars; the cap keeps attacker-sized tokens away
+ * from crypto and JSON parsing.
+ *
+ * @example
+ * ```ts
+ * if (token.length > MAX_TOKEN_LENGTH) return reject();
+ * ```
+ */
+export const MAX_TOKEN_LENGTH = 4096;
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** RFC 7638 SHA-256 thumbprint, base64url: 43 chars. */
+const THUMBPRINT_KID = /^[A-Za-z0-9_-]{43}$/;
+/** Key-bearing/key-locating headers the issuer never sets; jose ignores them, we refuse them outright. */
+const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c'];
+
+/** Each segment must be canonical base64url, otherwise sibling last chars would give one token many spellings. */
+function isCanonicalBase64url(segment: string): boolean {
+  try {
+    return base64url.encode(base64url.decode(segment)) === segment;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Cheap structural checks before any crypto: size, compact-JWS shape, canonical encoding, a
+ * thumbprint-shaped `kid` (tokens without `kid` would match any key, or fail during rotation)
+ * and no `jku`/`jwk`/`x5u`/`x5c` header.
+ *
+ * @throws BaseTokenError `token_malformed`
+ * @example
+ * ```ts
+ * precheckToken(token); // throws before jwtVerify if the token is not shaped like a Base-Token
+ * ```
+ */
+export function precheckToken(token: string): void {
+  if (
+    typeof token !== 'string' ||
+    token.length > MAX_TOKEN_LENGTH ||
+    !COMPACT_JWS.test(token) ||
+    !token.split('.').every(isCanonicalBase64url)
+  ) {
+    throw new BaseTokenError('token_malformed');
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch (cause) {
+    throw new BaseTokenError('token_malformed', { cause });
+  }
+  const { kid } = header;
+  if (
+    typeof kid !== 'string' ||
+    !THUMBPRINT_KID.test(kid) ||
+    FORBIDDEN_HEADERS.some((name) => Object.hasOwn(header, name))
+  ) {
+    throw new BaseTokenError('token_malformed');
+  }
+}

@@ -1,0 +1,207 @@
+import { jwtVerify, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
+import { baseAudience, normalizeBaseUuid, parseBaseTokenClaims, type BaseTokenClaims } from './claims';
+import { BaseTokenError } from './errors';
+import { createKeySource, type KeySourceOptions } from './key-source';
+import { mapJoseError } from './map-error';
+import { precheckToken } from './precheck';
+
+/**
+ * Asymmetric JWS algorithms a verifier may be configured with. HS* and `none` are absent on
+ * purpose: a verifier only ever holds public keys.
+ *
+ * @example
+ * ```ts
+ * // Accept both EdDSA ids during a move to RFC 9864 `Ed25519` (JWK `alg` pinning keeps them apart).
+ * createBaseTokenVerifier({ issuer, jwksUrl, algorithms: ['EdDSA', 'Ed25519'] });
+ * ```
+ */
+export const ALLOWED_ALGORITHMS = [
+  'EdDSA',
+  'Ed25519',
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+] as const;
+
+/**
+ * An algorithm from {@link ALLOWED_ALGORITHMS}.
+ *
+ * @example
+ * ```ts
+ * const algorithms: BaseTokenAlgorithm[] = ['EdDSA'];
+ * ```
+ */
+export type BaseTokenAlgorithm = (typeof ALLOWED_ALGORITHMS)[number];
+
+/**
+ * Options of {@link createBaseTokenVerifier}. Give exactly one key source (`jwksUrl`, `jwks`, `key`).
+ *
+ * @example
+ * ```ts
+ * const options: BaseTokenVerifierOptions = {
+ *   issuer: 'https://auth.example',
+ *   jwksUrl: 'https://auth.example/.well-known/jwks.json',
+ * };
+ * ```
+ */
+export interface BaseTokenVerifierOptions extends KeySourceOptions {
+  /** Expected `iss`, compared exactly (no trailing-slash or scheme normalisation). */
+  issuer: string;
+  /** Default audience(s) when `verify()` is called without `audience`/`baseUuid`. */
+  audience?: string | string[];
+  /** Base-Token lifetime; tokens whose `iat` is older are rejected. Default 259200 (3 days). */
+  lifetimeSeconds?: number;
+  /** Allowed clock skew for `exp`, `nbf` and `iat`. Default 30. */
+  clockToleranceSeconds?: number;
+  /** Clock for tests; defaults to the system clock. */
+  currentDate?: () => Date;
+  /** Accepted header `alg` values. Default `['EdDSA']`. */
+  algorithms?: BaseTokenAlgorithm[];
+}
+
+/**
+ * Per-call audience: `baseUuid` is shorthand for `audience: 'urn:tokenladder:base:<uuid>'`.
+ *
+ * @example
+ * ```ts
+ * await verifier.verify(token, { baseUuid: c.req.param('base_uuid') });
+ * ```
+ */
+export interface VerifyOptions {
+  audience?: string;
+  baseUuid?: string;
+}
+
+/**
+ * A configured Base-Token verifier.
+ *
+ * @example
+ * ```ts
+ * const claims = await verifier.verify(token, { baseUuid });
+ * ```
+ */
+export interface BaseTokenVerifier {
+  /**
+   * Verifies a Base-Token and returns its claims.
+   *
+   * @throws BaseTokenError for every rejected token (401) or unreachable JWKS (503).
+   * @throws TypeError if no audience is known (neither configured nor given).
+   */
+  verify(token: string, opts?: VerifyOptions): Promise<BaseTokenClaims>;
+}
+
+const DEFAULT_LIFETIME_SECONDS = 259_200;
+const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+/** RFC 9068 access-token claims plus `iat`; jose requires none of them by default. */
+const REQUIRED_CLAIMS = ['exp', 'iat', 'jti', 'sub', 'client_id'];
+
+function checkSeconds(name: string, value: number, min: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new TypeError(`Base-Token verifier: ${name} must be a finite number >= ${min}`);
+  }
+  return value;
+}
+
+function checkAlgorithms(algorithms: readonly string[]): string[] {
+  const allowed: readonly string[] = ALLOWED_ALGORITHMS;
+  if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every((a) => allowed.includes(a))) {
+    throw new TypeError(`Base-Token verifier: algorithms must be a non-empty subset of ${allowed.join(', ')}`);
+  }
+  return [...new Set(algorithms)];
+}
+
+function checkAudience(audience: string | string[] | undefined): string[] | undefined {
+  if (audience === undefined) return undefined;
+  const list = typeof audience === 'string' ? [audience] : audience;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((a) => typeof a === 'string' && a !== '')) {
+    throw new TypeError('Base-Token verifier: audience must be a non-empty string or string array');
+  }
+  return [...list];
+}
+
+/**
+ * The audiences one call accepts. An unusable `baseUuid` (usually an attacker-chosen route
+ * param) can never match a token, so it is an audience mismatch rather than a crash.
+ */
+function callAudiences(opts: VerifyOptions | undefined, fallback: string[] | undefined): string[] {
+  if (opts?.audience !== undefined && opts.baseUuid !== undefined) {
+    throw new TypeError('Base-Token verifier: pass audience or baseUuid, not both');
+  }
+  if (opts?.baseUuid !== undefined) {
+    if (typeof opts.baseUuid !== 'string' || normalizeBaseUuid(opts.baseUuid) === undefined) {
+      throw new BaseTokenError('token_audience_mismatch');
+    }
+    return [baseAudience(opts.baseUuid)];
+  }
+  if (opts?.audience !== undefined) return checkAudience(opts.audience)!;
+  // Fail closed: verifying without an audience would accept tokens minted for any base.
+  if (fallback === undefined) throw new TypeError('Base-Token verifier: no audience configured or given');
+  return fallback;
+}
+
+/**
+ * Creates a verifier for tokenladder Base-Tokens (EdDSA JWTs, `typ: at+jwt`). Runs on any
+ * runtime with WebCrypto and fetch (Node ≥ 20, Workers, Deno, Bun).
+ *
+ * Everything is pinned: algorithm allow-list, issuer, audience, `typ`, required claims, maximum
+ * token age, clock tolerance; tokens are size/shape-checked before jose and claim-checked after.
+ *
+ * @throws TypeError on invalid options (no or several key sources, byte/PEM keys, HS or `none` algorithms).
+ * @example
+ * ```ts
+ * const verifier = createBaseTokenVerifier({
+ *   issuer: 'https://auth.example',
+ *   jwksUrl: 'https://auth.example/.well-known/jwks.json',
+ * });
+ * const claims = await verifier.verify(token, { baseUuid: '0f8fad5b-d9cb-469f-a165-70867728950e' });
+ * if (canWrite(claims)) { ... }
+ * ```
+ */
+export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): BaseTokenVerifier {
+  if (typeof options?.issuer !== 'string' || options.issuer === '') {
+    throw new TypeError('Base-Token verifier: issuer must be a non-empty string');
+  }
+  const key = createKeySource(options);
+  const defaultAudiences = checkAudience(options.audience);
+  const algorithms = checkAlgorithms(options.algorithms ?? ['EdDSA']);
+  const maxTokenAge = checkSeconds('lifetimeSeconds', options.lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS, 1);
+  const clockTolerance = checkSeconds(
+    'clockToleranceSeconds',
+    options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
+    0,
+  );
+  const { issuer, currentDate } = options;
+  if (currentDate !== undefined && typeof currentDate !== 'function') {
+    throw new TypeError('Base-Token verifier: currentDate must be a function');
+  }
+
+  async function verify(token: string, opts?: VerifyOptions): Promise<BaseTokenClaims> {
+    const audience = callAudiences(opts, defaultAudiences);
+    precheckToken(token);
+    const jwtOptions: JWTVerifyOptions = {
+      algorithms,
+      issuer,
+      audience,
+      typ: 'at+jwt',
+      requiredClaims: REQUIRED_CLAIMS,
+      maxTokenAge,
+      clockTolerance,
+      currentDate: currentDate?.(),
+    };
+    let verified: JWTVerifyResult;
+    try {
+      verified = await jwtVerify(token, key, jwtOptions);
+    } catch (error) {
+      throw mapJoseError(error);
+    }
+    return parseBaseTokenClaims(verified.payload, audience);
+  }
+
+  return { verify };
+}
