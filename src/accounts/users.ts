@@ -51,7 +51,8 @@ async function userRows(deps: Deps, input: NewUser) {
 
 /** Creates a user (and their personal workspace) as `actor`, within what the actor's role allows. */
 export async function createUser(deps: Deps, actor: Principal, input: NewUser) {
-  const teamId = await authorizeUserWrite(deps, actor, input.role, input.team_id ?? null);
+  // Without a team_id, a team admin's new user joins their team.
+  const teamId = await authorizeUserWrite(deps, actor, input.role, input.team_id === undefined && actor.role === 'team_admin' ? actor.teamId : (input.team_id ?? null));
   if (input.role === 'team_admin' && !teamId) throw badRequest('team_id: a team admin must belong to a team');
   const { user, workspace } = await userRows(deps, { ...input, team_id: teamId });
   try {

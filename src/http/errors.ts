@@ -39,7 +39,8 @@ export const handleError = (log: Logger) => (error: Error, c: Context) => {
   if (error instanceof AppError) return errorResponse(c, error.code, error.message, error.retryAfterSeconds);
   if (error instanceof HTTPException && error.status < 500) {
     // Hono's own rejections (malformed JSON from the validator, etc.).
-    const code: ErrorCode = error.status === 413 ? 'payload_too_large' : error.status === 401 ? 'token_invalid' : 'invalid_request';
+    const code: ErrorCode =
+      error.status === 413 ? 'payload_too_large' : /malformed json/i.test(error.message) ? 'invalid_json' : 'invalid_request';
     return errorResponse(c, code, error.message || 'bad request');
   }
   if (/SQLITE_BUSY|database is locked/i.test(error.message)) {

@@ -11,14 +11,14 @@ const JSON_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
  * (zValidator alone treats a wrong Content-Type as `{}`, which an all-optional schema would accept.)
  */
 export const requireJsonBody = createMiddleware(async (c, next) => {
-  const length = c.req.header('content-length');
-  const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
-  if (hasBody) {
+  // An empty body is no body (a bare POST); anything else must be declared and well-formed JSON.
+  const text = c.req.raw.body === null ? '' : await c.req.text();
+  if (text !== '') {
     if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
       throw new AppError('unsupported_media_type', 'request bodies must be application/json (UTF-8)');
     }
     try {
-      await c.req.json();
+      JSON.parse(text);
     } catch {
       throw new AppError('invalid_json', 'request body is not valid JSON');
     }

@@ -26,7 +26,7 @@ describe('users, roles and teams', () => {
     });
     expect(JSON.stringify(created.body)).not.toContain('scrypt');
     const list = await t.call('GET', '/api/v1/users', { token: admin });
-    expect(list.body.users.map((user: { email: string }) => user.email)).toEqual(['admin@example.com', 'ann@example.com']);
+    expect(list.body.users.map((user: { email: string }) => user.email).sort()).toEqual(['admin@example.com', 'ann@example.com']);
 
     const ann = await t.login('ann@example.com', PASSWORD);
     const workspaces = await t.call('GET', '/api/v1/workspaces', { token: ann });
