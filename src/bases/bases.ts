@@ -3,7 +3,8 @@ import type { Principal } from '../accounts/account-tokens';
 import type { Deps } from '../deps';
 import { conflict, forbidden, notFound } from '../errors';
 import { isUniqueViolation } from '../store/atomic';
-import type { BasePermission } from '../store/schema';
+import type { Selectable } from 'kysely';
+import type { BasePermission, BasesTable } from '../store/schema';
 
 const RANK: Record<BasePermission, number> = { r: 1, rw: 2, admin: 3 };
 
@@ -13,14 +14,7 @@ export const permits = (held: BasePermission, wanted: BasePermission) => RANK[he
 /** The lesser of two permissions: what a token may do when its grant and its creator's role differ. */
 export const weakest = (a: BasePermission, b: BasePermission): BasePermission => (RANK[a] <= RANK[b] ? a : b);
 
-interface BaseRow {
-  id: string;
-  workspace_id: string;
-  name: string;
-  created_by: string;
-  created_at: number;
-  updated_at: number;
-}
+type BaseRow = Selectable<BasesTable>;
 
 export function baseView(base: BaseRow, permission: BasePermission) {
   return {
