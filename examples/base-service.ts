@@ -10,7 +10,8 @@ import { baseTokenAuth, requireWrite, type BaseTokenEnv } from '../src/verify/ho
 
 /**
  * Builds the example app: `GET /bases/:base_uuid/rows` for any valid token of that base,
- * `POST /bases/:base_uuid/rows` (JSON body, 201) for `rw`/`admin` tokens. Rows live in memory,
+ * `POST /bases/:base_uuid/rows` (JSON body, 201) for `rw`/`admin` tokens, and SeaTable's
+ * `GET /api/v1/dtables/:dtable_uuid/metadata/` for SeaTable clients. Rows live in memory,
  * per app instance.
  *
  * @example
@@ -24,7 +25,14 @@ export function createBaseService({ verifier }: { verifier: BaseTokenVerifier })
   // The audience comes from the route, so a token for base A never opens base B.
   const auth = baseTokenAuth(verifier, { baseUuid: (c) => c.req.param('base_uuid') });
 
+  // SeaTable's clients call `{dtable_server}api/v1/dtables/{dtable_uuid}/…` with `Authorization: Token <jwt>`.
+  const seatableAuth = baseTokenAuth(verifier, { baseUuid: (c) => c.req.param('dtable_uuid') });
+
   return new Hono<BaseTokenEnv>()
+    .get('/api/v1/dtables/:dtable_uuid/metadata/', seatableAuth, (c) => {
+      const { base_uuid, permission } = c.var.baseToken;
+      return c.json({ metadata: { base_uuid, permission, tables: [] } });
+    })
     .get('/bases/:base_uuid/rows', auth, (c) => {
       return c.json({ rows: rowsByBase.get(c.var.baseToken.base_uuid) ?? [] });
     })

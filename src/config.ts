@@ -14,6 +14,8 @@ export interface AppConfig {
   scrypt: ScryptParams;
   bodyLimitBytes: number;
   jwksMaxAgeSeconds: number;
+  /** What the SeaTable-compatible routes tell clients about where bases are served (trailing slash kept). */
+  seatable: { dtableServer: string; dtableSocket: string; dtableDb: string; useApiGateway: boolean };
 }
 
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -39,7 +41,14 @@ export const envSchema = z.object({
     .optional(),
   TOKENLADDER_BODY_LIMIT: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
   TOKENLADDER_JWKS_MAX_AGE: seconds(0, 3600).default(300),
+  // Defaults point at examples/base-service.ts on its default port, so SeaTable clients work out of the box.
+  TOKENLADDER_BASE_SERVER_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8788/'),
+  TOKENLADDER_BASE_SOCKET_URL: z.url({ protocol: /^https?$/ }).optional(),
+  TOKENLADDER_BASE_DB_URL: z.url({ protocol: /^https?$/ }).optional(),
+  TOKENLADDER_USE_API_GATEWAY: z.enum(['true', 'false', '1', '0']).default('false'),
 });
+
+const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -68,5 +77,11 @@ export function appConfigFromEnv(env: Env): AppConfig {
     scrypt: env.TOKENLADDER_SCRYPT ?? DEFAULT_SCRYPT,
     bodyLimitBytes: env.TOKENLADDER_BODY_LIMIT,
     jwksMaxAgeSeconds: env.TOKENLADDER_JWKS_MAX_AGE,
+    seatable: {
+      dtableServer: withSlash(env.TOKENLADDER_BASE_SERVER_URL),
+      dtableSocket: withSlash(env.TOKENLADDER_BASE_SOCKET_URL ?? env.TOKENLADDER_BASE_SERVER_URL),
+      dtableDb: withSlash(env.TOKENLADDER_BASE_DB_URL ?? env.TOKENLADDER_BASE_SERVER_URL),
+      useApiGateway: env.TOKENLADDER_USE_API_GATEWAY === 'true' || env.TOKENLADDER_USE_API_GATEWAY === '1',
+    },
   };
 }

@@ -161,3 +161,20 @@ export async function removeMember(deps: Deps, principal: Principal, uuid: strin
     throw member ? conflict('a base must keep at least one admin') : notFound('member');
   }
 }
+
+/**
+ * A base addressed SeaTable's way, by workspace and name, that the caller is a member of.
+ * 404 names what is missing: the workspace, or the base (also when the caller may not see it).
+ */
+export async function memberBaseByName(deps: Deps, principal: Principal, workspaceId: string, name: string) {
+  const row = await deps.db
+    .selectFrom('workspaces as w')
+    .leftJoin('bases as b', (join) => join.onRef('b.workspace_id', '=', 'w.id').on('b.name', '=', name))
+    .leftJoin('base_members as m', (join) => join.onRef('m.base_id', '=', 'b.id').on('m.user_id', '=', principal.userId))
+    .select(['w.id as workspace_id', 'b.id', 'm.permission'])
+    .where('w.id', '=', workspaceId)
+    .executeTakeFirst();
+  if (!row) throw notFound(`workspace ${workspaceId}`);
+  if (!row.id || !row.permission) throw notFound(`base ${name}`);
+  return memberBase(deps, principal, row.id);
+}

@@ -48,6 +48,9 @@ export const displayName = z
   .max(100, 'must be at most 100 characters')
   .regex(/^[^\p{Cc}\p{Cf}]+$/u, 'must not contain control or invisible characters');
 
+/** A base name: a display name that also works as one URL path segment (SeaTable addresses bases by name). */
+export const baseName = displayName.refine((name) => !name.includes('/'), 'must not contain "/"');
+
 export const emailAddress = z.string().trim().max(254).pipe(z.email('must be an email address'));
 
 /** Path ids: base UUIDs and our base32/hex ids. Anything else is a 400, never a lookup. */

@@ -1,4 +1,4 @@
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JWTVerifyGetKey } from 'jose';
 import type { Kysely } from 'kysely';
 import { epochSeconds, type Clock } from '../clock';
 import { isUniqueViolation } from '../store/atomic';
@@ -34,6 +34,8 @@ export interface KeyRing {
   current(): Promise<SigningKey>;
   /** The public JWKS: upcoming, current, and retired keys whose tokens may still be unexpired. */
   jwks(): Promise<{ keys: PublicJwk[] }>;
+  /** The published keys as a jose key resolver, for tokens tokenladder verifies itself (temporary API-Tokens). */
+  verificationKeys(): Promise<JWTVerifyGetKey>;
   list(): Promise<KeyInfo[]>;
 }
 
@@ -90,7 +92,7 @@ export interface KeyRingOptions {
 export function createKeyRing(options: KeyRingOptions): KeyRing {
   const { db, kek, clock } = options;
   const reloadAfter = (options.reloadAfterSeconds ?? 60) * 1000;
-  let loaded: { at: number; current: SigningKey; jwks: { keys: PublicJwk[] } } | undefined;
+  let loaded: { at: number; current: SigningKey; jwks: { keys: PublicJwk[] }; resolver: JWTVerifyGetKey } | undefined;
   let loading: Promise<NonNullable<typeof loaded>> | undefined;
 
   const load = async () => {
@@ -103,11 +105,8 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     const published = rows.filter(
       (row) => row.state !== 'retired' || (row.retired_at ?? 0) + options.retiredKeyGraceSeconds > now,
     );
-    return {
-      at: clock.now(),
-      current: { kid: currentRow.kid, alg: currentRow.alg, privateKey },
-      jwks: { keys: published.map((row) => JSON.parse(row.public_jwk) as PublicJwk) },
-    };
+    const jwks = { keys: published.map((row) => JSON.parse(row.public_jwk) as PublicJwk) };
+    return { at: clock.now(), current: { kid: currentRow.kid, alg: currentRow.alg, privateKey }, jwks, resolver: createLocalJWKSet(jwks) };
   };
 
   const fresh = async () => {
@@ -121,6 +120,7 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
   return {
     current: async () => (await fresh()).current,
     jwks: async () => (await fresh()).jwks,
+    verificationKeys: async () => (await fresh()).resolver,
     list: () =>
       db
         .selectFrom('signing_keys')

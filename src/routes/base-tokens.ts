@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { authenticateAccountToken } from '../accounts/account-tokens';
+import { isoTime } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest } from '../errors';
 import { readCredential } from '../http/auth';
@@ -27,12 +28,16 @@ export function baseTokenRoutes(deps: Deps) {
     async (c) => {
       const token = readCredential(c);
       const { base_uuid } = c.req.valid('json');
+      let issued;
       if (parseOpaqueToken(token)?.kind === 'account') {
         const principal = await authenticateAccountToken(deps, token);
         if (!base_uuid) throw badRequest('base_uuid: required when exchanging an Account-Token');
-        return c.json(await exchangeAccountToken(deps, principal, base_uuid), 201);
+        issued = await exchangeAccountToken(deps, principal, base_uuid);
+      } else {
+        issued = await exchangeApiToken(deps, token, base_uuid);
       }
-      return c.json(await exchangeApiToken(deps, token, base_uuid), 201);
+      const { jwt, expiresAt, grant } = issued;
+      return c.json({ base_token: jwt, expires_at: isoTime(expiresAt), base_uuid: grant.baseUuid, permission: grant.permission }, 201);
     },
   );
 }

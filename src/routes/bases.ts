@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createBase, listBases, listMembers, listWorkspaces, memberBase, removeMember, setMember } from '../bases/bases';
 import type { Deps } from '../deps';
 import { requireAccount, type AppEnv } from '../http/auth';
-import { displayName, requireJsonBody, uuidParam, validate } from '../http/validate';
+import { baseName, requireJsonBody, uuidParam, validate } from '../http/validate';
 
 const baseParam = z.object({ uuid: uuidParam });
 const memberParam = z.object({ uuid: uuidParam, user_id: z.uuid('is not a user id') });
@@ -18,7 +18,7 @@ export function baseRoutes(deps: Deps) {
     .post(
       '/api/v1/bases',
       requireJsonBody,
-      validate('json', z.strictObject({ name: displayName, workspace_id: z.uuid('is not a workspace id').optional() })),
+      validate('json', z.strictObject({ name: baseName, workspace_id: z.uuid('is not a workspace id').optional() })),
       async (c) => c.json(await createBase(deps, c.var.principal, c.req.valid('json')), 201),
     )
     .get('/api/v1/bases', async (c) => c.json({ bases: await listBases(deps, c.var.principal) }))

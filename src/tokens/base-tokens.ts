@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import type { Principal } from '../accounts/account-tokens';
 import { memberBase, weakest } from '../bases/bases';
-import { epochSeconds, isoTime } from '../clock';
+import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { AppError, forbidden } from '../errors';
 import { base64url, constantTimeEqual, randomBytes } from '../lib/bytes';
@@ -15,7 +15,7 @@ export const baseAudience = (uuid: string) => `urn:tokenladder:base:${uuid}`;
 
 export const BASE_TOKEN_TYPE = 'at+jwt';
 
-interface BaseTokenGrant {
+export interface BaseTokenGrant {
   userId: string;
   baseUuid: string;
   permission: BasePermission;
@@ -24,17 +24,29 @@ interface BaseTokenGrant {
   tokenName: string;
 }
 
-/** Signs a Base-Token (RFC 9068 access-token profile) with the current key; always with a kid. */
-export async function signBaseToken(deps: Deps, grant: BaseTokenGrant) {
+/** A lifetime asked for by the client: at most the configured one. */
+export interface ExchangeOptions {
+  ttlSeconds?: number;
+}
+
+/**
+ * Signs a Base-Token (RFC 9068 access-token profile) with the current key; always with a kid.
+ * It also carries SeaTable's claim names (dtable_uuid, username, app_name), so services written for
+ * SeaTable's payload read it unchanged.
+ */
+export async function signBaseToken(deps: Deps, grant: BaseTokenGrant, options: ExchangeOptions = {}) {
   const key = await deps.keys.current();
   const now = epochSeconds(deps.clock);
-  const expiresAt = now + deps.config.baseTokenTtlSeconds;
+  const expiresAt = now + Math.min(options.ttlSeconds ?? Infinity, deps.config.baseTokenTtlSeconds);
   const jwt = await new SignJWT({
     client_id: grant.clientId,
     token_type: grant.tokenType,
     token_name: grant.tokenName,
     base_uuid: grant.baseUuid,
     permission: grant.permission,
+    dtable_uuid: grant.baseUuid,
+    username: grant.userId,
+    ...(grant.tokenType === 'api_token' && { app_name: grant.tokenName }),
   })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: BASE_TOKEN_TYPE })
     .setIssuer(deps.config.issuer)
@@ -44,14 +56,14 @@ export async function signBaseToken(deps: Deps, grant: BaseTokenGrant) {
     .setIssuedAt(now)
     .setExpirationTime(expiresAt)
     .sign(key.privateKey);
-  return { base_token: jwt, expires_at: isoTime(expiresAt), base_uuid: grant.baseUuid, permission: grant.permission };
+  return { jwt, expiresAt, grant };
 }
 
 /**
  * API-Token → Base-Token. The grant is re-checked against the creator's current membership every
  * time (intersection model): a demoted creator's rw token yields r; a removed creator's token fails.
  */
-export async function exchangeApiToken(deps: Deps, token: string, requestedBaseUuid?: string) {
+export async function exchangeApiToken(deps: Deps, token: string, requestedBaseUuid?: string, options?: ExchangeOptions) {
   const id = expectOpaqueToken(token, 'api');
   const hash = await hashOpaqueToken(token);
   const row = await deps.db
@@ -75,11 +87,11 @@ export async function exchangeApiToken(deps: Deps, token: string, requestedBaseU
     clientId: row.id,
     tokenType: 'api_token',
     tokenName: row.name,
-  });
+  }, options);
 }
 
 /** Account-Token → Base-Token for a base the caller is a member of, with the caller's own permission. */
-export async function exchangeAccountToken(deps: Deps, principal: Principal, baseUuid: string) {
+export async function exchangeAccountToken(deps: Deps, principal: Principal, baseUuid: string, options?: ExchangeOptions) {
   const { permission } = await memberBase(deps, principal, baseUuid);
   return signBaseToken(deps, {
     userId: principal.userId,
@@ -88,5 +100,5 @@ export async function exchangeAccountToken(deps: Deps, principal: Principal, bas
     clientId: principal.tokenId,
     tokenType: 'account_token',
     tokenName: principal.tokenName,
-  });
+  }, options);
 }

@@ -88,6 +88,7 @@ describe('bases, members and API-Tokens', () => {
       permission: 'r',
       base_uuid: aliceBase,
       created_by: bob.id,
+      created_by_email: 'bob@example.com',
       created_at: '2026-11-01T12:00:00Z',
       last_used_at: '2026-11-01T12:00:00Z',
     });

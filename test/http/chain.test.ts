@@ -79,6 +79,10 @@ describe('the whole chain: admin → Account-Token → base → API-Token → Ba
       token_name: 'nightly sync',
       base_uuid: base.body.uuid,
       permission: 'r',
+      // SeaTable's claim names, for services written against its payload.
+      dtable_uuid: base.body.uuid,
+      username: admin.body.id,
+      app_name: 'nightly sync',
     });
   });
 

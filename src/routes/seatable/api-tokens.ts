@@ -1,0 +1,98 @@
+import { Hono } from 'hono';
+import type { Deps } from '../../deps';
+import { badRequest } from '../../errors';
+import { readCredential, requireAccount, type AppEnv } from '../../http/auth';
+import { readFields, seatableTime } from '../../http/seatable';
+import { displayName } from '../../http/validate';
+import type { ApiTokenPermission } from '../../store/schema';
+import {
+  createApiToken,
+  findApiTokenByName,
+  listApiTokens,
+  revokeApiToken,
+  updateApiTokenPermission,
+  type ApiTokenView,
+} from '../../tokens/api-tokens';
+import { exchangeApiToken } from '../../tokens/base-tokens';
+import { parseOpaqueToken } from '../../tokens/opaque';
+import { exchangeTempApiToken, mintTempApiToken } from '../../tokens/temp-api-tokens';
+import { baseServers, pathBase } from './bases';
+import { parseExpiry } from './expiry';
+
+/**
+ * An API-Token as SeaTable returns one. `api_token` is the secret only in the create response:
+ * tokenladder stores hashes, so lists carry `null` where SeaTable repeats the secret.
+ */
+export function apiTokenObject(token: ApiTokenView, secret: string | null = null) {
+  const generatedAt = Date.parse(token.created_at) / 1000;
+  const lastAccess = token.last_used_at === null ? generatedAt : Date.parse(token.last_used_at) / 1000;
+  return {
+    app_name: token.name,
+    api_token: secret,
+    generated_by: token.created_by_email,
+    generated_at: seatableTime(generatedAt),
+    last_access: seatableTime(lastAccess),
+    permission: token.permission,
+  };
+}
+
+function readPermission(fields: Record<string, string>): ApiTokenPermission {
+  const { permission } = fields;
+  if (permission !== 'r' && permission !== 'rw') throw badRequest('permission invalid.');
+  return permission;
+}
+
+const BASE_PATH = '/api/v2.1/workspace/:workspace_id/dtable/:base_name';
+
+/** SeaTable's API-Token routes of a base, the temporary API-Token, and API-Token → Base-Token. */
+export function seatableApiTokenRoutes(deps: Deps) {
+  const auth = requireAccount(deps);
+  return new Hono<AppEnv>()
+    .get(`${BASE_PATH}/api-tokens/`, auth, async (c) => {
+      const { base } = await pathBase(deps, c);
+      const tokens = await listApiTokens(deps, c.var.principal, base.id);
+      return c.json({ api_tokens: tokens.map((token) => apiTokenObject(token)) });
+    })
+    .post(`${BASE_PATH}/api-tokens/`, auth, async (c) => {
+      const { base } = await pathBase(deps, c);
+      const fields = await readFields(c);
+      const name = displayName.safeParse(fields.app_name ?? '');
+      if (!name.success) throw badRequest('app_name invalid.');
+      const created = await createApiToken(deps, c.var.principal, base.id, { name: name.data, permission: readPermission(fields) });
+      return c.json(apiTokenObject(created, created.token), 201);
+    })
+    .put(`${BASE_PATH}/api-tokens/:app_name/`, auth, async (c) => {
+      const { base } = await pathBase(deps, c);
+      const permission = readPermission(await readFields(c));
+      const token = await findApiTokenByName(deps, c.var.principal, base.id, c.req.param('app_name'));
+      if (token.permission === permission) throw badRequest(`api token already has ${permission} permission.`);
+      return c.json(apiTokenObject(await updateApiTokenPermission(deps, c.var.principal, token.id, permission)));
+    })
+    .delete(`${BASE_PATH}/api-tokens/:app_name/`, auth, async (c) => {
+      const { base } = await pathBase(deps, c);
+      const token = await findApiTokenByName(deps, c.var.principal, base.id, c.req.param('app_name'));
+      await revokeApiToken(deps, c.var.principal, token.id);
+      return c.json({ success: true });
+    })
+    .get(`${BASE_PATH}/temp-api-token/`, auth, async (c) => {
+      const { base } = await pathBase(deps, c);
+      return c.json({ api_token: await mintTempApiToken(deps, c.var.principal, base.id) });
+    })
+    .get('/api/v2.1/dtable/app-access-token/', async (c) => {
+      const token = readCredential(c);
+      const ttlSeconds = parseExpiry(c.req.query('exp'), deps.config.baseTokenTtlSeconds);
+      // An opaque API-Token, or else a temporary API-Token (a JWT), as SeaTable accepts both here.
+      const temporary = parseOpaqueToken(token) === null && token.includes('.');
+      const issued = temporary ? await exchangeTempApiToken(deps, token, { ttlSeconds }) : await exchangeApiToken(deps, token, undefined, { ttlSeconds });
+      const { jwt, grant } = issued;
+      const base = await deps.db.selectFrom('bases').select(['name', 'workspace_id']).where('id', '=', grant.baseUuid).executeTakeFirstOrThrow();
+      return c.json({
+        app_name: grant.tokenName,
+        access_token: jwt,
+        dtable_uuid: grant.baseUuid,
+        ...baseServers(deps),
+        workspace_id: base.workspace_id,
+        dtable_name: base.name,
+      });
+    });
+}

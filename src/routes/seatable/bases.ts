@@ -1,0 +1,86 @@
+import { Hono, type Context } from 'hono';
+import { createBase, listWorkspaces, memberBaseByName } from '../../bases/bases';
+import type { Deps } from '../../deps';
+import { badRequest, forbidden } from '../../errors';
+import { requireAccount, type AppEnv } from '../../http/auth';
+import { readFields, seatableTime } from '../../http/seatable';
+import { baseName } from '../../http/validate';
+import { exchangeAccountToken } from '../../tokens/base-tokens';
+import { parseExpiry } from './expiry';
+
+interface SeatableTable {
+  uuid: string;
+  name: string;
+  workspace_id: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A base as SeaTable lists one (`id` is SeaTable's numeric id; ours is the uuid). */
+function tableObject(base: SeatableTable, creatorEmail: string) {
+  const toSeatable = (iso: string) => seatableTime(Date.parse(iso) / 1000);
+  return {
+    id: base.uuid,
+    workspace_id: base.workspace_id,
+    uuid: base.uuid,
+    name: base.name,
+    creator: creatorEmail,
+    modifier: creatorEmail,
+    created_at: toSeatable(base.created_at),
+    updated_at: toSeatable(base.updated_at),
+  };
+}
+
+/** The base named in a `/workspace/{workspace_id}/dtable/{base_name}/…` path, for a member. */
+export async function pathBase(deps: Deps, c: Context<AppEnv>) {
+  const name = baseName.safeParse(c.req.param('base_name'));
+  if (!name.success) throw badRequest('dtable name invalid.');
+  return memberBaseByName(deps, c.var.principal, c.req.param('workspace_id')!, name.data);
+}
+
+/** The connection details SeaTable clients expect beside a Base-Token. */
+export function baseServers(deps: Deps) {
+  const { dtableServer, dtableSocket, dtableDb, useApiGateway } = deps.config.seatable;
+  return { dtable_server: dtableServer, dtable_socket: dtableSocket, dtable_db: dtableDb, use_api_gateway: useApiGateway };
+}
+
+/** SeaTable's workspaces, base creation and Account-Token → Base-Token. */
+export function seatableBaseRoutes(deps: Deps) {
+  const auth = requireAccount(deps);
+  return new Hono<AppEnv>()
+    .get('/api/v2.1/workspaces/', auth, async (c) => {
+      const workspaces = await listWorkspaces(deps, c.var.principal);
+      return c.json({
+        workspace_list: workspaces.map((workspace) => ({
+          id: workspace.id,
+          name: workspace.name,
+          owner_type: 'Personal',
+          table_list: workspace.bases.map((base) => tableObject(base, c.var.principal.email)),
+        })),
+      });
+    })
+    .post('/api/v2.1/dtables/', auth, async (c) => {
+      const fields = await readFields(c);
+      const name = baseName.safeParse(fields.name ?? '');
+      if (!name.success) throw badRequest('name invalid.');
+      const { owner, workspace_id } = fields;
+      if (owner === undefined && workspace_id === undefined) throw badRequest('owner invalid.');
+      if (owner?.endsWith('@seafile_group')) throw badRequest('group workspaces are not supported by tokenladder');
+      if (owner !== undefined && owner.trim().toLowerCase() !== c.var.principal.email) throw forbidden('Permission denied.');
+      const base = await createBase(deps, c.var.principal, { name: name.data, workspace_id });
+      return c.json({ table: tableObject(base, c.var.principal.email) }, 201);
+    })
+    .get('/api/v2.1/workspace/:workspace_id/dtable/:base_name/access-token/', auth, async (c) => {
+      const { base } = await pathBase(deps, c);
+      const ttlSeconds = parseExpiry(c.req.query('exp'), deps.config.baseTokenTtlSeconds);
+      const { jwt } = await exchangeAccountToken(deps, c.var.principal, base.id, { ttlSeconds });
+      return c.json({
+        access_token: jwt,
+        dtable_uuid: base.id,
+        ...baseServers(deps),
+        workspace_id: base.workspace_id,
+        dtable_name: base.name,
+      });
+    });
+}

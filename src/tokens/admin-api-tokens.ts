@@ -1,0 +1,66 @@
+import type { Principal } from '../accounts/account-tokens';
+import type { Deps } from '../deps';
+import { forbidden, notFound } from '../errors';
+import { apiTokenView, liveApiTokens, markRevoked } from './api-tokens';
+
+/**
+ * Oversight of API-Tokens by administrators, whether or not they are members of the base:
+ * system admins over every base, team admins over the bases in workspaces of their team's members.
+ * `teamId` is given on team-admin routes and must be the caller's own team.
+ */
+function authorize(actor: Principal, teamId: string | undefined): void {
+  if (teamId === undefined ? actor.role !== 'system_admin' : actor.role !== 'team_admin' || actor.teamId !== teamId) {
+    throw forbidden('Permission denied.');
+  }
+}
+
+/** Bases in workspaces owned by members of the team (all bases when teamId is undefined). */
+function overseenBases(deps: Deps, teamId: string | undefined) {
+  let query = deps.db
+    .selectFrom('bases as b')
+    .innerJoin('workspaces as w', 'w.id', 'b.workspace_id')
+    .innerJoin('users as o', 'o.id', 'w.owner_user_id')
+    .select(['b.id', 'b.name']);
+  if (teamId !== undefined) query = query.where('o.team_id', '=', teamId);
+  return query;
+}
+
+async function overseenBase(deps: Deps, actor: Principal, baseUuid: string, teamId: string | undefined) {
+  authorize(actor, teamId);
+  const base = await overseenBases(deps, teamId).where('b.id', '=', baseUuid).executeTakeFirst();
+  if (!base) throw notFound('base');
+  return base;
+}
+
+export async function adminListBaseApiTokens(deps: Deps, actor: Principal, baseUuid: string, teamId?: string) {
+  await overseenBase(deps, actor, baseUuid, teamId);
+  return (await liveApiTokens(deps).where('t.base_id', '=', baseUuid).execute()).map(apiTokenView);
+}
+
+export async function adminRevokeApiToken(deps: Deps, actor: Principal, baseUuid: string, name: string, teamId?: string): Promise<void> {
+  await overseenBase(deps, actor, baseUuid, teamId);
+  const token = await liveApiTokens(deps).where('t.base_id', '=', baseUuid).where('t.name', '=', name).executeTakeFirst();
+  if (!token) throw notFound('API-Token');
+  await markRevoked(deps, token.id);
+}
+
+/** Every live API-Token of the team's bases, a page at a time, with the total count. */
+export async function teamApiTokens(deps: Deps, actor: Principal, teamId: string, page: { page: number; perPage: number }) {
+  authorize(actor, teamId);
+  const bases = overseenBases(deps, teamId);
+  const inTeam = liveApiTokens(deps).innerJoin(bases.as('b'), 'b.id', 't.base_id');
+  const [rows, count] = await Promise.all([
+    inTeam
+      .select('b.name as base_name')
+      .limit(page.perPage)
+      .offset((page.page - 1) * page.perPage)
+      .execute(),
+    deps.db
+      .selectFrom('api_tokens as t')
+      .innerJoin(bases.as('b'), 'b.id', 't.base_id')
+      .where('t.revoked_at', 'is', null)
+      .select((eb) => eb.fn.countAll<number>().as('total'))
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { tokens: rows.map((row) => ({ ...apiTokenView(row), base_name: row.base_name })), total: Number(count.total) };
+}

@@ -1,0 +1,86 @@
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { Principal } from '../accounts/account-tokens';
+import { memberBase, weakest } from '../bases/bases';
+import { epochSeconds } from '../clock';
+import type { Deps } from '../deps';
+import { AppError, forbidden } from '../errors';
+import { base64url, randomBytes } from '../lib/bytes';
+import type { BasePermission } from '../store/schema';
+import { signBaseToken, type ExchangeOptions } from './base-tokens';
+
+/**
+ * SeaTable's temporary API-Token: good for one hour, for one base, with the permission its maker has.
+ * Like SeaTable's it is a signed JWT rather than a row, so it needs no storage and no clean-up; unlike
+ * SeaTable's it is signed with our asymmetric key and typed apart from Base-Tokens (its own `typ` and
+ * `aud`), so no Base-Token verifier accepts one. Its exchange re-checks the maker's membership.
+ */
+const TEMP_TOKEN_TYPE = 'tl-temp-api-token+jwt';
+const TEMP_TOKEN_AUDIENCE = 'urn:tokenladder:temp-api-token';
+export const TEMP_TOKEN_TTL_SECONDS = 3600;
+/** SeaTable names the source of a temporary token's Base-Token "scripts". */
+const TEMP_TOKEN_APP_NAME = 'scripts';
+
+export async function mintTempApiToken(deps: Deps, principal: Principal, baseUuid: string): Promise<string> {
+  const { permission } = await memberBase(deps, principal, baseUuid);
+  const key = await deps.keys.current();
+  const now = epochSeconds(deps.clock);
+  return new SignJWT({ base_uuid: baseUuid, permission: weakest(permission, 'rw'), client_id: principal.tokenId })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: TEMP_TOKEN_TYPE })
+    .setIssuer(deps.config.issuer)
+    .setAudience(TEMP_TOKEN_AUDIENCE)
+    .setSubject(principal.userId)
+    .setJti(base64url(randomBytes(16)))
+    .setIssuedAt(now)
+    .setExpirationTime(now + TEMP_TOKEN_TTL_SECONDS)
+    .sign(key.privateKey);
+}
+
+/** Temporary API-Token → Base-Token, with the lesser of its permission and its maker's current one. */
+export async function exchangeTempApiToken(deps: Deps, token: string, options?: ExchangeOptions) {
+  const claims = await verifyTempApiToken(deps, token);
+  const maker = await deps.db
+    .selectFrom('users as u')
+    .leftJoin('base_members as m', (join) => join.onRef('m.user_id', '=', 'u.id').on('m.base_id', '=', claims.base_uuid))
+    .select(['u.is_active', 'm.permission'])
+    .where('u.id', '=', claims.sub)
+    .executeTakeFirst();
+  if (!maker) throw new AppError('token_invalid', 'the token is malformed or unknown');
+  if (!maker.is_active) throw new AppError('account_disabled', "this token's maker is deactivated");
+  if (maker.permission === null) throw forbidden("this token's maker no longer has access to its base");
+  return signBaseToken(
+    deps,
+    {
+      userId: claims.sub,
+      baseUuid: claims.base_uuid,
+      permission: weakest(claims.permission, weakest(maker.permission, 'rw')),
+      clientId: claims.client_id,
+      tokenType: 'account_token',
+      tokenName: TEMP_TOKEN_APP_NAME,
+    },
+    options,
+  );
+}
+
+async function verifyTempApiToken(deps: Deps, token: string) {
+  try {
+    const { payload } = await jwtVerify(token, await deps.keys.verificationKeys(), {
+      algorithms: ['EdDSA'],
+      issuer: deps.config.issuer,
+      audience: TEMP_TOKEN_AUDIENCE,
+      typ: TEMP_TOKEN_TYPE,
+      requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+      maxTokenAge: TEMP_TOKEN_TTL_SECONDS,
+      currentDate: new Date(deps.clock.now()),
+    });
+    const { sub, base_uuid, permission, client_id } = payload;
+    if (typeof sub !== 'string' || typeof base_uuid !== 'string' || typeof client_id !== 'string' || (permission !== 'r' && permission !== 'rw')) {
+      throw new AppError('token_invalid', 'the token is malformed or unknown');
+    }
+    return { sub, base_uuid, client_id, permission: permission as BasePermission };
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    if (error instanceof joseErrors.JWTExpired) throw new AppError('token_expired', 'this temporary API-Token has expired');
+    // A Base-Token, a foreign JWT, a bad signature: all just "not a temporary API-Token".
+    throw new AppError('token_invalid', 'the token is malformed or unknown');
+  }
+}
