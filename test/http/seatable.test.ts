@@ -2,6 +2,8 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN, snapshot, START, testApp, type TestApp } from '../helpers/app';
 
+/** What test/helpers/app.ts configures as the base servers. */
+const SERVERS = { dtable_server: 'http://bases.test/', dtable_socket: 'http://bases.test/', dtable_db: 'http://bases.test/dtable-db/' };
 const ISO_WITH_OFFSET = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/;
 
 /** Bodies the way SeaTable's clients send them (form) and the way scripts often do (JSON). */
@@ -216,9 +218,7 @@ describe('SeaTable-compatible routes', () => {
           app_name: 'make.com',
           access_token: expect.any(String),
           dtable_uuid: baseUuid,
-          dtable_server: 'http://bases.test/',
-          dtable_socket: 'http://bases.test/',
-          dtable_db: 'http://bases.test/dtable-db/',
+          ...SERVERS,
           workspace_id: workspaceId,
           dtable_name: name,
           use_api_gateway: false,
@@ -279,9 +279,7 @@ describe('SeaTable-compatible routes', () => {
       expect(response.body).toEqual({
         access_token: expect.any(String),
         dtable_uuid: baseUuid,
-        dtable_server: 'http://bases.test/',
-        dtable_socket: 'http://bases.test/',
-        dtable_db: 'http://bases.test/dtable-db/',
+        ...SERVERS,
         workspace_id: workspaceId,
         dtable_name: name,
         use_api_gateway: false,
