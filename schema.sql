@@ -1,4 +1,5 @@
--- tokenladder initial schema. Portable SQL: TEXT ids made in app code, INTEGER epoch seconds.
+-- tokenladder: the current schema, as all of migrations/ produce it (a test keeps the two equal).
+-- Portable SQL: TEXT ids made in app code, INTEGER epoch seconds.
 
 CREATE TABLE teams (
   id TEXT PRIMARY KEY,
@@ -15,7 +16,8 @@ CREATE TABLE users (
   password_hash TEXT,
   is_active INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
   created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  kind TEXT NOT NULL DEFAULT 'person' CHECK (kind IN ('person', 'service'))
 );
 CREATE INDEX users_team ON users (team_id);
 
@@ -60,18 +62,38 @@ CREATE INDEX account_tokens_user ON account_tokens (user_id);
 
 CREATE TABLE api_tokens (
   id TEXT PRIMARY KEY,
-  base_id TEXT NOT NULL REFERENCES bases (id),
   name TEXT NOT NULL,
-  permission TEXT NOT NULL CHECK (permission IN ('r', 'rw')),
-  secret_hash TEXT NOT NULL,
   created_by TEXT NOT NULL REFERENCES users (id),
+  scope_type TEXT NOT NULL CHECK (scope_type IN ('base', 'bases', 'workspace', 'all')),
+  base_id TEXT REFERENCES bases (id),
+  workspace_id TEXT REFERENCES workspaces (id),
+  permission TEXT NOT NULL CHECK (permission IN ('r', 'rw')),
+  grants TEXT,
+  secret_hash TEXT NOT NULL,
+  previous_secret_hash TEXT,
+  previous_secret_expires_at INTEGER,
+  previous_last_used_at INTEGER,
+  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+  expires_at INTEGER,
   created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
   last_used_at INTEGER,
-  revoked_at INTEGER
+  revoked_at INTEGER,
+  CHECK ((scope_type = 'base') = (base_id IS NOT NULL)),
+  CHECK ((scope_type = 'workspace') = (workspace_id IS NOT NULL))
 );
--- Names are unique among a base's live tokens; a revoked token frees its name.
-CREATE UNIQUE INDEX api_tokens_base_name ON api_tokens (base_id, name) WHERE revoked_at IS NULL;
+-- Names are unique among live tokens: per base for single-base tokens, per owner for the others.
+CREATE UNIQUE INDEX api_tokens_base_name ON api_tokens (base_id, name) WHERE revoked_at IS NULL AND base_id IS NOT NULL;
+CREATE UNIQUE INDEX api_tokens_owner_name ON api_tokens (created_by, name) WHERE revoked_at IS NULL AND base_id IS NULL;
 CREATE INDEX api_tokens_creator ON api_tokens (created_by);
+
+-- The bases of a 'bases'-scoped token.
+CREATE TABLE api_token_bases (
+  token_id TEXT NOT NULL REFERENCES api_tokens (id),
+  base_id TEXT NOT NULL REFERENCES bases (id),
+  PRIMARY KEY (token_id, base_id)
+);
+CREATE INDEX api_token_bases_base ON api_token_bases (base_id);
 
 CREATE TABLE signing_keys (
   kid TEXT PRIMARY KEY,
@@ -85,3 +107,10 @@ CREATE TABLE signing_keys (
 );
 -- At most one key signs at a time.
 CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys (state) WHERE state = 'current';
+
+-- Instance-wide settings a system admin changes at run time (token policy), as JSON values.
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'token_invalid'
   | 'token_expired'
   | 'token_revoked'
+  | 'token_disabled'
+  | 'base_not_in_scope'
   | 'wrong_token_type'
   | 'account_disabled'
   | 'insufficient_permission'

@@ -16,6 +16,8 @@ export const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   token_invalid: 401,
   token_expired: 401,
   token_revoked: 401,
+  token_disabled: 401,
+  base_not_in_scope: 401,
   wrong_token_type: 401,
   account_disabled: 401,
   insufficient_permission: 403,

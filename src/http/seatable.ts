@@ -19,6 +19,8 @@ function seatableShape(code: ErrorCode, message: string): { status: ContentfulSt
     case 'token_invalid':
     case 'token_expired':
     case 'token_revoked':
+    case 'token_disabled':
+    case 'base_not_in_scope':
     case 'wrong_token_type':
       return INVALID_TOKEN;
     case 'account_disabled':

@@ -9,13 +9,17 @@ export interface Database {
   base_members: BaseMembersTable;
   account_tokens: AccountTokensTable;
   api_tokens: ApiTokensTable;
+  api_token_bases: ApiTokenBasesTable;
   signing_keys: SigningKeysTable;
+  settings: SettingsTable;
 }
 
 export type Role = 'user' | 'team_admin' | 'system_admin';
 export type BasePermission = 'r' | 'rw' | 'admin';
 export type ApiTokenPermission = 'r' | 'rw';
 export type SigningKeyState = 'next' | 'current' | 'retired';
+export type UserKind = 'person' | 'service';
+export type ScopeType = 'base' | 'bases' | 'workspace' | 'all';
 
 export interface TeamsTable {
   id: string;
@@ -33,6 +37,8 @@ export interface UsersTable {
   is_active: Generated<number>;
   created_at: number;
   updated_at: number;
+  /** `service`: a non-login account that owns tokens for an integration. */
+  kind: Generated<UserKind>;
 }
 
 export interface WorkspacesTable {
@@ -71,14 +77,39 @@ export interface AccountTokensTable {
 
 export interface ApiTokensTable {
   id: string;
-  base_id: string;
   name: string;
-  permission: ApiTokenPermission;
-  secret_hash: string;
+  /** The token's owner: its grant is always intersected with this user's current permissions. */
   created_by: string;
+  scope_type: ScopeType;
+  /** The base of a `base`-scoped token; null for the other scopes. */
+  base_id: string | null;
+  workspace_id: string | null;
+  /** The coarse summary (SeaTable's `r`/`rw`) of `grants`. */
+  permission: ApiTokenPermission;
+  /** Fine-grained grants as JSON (see src/tokens/grants.ts); null means exactly `permission`. */
+  grants: string | null;
+  secret_hash: string;
+  /** After a regenerate with a grace period, the old secret until `previous_secret_expires_at`. */
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: number | null;
+  previous_last_used_at: number | null;
+  enabled: Generated<number>;
+  expires_at: number | null;
   created_at: number;
+  updated_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+}
+
+export interface ApiTokenBasesTable {
+  token_id: string;
+  base_id: string;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: number;
 }
 
 export interface SigningKeysTable {

@@ -1,7 +1,8 @@
 import type { Principal } from '../accounts/account-tokens';
 import type { Deps } from '../deps';
 import { forbidden, notFound } from '../errors';
-import { apiTokenView, liveApiTokens, markRevoked } from './api-tokens';
+import { apiTokenViews, liveApiTokens } from './api-tokens';
+import { epochSeconds } from '../clock';
 
 /**
  * Oversight of API-Tokens by administrators, whether or not they are members of the base:
@@ -34,14 +35,16 @@ async function overseenBase(deps: Deps, actor: Principal, baseUuid: string, team
 
 export async function adminListBaseApiTokens(deps: Deps, actor: Principal, baseUuid: string, teamId?: string) {
   await overseenBase(deps, actor, baseUuid, teamId);
-  return (await liveApiTokens(deps).where('t.base_id', '=', baseUuid).execute()).map(apiTokenView);
+  return apiTokenViews(deps, await liveApiTokens(deps).where('t.base_id', '=', baseUuid).execute());
 }
 
 export async function adminRevokeApiToken(deps: Deps, actor: Principal, baseUuid: string, name: string, teamId?: string): Promise<void> {
   await overseenBase(deps, actor, baseUuid, teamId);
   const token = await liveApiTokens(deps).where('t.base_id', '=', baseUuid).where('t.name', '=', name).executeTakeFirst();
   if (!token) throw notFound('API-Token');
-  await markRevoked(deps, token.id);
+  // Oversight bypasses base membership, so it revokes directly rather than through the member's path.
+  const result = await deps.db.updateTable('api_tokens').set({ revoked_at: epochSeconds(deps.clock) }).where('id', '=', token.id).where('revoked_at', 'is', null).executeTakeFirst();
+  if (result.numUpdatedRows === 0n) throw notFound('API-Token');
 }
 
 /** Every live API-Token of the team's bases, a page at a time, with the total count. */
@@ -62,5 +65,6 @@ export async function teamApiTokens(deps: Deps, actor: Principal, teamId: string
       .select((eb) => eb.fn.countAll<number>().as('total'))
       .executeTakeFirstOrThrow(),
   ]);
-  return { tokens: rows.map((row) => ({ ...apiTokenView(row), base_name: row.base_name })), total: Number(count.total) };
+  const views = await apiTokenViews(deps, rows);
+  return { tokens: views.map((view, index) => ({ ...view, base_name: rows[index]!.base_name })), total: Number(count.total) };
 }

@@ -1,119 +1,242 @@
-import { epochSeconds, isoTime } from '../clock';
 import type { Principal } from '../accounts/account-tokens';
-import { memberBase, permits } from '../bases/bases';
+import { memberBase } from '../bases/bases';
+import { epochSeconds, isoTime } from '../clock';
 import type { Deps } from '../deps';
-import { conflict, forbidden, notFound } from '../errors';
+import { badRequest, conflict, forbidden, notFound } from '../errors';
 import { isUniqueViolation } from '../store/atomic';
-import type { ApiTokenPermission, ApiTokensTable } from '../store/schema';
+import type { ApiTokenPermission, ScopeType } from '../store/schema';
+import { ceilingOf, isSubsetOf, scopesOfPermission, summaryPermission, tokenScopes, type Scopes } from './grants';
 import { mintOpaqueToken } from './opaque';
+import { assertPolicyAllowsNewToken, getTokenPolicy } from './policy';
 
-type ApiTokenRow = Omit<ApiTokensTable, 'secret_hash' | 'revoked_at'> & { created_by_email: string };
+/** Which bases a token reaches: one (SeaTable), a list, a whole workspace, or all of its owner's. */
+export type TokenResources =
+  | { type: 'base'; base_uuid: string }
+  | { type: 'bases'; base_uuids: string[] }
+  | { type: 'workspace'; workspace_id: string }
+  | { type: 'all' };
 
-export function apiTokenView(row: ApiTokenRow) {
+export interface NewApiToken {
+  name: string;
+  /** The shorthand grant; ignored when `scopes` are given. */
+  permission?: ApiTokenPermission;
+  scopes?: Scopes;
+  resources: TokenResources;
+  /** Epoch seconds, or null for never. */
+  expiresAt: number | null;
+}
+
+/** Live API-Tokens with what their views need, oldest first. */
+export const liveApiTokens = (deps: Deps) =>
+  deps.db
+    .selectFrom('api_tokens as t')
+    .innerJoin('users as u', 'u.id', 't.created_by')
+    .select([
+      't.id',
+      't.name',
+      't.created_by',
+      't.scope_type',
+      't.base_id',
+      't.workspace_id',
+      't.permission',
+      't.grants',
+      't.enabled',
+      't.expires_at',
+      't.created_at',
+      't.updated_at',
+      't.last_used_at',
+      't.previous_secret_expires_at',
+      't.previous_last_used_at',
+      'u.email as created_by_email',
+    ])
+    .where('t.revoked_at', 'is', null)
+    .orderBy('t.created_at')
+    .orderBy('t.id');
+
+export type ApiTokenRow = Awaited<ReturnType<ReturnType<typeof liveApiTokens>['execute']>>[number];
+
+function apiTokenView(row: ApiTokenRow, baseUuids: string[], now: number) {
+  const resources: TokenResources =
+    row.scope_type === 'base'
+      ? { type: 'base', base_uuid: row.base_id! }
+      : row.scope_type === 'bases'
+        ? { type: 'bases', base_uuids: baseUuids }
+        : row.scope_type === 'workspace'
+          ? { type: 'workspace', workspace_id: row.workspace_id! }
+          : { type: 'all' };
+  const graceOpen = row.previous_secret_expires_at !== null && row.previous_secret_expires_at > now;
   return {
     id: row.id,
     name: row.name,
     permission: row.permission,
+    scopes: row.grants === null ? null : tokenScopes(row),
+    resources,
     base_uuid: row.base_id,
+    enabled: row.enabled === 1,
+    expires_at: isoTime(row.expires_at),
+    expired: row.expires_at !== null && row.expires_at <= now,
     created_by: row.created_by,
     created_by_email: row.created_by_email,
     created_at: isoTime(row.created_at),
+    updated_at: isoTime(row.updated_at),
     last_used_at: isoTime(row.last_used_at),
+    previous_secret: graceOpen ? { expires_at: isoTime(row.previous_secret_expires_at!), last_used_at: isoTime(row.previous_last_used_at) } : null,
   };
 }
 
 export type ApiTokenView = ReturnType<typeof apiTokenView>;
 
-/** Live API-Tokens with their creator's email, newest last. */
-export const liveApiTokens = (deps: Deps) =>
-  deps.db
-    .selectFrom('api_tokens as t')
-    .innerJoin('users as u', 'u.id', 't.created_by')
-    .select(['t.id', 't.base_id', 't.name', 't.permission', 't.created_by', 'u.email as created_by_email', 't.created_at', 't.last_used_at'])
-    .where('t.revoked_at', 'is', null)
-    .orderBy('t.created_at')
-    .orderBy('t.id');
-
-/** Mints an API-Token for a base; nobody mints above their own permission on it. */
-export async function createApiToken(deps: Deps, principal: Principal, uuid: string, input: { name: string; permission: ApiTokenPermission }) {
-  const { permission: held } = await memberBase(deps, principal, uuid);
-  if (!permits(held, input.permission)) {
-    throw forbidden(`your permission on this base is "${held}": you cannot mint a "${input.permission}" token`);
-  }
-  const minted = await mintOpaqueToken('api');
-  const row = {
-    id: minted.id,
-    base_id: uuid,
-    name: input.name,
-    permission: input.permission,
-    secret_hash: minted.hash,
-    created_by: principal.userId,
-    created_at: epochSeconds(deps.clock),
-    last_used_at: null,
-    revoked_at: null,
-  };
-  try {
-    await deps.db.insertInto('api_tokens').values(row).execute();
-  } catch (error) {
-    if (isUniqueViolation(error)) throw conflict('this base already has an API-Token with this name');
-    throw error;
-  }
-  return { ...apiTokenView({ ...row, created_by_email: principal.email }), token: minted.token };
+/** Views for rows, with the base lists of multi-base tokens fetched in one query. */
+export async function apiTokenViews(deps: Deps, rows: ApiTokenRow[]): Promise<ApiTokenView[]> {
+  const multi = rows.filter((row) => row.scope_type === 'bases').map((row) => row.id);
+  const links = multi.length === 0 ? [] : await deps.db.selectFrom('api_token_bases').selectAll().where('token_id', 'in', multi).orderBy('base_id').execute();
+  const now = epochSeconds(deps.clock);
+  return rows.map((row) => apiTokenView(row, links.filter((link) => link.token_id === row.id).map((link) => link.base_id), now));
 }
 
-/** Live API-Tokens of a base: all of them for base admins, the caller's own for other members. */
-export async function listApiTokens(deps: Deps, principal: Principal, uuid: string) {
+export async function apiTokenById(deps: Deps, id: string): Promise<ApiTokenView> {
+  const row = await liveApiTokens(deps).where('t.id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('API-Token');
+  return (await apiTokenViews(deps, [row]))[0]!;
+}
+
+/** The user's permission on a base, or null if they are not a member. */
+export async function membershipOf(deps: Deps, userId: string, baseId: string) {
+  const row = await deps.db.selectFrom('base_members').select('permission').where('base_id', '=', baseId).where('user_id', '=', userId).executeTakeFirst();
+  return row?.permission ?? null;
+}
+
+/**
+ * Checks that the owner may grant `scopes` on each base: a member whose role covers them.
+ * A token never grants more than its owner holds (it is intersected again at every exchange).
+ */
+export async function assertOwnerCovers(deps: Deps, ownerId: string, baseIds: string[], scopes: Scopes): Promise<void> {
+  for (const baseId of baseIds) {
+    const held = await membershipOf(deps, ownerId, baseId);
+    if (held === null) throw notFound(`base ${baseId}`);
+    if (!isSubsetOf(scopes, ceilingOf(held))) {
+      throw forbidden(`the token's owner holds "${held}" on base ${baseId}: a token cannot grant more`);
+    }
+  }
+}
+
+/** Who will own a new token: the caller, or a service account when a system admin mints for it. */
+async function ownerFor(deps: Deps, principal: Principal, ownerId: string) {
+  const owner = await deps.db.selectFrom('users').select(['id', 'email', 'kind', 'is_active']).where('id', '=', ownerId).executeTakeFirst();
+  if (!owner) throw notFound('service account');
+  if (owner.id !== principal.userId && (principal.role !== 'system_admin' || owner.kind !== 'service')) {
+    throw forbidden('only system admins mint tokens for others, and only for service accounts');
+  }
+  if (!owner.is_active) throw badRequest('the owner is deactivated');
+  return owner;
+}
+
+/**
+ * Mints an API-Token. Nobody mints above what the owner holds on each base it reaches; the instance
+ * token policy applies. Names are unique per base (single-base tokens) or per owner (the others).
+ */
+export async function createApiToken(deps: Deps, principal: Principal, input: NewApiToken, ownerId: string = principal.userId) {
+  const owner = await ownerFor(deps, principal, ownerId);
+  const scopes = input.scopes ?? scopesOfPermission(input.permission ?? 'r');
+  const permission = input.scopes ? summaryPermission(scopes) : (input.permission ?? 'r');
+  const now = epochSeconds(deps.clock);
+  const { resources } = input;
+  if (input.expiresAt !== null && input.expiresAt <= now) throw badRequest('expires_at: must be in the future');
+  assertPolicyAllowsNewToken(await getTokenPolicy(deps), { createdAt: now, expiresAt: input.expiresAt, scopeType: resources.type, ownerKind: owner.kind, permission }, now);
+
+  let baseIds: string[] = [];
+  if (resources.type === 'base') {
+    if (owner.id === principal.userId) await memberBase(deps, principal, resources.base_uuid); // 404 for non-members
+    baseIds = [resources.base_uuid];
+  } else if (resources.type === 'bases') {
+    baseIds = [...new Set(resources.base_uuids)];
+  } else if (resources.type === 'workspace') {
+    const workspace = await deps.db.selectFrom('workspaces').select('id').where('id', '=', resources.workspace_id).where('owner_user_id', '=', owner.id).executeTakeFirst();
+    if (!workspace) throw notFound('workspace');
+  }
+  await assertOwnerCovers(deps, owner.id, baseIds, scopes);
+
+  const minted = await mintOpaqueToken('api');
+  const scopeType: ScopeType = resources.type;
+  const row = {
+    id: minted.id,
+    name: input.name,
+    created_by: owner.id,
+    scope_type: scopeType,
+    base_id: resources.type === 'base' ? resources.base_uuid : null,
+    workspace_id: resources.type === 'workspace' ? resources.workspace_id : null,
+    permission,
+    grants: input.scopes ? JSON.stringify(scopes) : null,
+    secret_hash: minted.hash,
+    expires_at: input.expiresAt,
+    created_at: now,
+    updated_at: now,
+  };
+  try {
+    await deps.atomic([
+      deps.db.insertInto('api_tokens').values(row),
+      ...(resources.type === 'bases' ? [deps.db.insertInto('api_token_bases').values(baseIds.map((baseId) => ({ token_id: row.id, base_id: baseId })))] : []),
+    ]);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict(resources.type === 'base' ? 'this base already has an API-Token with this name' : 'you already have an API-Token with this name');
+    throw error;
+  }
+  return { ...(await apiTokenById(deps, row.id)), token: minted.token };
+}
+
+export interface TokenFilters {
+  base_uuid?: string;
+  created_by?: string;
+  status?: 'active' | 'expired' | 'disabled';
+}
+
+/**
+ * The API-Tokens the caller may see and manage: their own, the single-base tokens of bases they
+ * administer, and for system admins all of them.
+ */
+export function visibleApiTokens(deps: Deps, principal: Principal, filters: TokenFilters = {}) {
+  const now = epochSeconds(deps.clock);
+  let query = liveApiTokens(deps);
+  if (principal.role !== 'system_admin') {
+    const administered = deps.db.selectFrom('base_members').select('base_id').where('user_id', '=', principal.userId).where('permission', '=', 'admin');
+    query = query.where((eb) => eb.or([eb('t.created_by', '=', principal.userId), eb('t.base_id', 'in', administered)]));
+  }
+  if (filters.base_uuid !== undefined) {
+    const linked = deps.db.selectFrom('api_token_bases').select('token_id').where('base_id', '=', filters.base_uuid);
+    query = query.where((eb) => eb.or([eb('t.base_id', '=', filters.base_uuid!), eb('t.id', 'in', linked)]));
+  }
+  if (filters.created_by !== undefined) query = query.where('t.created_by', '=', filters.created_by);
+  if (filters.status === 'disabled') query = query.where('t.enabled', '=', 0);
+  if (filters.status === 'expired') query = query.where('t.expires_at', '<=', now);
+  if (filters.status === 'active') {
+    query = query.where('t.enabled', '=', 1).where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', now)]));
+  }
+  return query;
+}
+
+export async function listApiTokens(deps: Deps, principal: Principal, filters: TokenFilters = {}) {
+  return apiTokenViews(deps, await visibleApiTokens(deps, principal, filters).execute());
+}
+
+/** The single-base tokens of a base: all of them for its admins, their own for other members. */
+export async function listBaseApiTokens(deps: Deps, principal: Principal, uuid: string) {
   const { permission } = await memberBase(deps, principal, uuid);
   let query = liveApiTokens(deps).where('t.base_id', '=', uuid);
   if (permission !== 'admin') query = query.where('t.created_by', '=', principal.userId);
-  return (await query.execute()).map(apiTokenView);
+  return apiTokenViews(deps, await query.execute());
 }
 
-/** One live API-Token of a base by name, if the caller may manage it (its creator or a base admin); else 404. */
+/** A token the caller may manage (see visibleApiTokens); 404 for everything else. */
+export async function manageableApiToken(deps: Deps, principal: Principal, id: string): Promise<ApiTokenRow> {
+  const row = await visibleApiTokens(deps, principal).where('t.id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('API-Token');
+  return row;
+}
+
+/** One single-base token of a base by name, if the caller may manage it; else 404. */
 export async function findApiTokenByName(deps: Deps, principal: Principal, uuid: string, name: string) {
-  const { permission } = await memberBase(deps, principal, uuid);
-  const token = await liveApiTokens(deps).where('t.base_id', '=', uuid).where('t.name', '=', name).executeTakeFirst();
-  if (!token || (token.created_by !== principal.userId && permission !== 'admin')) throw notFound('API-Token');
-  return apiTokenView(token);
-}
-
-/** Changes a token's permission in place; never above what the caller holds on its base. */
-export async function updateApiTokenPermission(deps: Deps, principal: Principal, id: string, permission: ApiTokenPermission) {
-  const token = await manageableToken(deps, principal, id);
-  const { permission: held } = await memberBase(deps, principal, token.base_id);
-  if (!permits(held, permission)) {
-    throw forbidden(`your permission on this base is "${held}": you cannot grant "${permission}"`);
-  }
-  await deps.db.updateTable('api_tokens').set({ permission }).where('id', '=', id).where('revoked_at', 'is', null).execute();
-  return apiTokenView((await liveApiTokens(deps).where('t.id', '=', id).executeTakeFirst())!);
-}
-
-/** A live token the caller created, or one of a base they administer; 404 for everything else. */
-async function manageableToken(deps: Deps, principal: Principal, id: string) {
-  const token = await deps.db
-    .selectFrom('api_tokens as t')
-    .leftJoin('base_members as m', (join) => join.onRef('m.base_id', '=', 't.base_id').on('m.user_id', '=', principal.userId))
-    .select(['t.base_id', 't.created_by', 'm.permission'])
-    .where('t.id', '=', id)
-    .where('t.revoked_at', 'is', null)
-    .executeTakeFirst();
-  if (!token || (token.created_by !== principal.userId && token.permission !== 'admin')) throw notFound('API-Token');
-  return token;
-}
-
-/** Revokes an API-Token at once. Its creator or an admin of its base may; for anyone else it does not exist. */
-export async function revokeApiToken(deps: Deps, principal: Principal, id: string): Promise<void> {
-  await manageableToken(deps, principal, id);
-  await markRevoked(deps, id);
-}
-
-/** Revokes by id once the caller's right to do so is established; a concurrent revoke makes it 404. */
-export async function markRevoked(deps: Deps, id: string): Promise<void> {
-  const result = await deps.db
-    .updateTable('api_tokens')
-    .set({ revoked_at: epochSeconds(deps.clock) })
-    .where('id', '=', id)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) throw notFound('API-Token');
+  await memberBase(deps, principal, uuid);
+  const row = await visibleApiTokens(deps, principal).where('t.base_id', '=', uuid).where('t.name', '=', name).executeTakeFirst();
+  if (!row) throw notFound('API-Token');
+  return (await apiTokenViews(deps, [row]))[0]!;
 }

@@ -1,14 +1,15 @@
 import { SignJWT } from 'jose';
 import type { Principal } from '../accounts/account-tokens';
-import { memberBase, weakest } from '../bases/bases';
+import { memberBase } from '../bases/bases';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { AppError, forbidden } from '../errors';
 import { base64url, constantTimeEqual, randomBytes } from '../lib/bytes';
-import type { BasePermission } from '../store/schema';
+import { ceilingOf, claimsOf, intersectScopes, isSubsetOf, narrowToTable, scopesOfPermission, tokenScopes, type Scopes } from './grants';
 import { expectOpaqueToken } from './kinds';
 import { touchLastUsed } from './last-used';
 import { hashOpaqueToken } from './opaque';
+import { policyProblem, getTokenPolicy } from './policy';
 
 /** `aud` of a Base-Token: it binds the token to the one base it was issued for. */
 export const baseAudience = (uuid: string) => `urn:tokenladder:base:${uuid}`;
@@ -18,32 +19,41 @@ export const BASE_TOKEN_TYPE = 'at+jwt';
 export interface BaseTokenGrant {
   userId: string;
   baseUuid: string;
-  permission: BasePermission;
+  scopes: Scopes;
   clientId: string;
   tokenType: 'api_token' | 'account_token';
   tokenName: string;
 }
 
-/** A lifetime asked for by the client: at most the configured one. */
-export interface ExchangeOptions {
+/**
+ * What an exchange may ask for: the base (required for multi-base tokens), and less than the token
+ * grants (attenuation): a coarse permission or scopes, one table, a shorter lifetime. Never more.
+ */
+export interface ExchangeRequest {
+  baseUuid?: string;
+  permission?: 'r' | 'rw';
+  scopes?: Scopes;
+  table?: string;
   ttlSeconds?: number;
 }
 
 /**
  * Signs a Base-Token (RFC 9068 access-token profile) with the current key; always with a kid.
  * It also carries SeaTable's claim names (dtable_uuid, username, app_name), so services written for
- * SeaTable's payload read it unchanged.
+ * SeaTable's payload read it unchanged; fine-grained grants go into `scp` (src/verify/scopes.ts).
  */
-export async function signBaseToken(deps: Deps, grant: BaseTokenGrant, options: ExchangeOptions = {}) {
+export async function signBaseToken(deps: Deps, grant: BaseTokenGrant, ttlSeconds?: number) {
   const key = await deps.keys.current();
   const now = epochSeconds(deps.clock);
-  const expiresAt = now + Math.min(options.ttlSeconds ?? Infinity, deps.config.baseTokenTtlSeconds);
+  const expiresAt = now + Math.min(ttlSeconds ?? Infinity, deps.config.baseTokenTtlSeconds);
+  const { permission, scp } = claimsOf(grant.scopes);
   const jwt = await new SignJWT({
     client_id: grant.clientId,
     token_type: grant.tokenType,
     token_name: grant.tokenName,
     base_uuid: grant.baseUuid,
-    permission: grant.permission,
+    permission,
+    ...(scp && { scp }),
     dtable_uuid: grant.baseUuid,
     username: grant.userId,
     ...(grant.tokenType === 'api_token' && { app_name: grant.tokenName }),
@@ -56,49 +66,99 @@ export async function signBaseToken(deps: Deps, grant: BaseTokenGrant, options: 
     .setIssuedAt(now)
     .setExpirationTime(expiresAt)
     .sign(key.privateKey);
-  return { jwt, expiresAt, grant };
+  return { jwt, expiresAt, grant, permission, scp };
 }
 
-/**
- * API-Token → Base-Token. The grant is re-checked against the creator's current membership every
- * time (intersection model): a demoted creator's rw token yields r; a removed creator's token fails.
- */
-export async function exchangeApiToken(deps: Deps, token: string, requestedBaseUuid?: string, options?: ExchangeOptions) {
-  const id = expectOpaqueToken(token, 'api');
-  const hash = await hashOpaqueToken(token);
-  const row = await deps.db
+export type IssuedBaseToken = Awaited<ReturnType<typeof signBaseToken>>;
+
+/** `effective`, narrowed by what the request asks for; asking for more than `effective` is refused. */
+function attenuate(effective: Scopes, request: ExchangeRequest): Scopes {
+  const asked = request.scopes ?? (request.permission ? scopesOfPermission(request.permission) : undefined);
+  let scopes = effective;
+  if (asked) {
+    if (!isSubsetOf(asked, effective)) throw forbidden('the exchange asks for more than the token grants on this base');
+    scopes = intersectScopes(asked, effective);
+  }
+  if (request.table !== undefined) scopes = narrowToTable(scopes, request.table);
+  if (Object.keys(scopes.c).length === 0) throw forbidden('the token grants nothing on this base');
+  return scopes;
+}
+
+/** An API-Token row with its owner, as the exchange and explain need it. */
+export function loadApiTokenForExchange(deps: Deps, id: string) {
+  return deps.db
     .selectFrom('api_tokens as t')
     .innerJoin('users as u', 'u.id', 't.created_by')
-    .leftJoin('base_members as m', (join) => join.onRef('m.base_id', '=', 't.base_id').onRef('m.user_id', '=', 't.created_by'))
-    .select(['t.id', 't.name', 't.base_id', 't.permission', 't.secret_hash', 't.created_by', 't.last_used_at', 't.revoked_at'])
-    .select(['u.is_active', 'm.permission as creator_permission'])
+    .select([
+      't.id', 't.name', 't.created_by', 't.scope_type', 't.base_id', 't.workspace_id', 't.permission', 't.grants',
+      't.secret_hash', 't.previous_secret_hash', 't.previous_secret_expires_at', 't.enabled', 't.expires_at',
+      't.created_at', 't.last_used_at', 't.previous_last_used_at', 't.revoked_at',
+    ])
+    .select(['u.is_active', 'u.kind as owner_kind'])
     .where('t.id', '=', id)
     .executeTakeFirst();
-  if (!row || !constantTimeEqual(row.secret_hash, hash)) throw new AppError('token_invalid', 'the token is malformed or unknown');
-  if (row.revoked_at !== null) throw new AppError('token_revoked', 'this API-Token has been revoked');
-  if (!row.is_active) throw new AppError('account_disabled', "this API-Token's creator is deactivated");
-  if (requestedBaseUuid !== undefined && requestedBaseUuid !== row.base_id) throw forbidden('this API-Token is for another base');
-  if (row.creator_permission === null) throw forbidden("this API-Token's creator no longer has access to its base");
-  await touchLastUsed(deps.db, 'api_tokens', row.id, row.last_used_at, epochSeconds(deps.clock));
-  return signBaseToken(deps, {
-    userId: row.created_by,
-    baseUuid: row.base_id,
-    permission: weakest(row.permission, row.creator_permission === 'admin' ? 'rw' : row.creator_permission),
-    clientId: row.id,
-    tokenType: 'api_token',
-    tokenName: row.name,
-  }, options);
 }
 
-/** Account-Token → Base-Token for a base the caller is a member of, with the caller's own permission. */
-export async function exchangeAccountToken(deps: Deps, principal: Principal, baseUuid: string, options?: ExchangeOptions) {
+export type ExchangeableToken = NonNullable<Awaited<ReturnType<typeof loadApiTokenForExchange>>>;
+
+/**
+ * Whether a (secret-checked) API-Token may be exchanged for `request`, and with what scopes: the token's
+ * grant ∩ its owner's current role on the base ∩ what is asked. Throws the AppError a refusal gets
+ * (NocoDB's statuses: expired, disabled, unknown and out-of-scope 401; insufficient permission 403).
+ */
+export async function evaluateApiToken(deps: Deps, token: ExchangeableToken, request: ExchangeRequest): Promise<{ baseUuid: string; scopes: Scopes }> {
+  const now = epochSeconds(deps.clock);
+  if (token.revoked_at !== null) throw new AppError('token_revoked', 'this API-Token has been revoked');
+  if (token.enabled !== 1) throw new AppError('token_disabled', 'this API-Token is disabled');
+  if (token.expires_at !== null && token.expires_at <= now) throw new AppError('token_expired', 'this API-Token has expired');
+  const policy = policyProblem(await getTokenPolicy(deps), { createdAt: token.created_at, expiresAt: token.expires_at, scopeType: token.scope_type, ownerKind: token.owner_kind, permission: token.permission }, now);
+  if (policy) throw new AppError(policy.lifetime ? 'token_expired' : 'insufficient_permission', policy.message);
+  if (!token.is_active) throw new AppError('account_disabled', "this API-Token's owner is deactivated");
+
+  const baseUuid = request.baseUuid ?? token.base_id;
+  if (baseUuid === null) throw new AppError('invalid_request', 'base_uuid: required for a token that reaches several bases');
+  if (!(await baseInScope(deps, token, baseUuid))) throw new AppError('base_not_in_scope', "this API-Token's scope does not include that base");
+  const held = await deps.db.selectFrom('base_members').select('permission').where('base_id', '=', baseUuid).where('user_id', '=', token.created_by).executeTakeFirst();
+  if (!held) throw forbidden("this API-Token's owner no longer has access to its base");
+  return { baseUuid, scopes: attenuate(intersectScopes(tokenScopes(token), ceilingOf(held.permission)), request) };
+}
+
+async function baseInScope(deps: Deps, token: ExchangeableToken, baseUuid: string): Promise<boolean> {
+  switch (token.scope_type) {
+    case 'base':
+      return token.base_id === baseUuid;
+    case 'all':
+      return true;
+    case 'bases':
+      return (await deps.db.selectFrom('api_token_bases').select('base_id').where('token_id', '=', token.id).where('base_id', '=', baseUuid).executeTakeFirst()) !== undefined;
+    case 'workspace':
+      return (await deps.db.selectFrom('bases').select('id').where('id', '=', baseUuid).where('workspace_id', '=', token.workspace_id).executeTakeFirst()) !== undefined;
+  }
+}
+
+/** API-Token → Base-Token. The current secret, or the previous one during a regenerate's grace period. */
+export async function exchangeApiToken(deps: Deps, secret: string, request: ExchangeRequest = {}) {
+  const id = expectOpaqueToken(secret, 'api');
+  const hash = await hashOpaqueToken(secret);
+  const token = await loadApiTokenForExchange(deps, id);
+  const now = epochSeconds(deps.clock);
+  const current = token !== undefined && constantTimeEqual(token.secret_hash, hash);
+  const previous =
+    token !== undefined && !current && token.previous_secret_hash !== null && (token.previous_secret_expires_at ?? 0) > now && constantTimeEqual(token.previous_secret_hash, hash);
+  if (!token || (!current && !previous)) throw new AppError('token_invalid', 'the token is malformed or unknown');
+  const { baseUuid, scopes } = await evaluateApiToken(deps, token, request);
+  if (current) await touchLastUsed(deps.db, 'api_tokens', token.id, token.last_used_at, now);
+  else await deps.db.updateTable('api_tokens').set({ previous_last_used_at: now }).where('id', '=', token.id).execute();
+  return signBaseToken(deps, { userId: token.created_by, baseUuid, scopes, clientId: token.id, tokenType: 'api_token', tokenName: token.name }, request.ttlSeconds);
+}
+
+/** Account-Token → Base-Token for a base the caller is a member of, with the caller's own permission (or less). */
+export async function exchangeAccountToken(deps: Deps, principal: Principal, baseUuid: string, request: ExchangeRequest = {}) {
   const { permission } = await memberBase(deps, principal, baseUuid);
-  return signBaseToken(deps, {
-    userId: principal.userId,
-    baseUuid,
-    permission,
-    clientId: principal.tokenId,
-    tokenType: 'account_token',
-    tokenName: principal.tokenName,
-  }, options);
+  const scopes = attenuate(ceilingOf(permission), request);
+  return signBaseToken(
+    deps,
+    { userId: principal.userId, baseUuid, scopes, clientId: principal.tokenId, tokenType: 'account_token', tokenName: principal.tokenName },
+    request.ttlSeconds,
+  );
 }

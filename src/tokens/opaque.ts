@@ -29,8 +29,8 @@ function checksum(body: string): string {
   return base32(new Uint8Array([value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]));
 }
 
-export async function mintOpaqueToken(kind: OpaqueKind): Promise<MintedToken> {
-  const id = base32(randomBytes(10)).slice(0, ID_CHARS);
+/** A new token; with `id`, a new secret for an existing token (regenerate keeps the id). */
+export async function mintOpaqueToken(kind: OpaqueKind, id: string = base32(randomBytes(10)).slice(0, ID_CHARS)): Promise<MintedToken> {
   const secret = base32(randomBytes(25)).slice(0, SECRET_CHARS);
   const body = PREFIX[kind] + id + secret;
   const token = body + checksum(body).slice(0, CHECKSUM_CHARS);

@@ -6,7 +6,8 @@ import type { Deps } from '../deps';
 import { AppError, forbidden } from '../errors';
 import { base64url, randomBytes } from '../lib/bytes';
 import type { BasePermission } from '../store/schema';
-import { signBaseToken, type ExchangeOptions } from './base-tokens';
+import { signBaseToken } from './base-tokens';
+import { ceilingOf, intersectScopes } from './grants';
 
 /**
  * SeaTable's temporary API-Token: good for one hour, for one base, with the permission its maker has.
@@ -36,7 +37,7 @@ export async function mintTempApiToken(deps: Deps, principal: Principal, baseUui
 }
 
 /** Temporary API-Token → Base-Token, with the lesser of its permission and its maker's current one. */
-export async function exchangeTempApiToken(deps: Deps, token: string, options?: ExchangeOptions) {
+export async function exchangeTempApiToken(deps: Deps, token: string, ttlSeconds?: number) {
   const claims = await verifyTempApiToken(deps, token);
   const maker = await deps.db
     .selectFrom('users as u')
@@ -52,12 +53,12 @@ export async function exchangeTempApiToken(deps: Deps, token: string, options?: 
     {
       userId: claims.sub,
       baseUuid: claims.base_uuid,
-      permission: weakest(claims.permission, weakest(maker.permission, 'rw')),
+      scopes: intersectScopes(ceilingOf(claims.permission), ceilingOf(maker.permission)),
       clientId: claims.client_id,
       tokenType: 'account_token',
       tokenName: TEMP_TOKEN_APP_NAME,
     },
-    options,
+    ttlSeconds,
   );
 }
 

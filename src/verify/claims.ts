@@ -1,14 +1,16 @@
 import { BaseTokenError } from './errors';
+import { allows, parseScopes, scopesOfPermission, type ScopeAction, type Scopes } from './scopes';
 
 /**
- * Access level carried by a Base-Token; `admin` implies `rw`, `r` is read-only.
+ * Coarse access level carried by a Base-Token; `admin` implies `rw`, `r` is read-only, `custom`
+ * means the token's fine-grained `scp` grants less than reading everything (use {@link can}).
  *
  * @example
  * ```ts
- * const level: BasePermission = claims.permission; // 'r' | 'rw' | 'admin'
+ * const level: BasePermission = claims.permission; // 'r' | 'rw' | 'admin' | 'custom'
  * ```
  */
-export type BasePermission = 'r' | 'rw' | 'admin';
+export type BasePermission = 'r' | 'rw' | 'admin' | 'custom';
 
 /**
  * Kind of tokenladder credential that was exchanged for the Base-Token.
@@ -44,11 +46,13 @@ export interface BaseTokenClaims {
   /** Lowercase UUID of the base, equal to the uuid inside `aud`. */
   readonly base_uuid: string;
   readonly permission: BasePermission;
+  /** Fine-grained permissions (see scopes.ts), present when the token grants less than `permission` says alone. */
+  readonly scp?: Scopes;
 }
 
 const AUDIENCE_PREFIX = 'urn:tokenladder:base:';
 const LOWERCASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const PERMISSIONS: readonly string[] = ['r', 'rw', 'admin'] satisfies BasePermission[];
+const PERMISSIONS: readonly string[] = ['r', 'rw', 'admin', 'custom'] satisfies BasePermission[];
 const TOKEN_TYPES: readonly string[] = ['api_token', 'account_token'] satisfies BaseTokenType[];
 
 /**
@@ -82,7 +86,24 @@ export function baseAudience(uuid: string): string {
 }
 
 /**
- * True if the token may read the base (every valid Base-Token can).
+ * Whether the token allows an action: `<category>:read|write` for NocoDB's eight categories
+ * (records, comments, tables, fields, views, webhooks, base, users) or `records:create|read|update|delete`,
+ * optionally for one table. Uses `scp` when present, else the coarse `permission`.
+ *
+ * @example
+ * ```ts
+ * if (!can(claims, 'records:update', { table: 'tbl1' })) return c.json({ error: 'insufficient_scope' }, 403);
+ * ```
+ */
+export function can(claims: BaseTokenClaims, action: ScopeAction, options: { table?: string } = {}): boolean {
+  const coarse = claims.permission;
+  // Fail closed on anything unexpected, even in a claims object built by hand.
+  const scopes = claims.scp ?? (coarse === 'r' || coarse === 'rw' || coarse === 'admin' ? scopesOfPermission(coarse) : undefined);
+  return scopes !== undefined && allows(scopes, action, options.table);
+}
+
+/**
+ * True if the token may read every table's records.
  *
  * @example
  * ```ts
@@ -90,11 +111,11 @@ export function baseAudience(uuid: string): string {
  * ```
  */
 export function canRead(claims: BaseTokenClaims): boolean {
-  return PERMISSIONS.includes(claims.permission);
+  return can(claims, 'records:read');
 }
 
 /**
- * True if the token may write to the base (`rw` or `admin`).
+ * True if the token may create, update and delete records in every table (`rw`, `admin`, or scopes that say so).
  *
  * @example
  * ```ts
@@ -102,7 +123,7 @@ export function canRead(claims: BaseTokenClaims): boolean {
  * ```
  */
 export function canWrite(claims: BaseTokenClaims): boolean {
-  return claims.permission === 'rw' || claims.permission === 'admin';
+  return can(claims, 'records:write');
 }
 
 const isNonEmptyString = (value: unknown): value is string =>
@@ -128,7 +149,7 @@ export function parseBaseTokenClaims(
   payload: Readonly<Record<string, unknown>>,
   expectedAudiences: readonly string[],
 ): BaseTokenClaims {
-  const { iss, aud, sub, iat, exp, jti, client_id, token_type, token_name, base_uuid, permission } =
+  const { iss, aud, sub, iat, exp, jti, client_id, token_type, token_name, base_uuid, permission, scp } =
     payload;
 
   // jose accepts an array `aud` that merely contains the expected value; the contract is one base.
@@ -149,6 +170,8 @@ export function parseBaseTokenClaims(
     aud === AUDIENCE_PREFIX + base_uuid &&
     isOneOf<BasePermission>(permission, PERMISSIONS);
   if (!valid) throw new BaseTokenError('token_claims_invalid');
+  const scopes = scp === undefined ? undefined : parseScopes(scp);
+  if (scp !== undefined && scopes === undefined) throw new BaseTokenError('token_claims_invalid');
 
   return Object.freeze({
     iss,
@@ -162,5 +185,6 @@ export function parseBaseTokenClaims(
     token_name,
     base_uuid,
     permission,
+    ...(scopes && { scp: scopes }),
   });
 }

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { canWrite, type BaseTokenClaims } from './claims';
+import { can, canWrite, type BaseTokenClaims } from './claims';
+import type { ScopeAction } from './scopes';
 import { BaseTokenError } from './errors';
 import type { BaseTokenVerifier } from './verifier';
 
@@ -103,6 +104,29 @@ export function requireWrite() {
     if (claims === undefined) throw new Error('requireWrite() must run after baseTokenAuth()');
     if (!canWrite(claims)) {
       return c.json(errorBody('insufficient_scope', 'This token cannot write to this base.'), 403, {
+        'WWW-Authenticate': 'Bearer error="insufficient_scope"',
+      });
+    }
+    await next();
+  });
+}
+
+/**
+ * Lets a request through only if the token allows `action` (see {@link can}), for the table named
+ * by `options.table(c)` when given; others get 403 `insufficient_scope`. Must run after {@link baseTokenAuth}.
+ *
+ * @example
+ * ```ts
+ * app.patch('/bases/:base_uuid/tables/:table/rows/:id', auth,
+ *   requireScope('records:update', { table: (c) => c.req.param('table') }), handler);
+ * ```
+ */
+export function requireScope(action: ScopeAction, options: { table?: (c: Context) => string | undefined } = {}) {
+  return createMiddleware<BaseTokenEnv>(async (c, next) => {
+    const claims: BaseTokenClaims | undefined = c.get('baseToken');
+    if (claims === undefined) throw new Error('requireScope() must run after baseTokenAuth()');
+    if (!can(claims, action, { table: options.table?.(c) })) {
+      return c.json(errorBody('insufficient_scope', `This token does not allow ${action}.`), 403, {
         'WWW-Authenticate': 'Bearer error="insufficient_scope"',
       });
     }

@@ -18,6 +18,7 @@ export {
 } from './verifier';
 export {
   baseAudience,
+  can,
   canRead,
   canWrite,
   type BaseTokenClaims,
@@ -25,5 +26,6 @@ export {
   type BaseTokenType,
 } from './claims';
 export { BaseTokenError, type BaseTokenErrorCode } from './errors';
+export { CATEGORIES, RECORD_OPERATIONS, type Category, type RecordOperation, type ScopeAction, type Scopes } from './scopes';
 export { MAX_TOKEN_LENGTH } from './precheck';
 export { REMOTE_JWKS_DEFAULTS, type KeySourceOptions } from './key-source';

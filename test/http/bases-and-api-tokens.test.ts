@@ -51,7 +51,8 @@ describe('bases, members and API-Tokens', () => {
     expect((await t.call('GET', `/api/v1/bases/${aliceBase}/members`, { token: bob.token })).status).toBe(404);
     expect((await exchange(bob.token, { base_uuid: aliceBase })).status).toBe(404);
     const wrongBase = await exchange(aliceToken.token, { base_uuid: bobBase });
-    expect(wrongBase.status).toBe(403);
+    expect(wrongBase.status).toBe(401);
+    expect(wrongBase.body.error.code).toBe('base_not_in_scope');
     expect(snapshot(t.raw)).toBe(before);
     expect(claimsOf((await exchange(bobToken.token)).body.base_token).base_uuid).toBe(bobBase);
     expect(claimsOf((await exchange(aliceToken.token)).body.base_token).base_uuid).toBe(aliceBase);
@@ -86,11 +87,18 @@ describe('bases, members and API-Tokens', () => {
       id: bobToken.id,
       name: 'bob job',
       permission: 'r',
+      scopes: null,
+      resources: { type: 'base', base_uuid: aliceBase },
       base_uuid: aliceBase,
+      enabled: true,
+      expires_at: null,
+      expired: false,
       created_by: bob.id,
       created_by_email: 'bob@example.com',
       created_at: '2026-11-01T12:00:00Z',
+      updated_at: '2026-11-01T12:00:00Z',
       last_used_at: '2026-11-01T12:00:00Z',
+      previous_secret: null,
     });
     const memberView = await t.call('GET', `/api/v1/bases/${aliceBase}/api-tokens`, { token: bob.token });
     expect(memberView.body.api_tokens.map((token: { name: string }) => token.name)).toEqual(['bob job']);

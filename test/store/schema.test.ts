@@ -9,7 +9,9 @@ function schemaOf(raw: Database.Database) {
   const rows = raw
     .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name NOT IN ('d1_migrations', 'sqlite_sequence') ORDER BY type, name")
     .all() as { type: string; name: string; tbl_name: string; sql: string | null }[];
-  return rows.map((row) => ({ ...row, sql: row.sql?.replace(/\s+/g, ' ').trim() ?? null }));
+  // Layout-insensitive: SQLite keeps a renamed table's name quoted and appends added columns in place.
+  const normalize = (sql: string) => sql.replace(/"/g, '').replace(/\s+/g, ' ').replace(/\s*([(),])\s*/g, '$1').trim();
+  return rows.map((row) => ({ ...row, sql: row.sql === null ? null : normalize(row.sql) }));
 }
 
 describe('migrations and schema.sql', () => {
@@ -24,10 +26,13 @@ describe('migrations and schema.sql', () => {
 
   it('records migrations as wrangler does and never applies one twice', () => {
     const raw = new Database(':memory:');
-    expect(migrateSqlite(raw, readMigrations())).toEqual(['0001_init.sql']);
+    expect(migrateSqlite(raw, readMigrations())).toEqual(['0001_init.sql', '0002_token_lifecycle.sql']);
     expect(migrateSqlite(raw, readMigrations())).toEqual([]);
     const rows = raw.prepare('SELECT id, name, applied_at FROM d1_migrations').all();
-    expect(rows).toEqual([{ id: 1, name: '0001_init.sql', applied_at: expect.any(String) }]);
+    expect(rows).toEqual([
+      { id: 1, name: '0001_init.sql', applied_at: expect.any(String) },
+      { id: 2, name: '0002_token_lifecycle.sql', applied_at: expect.any(String) },
+    ]);
   });
 
   it('refuses a database written by a newer version', () => {

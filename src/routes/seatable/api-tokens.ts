@@ -5,14 +5,8 @@ import { readCredential, requireAccount, type AppEnv } from '../../http/auth';
 import { readFields, seatableTime } from '../../http/seatable';
 import { displayName } from '../../http/validate';
 import type { ApiTokenPermission } from '../../store/schema';
-import {
-  createApiToken,
-  findApiTokenByName,
-  listApiTokens,
-  revokeApiToken,
-  updateApiTokenPermission,
-  type ApiTokenView,
-} from '../../tokens/api-tokens';
+import { revokeApiToken, updateApiToken } from '../../tokens/api-token-lifecycle';
+import { createApiToken, findApiTokenByName, listBaseApiTokens, type ApiTokenView } from '../../tokens/api-tokens';
 import { exchangeApiToken } from '../../tokens/base-tokens';
 import { parseOpaqueToken } from '../../tokens/opaque';
 import { exchangeTempApiToken, mintTempApiToken } from '../../tokens/temp-api-tokens';
@@ -50,7 +44,7 @@ export function seatableApiTokenRoutes(deps: Deps) {
   return new Hono<AppEnv>()
     .get(`${BASE_PATH}/api-tokens/`, auth, async (c) => {
       const { base } = await pathBase(deps, c);
-      const tokens = await listApiTokens(deps, c.var.principal, base.id);
+      const tokens = await listBaseApiTokens(deps, c.var.principal, base.id);
       return c.json({ api_tokens: tokens.map((token) => apiTokenObject(token)) });
     })
     .post(`${BASE_PATH}/api-tokens/`, auth, async (c) => {
@@ -58,7 +52,8 @@ export function seatableApiTokenRoutes(deps: Deps) {
       const fields = await readFields(c);
       const name = displayName.safeParse(fields.app_name ?? '');
       if (!name.success) throw badRequest('app_name invalid.');
-      const created = await createApiToken(deps, c.var.principal, base.id, { name: name.data, permission: readPermission(fields) });
+      const resources = { type: 'base' as const, base_uuid: base.id };
+      const created = await createApiToken(deps, c.var.principal, { name: name.data, permission: readPermission(fields), resources, expiresAt: null });
       return c.json(apiTokenObject(created, created.token), 201);
     })
     .put(`${BASE_PATH}/api-tokens/:app_name/`, auth, async (c) => {
@@ -66,7 +61,7 @@ export function seatableApiTokenRoutes(deps: Deps) {
       const permission = readPermission(await readFields(c));
       const token = await findApiTokenByName(deps, c.var.principal, base.id, c.req.param('app_name'));
       if (token.permission === permission) throw badRequest(`api token already has ${permission} permission.`);
-      return c.json(apiTokenObject(await updateApiTokenPermission(deps, c.var.principal, token.id, permission)));
+      return c.json(apiTokenObject(await updateApiToken(deps, c.var.principal, token.id, { permission })));
     })
     .delete(`${BASE_PATH}/api-tokens/:app_name/`, auth, async (c) => {
       const { base } = await pathBase(deps, c);
@@ -83,8 +78,9 @@ export function seatableApiTokenRoutes(deps: Deps) {
       const ttlSeconds = parseExpiry(c.req.query('exp'), deps.config.baseTokenTtlSeconds);
       // An opaque API-Token, or else a temporary API-Token (a JWT), as SeaTable accepts both here.
       const temporary = parseOpaqueToken(token) === null && token.includes('.');
-      const issued = temporary ? await exchangeTempApiToken(deps, token, { ttlSeconds }) : await exchangeApiToken(deps, token, undefined, { ttlSeconds });
+      const issued = temporary ? await exchangeTempApiToken(deps, token, ttlSeconds) : await exchangeApiToken(deps, token, { ttlSeconds });
       const { jwt, grant } = issued;
+      // SeaTable's answer names one base: a multi-base token must be exchanged on /api/v1 with base_uuid.
       const base = await deps.db.selectFrom('bases').select(['name', 'workspace_id']).where('id', '=', grant.baseUuid).executeTakeFirstOrThrow();
       return c.json({
         app_name: grant.tokenName,

@@ -1,0 +1,38 @@
+import type { Principal } from './account-tokens';
+import { epochSeconds } from '../clock';
+import type { Deps } from '../deps';
+import { forbidden } from '../errors';
+import { userView } from './users';
+
+/**
+ * Service accounts (Airtable's idea): non-login users that own API-Tokens, so an integration does not
+ * die when the employee who set it up leaves. They have no password (sign-in always fails) and get
+ * base access like anyone else, through base membership.
+ */
+export async function createServiceAccount(deps: Deps, actor: Principal, name: string) {
+  if (actor.role !== 'system_admin') throw forbidden('only system admins create service accounts');
+  const now = epochSeconds(deps.clock);
+  const id = crypto.randomUUID();
+  const user = {
+    id,
+    // Unique and never deliverable (.invalid is reserved), so it can never be used to sign in or reset.
+    email: `service-${id}@service.invalid`,
+    name,
+    role: 'user' as const,
+    team_id: null,
+    password_hash: null,
+    is_active: 1,
+    kind: 'service' as const,
+    created_at: now,
+    updated_at: now,
+  };
+  const workspace = { id: crypto.randomUUID(), name: 'Personal', owner_user_id: id, created_at: now };
+  await deps.atomic([deps.db.insertInto('users').values(user), deps.db.insertInto('workspaces').values(workspace)]);
+  return { ...userView(user), kind: user.kind };
+}
+
+export async function listServiceAccounts(deps: Deps, actor: Principal) {
+  if (actor.role !== 'system_admin') throw forbidden('only system admins list service accounts');
+  const rows = await deps.db.selectFrom('users').selectAll().where('kind', '=', 'service').orderBy('created_at').orderBy('id').execute();
+  return rows.map((row) => ({ ...userView(row), kind: row.kind }));
+}

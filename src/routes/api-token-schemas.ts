@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { displayName, uuidParam } from '../http/validate';
+import { scopesFromInput, scopesInput } from '../tokens/grants';
+import { CATEGORIES, RECORD_OPERATIONS } from '../verify/scopes';
+
+/** Expiry as the API takes it: `expires_at` (ISO 8601 or null for never) or `expires_in_days` (NocoDB's presets, or any). */
+const expiry = {
+  expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
+  expires_in_days: z.number().int().min(1).max(3650).optional(),
+};
+
+export function expiresAtFrom(input: { expires_at?: string | null; expires_in_days?: number }, now: number): number | null | undefined {
+  if (input.expires_in_days !== undefined) return now + input.expires_in_days * 86400;
+  if (input.expires_at === undefined) return undefined;
+  return input.expires_at === null ? null : Math.floor(Date.parse(input.expires_at) / 1000);
+}
+
+const oneExpiry = (input: { expires_at?: unknown; expires_in_days?: unknown }) => input.expires_at === undefined || input.expires_in_days === undefined;
+const oneGrant = (input: { permission?: unknown; scopes?: unknown }) => input.permission === undefined || input.scopes === undefined;
+
+const grant = { permission: z.enum(['r', 'rw']).optional(), scopes: scopesInput.transform(scopesFromInput).optional() };
+
+const resources = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('base'), base_uuid: uuidParam }),
+  z.strictObject({ type: z.literal('bases'), base_uuids: z.array(uuidParam).min(1).max(100) }),
+  z.strictObject({ type: z.literal('workspace'), workspace_id: z.uuid('is not a workspace id') }),
+  z.strictObject({ type: z.literal('all') }),
+]);
+
+export const createBaseTokenSchema = z
+  .strictObject({ name: displayName, ...grant, ...expiry })
+  .refine(oneGrant, 'send permission or scopes, not both')
+  .refine((input) => input.permission !== undefined || input.scopes !== undefined, 'permission: required (or scopes)')
+  .refine(oneExpiry, 'send expires_at or expires_in_days, not both');
+
+export const createTokenSchema = z
+  .strictObject({ name: displayName, resources, ...grant, ...expiry })
+  .refine(oneGrant, 'send permission or scopes, not both')
+  .refine((input) => input.permission !== undefined || input.scopes !== undefined, 'permission: required (or scopes)')
+  .refine(oneExpiry, 'send expires_at or expires_in_days, not both');
+
+export const updateTokenSchema = z
+  .strictObject({ name: displayName, enabled: z.boolean(), ...grant, ...expiry })
+  .partial()
+  .refine((input) => Object.keys(input).length > 0, 'send at least one field to change')
+  .refine(oneGrant, 'send permission or scopes, not both')
+  .refine(oneExpiry, 'send expires_at or expires_in_days, not both');
+
+export const listFiltersSchema = z.strictObject({
+  base_uuid: uuidParam.optional(),
+  created_by: z.uuid('is not a user id').optional(),
+  status: z.enum(['active', 'expired', 'disabled']).optional(),
+});
+
+const ACTIONS = [...CATEGORIES.flatMap((category) => [`${category}:read`, `${category}:write`]), ...RECORD_OPERATIONS.map((op) => `records:${op}`)] as [string, ...string[]];
+const table = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not a table id');
+
+/** Attenuation: ask for less than the token grants. */
+export const exchangeSchema = z
+  .strictObject({ base_uuid: uuidParam.optional(), ...grant, table: table.optional(), ttl: z.number().int().min(60).optional() })
+  .refine(oneGrant, 'send permission or scopes, not both');
+
+export const explainSchema = z
+  .strictObject({ base_uuid: uuidParam.optional(), permission: z.enum(['r', 'rw']).optional(), action: z.enum(ACTIONS).optional(), table: table.optional() });
+
+export const regenerateSchema = z.strictObject({ grace_seconds: z.number().int().min(0).max(7 * 86400).optional() });
+export const bulkDeleteSchema = z.strictObject({ ids: z.array(z.string().regex(/^[a-z2-7]{16}$/, 'is not a token id')).min(1).max(100) });
+export const serviceAccountSchema = z.strictObject({ name: displayName });

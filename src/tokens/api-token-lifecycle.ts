@@ -1,0 +1,118 @@
+import type { Principal } from '../accounts/account-tokens';
+import { epochSeconds } from '../clock';
+import type { Deps } from '../deps';
+import { badRequest, conflict, notFound } from '../errors';
+import { isUniqueViolation } from '../store/atomic';
+import type { ApiTokenPermission } from '../store/schema';
+import { apiTokenById, assertOwnerCovers, manageableApiToken, visibleApiTokens } from './api-tokens';
+import { scopesOfPermission, summaryPermission, type Scopes } from './grants';
+import { mintOpaqueToken } from './opaque';
+import { assertPolicyAllowsNewToken, getTokenPolicy } from './policy';
+
+export interface ApiTokenPatch {
+  name?: string;
+  permission?: ApiTokenPermission;
+  scopes?: Scopes;
+  enabled?: boolean;
+  /** Epoch seconds, or null for never. */
+  expiresAt?: number | null;
+}
+
+/** The bases a token's grant must be covered on when it changes (multi-base scopes are checked per exchange too). */
+async function tokenBaseIds(deps: Deps, token: { id: string; scope_type: string; base_id: string | null }) {
+  if (token.scope_type === 'base') return [token.base_id!];
+  if (token.scope_type !== 'bases') return [];
+  return (await deps.db.selectFrom('api_token_bases').select('base_id').where('token_id', '=', token.id).execute()).map((row) => row.base_id);
+}
+
+/** Renames, re-scopes, enables/disables or re-dates a token in place (same id, same secret). */
+export async function updateApiToken(deps: Deps, principal: Principal, id: string, patch: ApiTokenPatch) {
+  const token = await manageableApiToken(deps, principal, id);
+  const now = epochSeconds(deps.clock);
+  const owner = await deps.db.selectFrom('users').select('kind').where('id', '=', token.created_by).executeTakeFirstOrThrow();
+  const scopes = patch.scopes ?? (patch.permission ? scopesOfPermission(patch.permission) : undefined);
+  const permission = patch.scopes ? summaryPermission(patch.scopes) : (patch.permission ?? token.permission);
+  if (scopes) await assertOwnerCovers(deps, token.created_by, await tokenBaseIds(deps, token), scopes);
+  const expiresAt = patch.expiresAt !== undefined ? patch.expiresAt : token.expires_at;
+  if (patch.expiresAt !== undefined && patch.expiresAt !== null && patch.expiresAt <= now) throw badRequest('expires_at: must be in the future');
+  if (patch.expiresAt !== undefined || scopes) {
+    assertPolicyAllowsNewToken(await getTokenPolicy(deps), { createdAt: token.created_at, expiresAt, scopeType: token.scope_type, ownerKind: owner.kind, permission }, now);
+  }
+  try {
+    await deps.db
+      .updateTable('api_tokens')
+      .set({
+        ...(patch.name !== undefined && { name: patch.name }),
+        ...(scopes && { permission, grants: patch.scopes ? JSON.stringify(patch.scopes) : null }),
+        ...(patch.enabled !== undefined && { enabled: patch.enabled ? 1 : 0 }),
+        ...(patch.expiresAt !== undefined && { expires_at: patch.expiresAt }),
+        updated_at: now,
+      })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict('another API-Token already has this name');
+    throw error;
+  }
+  return apiTokenById(deps, id);
+}
+
+/**
+ * A new secret for the same token (id, name, grant and expiry unchanged). The old secret stops at
+ * once, or after `graceSeconds` so an integration can roll over without downtime. A compare-and-swap
+ * on the current secret makes two concurrent regenerations leave exactly one new secret valid.
+ */
+export async function regenerateApiToken(deps: Deps, principal: Principal, id: string, graceSeconds = 0) {
+  await manageableApiToken(deps, principal, id);
+  const current = await deps.db.selectFrom('api_tokens').select(['secret_hash', 'last_used_at']).where('id', '=', id).executeTakeFirstOrThrow();
+  const minted = await mintOpaqueToken('api', id);
+  const now = epochSeconds(deps.clock);
+  const grace = graceSeconds > 0;
+  const result = await deps.db
+    .updateTable('api_tokens')
+    .set({
+      secret_hash: minted.hash,
+      previous_secret_hash: grace ? current.secret_hash : null,
+      previous_secret_expires_at: grace ? now + graceSeconds : null,
+      previous_last_used_at: grace ? current.last_used_at : null,
+      last_used_at: null,
+      updated_at: now,
+    })
+    .where('id', '=', id)
+    .where('secret_hash', '=', current.secret_hash)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) throw conflict('the token changed meanwhile (regenerated or revoked); retry');
+  return { ...(await apiTokenById(deps, id)), token: minted.token };
+}
+
+export async function revokeApiToken(deps: Deps, principal: Principal, id: string): Promise<void> {
+  await bulkRevokeApiTokens(deps, principal, [id]);
+}
+
+/**
+ * Revokes several tokens in one request, all or nothing: any id the caller may not manage (or that is
+ * gone) fails the whole request with 404; one conditional statement revokes them only if every one is
+ * still live, so overlapping requests never revoke part of a list.
+ */
+export async function bulkRevokeApiTokens(deps: Deps, principal: Principal, ids: string[]): Promise<number> {
+  const unique = [...new Set(ids)];
+  const visible = await visibleApiTokens(deps, principal).where('t.id', 'in', unique).execute();
+  const missing = unique.filter((id) => !visible.some((row) => row.id === id));
+  if (missing.length > 0) throw notFound(`API-Token ${missing.join(', ')}`);
+  const stillLive = deps.db
+    .selectFrom('api_tokens')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('id', 'in', unique)
+    .where('revoked_at', 'is', null);
+  const result = await deps.db
+    .updateTable('api_tokens')
+    .set({ revoked_at: epochSeconds(deps.clock) })
+    .where('id', 'in', unique)
+    .where('revoked_at', 'is', null)
+    .where(stillLive, '=', unique.length)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== unique.length) throw notFound('API-Token (revoked meanwhile)');
+  return unique.length;
+}

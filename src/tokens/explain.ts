@@ -1,0 +1,28 @@
+import type { Principal } from '../accounts/account-tokens';
+import type { Deps } from '../deps';
+import { AppError } from '../errors';
+import { allows, type ScopeAction } from '../verify/scopes';
+import { manageableApiToken } from './api-tokens';
+import { evaluateApiToken, loadApiTokenForExchange, type ExchangeRequest } from './base-tokens';
+import { claimsOf } from './grants';
+
+/**
+ * Tells a token's owner (or an admin of its base) why an exchange or an action would be refused:
+ * the same evaluation the exchange runs, reported instead of thrown. Never shown to the caller of a
+ * failed request, who only gets the status and code.
+ */
+export async function explainApiToken(deps: Deps, principal: Principal, id: string, request: ExchangeRequest & { action?: ScopeAction }) {
+  await manageableApiToken(deps, principal, id);
+  const token = (await loadApiTokenForExchange(deps, id))!;
+  try {
+    const { baseUuid, scopes } = await evaluateApiToken(deps, token, request);
+    const granted = claimsOf(scopes);
+    if (request.action && !allows(scopes, request.action, request.table)) {
+      return { allowed: false, base_uuid: baseUuid, code: 'insufficient_permission', reason: `the effective grant does not include ${request.action}`, effective: granted };
+    }
+    return { allowed: true, base_uuid: baseUuid, code: null, reason: null, effective: granted };
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    return { allowed: false, base_uuid: request.baseUuid ?? token.base_id, code: error.code, reason: error.message, effective: null };
+  }
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import type { Principal } from '../accounts/account-tokens';
+import { epochSeconds } from '../clock';
+import type { Deps } from '../deps';
+import { badRequest, forbidden } from '../errors';
+import type { ApiTokenPermission, ScopeType, UserKind } from '../store/schema';
+
+/** Instance-wide rules for API-Tokens, set by a system admin; checked at creation and at every exchange. */
+export const tokenPolicySchema = z.strictObject({
+  /** No token may live longer than this many days (null: no limit). */
+  max_lifetime_days: z.number().int().min(1).max(3650).nullable(),
+  /** Tokens must be created with an expiry. */
+  require_expiry: z.boolean(),
+  /** Tokens for "all bases, current and future" are not allowed. */
+  forbid_all_bases_scope: z.boolean(),
+  /** The most a service account's token may grant. */
+  service_account_max_permission: z.enum(['r', 'rw']),
+});
+
+export type TokenPolicy = z.infer<typeof tokenPolicySchema>;
+
+export const DEFAULT_POLICY: TokenPolicy = {
+  max_lifetime_days: null,
+  require_expiry: false,
+  forbid_all_bases_scope: false,
+  service_account_max_permission: 'rw',
+};
+
+const KEY = 'token_policy';
+
+export async function getTokenPolicy(deps: Deps): Promise<TokenPolicy> {
+  const row = await deps.db.selectFrom('settings').select('value').where('key', '=', KEY).executeTakeFirst();
+  if (!row) return DEFAULT_POLICY;
+  const parsed = tokenPolicySchema.safeParse({ ...DEFAULT_POLICY, ...JSON.parse(row.value) });
+  return parsed.success ? parsed.data : DEFAULT_POLICY;
+}
+
+export async function setTokenPolicy(deps: Deps, actor: Principal, patch: Partial<TokenPolicy>): Promise<TokenPolicy> {
+  if (actor.role !== 'system_admin') throw forbidden('only system admins set the token policy');
+  const policy = { ...(await getTokenPolicy(deps)), ...patch };
+  const value = JSON.stringify(policy);
+  const now = epochSeconds(deps.clock);
+  await deps.db
+    .insertInto('settings')
+    .values({ key: KEY, value, updated_at: now })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now }))
+    .execute();
+  return policy;
+}
+
+interface TokenFacts {
+  createdAt: number;
+  expiresAt: number | null;
+  scopeType: ScopeType;
+  ownerKind: UserKind;
+  permission: ApiTokenPermission;
+}
+
+/** Why the policy refuses a token, or null; `lifetime` problems make an existing token count as expired. */
+export function policyProblem(policy: TokenPolicy, token: TokenFacts, now: number): { lifetime: boolean; message: string } | null {
+  const maxSeconds = policy.max_lifetime_days === null ? null : policy.max_lifetime_days * 86400;
+  const lifetime = (message: string) => ({ lifetime: true, message });
+  if (policy.require_expiry && token.expiresAt === null) return lifetime('the token policy requires an expiry');
+  if (maxSeconds !== null && (token.expiresAt === null || token.expiresAt - token.createdAt > maxSeconds)) {
+    return lifetime(`the token policy allows at most ${policy.max_lifetime_days} days of lifetime`);
+  }
+  if (maxSeconds !== null && token.createdAt + maxSeconds <= now) return lifetime('the token is older than the token policy allows');
+  if (policy.forbid_all_bases_scope && token.scopeType === 'all') return { lifetime: false, message: 'the token policy forbids tokens for all bases' };
+  if (token.ownerKind === 'service' && policy.service_account_max_permission === 'r' && token.permission === 'rw') {
+    return { lifetime: false, message: 'the token policy limits service accounts to read-only tokens' };
+  }
+  return null;
+}
+
+export function assertPolicyAllowsNewToken(policy: TokenPolicy, token: TokenFacts, now: number): void {
+  const problem = policyProblem(policy, token, now);
+  if (problem) throw badRequest(problem.message);
+}
