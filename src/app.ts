@@ -8,6 +8,7 @@ import { apiTokenRoutes } from './routes/api-tokens';
 import { baseRoutes } from './routes/bases';
 import { baseTokenRoutes } from './routes/base-tokens';
 import { metaRoutes } from './routes/meta';
+import { policyRoutes } from './routes/policy';
 import { seatableRoutes } from './routes/seatable';
 import { userRoutes } from './routes/users';
 
@@ -34,6 +35,7 @@ export function createApp(deps: Deps) {
   app.route('/', baseRoutes(deps));
   app.route('/', apiTokenRoutes(deps));
   app.route('/', baseTokenRoutes(deps));
+  app.route('/', policyRoutes(deps));
   app.route('/', seatableRoutes(deps));
   app.notFound((c) => errorResponse(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(handleError(deps.log));

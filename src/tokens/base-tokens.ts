@@ -111,7 +111,7 @@ export async function evaluateApiToken(deps: Deps, token: ExchangeableToken, req
   if (token.revoked_at !== null) throw new AppError('token_revoked', 'this API-Token has been revoked');
   if (token.enabled !== 1) throw new AppError('token_disabled', 'this API-Token is disabled');
   if (token.expires_at !== null && token.expires_at <= now) throw new AppError('token_expired', 'this API-Token has expired');
-  const policy = policyProblem(await getTokenPolicy(deps), { createdAt: token.created_at, expiresAt: token.expires_at, scopeType: token.scope_type, ownerKind: token.owner_kind, permission: token.permission }, now);
+  const policy = policyProblem(await getTokenPolicy(deps), { createdAt: token.created_at, expiresAt: token.expires_at, scopeType: token.scope_type, ownerKind: token.owner_kind, permission: token.permission }, now, false);
   if (policy) throw new AppError(policy.lifetime ? 'token_expired' : 'insufficient_permission', policy.message);
   if (!token.is_active) throw new AppError('account_disabled', "this API-Token's owner is deactivated");
 

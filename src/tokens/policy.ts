@@ -56,12 +56,16 @@ interface TokenFacts {
   permission: ApiTokenPermission;
 }
 
-/** Why the policy refuses a token, or null; `lifetime` problems make an existing token count as expired. */
-export function policyProblem(policy: TokenPolicy, token: TokenFacts, now: number): { lifetime: boolean; message: string } | null {
+/**
+ * Why the policy refuses a token, or null; `lifetime` problems make an existing token count as expired.
+ * At creation the token's planned expiry must fit; afterwards every token, even one made before the
+ * policy, stops once it is older than the maximum lifetime.
+ */
+export function policyProblem(policy: TokenPolicy, token: TokenFacts, now: number, atCreation: boolean): { lifetime: boolean; message: string } | null {
   const maxSeconds = policy.max_lifetime_days === null ? null : policy.max_lifetime_days * 86400;
   const lifetime = (message: string) => ({ lifetime: true, message });
-  if (policy.require_expiry && token.expiresAt === null) return lifetime('the token policy requires an expiry');
-  if (maxSeconds !== null && (token.expiresAt === null || token.expiresAt - token.createdAt > maxSeconds)) {
+  if (atCreation && policy.require_expiry && token.expiresAt === null) return lifetime('the token policy requires an expiry');
+  if (atCreation && maxSeconds !== null && (token.expiresAt === null || token.expiresAt - token.createdAt > maxSeconds)) {
     return lifetime(`the token policy allows at most ${policy.max_lifetime_days} days of lifetime`);
   }
   if (maxSeconds !== null && token.createdAt + maxSeconds <= now) return lifetime('the token is older than the token policy allows');
@@ -73,6 +77,6 @@ export function policyProblem(policy: TokenPolicy, token: TokenFacts, now: numbe
 }
 
 export function assertPolicyAllowsNewToken(policy: TokenPolicy, token: TokenFacts, now: number): void {
-  const problem = policyProblem(policy, token, now);
+  const problem = policyProblem(policy, token, now, true);
   if (problem) throw badRequest(problem.message);
 }
