@@ -130,6 +130,19 @@ describe('API-Token lifecycle', () => {
     expect((await t.call('POST', `/api/v1/api-tokens/${token.id}/regenerate`, { token: alice.token, body: { grace_seconds: 8 * DAY } })).status).toBe(400);
   });
 
+  it('never issues a Base-Token after a concurrent delete has answered', async () => {
+    const token = (await mint({ name: 'doomed' })).body;
+    const results = await Promise.all([
+      ...Array.from({ length: 5 }, () => exchange(token.token)),
+      t.call('DELETE', `/api/v1/api-tokens/${token.id}`, { token: alice.token }),
+      ...Array.from({ length: 5 }, () => exchange(token.token)),
+    ]);
+    expect(results[5]!.status).toBe(204);
+    for (const result of [...results.slice(0, 5), ...results.slice(6)]) expect([201, 401]).toContain(result.status);
+    expect((await exchange(token.token)).body.error.code).toBe('token_revoked');
+    expect(t.raw.prepare('SELECT count(*) AS n FROM api_tokens WHERE revoked_at IS NOT NULL').get()).toEqual({ n: 1 });
+  });
+
   it('bulk-deletes all or nothing', async () => {
     const a = (await mint({ name: 'a' })).body;
     const b = (await mint({ name: 'b' })).body;
