@@ -27,7 +27,7 @@ const INVALID_CREDENTIALS = new AppError('invalid_credentials', 'email or passwo
  * Email + password → a new Account-Token. Unknown email, wrong password and deactivated account give
  * the same answer after the same work (one scrypt, on a dummy hash for unknown emails).
  */
-export async function login(deps: Deps, input: { email: string; password: string; name?: string }) {
+export async function login(deps: Deps, input: { email: string; password: string; name?: string; expiresInDays?: number }) {
   // Longer than any password we accept: cannot match, so refuse without spending a hash.
   if ([...normalizePassword(input.password)].length > deps.config.passwordMaxLength) throw INVALID_CREDENTIALS;
   const user = await deps.db
@@ -47,12 +47,14 @@ export async function login(deps: Deps, input: { email: string; password: string
       .where('password_hash', '=', user.password_hash)
       .execute();
   }
-  return createAccountToken(deps, user.id, input.name ?? 'default');
+  return createAccountToken(deps, user.id, input.name ?? 'default', input.expiresInDays);
 }
 
-export async function createAccountToken(deps: Deps, userId: string, name: string) {
+/** A new Account-Token; it expires when asked (in days) or at the configured maximum age, whichever is sooner. */
+export async function createAccountToken(deps: Deps, userId: string, name: string, expiresInDays?: number) {
   const now = epochSeconds(deps.clock);
   const maxAge = deps.config.accountTokenMaxAgeSeconds;
+  const lifetimes = [maxAge, expiresInDays === undefined ? null : expiresInDays * 86400].filter((value): value is number => value !== null);
   const minted = await mintOpaqueToken('account');
   const row = {
     id: minted.id,
@@ -60,7 +62,7 @@ export async function createAccountToken(deps: Deps, userId: string, name: strin
     name,
     secret_hash: minted.hash,
     created_at: now,
-    expires_at: maxAge === null ? null : now + maxAge,
+    expires_at: lifetimes.length === 0 ? null : now + Math.min(...lifetimes),
     last_used_at: null,
     revoked_at: null,
   };

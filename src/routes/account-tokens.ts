@@ -9,15 +9,18 @@ const loginSchema = z.strictObject({
   email: emailAddress,
   password: z.string().min(1, 'must not be empty'),
   name: displayName.optional(),
+  /** Chosen expiry (NocoDB's presets 7, 30, 60, 90, 365 or any); never beyond the configured maximum age. */
+  expires_in_days: z.number().int().min(1).max(3650).optional(),
 });
 
 /** Account-Tokens: sign in with email + password, list and revoke one's own; who am I. */
 export function accountTokenRoutes(deps: Deps) {
   const auth = requireAccount(deps);
   return new Hono<AppEnv>()
-    .post('/api/v1/account-tokens', requireJsonBody, validate('json', loginSchema), async (c) =>
-      c.json(await login(deps, c.req.valid('json')), 201),
-    )
+    .post('/api/v1/account-tokens', requireJsonBody, validate('json', loginSchema), async (c) => {
+      const { expires_in_days, ...credentials } = c.req.valid('json');
+      return c.json(await login(deps, { ...credentials, expiresInDays: expires_in_days }), 201);
+    })
     .get('/api/v1/account-tokens', auth, async (c) =>
       c.json({ account_tokens: await listAccountTokens(deps, c.var.principal) }),
     )

@@ -119,6 +119,18 @@ describe('Account-Tokens', () => {
     expect(expired.body.error.code).toBe('token_expired');
   });
 
+  it('expires when the sign-in asks for it, never later than the configured maximum', async () => {
+    const week = await t.call('POST', '/api/v1/account-tokens', { body: { ...ADMIN, expires_in_days: 7 } });
+    expect(week.body.expires_at).toBe('2026-11-08T12:00:00Z');
+    t.clock.advance(7 * 86400);
+    expect((await t.call('GET', '/api/v1/me', { token: week.body.token })).body.error.code).toBe('token_expired');
+
+    const limited = await testApp({ config: { accountTokenMaxAgeSeconds: 86400 } });
+    const capped = await limited.call('POST', '/api/v1/account-tokens', { body: { ...ADMIN, expires_in_days: 30 } });
+    expect(capped.body.expires_at).toBe('2026-11-02T12:00:00Z');
+    expect((await t.call('POST', '/api/v1/account-tokens', { body: { ...ADMIN, expires_in_days: 0 } })).status).toBe(400);
+  });
+
   it('stops every token of a deactivated user without deleting them, and restores them on reactivation', async () => {
     const admin = await t.login();
     const user = await t.userWithToken(admin, 'gus@example.com');
