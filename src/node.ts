@@ -3,16 +3,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import Database from 'better-sqlite3';
-import { createPasswordHasher } from './accounts/passwords';
 import { nodeScrypt } from './accounts/scrypt';
 import { bootstrapAdmin, passwordPolicyProblem } from './accounts/users';
 import { createApp } from './app';
 import { systemClock, type Clock } from './clock';
 import { appConfigFromEnv, parseEnv, type AppConfig, type Env } from './config';
+import { createDeps } from './create-deps';
 import { consoleLogger, type Deps, type Logger } from './deps';
 import { base64url, randomBytes } from './lib/bytes';
 import { generateKekText, importKek } from './keys/kek';
-import { createKeyRing, ensureSigningKey } from './keys/signing-keys';
 import { readMigrations } from './store/migration-files';
 import { configureSqlite, createSqliteStore, migrateSqlite } from './store/sqlite';
 
@@ -26,17 +25,7 @@ export interface NodeDepsOptions {
 
 /** Wires the app's dependencies over an open, migrated SQLite database. Shared by the server, the CLI and tests. */
 export async function createNodeDeps({ raw, kek, config, clock = systemClock, log = consoleLogger }: NodeDepsOptions): Promise<Deps> {
-  const { db, atomic } = createSqliteStore(raw);
-  await ensureSigningKey(db, kek, clock);
-  return {
-    db,
-    atomic,
-    clock,
-    config,
-    log,
-    keys: createKeyRing({ db, kek, clock, retiredKeyGraceSeconds: config.baseTokenTtlSeconds + 60 }),
-    passwords: createPasswordHasher({ scrypt: nodeScrypt, params: config.scrypt }),
-  };
+  return createDeps({ ...createSqliteStore(raw), kek, config, clock, log, scrypt: nodeScrypt });
 }
 
 /** Opens (creating the folder) and migrates the database named by TOKENLADDER_DB. */

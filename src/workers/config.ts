@@ -1,0 +1,61 @@
+import { passwordPolicyProblem } from '../accounts/users';
+import { appConfigFromEnv, parseEnv, type AppConfig } from '../config';
+import type { D1Binding } from '../store/d1';
+
+/** A Worker's `env`: the D1 binding, plus vars (wrangler.toml) and secrets (`wrangler secret put`) as strings. */
+export interface WorkerEnv {
+  DB?: D1Binding;
+  [name: string]: unknown;
+}
+
+/** Configuration the operator must fix; the Worker answers 503 until then and says why in its log. */
+export class WorkerConfigError extends Error {
+  override readonly name = 'WorkerConfigError';
+}
+
+export interface WorkerSettings {
+  config: AppConfig;
+  db: D1Binding;
+  kekText: string;
+  admin: { email: string; password: string | undefined };
+}
+
+/**
+ * Reads `env` through the same zod schema as Node (so the same bounds apply, including scrypt's
+ * N·r·p ≤ 2^20 that Cloudflare enforces in production), then what only Workers require: no filesystem
+ * means the KEK must be a secret, and no stable hostname means the issuer must be configured.
+ */
+export function workerSettings(env: WorkerEnv): WorkerSettings {
+  // wrangler passes a TOML number or boolean var through as one; the schema reads text, as from process.env.
+  const strings = Object.fromEntries(
+    Object.entries(env)
+      .filter(([, value]) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      .map(([name, value]) => [name, String(value)]),
+  );
+  let parsed: ReturnType<typeof parseEnv>;
+  try {
+    parsed = parseEnv(strings);
+  } catch (error) {
+    throw new WorkerConfigError((error as Error).message);
+  }
+  const config = appConfigFromEnv(parsed);
+  const problems: string[] = [];
+  const db = env.DB;
+  if (!db || typeof db.prepare !== 'function' || typeof db.batch !== 'function') {
+    problems.push('DB: no D1 binding named DB ([[d1_databases]] in wrangler.toml)');
+  }
+  if (!parsed.TOKENLADDER_KEK) problems.push('TOKENLADDER_KEK: required on Workers (wrangler secret put TOKENLADDER_KEK)');
+  if (!parsed.TOKENLADDER_ISSUER) problems.push("TOKENLADDER_ISSUER: required on Workers: this Worker's public URL");
+  const password = parsed.TOKENLADDER_ADMIN_PASSWORD;
+  const passwordProblem = password === undefined ? null : passwordPolicyProblem({ config }, password);
+  if (passwordProblem) problems.push(`TOKENLADDER_ADMIN_PASSWORD: ${passwordProblem}`);
+  if (problems.length > 0 || !db || !parsed.TOKENLADDER_KEK) {
+    throw new WorkerConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return {
+    config,
+    db,
+    kekText: parsed.TOKENLADDER_KEK,
+    admin: { email: parsed.TOKENLADDER_ADMIN_EMAIL ?? 'admin@tokenladder.local', password },
+  };
+}

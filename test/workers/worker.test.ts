@@ -1,0 +1,146 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKekText } from '../../src/keys/kek';
+import { isUniqueViolation } from '../../src/store/atomic';
+import { createD1Store, type D1Binding } from '../../src/store/d1';
+import { readMigrations } from '../../src/store/migration-files';
+import { migrateSqlite } from '../../src/store/sqlite';
+import { PASSWORD, testApp } from '../helpers/app';
+import { checkErrorCases, revokeAndCheck, verifyBaseToken, walkChain, call, type Chain, type Target } from '../scenarios/chain';
+import { applyMigrationsWithWrangler, startWorkerd, type TestD1 } from './harness';
+
+type Row = Record<string, unknown>;
+
+const UNAVAILABLE = { error: { code: 'service_unavailable', message: 'the service is not available; its operator can see why in the logs' } };
+
+/** Every row of every table except D1's own; last_used_at is left out because the real clock may cross a minute. */
+async function d1Rows(db: TestD1): Promise<string> {
+  const { results: tables } = await db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all();
+  const dump: unknown[] = [];
+  for (const { name } of tables as { name: string }[]) {
+    const { results } = await db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all();
+    dump.push(name, results.map(({ last_used_at: _ignored, ...row }) => row));
+  }
+  return JSON.stringify(dump);
+}
+
+const insertStatement = (table: string, row: Row) =>
+  `INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map(() => '?').join(', ')})`;
+
+describe('src/worker.ts inside workerd, on a local D1 migrated by wrangler', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokenladder-workerd-'));
+  let run: Awaited<ReturnType<typeof startWorkerd>>;
+  let target: Target;
+  let chain: Chain;
+
+  beforeAll(async () => {
+    expect(await applyMigrationsWithWrangler(dir)).toMatch(/0001_init\.sql/);
+    run = await startWorkerd(dir, [
+      { name: 'tokenladder' },
+      // Misconfigured twins of the same Worker, for the 503 cases.
+      { name: 'no-kek', env: { TOKENLADDER_KEK: undefined } },
+      { name: 'costly-scrypt', env: { TOKENLADDER_SCRYPT: 'ln=17,r=8,p=2' } },
+      { name: 'weak-admin-password', env: { TOKENLADDER_ADMIN_PASSWORD: 'short' } },
+      { name: 'wrong-kek', env: { TOKENLADDER_KEK: generateKekText() } },
+      { name: 'unmigrated', d1Id: 'never-migrated' },
+    ]);
+    target = run.target();
+  }, 60_000);
+  afterAll(async () => {
+    await run?.mf.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('works on a database prepared by wrangler: its d1_migrations rows, and the schema Node builds from the same files', async () => {
+    const db = await run.db();
+    const { results } = await db.prepare('SELECT name FROM d1_migrations ORDER BY id').all();
+    expect(results.map((row) => row.name)).toEqual(readMigrations().map((migration) => migration.name));
+    const schemaOf = (rows: Row[]) => rows.map((row) => ({ ...row, sql: String(row.sql).replace(/\s+/g, ' ') }));
+    const query = "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT IN ('d1_migrations', 'sqlite_sequence') ORDER BY type, name";
+    const node = new Database(':memory:');
+    migrateSqlite(node, readMigrations());
+    expect(schemaOf((await db.prepare(query).all()).results)).toEqual(schemaOf(node.prepare(query).all() as Row[]));
+  });
+
+  it('runs atomic() as one D1 batch: every statement or none, with affected-row counts', async () => {
+    const { db, atomic } = createD1Store((await run.db()) as unknown as D1Binding);
+    const [first, second] = [crypto.randomUUID(), crypto.randomUUID()];
+    const team = (id: string, name: string) => db.insertInto('teams').values({ id, name, created_at: 1 });
+    const results = await atomic([team(first, `a ${first}`), db.updateTable('teams').set({ name: `b ${first}` }).where('id', '=', first), db.selectFrom('teams').select('name').where('id', '=', first)]);
+    expect(results).toEqual([{ rows: [], numAffectedRows: 1 }, { rows: [], numAffectedRows: 1 }, { rows: [{ name: `b ${first}` }], numAffectedRows: 0 }]);
+
+    const failed = await atomic([team(second, `a ${second}`), team(first, 'a duplicate id')]).catch((error: unknown) => error);
+    expect(isUniqueViolation(failed)).toBe(true);
+    expect(await db.selectFrom('teams').select('id').where('id', '=', second).execute()).toEqual([]);
+    await expect(db.transaction().execute(async () => {})).rejects.toThrow(/no interactive transactions/);
+    await db.deleteFrom('teams').where('id', '=', first).execute();
+  });
+
+  it('walks the whole chain; the Base-Token verifies with jose against the Worker JWKS', async () => {
+    chain = await walkChain(target);
+    expect(run.logs.join('\n')).toContain('created the first system admin');
+  });
+
+  it('answers the shared error table as Node does, writing nothing', async () => {
+    const db = await run.db();
+    await checkErrorCases(target, chain, () => d1Rows(db));
+  });
+
+  it('keeps logins working when user rows move between Node and workerd: the same scrypt PHC strings', async () => {
+    const db = await run.db();
+    const fromWorkerd = await db.prepare('SELECT * FROM users WHERE email = ?').bind(target.admin.email).first();
+    expect(fromWorkerd!.password_hash).toMatch(/^\$scrypt\$ln=10,r=8,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+
+    const node = await testApp();
+    node.raw.prepare(insertStatement('users', fromWorkerd!)).run(...Object.values(fromWorkerd!));
+    expect(await node.login(target.admin.email, target.admin.password)).toMatch(/^tl_acc_/);
+
+    const madeOnNode = await node.userWithToken(await node.login(), 'made-on-node@example.com');
+    const user = node.raw.prepare('SELECT * FROM users WHERE id = ?').get(madeOnNode.id) as Row;
+    const workspace = node.raw.prepare('SELECT * FROM workspaces WHERE owner_user_id = ?').get(madeOnNode.id) as Row;
+    await db.batch([
+      db.prepare(insertStatement('users', user)).bind(...Object.values(user)),
+      db.prepare(insertStatement('workspaces', workspace)).bind(...Object.values(workspace)),
+    ]);
+    const signIn = await call(target, 'POST', '/api/v1/account-tokens', { body: { email: 'made-on-node@example.com', password: PASSWORD } });
+    expect(signIn.status).toBe(201);
+  });
+
+  it('makes revocation take effect at once', async () => {
+    await revokeAndCheck(target, chain);
+  });
+
+  it.each([
+    ['no-kek', 'TOKENLADDER_KEK: required on Workers'],
+    ['costly-scrypt', 'TOKENLADDER_SCRYPT: scrypt parameters out of bounds'],
+    ['weak-admin-password', 'TOKENLADDER_ADMIN_PASSWORD: password must be at least 15 characters'],
+    ['wrong-kek', 'TOKENLADDER_KEK: it does not decrypt the signing keys stored in D1'],
+    ['unmigrated', 'the D1 database is not migrated'],
+  ])('%s: answers a fixed 503 and logs why', async (variant, logged) => {
+    const response = await call(run.target(variant), 'GET', '/.well-known/jwks.json');
+    expect([response.status, response.body, response.headers.get('retry-after')]).toEqual([503, UNAVAILABLE, '30']);
+    expect(run.logs.join('\n')).toContain(logged);
+  });
+
+  it('built the app once for all those requests: it is memoised per env object', () => {
+    expect(run.logs.filter((line) => line.includes('"tokenladder ready"'))).toHaveLength(1);
+  });
+
+  it('keeps users, tokens and keys across a workerd restart on the persisted D1', async () => {
+    const jwksBefore = (await call(target, 'GET', '/.well-known/jwks.json')).body;
+    await run.mf.dispose();
+    run = await startWorkerd(dir);
+    target = run.target();
+
+    expect((await call(target, 'GET', '/.well-known/jwks.json')).body).toEqual(jwksBefore);
+    await verifyBaseToken(target, chain.baseToken, chain.baseUuid);
+    expect((await call(target, 'GET', '/api/v1/me', { token: chain.accountToken })).status).toBe(200);
+    const exchange = await call(target, 'POST', '/api/v1/base-tokens', { token: chain.accountToken, body: { base_uuid: chain.baseUuid } });
+    expect(exchange.status).toBe(201);
+    await verifyBaseToken(target, exchange.body.base_token, chain.baseUuid);
+    expect(run.logs.join('\n')).not.toContain('created the first system admin');
+  }, 30_000);
+});
