@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { Hono } from 'hono';
 import { createBaseTokenVerifier, type BaseTokenVerifier } from '../../src/verify';
-import { baseTokenAuth, requireWrite, type BaseTokenEnv } from '../../src/verify/hono';
+import { baseTokenAuth, requireScope, requireWrite, type BaseTokenEnv } from '../../src/verify/hono';
 import { createBaseService } from '../../examples/base-service';
 import { BASE_A, BASE_B, ISSUER, NOW, NOW_S, claims, createTestKey, jwksOf, sign, startJwksServer } from './helpers';
 
@@ -157,5 +157,37 @@ describe('middleware outside the example', () => {
     const res = await app.request('/w', { method: 'POST' });
     expect(res.status).toBe(500);
     expect(await res.text()).toBe('requireWrite() must run after baseTokenAuth()');
+  });
+});
+
+describe('requireScope (fine-grained scp claims)', () => {
+  const app = () =>
+    new Hono<BaseTokenEnv>().patch(
+      '/bases/:base_uuid/tables/:table/rows',
+      baseTokenAuth(verifier, { baseUuid: (c) => c.req.param('base_uuid') }),
+      requireScope('records:update', { table: (c) => c.req.param('table') }),
+      (c) => c.json({ ok: true }),
+    );
+  const patchRows = async (table: string, overrides: Record<string, unknown>) =>
+    app().request(`/bases/${BASE_A}/tables/${table}/rows`, { method: 'PATCH', headers: { Authorization: `Bearer ${await tokenFor(overrides)}` } });
+  const scp = { v: 1, c: { records: 'rw' }, t: { create: [], read: ['*'], update: ['tbl1'], delete: [] } };
+
+  it('lets an action through only for the tables the scopes name', async () => {
+    expect((await patchRows('tbl1', { permission: 'custom', scp })).status).toBe(200);
+    const denied = await patchRows('tbl2', { permission: 'custom', scp });
+    expect(denied.status).toBe(403);
+    expect(denied.headers.get('WWW-Authenticate')).toBe('Bearer error="insufficient_scope"');
+    expect(((await denied.json()) as { error: { code: string } }).error.code).toBe('insufficient_scope');
+  });
+
+  it('falls back to the coarse permission without scp, and denies custom without scp', async () => {
+    expect((await patchRows('tbl2', { permission: 'rw' })).status).toBe(200);
+    expect((await patchRows('tbl2', { permission: 'r' })).status).toBe(403);
+    expect((await patchRows('tbl2', { permission: 'custom' })).status).toBe(403);
+  });
+
+  it('rejects a token whose scp is malformed', async () => {
+    const res = await patchRows('tbl1', { permission: 'custom', scp: { v: 1, c: { records: 'everything' } } });
+    await expectInvalidToken(res, 'token_claims_invalid');
   });
 });
