@@ -7,6 +7,7 @@ import { accountTokenRoutes } from './routes/account-tokens';
 import { apiTokenRoutes } from './routes/api-tokens';
 import { baseRoutes } from './routes/bases';
 import { baseTokenRoutes } from './routes/base-tokens';
+import { keyRoutes } from './routes/keys';
 import { metaRoutes } from './routes/meta';
 import { policyRoutes } from './routes/policy';
 import { seatableRoutes } from './routes/seatable';
@@ -36,6 +37,7 @@ export function createApp(deps: Deps) {
   app.route('/', apiTokenRoutes(deps));
   app.route('/', baseTokenRoutes(deps));
   app.route('/', policyRoutes(deps));
+  app.route('/', keyRoutes(deps));
   app.route('/', seatableRoutes(deps));
   app.notFound((c) => errorResponse(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(handleError(deps.log));

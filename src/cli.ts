@@ -1,5 +1,5 @@
 // The `tokenladder` command: serve, migrate, create users, list signing keys.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Principal } from './accounts/account-tokens';
 import { createUser, ROLES } from './accounts/users';
 import { isoTime } from './clock';
@@ -75,6 +75,22 @@ keys
     const rows = await withDeps((deps) => deps.keys.list());
     if (options.json) return console.log(JSON.stringify(rows, null, 2));
     console.table(rows.map((row) => ({ kid: row.kid, alg: row.alg, state: row.state, created: isoTime(row.created_at), retired: isoTime(row.retired_at) })));
+  });
+
+keys
+  .command('rotate')
+  .description('publish a new signing key now; it signs after --delay seconds (default TOKENLADDER_KEY_ACTIVATION_DELAY); --revoke-old: sign with it at once and delete the old key')
+  .option('--delay <seconds>', 'seconds before the new key signs', (value) => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a whole number of seconds');
+    return Number(value);
+  })
+  .option('--revoke-old', 'emergency: the old key is compromised')
+  .action(async (options: { delay?: number; revokeOld?: boolean }) => {
+    const key = await withDeps((deps) =>
+      deps.keys.rotate({ activateAfterSeconds: options.delay ?? deps.config.keyActivationDelaySeconds, revokeOld: options.revokeOld ?? false }),
+    );
+    console.log(`new key ${key.kid} (${key.state}), signs from ${isoTime(key.activated_at)}`);
+    if (options.revokeOld) console.log('the old key is deleted; verifiers drop it when they next fetch the JWKS');
   });
 
 try {

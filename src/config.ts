@@ -14,6 +14,8 @@ export interface AppConfig {
   scrypt: ScryptParams;
   bodyLimitBytes: number;
   jwksMaxAgeSeconds: number;
+  /** How long a rotated-in key is published before it signs: longer than verifiers cache the JWKS. */
+  keyActivationDelaySeconds: number;
   /** What the SeaTable-compatible routes tell clients about where bases are served (trailing slash kept). */
   seatable: { dtableServer: string; dtableSocket: string; dtableDb: string; useApiGateway: boolean };
 }
@@ -41,6 +43,7 @@ export const envSchema = z.object({
     .optional(),
   TOKENLADDER_BODY_LIMIT: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
   TOKENLADDER_JWKS_MAX_AGE: seconds(0, 3600).default(300),
+  TOKENLADDER_KEY_ACTIVATION_DELAY: seconds(0, 7 * 86400).default(3600),
   // Defaults point at examples/base-service.ts on its default port, so SeaTable clients work out of the box.
   TOKENLADDER_BASE_SERVER_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8788/'),
   TOKENLADDER_BASE_SOCKET_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -77,6 +80,7 @@ export function appConfigFromEnv(env: Env): AppConfig {
     scrypt: env.TOKENLADDER_SCRYPT ?? DEFAULT_SCRYPT,
     bodyLimitBytes: env.TOKENLADDER_BODY_LIMIT,
     jwksMaxAgeSeconds: env.TOKENLADDER_JWKS_MAX_AGE,
+    keyActivationDelaySeconds: env.TOKENLADDER_KEY_ACTIVATION_DELAY,
     seatable: {
       dtableServer: withSlash(env.TOKENLADDER_BASE_SERVER_URL),
       dtableSocket: withSlash(env.TOKENLADDER_BASE_SOCKET_URL ?? env.TOKENLADDER_BASE_SERVER_URL),

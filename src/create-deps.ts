@@ -33,7 +33,7 @@ export async function createDeps(options: CreateDepsOptions): Promise<Deps> {
     clock,
     config,
     log,
-    keys: createKeyRing({ db, kek, clock, retiredKeyGraceSeconds: config.baseTokenTtlSeconds + 60 }),
+    keys: createKeyRing({ db, atomic, kek, clock, retiredKeyGraceSeconds: config.baseTokenTtlSeconds + 60 }),
     passwords: createPasswordHasher({ scrypt: options.scrypt, params: config.scrypt, maxConcurrent: options.maxConcurrentHashes }),
   };
 }

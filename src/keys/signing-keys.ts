@@ -1,7 +1,8 @@
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JWTVerifyGetKey } from 'jose';
 import type { Kysely } from 'kysely';
 import { epochSeconds, type Clock } from '../clock';
-import { isUniqueViolation } from '../store/atomic';
+import { conflict } from '../errors';
+import { isUniqueViolation, type Atomic } from '../store/atomic';
 import type { Database, SigningKeyState } from '../store/schema';
 import { seal, unseal } from './kek';
 
@@ -36,6 +37,12 @@ export interface KeyRing {
   jwks(): Promise<{ keys: PublicJwk[] }>;
   /** The published keys as a jose key resolver, for tokens tokenladder verifies itself (temporary API-Tokens). */
   verificationKeys(): Promise<JWTVerifyGetKey>;
+  /**
+   * Starts a rotation: a new key is published at once and signs from `activateAfterSeconds` on (so
+   * verifiers have fetched it first); the old key stays published until its tokens have expired.
+   * With `revokeOld` (a compromised key) the new key signs at once and the old one is deleted.
+   */
+  rotate(options: { activateAfterSeconds: number; revokeOld: boolean }): Promise<KeyInfo>;
   list(): Promise<KeyInfo[]>;
 }
 
@@ -81,6 +88,7 @@ export async function ensureSigningKey(db: Kysely<Database>, kek: CryptoKey, clo
 
 export interface KeyRingOptions {
   db: Kysely<Database>;
+  atomic: Atomic;
   kek: CryptoKey;
   clock: Clock;
   /** How long a retired key stays published: the longest lifetime of a token it signed, plus skew. */
@@ -90,13 +98,15 @@ export interface KeyRingOptions {
 }
 
 export function createKeyRing(options: KeyRingOptions): KeyRing {
-  const { db, kek, clock } = options;
+  const { db, atomic, kek, clock } = options;
   const reloadAfter = (options.reloadAfterSeconds ?? 60) * 1000;
-  let loaded: { at: number; current: SigningKey; jwks: { keys: PublicJwk[] }; resolver: JWTVerifyGetKey } | undefined;
-  let loading: Promise<NonNullable<typeof loaded>> | undefined;
+  type Loaded = { at: number; current: SigningKey; jwks: { keys: PublicJwk[] }; resolver: JWTVerifyGetKey; nextActivation: number | null };
+  let loaded: Loaded | undefined;
+  let loading: Promise<Loaded> | undefined;
 
-  const load = async () => {
+  const load = async (): Promise<Loaded> => {
     const now = epochSeconds(clock);
+    await promoteDueKey(db, atomic, now);
     const rows = await db.selectFrom('signing_keys').selectAll().orderBy('created_at').execute();
     const currentRow = rows.find((row) => row.state === 'current');
     if (!currentRow) throw new Error('no current signing key: the database was not initialised');
@@ -106,11 +116,23 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
       (row) => row.state !== 'retired' || (row.retired_at ?? 0) + options.retiredKeyGraceSeconds > now,
     );
     const jwks = { keys: published.map((row) => JSON.parse(row.public_jwk) as PublicJwk) };
-    return { at: clock.now(), current: { kid: currentRow.kid, alg: currentRow.alg, privateKey }, jwks, resolver: createLocalJWKSet(jwks) };
+    const next = rows.find((row) => row.state === 'next');
+    // Reload when the next key is due, or when a retired key's grace ends (it must drop out of the JWKS).
+    const changes = [next?.activated_at, ...rows.filter((row) => row.state === 'retired' && row.retired_at !== null).map((row) => row.retired_at! + options.retiredKeyGraceSeconds)]
+      .filter((at): at is number => at !== null && at !== undefined && at > now);
+    return {
+      at: clock.now(),
+      current: { kid: currentRow.kid, alg: currentRow.alg, privateKey },
+      jwks,
+      resolver: createLocalJWKSet(jwks),
+      nextActivation: changes.length > 0 ? Math.min(...changes) : null,
+    };
   };
 
   const fresh = async () => {
-    if (loaded && clock.now() - loaded.at < reloadAfter) return loaded;
+    const now = clock.now();
+    const stale = !loaded || now - loaded.at >= reloadAfter || (loaded.nextActivation !== null && now >= loaded.nextActivation * 1000);
+    if (!stale) return loaded!;
     // One load at a time; concurrent requests share it.
     loading ??= load().finally(() => (loading = undefined));
     loaded = await loading;
@@ -121,6 +143,50 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     current: async () => (await fresh()).current,
     jwks: async () => (await fresh()).jwks,
     verificationKeys: async () => (await fresh()).resolver,
+    async rotate({ activateAfterSeconds, revokeOld }) {
+      const key = await generateSigningKey(kek);
+      const now = epochSeconds(clock);
+      const row = {
+        kid: key.kid,
+        alg: SIGNING_ALG,
+        public_jwk: JSON.stringify(key.publicJwk),
+        private_jwk_encrypted: key.sealed,
+        state: (revokeOld ? 'current' : 'next') as SigningKeyState,
+        created_at: now,
+        activated_at: revokeOld ? now : now + activateAfterSeconds,
+        retired_at: null,
+      };
+      if (revokeOld) {
+        // The compromised key (and any pending one) is deleted, sealed private key and all: it can
+        // sign nothing more and drops out of the JWKS now.
+        await atomic([db.deleteFrom('signing_keys').where('state', 'in', ['current', 'next']), db.insertInto('signing_keys').values(row)]);
+      } else {
+        const pending = db.selectFrom('signing_keys').select('kid').where('state', '=', 'next');
+        const [inserted] = await atomic([
+          db
+            .insertInto('signing_keys')
+            .columns(['kid', 'alg', 'public_jwk', 'private_jwk_encrypted', 'state', 'created_at', 'activated_at', 'retired_at'])
+            .expression(
+              db
+                .selectNoFrom((eb) => [
+                  eb.val(row.kid).as('kid'),
+                  eb.val(row.alg).as('alg'),
+                  eb.val(row.public_jwk).as('public_jwk'),
+                  eb.val(row.private_jwk_encrypted).as('private_jwk_encrypted'),
+                  eb.val(row.state).as('state'),
+                  eb.val(row.created_at).as('created_at'),
+                  eb.val(row.activated_at).as('activated_at'),
+                  eb.val(null).as('retired_at'),
+                ])
+                .where((eb) => eb.not(eb.exists(pending))),
+            ),
+        ]);
+        if ((inserted?.numAffectedRows ?? 0) === 0) throw conflict('a key rotation is already pending');
+      }
+      loaded = undefined;
+      const { private_jwk_encrypted: _sealed, public_jwk: _public, ...info } = row;
+      return info;
+    },
     list: () =>
       db
         .selectFrom('signing_keys')
@@ -128,4 +194,18 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
         .orderBy('created_at')
         .execute(),
   };
+}
+
+/**
+ * Makes a due `next` key the signing key, retiring the current one; two conditional statements in one
+ * atomic write, so processes racing to promote end with exactly one current key.
+ */
+async function promoteDueKey(db: Kysely<Database>, atomic: Atomic, now: number): Promise<void> {
+  const due = await db.selectFrom('signing_keys').select('kid').where('state', '=', 'next').where('activated_at', '<=', now).executeTakeFirst();
+  if (!due) return;
+  const stillNext = db.selectFrom('signing_keys as n').select('n.kid').where('n.kid', '=', due.kid).where('n.state', '=', 'next');
+  await atomic([
+    db.updateTable('signing_keys').set({ state: 'retired', retired_at: now }).where('state', '=', 'current').where((eb) => eb.exists(stillNext)),
+    db.updateTable('signing_keys').set({ state: 'current' }).where('kid', '=', due.kid).where('state', '=', 'next'),
+  ]);
 }

@@ -34,6 +34,15 @@ describe('the tokenladder command', () => {
     const keys = cli(['keys', 'list', '--json']);
     expect(keys.status).toBe(0);
     expect(JSON.parse(keys.stdout)).toEqual([expect.objectContaining({ alg: 'EdDSA', state: 'current', kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })]);
+
+    const rotate = cli(['keys', 'rotate', '--delay', '600']);
+    expect(rotate.status).toBe(0);
+    expect(rotate.stdout).toMatch(/new key \S{43} \(next\)/);
+    expect(cli(['keys', 'rotate']).status).toBe(1); // one pending rotation at a time
+    const emergency = cli(['keys', 'rotate', '--revoke-old']);
+    expect(emergency.status).toBe(0);
+    expect(JSON.parse(cli(['keys', 'list', '--json']).stdout).map((key: { state: string }) => key.state)).toEqual(['current']);
+    expect(cli(['keys', 'rotate', '--delay', 'soon']).status).toBe(2);
   });
 
   it('exits 2 on usage errors and 0 for help', () => {

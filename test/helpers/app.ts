@@ -46,6 +46,7 @@ export const testConfig = (overrides: Partial<AppConfig> = {}): AppConfig => ({
   scrypt: { ln: 10, r: 8, p: 1 },
   bodyLimitBytes: 16 * 1024,
   jwksMaxAgeSeconds: 300,
+  keyActivationDelaySeconds: 3600,
   seatable: { dtableServer: 'http://bases.test/', dtableSocket: 'http://bases.test/', dtableDb: 'http://bases.test/dtable-db/', useApiGateway: false },
   ...overrides,
 });
