@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Deps } from './deps';
-import { AppError } from './errors';
 import { errorResponse, handleError } from './http/errors';
+import { limitBody } from './http/validate';
 import { accountTokenRoutes } from './routes/account-tokens';
 import { apiTokenRoutes } from './routes/api-tokens';
 import { baseRoutes } from './routes/bases';
@@ -16,19 +15,13 @@ import { userRoutes } from './routes/users';
 /** Builds the whole HTTP API from injected dependencies; no globals, so Node, Workers and tests share it. */
 export function createApp(deps: Deps) {
   const app = new Hono();
-  app.use(
-    bodyLimit({
-      maxSize: deps.config.bodyLimitBytes,
-      onError: () => {
-        throw new AppError('payload_too_large', `request bodies are limited to ${deps.config.bodyLimitBytes} bytes`);
-      },
-    }),
-  );
+  app.use(limitBody(deps.config.bodyLimitBytes));
   app.use(async (c, next) => {
-    await next();
-    // Responses carry tokens: never cache them (the JWKS sets its own policy).
-    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
+    // Set before the handler: reading c.res after it would make the Node adapter build a full Response.
+    // Responses carry tokens, so nothing is cached unless a route says so (the JWKS does).
+    c.header('Cache-Control', 'no-store');
     c.header('X-Content-Type-Options', 'nosniff');
+    await next();
   });
   app.route('/', metaRoutes(deps));
   app.route('/', accountTokenRoutes(deps));

@@ -21,6 +21,11 @@ export interface Deps {
   clock: Clock;
   config: AppConfig;
   log: Logger;
+  /**
+   * SHA-256 hex of an opaque token, for the lookup on every authenticated request. Node injects its
+   * synchronous native hash (no thread-pool hop); elsewhere Web Crypto. Both give the same digest.
+   */
+  hashToken: (token: string) => string | Promise<string>;
 }
 
 /** JSON lines on stderr; callers pass ids and codes, never secrets. */

@@ -1,4 +1,5 @@
 // The Node runtime: better-sqlite3 file database, KEK from env or a 0600 file, @hono/node-server.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
@@ -25,7 +26,8 @@ export interface NodeDepsOptions {
 
 /** Wires the app's dependencies over an open, migrated SQLite database. Shared by the server, the CLI and tests. */
 export async function createNodeDeps({ raw, kek, config, clock = systemClock, log = consoleLogger }: NodeDepsOptions): Promise<Deps> {
-  return createDeps({ ...createSqliteStore(raw), kek, config, clock, log, scrypt: nodeScrypt });
+  const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+  return createDeps({ ...createSqliteStore(raw), kek, config, clock, log, scrypt: nodeScrypt, hashToken });
 }
 
 /** Opens (creating the folder) and migrates the database named by TOKENLADDER_DB. */

@@ -5,7 +5,7 @@ import { constantTimeEqual } from '../lib/bytes';
 import type { Role } from '../store/schema';
 import { expectOpaqueToken } from '../tokens/kinds';
 import { touchLastUsed } from '../tokens/last-used';
-import { hashOpaqueToken, mintOpaqueToken } from '../tokens/opaque';
+import { mintOpaqueToken } from '../tokens/opaque';
 import { normalizePassword } from './passwords';
 import { normalizeEmail } from './users';
 
@@ -72,7 +72,7 @@ export async function createAccountToken(deps: Deps, userId: string, name: strin
 
 export async function authenticateAccountToken(deps: Deps, token: string): Promise<Principal> {
   const id = expectOpaqueToken(token, 'account');
-  const hash = await hashOpaqueToken(token);
+  const hash = await deps.hashToken(token);
   const row = await deps.db
     .selectFrom('account_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')

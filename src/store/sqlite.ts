@@ -19,17 +19,24 @@ export function configureSqlite(raw: BetterSqlite3.Database): void {
   raw.pragma('busy_timeout = 5000');
 }
 
+/** Prepared statements kept per SQL text; the bound keeps a stream of distinct ad-hoc queries from growing it forever. */
+const STATEMENT_CACHE_LIMIT = 500;
+
 export function createSqliteStore(raw: BetterSqlite3.Database): { db: Kysely<Database>; atomic: Atomic } {
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   const statements = new Map<string, BetterSqlite3.Statement>();
   const prepare = (sql: string) => {
     let statement = statements.get(sql);
     if (!statement) {
+      if (statements.size >= STATEMENT_CACHE_LIMIT) statements.clear();
       statement = raw.prepare(sql);
       statements.set(sql, statement);
     }
     return statement;
   };
+  // Kysely's SQLite driver prepares every query anew; handing it the cache makes each hot query a
+  // lookup instead of a SQLite compile. (Statements are used one at a time: the driver never streams here.)
+  const database = { prepare, close: () => raw.close() } as unknown as BetterSqlite3.Database;
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   // better-sqlite3 is synchronous, so this transaction cannot interleave with any other query.
   const runAll = raw.transaction((compiled: { sql: string; parameters: readonly unknown[] }[]) =>
     compiled.map((query): StatementResult => {

@@ -8,8 +8,7 @@ import { base64url, constantTimeEqual, randomBytes } from '../lib/bytes';
 import { ceilingOf, claimsOf, intersectScopes, isSubsetOf, narrowToTable, scopesOfPermission, tokenScopes, type Scopes } from './grants';
 import { expectOpaqueToken } from './kinds';
 import { touchLastUsed } from './last-used';
-import { hashOpaqueToken } from './opaque';
-import { policyProblem, getTokenPolicy } from './policy';
+import { parseTokenPolicy, policyProblem, tokenPolicyValue } from './policy';
 
 /** `aud` of a Base-Token: it binds the token to the one base it was issued for. */
 export const baseAudience = (uuid: string) => `urn:tokenladder:base:${uuid}`;
@@ -84,17 +83,25 @@ function attenuate(effective: Scopes, request: ExchangeRequest): Scopes {
   return scopes;
 }
 
-/** An API-Token row with its owner, as the exchange and explain need it. */
-export function loadApiTokenForExchange(deps: Deps, id: string) {
+/**
+ * An API-Token row with its owner, the owner's membership on the target base (the requested one, else
+ * the token's own) and the token policy: everything the exchange checks, in one indexed lookup.
+ */
+export function loadApiTokenForExchange(deps: Deps, id: string, baseUuid?: string) {
   return deps.db
     .selectFrom('api_tokens as t')
     .innerJoin('users as u', 'u.id', 't.created_by')
+    .leftJoin('base_members as m', (join) => {
+      const owner = join.onRef('m.user_id', '=', 't.created_by');
+      return baseUuid === undefined ? owner.onRef('m.base_id', '=', 't.base_id') : owner.on('m.base_id', '=', baseUuid);
+    })
     .select([
       't.id', 't.name', 't.created_by', 't.scope_type', 't.base_id', 't.workspace_id', 't.permission', 't.grants',
       't.secret_hash', 't.previous_secret_hash', 't.previous_secret_expires_at', 't.enabled', 't.expires_at',
       't.created_at', 't.last_used_at', 't.previous_last_used_at', 't.revoked_at',
     ])
-    .select(['u.is_active', 'u.kind as owner_kind'])
+    .select(['u.is_active', 'u.kind as owner_kind', 'm.permission as owner_permission'])
+    .select(tokenPolicyValue(deps).as('policy'))
     .where('t.id', '=', id)
     .executeTakeFirst();
 }
@@ -111,16 +118,15 @@ export async function evaluateApiToken(deps: Deps, token: ExchangeableToken, req
   if (token.revoked_at !== null) throw new AppError('token_revoked', 'this API-Token has been revoked');
   if (token.enabled !== 1) throw new AppError('token_disabled', 'this API-Token is disabled');
   if (token.expires_at !== null && token.expires_at <= now) throw new AppError('token_expired', 'this API-Token has expired');
-  const policy = policyProblem(await getTokenPolicy(deps), { createdAt: token.created_at, expiresAt: token.expires_at, scopeType: token.scope_type, ownerKind: token.owner_kind, permission: token.permission }, now, false);
+  const policy = policyProblem(parseTokenPolicy(token.policy), { createdAt: token.created_at, expiresAt: token.expires_at, scopeType: token.scope_type, ownerKind: token.owner_kind, permission: token.permission }, now, false);
   if (policy) throw new AppError(policy.lifetime ? 'token_expired' : 'insufficient_permission', policy.message);
   if (!token.is_active) throw new AppError('account_disabled', "this API-Token's owner is deactivated");
 
   const baseUuid = request.baseUuid ?? token.base_id;
   if (baseUuid === null) throw new AppError('invalid_request', 'base_uuid: required for a token that reaches several bases');
   if (!(await baseInScope(deps, token, baseUuid))) throw new AppError('base_not_in_scope', "this API-Token's scope does not include that base");
-  const held = await deps.db.selectFrom('base_members').select('permission').where('base_id', '=', baseUuid).where('user_id', '=', token.created_by).executeTakeFirst();
-  if (!held) throw forbidden("this API-Token's owner no longer has access to its base");
-  return { baseUuid, scopes: attenuate(intersectScopes(tokenScopes(token), ceilingOf(held.permission)), request) };
+  if (!token.owner_permission) throw forbidden("this API-Token's owner no longer has access to its base");
+  return { baseUuid, scopes: attenuate(intersectScopes(tokenScopes(token), ceilingOf(token.owner_permission)), request) };
 }
 
 async function baseInScope(deps: Deps, token: ExchangeableToken, baseUuid: string): Promise<boolean> {
@@ -139,8 +145,8 @@ async function baseInScope(deps: Deps, token: ExchangeableToken, baseUuid: strin
 /** API-Token → Base-Token. The current secret, or the previous one during a regenerate's grace period. */
 export async function exchangeApiToken(deps: Deps, secret: string, request: ExchangeRequest = {}) {
   const id = expectOpaqueToken(secret, 'api');
-  const hash = await hashOpaqueToken(secret);
-  const token = await loadApiTokenForExchange(deps, id);
+  const hash = await deps.hashToken(secret);
+  const token = await loadApiTokenForExchange(deps, id, request.baseUuid);
   const now = epochSeconds(deps.clock);
   const current = token !== undefined && constantTimeEqual(token.secret_hash, hash);
   const previous =

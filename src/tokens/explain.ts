@@ -13,7 +13,7 @@ import { claimsOf } from './grants';
  */
 export async function explainApiToken(deps: Deps, principal: Principal, id: string, request: ExchangeRequest & { action?: ScopeAction }) {
   await manageableApiToken(deps, principal, id);
-  const token = (await loadApiTokenForExchange(deps, id))!;
+  const token = (await loadApiTokenForExchange(deps, id, request.baseUuid))!;
   try {
     const { baseUuid, scopes } = await evaluateApiToken(deps, token, request);
     const granted = claimsOf(scopes);

@@ -78,11 +78,13 @@ export const ceilingOf = (membership: BasePermission): Scopes => scopesOfPermiss
  * How a Base-Token states its grant: the coarse `permission` alone when the scopes are exactly one
  * (r, rw, admin); otherwise the scopes in `scp` with the largest coarse permission they contain.
  */
+/** The canonical JSON of each coarse permission's scopes, computed once (immutable). */
+const COARSE_CANONICAL = (['admin', 'rw', 'r'] as const).map((permission) => [permission, JSON.stringify(normalizeScopes(scopesOfPermission(permission)))] as const);
+
 export function claimsOf(scopes: Scopes): { permission: BasePermission | 'custom'; scp?: Scopes } {
   const canonical = normalizeScopes(scopes);
-  const exactly = (['admin', 'rw', 'r'] as const).find(
-    (permission) => JSON.stringify(normalizeScopes(scopesOfPermission(permission))) === JSON.stringify(canonical),
-  );
+  const text = JSON.stringify(canonical);
+  const exactly = COARSE_CANONICAL.find(([, coarse]) => coarse === text)?.[0];
   return exactly ? { permission: exactly } : { permission: coarsePermission(canonical), scp: canonical };
 }
 

@@ -46,4 +46,3 @@ export function parseOpaqueToken(token: string): { kind: OpaqueKind; id: string 
   return { kind: match[1] === 'acc' ? 'account' : 'api', id: match[2]! };
 }
 
-export const hashOpaqueToken = sha256Hex;

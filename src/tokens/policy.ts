@@ -28,11 +28,18 @@ export const DEFAULT_POLICY: TokenPolicy = {
 
 const KEY = 'token_policy';
 
-export async function getTokenPolicy(deps: Deps): Promise<TokenPolicy> {
-  const row = await deps.db.selectFrom('settings').select('value').where('key', '=', KEY).executeTakeFirst();
-  if (!row) return DEFAULT_POLICY;
-  const parsed = tokenPolicySchema.safeParse({ ...DEFAULT_POLICY, ...JSON.parse(row.value) });
+/** The stored policy's row, as a subquery the exchange folds into its one lookup. */
+export const tokenPolicyValue = (deps: Deps) => deps.db.selectFrom('settings').select('value').where('key', '=', KEY);
+
+/** A stored policy (JSON) read leniently: unknown or missing fields take their defaults. */
+export function parseTokenPolicy(value: string | null | undefined): TokenPolicy {
+  if (value === null || value === undefined) return DEFAULT_POLICY;
+  const parsed = tokenPolicySchema.safeParse({ ...DEFAULT_POLICY, ...JSON.parse(value) });
   return parsed.success ? parsed.data : DEFAULT_POLICY;
+}
+
+export async function getTokenPolicy(deps: Deps): Promise<TokenPolicy> {
+  return parseTokenPolicy((await tokenPolicyValue(deps).executeTakeFirst())?.value);
 }
 
 export async function setTokenPolicy(deps: Deps, actor: Principal, patch: Partial<TokenPolicy>): Promise<TokenPolicy> {
