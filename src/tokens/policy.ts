@@ -26,10 +26,8 @@ export const DEFAULT_POLICY: TokenPolicy = {
   service_account_max_permission: 'rw',
 };
 
-const KEY = 'token_policy';
-
-/** The stored policy's row, as a subquery the exchange folds into its one lookup. */
-export const tokenPolicyValue = (deps: Deps) => deps.db.selectFrom('settings').select('value').where('key', '=', KEY);
+/** The settings row holding the policy. */
+export const TOKEN_POLICY_KEY = 'token_policy';
 
 /** A stored policy (JSON) read leniently: unknown or missing fields take their defaults. */
 export function parseTokenPolicy(value: string | null | undefined): TokenPolicy {
@@ -39,7 +37,8 @@ export function parseTokenPolicy(value: string | null | undefined): TokenPolicy 
 }
 
 export async function getTokenPolicy(deps: Deps): Promise<TokenPolicy> {
-  return parseTokenPolicy((await tokenPolicyValue(deps).executeTakeFirst())?.value);
+  const row = await deps.db.selectFrom('settings').select('value').where('key', '=', TOKEN_POLICY_KEY).executeTakeFirst();
+  return parseTokenPolicy(row?.value);
 }
 
 export async function setTokenPolicy(deps: Deps, actor: Principal, patch: Partial<TokenPolicy>): Promise<TokenPolicy> {
@@ -49,7 +48,7 @@ export async function setTokenPolicy(deps: Deps, actor: Principal, patch: Partia
   const now = epochSeconds(deps.clock);
   await deps.db
     .insertInto('settings')
-    .values({ key: KEY, value, updated_at: now })
+    .values({ key: TOKEN_POLICY_KEY, value, updated_at: now })
     .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now }))
     .execute();
   return policy;

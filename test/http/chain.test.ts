@@ -73,7 +73,7 @@ describe('the whole chain: admin → Account-Token → base → API-Token → Ba
       sub: admin.body.id,
       iat: START / 1000,
       exp: START / 1000 + 3 * 86400,
-      jti: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+      jti: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
       client_id: apiToken.body.id,
       token_type: 'api_token',
       token_name: 'nightly sync',
