@@ -6,7 +6,7 @@ import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { AppError, forbidden } from '../errors';
 import { constantTimeEqual } from '../lib/bytes';
-import { ceilingOf, claimsOf, intersectScopes, isSubsetOf, narrowToTable, scopesOfPermission, tokenScopes, type Scopes } from './grants';
+import { ceilingOf, claimsOf, COARSE_SCOPES, intersectScopes, isSubsetOf, narrowToTable, scopesOfPermission, tokenScopes, type Scopes } from './grants';
 import { expectOpaqueToken } from './kinds';
 import { touchLastUsed } from './last-used';
 import { parseTokenPolicy, policyProblem, TOKEN_POLICY_KEY } from './policy';
@@ -149,6 +149,11 @@ export async function evaluateApiToken(deps: Deps, token: ExchangeableToken, req
   if (baseUuid === null) throw new AppError('invalid_request', 'base_uuid: required for a token that reaches several bases');
   if (!(await baseInScope(deps, token, baseUuid))) throw new AppError('base_not_in_scope', "this API-Token's scope does not include that base");
   if (!token.owner_permission) throw forbidden("this API-Token's owner no longer has access to its base");
+  const plain = token.grants === null && request.permission === undefined && request.scopes === undefined && request.table === undefined;
+  if (plain) {
+    // The common case, a shorthand token asking for all it grants: the lesser of r/rw and the owner's role.
+    return { baseUuid, scopes: COARSE_SCOPES[token.permission === 'r' || token.owner_permission === 'r' ? 'r' : 'rw'] };
+  }
   return { baseUuid, scopes: attenuate(intersectScopes(tokenScopes(token), ceilingOf(token.owner_permission)), request) };
 }
 

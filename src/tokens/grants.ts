@@ -78,10 +78,17 @@ export const ceilingOf = (membership: BasePermission): Scopes => scopesOfPermiss
  * How a Base-Token states its grant: the coarse `permission` alone when the scopes are exactly one
  * (r, rw, admin); otherwise the scopes in `scp` with the largest coarse permission they contain.
  */
-/** The canonical JSON of each coarse permission's scopes, computed once (immutable). */
-const COARSE_CANONICAL = (['admin', 'rw', 'r'] as const).map((permission) => [permission, JSON.stringify(normalizeScopes(scopesOfPermission(permission)))] as const);
+/** Each coarse permission's canonical scopes, computed once (immutable): the exchange's common case. */
+export const COARSE_SCOPES: Readonly<Record<BasePermission, Scopes>> = Object.freeze({
+  r: normalizeScopes(scopesOfPermission('r')),
+  rw: normalizeScopes(scopesOfPermission('rw')),
+  admin: normalizeScopes(scopesOfPermission('admin')),
+});
+const COARSE_CANONICAL = (['admin', 'rw', 'r'] as const).map((permission) => [permission, JSON.stringify(COARSE_SCOPES[permission])] as const);
 
 export function claimsOf(scopes: Scopes): { permission: BasePermission | 'custom'; scp?: Scopes } {
+  const identical = (['r', 'rw', 'admin'] as const).find((permission) => COARSE_SCOPES[permission] === scopes);
+  if (identical) return { permission: identical };
   const canonical = normalizeScopes(scopes);
   const text = JSON.stringify(canonical);
   const exactly = COARSE_CANONICAL.find(([, coarse]) => coarse === text)?.[0];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimsOf, ceilingOf } from '../../src/tokens/grants';
+import { claimsOf, ceilingOf, COARSE_SCOPES } from '../../src/tokens/grants';
 import { can, type BaseTokenClaims } from '../../src/verify';
 import {
   allows,
@@ -82,6 +82,17 @@ describe('scopes (the scp claim)', () => {
       }
     }
     expect(violations.slice(0, 5)).toEqual([]);
+  });
+
+  it('has a shortcut for shorthand tokens that equals the general intersection', () => {
+    for (const token of ['r', 'rw'] as const) {
+      for (const role of ['r', 'rw', 'admin'] as const) {
+        const general = intersectScopes(scopesOfPermission(token), ceilingOf(role));
+        const shortcut = COARSE_SCOPES[token === 'r' || role === 'r' ? 'r' : 'rw'];
+        expect(shortcut, `${token} ∩ ${role}`).toEqual(general);
+        expect(claimsOf(shortcut)).toEqual(claimsOf(general));
+      }
+    }
   });
 
   it('writes the coarse permission alone when the grant is exactly one', () => {
