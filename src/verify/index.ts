@@ -28,4 +28,5 @@ export {
 export { BaseTokenError, type BaseTokenErrorCode } from './errors';
 export { CATEGORIES, RECORD_OPERATIONS, type Category, type RecordOperation, type ScopeAction, type Scopes } from './scopes';
 export { MAX_TOKEN_LENGTH } from './precheck';
+export type { VerifiedCacheOptions } from './verified-cache';
 export { REMOTE_JWKS_DEFAULTS, type KeySourceOptions } from './key-source';

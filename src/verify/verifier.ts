@@ -4,6 +4,7 @@ import { BaseTokenError } from './errors';
 import { createKeySource, type KeySourceOptions } from './key-source';
 import { mapJoseError } from './map-error';
 import { precheckToken } from './precheck';
+import { createVerifiedCache, unverifiedJti, type VerifiedCacheOptions } from './verified-cache';
 
 /**
  * Asymmetric JWS algorithms a verifier may be configured with. HS* and `none` are absent on
@@ -63,6 +64,8 @@ export interface BaseTokenVerifierOptions extends KeySourceOptions {
   currentDate?: () => Date;
   /** Accepted header `alg` values. Default `['EdDSA']`. */
   algorithms?: BaseTokenAlgorithm[];
+  /** Reuse of successful verifications (see {@link VerifiedCacheOptions}); `false` verifies every time. */
+  cache?: VerifiedCacheOptions | false;
 }
 
 /**
@@ -181,9 +184,18 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
     throw new TypeError('Base-Token verifier: currentDate must be a function');
   }
 
+  const cache = options.cache === false ? undefined : createVerifiedCache(options.cache ?? {});
+
   async function verify(token: string, opts?: VerifyOptions): Promise<BaseTokenClaims> {
     const audience = callAudiences(opts, defaultAudiences);
     precheckToken(token);
+    const now = currentDate?.() ?? new Date();
+    const nowMs = now.getTime();
+    const jti = cache && unverifiedJti(token);
+    const cached = jti === undefined ? undefined : cache!.get(jti, token, nowMs);
+    // A cached verification still answers to this call's audience; its times were bounded when stored.
+    if (cached && audience.includes(cached.aud)) return cached;
+
     const jwtOptions: JWTVerifyOptions = {
       algorithms,
       issuer,
@@ -192,7 +204,7 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
       requiredClaims: REQUIRED_CLAIMS,
       maxTokenAge,
       clockTolerance,
-      currentDate: currentDate?.(),
+      currentDate: now,
     };
     let verified: JWTVerifyResult;
     try {
@@ -200,7 +212,10 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
     } catch (error) {
       throw mapJoseError(error);
     }
-    return parseBaseTokenClaims(verified.payload, audience);
+    const claims = parseBaseTokenClaims(verified.payload, audience);
+    // Usable until the token would fail verification on time grounds: exp, or iat beyond the max age.
+    cache?.set(token, claims, nowMs, (Math.min(claims.exp, claims.iat + maxTokenAge) + clockTolerance) * 1000);
+    return claims;
   }
 
   return { verify };

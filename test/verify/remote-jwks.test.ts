@@ -41,7 +41,8 @@ afterEach(async () => {
 const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
 
 function remoteVerifier(overrides: Partial<BaseTokenVerifierOptions> = {}): BaseTokenVerifier {
-  return createBaseTokenVerifier({ issuer: ISSUER, jwksUrl: server.url, currentDate: () => NOW, ...overrides });
+  // These tests are about JWKS fetching: every call goes to the key set (no verified-token cache).
+  return createBaseTokenVerifier({ issuer: ISSUER, jwksUrl: server.url, currentDate: () => NOW, cache: false, ...overrides });
 }
 
 const verifyA = (v: BaseTokenVerifier, token: string) => v.verify(token, { baseUuid: BASE_A });
