@@ -1,5 +1,5 @@
 // In-process verification loop (scenario 1), one mode per process so modes never share a JIT or heap.
-// Env: BENCH_MODE (verifier-key | verifier-jwks | jose), BENCH_TOKEN, BENCH_JWKS, BENCH_ISSUER,
+// Env: BENCH_MODE (verifier-key | verifier-jwks | verifier-cached | jose), BENCH_TOKEN, BENCH_JWKS, BENCH_ISSUER,
 // BENCH_BASE_UUID, BENCH_WARMUP_MS, BENCH_DURATION_MS, BENCH_CONCURRENCY.
 import { createHistogram } from 'node:perf_hooks';
 import { importJWK, jwtVerify, type JSONWebKeySet } from 'jose';
@@ -20,14 +20,19 @@ const concurrency = Number(env('BENCH_CONCURRENCY'));
 
 // "The same key": the one public key of the fixture's JWKS, imported once.
 const key = (await importJWK(jwks.keys[0]!, 'EdDSA')) as CryptoKey;
+const verifierOf = (verifier: ReturnType<typeof createBaseTokenVerifier>) => () => verifier.verify(token, { baseUuid });
+// verifier-key / verifier-jwks: every call verifies in full (cache off), the per-verification cost;
+// verifier-cached: the default verifier, the same token again and again as a client sends it.
 const verify: () => Promise<unknown> =
   mode === 'jose'
     ? () => jwtVerify(token, key)
     : mode === 'verifier-key'
-      ? ((verifier) => () => verifier.verify(token, { baseUuid }))(createBaseTokenVerifier({ issuer, key }))
+      ? verifierOf(createBaseTokenVerifier({ issuer, key, cache: false }))
       : mode === 'verifier-jwks'
-        ? ((verifier) => () => verifier.verify(token, { baseUuid }))(createBaseTokenVerifier({ issuer, jwks }))
-        : () => Promise.reject(new Error(`unknown BENCH_MODE ${mode}`));
+        ? verifierOf(createBaseTokenVerifier({ issuer, jwks, cache: false }))
+        : mode === 'verifier-cached'
+          ? verifierOf(createBaseTokenVerifier({ issuer, jwks }))
+          : () => Promise.reject(new Error(`unknown BENCH_MODE ${mode}`));
 
 /** `concurrency` loops of back-to-back verifications for `ms`; returns ops and per-op latency. */
 async function loop(ms: number) {

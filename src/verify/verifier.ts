@@ -3,7 +3,7 @@ import { baseAudience, normalizeBaseUuid, parseBaseTokenClaims, type BaseTokenCl
 import { BaseTokenError } from './errors';
 import { createKeySource, type KeySourceOptions } from './key-source';
 import { mapJoseError } from './map-error';
-import { precheckToken } from './precheck';
+import { MAX_TOKEN_LENGTH, precheckToken } from './precheck';
 import { createVerifiedCache, unverifiedJti, type VerifiedCacheOptions } from './verified-cache';
 
 /**
@@ -188,13 +188,16 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
 
   async function verify(token: string, opts?: VerifyOptions): Promise<BaseTokenClaims> {
     const audience = callAudiences(opts, defaultAudiences);
-    precheckToken(token);
     const now = currentDate?.() ?? new Date();
     const nowMs = now.getTime();
-    const jti = cache && unverifiedJti(token);
-    const cached = jti === undefined ? undefined : cache!.get(jti, token, nowMs);
-    // A cached verification still answers to this call's audience; its times were bounded when stored.
-    if (cached && audience.includes(cached.aud)) return cached;
+    if (cache && typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH) {
+      // A hit is the exact string of a token that passed every check below (prechecks included); it
+      // still answers to this call's audience, and its times were bounded when it was stored.
+      const jti = unverifiedJti(token);
+      const cached = jti === undefined ? undefined : cache.get(jti, token, nowMs);
+      if (cached && audience.includes(cached.aud)) return cached;
+    }
+    precheckToken(token);
 
     const jwtOptions: JWTVerifyOptions = {
       algorithms,
