@@ -8,9 +8,6 @@ import type { BasePermission, BasesTable } from '../store/schema';
 
 const RANK: Record<BasePermission, number> = { r: 1, rw: 2, admin: 3 };
 
-/** True when `held` includes everything `wanted` grants. */
-export const permits = (held: BasePermission, wanted: BasePermission) => RANK[held] >= RANK[wanted];
-
 /** The lesser of two permissions: what a token may do when its grant and its creator's role differ. */
 export const weakest = (a: BasePermission, b: BasePermission): BasePermission => (RANK[a] <= RANK[b] ? a : b);
 
