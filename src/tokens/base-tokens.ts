@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Principal } from '../accounts/account-tokens';
 import { memberBase } from '../bases/bases';
 import { epochSeconds } from '../clock';
@@ -10,7 +10,7 @@ import { ceilingOf, claimsOf, COARSE_SCOPES, intersectScopes, isSubsetOf, narrow
 import { expectOpaqueToken } from './kinds';
 import { touchLastUsed } from './last-used';
 import { parseTokenPolicy, policyProblem, TOKEN_POLICY_KEY } from './policy';
-import type { ApiTokenPermission, BasePermission, ScopeType, UserKind } from '../store/schema';
+import type { ApiTokensTable, BasePermission, UserKind } from '../store/schema';
 
 /** `aud` of a Base-Token: it binds the token to the one base it was issued for. */
 export const baseAudience = (uuid: string) => `urn:tokenladder:base:${uuid}`;
@@ -86,31 +86,14 @@ function attenuate(effective: Scopes, request: ExchangeRequest): Scopes {
 }
 
 /** An API-Token with what the exchange checks: its owner, the owner's role on the target base, the token policy. */
-export interface ExchangeableToken {
-  id: string;
-  name: string;
-  created_by: string;
-  scope_type: ScopeType;
-  base_id: string | null;
-  workspace_id: string | null;
-  permission: ApiTokenPermission;
-  grants: string | null;
-  secret_hash: string;
-  previous_secret_hash: string | null;
-  previous_secret_expires_at: number | null;
-  enabled: number;
-  expires_at: number | null;
-  created_at: number;
-  last_used_at: number | null;
-  previous_last_used_at: number | null;
-  revoked_at: number | null;
+export type ExchangeableToken = Omit<Selectable<ApiTokensTable>, 'updated_at'> & {
   is_active: number;
   owner_kind: UserKind;
   /** The owner's membership on the target base (the requested one, else the token's own); null if none. */
   owner_permission: BasePermission | null;
   /** The stored token policy (JSON), if any. */
   policy: string | null;
-}
+};
 
 /**
  * Everything the exchange checks, in one indexed lookup. Hand-written SQL on purpose: this runs on
