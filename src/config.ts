@@ -16,6 +16,11 @@ export interface AppConfig {
   jwksMaxAgeSeconds: number;
   /** How long a rotated-in key is published before it signs: longer than verifiers cache the JWKS. */
   keyActivationDelaySeconds: number;
+  /**
+   * The request header carrying the client address when behind a proxy (null: the socket address).
+   * Only trusted because the operator names it; used for throttling and the audit log.
+   */
+  clientIpHeader: string | null;
   /** What the SeaTable-compatible routes tell clients about where bases are served (trailing slash kept). */
   seatable: { dtableServer: string; dtableSocket: string; dtableDb: string; useApiGateway: boolean };
 }
@@ -48,6 +53,7 @@ export const envSchema = z.object({
   TOKENLADDER_BASE_SERVER_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8788/'),
   TOKENLADDER_BASE_SOCKET_URL: z.url({ protocol: /^https?$/ }).optional(),
   TOKENLADDER_BASE_DB_URL: z.url({ protocol: /^https?$/ }).optional(),
+  TOKENLADDER_CLIENT_IP_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name').transform((name) => name.toLowerCase()).optional(),
   TOKENLADDER_USE_API_GATEWAY: z.enum(['true', 'false', '1', '0']).default('false'),
 });
 
@@ -81,6 +87,7 @@ export function appConfigFromEnv(env: Env): AppConfig {
     bodyLimitBytes: env.TOKENLADDER_BODY_LIMIT,
     jwksMaxAgeSeconds: env.TOKENLADDER_JWKS_MAX_AGE,
     keyActivationDelaySeconds: env.TOKENLADDER_KEY_ACTIVATION_DELAY,
+    clientIpHeader: env.TOKENLADDER_CLIENT_IP_HEADER ?? null,
     seatable: {
       dtableServer: withSlash(env.TOKENLADDER_BASE_SERVER_URL),
       dtableSocket: withSlash(env.TOKENLADDER_BASE_SOCKET_URL ?? env.TOKENLADDER_BASE_SERVER_URL),

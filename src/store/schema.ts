@@ -12,6 +12,9 @@ export interface Database {
   api_token_bases: ApiTokenBasesTable;
   signing_keys: SigningKeysTable;
   settings: SettingsTable;
+  audit_events: AuditEventsTable;
+  revocations: RevocationsTable;
+  throttle_counters: ThrottleCountersTable;
 }
 
 export type Role = 'user' | 'team_admin' | 'system_admin';
@@ -121,4 +124,40 @@ export interface SigningKeysTable {
   created_at: number;
   activated_at: number | null;
   retired_at: number | null;
+}
+
+export type AuditOutcome = 'success' | 'failure';
+
+export interface AuditEventsTable {
+  seq: number;
+  at: number;
+  action: string;
+  outcome: AuditOutcome;
+  actor_user_id: string | null;
+  actor_token_id: string | null;
+  subject_user_id: string | null;
+  base_id: string | null;
+  target_id: string | null;
+  client_ip: string | null;
+  /** JSON object of ids, codes and changed fields; never a secret. */
+  details: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export type RevocationKind = 'client' | 'jti';
+
+export interface RevocationsTable {
+  seq: number;
+  kind: RevocationKind;
+  value: string;
+  revoked_at: number;
+  expires_at: number;
+  reason: string;
+}
+
+export interface ThrottleCountersTable {
+  key: string;
+  hits: number;
+  window_start: number;
 }

@@ -38,7 +38,8 @@ export function workerSettings(env: WorkerEnv): WorkerSettings {
   } catch (error) {
     throw new WorkerConfigError((error as Error).message);
   }
-  const config = appConfigFromEnv(parsed);
+  // Cloudflare sets cf-connecting-ip on every request and clients cannot forge it.
+  const config = { ...appConfigFromEnv(parsed), clientIpHeader: parsed.TOKENLADDER_CLIENT_IP_HEADER ?? 'cf-connecting-ip' };
   const problems: string[] = [];
   const db = env.DB;
   if (!db || typeof db.prepare !== 'function' || typeof db.batch !== 'function') {

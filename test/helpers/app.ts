@@ -47,6 +47,8 @@ export const testConfig = (overrides: Partial<AppConfig> = {}): AppConfig => ({
   bodyLimitBytes: 16 * 1024,
   jwksMaxAgeSeconds: 300,
   keyActivationDelaySeconds: 3600,
+  // Tests say where they come from with this header (app.request has no socket).
+  clientIpHeader: 'x-test-client-ip',
   seatable: { dtableServer: 'http://bases.test/', dtableSocket: 'http://bases.test/', dtableDb: 'http://bases.test/dtable-db/', useApiGateway: false },
   ...overrides,
 });

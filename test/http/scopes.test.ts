@@ -164,7 +164,7 @@ describe('fine-grained permissions and resource scopes', () => {
       INSERT INTO base_members VALUES ('00000000-0000-4000-8000-000000000001', 'u1', 'admin', 1);
     `);
     raw.prepare("INSERT INTO api_tokens VALUES (?, '00000000-0000-4000-8000-000000000001', 'legacy', 'rw', ?, 'u1', 1, NULL, NULL)").run(minted.id, minted.hash);
-    expect(migrateSqlite(raw, readMigrations())).toEqual(['0002_token_lifecycle.sql']);
+    expect(migrateSqlite(raw, readMigrations())).toEqual(['0002_token_lifecycle.sql', '0003_security.sql']);
     const row = raw.prepare('SELECT scope_type, base_id, permission, grants, enabled, expires_at FROM api_tokens').get();
     expect(row).toEqual({ scope_type: 'base', base_id: '00000000-0000-4000-8000-000000000001', permission: 'rw', grants: null, enabled: 1, expires_at: null });
 

@@ -26,12 +26,13 @@ describe('migrations and schema.sql', () => {
 
   it('records migrations as wrangler does and never applies one twice', () => {
     const raw = new Database(':memory:');
-    expect(migrateSqlite(raw, readMigrations())).toEqual(['0001_init.sql', '0002_token_lifecycle.sql']);
+    expect(migrateSqlite(raw, readMigrations())).toEqual(['0001_init.sql', '0002_token_lifecycle.sql', '0003_security.sql']);
     expect(migrateSqlite(raw, readMigrations())).toEqual([]);
     const rows = raw.prepare('SELECT id, name, applied_at FROM d1_migrations').all();
     expect(rows).toEqual([
       { id: 1, name: '0001_init.sql', applied_at: expect.any(String) },
       { id: 2, name: '0002_token_lifecycle.sql', applied_at: expect.any(String) },
+      { id: 3, name: '0003_security.sql', applied_at: expect.any(String) },
     ]);
   });
 

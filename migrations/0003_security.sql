@@ -1,0 +1,44 @@
+-- Security hardening: the audit log (a hash chain), the revocation feed, throttling counters.
+
+-- One row per recorded action. `seq` is the chain position (made in app code, never reused);
+-- `hash` = SHA-256 over `prev_hash` and the record's canonical fields (src/audit/chain.ts), so an
+-- edited, inserted or deleted row breaks the chain from there on. Ids and codes only, never secrets.
+CREATE TABLE audit_events (
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('success', 'failure')),
+  actor_user_id TEXT,
+  actor_token_id TEXT,
+  subject_user_id TEXT,
+  base_id TEXT,
+  target_id TEXT,
+  client_ip TEXT,
+  details TEXT,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX audit_events_at ON audit_events (at);
+CREATE INDEX audit_events_subject ON audit_events (subject_user_id, seq);
+CREATE INDEX audit_events_actor ON audit_events (actor_user_id, seq);
+CREATE INDEX audit_events_base ON audit_events (base_id, seq);
+
+-- What verifiers poll: Base-Tokens whose source (`client_id`) was revoked, disabled or regenerated
+-- are rejected when issued at or before `revoked_at`; a `jti` row rejects one Base-Token. Kept until
+-- every Base-Token it can match has expired (`expires_at`). `seq` is the feed cursor.
+CREATE TABLE revocations (
+  seq INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('client', 'jti')),
+  value TEXT NOT NULL,
+  revoked_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE INDEX revocations_expires ON revocations (expires_at);
+
+-- Fixed-window counters for login throttling and rate limits, shared by every process and isolate.
+CREATE TABLE throttle_counters (
+  key TEXT PRIMARY KEY,
+  hits INTEGER NOT NULL,
+  window_start INTEGER NOT NULL
+);
