@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import Database from 'better-sqlite3';
+import { passwordLengthDeviation } from './accounts/passwords';
 import { nodeScrypt } from './accounts/scrypt';
 import { bootstrapAdmin, passwordPolicyProblem } from './accounts/users';
 import { createApp } from './app';
@@ -35,8 +36,18 @@ export function openDatabase(env: Env): { raw: Database.Database; applied: strin
   const file = env.TOKENLADDER_DB;
   if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
   const raw = new Database(file);
-  configureSqlite(raw);
-  return { raw, applied: migrateSqlite(raw, readMigrations()) };
+  try {
+    configureSqlite(raw);
+    // A damaged file is refused at start rather than found half-way through a write (quick_check: O(N), no index cross-check).
+    const problems = raw.pragma('quick_check', { simple: false }) as { quick_check: string }[];
+    if (problems.length !== 1 || problems[0]!.quick_check !== 'ok') {
+      throw new Error(`the database ${file} is damaged (PRAGMA quick_check: ${problems.slice(0, 3).map((row) => row.quick_check).join('; ')}); restore it from a backup`);
+    }
+    return { raw, applied: migrateSqlite(raw, readMigrations()) };
+  } catch (error) {
+    raw.close();
+    throw error;
+  }
 }
 
 /**
@@ -61,7 +72,7 @@ export async function ensureAdmin(deps: Deps, env: Env, print: (line: string) =>
   const generated = env.TOKENLADDER_ADMIN_PASSWORD === undefined;
   const password = env.TOKENLADDER_ADMIN_PASSWORD ?? base64url(randomBytes(24));
   if (!generated) {
-    const problem = passwordPolicyProblem(deps, password);
+    const problem = passwordPolicyProblem(deps, password, { email });
     if (problem) throw new Error(`TOKENLADDER_ADMIN_PASSWORD: ${problem}`);
   }
   const existing = await deps.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
@@ -76,7 +87,16 @@ export async function startServer(processEnv: Record<string, string | undefined>
   const { raw, applied } = openDatabase(env);
   const config = appConfigFromEnv(env);
   const deps = await createNodeDeps({ raw, kek: await loadKek(env, raw), config });
+  try {
+    // Open the signing key now: a wrong KEK stops the start instead of failing every exchange later.
+    await deps.keys.current();
+  } catch (error) {
+    raw.close();
+    throw new Error(`TOKENLADDER_KEK: it does not decrypt the signing keys stored in the database; set the KEK they were sealed with (${(error as Error).message})`);
+  }
   if (applied.length > 0) deps.log.info('applied migrations', { migrations: applied });
+  const deviation = passwordLengthDeviation(config);
+  if (deviation) deps.log.warn('password policy deviates from NIST SP 800-63B-4', { deviation });
   await ensureAdmin(deps, env, (line) => process.stdout.write(`${line}\n`));
 
   const app = createApp(deps);

@@ -1,4 +1,7 @@
+import type { Compilable, Expression } from 'kysely';
+import { actorOf, anonymousActor, type AuditEvent } from '../audit/events';
 import { epochSeconds, isoTime } from '../clock';
+import { revocationStatements, sourceRevocations } from '../revocations/feed';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { constantTimeEqual } from '../lib/bytes';
@@ -6,6 +9,7 @@ import type { Role } from '../store/schema';
 import { expectOpaqueToken } from '../tokens/kinds';
 import { touchLastUsed } from '../tokens/last-used';
 import { mintOpaqueToken } from '../tokens/opaque';
+import { beginLoginAttempt, type LoginAttempt } from './login-throttle';
 import { normalizePassword } from './passwords';
 import { normalizeEmail } from './users';
 
@@ -19,39 +23,127 @@ export interface Principal {
   /** The Account-Token this request came with. */
   tokenId: string;
   tokenName: string;
+  /** Where the request came from (set by the HTTP layer; for the audit log). */
+  clientIp?: string | null;
 }
 
 const INVALID_CREDENTIALS = new AppError('invalid_credentials', 'email or password is incorrect');
 
 /**
  * Email + password → a new Account-Token. Unknown email, wrong password and deactivated account give
- * the same answer after the same work (one scrypt, on a dummy hash for unknown emails).
+ * the same answer after the same work (one scrypt, on a dummy hash for unknown emails). Every attempt
+ * is counted per account and per client address first (src/accounts/login-throttle.ts): over a limit
+ * the answer is 429 before any hash, for unknown emails exactly as for known ones.
  */
-export async function login(deps: Deps, input: { email: string; password: string; name?: string; expiresInDays?: number }) {
-  // Longer than any password we accept: cannot match, so refuse without spending a hash.
+export async function login(deps: Deps, input: LoginInput) {
+  try {
+    return await attemptLogin(deps, input);
+  } catch (error) {
+    // A refused sign-in is recorded for the account it named (if any), so its owner sees the attempts.
+    if (error instanceof AppError && (error.code === 'invalid_credentials' || error.code === 'rate_limited')) {
+      await recordFailedSignIn(deps, input.email, input.clientIp, error.code);
+    }
+    throw error;
+  }
+}
+
+type LoginInput = { email: string; password: string; clientIp: string | null; name?: string; expiresInDays?: number };
+
+/** An `account_token.login` failure record (also used for a wrong current password on a password change). */
+export async function recordFailedSignIn(deps: Deps, email: string, clientIp: string | null, code: string) {
+  const user = await deps.db.selectFrom('users').select('id').where('email', '=', normalizeEmail(email)).executeTakeFirst();
+  await deps.audit.record({ action: 'account_token.login', outcome: 'failure', actor: anonymousActor(clientIp), subjectUserId: user?.id ?? null, details: { code } });
+}
+
+async function attemptLogin(deps: Deps, input: LoginInput) {
+  const attempt = await beginLoginAttempt(deps, { email: input.email, clientIp: input.clientIp });
+  // Longer than any password we accept: cannot match, so refuse without spending a hash (still counted).
   if ([...normalizePassword(input.password)].length > deps.config.passwordMaxLength) throw INVALID_CREDENTIALS;
   const user = await deps.db
     .selectFrom('users')
     .select(['id', 'password_hash', 'is_active'])
     .where('email', '=', normalizeEmail(input.email))
     .executeTakeFirst();
-  const verification = await deps.passwords.verify(input.password, user?.password_hash ?? null);
+  const verification = await verifyCounted(deps, attempt, input.password, user?.password_hash ?? null);
   if (!user || !verification.ok || !user.is_active) throw INVALID_CREDENTIALS;
 
+  // The password checked is still the user's (a password change or deactivation may have committed
+  // while the hash ran): everything below is written only then (R-09).
+  const stillValid = deps.db.selectFrom('users').select('id').where('id', '=', user.id).where('password_hash', '=', user.password_hash).where('is_active', '=', 1);
+  const token = await newAccountToken(deps, user.id, input.name ?? 'default', input.expiresInDays, stillValid);
+  const evicted = await tokensBeyondCap(deps, user.id);
+  const now = epochSeconds(deps.clock);
+  const statements: Compilable[] = [
+    ...(evicted.length > 0 ? [deps.db.updateTable('account_tokens').set({ revoked_at: now }).where('id', 'in', evicted).where('revoked_at', 'is', null).where((eb) => eb.exists(stillValid))] : []),
+    ...revocationStatements(deps, sourceRevocations(evicted, 'revoked'), stillValid),
+    token.statement,
+    ...attempt.succeeded(),
+  ];
   if (verification.needsRehash) {
     // Compare-and-swap: a concurrent password change wins.
-    await deps.db
-      .updateTable('users')
-      .set({ password_hash: await deps.passwords.hash(input.password) })
-      .where('id', '=', user.id)
-      .where('password_hash', '=', user.password_hash)
-      .execute();
+    statements.push(
+      deps.db
+        .updateTable('users')
+        .set({ password_hash: await deps.passwords.hash(input.password) })
+        .where('id', '=', user.id)
+        .where('password_hash', '=', user.password_hash),
+    );
   }
-  return createAccountToken(deps, user.id, input.name ?? 'default', input.expiresInDays);
+  const results = await deps.audit.commit(statements, [
+    {
+      action: 'account_token.login',
+      actor: { userId: user.id, tokenId: token.created.id, clientIp: input.clientIp },
+      subjectUserId: user.id,
+      targetId: token.created.id,
+      details: { name: token.created.name, expires_at: token.created.expires_at },
+    },
+    ...evicted.map((id): AuditEvent => ({ action: 'account_token.revoke', actor: { userId: user.id, tokenId: token.created.id, clientIp: input.clientIp }, subjectUserId: user.id, targetId: id, details: { reason: 'token_cap' } })),
+  ], { onlyIf: stillValid });
+  if (results[statements.indexOf(token.statement)]!.numAffectedRows === 0) throw INVALID_CREDENTIALS;
+  return token.created;
 }
 
-/** A new Account-Token; it expires when asked (in days) or at the configured maximum age, whichever is sooner. */
-export async function createAccountToken(deps: Deps, userId: string, name: string, expiresInDays?: number) {
+/** Live Account-Tokens one user may hold; a sign-in beyond it revokes the least recently used. */
+export const ACCOUNT_TOKENS_PER_USER = 100;
+
+/**
+ * The tokens a new sign-in pushes out: all but the ACCOUNT_TOKENS_PER_USER - 1 most recently used
+ * live ones. Without a cap, a script signing in in a loop would pile up rows (and bearer credentials)
+ * without end.
+ */
+async function tokensBeyondCap(deps: Deps, userId: string): Promise<string[]> {
+  const now = epochSeconds(deps.clock);
+  const live = await deps.db
+    .selectFrom('account_tokens')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .orderBy((eb) => eb.fn.coalesce('last_used_at', 'created_at'), 'desc')
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .execute();
+  return live.slice(ACCOUNT_TOKENS_PER_USER - 1).map((row) => row.id);
+}
+
+/**
+ * A password check for a counted attempt: when the hasher turns it away (503, too many at once), the
+ * attempt is given back, since nothing was learnt about the password.
+ */
+export async function verifyCounted(deps: Deps, attempt: LoginAttempt, password: string, phc: string | null) {
+  try {
+    return await deps.passwords.verify(password, phc);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'service_unavailable') await deps.atomic(attempt.notCounted());
+    throw error;
+  }
+}
+
+/**
+ * The insert of a new Account-Token (for an atomic write) and what to answer once it ran. It expires
+ * when asked (in days) or at the configured maximum age, whichever is sooner.
+ */
+async function newAccountToken(deps: Deps, userId: string, name: string, expiresInDays: number | undefined, onlyIf: Expression<unknown>) {
   const now = epochSeconds(deps.clock);
   const maxAge = deps.config.accountTokenMaxAgeSeconds;
   const lifetimes = [maxAge, expiresInDays === undefined ? null : expiresInDays * 86400].filter((value): value is number => value !== null);
@@ -66,8 +158,12 @@ export async function createAccountToken(deps: Deps, userId: string, name: strin
     last_used_at: null,
     revoked_at: null,
   };
-  await deps.db.insertInto('account_tokens').values(row).execute();
-  return { ...accountTokenView(row), token: minted.token };
+  const columns = Object.keys(row) as (keyof typeof row)[];
+  const statement = deps.db
+    .insertInto('account_tokens')
+    .columns(columns)
+    .expression(deps.db.selectNoFrom((eb) => columns.map((column) => eb.val(row[column]).as(column))).where((eb) => eb.exists(onlyIf)));
+  return { statement, created: { ...accountTokenView(row), token: minted.token } };
 }
 
 export async function authenticateAccountToken(deps: Deps, token: string): Promise<Principal> {
@@ -109,14 +205,18 @@ export async function listAccountTokens(deps: Deps, principal: Principal) {
 
 /** Revokes one of the caller's own Account-Tokens; it stops working with the next request. */
 export async function revokeAccountToken(deps: Deps, principal: Principal, id: string): Promise<void> {
-  const result = await deps.db
-    .updateTable('account_tokens')
-    .set({ revoked_at: epochSeconds(deps.clock) })
-    .where('id', '=', id)
-    .where('user_id', '=', principal.userId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) throw notFound('Account-Token');
+  const now = epochSeconds(deps.clock);
+  const applied = deps.db.selectFrom('account_tokens').select('id').where('id', '=', id).where('revoked_at', '=', now);
+  const [result] = await deps.audit.commit(
+    [
+      deps.db.updateTable('account_tokens').set({ revoked_at: now }).where('id', '=', id).where('user_id', '=', principal.userId).where('revoked_at', 'is', null),
+      // Base-Tokens exchanged with it (and temporary API-Tokens' ones) stop at verifiers too.
+      ...revocationStatements(deps, sourceRevocations([id], 'revoked'), applied),
+    ],
+    [{ action: 'account_token.revoke', actor: actorOf(principal), subjectUserId: principal.userId, targetId: id }],
+    { onlyIf: applied },
+  );
+  if (result!.numAffectedRows === 0) throw notFound('Account-Token');
 }
 
 function accountTokenView(row: { id: string; name: string; created_at: number; expires_at: number | null; last_used_at: number | null }) {

@@ -1,5 +1,7 @@
+import type { AppConfig } from '../config';
 import { AppError } from '../errors';
 import { base64NoPad, constantTimeEqual, fromBase64NoPad, randomBytes } from '../lib/bytes';
+import { COMMON_PASSWORDS } from './common-passwords';
 
 /** scrypt cost parameters; N = 2^ln. Stored beside every hash in its PHC string. */
 export interface ScryptParams {
@@ -56,6 +58,55 @@ export interface PasswordHasherOptions {
 
 /** NFKC (NIST SP 800-63B) so the same password typed on another keyboard or OS still matches. */
 export const normalizePassword = (password: string) => password.normalize('NFKC');
+
+/** The password rules: lengths (in code points after NFKC) from the configuration. */
+export type PasswordPolicyConfig = Pick<AppConfig, 'passwordMinLength' | 'passwordMaxLength'>;
+
+/**
+ * Why a new password is refused, or null (NIST SP 800-63B-4 §3.1.1.2). Length in code points after
+ * NFKC, no composition rules, and no password that is on the list of common passwords or is the
+ * account's email address or its local part (case-insensitively after NFKC; also with digits,
+ * spaces or symbols added at the end, "alice2024!", the usual way to pad a known word). The whole
+ * password is compared, never substrings: `correct horse battery staple` is fine.
+ */
+export function passwordPolicyProblem(deps: { config: PasswordPolicyConfig }, password: string, context: { email?: string } = {}): string | null {
+  const length = [...normalizePassword(password)].length;
+  const { passwordMinLength: min, passwordMaxLength: max } = deps.config;
+  if (length < min) return `password must be at least ${min} characters`;
+  if (length > max) return `password must be at most ${max} characters`;
+  const folded = foldPassword(password);
+  const padded = folded.replace(/[\p{N}\p{P}\p{S}\p{Z}]+$/u, '');
+  const variants = padded === folded || padded === '' ? [folded] : [folded, padded];
+  if (context.email !== undefined) {
+    const email = foldPassword(context.email.trim());
+    const local = email.slice(0, Math.max(0, email.lastIndexOf('@')));
+    if (variants.some((variant) => variant === email || (local !== '' && variant === local))) return 'password must not be your email address or part of it';
+  }
+  if (variants.some((variant) => variant === SERVICE_NAME)) return 'password must not be the name of this service';
+  if (variants.some(isCommonPassword)) return 'password is too common: it is on a list of frequently used passwords';
+  return null;
+}
+
+const SERVICE_NAME = 'tokenladder';
+
+/** What the blocklist compares: NFKC, then lower case. */
+const foldPassword = (text: string) => normalizePassword(text).toLowerCase();
+
+/**
+ * The start-up warning for a minimum below NIST SP 800-63B-4's 15 characters for single-factor
+ * passwords (8 is allowed only with a second factor), or null.
+ */
+export function passwordLengthDeviation(config: PasswordPolicyConfig): string | null {
+  if (config.passwordMinLength >= 15) return null;
+  return `TOKENLADDER_PASSWORD_MIN_LENGTH=${config.passwordMinLength} is below the 15 characters NIST SP 800-63B-4 requires for passwords used as the only factor`;
+}
+
+let commonPasswords: Set<string> | undefined;
+/** Whole-password lookup in the shipped list (src/accounts/common-passwords.ts), built on first use. */
+export function isCommonPassword(password: string): boolean {
+  commonPasswords ??= new Set(COMMON_PASSWORDS.split('\n'));
+  return commonPasswords.has(foldPassword(password));
+}
 
 export function createPasswordHasher(options: PasswordHasherOptions): PasswordHasher {
   const problem = scryptParamsProblem(options.params);

@@ -2,24 +2,20 @@ import type { Insertable } from 'kysely';
 import { epochSeconds, isoTime } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, conflict, forbidden, notFound } from '../errors';
+import { actorOf } from '../audit/events';
+import { revocationStatements, sourceRevocations } from '../revocations/feed';
 import { isUniqueViolation } from '../store/atomic';
 import type { Role, UsersTable } from '../store/schema';
 import type { Principal } from './account-tokens';
-import { normalizePassword } from './passwords';
+import { passwordPolicyProblem } from './passwords';
 
 export const ROLES = ['user', 'team_admin', 'system_admin'] as const satisfies readonly Role[];
 
 /** Emails are compared case-insensitively: stored trimmed and lower-cased. */
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-/** Length policy on new passwords, counted in code points after NFKC (NIST SP 800-63B). */
-export function passwordPolicyProblem(deps: Pick<Deps, 'config'>, password: string): string | null {
-  const length = [...normalizePassword(password)].length;
-  const { passwordMinLength: min, passwordMaxLength: max } = deps.config;
-  if (length < min) return `password must be at least ${min} characters`;
-  if (length > max) return `password must be at most ${max} characters`;
-  return null;
-}
+/** The password policy (lengths, common passwords, the email), re-exported where user admin needs it. */
+export { passwordPolicyProblem };
 
 export interface NewUser {
   email: string;
@@ -31,7 +27,7 @@ export interface NewUser {
 
 /** The rows that create a user with a personal workspace, for one atomic write. */
 async function userRows(deps: Deps, input: NewUser) {
-  const problem = passwordPolicyProblem(deps, input.password);
+  const problem = passwordPolicyProblem(deps, input.password, { email: input.email });
   if (problem) throw badRequest(`password: ${problem}`);
   const now = epochSeconds(deps.clock);
   const user: Insertable<UsersTable> = {
@@ -56,7 +52,10 @@ export async function createUser(deps: Deps, actor: Principal, input: NewUser) {
   if (input.role === 'team_admin' && !teamId) throw badRequest('team_id: a team admin must belong to a team');
   const { user, workspace } = await userRows(deps, { ...input, team_id: teamId });
   try {
-    await deps.atomic([deps.db.insertInto('users').values(user), deps.db.insertInto('workspaces').values(workspace)]);
+    await deps.audit.commit(
+      [deps.db.insertInto('users').values(user), deps.db.insertInto('workspaces').values(workspace)],
+      [{ action: 'user.create', actor: actorOf(actor), subjectUserId: user.id, targetId: user.id, details: { role: user.role, team_id: user.team_id ?? null } }],
+    );
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict('a user with this email already exists');
     throw error;
@@ -139,22 +138,60 @@ export async function updateUser(deps: Deps, actor: Principal, id: string, patch
   const teamId = await authorizeUserWrite(deps, actor, role, patch.team_id !== undefined ? patch.team_id : target.team_id);
   if (role === 'team_admin' && !teamId) throw badRequest('team_id: a team admin must belong to a team');
   if (patch.password !== undefined) {
-    const problem = passwordPolicyProblem(deps, patch.password);
+    const problem = passwordPolicyProblem(deps, patch.password, { email: target.email });
     if (problem) throw badRequest(`password: ${problem}`);
   }
-  await deps.db
-    .updateTable('users')
-    .set({
-      ...(patch.name !== undefined && { name: patch.name }),
-      ...(patch.is_active !== undefined && { is_active: patch.is_active ? 1 : 0 }),
-      ...(patch.password !== undefined && { password_hash: await deps.passwords.hash(patch.password) }),
-      role,
-      team_id: teamId,
-      updated_at: epochSeconds(deps.clock),
-    })
-    .where('id', '=', id)
-    .execute();
+  const deactivating = patch.is_active === false && target.is_active;
+  // A deactivated user's tokens stop here at once; their Base-Tokens stop at verifiers through the feed.
+  const ids = deactivating ? await liveTokenIds(deps, id) : { account: [], api: [] };
+  const changed = Object.keys(patch).filter((key) => key !== 'password' || patch.password !== undefined);
+  await deps.audit.commit(
+    [
+      deps.db
+        .updateTable('users')
+        .set({
+          ...(patch.name !== undefined && { name: patch.name }),
+          ...(patch.is_active !== undefined && { is_active: patch.is_active ? 1 : 0 }),
+          ...(patch.password !== undefined && { password_hash: await deps.passwords.hash(patch.password) }),
+          role,
+          team_id: teamId,
+          updated_at: epochSeconds(deps.clock),
+        })
+        .where('id', '=', id),
+      ...revocationStatements(deps, sourceRevocations([...ids.account, ...ids.api], 'disabled')),
+    ],
+    [{ action: 'user.update', actor: actorOf(actor), subjectUserId: id, targetId: id, details: { changed, role, team_id: teamId, ...(patch.is_active !== undefined && { is_active: patch.is_active }) } }],
+  );
   return getUser(deps, actor, id);
+}
+
+/**
+ * Revokes every live Account-Token and API-Token of a user (a lost laptop, a leaving employee), the
+ * caller's own current token included when they target themselves. Who may: as for changing the user.
+ */
+export async function revokeUserTokens(deps: Deps, actor: Principal, id: string): Promise<{ account_tokens: number; api_tokens: number }> {
+  const target = await visibleUser(deps, actor, id);
+  if (actor.role === 'team_admin' && target.role === 'system_admin') throw forbidden('team admins cannot change system admins');
+  const now = epochSeconds(deps.clock);
+  const ids = await liveTokenIds(deps, id);
+  const [account, api] = await deps.audit.commit(
+    [
+      deps.db.updateTable('account_tokens').set({ revoked_at: now }).where('user_id', '=', id).where('revoked_at', 'is', null),
+      deps.db.updateTable('api_tokens').set({ revoked_at: now, updated_at: now }).where('created_by', '=', id).where('revoked_at', 'is', null),
+      ...revocationStatements(deps, sourceRevocations([...ids.account, ...ids.api], 'revoked')),
+    ],
+    [{ action: 'user.revoke_tokens', actor: actorOf(actor), subjectUserId: id, targetId: id, details: { account_tokens: ids.account, api_tokens: ids.api } }],
+  );
+  return { account_tokens: account!.numAffectedRows, api_tokens: api!.numAffectedRows };
+}
+
+/** The ids of a user's tokens that are not revoked (disabled or expired ones included), for the revocation feed. */
+async function liveTokenIds(deps: Deps, userId: string) {
+  const [account, api] = await Promise.all([
+    deps.db.selectFrom('account_tokens').select('id').where('user_id', '=', userId).where('revoked_at', 'is', null).execute(),
+    deps.db.selectFrom('api_tokens').select('id').where('created_by', '=', userId).where('revoked_at', 'is', null).execute(),
+  ]);
+  return { account: account.map((row) => row.id), api: api.map((row) => row.id) };
 }
 
 /**

@@ -48,7 +48,8 @@ export function workerSettings(env: WorkerEnv): WorkerSettings {
   if (!parsed.TOKENLADDER_KEK) problems.push('TOKENLADDER_KEK: required on Workers (wrangler secret put TOKENLADDER_KEK)');
   if (!parsed.TOKENLADDER_ISSUER) problems.push("TOKENLADDER_ISSUER: required on Workers: this Worker's public URL");
   const password = parsed.TOKENLADDER_ADMIN_PASSWORD;
-  const passwordProblem = password === undefined ? null : passwordPolicyProblem({ config }, password);
+  const adminEmail = parsed.TOKENLADDER_ADMIN_EMAIL ?? 'admin@tokenladder.local';
+  const passwordProblem = password === undefined ? null : passwordPolicyProblem({ config }, password, { email: adminEmail });
   if (passwordProblem) problems.push(`TOKENLADDER_ADMIN_PASSWORD: ${passwordProblem}`);
   if (problems.length > 0 || !db || !parsed.TOKENLADDER_KEK) {
     throw new WorkerConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -57,6 +58,6 @@ export function workerSettings(env: WorkerEnv): WorkerSettings {
     config,
     db,
     kekText: parsed.TOKENLADDER_KEK,
-    admin: { email: parsed.TOKENLADDER_ADMIN_EMAIL ?? 'admin@tokenladder.local', password },
+    admin: { email: adminEmail, password },
   };
 }

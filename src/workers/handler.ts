@@ -1,4 +1,4 @@
-import type { ScryptFunction } from '../accounts/passwords';
+import { passwordLengthDeviation, type ScryptFunction } from '../accounts/passwords';
 import { bootstrapAdmin } from '../accounts/users';
 import { createApp, type App } from '../app';
 import { createDeps } from '../create-deps';
@@ -76,6 +76,8 @@ async function start(env: WorkerEnv, scrypt: ScryptFunction, log: Logger): Promi
     log,
   });
   await checkKekOpensKeys(deps);
+  const deviation = passwordLengthDeviation(settings.config);
+  if (deviation) log.warn('password policy deviates from NIST SP 800-63B-4', { deviation });
   await ensureFirstAdmin(deps, settings.admin);
   log.info('tokenladder ready', { issuer: settings.config.issuer, version: settings.config.version });
   return createApp(deps);

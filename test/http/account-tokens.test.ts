@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN, PASSWORD, snapshot, testApp, type TestApp } from '../helpers/app';
+import { errorBody } from '../helpers/errors';
 
 describe('Account-Tokens', () => {
   let t: TestApp;
@@ -23,7 +24,7 @@ describe('Account-Tokens', () => {
     for (const body of attempts) responses.push(await t.call('POST', '/api/v1/account-tokens', { body }));
     for (const response of responses) {
       expect(response.status).toBe(401);
-      expect(response.body).toEqual({ error: { code: 'invalid_credentials', message: 'email or password is incorrect' } });
+      expect(response.body).toEqual(errorBody('invalid_credentials', 'email or password is incorrect'));
     }
     expect(verify).toHaveBeenCalledTimes(3);
     expect(verify.mock.calls[0]![1]).toBeNull(); // unknown email: the dummy hash path

@@ -1,0 +1,69 @@
+import { epochSeconds } from '../clock';
+import type { Deps } from '../deps';
+import { AppError, badRequest, conflict } from '../errors';
+import { actorOf } from '../audit/events';
+import { revocationStatements, sourceRevocations } from '../revocations/feed';
+import { recordFailedSignIn, verifyCounted, type Principal } from './account-tokens';
+import { beginLoginAttempt } from './login-throttle';
+import { normalizePassword, passwordPolicyProblem } from './passwords';
+
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+  /** Keep the caller's other Account-Tokens; by default they are revoked with the change. */
+  keepOtherTokens?: boolean;
+}
+
+/**
+ * The caller changes their own password, proving the current one (ASVS 6.2.3). A wrong current
+ * password is a failed sign-in: it counts toward the login throttle (429 once over it, no hash).
+ * Unless `keepOtherTokens`, every other Account-Token of the caller is revoked in the same atomic
+ * write as the new hash (ASVS 7.4.3); the token making the call keeps working.
+ */
+export async function changePassword(deps: Deps, principal: Principal, change: PasswordChange): Promise<{ revoked_account_tokens: number }> {
+  // The new password first: refusing it costs no hash and no attempt.
+  const problem = passwordPolicyProblem(deps, change.newPassword, { email: principal.email });
+  if (problem) throw badRequest(`new_password: ${problem}`);
+  const attempt = await beginLoginAttempt(deps, { email: principal.email, clientIp: principal.clientIp ?? null });
+  const wrong = new AppError('invalid_credentials', 'the current password is incorrect');
+  if ([...normalizePassword(change.currentPassword)].length > deps.config.passwordMaxLength) {
+    await recordFailedSignIn(deps, principal.email, principal.clientIp ?? null, 'invalid_credentials');
+    throw wrong;
+  }
+  const user = await deps.db.selectFrom('users').select(['id', 'password_hash']).where('id', '=', principal.userId).executeTakeFirst();
+  const verification = await verifyCounted(deps, attempt, change.currentPassword, user?.password_hash ?? null);
+  if (!user || !verification.ok) {
+    await recordFailedSignIn(deps, principal.email, principal.clientIp ?? null, 'invalid_credentials');
+    throw wrong;
+  }
+
+  const newHash = await deps.passwords.hash(change.newPassword);
+  const now = epochSeconds(deps.clock);
+  // Compare-and-swap on the old hash: of two concurrent changes one wins, the other gets 409 and revokes nothing.
+  const changed = deps.db.selectFrom('users').select('id').where('id', '=', user.id).where('password_hash', '=', newHash);
+  const statements = [
+    deps.db.updateTable('users').set({ password_hash: newHash, updated_at: now }).where('id', '=', user.id).where('password_hash', '=', user.password_hash),
+    ...(change.keepOtherTokens
+      ? []
+      : [
+          deps.db
+            .updateTable('account_tokens')
+            .set({ revoked_at: now })
+            .where('user_id', '=', user.id)
+            .where('id', '!=', principal.tokenId)
+            .where('revoked_at', 'is', null)
+            .where((eb) => eb.exists(changed)),
+        ]),
+    ...attempt.succeeded(),
+  ];
+  const others = change.keepOtherTokens
+    ? []
+    : (await deps.db.selectFrom('account_tokens').select('id').where('user_id', '=', user.id).where('id', '!=', principal.tokenId).where('revoked_at', 'is', null).execute()).map((row) => row.id);
+  const [update, revoke] = await deps.audit.commit(
+    [...statements, ...revocationStatements(deps, sourceRevocations(others, 'revoked'), changed)],
+    [{ action: 'password.change', actor: actorOf(principal), subjectUserId: user.id, targetId: user.id, details: { revoked_account_tokens: others } }],
+    { onlyIf: changed },
+  );
+  if (update!.numAffectedRows === 0) throw conflict('the password was changed meanwhile; retry');
+  return { revoked_account_tokens: change.keepOtherTokens ? 0 : revoke!.numAffectedRows };
+}

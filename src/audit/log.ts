@@ -1,0 +1,169 @@
+import type { Compilable, Expression, Kysely } from 'kysely';
+import { epochSeconds, type Clock } from '../clock';
+import { AppError } from '../errors';
+import { isUniqueViolation, type Atomic, type StatementResult } from '../store/atomic';
+import type { Database } from '../store/schema';
+import { GENESIS_HASH, sealAuditRow, type AuditRow, type ChainHead, type Sha256Hex, type UnsealedAuditRow } from './chain';
+import type { AuditEvent } from './events';
+
+export interface AuditLog {
+  /**
+   * Runs `statements` and appends `events` in one atomic write: the record never exists without its
+   * action, and a failed record fails the action. With `onlyIf` (a query that must return a row once
+   * the statements have run), the records are written only when the action took effect; callers
+   * still check their own statements' results.
+   */
+  commit(statements: readonly Compilable[], events: readonly AuditEvent[], options?: { onlyIf?: Expression<unknown> }): Promise<StatementResult[]>;
+  /**
+   * Appends records that go with no write of their own (an exchange, a failed authentication).
+   * Records made in the same event-loop turn share one transaction (group commit): with
+   * `synchronous = FULL` a commit costs an fsync, which one per exchange could not afford.
+   */
+  record(...events: AuditEvent[]): Promise<void>;
+}
+
+export interface AuditLogOptions {
+  db: Kysely<Database>;
+  atomic: Atomic;
+  clock: Clock;
+  sha256: Sha256Hex;
+  /** Records older than this are deleted (null: kept forever). The newest record is always kept. */
+  retentionSeconds: number | null;
+  /** Runs a callback after the current turn's I/O (setImmediate on Node). */
+  defer?: (callback: () => void) => void;
+}
+
+const MAX_ATTEMPTS = 8;
+const MAX_GROUP = 100;
+const PRUNE_EVERY_SECONDS = 3600;
+
+const COLUMNS = [
+  'seq', 'at', 'action', 'outcome', 'actor_user_id', 'actor_token_id', 'subject_user_id',
+  'base_id', 'target_id', 'client_ip', 'details', 'prev_hash', 'hash',
+] as const;
+
+const defaultDefer = (callback: () => void) => {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  if (immediate) immediate(callback);
+  else setTimeout(callback, 0);
+};
+
+/**
+ * The audit log writer. Records form a hash chain (src/audit/chain.ts), so each one needs the
+ * previous one's hash: writes are serialized in this process (the head is kept in memory), and
+ * another process or isolate that wrote first is detected by the unique `seq` (the batch fails, the
+ * head is re-read, the whole write is retried: nothing of the failed attempt was committed).
+ */
+export function createAuditLog(options: AuditLogOptions): AuditLog {
+  const { db, atomic, clock, sha256, retentionSeconds } = options;
+  const defer = options.defer ?? defaultDefer;
+  let head: ChainHead | undefined;
+  let lastPrune = 0;
+  let queue: Promise<unknown> = Promise.resolve();
+  let pending: { events: readonly AuditEvent[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
+
+  function serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = queue.then(task, task);
+    queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async function readHead(): Promise<ChainHead> {
+    const row = await db.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return row ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  async function chainRows(from: ChainHead, events: readonly AuditEvent[], at: number): Promise<AuditRow[]> {
+    const rows: AuditRow[] = [];
+    let previous = from;
+    for (const event of events) {
+      const row: UnsealedAuditRow = {
+        seq: previous.seq + 1,
+        at,
+        action: event.action,
+        outcome: event.outcome ?? 'success',
+        actor_user_id: event.actor?.userId ?? null,
+        actor_token_id: event.actor?.tokenId ?? null,
+        subject_user_id: event.subjectUserId ?? null,
+        base_id: event.baseId ?? null,
+        target_id: event.targetId ?? null,
+        client_ip: event.actor?.clientIp ?? null,
+        details: event.details && Object.keys(event.details).length > 0 ? JSON.stringify(event.details) : null,
+        prev_hash: previous.hash,
+      };
+      const sealed = await sealAuditRow(row, sha256);
+      rows.push(sealed);
+      previous = sealed;
+    }
+    return rows;
+  }
+
+  function insertRow(row: AuditRow, onlyIf: Expression<unknown> | undefined): Compilable {
+    if (!onlyIf) return db.insertInto('audit_events').values(row);
+    return db
+      .insertInto('audit_events')
+      .columns(COLUMNS)
+      .expression(db.selectNoFrom((eb) => COLUMNS.map((column) => eb.val(row[column]).as(column))).where((eb) => eb.exists(onlyIf)));
+  }
+
+  async function prune(now: number): Promise<void> {
+    if (retentionSeconds === null || now - lastPrune < PRUNE_EVERY_SECONDS) return;
+    lastPrune = now;
+    // The newest record stays whatever its age: it is the head the next record links to.
+    await db
+      .deleteFrom('audit_events')
+      .where('at', '<', now - retentionSeconds)
+      .where('seq', '<', db.selectFrom('audit_events').select((eb) => eb.fn.max('seq').as('m')))
+      .execute();
+  }
+
+  const commit: AuditLog['commit'] = (statements, events, commitOptions = {}) =>
+    serialized(async () => {
+      const now = epochSeconds(clock);
+      for (let attempt = 1; ; attempt++) {
+        head ??= await readHead();
+        const rows = await chainRows(head, events, now);
+        try {
+          const results = await atomic([...statements, ...rows.map((row) => insertRow(row, commitOptions.onlyIf))]);
+          const written = rows.length > 0 && results[statements.length]!.numAffectedRows > 0;
+          if (written) head = rows[rows.length - 1]!;
+          await prune(now);
+          return results;
+        } catch (error) {
+          // Another process or isolate appended first: re-read the head and try the whole write again.
+          if (!isAuditSeqConflict(error)) throw error;
+          head = undefined;
+          if (attempt >= MAX_ATTEMPTS) throw new AppError('service_unavailable', 'the audit log is busy; retry shortly', 1);
+        }
+      }
+    });
+
+  async function flush(): Promise<void> {
+    const group = pending.splice(0, pending.length);
+    for (let index = 0; index < group.length; index += MAX_GROUP) {
+      const slice = group.slice(index, index + MAX_GROUP);
+      try {
+        await commit([], slice.flatMap((entry) => entry.events));
+        for (const entry of slice) entry.resolve();
+      } catch (error) {
+        for (const entry of slice) entry.reject(error);
+      }
+    }
+  }
+
+  function record(...events: AuditEvent[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      pending.push({ events, resolve, reject });
+      if (pending.length === 1) defer(() => void flush());
+    });
+  }
+
+  return { commit, record };
+}
+
+function isAuditSeqConflict(error: unknown): boolean {
+  return isUniqueViolation(error) && /audit_events/.test(error instanceof Error ? error.message : String(error));
+}

@@ -1,0 +1,92 @@
+import type { Kysely } from 'kysely';
+import type { Principal } from '../accounts/account-tokens';
+import { isoTime } from '../clock';
+import type { Deps } from '../deps';
+import type { AuditOutcome, Database } from '../store/schema';
+import { verifyAuditRows, type AuditRow, type ChainReport, type Sha256Hex } from './chain';
+
+export interface AuditFilters {
+  /** An action name, or a prefix ending in `.` or `.*` (`api_token.*`). */
+  action?: string;
+  outcome?: AuditOutcome;
+  /** Records where this user acted or was acted on. */
+  user?: string;
+  base?: string;
+  /** Records about this token: as the target, or as the token that acted. */
+  token?: string;
+  /** Epoch seconds, inclusive. */
+  since?: number;
+  until?: number;
+  /** Cursor: records older than this seq (newest first). */
+  before?: number;
+  limit: number;
+}
+
+/**
+ * The records a caller may read, newest first: system admins everything; everyone else what they
+ * did or what was done to them, plus everything about the bases they administer.
+ */
+export async function listAuditEvents(deps: Deps, principal: Principal, filters: AuditFilters) {
+  let query = deps.db.selectFrom('audit_events').selectAll();
+  if (principal.role !== 'system_admin') {
+    const adminBases = deps.db.selectFrom('base_members').select('base_id').where('user_id', '=', principal.userId).where('permission', '=', 'admin');
+    query = query.where((eb) =>
+      eb.or([eb('subject_user_id', '=', principal.userId), eb('actor_user_id', '=', principal.userId), eb('base_id', 'in', adminBases)]),
+    );
+  }
+  if (filters.action !== undefined) {
+    const prefix = /^(.*\.)\*?$/.exec(filters.action)?.[1];
+    // A prefix is matched with substr, not LIKE: `_` in action names is a LIKE wildcard.
+    query = prefix
+      ? query.where((eb) => eb(eb.fn('substr', ['action', eb.val(1), eb.val(prefix.length)]), '=', prefix))
+      : query.where('action', '=', filters.action);
+  }
+  if (filters.outcome !== undefined) query = query.where('outcome', '=', filters.outcome);
+  if (filters.user !== undefined) {
+    const user = filters.user;
+    query = query.where((eb) => eb.or([eb('subject_user_id', '=', user), eb('actor_user_id', '=', user)]));
+  }
+  if (filters.base !== undefined) query = query.where('base_id', '=', filters.base);
+  if (filters.token !== undefined) {
+    const token = filters.token;
+    query = query.where((eb) => eb.or([eb('target_id', '=', token), eb('actor_token_id', '=', token)]));
+  }
+  if (filters.since !== undefined) query = query.where('at', '>=', filters.since);
+  if (filters.until !== undefined) query = query.where('at', '<=', filters.until);
+  if (filters.before !== undefined) query = query.where('seq', '<', filters.before);
+  const rows = await query.orderBy('seq', 'desc').limit(filters.limit + 1).execute();
+  const page = rows.slice(0, filters.limit);
+  return {
+    events: page.map(auditEventView),
+    next_cursor: rows.length > filters.limit ? String(page[page.length - 1]!.seq) : null,
+  };
+}
+
+export function auditEventView(row: AuditRow) {
+  return {
+    seq: row.seq,
+    at: isoTime(row.at),
+    action: row.action,
+    outcome: row.outcome,
+    actor: { user_id: row.actor_user_id, token_id: row.actor_token_id, client_ip: row.client_ip },
+    subject_user_id: row.subject_user_id,
+    base_uuid: row.base_id,
+    target_id: row.target_id,
+    details: row.details === null ? null : (JSON.parse(row.details) as Record<string, unknown>),
+    hash: row.hash,
+  };
+}
+
+/** Checks the whole chain, reading it in pages so a long log does not sit in memory at once. */
+export async function verifyAuditChain(db: Kysely<Database>, sha256: Sha256Hex, pageSize = 1000): Promise<ChainReport> {
+  async function* rows() {
+    let after = 0;
+    for (;;) {
+      const page = await db.selectFrom('audit_events').selectAll().where('seq', '>', after).orderBy('seq').limit(pageSize).execute();
+      yield* page;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1]!.seq;
+    }
+  }
+  return verifyAuditRows(rows(), sha256);
+}

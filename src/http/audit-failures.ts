@@ -1,0 +1,60 @@
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import type { AuditEvent } from '../audit/events';
+import type { Deps } from '../deps';
+import { AppError, type ErrorCode } from '../errors';
+import { parseOpaqueToken } from '../tokens/opaque';
+import type { AppEnv } from './auth';
+import { clientIp } from './client-ip';
+
+/** Refusals of a presented credential: recorded as `auth.failure`. */
+const AUTH_FAILURES = new Set<ErrorCode>(['token_invalid', 'token_expired', 'token_revoked', 'token_disabled', 'base_not_in_scope', 'wrong_token_type', 'account_disabled']);
+
+/**
+ * Records failed authentications and refused permissions in the audit log, after the response is
+ * decided and before it is sent. Only credentials in our token format (checksum verified, no
+ * database work) are recorded with their id; the owner of that id sees the attempt in their audit
+ * view. Garbage credentials are answered but not recorded, so they cannot fill the log.
+ */
+export function auditFailures(deps: Deps) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    await next();
+    const error = c.error;
+    if (!(error instanceof AppError)) return;
+    if (AUTH_FAILURES.has(error.code)) {
+      const presented = presentedToken(c);
+      if (!presented) return;
+      await deps.audit.record({
+        action: 'auth.failure',
+        outcome: 'failure',
+        actor: { userId: null, tokenId: presented.id, clientIp: clientIp(c, deps.config.clientIpHeader) },
+        subjectUserId: await ownerOf(deps, presented),
+        targetId: presented.id,
+        details: { code: error.code, method: c.req.method, path: c.req.path },
+      });
+    } else if (error.code === 'insufficient_permission') {
+      const principal = c.get('principal');
+      const event: AuditEvent = {
+        action: 'access.denied',
+        outcome: 'failure',
+        actor: principal ? { userId: principal.userId, tokenId: principal.tokenId, clientIp: principal.clientIp ?? null } : { userId: null, tokenId: presentedToken(c)?.id ?? null, clientIp: clientIp(c, deps.config.clientIpHeader) },
+        details: { method: c.req.method, path: c.req.path },
+      };
+      await deps.audit.record(event);
+    }
+  });
+}
+
+function presentedToken(c: Context) {
+  const header = c.req.header('authorization') ?? c.req.header('xc-token');
+  const token = header?.split(' ').pop();
+  return token ? parseOpaqueToken(token) : null;
+}
+
+async function ownerOf(deps: Deps, token: { kind: 'account' | 'api'; id: string }): Promise<string | null> {
+  const row =
+    token.kind === 'account'
+      ? await deps.db.selectFrom('account_tokens').select('user_id as owner').where('id', '=', token.id).executeTakeFirst()
+      : await deps.db.selectFrom('api_tokens').select('created_by as owner').where('id', '=', token.id).executeTakeFirst();
+  return row?.owner ?? null;
+}

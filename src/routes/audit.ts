@@ -1,0 +1,63 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { verifyAuditChain, listAuditEvents } from '../audit/query';
+import type { Deps } from '../deps';
+import { forbidden } from '../errors';
+import { requireAccount, type AppEnv } from '../http/auth';
+import { idParam, uuidParam, validate } from '../http/validate';
+import { describe, json } from '../openapi/describe';
+import { auditPageSchema, chainReportSchema } from '../openapi/security-schemas';
+
+const epoch = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+const auditQuerySchema = z.strictObject({
+  action: z.string().max(64).regex(/^[a-z_]+(\.[a-z_]*)?\*?$/, 'must be an action name or a prefix like api_token.*').optional(),
+  outcome: z.enum(['success', 'failure']).optional(),
+  user: z.uuid('must be a user id').optional(),
+  base: uuidParam.optional(),
+  token: idParam.optional(),
+  since: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time' }).transform(epoch).optional(),
+  until: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time' }).transform(epoch).optional(),
+  cursor: z.string().regex(/^\d{1,15}$/, 'must be a next_cursor value').transform(Number).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+/** The audit log: read it (what each caller may see), check its hash chain (system admins). */
+export function auditRoutes(deps: Deps) {
+  const auth = requireAccount(deps);
+  return new Hono<AppEnv>()
+    .get(
+      '/api/v1/audit',
+      describe({
+        summary: 'Audit records, newest first',
+        description:
+          'System admins see everything; others what they did or what was done to their account and tokens, plus everything about the bases they administer. ' +
+          'Filter by action (or a prefix such as `api_token.*`), outcome, user, base, token, time; page with `cursor` = the previous `next_cursor`.',
+        tags: ['Audit log'],
+        auth: 'account',
+        responses: { 200: json('A page of records', auditPageSchema) },
+      }),
+      auth,
+      validate('query', auditQuerySchema),
+      async (c) => {
+        const { cursor, ...filters } = c.req.valid('query');
+        return c.json(await listAuditEvents(deps, c.var.principal, { ...filters, before: cursor }));
+      },
+    )
+    .get(
+      '/api/v1/audit/verify',
+      describe({
+        summary: 'Check the audit log hash chain (system admins)',
+        tags: ['Audit log'],
+        auth: 'account',
+        errors: [403],
+        responses: { 200: json('The result of the check', chainReportSchema) },
+      }),
+      auth,
+      async (c) => {
+        if (c.var.principal.role !== 'system_admin') throw forbidden('only system admins check the audit chain');
+        const { anchoredAt, ...report } = await verifyAuditChain(deps.db, deps.hashToken);
+        return c.json({ ...report, anchored_at: anchoredAt });
+      },
+    );
+}
