@@ -1,7 +1,12 @@
 import { Hono } from 'hono';
+import { auditFailures } from './http/audit-failures';
+import { auditRoutes } from './routes/audit';
+import { revocationRoutes } from './routes/revocations';
 import type { Deps } from './deps';
 import { errorResponse, handleError } from './http/errors';
+import { accessLog, corsFor, hygiene } from './http/hygiene';
 import { limitBody } from './http/validate';
+import { openApiRoutes } from './openapi/document';
 import { accountTokenRoutes } from './routes/account-tokens';
 import { apiTokenRoutes } from './routes/api-tokens';
 import { baseRoutes } from './routes/bases';
@@ -11,18 +16,24 @@ import { metaRoutes } from './routes/meta';
 import { policyRoutes } from './routes/policy';
 import { seatableRoutes } from './routes/seatable';
 import { userRoutes } from './routes/users';
+import { uiRoutes } from './ui';
 
 /** Builds the whole HTTP API from injected dependencies; no globals, so Node, Workers and tests share it. */
 export function createApp(deps: Deps) {
   const app = new Hono();
+  // First, so every response (413s, 404s, preflights included) has a request id and the security
+  // headers. They are set before the handler: reading c.res after it would make the Node adapter
+  // build a full Response. A route's own c.header() wins (JWKS Cache-Control, HTML pages' CSP).
+  app.use(hygiene());
+  if (deps.config.accessLog) app.use(accessLog(deps));
+  if (deps.config.corsOrigins.length > 0) {
+    // Never on /ui or other HTML: only the API and the JWKS are meant to be read cross-origin.
+    const corsMiddleware = corsFor(deps.config.corsOrigins);
+    app.use('/api/*', corsMiddleware);
+    app.use('/.well-known/*', corsMiddleware);
+  }
   app.use(limitBody(deps.config.bodyLimitBytes));
-  app.use(async (c, next) => {
-    // Set before the handler: reading c.res after it would make the Node adapter build a full Response.
-    // Responses carry tokens, so nothing is cached unless a route says so (the JWKS does).
-    c.header('Cache-Control', 'no-store');
-    c.header('X-Content-Type-Options', 'nosniff');
-    await next();
-  });
+  app.use(auditFailures(deps));
   app.route('/', metaRoutes(deps));
   app.route('/', accountTokenRoutes(deps));
   app.route('/', userRoutes(deps));
@@ -31,7 +42,11 @@ export function createApp(deps: Deps) {
   app.route('/', baseTokenRoutes(deps));
   app.route('/', policyRoutes(deps));
   app.route('/', keyRoutes(deps));
+  app.route('/', auditRoutes(deps));
+  app.route('/', revocationRoutes(deps));
   app.route('/', seatableRoutes(deps));
+  app.route('/', openApiRoutes(app, deps));
+  app.route('/', uiRoutes(deps));
   app.notFound((c) => errorResponse(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(handleError(deps.log));
   return app;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_SCRYPT, scryptParamsProblem, type ScryptParams } from './accounts/passwords';
+import type { LoginThrottleConfig } from './accounts/login-throttle';
 
 /** What createApp needs; runtime-neutral. */
 export interface AppConfig {
@@ -11,6 +12,8 @@ export interface AppConfig {
   accountTokenMaxAgeSeconds: number | null;
   passwordMinLength: number;
   passwordMaxLength: number;
+  /** Failed sign-in limits per account and per client address (src/accounts/login-throttle.ts). */
+  loginThrottle: LoginThrottleConfig;
   scrypt: ScryptParams;
   bodyLimitBytes: number;
   jwksMaxAgeSeconds: number;
@@ -21,6 +24,22 @@ export interface AppConfig {
    * Only trusted because the operator names it; used for throttling and the audit log.
    */
   clientIpHeader: string | null;
+  /** Audit records older than this are deleted; null keeps them forever. */
+  auditRetentionSeconds: number | null;
+  /**
+   * The revocation feed is public unless this is set: then verifiers send it as a Bearer credential.
+   * Public by default because it holds only token ids and jtis, which grant nothing (README: Revocation).
+   */
+  revocationFeedToken: string | null;
+  /** The poll interval the feed advises verifiers to use: the revocation bound's main term. */
+  revocationPollSeconds: number;
+  /**
+   * Browser origins allowed to call `/api/*` and `/.well-known/*` (exact `scheme://host[:port]`), or
+   * `['*']` for any; empty: no CORS at all, no `Access-Control-*` header is ever sent.
+   */
+  corsOrigins: string[];
+  /** One JSON line per request (method, path, status, duration, request id, client address); off by default. */
+  accessLog: boolean;
   /** What the SeaTable-compatible routes tell clients about where bases are served (trailing slash kept). */
   seatable: { dtableServer: string; dtableSocket: string; dtableDb: string; useApiGateway: boolean };
 }
@@ -40,6 +59,10 @@ export const envSchema = z.object({
   TOKENLADDER_BASE_TOKEN_TTL: seconds(60, 30 * 86400).default(3 * 86400),
   TOKENLADDER_ACCOUNT_TOKEN_MAX_AGE: seconds(60, 10 * 365 * 86400).optional(),
   TOKENLADDER_PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(128).default(15),
+  // NIST SP 800-63B-4 §3.2.2: no more than 100 consecutive failed attempts on one account.
+  TOKENLADDER_LOGIN_LIMIT_ACCOUNT: z.coerce.number().int().min(1).max(100).default(10),
+  TOKENLADDER_LOGIN_LIMIT_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  TOKENLADDER_LOGIN_WINDOW: seconds(60, 86400).default(900),
   TOKENLADDER_SCRYPT: z
     .string()
     .regex(/^ln=\d+,r=\d+,p=\d+$/, 'must look like ln=15,r=8,p=3')
@@ -53,9 +76,28 @@ export const envSchema = z.object({
   TOKENLADDER_BASE_SERVER_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8788/'),
   TOKENLADDER_BASE_SOCKET_URL: z.url({ protocol: /^https?$/ }).optional(),
   TOKENLADDER_BASE_DB_URL: z.url({ protocol: /^https?$/ }).optional(),
+  TOKENLADDER_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(365),
+  TOKENLADDER_REVOCATIONS_TOKEN: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable characters').optional(),
+  TOKENLADDER_REVOCATION_POLL: seconds(1, 3600).default(30),
   TOKENLADDER_CLIENT_IP_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name').transform((name) => name.toLowerCase()).optional(),
   TOKENLADDER_USE_API_GATEWAY: z.enum(['true', 'false', '1', '0']).default('false'),
+  TOKENLADDER_CORS_ORIGINS: z
+    .string()
+    .transform((text) => text.split(',').map((part) => part.trim()).filter((part) => part !== ''))
+    .superRefine((origins, ctx) => {
+      if (origins.includes('*') && origins.length > 1) ctx.addIssue({ code: 'custom', message: '`*` must be the only entry' });
+      for (const origin of origins) if (origin !== '*' && !isOrigin(origin)) ctx.addIssue({ code: 'custom', message: `${origin}: not an origin like https://app.example.com (scheme, host, optional port; no path, no trailing slash)` });
+    })
+    .optional(),
+  TOKENLADDER_ACCESS_LOG: z.enum(['true', 'false', '1', '0']).default('false'),
 });
+
+/** `https://app.example.com[:port]` exactly as a browser sends it in `Origin`. */
+function isOrigin(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === text;
+}
 
 const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);
 
@@ -83,11 +125,22 @@ export function appConfigFromEnv(env: Env): AppConfig {
     accountTokenMaxAgeSeconds: env.TOKENLADDER_ACCOUNT_TOKEN_MAX_AGE ?? null,
     passwordMinLength: env.TOKENLADDER_PASSWORD_MIN_LENGTH,
     passwordMaxLength: 128,
+    loginThrottle: {
+      accountLimit: env.TOKENLADDER_LOGIN_LIMIT_ACCOUNT,
+      addressLimit: env.TOKENLADDER_LOGIN_LIMIT_ADDRESS,
+      windowSeconds: env.TOKENLADDER_LOGIN_WINDOW,
+    },
     scrypt: env.TOKENLADDER_SCRYPT ?? DEFAULT_SCRYPT,
     bodyLimitBytes: env.TOKENLADDER_BODY_LIMIT,
     jwksMaxAgeSeconds: env.TOKENLADDER_JWKS_MAX_AGE,
     keyActivationDelaySeconds: env.TOKENLADDER_KEY_ACTIVATION_DELAY,
     clientIpHeader: env.TOKENLADDER_CLIENT_IP_HEADER ?? null,
+    revocationFeedToken: env.TOKENLADDER_REVOCATIONS_TOKEN ?? null,
+    revocationPollSeconds: env.TOKENLADDER_REVOCATION_POLL,
+    // 0 days: keep forever.
+    auditRetentionSeconds: env.TOKENLADDER_AUDIT_RETENTION_DAYS === 0 ? null : env.TOKENLADDER_AUDIT_RETENTION_DAYS * 86400,
+    corsOrigins: env.TOKENLADDER_CORS_ORIGINS ?? [],
+    accessLog: env.TOKENLADDER_ACCESS_LOG === 'true' || env.TOKENLADDER_ACCESS_LOG === '1',
     seatable: {
       dtableServer: withSlash(env.TOKENLADDER_BASE_SERVER_URL),
       dtableSocket: withSlash(env.TOKENLADDER_BASE_SOCKET_URL ?? env.TOKENLADDER_BASE_SERVER_URL),

@@ -1,10 +1,12 @@
 import type { Kysely } from 'kysely';
+import { createAuditLog } from './audit/log';
 import { createPasswordHasher, type ScryptFunction } from './accounts/passwords';
 import { systemClock, type Clock } from './clock';
 import type { AppConfig } from './config';
 import { consoleLogger, type Deps, type Logger } from './deps';
 import { createKeyRing, ensureSigningKey } from './keys/signing-keys';
 import { sha256Hex } from './lib/bytes';
+import { redactingLogger } from './lib/redact';
 import type { Atomic } from './store/atomic';
 import type { Database } from './store/schema';
 
@@ -28,16 +30,21 @@ export interface CreateDepsOptions {
  * key ring and the password hasher. Entries (Node, Workers, tests) bring the store, the KEK and scrypt.
  */
 export async function createDeps(options: CreateDepsOptions): Promise<Deps> {
-  const { db, atomic, kek, config, clock = systemClock, log = consoleLogger } = options;
+  const { db, atomic, kek, config, clock = systemClock } = options;
+  // Every line, from every runtime, loses token-shaped strings and secret-named fields on the way out.
+  const log = redactingLogger(options.log ?? consoleLogger);
   await ensureSigningKey(db, kek, clock);
+  const hashToken = options.hashToken ?? sha256Hex;
+  const audit = createAuditLog({ db, atomic, clock, sha256: hashToken, retentionSeconds: config.auditRetentionSeconds });
   return {
     db,
     atomic,
+    audit,
     clock,
     config,
     log,
-    hashToken: options.hashToken ?? sha256Hex,
-    keys: createKeyRing({ db, atomic, kek, clock, retiredKeyGraceSeconds: config.baseTokenTtlSeconds + 60 }),
+    hashToken,
+    keys: createKeyRing({ db, atomic, audit, kek, clock, retiredKeyGraceSeconds: config.baseTokenTtlSeconds + 60 }),
     passwords: createPasswordHasher({ scrypt: options.scrypt, params: config.scrypt, maxConcurrent: options.maxConcurrentHashes }),
   };
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { PasswordHasher } from './accounts/passwords';
+import type { AuditLog } from './audit/log';
 import type { Clock } from './clock';
 import type { AppConfig } from './config';
 import type { KeyRing } from './keys/signing-keys';
@@ -16,6 +17,8 @@ export interface Logger {
 export interface Deps {
   db: Kysely<Database>;
   atomic: Atomic;
+  /** Every recorded action goes through it, atomically with the action's own writes. */
+  audit: AuditLog;
   keys: KeyRing;
   passwords: PasswordHasher;
   clock: Clock;

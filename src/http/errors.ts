@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../deps';
 import { AppError, type ErrorCode } from '../errors';
+import { requestLog } from './hygiene';
 
 /** The one place an error code becomes an HTTP status. */
 export const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
@@ -33,7 +34,26 @@ export function errorResponse(c: Context, code: ErrorCode, message: string, retr
   const status = STATUS[code];
   if (status === 401) c.header('WWW-Authenticate', 'Bearer realm="tokenladder"');
   if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds));
-  return c.json({ error: { code, message } }, status);
+  // request_id (set by the hygiene middleware; absent only in a bare sub-app) lets a caller quote it to the operator.
+  return c.json({ error: { code, message, request_id: c.get('requestId') } }, status);
+}
+
+/**
+ * A database that cannot answer now (busy beyond the timeout, disk full, read-only file): the write
+ * was rolled back and nothing the caller did is wrong, so a 503 with Retry-After, logged. Shared by
+ * every error handler (native, SeaTable, UI). Null for any other error.
+ */
+export function storeUnavailable(error: Error, c: Context, log: Logger): { message: string; retryAfterSeconds: number } | null {
+  if (/SQLITE_BUSY|database is locked/i.test(error.message)) {
+    requestLog(c, log).warn('database busy', { path: c.req.path });
+    return { message: 'the database is busy, retry shortly', retryAfterSeconds: 1 };
+  }
+  const storeCode = String((error as { code?: unknown }).code ?? '');
+  if (/^SQLITE_(FULL|READONLY)/.test(storeCode) || /database or disk is full|readonly database/i.test(error.message)) {
+    requestLog(c, log).error('database cannot write', { path: c.req.path, code: storeCode });
+    return { message: 'the database cannot take writes right now, retry later', retryAfterSeconds: 30 };
+  }
+  return null;
 }
 
 /** onError: expected errors keep their code; anything else is a fixed 500 body, its cause logged. */
@@ -45,10 +65,8 @@ export const handleError = (log: Logger) => (error: Error, c: Context) => {
       error.status === 413 ? 'payload_too_large' : /malformed json/i.test(error.message) ? 'invalid_json' : 'invalid_request';
     return errorResponse(c, code, error.message || 'bad request');
   }
-  if (/SQLITE_BUSY|database is locked/i.test(error.message)) {
-    log.warn('database busy', { path: c.req.path });
-    return errorResponse(c, 'service_unavailable', 'the database is busy, retry shortly', 1);
-  }
-  log.error('unhandled error', { method: c.req.method, path: c.req.path, error: error.stack ?? error.message });
+  const unavailable = storeUnavailable(error, c, log);
+  if (unavailable) return errorResponse(c, 'service_unavailable', unavailable.message, unavailable.retryAfterSeconds);
+  requestLog(c, log).error('unhandled error', { method: c.req.method, path: c.req.path, error: error.stack ?? error.message });
   return errorResponse(c, 'internal_error', 'internal error');
 };

@@ -3,6 +3,8 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../deps';
 import { AppError, type ErrorCode } from '../errors';
+import { storeUnavailable } from './errors';
+import { requestLog } from './hygiene';
 
 /**
  * SeaTable's error shapes, for the compatible routes: Django REST Framework's `{"detail"}` for
@@ -52,14 +54,19 @@ function seatableShape(code: ErrorCode, message: string): { status: ContentfulSt
 export const handleSeatableError = (log: Logger) => (error: Error, c: Context) => {
   let code: ErrorCode = 'internal_error';
   let message = 'Internal Server Error';
+  let unavailable: ReturnType<typeof storeUnavailable>;
   if (error instanceof AppError) {
     ({ code, message } = error);
     if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds));
   } else if (error instanceof HTTPException && error.status < 500) {
     code = error.status === 413 ? 'payload_too_large' : 'invalid_request';
     message = error.message || 'bad request';
+  } else if ((unavailable = storeUnavailable(error, c, log))) {
+    code = 'service_unavailable';
+    message = unavailable.message;
+    c.header('Retry-After', String(unavailable.retryAfterSeconds));
   } else {
-    log.error('unhandled error', { method: c.req.method, path: c.req.path, error: error.stack ?? error.message });
+    requestLog(c, log).error('unhandled error', { method: c.req.method, path: c.req.path, error: error.stack ?? error.message });
   }
   const { status, body } = seatableShape(code, message);
   if (status === 401) c.header('WWW-Authenticate', 'Token');
@@ -77,7 +84,12 @@ export async function readFields(c: Context): Promise<Record<string, string>> {
   const type = c.req.header('content-type') ?? '';
   let raw: Record<string, unknown>;
   if (FORM_TYPE.test(type)) {
-    raw = await c.req.parseBody();
+    try {
+      raw = await c.req.parseBody();
+    } catch {
+      // A multipart body that does not match its boundary (or none at all) makes the parser throw.
+      throw new AppError('invalid_request', 'the form body is malformed');
+    }
   } else if (JSON_TYPE.test(type)) {
     const text = await c.req.text();
     if (text === '') return {};

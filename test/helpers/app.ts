@@ -42,6 +42,9 @@ export const testConfig = (overrides: Partial<AppConfig> = {}): AppConfig => ({
   accountTokenMaxAgeSeconds: null,
   passwordMinLength: 15,
   passwordMaxLength: 128,
+  // High enough that no test trips it by accident (the suite signs in many times from one address);
+  // test/http/credentials.test.ts sets low limits where it tests throttling.
+  loginThrottle: { accountLimit: 1000, addressLimit: 100_000, windowSeconds: 900 },
   // Cheap parameters keep the suite fast; the production default is checked in its own test.
   scrypt: { ln: 10, r: 8, p: 1 },
   bodyLimitBytes: 16 * 1024,
@@ -49,6 +52,11 @@ export const testConfig = (overrides: Partial<AppConfig> = {}): AppConfig => ({
   keyActivationDelaySeconds: 3600,
   // Tests say where they come from with this header (app.request has no socket).
   clientIpHeader: 'x-test-client-ip',
+  auditRetentionSeconds: 365 * 86400,
+  revocationFeedToken: null,
+  revocationPollSeconds: 30,
+  corsOrigins: [],
+  accessLog: false,
   seatable: { dtableServer: 'http://bases.test/', dtableSocket: 'http://bases.test/', dtableDb: 'http://bases.test/dtable-db/', useApiGateway: false },
   ...overrides,
 });
@@ -58,6 +66,8 @@ export interface TestAppOptions {
   /** A database file to open (or reopen); in-memory by default. */
   file?: string;
   kekText?: string;
+  /** Where the app logs (through the redacting wrapper createDeps adds); silentLog by default. */
+  log?: Logger;
 }
 
 /** The real app over real SQLite (migrated), with a frozen clock, fresh keys and a bootstrap admin. */
@@ -67,7 +77,7 @@ export async function testApp(options: TestAppOptions = {}) {
   migrateSqlite(raw, readMigrations());
   const clock = frozenClock();
   const kekText = options.kekText ?? generateKekText();
-  const deps = await createNodeDeps({ raw, kek: await importKek(kekText), config: testConfig(options.config), clock, log: silentLog });
+  const deps = await createNodeDeps({ raw, kek: await importKek(kekText), config: testConfig(options.config), clock, log: options.log ?? silentLog });
   await bootstrapAdmin(deps, ADMIN.email, ADMIN.password);
   const app = createApp(deps);
   const client = createClient(app);
@@ -133,7 +143,16 @@ function createClient(app: { request: (path: string, init?: RequestInit) => Resp
 }
 
 /** A digest of every row of every table: equal before and after proves a request changed nothing. */
-export function snapshot(raw: Database.Database): string {
+/**
+ * Tables that record attempts rather than state: a refused request is meant to add an audit record
+ * (failed authentication, denied access) and to count toward throttling. Tests of those assert them
+ * directly; "nothing changed" means nothing else changed.
+ */
+export const ATTEMPT_TABLES = ['audit_events', 'throttle_counters'];
+
+/** Every table's rows (but ATTEMPT_TABLES unless asked), for "nothing changed" assertions. */
+export function snapshot(raw: Database.Database, options: { includeAttempts?: boolean } = {}): string {
   const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
-  return JSON.stringify(tables.map(({ name }) => [name, raw.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]));
+  const kept = options.includeAttempts ? tables : tables.filter(({ name }) => !ATTEMPT_TABLES.includes(name));
+  return JSON.stringify(kept.map(({ name }) => [name, raw.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]));
 }
