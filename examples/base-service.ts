@@ -2,10 +2,11 @@
  * A minimal downstream "base service" that trusts tokenladder Base-Tokens.
  *
  * Run: `TOKENLADDER_URL=http://localhost:8787 PORT=8788 npx tsx examples/base-service.ts`
+ * (it polls tokenladder's revocation feed, so revoked tokens stop here within the poll interval)
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { createBaseTokenVerifier, type BaseTokenVerifier } from '../src/verify';
+import { createBaseTokenVerifier, createRevocationList, type BaseTokenVerifier } from '../src/verify';
 import { baseTokenAuth, requireWrite, type BaseTokenEnv } from '../src/verify/hono';
 
 /**
@@ -59,7 +60,14 @@ async function main(): Promise<void> {
   const { serve } = await import('@hono/node-server');
   const issuer = (process.env.TOKENLADDER_URL ?? 'http://localhost:8787').replace(/\/+$/, '');
   const port = Number(process.env.PORT ?? 8788);
-  const verifier = createBaseTokenVerifier({ issuer, jwksUrl: `${issuer}/.well-known/jwks.json` });
+  // Revoked API-Tokens' Base-Tokens stop here within one poll (the feed advises the interval; REVOCATION_POLL overrides it).
+  const revocations = createRevocationList({
+    url: `${issuer}/api/v1/revocations`,
+    intervalSeconds: process.env.REVOCATION_POLL ? Number(process.env.REVOCATION_POLL) : undefined,
+    onError: (error) => console.error(`revocation feed: ${(error as Error).message}`),
+  });
+  await revocations.start();
+  const verifier = createBaseTokenVerifier({ issuer, jwksUrl: `${issuer}/.well-known/jwks.json`, revocations });
   serve({ fetch: createBaseService({ verifier }).fetch, port }, (info) => {
     console.log(`base service on http://localhost:${info.port} (issuer ${issuer})`);
   });

@@ -1,10 +1,12 @@
-// The `tokenladder` command: serve, migrate, create users, list signing keys.
+// The `tokenladder` command: serve, migrate, create users, list signing keys; and the client commands (src/cli/).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Principal } from './accounts/account-tokens';
 import { createUser, ROLES } from './accounts/users';
+import { verifyAuditChain } from './audit/query';
 import { isoTime } from './clock';
+import { registerClientCommands } from './cli/client-commands';
+import { describeError, exitCodeOf } from './cli/exit-codes';
 import { appConfigFromEnv, parseEnv, VERSION } from './config';
-import { AppError } from './errors';
 import { base64url, randomBytes } from './lib/bytes';
 import { createNodeDeps, loadKek, openDatabase, startServer } from './node';
 
@@ -93,13 +95,27 @@ keys
     if (options.revokeOld) console.log('the old key is deleted; verifiers drop it when they next fetch the JWKS');
   });
 
+const audit = program.command('audit').description('the audit log');
+audit
+  .command('verify')
+  .description('recompute the audit log hash chain; exit 1 and name the first bad record if it was edited, deleted or inserted')
+  .option('--json', 'machine-readable output')
+  .action(async (options: { json?: boolean }) => {
+    const report = await withDeps((deps) => verifyAuditChain(deps.db, deps.hashToken));
+    if (options.json) console.log(JSON.stringify(report, null, 2));
+    else if (report.ok) {
+      console.log(`audit chain ok: ${report.checked} records (seq ${report.first ?? '-'}..${report.last ?? '-'})`);
+      if (report.anchoredAt) console.log(`older records were removed by retention; the chain is anchored at ${report.anchoredAt}`);
+    } else console.error(`audit chain BROKEN at seq ${report.broken!.seq} (${report.broken!.reason}); ${report.checked} records before it are intact`);
+    if (!report.ok) process.exitCode = 1;
+  });
+
+registerClientCommands(program);
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) {
-    // Help and version are not failures; usage errors exit 2 (commander already printed them).
-    process.exit(error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2);
-  }
-  console.error(`tokenladder: ${error instanceof AppError || error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  // Help and version exit 0, usage errors 2 (commander already printed them); see src/cli/exit-codes.ts.
+  if (!(error instanceof CommanderError)) console.error(`tokenladder: ${describeError(error)}`);
+  process.exit(exitCodeOf(error));
 }

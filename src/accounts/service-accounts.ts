@@ -1,3 +1,4 @@
+import { actorOf } from '../audit/events';
 import type { Principal } from './account-tokens';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
@@ -27,7 +28,10 @@ export async function createServiceAccount(deps: Deps, actor: Principal, name: s
     updated_at: now,
   };
   const workspace = { id: crypto.randomUUID(), name: 'Personal', owner_user_id: id, created_at: now };
-  await deps.atomic([deps.db.insertInto('users').values(user), deps.db.insertInto('workspaces').values(workspace)]);
+  await deps.audit.commit(
+    [deps.db.insertInto('users').values(user), deps.db.insertInto('workspaces').values(workspace)],
+    [{ action: 'service_account.create', actor: actorOf(actor), subjectUserId: id, targetId: id, details: { name } }],
+  );
   return { ...userView(user), kind: user.kind };
 }
 

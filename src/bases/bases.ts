@@ -1,3 +1,4 @@
+import { actorOf } from '../audit/events';
 import { epochSeconds, isoTime } from '../clock';
 import type { Principal } from '../accounts/account-tokens';
 import type { Deps } from '../deps';
@@ -82,10 +83,13 @@ export async function createBase(deps: Deps, principal: Principal, input: { name
   const now = epochSeconds(deps.clock);
   const base: BaseRow = { id: crypto.randomUUID(), workspace_id: workspace.id, name: input.name, created_by: principal.userId, created_at: now, updated_at: now };
   try {
-    await deps.atomic([
-      deps.db.insertInto('bases').values(base),
-      deps.db.insertInto('base_members').values({ base_id: base.id, user_id: principal.userId, permission: 'admin', created_at: now }),
-    ]);
+    await deps.audit.commit(
+      [
+        deps.db.insertInto('bases').values(base),
+        deps.db.insertInto('base_members').values({ base_id: base.id, user_id: principal.userId, permission: 'admin', created_at: now }),
+      ],
+      [{ action: 'base.create', actor: actorOf(principal), subjectUserId: principal.userId, baseId: base.id, targetId: base.id, details: { name: base.name } }],
+    );
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict('a base with this name already exists in the workspace');
     throw error;
@@ -133,27 +137,39 @@ export async function setMember(deps: Deps, principal: Principal, uuid: string, 
   const user = await deps.db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
   if (!user) throw notFound('user');
   const now = epochSeconds(deps.clock);
-  const result = await deps.db
-    .insertInto('base_members')
-    .values({ base_id: uuid, user_id: userId, permission, created_at: now })
-    .onConflict((oc) => {
-      const update = oc.columns(['base_id', 'user_id']).doUpdateSet({ permission });
-      return permission === 'admin' ? update : update.where(({ exists }) => exists(otherAdminExists(deps, uuid, userId)));
-    })
-    .executeTakeFirst();
-  if (result.numInsertedOrUpdatedRows === 0n) throw conflict('a base must keep at least one admin');
+  const applied = deps.db.selectFrom('base_members').select('user_id').where('base_id', '=', uuid).where('user_id', '=', userId).where('permission', '=', permission);
+  const [result] = await deps.audit.commit(
+    [
+      deps.db
+        .insertInto('base_members')
+        .values({ base_id: uuid, user_id: userId, permission, created_at: now })
+        .onConflict((oc) => {
+          const update = oc.columns(['base_id', 'user_id']).doUpdateSet({ permission });
+          return permission === 'admin' ? update : update.where(({ exists }) => exists(otherAdminExists(deps, uuid, userId)));
+        }),
+    ],
+    [{ action: 'base.member_set', actor: actorOf(principal), subjectUserId: userId, baseId: uuid, targetId: userId, details: { permission } }],
+    { onlyIf: applied },
+  );
+  if (result!.numAffectedRows === 0) throw conflict('a base must keep at least one admin');
   return (await listMembers(deps, principal, uuid)).find((member) => member.user_id === userId)!;
 }
 
 export async function removeMember(deps: Deps, principal: Principal, uuid: string, userId: string) {
   await adminBase(deps, principal, uuid);
-  const result = await deps.db
-    .deleteFrom('base_members')
-    .where('base_id', '=', uuid)
-    .where('user_id', '=', userId)
-    .where(({ or, eb, exists }) => or([eb('permission', '!=', 'admin'), exists(otherAdminExists(deps, uuid, userId))]))
-    .executeTakeFirst();
-  if (result.numDeletedRows === 0n) {
+  const membership = deps.db.selectFrom('base_members').select('user_id').where('base_id', '=', uuid).where('user_id', '=', userId);
+  const [result] = await deps.audit.commit(
+    [
+      deps.db
+        .deleteFrom('base_members')
+        .where('base_id', '=', uuid)
+        .where('user_id', '=', userId)
+        .where(({ or, eb, exists }) => or([eb('permission', '!=', 'admin'), exists(otherAdminExists(deps, uuid, userId))])),
+    ],
+    [{ action: 'base.member_remove', actor: actorOf(principal), subjectUserId: userId, baseId: uuid, targetId: userId }],
+    { onlyIf: deps.db.selectNoFrom((eb) => eb.lit(1).as('gone')).where((eb) => eb.not(eb.exists(membership))) },
+  );
+  if (result!.numAffectedRows === 0) {
     const member = await deps.db.selectFrom('base_members').select('user_id').where('base_id', '=', uuid).where('user_id', '=', userId).executeTakeFirst();
     throw member ? conflict('a base must keep at least one admin') : notFound('member');
   }

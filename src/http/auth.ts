@@ -3,6 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import { authenticateAccountToken, type Principal } from '../accounts/account-tokens';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
+import { clientIp } from './client-ip';
 
 export type AppEnv = { Variables: { principal: Principal } };
 
@@ -36,6 +37,7 @@ export function readCredential(c: Context): string {
 /** Requires an Account-Token and exposes the caller as `c.var.principal`. */
 export const requireAccount = (deps: Deps) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    c.set('principal', await authenticateAccountToken(deps, readCredential(c)));
+    const principal = await authenticateAccountToken(deps, readCredential(c));
+    c.set('principal', { ...principal, clientIp: clientIp(c, deps.config.clientIpHeader) });
     await next();
   });

@@ -1,3 +1,5 @@
+import type { AuditActor, AuditEvent } from '../audit/events';
+import type { AuditLog } from '../audit/log';
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JWTVerifyGetKey } from 'jose';
 import type { Kysely } from 'kysely';
 import { epochSeconds, type Clock } from '../clock';
@@ -42,7 +44,7 @@ export interface KeyRing {
    * verifiers have fetched it first); the old key stays published until its tokens have expired.
    * With `revokeOld` (a compromised key) the new key signs at once and the old one is deleted.
    */
-  rotate(options: { activateAfterSeconds: number; revokeOld: boolean }): Promise<KeyInfo>;
+  rotate(options: { activateAfterSeconds: number; revokeOld: boolean; actor?: AuditActor | null }): Promise<KeyInfo>;
   list(): Promise<KeyInfo[]>;
 }
 
@@ -89,6 +91,8 @@ export async function ensureSigningKey(db: Kysely<Database>, kek: CryptoKey, clo
 export interface KeyRingOptions {
   db: Kysely<Database>;
   atomic: Atomic;
+  /** Rotations are recorded in the same write. */
+  audit: AuditLog;
   kek: CryptoKey;
   clock: Clock;
   /** How long a retired key stays published: the longest lifetime of a token it signed, plus skew. */
@@ -98,7 +102,7 @@ export interface KeyRingOptions {
 }
 
 export function createKeyRing(options: KeyRingOptions): KeyRing {
-  const { db, atomic, kek, clock } = options;
+  const { db, atomic, audit, kek, clock } = options;
   const reloadAfter = (options.reloadAfterSeconds ?? 60) * 1000;
   type Loaded = { at: number; current: SigningKey; jwks: { keys: PublicJwk[] }; resolver: JWTVerifyGetKey; nextActivation: number | null };
   let loaded: Loaded | undefined;
@@ -143,7 +147,7 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     current: async () => (await fresh()).current,
     jwks: async () => (await fresh()).jwks,
     verificationKeys: async () => (await fresh()).resolver,
-    async rotate({ activateAfterSeconds, revokeOld }) {
+    async rotate({ activateAfterSeconds, revokeOld, actor = null }) {
       const key = await generateSigningKey(kek);
       const now = epochSeconds(clock);
       const row = {
@@ -156,13 +160,14 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
         activated_at: revokeOld ? now : now + activateAfterSeconds,
         retired_at: null,
       };
+      const event: AuditEvent = { action: 'key.rotate', actor, targetId: row.kid, details: { revoke_old: revokeOld, activated_at: row.activated_at } };
       if (revokeOld) {
         // The compromised key (and any pending one) is deleted, sealed private key and all: it can
         // sign nothing more and drops out of the JWKS now.
-        await atomic([db.deleteFrom('signing_keys').where('state', 'in', ['current', 'next']), db.insertInto('signing_keys').values(row)]);
+        await audit.commit([db.deleteFrom('signing_keys').where('state', 'in', ['current', 'next']), db.insertInto('signing_keys').values(row)], [event]);
       } else {
         const pending = db.selectFrom('signing_keys').select('kid').where('state', '=', 'next');
-        const [inserted] = await atomic([
+        const [inserted] = await audit.commit([
           db
             .insertInto('signing_keys')
             .columns(['kid', 'alg', 'public_jwk', 'private_jwk_encrypted', 'state', 'created_at', 'activated_at', 'retired_at'])
@@ -180,7 +185,7 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
                 ])
                 .where((eb) => eb.not(eb.exists(pending))),
             ),
-        ]);
+        ], [event], { onlyIf: db.selectFrom('signing_keys').select('kid').where('kid', '=', row.kid) });
         if ((inserted?.numAffectedRows ?? 0) === 0) throw conflict('a key rotation is already pending');
       }
       loaded = undefined;

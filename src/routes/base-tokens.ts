@@ -5,7 +5,10 @@ import { isoTime } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest } from '../errors';
 import { readCredential } from '../http/auth';
+import { clientIp } from '../http/client-ip';
 import { requireJsonBody, validate } from '../http/validate';
+import { describe, json } from '../openapi/describe';
+import { baseTokenSchema } from '../openapi/schemas';
 import { exchangeAccountToken, exchangeApiToken, type ExchangeRequest, type IssuedBaseToken } from '../tokens/base-tokens';
 import { parseOpaqueToken } from '../tokens/opaque';
 import { exchangeSchema } from './api-token-schemas';
@@ -29,10 +32,28 @@ export function baseTokenRoutes(deps: Deps) {
     readCredential(c);
     await next();
   });
-  return new Hono().post('/api/v1/base-tokens', credentialPresent, requireJsonBody, validate('json', exchangeSchema), async (c) => {
+  const doc = describe({
+    summary: 'Exchange an API-Token (or an Account-Token + base_uuid) for a Base-Token',
+    description:
+      'Send the API-Token as `Authorization: Token <t>` or `Bearer <t>`. The body is optional for a single-base API-Token; ' +
+      'it may name the base and ask for less (permission, scopes, table, ttl). Asking for more than the token grants is 403.',
+    tags: ['Base-Tokens'],
+    auth: 'api-token',
+    body: true,
+    errors: [403, 404, 429],
+    responses: {
+      201: json('The Base-Token (EdDSA JWT, typ at+jwt)', baseTokenSchema, {
+        base_token: 'eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9.…',
+        expires_at: '2026-11-04T12:00:00Z',
+        base_uuid: '0b5c9a3e-6a0e-4d7c-9f3e-2a1b4c5d6e7f',
+        permission: 'r',
+      }),
+    },
+  });
+  return new Hono().post('/api/v1/base-tokens', doc, credentialPresent, requireJsonBody, validate('json', exchangeSchema), async (c) => {
     const token = readCredential(c);
     const { base_uuid, permission, scopes, table, ttl } = c.req.valid('json');
-    const request: ExchangeRequest = { baseUuid: base_uuid, permission, scopes, table, ttlSeconds: ttl };
+    const request: ExchangeRequest = { baseUuid: base_uuid, permission, scopes, table, ttlSeconds: ttl, clientIp: clientIp(c, deps.config.clientIpHeader) };
     let issued: IssuedBaseToken;
     if (parseOpaqueToken(token)?.kind === 'account') {
       const principal = await authenticateAccountToken(deps, token);

@@ -1,3 +1,5 @@
+import { actorOf } from '../audit/events';
+import { revocationStatements, sourceRevocations } from '../revocations/feed';
 import type { Principal } from '../accounts/account-tokens';
 import type { Deps } from '../deps';
 import { forbidden, notFound } from '../errors';
@@ -43,8 +45,17 @@ export async function adminRevokeApiToken(deps: Deps, actor: Principal, baseUuid
   const token = await liveApiTokens(deps).where('t.base_id', '=', baseUuid).where('t.name', '=', name).executeTakeFirst();
   if (!token) throw notFound('API-Token');
   // Oversight bypasses base membership, so it revokes directly rather than through the member's path.
-  const result = await deps.db.updateTable('api_tokens').set({ revoked_at: epochSeconds(deps.clock) }).where('id', '=', token.id).where('revoked_at', 'is', null).executeTakeFirst();
-  if (result.numUpdatedRows === 0n) throw notFound('API-Token');
+  const now = epochSeconds(deps.clock);
+  const applied = deps.db.selectFrom('api_tokens').select('id').where('id', '=', token.id).where('revoked_at', '=', now);
+  const [result] = await deps.audit.commit(
+    [
+      deps.db.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', token.id).where('revoked_at', 'is', null),
+      ...revocationStatements(deps, sourceRevocations([token.id], 'deleted'), applied),
+    ],
+    [{ action: 'api_token.delete', actor: actorOf(actor), subjectUserId: token.created_by, baseId: baseUuid, targetId: token.id, details: { name, by: 'oversight' } }],
+    { onlyIf: applied },
+  );
+  if (result!.numAffectedRows === 0) throw notFound('API-Token');
 }
 
 /** Every live API-Token of the team's bases, a page at a time, with the total count. */

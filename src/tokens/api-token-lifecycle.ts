@@ -1,12 +1,14 @@
 import type { Principal } from '../accounts/account-tokens';
+import { actorOf, type AuditEvent } from '../audit/events';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, conflict, notFound } from '../errors';
 import { isUniqueViolation } from '../store/atomic';
 import type { ApiTokenPermission } from '../store/schema';
 import { apiTokenById, assertOwnerCovers, manageableApiToken, visibleApiTokens } from './api-tokens';
-import { scopesOfPermission, summaryPermission, type Scopes } from './grants';
+import { isSubsetOf, scopesOfPermission, summaryPermission, tokenScopes, type Scopes } from './grants';
 import { mintOpaqueToken } from './opaque';
+import { revocationStatements, sourceRevocations, type Revocation } from '../revocations/feed';
 import { assertPolicyAllowsNewToken, getTokenPolicy } from './policy';
 
 export interface ApiTokenPatch {
@@ -38,19 +40,46 @@ export async function updateApiToken(deps: Deps, principal: Principal, id: strin
   if (patch.expiresAt !== undefined || scopes) {
     assertPolicyAllowsNewToken(await getTokenPolicy(deps), { createdAt: token.created_at, expiresAt, scopeType: token.scope_type, ownerKind: owner.kind, permission }, now);
   }
+  const grants = scopes ? (patch.scopes ? JSON.stringify(patch.scopes) : null) : token.grants;
+  const event = (action: AuditEvent['action'], details: AuditEvent['details']): AuditEvent => ({
+    action,
+    actor: actorOf(principal),
+    subjectUserId: token.created_by,
+    baseId: token.base_id,
+    targetId: id,
+    details,
+  });
+  const events: AuditEvent[] = [];
+  if (patch.name !== undefined && patch.name !== token.name) events.push(event('api_token.rename', { from: token.name, to: patch.name }));
+  if (scopes && (permission !== token.permission || grants !== token.grants)) {
+    events.push(event('api_token.permission_change', { from: token.permission, to: permission, fine_grained: grants !== null }));
+  }
+  const enabledNow = token.enabled === 1;
+  if (patch.enabled !== undefined && patch.enabled !== enabledNow) events.push(event(patch.enabled ? 'api_token.enable' : 'api_token.disable', {}));
+  if (patch.expiresAt !== undefined && patch.expiresAt !== token.expires_at) events.push(event('api_token.expiry_change', { from: token.expires_at, to: patch.expiresAt }));
+  // Disabling, or taking away anything the token granted, ends the Base-Tokens already derived from it.
+  const narrowed = scopes !== undefined && !isSubsetOf(tokenScopes(token), scopes);
+  const revocations: Revocation[] = patch.enabled === false && enabledNow ? sourceRevocations([id], 'disabled') : narrowed ? sourceRevocations([id], 'revoked') : [];
+  const stillLive = deps.db.selectFrom('api_tokens').select('id').where('id', '=', id).where('revoked_at', 'is', null);
   try {
-    await deps.db
-      .updateTable('api_tokens')
-      .set({
-        ...(patch.name !== undefined && { name: patch.name }),
-        ...(scopes && { permission, grants: patch.scopes ? JSON.stringify(patch.scopes) : null }),
-        ...(patch.enabled !== undefined && { enabled: patch.enabled ? 1 : 0 }),
-        ...(patch.expiresAt !== undefined && { expires_at: patch.expiresAt }),
-        updated_at: now,
-      })
-      .where('id', '=', id)
-      .where('revoked_at', 'is', null)
-      .execute();
+    await deps.audit.commit(
+      [
+        deps.db
+          .updateTable('api_tokens')
+          .set({
+            ...(patch.name !== undefined && { name: patch.name }),
+            ...(scopes && { permission, grants }),
+            ...(patch.enabled !== undefined && { enabled: patch.enabled ? 1 : 0 }),
+            ...(patch.expiresAt !== undefined && { expires_at: patch.expiresAt }),
+            updated_at: now,
+          })
+          .where('id', '=', id)
+          .where('revoked_at', 'is', null),
+        ...revocationStatements(deps, revocations, stillLive),
+      ],
+      events,
+      { onlyIf: stillLive },
+    );
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict('another API-Token already has this name');
     throw error;
@@ -64,26 +93,35 @@ export async function updateApiToken(deps: Deps, principal: Principal, id: strin
  * on the current secret makes two concurrent regenerations leave exactly one new secret valid.
  */
 export async function regenerateApiToken(deps: Deps, principal: Principal, id: string, graceSeconds = 0) {
-  await manageableApiToken(deps, principal, id);
+  const token = await manageableApiToken(deps, principal, id);
   const current = await deps.db.selectFrom('api_tokens').select(['secret_hash', 'last_used_at']).where('id', '=', id).executeTakeFirstOrThrow();
   const minted = await mintOpaqueToken('api', id);
   const now = epochSeconds(deps.clock);
   const grace = graceSeconds > 0;
-  const result = await deps.db
-    .updateTable('api_tokens')
-    .set({
-      secret_hash: minted.hash,
-      previous_secret_hash: grace ? current.secret_hash : null,
-      previous_secret_expires_at: grace ? now + graceSeconds : null,
-      previous_last_used_at: grace ? current.last_used_at : null,
-      last_used_at: null,
-      updated_at: now,
-    })
-    .where('id', '=', id)
-    .where('secret_hash', '=', current.secret_hash)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) throw conflict('the token changed meanwhile (regenerated or revoked); retry');
+  const applied = deps.db.selectFrom('api_tokens').select('id').where('id', '=', id).where('secret_hash', '=', minted.hash);
+  const [result] = await deps.audit.commit(
+    [
+      deps.db
+        .updateTable('api_tokens')
+        .set({
+          secret_hash: minted.hash,
+          previous_secret_hash: grace ? current.secret_hash : null,
+          previous_secret_expires_at: grace ? now + graceSeconds : null,
+          previous_last_used_at: grace ? current.last_used_at : null,
+          last_used_at: null,
+          updated_at: now,
+        })
+        .where('id', '=', id)
+        .where('secret_hash', '=', current.secret_hash)
+        .where('revoked_at', 'is', null),
+      // Base-Tokens issued until now stop at every verifier polling the feed; with a grace period,
+      // those the old secret obtains during it live their normal lifetime (README: Revocation).
+      ...revocationStatements(deps, sourceRevocations([id], 'regenerated'), applied),
+    ],
+    [{ action: 'api_token.regenerate', actor: actorOf(principal), subjectUserId: token.created_by, baseId: token.base_id, targetId: id, details: { grace_seconds: graceSeconds } }],
+    { onlyIf: applied },
+  );
+  if (result!.numAffectedRows === 0) throw conflict('the token changed meanwhile (regenerated or revoked); retry');
   return { ...(await apiTokenById(deps, id)), token: minted.token };
 }
 
@@ -106,13 +144,29 @@ export async function bulkRevokeApiTokens(deps: Deps, principal: Principal, ids:
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('id', 'in', unique)
     .where('revoked_at', 'is', null);
-  const result = await deps.db
-    .updateTable('api_tokens')
-    .set({ revoked_at: epochSeconds(deps.clock) })
+  const now = epochSeconds(deps.clock);
+  // Written only if this request revoked them (same second, all of them).
+  const applied = deps.db
+    .selectFrom('api_tokens')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('id', 'in', unique)
-    .where('revoked_at', 'is', null)
-    .where(stillLive, '=', unique.length)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== unique.length) throw notFound('API-Token (revoked meanwhile)');
+    .where('revoked_at', '=', now)
+    .having((eb) => eb.fn.countAll(), '=', unique.length);
+  const [result] = await deps.audit.commit(
+    [
+      deps.db
+        .updateTable('api_tokens')
+        .set({ revoked_at: now })
+        .where('id', 'in', unique)
+        .where('revoked_at', 'is', null)
+        .where(stillLive, '=', unique.length),
+      ...revocationStatements(deps, sourceRevocations(unique, 'deleted'), applied),
+    ],
+    visible
+      .filter((row) => unique.includes(row.id))
+      .map((row): AuditEvent => ({ action: 'api_token.delete', actor: actorOf(principal), subjectUserId: row.created_by, baseId: row.base_id, targetId: row.id, details: { name: row.name } })),
+    { onlyIf: applied },
+  );
+  if (result!.numAffectedRows !== unique.length) throw notFound('API-Token (revoked meanwhile)');
   return unique.length;
 }

@@ -1,3 +1,4 @@
+import { actorOf } from '../audit/events';
 import type { Principal } from '../accounts/account-tokens';
 import { memberBase } from '../bases/bases';
 import { epochSeconds, isoTime } from '../clock';
@@ -173,10 +174,22 @@ export async function createApiToken(deps: Deps, principal: Principal, input: Ne
     updated_at: now,
   };
   try {
-    await deps.atomic([
-      deps.db.insertInto('api_tokens').values(row),
-      ...(resources.type === 'bases' ? [deps.db.insertInto('api_token_bases').values(baseIds.map((baseId) => ({ token_id: row.id, base_id: baseId })))] : []),
-    ]);
+    await deps.audit.commit(
+      [
+        deps.db.insertInto('api_tokens').values(row),
+        ...(resources.type === 'bases' ? [deps.db.insertInto('api_token_bases').values(baseIds.map((baseId) => ({ token_id: row.id, base_id: baseId })))] : []),
+      ],
+      [
+        {
+          action: 'api_token.create',
+          actor: actorOf(principal),
+          subjectUserId: owner.id,
+          baseId: row.base_id,
+          targetId: row.id,
+          details: { name: row.name, scope_type: scopeType, permission, expires_at: row.expires_at, ...(baseIds.length > 1 && { base_uuids: baseIds }) },
+        },
+      ],
+    );
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict(resources.type === 'base' ? 'this base already has an API-Token with this name' : 'you already have an API-Token with this name');
     throw error;

@@ -24,6 +24,8 @@ export interface BaseTokenGrant {
   clientId: string;
   tokenType: 'api_token' | 'account_token';
   tokenName: string;
+  /** Where the exchange came from, for the audit record. */
+  clientIp?: string | null;
 }
 
 /**
@@ -36,6 +38,8 @@ export interface ExchangeRequest {
   scopes?: Scopes;
   table?: string;
   ttlSeconds?: number;
+  /** Not part of the ask: where it came from, for the audit record. */
+  clientIp?: string | null;
 }
 
 /**
@@ -48,6 +52,7 @@ export async function signBaseToken(deps: Deps, grant: BaseTokenGrant, ttlSecond
   const now = epochSeconds(deps.clock);
   const expiresAt = now + Math.min(ttlSeconds ?? Infinity, deps.config.baseTokenTtlSeconds);
   const { permission, scp } = claimsOf(grant.scopes);
+  const jti = crypto.randomUUID();
   const jwt = await new SignJWT({
     client_id: grant.clientId,
     token_type: grant.tokenType,
@@ -63,11 +68,20 @@ export async function signBaseToken(deps: Deps, grant: BaseTokenGrant, ttlSecond
     .setIssuer(deps.config.issuer)
     .setAudience(baseAudience(grant.baseUuid))
     .setSubject(grant.userId)
-    .setJti(crypto.randomUUID())
+    .setJti(jti)
     .setIssuedAt(now)
     .setExpirationTime(expiresAt)
     .sign(key.privateKey);
-  return { jwt, expiresAt, grant, permission, scp };
+  // Recorded before the token is handed out: a Base-Token the audit log does not know never leaves.
+  await deps.audit.record({
+    action: 'base_token.issue',
+    actor: { userId: grant.userId, tokenId: grant.clientId, clientIp: grant.clientIp ?? null },
+    subjectUserId: grant.userId,
+    baseId: grant.baseUuid,
+    targetId: jti,
+    details: { token_type: grant.tokenType, permission, expires_at: expiresAt },
+  });
+  return { jwt, expiresAt, grant, permission, scp, jti };
 }
 
 export type IssuedBaseToken = Awaited<ReturnType<typeof signBaseToken>>;
@@ -166,7 +180,7 @@ export async function exchangeApiToken(deps: Deps, secret: string, request: Exch
   const { baseUuid, scopes } = await evaluateApiToken(deps, token, request);
   if (current) await touchLastUsed(deps.db, 'api_tokens', token.id, token.last_used_at, now);
   else await deps.db.updateTable('api_tokens').set({ previous_last_used_at: now }).where('id', '=', token.id).execute();
-  return signBaseToken(deps, { userId: token.created_by, baseUuid, scopes, clientId: token.id, tokenType: 'api_token', tokenName: token.name }, request.ttlSeconds);
+  return signBaseToken(deps, { userId: token.created_by, baseUuid, scopes, clientId: token.id, tokenType: 'api_token', tokenName: token.name, clientIp: request.clientIp }, request.ttlSeconds);
 }
 
 /** Account-Token → Base-Token for a base the caller is a member of, with the caller's own permission (or less). */
@@ -175,7 +189,7 @@ export async function exchangeAccountToken(deps: Deps, principal: Principal, bas
   const scopes = attenuate(ceilingOf(permission), request);
   return signBaseToken(
     deps,
-    { userId: principal.userId, baseUuid, scopes, clientId: principal.tokenId, tokenType: 'account_token', tokenName: principal.tokenName },
+    { userId: principal.userId, baseUuid, scopes, clientId: principal.tokenId, tokenType: 'account_token', tokenName: principal.tokenName, clientIp: request.clientIp ?? principal.clientIp },
     request.ttlSeconds,
   );
 }

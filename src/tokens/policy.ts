@@ -1,3 +1,4 @@
+import { actorOf } from '../audit/events';
 import { z } from 'zod';
 import type { Principal } from '../accounts/account-tokens';
 import { epochSeconds } from '../clock';
@@ -46,11 +47,10 @@ export async function setTokenPolicy(deps: Deps, actor: Principal, patch: Partia
   const policy = { ...(await getTokenPolicy(deps)), ...patch };
   const value = JSON.stringify(policy);
   const now = epochSeconds(deps.clock);
-  await deps.db
-    .insertInto('settings')
-    .values({ key: TOKEN_POLICY_KEY, value, updated_at: now })
-    .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now }))
-    .execute();
+  await deps.audit.commit(
+    [deps.db.insertInto('settings').values({ key: TOKEN_POLICY_KEY, value, updated_at: now }).onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now }))],
+    [{ action: 'policy.update', actor: actorOf(actor), details: { policy: value } }],
+  );
   return policy;
 }
 

@@ -1,3 +1,4 @@
+import { actorOf } from '../audit/events';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Principal } from '../accounts/account-tokens';
 import { memberBase, weakest } from '../bases/bases';
@@ -6,6 +7,7 @@ import type { Deps } from '../deps';
 import { AppError, forbidden } from '../errors';
 import { base64url, randomBytes } from '../lib/bytes';
 import type { BasePermission } from '../store/schema';
+import { precheckToken } from '../verify/precheck';
 import { signBaseToken } from './base-tokens';
 import { ceilingOf, intersectScopes } from './grants';
 
@@ -25,12 +27,14 @@ export async function mintTempApiToken(deps: Deps, principal: Principal, baseUui
   const { permission } = await memberBase(deps, principal, baseUuid);
   const key = await deps.keys.current();
   const now = epochSeconds(deps.clock);
+  const jti = base64url(randomBytes(16));
+  await deps.audit.record({ action: 'temp_api_token.create', actor: actorOf(principal), subjectUserId: principal.userId, baseId: baseUuid, targetId: jti });
   return new SignJWT({ base_uuid: baseUuid, permission: weakest(permission, 'rw'), client_id: principal.tokenId })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: TEMP_TOKEN_TYPE })
     .setIssuer(deps.config.issuer)
     .setAudience(TEMP_TOKEN_AUDIENCE)
     .setSubject(principal.userId)
-    .setJti(base64url(randomBytes(16)))
+    .setJti(jti)
     .setIssuedAt(now)
     .setExpirationTime(now + TEMP_TOKEN_TTL_SECONDS)
     .sign(key.privateKey);
@@ -64,6 +68,9 @@ export async function exchangeTempApiToken(deps: Deps, token: string, ttlSeconds
 
 async function verifyTempApiToken(deps: Deps, token: string) {
   try {
+    // The verifier library's structural checks first: a kid is required (jose would otherwise try any
+    // key that fits), canonical base64url only, no jku/jwk/x5u/x5c headers, bounded length.
+    precheckToken(token);
     const { payload } = await jwtVerify(token, await deps.keys.verificationKeys(), {
       algorithms: ['EdDSA'],
       issuer: deps.config.issuer,

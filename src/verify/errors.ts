@@ -1,7 +1,7 @@
 /**
- * Why a Base-Token was rejected. Every code except `jwks_unavailable` is a fault of the presented
- * token (HTTP 401, RFC 6750 `invalid_token`); `jwks_unavailable` means the verifier could not get
- * its keys and must fail closed (HTTP 503, retry later).
+ * Why a Base-Token was rejected. Every code except `jwks_unavailable` and `revocations_unavailable`
+ * is a fault of the presented token (HTTP 401, RFC 6750 `invalid_token`); those two mean the verifier
+ * could not get what it checks against and fails closed (HTTP 503, retry later).
  *
  * | code | meaning |
  * |---|---|
@@ -15,6 +15,8 @@
  * | `token_type_invalid` | header `typ` is not `at+jwt` |
  * | `token_claims_invalid` | a required claim is missing or has the wrong type/value |
  * | `jwks_unavailable` | JWKS fetch failed/timed out/was invalid and no fresh cached set could answer |
+ * | `token_revoked` | the revocation feed lists the token's `jti`, or its source token (`client_id`) as revoked at or after `iat` |
+ * | `revocations_unavailable` | the revocation feed could not be read for longer than `maxStalenessSeconds` (only when set) |
  *
  * @example
  * ```ts
@@ -31,7 +33,9 @@ export type BaseTokenErrorCode =
   | 'token_issuer_mismatch'
   | 'token_type_invalid'
   | 'token_claims_invalid'
-  | 'jwks_unavailable';
+  | 'jwks_unavailable'
+  | 'token_revoked'
+  | 'revocations_unavailable';
 
 // Fixed texts: messages never echo the token or anything else taken from the request.
 const MESSAGES: Record<BaseTokenErrorCode, string> = {
@@ -45,6 +49,8 @@ const MESSAGES: Record<BaseTokenErrorCode, string> = {
   token_type_invalid: 'The token has the wrong type.',
   token_claims_invalid: 'The token claims are invalid.',
   jwks_unavailable: 'The signing keys are temporarily unavailable.',
+  token_revoked: 'The token has been revoked.',
+  revocations_unavailable: 'The revocation list is temporarily unavailable.',
 };
 
 /**
@@ -69,6 +75,6 @@ export class BaseTokenError extends Error {
   constructor(code: BaseTokenErrorCode, options?: { cause?: unknown }) {
     super(MESSAGES[code], options);
     this.code = code;
-    this.status = code === 'jwks_unavailable' ? 503 : 401;
+    this.status = code === 'jwks_unavailable' || code === 'revocations_unavailable' ? 503 : 401;
   }
 }

@@ -28,5 +28,6 @@ export {
 export { BaseTokenError, type BaseTokenErrorCode } from './errors';
 export { CATEGORIES, RECORD_OPERATIONS, type Category, type RecordOperation, type ScopeAction, type Scopes } from './scopes';
 export { MAX_TOKEN_LENGTH } from './precheck';
+export { createRevocationList, type RevocationList, type RevocationListOptions } from './revocations';
 export type { VerifiedCacheOptions } from './verified-cache';
 export { REMOTE_JWKS_DEFAULTS, type KeySourceOptions } from './key-source';

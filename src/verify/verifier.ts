@@ -4,6 +4,7 @@ import { BaseTokenError } from './errors';
 import { createKeySource, type KeySourceOptions } from './key-source';
 import { mapJoseError } from './map-error';
 import { MAX_TOKEN_LENGTH, precheckToken } from './precheck';
+import type { RevocationList } from './revocations';
 import { createVerifiedCache, unverifiedJti, type VerifiedCacheOptions } from './verified-cache';
 
 /**
@@ -66,6 +67,11 @@ export interface BaseTokenVerifierOptions extends KeySourceOptions {
   algorithms?: BaseTokenAlgorithm[];
   /** Reuse of successful verifications (see {@link VerifiedCacheOptions}); `false` verifies every time. */
   cache?: VerifiedCacheOptions | false;
+  /**
+   * Revoked tokens from the issuer's feed ({@link createRevocationList}), checked on every call, after
+   * the cache: a revoked token is refused within one poll interval even if it was verified before.
+   */
+  revocations?: RevocationList;
 }
 
 /**
@@ -185,6 +191,7 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
   }
 
   const cache = options.cache === false ? undefined : createVerifiedCache(options.cache ?? {});
+  const { revocations } = options;
 
   async function verify(token: string, opts?: VerifyOptions): Promise<BaseTokenClaims> {
     const audience = callAudiences(opts, defaultAudiences);
@@ -195,7 +202,10 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
       // still answers to this call's audience, and its times were bounded when it was stored.
       const jti = unverifiedJti(token);
       const cached = jti === undefined ? undefined : cache.get(jti, token, nowMs);
-      if (cached && audience.includes(cached.aud)) return cached;
+      if (cached && audience.includes(cached.aud)) {
+        revocations?.check(cached);
+        return cached;
+      }
     }
     precheckToken(token);
 
@@ -218,6 +228,7 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
     const claims = parseBaseTokenClaims(verified.payload, audience);
     // Usable until the token would fail verification on time grounds: exp, or iat beyond the max age.
     cache?.set(token, claims, nowMs, (Math.min(claims.exp, claims.iat + maxTokenAge) + clockTolerance) * 1000);
+    revocations?.check(claims);
     return claims;
   }
 

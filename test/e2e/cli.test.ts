@@ -45,6 +45,22 @@ describe('the tokenladder command', () => {
     expect(cli(['keys', 'rotate', '--delay', 'soon']).status).toBe(2);
   });
 
+  it('verifies the audit chain, and names the first tampered record with exit code 1', async () => {
+    const intact = cli(['audit', 'verify', '--json']);
+    expect(intact.status).toBe(0);
+    const report = JSON.parse(intact.stdout);
+    // The users created and keys rotated above were recorded.
+    expect(report).toMatchObject({ ok: true, first: 1 });
+    expect(report.checked).toBeGreaterThanOrEqual(4);
+    const Database = (await import('better-sqlite3')).default;
+    const raw = new Database(env.TOKENLADDER_DB);
+    raw.prepare("UPDATE audit_events SET details = '{\"role\":\"user\"}' WHERE seq = 1").run();
+    raw.close();
+    const broken = cli(['audit', 'verify']);
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toContain('audit chain BROKEN at seq 1 (hash_mismatch)');
+  });
+
   it('exits 2 on usage errors and 0 for help', () => {
     expect(cli(['user', 'create']).status).toBe(2);
     expect(cli(['user', 'create', '--email', 'x@example.com', '--role', 'emperor']).status).toBe(2);

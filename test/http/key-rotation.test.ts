@@ -88,7 +88,7 @@ describe('signing-key rotation', () => {
     const { createKeyRing } = await import('../../src/keys/signing-keys');
     const { importKek } = await import('../../src/keys/kek');
     const kek = await importKek(t.kekText);
-    const rings = Array.from({ length: 5 }, () => createKeyRing({ db: t.deps.db, atomic: t.deps.atomic, kek, clock: t.clock, retiredKeyGraceSeconds: TTL + 60 }));
+    const rings = Array.from({ length: 5 }, () => createKeyRing({ db: t.deps.db, atomic: t.deps.atomic, audit: t.deps.audit, kek, clock: t.clock, retiredKeyGraceSeconds: TTL + 60 }));
     const current = await Promise.all(rings.map((ring) => ring.current()));
     expect(new Set(current.map((key) => key.kid)).size).toBe(1);
     expect(t.raw.prepare("SELECT count(*) AS n FROM signing_keys WHERE state = 'current'").get()).toEqual({ n: 1 });

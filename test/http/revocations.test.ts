@@ -18,7 +18,7 @@ const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'ba
 function verifierFor(t: TestApp, options: { maxStalenessSeconds?: number } = {}) {
   const revocations = createRevocationList({
     url: 'http://tokenladder.test/api/v1/revocations',
-    fetch: (input, init) => t.app.request(String(input).replace('http://tokenladder.test', ''), init),
+    fetch: async (input, init) => t.app.request(String(input).replace('http://tokenladder.test', ''), init),
     currentDate: () => new Date(t.clock.now()),
     ...options,
   });
@@ -228,5 +228,23 @@ describe('kill switch', () => {
     expect((await t.call('POST', '/api/v1/kill-switch', { token: admin, body: { created_before: 'yesterday' } })).status).toBe(400);
     expect(snapshot(t.raw)).toBe(before);
     expect((await t.call('POST', '/api/v1/kill-switch', { token: alice.token, body: { base_uuid: base } })).body.disabled).toBe(0);
+  });
+});
+
+describe('published token patterns (README) for secret scanners', () => {
+  it('find every kind of token we issue, inside surrounding text, and nothing else', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    // The rows of the scanner table: their pattern starts with \b.
+    const pattern = (name: string) => new RegExp(new RegExp(`\\| ${name} \\| \`(\\\\b[^\`]+)\``).exec(readme)![1]!);
+    const { t, alice, base } = await setup();
+    const api = await t.createApiToken(alice.token, base, 'scan-me', 'r');
+    const jwt = await exchange(t, api.token);
+    for (const [name, token] of [['Account-Token', alice.token], ['API-Token', api.token], ['Base-Token \\(JWT\\)', jwt]] as const) {
+      const found = pattern(name).exec(`export TOKEN="${token}" # oops`);
+      expect(found?.[0], name).toBe(token);
+    }
+    expect(pattern('API-Token').test(alice.token)).toBe(false);
+    expect(pattern('Account-Token').test(`${alice.token}x`)).toBe(false);
   });
 });
