@@ -20,6 +20,14 @@ export const OFFLINE_ENV = { CI: 'true', WRANGLER_HIDE_BANNER: 'true', WRANGLER_
 /** The only runtime modules the Worker may import: workerd provides node:crypto under nodejs_compat (scrypt). */
 export const ALLOWED_RUNTIME_IMPORTS = new Set(['node:crypto']);
 
+/**
+ * Optional converters hono-openapi's schema libraries load with `import()` only for other schema
+ * vendors (Effect, Sury, Valibot, zod 3): never reached with zod 4 schemas, and left external by the bundlers.
+ */
+const UNREACHABLE_VENDOR_IMPORTS = new Set(['effect', 'sury', '@valibot/to-json-schema', 'zod-to-json-schema', 'zod-openapi']);
+const isUnreachableVendorImport = (from: string, imported: { path: string; kind: string }) =>
+  imported.kind === 'dynamic-import' && UNREACHABLE_VENDOR_IMPORTS.has(imported.path) && from.includes('node_modules/@standard-community/');
+
 /** Packages and sources that only work on Node; none may appear in the bundle. */
 const NODE_ONLY = [
   /node_modules\/better-sqlite3\//,
@@ -85,7 +93,7 @@ function bundleProblems(metafile: Metafile): string[] {
     if (NODE_ONLY.some((pattern) => pattern.test(path))) problems.push(`Node-only module bundled: ${path}`);
     for (const imported of input.imports) {
       // `<runtime>` is esbuild's own helper for CommonJS, not an import.
-      if (imported.external && imported.path !== '<runtime>' && !ALLOWED_RUNTIME_IMPORTS.has(imported.path)) {
+      if (imported.external && imported.path !== '<runtime>' && !ALLOWED_RUNTIME_IMPORTS.has(imported.path) && !isUnreachableVendorImport(path, imported)) {
         problems.push(`runtime import ${imported.path} (from ${path}) is not available on Workers`);
       }
     }

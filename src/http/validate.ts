@@ -2,6 +2,7 @@ import { zValidator } from '@hono/zod-validator';
 import type { Context, ValidationTargets } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
+import { resolver, uniqueSymbol } from 'hono-openapi';
 import { z } from 'zod';
 import { AppError } from '../errors';
 
@@ -61,11 +62,16 @@ export function limitBody(maxSize: number) {
   });
 }
 
-/** zValidator with our error shape: the first problem, with its field path, as a 400. */
+/**
+ * zValidator with our error shape: the first problem, with its field path, as a 400. The schema is
+ * also attached the way hono-openapi's own `validator()` attaches it, so every validated input lands
+ * in `GET /openapi.json` (src/openapi) from this one definition; validation itself stays zValidator's.
+ */
 export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(target: Target, schema: Schema) {
-  return zValidator(target, schema, (result) => {
+  const middleware = zValidator(target, schema, (result) => {
     if (!result.success) throw new AppError('invalid_request', describeIssue(result.error.issues[0]));
   });
+  return Object.assign(middleware, { [uniqueSymbol]: { target, ...resolver(schema) } });
 }
 
 function describeIssue(issue: z.core.$ZodIssue | undefined): string {
@@ -86,7 +92,8 @@ export const displayName = z
 /** A base name: a display name that also works as one URL path segment (SeaTable addresses bases by name). */
 export const baseName = displayName.refine((name) => !name.includes('/'), 'must not contain "/"');
 
-export const emailAddress = z.string().trim().max(254).pipe(z.email('must be an email address'));
+// The format is restated for the OpenAPI document, which shows a pipe's input side (the trimmed string).
+export const emailAddress = z.string().trim().max(254).pipe(z.email('must be an email address')).meta({ format: 'email' });
 
 /** Path ids: base UUIDs and our base32/hex ids. Anything else is a 400, never a lookup. */
 export const uuidParam = z.string().uuid('must be a UUID').transform((id) => id.toLowerCase());

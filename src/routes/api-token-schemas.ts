@@ -31,7 +31,8 @@ export const createBaseTokenSchema = z
   .strictObject({ name: displayName, ...grant, ...expiry })
   .refine(oneGrant, 'send permission or scopes, not both')
   .refine((input) => input.permission !== undefined || input.scopes !== undefined, 'permission: required (or scopes)')
-  .refine(oneExpiry, 'send expires_at or expires_in_days, not both');
+  .refine(oneExpiry, 'send expires_at or expires_in_days, not both')
+  .meta({ examples: [{ name: 'nightly-report', permission: 'r', expires_in_days: 90 }, { name: 'importer', scopes: { records: { read: '*', create: ['tbl1'] }, comments: 'r' } }] });
 
 export const createTokenSchema = z
   .strictObject({ name: displayName, resources, ...grant, ...expiry })
@@ -58,7 +59,8 @@ const table = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not a table id');
 /** Attenuation: ask for less than the token grants. */
 export const exchangeSchema = z
   .strictObject({ base_uuid: uuidParam.optional(), ...grant, table: table.optional(), ttl: z.number().int().min(60).optional() })
-  .refine(oneGrant, 'send permission or scopes, not both');
+  .refine(oneGrant, 'send permission or scopes, not both')
+  .meta({ examples: [{}, { base_uuid: '0b5c9a3e-6a0e-4d7c-9f3e-2a1b4c5d6e7f', permission: 'r', ttl: 3600 }] });
 
 export const explainSchema = z
   .strictObject({ base_uuid: uuidParam.optional(), permission: z.enum(['r', 'rw']).optional(), action: z.enum(ACTIONS).optional(), table: table.optional() });

@@ -2,6 +2,8 @@ import { Hono } from 'hono';
 import type { Deps } from '../deps';
 import { requireAccount, type AppEnv } from '../http/auth';
 import { requireJsonBody, validate } from '../http/validate';
+import { describe, json } from '../openapi/describe';
+import { tokenPolicyResponseSchema } from '../openapi/schemas';
 import { getTokenPolicy, setTokenPolicy, tokenPolicySchema } from '../tokens/policy';
 
 /** The instance-wide token policy: read by anyone signed in (so clients can show the limits), set by system admins. */
@@ -9,8 +11,8 @@ export function policyRoutes(deps: Deps) {
   const path = '/api/v1/token-policy';
   return new Hono<AppEnv>()
     .use(path, requireAccount(deps))
-    .get(path, async (c) => c.json(await getTokenPolicy(deps)))
-    .put(path, requireJsonBody, validate('json', tokenPolicySchema.partial().refine((patch) => Object.keys(patch).length > 0, 'send at least one field')), async (c) =>
+    .get(path, describe({ summary: 'The instance-wide token policy', tags: ['Token policy'], auth: 'account', responses: { 200: json('The policy', tokenPolicyResponseSchema) } }), async (c) => c.json(await getTokenPolicy(deps)))
+    .put(path, describe({ summary: 'Change the token policy (system admins)', tags: ['Token policy'], auth: 'account', body: true, errors: [403], responses: { 200: json('The policy', tokenPolicyResponseSchema) } }), requireJsonBody, validate('json', tokenPolicySchema.partial().refine((patch) => Object.keys(patch).length > 0, 'send at least one field')), async (c) =>
       c.json(await setTokenPolicy(deps, c.var.principal, c.req.valid('json'))),
     );
 }

@@ -1,10 +1,13 @@
 import { Hono, type Context } from 'hono';
+import { z } from 'zod';
 import { createBase, listWorkspaces, memberBaseByName } from '../../bases/bases';
 import type { Deps } from '../../deps';
 import { badRequest, forbidden } from '../../errors';
 import { requireAccount, type AppEnv } from '../../http/auth';
 import { readFields, seatableTime } from '../../http/seatable';
 import { baseName } from '../../http/validate';
+import { describe, json } from '../../openapi/describe';
+import * as seatable from '../../openapi/seatable-schemas';
 import { exchangeAccountToken } from '../../tokens/base-tokens';
 import { parseExpiry } from './expiry';
 
@@ -48,8 +51,9 @@ export function baseServers(deps: Deps) {
 /** SeaTable's workspaces, base creation and Account-Token → Base-Token. */
 export function seatableBaseRoutes(deps: Deps) {
   const auth = requireAccount(deps);
+  const tags: ['SeaTable'] = ['SeaTable'];
   return new Hono<AppEnv>()
-    .get('/api/v2.1/workspaces/', auth, async (c) => {
+    .get('/api/v2.1/workspaces/', describe({ summary: 'Workspaces with their bases (SeaTable)', tags, auth: 'account', seatable: true, responses: { 200: json('Your workspaces', seatable.workspaces) } }), auth, async (c) => {
       const workspaces = await listWorkspaces(deps, c.var.principal);
       return c.json({
         workspace_list: workspaces.map((workspace) => ({
@@ -60,7 +64,7 @@ export function seatableBaseRoutes(deps: Deps) {
         })),
       });
     })
-    .post('/api/v2.1/dtables/', auth, async (c) => {
+    .post('/api/v2.1/dtables/', describe({ summary: 'Create a base (SeaTable)', tags, auth: 'account', seatable: true, body: true, errors: [404], requestBody: seatable.formBody(seatable.createBaseForm), responses: { 201: json('The base', z.strictObject({ table: seatable.table })) } }), auth, async (c) => {
       const fields = await readFields(c);
       const name = baseName.safeParse(fields.name ?? '');
       if (!name.success) throw badRequest('name invalid.');
@@ -71,7 +75,7 @@ export function seatableBaseRoutes(deps: Deps) {
       const base = await createBase(deps, c.var.principal, { name: name.data, workspace_id });
       return c.json({ table: tableObject(base, c.var.principal.email) }, 201);
     })
-    .get('/api/v2.1/workspace/:workspace_id/dtable/:base_name/access-token/', auth, async (c) => {
+    .get('/api/v2.1/workspace/:workspace_id/dtable/:base_name/access-token/', describe({ summary: 'Account-Token → Base-Token (SeaTable)', tags, auth: 'account', seatable: true, errors: [404], parameters: [seatable.expParameter], responses: { 200: json('The Base-Token and where to use it', seatable.accessToken) } }), auth, async (c) => {
       const { base } = await pathBase(deps, c);
       const ttlSeconds = parseExpiry(c.req.query('exp'), deps.config.baseTokenTtlSeconds);
       const { jwt } = await exchangeAccountToken(deps, c.var.principal, base.id, { ttlSeconds });

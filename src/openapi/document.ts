@@ -1,0 +1,110 @@
+import { Scalar } from '@scalar/hono-api-reference';
+import { Hono } from 'hono';
+import { openAPIRouteHandler, resolver } from 'hono-openapi';
+import { z } from 'zod';
+import type { Deps } from '../deps';
+import { ERROR_RESPONSES, SEATABLE_ERROR_RESPONSE, type ErrorStatus } from './describe';
+import { errorSchema } from './schemas';
+
+export const OPENAPI_PATH = '/openapi.json';
+export const DOCS_PATH = '/docs';
+
+const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
+  400: 'Bad input: invalid_request (the first problem, with its field), invalid_json, invalid_authorization_header',
+  401: 'No valid credential: missing_credentials, invalid_credentials, token_invalid, token_expired, token_disabled, token_revoked, base_not_in_scope, wrong_token_type, account_disabled',
+  403: 'insufficient_permission: the credential is valid but may not do this',
+  404: 'not_found: also for things the caller may not see',
+  409: 'conflict: a name already taken, or a change that would break an invariant',
+  413: 'payload_too_large: bodies are limited (16 KiB by default)',
+  415: 'unsupported_media_type: bodies must be application/json (UTF-8)',
+  429: 'rate_limited: wait for Retry-After seconds',
+  503: 'service_unavailable: retry after Retry-After seconds',
+};
+
+const seatableErrorSchema = z
+  .union([
+    z.strictObject({ detail: z.string() }),
+    z.strictObject({ error_msg: z.string() }),
+    z.strictObject({ non_field_errors: z.array(z.string()) }),
+  ])
+  .meta({ id: 'SeatableError' });
+
+function errorResponses() {
+  const responses: Record<string, { description: string; content: { 'application/json': { schema: ReturnType<typeof resolver> } } }> = {};
+  for (const [status, name] of Object.entries(ERROR_RESPONSES)) {
+    responses[name] = { description: ERROR_DESCRIPTIONS[Number(status) as ErrorStatus], content: { 'application/json': { schema: resolver(errorSchema) } } };
+  }
+  responses[SEATABLE_ERROR_RESPONSE] = {
+    description: "SeaTable's shapes: {detail} for authentication, {non_field_errors} for a bad login, {error_msg} for the rest",
+    content: { 'application/json': { schema: resolver(seatableErrorSchema) } },
+  };
+  return responses;
+}
+
+/**
+ * Scalar's page runs a script from a CDN. `sandbox` gives the page an opaque origin, so that script can
+ * never act as this origin (no cookies of /ui, no same-origin reads of the API); it only fetches the
+ * public document (CORS *). "Try it" requests then need TOKENLADDER_CORS_ORIGINS to be answered.
+ */
+function docsContentSecurityPolicy(issuer: string): string {
+  const cdn = 'https://cdn.jsdelivr.net';
+  return [
+    'sandbox allow-scripts allow-popups',
+    "default-src 'none'",
+    // The one inline script is Scalar's fixed initialisation; nothing on the page comes from a request.
+    `script-src ${cdn} 'unsafe-inline'`,
+    `style-src ${cdn} https://fonts.scalar.com 'unsafe-inline'`,
+    `font-src ${cdn} https://fonts.scalar.com data:`,
+    'img-src https: data:',
+    `connect-src 'self' ${issuer}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/**
+ * `GET /openapi.json` (OpenAPI 3.1, generated from the routes' zod schemas and `describe()` calls)
+ * and `GET /docs` (Scalar's interactive reference). Both public: the API's shape is no secret.
+ * `app` is the whole application; it is read at the first request, when every route is mounted.
+ */
+export function openApiRoutes(app: Hono<any, any, any>, deps: Deps) { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const { config } = deps;
+  const document = openAPIRouteHandler(app, {
+    documentation: {
+      info: {
+        title: 'tokenladder',
+        version: config.version,
+        description:
+          'Token-hierarchy authentication: Account-Token → API-Token → Base-Token (EdDSA JWT, verified offline against /.well-known/jwks.json). ' +
+          'Errors are {"error": {"code", "message"}}; SeaTable-compatible routes answer SeaTable\'s shapes.',
+      },
+      servers: [{ url: config.issuer }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <token> (also accepted: NocoDB\'s xc-token: <token>)' },
+          token: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'SeaTable style: Authorization: Token <token>' },
+        },
+        responses: errorResponses(),
+      },
+    },
+    // The JWKS path ends in ".json"; without this hono-openapi would drop it as a static file.
+    excludeStaticFile: false,
+    // describe() lists every error response itself, in our error shape.
+    defaultValidationErrorResponse: false,
+  });
+  // The document changes only with a deploy; a short public cache spares the generation.
+  const cacheable = 'public, max-age=300';
+  const docsPolicy = docsContentSecurityPolicy(config.issuer);
+  return new Hono()
+    .get(OPENAPI_PATH, async (c, next) => {
+      c.header('Cache-Control', cacheable);
+      c.header('Access-Control-Allow-Origin', '*');
+      return document(c, next);
+    })
+    .get(DOCS_PATH, async (c, next) => {
+      c.header('Cache-Control', cacheable);
+      c.header('Content-Security-Policy', docsPolicy);
+      return Scalar({ url: OPENAPI_PATH, pageTitle: 'tokenladder API' })(c, next);
+    });
+}

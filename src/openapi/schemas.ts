@@ -1,0 +1,144 @@
+import { z } from 'zod';
+
+/**
+ * Response bodies of the native API, for the OpenAPI document (and so for the typed client).
+ * Strict objects on purpose: test/http/openapi.test.ts parses real responses with them, so a field
+ * added to a view without being documented here fails a test instead of drifting silently.
+ * `.meta({ id })` makes each a named component (`#/components/schemas/<id>`).
+ */
+
+const time = z.iso.datetime();
+const nullableTime = time.nullable();
+const level = z.enum(['r', 'rw']);
+const tableList = z.array(z.string());
+
+export const errorSchema = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.string().meta({ description: 'stable machine-readable code, e.g. token_invalid (see README)' }),
+      message: z.string().meta({ description: 'safe to show; never contains a secret' }),
+      request_id: z.string().meta({ description: 'the X-Request-Id of this response; quote it to the operator, it is in every log line of the request' }),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+/** Canonical fine-grained grants (the `scp` claim's shape, versioned by `v`). */
+export const scopesSchema = z
+  .strictObject({
+    v: z.literal(1),
+    c: z.strictObject({ records: level, comments: level, tables: level, fields: level, views: level, webhooks: level, base: level, users: level }).partial(),
+    t: z.strictObject({ create: tableList, read: tableList, update: tableList, delete: tableList }).optional(),
+  })
+  .meta({ id: 'Scopes' });
+
+export const resourcesSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('base'), base_uuid: z.string() }),
+    z.strictObject({ type: z.literal('bases'), base_uuids: z.array(z.string()) }),
+    z.strictObject({ type: z.literal('workspace'), workspace_id: z.string() }),
+    z.strictObject({ type: z.literal('all') }),
+  ])
+  .meta({ id: 'TokenResources' });
+
+export const serverInfoSchema = z
+  .strictObject({
+    name: z.literal('tokenladder'),
+    version: z.string(),
+    issuer: z.string(),
+    jwks_uri: z.string(),
+    base_token: z.strictObject({ algorithm: z.literal('EdDSA'), type: z.literal('at+jwt'), lifetime_seconds: z.number().int(), audience_prefix: z.string() }),
+    account_token: z.strictObject({ max_age_seconds: z.number().int().nullable() }),
+  })
+  .meta({ id: 'ServerInfo' });
+
+export const jwksSchema = z
+  .strictObject({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string().optional() })) })
+  .meta({ id: 'Jwks' });
+
+const accountTokenFields = { id: z.string(), name: z.string(), created_at: time, expires_at: nullableTime, last_used_at: nullableTime };
+export const accountTokenSchema = z.strictObject({ ...accountTokenFields, current: z.boolean() }).meta({ id: 'AccountToken' });
+export const accountTokenCreatedSchema = z
+  .strictObject({ ...accountTokenFields, token: z.string().meta({ description: 'the secret, shown only in this response' }) })
+  .meta({ id: 'AccountTokenCreated' });
+
+const role = z.enum(['user', 'team_admin', 'system_admin']);
+export const meSchema = z
+  .strictObject({ id: z.string(), email: z.string(), name: z.string(), role, team_id: z.string().nullable(), account_token_id: z.string() })
+  .meta({ id: 'Me' });
+
+const userFields = { id: z.string(), email: z.string(), name: z.string(), role, team_id: z.string().nullable(), is_active: z.boolean(), created_at: time, updated_at: time };
+export const userSchema = z.strictObject(userFields).meta({ id: 'User' });
+export const serviceAccountSchema = z.strictObject({ ...userFields, kind: z.literal('service') }).meta({ id: 'ServiceAccount' });
+export const teamSchema = z.strictObject({ id: z.string(), name: z.string(), created_at: time }).meta({ id: 'Team' });
+
+const basePermission = z.enum(['r', 'rw', 'admin']);
+export const baseSchema = z
+  .strictObject({ uuid: z.string(), name: z.string(), workspace_id: z.string(), created_by: z.string(), created_at: time, updated_at: time, permission: basePermission })
+  .meta({ id: 'Base' });
+export const baseSummarySchema = z
+  .strictObject({ uuid: z.string(), name: z.string(), workspace_id: z.string(), permission: basePermission })
+  .meta({ id: 'BaseSummary' });
+export const workspaceSchema = z
+  .strictObject({ id: z.string(), name: z.string(), kind: z.literal('personal'), created_at: time, bases: z.array(baseSchema) })
+  .meta({ id: 'Workspace' });
+export const memberSchema = z
+  .strictObject({ user_id: z.string(), email: z.string(), name: z.string(), permission: basePermission, created_at: time })
+  .meta({ id: 'BaseMember' });
+
+const apiTokenFields = {
+  id: z.string(),
+  name: z.string(),
+  permission: level.meta({ description: 'the coarse grant (a summary when scopes are set)' }),
+  scopes: scopesSchema.nullable(),
+  resources: resourcesSchema,
+  base_uuid: z.string().nullable(),
+  enabled: z.boolean(),
+  expires_at: nullableTime,
+  expired: z.boolean(),
+  created_by: z.string(),
+  created_by_email: z.string(),
+  created_at: time,
+  updated_at: time,
+  last_used_at: nullableTime,
+  previous_secret: z.strictObject({ expires_at: time, last_used_at: nullableTime }).nullable().meta({ description: 'the old secret during a regeneration grace period' }),
+};
+export const apiTokenSchema = z.strictObject(apiTokenFields).meta({ id: 'ApiToken' });
+export const apiTokenCreatedSchema = z
+  .strictObject({ ...apiTokenFields, token: z.string().meta({ description: 'the secret, shown only in this response' }) })
+  .meta({ id: 'ApiTokenCreated' });
+
+export const baseTokenSchema = z
+  .strictObject({
+    base_token: z.string().meta({ description: 'EdDSA-signed JWT (typ at+jwt); verify it against the JWKS' }),
+    expires_at: time,
+    base_uuid: z.string(),
+    permission: z.enum(['r', 'rw', 'admin', 'custom']),
+    scopes: scopesSchema.optional(),
+  })
+  .meta({ id: 'BaseToken' });
+
+export const explainSchema = z
+  .strictObject({
+    allowed: z.boolean(),
+    base_uuid: z.string().nullable(),
+    code: z.string().nullable(),
+    reason: z.string().nullable(),
+    effective: z.strictObject({ permission: z.enum(['r', 'rw', 'admin', 'custom']), scp: scopesSchema.optional() }).nullable().meta({ description: 'what a Base-Token would carry' }),
+  })
+  .meta({ id: 'Explanation' });
+
+export const signingKeySchema = z
+  .strictObject({ kid: z.string(), alg: z.string(), state: z.enum(['next', 'current', 'retired']), created_at: nullableTime, activated_at: nullableTime, retired_at: nullableTime })
+  .meta({ id: 'SigningKey' });
+
+export const tokenPolicyResponseSchema = z
+  .strictObject({
+    max_lifetime_days: z.number().int().nullable(),
+    require_expiry: z.boolean(),
+    forbid_all_bases_scope: z.boolean(),
+    service_account_max_permission: level,
+  })
+  .meta({ id: 'TokenPolicy' });
+
+/** `{ <key>: [item, …] }`, the list envelope every native list uses. */
+export const listOf = <Key extends string>(key: Key, item: z.ZodType) => z.strictObject({ [key]: z.array(item) } as Record<Key, z.ZodArray<z.ZodType>>);

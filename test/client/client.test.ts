@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIENT_SCHEMA_FILE, clientSchemaSource } from '../../scripts/generate-client';
+import { createBaseTokenSource, createClient, exchange, TokenladderError, unwrap, type TokenladderClient } from '../../src/client';
+import { OPENAPI_PATH } from '../../src/openapi/document';
+import { createBaseTokenVerifier } from '../../src/verify';
+import { ADMIN, testApp, type TestApp } from '../helpers/app';
+import { freePort, start, type Running } from '../helpers/processes';
+
+/** A client that calls the app in-process, counting requests per path. */
+function inProcessClient(t: TestApp, token?: string) {
+  const calls: string[] = [];
+  const client = createClient({
+    baseUrl: 'http://tokenladder.test',
+    token,
+    fetch: async (request) => {
+      calls.push(`${request.method} ${new URL(request.url).pathname}`);
+      return t.app.request(request);
+    },
+  });
+  return { client, calls };
+}
+
+describe('the generated client types', () => {
+  it('match the live OpenAPI document (run `npm run gen:client` after changing a route)', async () => {
+    const t = await testApp();
+    const document = await (await t.app.request(OPENAPI_PATH)).json();
+    expect(readFileSync(CLIENT_SCHEMA_FILE, 'utf8')).toBe(await clientSchemaSource(document));
+  });
+
+  it('notice a changed document', async () => {
+    const t = await testApp();
+    const document = await (await t.app.request(OPENAPI_PATH)).json();
+    document.paths['/api/v1/me'].get.summary = 'Someone else';
+    expect(readFileSync(CLIENT_SCHEMA_FILE, 'utf8')).not.toBe(await clientSchemaSource(document));
+  });
+});
+
+describe('createBaseTokenSource', () => {
+  let t: TestApp;
+  let apiToken: string;
+  beforeAll(async () => {
+    t = await testApp();
+    const admin = await t.login();
+    apiToken = (await t.createApiToken(admin, await t.createBase(admin, 'Renewals'), 'renewing', 'r')).token;
+  });
+
+  it('caches the Base-Token and exchanges again shortly before it expires', async () => {
+    const { client, calls } = inProcessClient(t);
+    const source = createBaseTokenSource({ client, apiToken, renewBeforeSeconds: 300, now: t.clock.now });
+    const first = await source.current();
+    expect(first.permission).toBe('r');
+    expect(await source.token()).toBe(first.base_token);
+    expect(calls).toEqual(['POST /api/v1/base-tokens']);
+
+    const lifetime = Date.parse(first.expires_at) - t.clock.now();
+    t.clock.advance(lifetime / 1000 - 301);
+    expect(await source.token()).toBe(first.base_token);
+    expect(calls).toHaveLength(1);
+
+    t.clock.advance(2); // now within 300 s of the expiry
+    const renewed = await source.current();
+    expect(renewed.base_token).not.toBe(first.base_token);
+    expect(Date.parse(renewed.expires_at)).toBeGreaterThan(Date.parse(first.expires_at));
+    expect(calls).toHaveLength(2);
+  });
+
+  it('shares one exchange between concurrent callers, and exchanges again after invalidate()', async () => {
+    const { client, calls } = inProcessClient(t);
+    const source = createBaseTokenSource({ client, apiToken, now: t.clock.now });
+    const tokens = await Promise.all([source.token(), source.token(), source.token()]);
+    expect(new Set(tokens).size).toBe(1);
+    expect(calls).toHaveLength(1);
+    source.invalidate();
+    await source.token();
+    expect(calls).toHaveLength(2);
+  });
+
+  it('throws the server error code and retries on the next call', async () => {
+    const { client, calls } = inProcessClient(t);
+    const source = createBaseTokenSource({ client, apiToken: 'tl_api_bogus', now: t.clock.now });
+    const failure = await source.token().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TokenladderError);
+    expect(failure).toMatchObject({ status: 401, code: 'token_invalid' });
+    await expect(source.token()).rejects.toThrow(TokenladderError);
+    expect(calls).toHaveLength(2);
+  });
+});
+
+describe('the client against a running server', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokenladder-client-'));
+  let server: Running;
+  let baseUrl: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}/`;
+    server = await start(
+      'node',
+      ['bin/tokenladder.mjs', 'serve'],
+      {
+        PORT: String(port),
+        TOKENLADDER_DB: join(dir, 'client.db'),
+        TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1',
+        TOKENLADDER_ISSUER: `http://127.0.0.1:${port}`,
+        TOKENLADDER_ADMIN_EMAIL: ADMIN.email,
+        TOKENLADDER_ADMIN_PASSWORD: ADMIN.password,
+      },
+      /"listening"/,
+    );
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('walks the whole chain with typed calls', async () => {
+    const anonymous = createClient({ baseUrl });
+    const signedIn = unwrap(await anonymous.POST('/api/v1/account-tokens', { body: { email: ADMIN.email, password: ADMIN.password, name: 'client test' } }));
+    const tl: TokenladderClient = createClient({ baseUrl, token: signedIn.token });
+    expect(unwrap(await tl.GET('/api/v1/me')).email).toBe(ADMIN.email);
+
+    const base = unwrap(await tl.POST('/api/v1/bases', { body: { name: 'Typed' } }));
+    const created = unwrap(await tl.POST('/api/v1/bases/{uuid}/api-tokens', { params: { path: { uuid: base.uuid } }, body: { name: 'typed', permission: 'rw' } }));
+    const listed = unwrap(await tl.GET('/api/v1/api-tokens', { params: { query: { base_uuid: base.uuid } } }));
+    expect(listed.api_tokens.map((token) => token.name)).toEqual(['typed']);
+    expect(JSON.stringify(listed)).not.toContain(created.token);
+
+    // Asking for less (attenuation), then verifying offline against the JWKS.
+    const issued = await exchange(anonymous, created.token, { permission: 'r' });
+    const verifier = createBaseTokenVerifier({ issuer: baseUrl.replace(/\/$/, ''), jwksUrl: `${baseUrl}.well-known/jwks.json` });
+    const claims = await verifier.verify(issued.base_token, { baseUuid: base.uuid });
+    expect(claims.permission).toBe('r');
+
+    const refused = await anonymous.POST('/api/v1/account-tokens', { body: { email: ADMIN.email, password: 'wrong password, certainly' } });
+    expect(() => unwrap(refused)).toThrow(expect.objectContaining({ status: 401, code: 'invalid_credentials' }));
+  });
+});
+
+// Compile-time checks (tsc runs over test/): the client refuses paths and bodies the document does not have.
+export function typeChecks(tl: TokenladderClient) {
+  // @ts-expect-error no such path
+  void tl.GET('/api/v1/nope');
+  // @ts-expect-error permission is r or rw
+  void tl.POST('/api/v1/bases/{uuid}/api-tokens', { params: { path: { uuid: 'x' } }, body: { name: 'x', permission: 'admin' } });
+  // @ts-expect-error the path parameter is required
+  void tl.GET('/api/v1/bases/{uuid}');
+}
