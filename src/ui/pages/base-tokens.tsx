@@ -1,0 +1,236 @@
+/** @jsxImportSource hono/jsx */
+import type { FC } from 'hono/jsx';
+import type { ApiTokenView } from '../../tokens/api-tokens';
+import { PERMISSION_LABEL } from '../format';
+import { CsrfField, ErrorAlert, Layout, Time, TimesNote, type Viewer } from './layout';
+
+export interface BaseInfo {
+  uuid: string;
+  name: string;
+  permission: string;
+}
+
+/** A secret to show once, in the dialog, in the response to the POST that made it. */
+export interface ShownSecret {
+  heading: string;
+  tokenName: string;
+  token: string;
+}
+
+export interface TokenFormValues {
+  name?: string;
+  permission?: string;
+  expires?: string;
+}
+
+export const EXPIRY_CHOICES = [
+  ['7', '7 days'],
+  ['30', '30 days'],
+  ['60', '60 days'],
+  ['90', '90 days'],
+  ['365', '1 year'],
+  ['never', 'Never'],
+] as const;
+
+export const baseTokensUrl = (uuid: string) => `/ui/bases/${uuid}`;
+export const tokenUrl = (uuid: string, id: string) => `/ui/bases/${uuid}/tokens/${id}`;
+
+/** The Active switch: a real button posting the opposite state. */
+export const ActiveSwitch: FC<{ viewer: Viewer; base: BaseInfo; token: ApiTokenView; back?: 'token' }> = ({ viewer, base, token, back }) => (
+  <form method="post" action={`${tokenUrl(base.uuid, token.id)}/enabled`} class="switch-form">
+    <CsrfField token={viewer.csrf} />
+    <input type="hidden" name="enabled" value={token.enabled ? 'false' : 'true'} />
+    {back && <input type="hidden" name="back" value={back} />}
+    <button type="submit" class="switch" role="switch" aria-checked={token.enabled ? 'true' : 'false'} aria-label={`Active: ${token.name}`}>
+      <span class="track" aria-hidden="true"></span>
+      <span class="state" aria-hidden="true">
+        {token.enabled ? 'On' : 'Off'}
+      </span>
+    </button>
+  </form>
+);
+
+const SecretDialog: FC<{ base: BaseInfo; secret: ShownSecret }> = ({ base, secret }) => (
+  <dialog id="secret-dialog" open aria-labelledby="secret-title" aria-describedby="secret-help" data-next={baseTokensUrl(base.uuid)}>
+    <h2 id="secret-title">{secret.heading}</h2>
+    <p id="secret-help">
+      Copy the token now and store it somewhere safe: it is shown <strong>only once</strong>. tokenladder keeps only a hash of it.
+    </p>
+    <label for="secret-value">API-Token “{secret.tokenName}”</label>
+    <div class="copy-row">
+      <input id="secret-value" type="text" readonly value={secret.token} spellcheck={false} autocomplete="off" autocapitalize="off" />
+      <button type="button" id="secret-copy" class="btn btn-primary">
+        Copy
+      </button>
+    </div>
+    <p id="secret-status" class="copy-status" role="status" aria-live="polite">
+      Copy the token to continue.
+    </p>
+    <div class="dialog-actions">
+      <button type="button" id="secret-done" class="btn btn-secondary" disabled>
+        Done
+      </button>
+    </div>
+    <noscript>
+      <p class="alert alert-warn">
+        Select and copy the token, then <a href={baseTokensUrl(base.uuid)}>go back to the list</a>.
+      </p>
+    </noscript>
+  </dialog>
+);
+
+const CreateTokenForm: FC<{ viewer: Viewer; base: BaseInfo; values: TokenFormValues; error?: string }> = ({ viewer, base, values, error }) => {
+  const permission = values.permission ?? 'r';
+  const expires = values.expires ?? '90';
+  const canWrite = base.permission !== 'r';
+  return (
+    <section class="card" aria-labelledby="new-token">
+      <h2 id="new-token">Create an API-Token</h2>
+      <ErrorAlert text={error} />
+      <form method="post" action={`${baseTokensUrl(base.uuid)}/tokens`}>
+        <CsrfField token={viewer.csrf} />
+        <div class="form-grid">
+          <div class="field">
+            <label for="token-name">Name</label>
+            <input id="token-name" name="name" type="text" required maxlength={100} value={values.name ?? ''} autocomplete="off" aria-describedby="token-name-hint" />
+            <p class="hint" id="token-name-hint">
+              Say what uses it, e.g. “nightly-report”.
+            </p>
+          </div>
+          <fieldset>
+            <legend>Permission</legend>
+            <div class="choices">
+              <label class="choice">
+                <input type="radio" name="permission" value="r" checked={permission === 'r'} />
+                Read-only
+              </label>
+              <label class="choice">
+                <input type="radio" name="permission" value="rw" checked={permission === 'rw' && canWrite} disabled={!canWrite} />
+                Read &amp; write
+              </label>
+            </div>
+          </fieldset>
+          <div class="field">
+            <label for="token-expires">Expires after</label>
+            <select id="token-expires" name="expires">
+              {EXPIRY_CHOICES.map(([value, label]) => (
+                <option value={value} selected={value === expires}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div class="actions">
+            <button type="submit" class="btn btn-primary">
+              Create token
+            </button>
+          </div>
+        </div>
+      </form>
+    </section>
+  );
+};
+
+export interface BaseTokensProps {
+  viewer: Viewer;
+  base: BaseInfo;
+  tokens: ApiTokenView[];
+  notice?: string;
+  error?: string;
+  values?: TokenFormValues;
+  secret?: ShownSecret;
+}
+
+export const BaseTokensPage: FC<BaseTokensProps> = ({ viewer, base, tokens, notice, error, values = {}, secret }) => (
+  <Layout title={`${base.name}: API-Tokens`} viewer={viewer} section="bases" notice={notice}>
+    <div class="page-head">
+      <div>
+        <p class="crumbs">
+          <a href="/ui/bases">Bases</a> <span aria-hidden="true">›</span>
+        </p>
+        <h1>{base.name}</h1>
+        <p>
+          API-Tokens for this base · your permission: <span class={`badge badge-${base.permission}`}>{PERMISSION_LABEL[base.permission] ?? base.permission}</span>
+        </p>
+      </div>
+    </div>
+    <CreateTokenForm viewer={viewer} base={base} values={values} error={error} />
+    <section aria-labelledby="token-list">
+      <div class="toolbar">
+        <h2 id="token-list">API-Tokens</h2>
+        {tokens.length > 0 && (
+          <form id="bulk" method="get" action={`${baseTokensUrl(base.uuid)}/delete`} data-bulk>
+            <button type="submit" class="btn btn-danger btn-small">
+              Delete selected
+            </button>
+          </form>
+        )}
+      </div>
+      <div class="table-wrap">
+        {tokens.length === 0 ? (
+          <p class="empty">No API-Tokens for this base yet.</p>
+        ) : (
+          <table class="stack">
+            <thead>
+              <tr>
+                <th scope="col" class="check">
+                  <input type="checkbox" data-select-all="bulk" aria-label="Select all API-Tokens" hidden />
+                </th>
+                <th scope="col">Name</th>
+                <th scope="col">Permission</th>
+                <th scope="col">Creator</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Active</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {tokens.map((token) => (
+                <tr id={`token-${token.id}`}>
+                  <td class="check">
+                    <input type="checkbox" name="ids" value={token.id} form="bulk" aria-label={`Select ${token.name}`} />
+                  </td>
+                  <td class="name">{token.name}</td>
+                  <td data-label="Permission">
+                    <span class={`badge badge-${token.permission}`}>{PERMISSION_LABEL[token.permission] ?? token.permission}</span>
+                  </td>
+                  <td data-label="Creator" class="creator">
+                    {token.created_by_email}
+                  </td>
+                  <td data-label="Created">
+                    <Time iso={token.created_at} day />
+                  </td>
+                  <td data-label="Last used">
+                    <Time iso={token.last_used_at} short />
+                  </td>
+                  <td data-label="Expires">
+                    {token.expired ? <span class="badge badge-danger">expired</span> : <Time iso={token.expires_at} day />}
+                  </td>
+                  <td data-label="Active">
+                    <ActiveSwitch viewer={viewer} base={base} token={token} />
+                  </td>
+                  <td class="actions">
+                    <div class="row-actions">
+                      <a class="btn btn-secondary btn-small" href={tokenUrl(base.uuid, token.id)} aria-label={`Manage ${token.name}`}>
+                        Manage
+                      </a>
+                      <a class="btn btn-secondary btn-small" href={`${baseTokensUrl(base.uuid)}/delete?ids=${token.id}`} aria-label={`Delete ${token.name}`}>
+                        Delete
+                      </a>
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+      {tokens.length > 0 && <TimesNote />}
+    </section>
+    {secret && <SecretDialog base={base} secret={secret} />}
+  </Layout>
+);

@@ -1,0 +1,89 @@
+/** @jsxImportSource hono/jsx */
+import type { FC } from 'hono/jsx';
+import type { ApiTokenView } from '../../tokens/api-tokens';
+import { PERMISSION_LABEL } from '../format';
+import { ActiveSwitch, baseTokensUrl, tokenUrl, type BaseInfo } from './base-tokens';
+import { CsrfField, ErrorAlert, Layout, Time, type Viewer } from './layout';
+
+export const TokenPage: FC<{ viewer: Viewer; base: BaseInfo; token: ApiTokenView; notice?: string; error?: string; name?: string }> = ({
+  viewer,
+  base,
+  token,
+  notice,
+  error,
+  name,
+}) => (
+  <Layout title={`${token.name}: API-Token`} viewer={viewer} section="bases" notice={notice}>
+    <div class="page-head">
+      <div>
+        <p class="crumbs">
+          <a href="/ui/bases">Bases</a> <span aria-hidden="true">›</span> <a href={baseTokensUrl(base.uuid)}>{base.name}</a> <span aria-hidden="true">›</span>
+        </p>
+        <h1>{token.name}</h1>
+        <p>API-Token</p>
+      </div>
+    </div>
+    <div class="split">
+      <section class="card" aria-labelledby="about">
+        <h2 id="about">Details</h2>
+        <dl class="details">
+          <dt>Permission</dt>
+          <dd>
+            <span class={`badge badge-${token.permission}`}>{PERMISSION_LABEL[token.permission] ?? token.permission}</span>
+          </dd>
+          <dt>Creator</dt>
+          <dd>{token.created_by_email}</dd>
+          <dt>Created</dt>
+          <dd>
+            <Time iso={token.created_at} />
+          </dd>
+          <dt>Last used</dt>
+          <dd>
+            <Time iso={token.last_used_at} />
+          </dd>
+          <dt>Expires</dt>
+          <dd>{token.expired ? <span class="badge badge-danger">expired</span> : <Time iso={token.expires_at} />}</dd>
+          <dt>Active</dt>
+          <dd>
+            <ActiveSwitch viewer={viewer} base={base} token={token} back="token" />
+          </dd>
+          <dt>Id</dt>
+          <dd class="mono">{token.id}</dd>
+        </dl>
+      </section>
+      <div>
+        <section class="card" aria-labelledby="rename">
+          <h2 id="rename">Rename</h2>
+          <ErrorAlert text={error} />
+          <form method="post" action={`${tokenUrl(base.uuid, token.id)}/rename`} class="inline-form">
+            <CsrfField token={viewer.csrf} />
+            <div class="field">
+              <label for="new-name">New name</label>
+              <input id="new-name" name="name" type="text" required maxlength={100} value={name ?? token.name} autocomplete="off" />
+            </div>
+            <button type="submit" class="btn btn-primary">
+              Rename
+            </button>
+          </form>
+        </section>
+        <section class="card" aria-labelledby="regenerate">
+          <h2 id="regenerate">Regenerate the secret</h2>
+          <p>A new secret replaces the current one, which stops working at once. Name, permission and expiry stay.</p>
+          <form method="post" action={`${tokenUrl(base.uuid, token.id)}/regenerate`}>
+            <CsrfField token={viewer.csrf} />
+            <button type="submit" class="btn btn-secondary">
+              Regenerate
+            </button>
+          </form>
+        </section>
+        <section class="card danger-zone" aria-labelledby="delete">
+          <h2 id="delete">Delete</h2>
+          <p>Whatever uses this token is refused from then on. This cannot be undone.</p>
+          <a class="btn btn-danger" href={`${baseTokensUrl(base.uuid)}/delete?ids=${token.id}`}>
+            Delete…
+          </a>
+        </section>
+      </div>
+    </div>
+  </Layout>
+);
