@@ -1,4 +1,4 @@
-import type { Compilable, Expression, Kysely } from 'kysely';
+import { CompiledQuery, type Compilable, type Expression, type Kysely } from 'kysely';
 import { epochSeconds, type Clock } from '../clock';
 import { AppError } from '../errors';
 import { isUniqueViolation, type Atomic, type StatementResult } from '../store/atomic';
@@ -41,6 +41,26 @@ const COLUMNS = [
   'seq', 'at', 'action', 'outcome', 'actor_user_id', 'actor_token_id', 'subject_user_id',
   'base_id', 'target_id', 'client_ip', 'details', 'prev_hash', 'hash',
 ] as const;
+
+/** D1 binds at most 100 parameters per statement: 7 rows of 13 columns. */
+const ROWS_PER_INSERT = Math.floor(100 / COLUMNS.length);
+const INSERT_PREFIX = `INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES `;
+const ROW_PLACEHOLDERS = `(${COLUMNS.map(() => '?').join(', ')})`;
+
+/**
+ * Plain rows as multi-row INSERTs of fixed SQL, without the query builder: one per exchange is on the
+ * hot path, and building each with Kysely cost more than writing it.
+ */
+function insertRows(rows: readonly AuditRow[]): Compilable[] {
+  const statements: Compilable[] = [];
+  for (let index = 0; index < rows.length; index += ROWS_PER_INSERT) {
+    const chunk = rows.slice(index, index + ROWS_PER_INSERT);
+    const sql = INSERT_PREFIX + chunk.map(() => ROW_PLACEHOLDERS).join(', ');
+    const parameters = chunk.flatMap((row) => COLUMNS.map((column) => row[column]));
+    statements.push({ compile: () => CompiledQuery.raw(sql, parameters) });
+  }
+  return statements;
+}
 
 const defaultDefer = (callback: () => void) => {
   const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
@@ -101,8 +121,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     return rows;
   }
 
-  function insertRow(row: AuditRow, onlyIf: Expression<unknown> | undefined): Compilable {
-    if (!onlyIf) return db.insertInto('audit_events').values(row);
+  /** One row, written only if `onlyIf` finds a row (the action took effect). */
+  function insertRow(row: AuditRow, onlyIf: Expression<unknown>): Compilable {
     return db
       .insertInto('audit_events')
       .columns(COLUMNS)
@@ -112,11 +132,13 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   async function prune(now: number): Promise<void> {
     if (retentionSeconds === null || now - lastPrune < PRUNE_EVERY_SECONDS) return;
     lastPrune = now;
-    // The newest record stays whatever its age: it is the head the next record links to.
+    // Records are written in time order, so everything below the first one young enough goes; the
+    // newest record stays whatever its age: it is the head the next record links to.
+    const firstKept = db.selectFrom('audit_events').select('seq').where('at', '>=', now - retentionSeconds).orderBy('seq').limit(1);
+    const newest = db.selectFrom('audit_events').select((eb) => eb.fn.max('seq').as('m'));
     await db
       .deleteFrom('audit_events')
-      .where('at', '<', now - retentionSeconds)
-      .where('seq', '<', db.selectFrom('audit_events').select((eb) => eb.fn.max('seq').as('m')))
+      .where('seq', '<', (eb) => eb.fn.coalesce(firstKept, newest))
       .execute();
   }
 
@@ -127,7 +149,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         head ??= await readHead();
         const rows = await chainRows(head, events, now);
         try {
-          const results = await atomic([...statements, ...rows.map((row) => insertRow(row, commitOptions.onlyIf))]);
+          const inserts = commitOptions.onlyIf ? rows.map((row) => insertRow(row, commitOptions.onlyIf!)) : insertRows(rows);
+          const results = await atomic([...statements, ...inserts]);
           const written = rows.length > 0 && results[statements.length]!.numAffectedRows > 0;
           if (written) head = rows[rows.length - 1]!;
           await prune(now);

@@ -22,12 +22,25 @@ export interface AuditFilters {
   limit: number;
 }
 
+/** Records examined per page at most: the table has no secondary index (migrations/0003), so reads are bounded walks down `seq`. */
+export const AUDIT_SCAN_WINDOW = 50_000;
+
 /**
  * The records a caller may read, newest first: system admins everything; everyone else what they
  * did or what was done to them, plus everything about the bases they administer.
+ *
+ * One page looks at one window of AUDIT_SCAN_WINDOW records below the cursor. It may hold fewer than
+ * `limit` events (even none) with a `next_cursor`: the caller keeps following `next_cursor` until it
+ * is null, which happens only once the oldest record (or, with `since`, that time) is reached.
  */
-export async function listAuditEvents(deps: Deps, principal: Principal, filters: AuditFilters) {
-  let query = deps.db.selectFrom('audit_events').selectAll();
+export async function listAuditEvents(deps: Deps, principal: Principal, filters: AuditFilters, window = AUDIT_SCAN_WINDOW) {
+  const bounds = await deps.db.selectFrom('audit_events').select((eb) => [eb.fn.min('seq').as('first'), eb.fn.max('seq').as('last')]).executeTakeFirst();
+  const first = bounds?.first ?? null;
+  const last = bounds?.last ?? null;
+  if (first === null || last === null) return { events: [], next_cursor: null };
+  const top = Math.min(filters.before ?? last + 1, last + 1);
+  const floor = Math.max(first, top - window);
+  let query = deps.db.selectFrom('audit_events').selectAll().where('seq', '<', top).where('seq', '>=', floor);
   if (principal.role !== 'system_admin') {
     const adminBases = deps.db.selectFrom('base_members').select('base_id').where('user_id', '=', principal.userId).where('permission', '=', 'admin');
     query = query.where((eb) =>
@@ -53,13 +66,17 @@ export async function listAuditEvents(deps: Deps, principal: Principal, filters:
   }
   if (filters.since !== undefined) query = query.where('at', '>=', filters.since);
   if (filters.until !== undefined) query = query.where('at', '<=', filters.until);
-  if (filters.before !== undefined) query = query.where('seq', '<', filters.before);
   const rows = await query.orderBy('seq', 'desc').limit(filters.limit + 1).execute();
   const page = rows.slice(0, filters.limit);
-  return {
-    events: page.map(auditEventView),
-    next_cursor: rows.length > filters.limit ? String(page[page.length - 1]!.seq) : null,
-  };
+  if (rows.length > filters.limit) return { events: page.map(auditEventView), next_cursor: String(page[page.length - 1]!.seq) };
+  // The window is exhausted: continue below it, unless it reached the oldest record or, records being
+  // written in time order, a time before `since`.
+  let more = floor > first;
+  if (more && filters.since !== undefined) {
+    const oldestInWindow = await deps.db.selectFrom('audit_events').select('at').where('seq', '=', floor).executeTakeFirst();
+    more = oldestInWindow === undefined || oldestInWindow.at >= filters.since;
+  }
+  return { events: page.map(auditEventView), next_cursor: more ? String(floor) : null };
 }
 
 export function auditEventView(row: AuditRow) {

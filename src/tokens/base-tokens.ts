@@ -53,6 +53,18 @@ export async function signBaseToken(deps: Deps, grant: BaseTokenGrant, ttlSecond
   const expiresAt = now + Math.min(ttlSeconds ?? Infinity, deps.config.baseTokenTtlSeconds);
   const { permission, scp } = claimsOf(grant.scopes);
   const jti = crypto.randomUUID();
+  // Recorded before the token is handed out: a Base-Token the audit log does not know never leaves.
+  // The record's commit runs while the signature is computed (awaited below, so a failed record
+  // fails the exchange); only a signing failure, a broken key, can leave a record without a token.
+  const recorded = deps.audit.record({
+    action: 'base_token.issue',
+    actor: { userId: grant.userId, tokenId: grant.clientId, clientIp: grant.clientIp ?? null },
+    subjectUserId: grant.userId,
+    baseId: grant.baseUuid,
+    targetId: jti,
+    details: { token_type: grant.tokenType, permission, expires_at: expiresAt },
+  });
+  recorded.catch(() => undefined); // handled by the await below; this keeps it from counting as unhandled meanwhile
   const jwt = await new SignJWT({
     client_id: grant.clientId,
     token_type: grant.tokenType,
@@ -72,15 +84,7 @@ export async function signBaseToken(deps: Deps, grant: BaseTokenGrant, ttlSecond
     .setIssuedAt(now)
     .setExpirationTime(expiresAt)
     .sign(key.privateKey);
-  // Recorded before the token is handed out: a Base-Token the audit log does not know never leaves.
-  await deps.audit.record({
-    action: 'base_token.issue',
-    actor: { userId: grant.userId, tokenId: grant.clientId, clientIp: grant.clientIp ?? null },
-    subjectUserId: grant.userId,
-    baseId: grant.baseUuid,
-    targetId: jti,
-    details: { token_type: grant.tokenType, permission, expires_at: expiresAt },
-  });
+  await recorded;
   return { jwt, expiresAt, grant, permission, scp, jti };
 }
 

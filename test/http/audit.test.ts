@@ -108,6 +108,35 @@ describe('audit log', () => {
     }
   });
 
+  it('walks the log in bounded windows: pages may come back short, following next_cursor finds everything', async () => {
+    const { t, alice, bob, base } = await setup();
+    const bobBase = await t.createBase(bob.token, 'Bob');
+    // Alice's records, far apart among Bob's.
+    for (let i = 0; i < 3; i++) {
+      await t.createApiToken(alice.token, base, `a${i}`, 'r');
+      for (let j = 0; j < 4; j++) await t.createApiToken(bob.token, bobBase, `b${i}-${j}`, 'r');
+    }
+    const { listAuditEvents } = await import('../../src/audit/query');
+    const principal = { ...(await t.deps.db.selectFrom('users').selectAll().where('id', '=', alice.id).executeTakeFirstOrThrow()), userId: alice.id, teamId: null, tokenId: 'x', tokenName: 'x' };
+    const found: string[] = [];
+    let cursor: number | undefined;
+    let pages = 0;
+    do {
+      const page = await listAuditEvents(t.deps, principal, { action: 'api_token.create', limit: 50, before: cursor }, 3);
+      found.push(...page.events.map((event) => event.details!.name as string));
+      cursor = page.next_cursor === null ? undefined : Number(page.next_cursor);
+      pages++;
+    } while (cursor !== undefined);
+    expect(found).toEqual(['a2', 'a1', 'a0']);
+    expect(pages).toBeGreaterThan(5);
+    // `since` ends the walk at that time instead of the oldest record.
+    t.clock.advance(3600);
+    const since = Math.floor(t.clock.now() / 1000);
+    await t.createApiToken(alice.token, base, 'late', 'r');
+    const recent = await listAuditEvents(t.deps, principal, { action: 'api_token.create', limit: 50, since }, 3);
+    expect(recent).toMatchObject({ events: [{ details: { name: 'late' } }], next_cursor: null });
+  });
+
   it('records sign-ins, failed sign-ins and key rotations', async () => {
     const { t, admin, alice } = await setup();
     await t.call('POST', '/api/v1/account-tokens', { body: { email: 'alice@example.com', password: 'not the password at all' } });
