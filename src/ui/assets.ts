@@ -71,9 +71,20 @@ legend { font-weight: 600; padding: 0; margin-bottom: .3rem; }
 .choices { display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; }
 .choice { display: flex; align-items: center; gap: .4rem; font-weight: 400; margin: 0; min-height: 2rem; }
 .choice input { width: 1.1rem; height: 1.1rem; margin: 0; accent-color: var(--accent); }
-.form-grid { display: grid; grid-template-columns: 2fr 1.4fr 1fr auto; gap: .75rem 1rem; align-items: start; }
+.form-grid { display: grid; grid-template-columns: 2fr 1fr 1.6fr; gap: .75rem 1rem; align-items: start; }
 .form-grid .field, .form-grid fieldset { margin-bottom: 0; }
-.form-grid .actions { padding-top: 1.85rem; }
+.form-grid .actions, .form-grid .custom-scopes { grid-column: 1 / -1; }
+.custom-scopes { border: 1px solid var(--border); border-radius: var(--radius); padding: .6rem 1rem 1rem; background: color-mix(in srgb, var(--row) 50%, transparent); }
+.custom-scopes > legend { padding: 0 .35rem; }
+.custom-scopes > .hint { margin: 0 0 .75rem; }
+.scope-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr)); gap: .75rem 1rem; align-items: end; }
+.scope-grid .field { margin: 0; }
+.scope-grid .scope-records { grid-column: 1 / -1; margin: 0; }
+[hidden] { display: none !important; }
+ul.scope-list { list-style: none; margin: 0; padding: 0; }
+ul.scope-list li { display: flex; flex-wrap: wrap; gap: 0 .75rem; }
+ul.scope-list .scope-name { min-width: 8.5rem; font-weight: 600; }
+ul.scope-list li.muted .scope-name { font-weight: 400; }
 .inline-form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: flex-end; }
 .inline-form .field { flex: 1 1 16rem; margin: 0; }
 
@@ -149,7 +160,6 @@ dialog h2 { font-size: 1.25rem; }
 
 @media (max-width: 760px) {
   .form-grid, .split { grid-template-columns: 1fr; }
-  .form-grid .actions { padding-top: 0; }
   .form-grid .actions .btn { width: 100%; }
   .who { margin-left: 0; width: 100%; justify-content: space-between; }
   main { padding-top: 1rem; }
@@ -228,6 +238,19 @@ export const SCRIPT = `(() => {
     window.addEventListener('pagehide', () => {
       input.value = '';
     });
+  }
+
+  // Custom permissions: shown (and submitted) only while "Custom" is chosen; without this script the
+  // fieldset is always visible and the server uses it only for "Custom".
+  for (const panel of document.querySelectorAll('[data-custom-scopes]')) {
+    const radios = [...panel.form.querySelectorAll('input[type=radio][name=permission]')];
+    const sync = () => {
+      const custom = radios.some((radio) => radio.checked && radio.value === 'custom');
+      panel.hidden = !custom;
+      panel.disabled = !custom;
+    };
+    for (const radio of radios) radio.addEventListener('change', sync);
+    sync();
   }
 
   // Bulk selection: a select-all box and a delete button that is enabled while something is selected.

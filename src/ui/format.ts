@@ -1,3 +1,6 @@
+import { claimsOf } from '../tokens/grants';
+import { CATEGORIES, RECORD_OPERATIONS, scopesOfPermission, type Category, type RecordOperation, type Scopes } from '../verify/scopes';
+
 /**
  * "2026-11-01 12:00 UTC" from an ISO time: unambiguous for every reader, no client-side locale guessing.
  * Tables leave out the " UTC" (a note under them says so) or show the day only.
@@ -31,3 +34,53 @@ export function noticeFrom(value: string | undefined): string | undefined {
 export const PERMISSION_LABEL: Record<string, string> = { r: 'Read-only', rw: 'Read & write', admin: 'Admin', custom: 'Custom scopes' };
 
 export const ROLE_LABEL: Record<string, string> = { user: 'User', team_admin: 'Team admin', system_admin: 'System admin' };
+
+/** The categories as the form and the token page name them. */
+export const CATEGORY_LABEL: Record<Category, string> = {
+  records: 'Records',
+  comments: 'Comments',
+  tables: 'Tables',
+  fields: 'Fields',
+  views: 'Views',
+  webhooks: 'Webhooks',
+  base: 'Base settings',
+  users: 'Users',
+};
+
+export const OPERATION_LABEL: Record<RecordOperation, string> = { create: 'Create', read: 'Read', update: 'Update', delete: 'Delete' };
+
+/** What a token's badge says: its coarse permission, or `custom` when its scopes are not exactly one. */
+export function grantKind(token: { permission: string; scopes: Scopes | null }): string {
+  if (token.scopes === null) return token.permission;
+  const claims = claimsOf(token.scopes);
+  return claims.scp ? 'custom' : claims.permission;
+}
+
+/** A token's grant, one line per category, for people: "Records: Read (all tables)", "Users: None". */
+export function scopeLines(token: { permission: string; scopes: Scopes | null }): { category: string; text: string; granted: boolean }[] {
+  const scopes = token.scopes ?? scopesOfPermission(token.permission === 'rw' || token.permission === 'admin' ? token.permission : 'r');
+  return CATEGORIES.map((category) => {
+    const text = category === 'records' ? recordsText(scopes) : scopes.c[category] === 'rw' ? 'Read & write' : scopes.c[category] === 'r' ? 'Read' : 'None';
+    return { category: CATEGORY_LABEL[category], text, granted: text !== 'None' };
+  });
+}
+
+function recordsText(scopes: Scopes): string {
+  const level = scopes.c.records;
+  const tables = scopes.t ?? {
+    create: level === 'rw' ? ['*'] : [],
+    read: level ? ['*'] : [],
+    update: level === 'rw' ? ['*'] : [],
+    delete: level === 'rw' ? ['*'] : [],
+  };
+  // Operations with the same tables together: "Create, Read, Update, Delete (all tables)", "Update (tbl1, tbl2)".
+  const groups = new Map<string, RecordOperation[]>();
+  for (const op of RECORD_OPERATIONS) {
+    const list = tables[op];
+    if (list.length === 0) continue;
+    const key = list.includes('*') ? 'all tables' : [...list].join(', ');
+    groups.set(key, [...(groups.get(key) ?? []), op]);
+  }
+  if (groups.size === 0) return 'None';
+  return [...groups].map(([where, ops]) => `${ops.map((op) => OPERATION_LABEL[op]).join(', ')} (${where})`).join('; ');
+}

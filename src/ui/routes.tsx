@@ -13,6 +13,7 @@ import { clientIp } from '../http/client-ip';
 import { STATUS, storeUnavailable } from '../http/errors';
 import { requestLog } from '../http/hygiene';
 import { displayName, emailAddress, uuidParam } from '../http/validate';
+import { createBaseTokenSchema, expiresAtFrom } from '../routes/api-token-schemas';
 import { bulkRevokeApiTokens, regenerateApiToken, updateApiToken } from '../tokens/api-token-lifecycle';
 import { createApiToken, listBaseApiTokens } from '../tokens/api-tokens';
 import { CSS, SCRIPT } from './assets';
@@ -21,7 +22,7 @@ import { noticeFrom } from './format';
 import { AccountTokensPage } from './pages/account-tokens';
 import { AdminUsersPage } from './pages/admin-users';
 import { BasesPage } from './pages/bases';
-import { BaseTokensPage, baseTokensUrl, tokenUrl, type BaseTokensProps } from './pages/base-tokens';
+import { BaseTokensPage, baseTokensUrl, SCOPE_CATEGORIES, scopeField, tokenUrl, type BaseTokensProps, type TokenFormValues } from './pages/base-tokens';
 import { ConfirmDeletePage } from './pages/confirm-delete';
 import { ErrorPage } from './pages/error';
 import { render } from './pages/layout';
@@ -72,14 +73,38 @@ const uiHeaders = createMiddleware(async (c, next) => {
 
 const TOKEN_ID = /^[a-z2-7]{16}$/;
 const EXPIRES = z.enum(['7', '30', '60', '90', '365', 'never']);
-const createTokenForm = z.object({ name: displayName, permission: z.enum(['r', 'rw'], 'choose read-only or read & write'), expires: EXPIRES });
+/** The form's own choices; what they grant is then checked by the API's schema (createBaseTokenSchema). */
+const createTokenForm = z.object({ permission: z.enum(['r', 'rw', 'custom'], 'choose read-only, read & write or custom'), expires: EXPIRES });
+
+/** Form field names that differ from the API's in a message. */
+const FIELD_LABELS: Record<string, string> = { scopes: 'Custom permissions', expires_at: 'Expires after', expires_in_days: 'Expires after' };
 
 /** The first problem of a form, for a person: "Name: must not be empty". */
 function formProblem(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'Please check the form.';
-  const label = String(issue.path[0] ?? '');
-  return label ? `${label.charAt(0).toUpperCase()}${label.slice(1)}: ${issue.message}` : issue.message;
+  const key = String(issue.path[0] ?? '');
+  const label = FIELD_LABELS[key] ?? key;
+  const detail = issue.path.length > 1 ? ` (${issue.path.slice(1).map(String).join(' ')})` : '';
+  return label ? `${label.charAt(0).toUpperCase()}${label.slice(1)}${detail}: ${issue.message}` : issue.message;
+}
+
+/**
+ * The create form as the API's request body: `permission`, or for "Custom" `scopes` built from the
+ * selects (empty = none) and the record checkboxes (each checked operation on all tables, `"*"`).
+ * Unknown values are passed on as sent, so the API's schema refuses them; nothing is checked twice.
+ */
+function apiTokenBody(values: TokenFormValues, permission: 'r' | 'rw' | 'custom', expires: z.infer<typeof EXPIRES>) {
+  const expiry = expires === 'never' ? { expires_at: null } : { expires_in_days: Number(expires) };
+  if (permission !== 'custom') return { name: values.name, permission, ...expiry };
+  const scopes: Record<string, unknown> = {};
+  const operations = [...new Set(values.records ?? [])];
+  if (operations.length > 0) scopes.records = Object.fromEntries(operations.map((op) => [op, '*']));
+  for (const category of SCOPE_CATEGORIES) {
+    const level = values.scopes?.[category] ?? '';
+    if (level !== '') scopes[category] = level;
+  }
+  return { name: values.name, scopes, ...expiry };
 }
 
 /** Expected failures a form shows next to itself instead of an error page. */
@@ -198,13 +223,21 @@ export function uiRoutes(deps: Deps) {
   app.post('/ui/bases/:uuid/tokens', session, csrf, async (c) => {
     const uuid = baseUuidOf(c);
     const form = await formOf(c);
-    const values = { name: field(form, 'name'), permission: field(form, 'permission'), expires: field(form, 'expires') };
-    const parsed = createTokenForm.safeParse(values);
+    const values: TokenFormValues = {
+      name: field(form, 'name'),
+      permission: field(form, 'permission'),
+      expires: field(form, 'expires'),
+      scopes: Object.fromEntries(SCOPE_CATEGORIES.map((category) => [category, field(form, scopeField(category))])),
+      records: [...new Set(fields(form, 'records'))],
+    };
+    const choices = createTokenForm.safeParse(values);
+    if (!choices.success) return basePage(c, uuid, { error: formProblem(choices.error), values }, 400);
+    const parsed = createBaseTokenSchema.safeParse(apiTokenBody(values, choices.data.permission, choices.data.expires));
     if (!parsed.success) return basePage(c, uuid, { error: formProblem(parsed.error), values }, 400);
-    const { name, permission, expires } = parsed.data;
+    const body = parsed.data;
     try {
-      const expiresAt = expires === 'never' ? null : epochSeconds(deps.clock) + Number(expires) * 86400;
-      const created = await createApiToken(deps, c.var.principal, { name, permission, resources: { type: 'base', base_uuid: uuid }, expiresAt });
+      const expiresAt = expiresAtFrom(body, epochSeconds(deps.clock)) ?? null;
+      const created = await createApiToken(deps, c.var.principal, { ...body, resources: { type: 'base', base_uuid: uuid }, expiresAt });
       return basePage(c, uuid, { secret: { heading: 'API-Token created', tokenName: created.name, token: created.token }, notice: undefined });
     } catch (error) {
       if (formError(error)) return basePage(c, uuid, { error: error.message, values }, pageStatus(error));

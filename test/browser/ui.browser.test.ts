@@ -228,6 +228,60 @@ describe('web UI in Chromium', () => {
     expect(names).toEqual(['nightly-report']);
   });
 
+  it('creates a token with custom scopes (records read + comments read) by keyboard; its Base-Token carries them in scp', { timeout: 120_000 }, async () => {
+    await page.goto(baseUrl);
+    const panel = page.getByRole('group', { name: 'Custom permissions' });
+    // The script shows the custom fieldset only while "Custom" is chosen.
+    expect(await panel.isVisible()).toBe(false);
+    await page.getByLabel('Name', { exact: true }).fill('report-reader');
+    await page.getByLabel('Read-only').check();
+    await page.getByLabel('Read-only').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getByLabel('Custom', { exact: true }).isChecked()).toBe(true);
+    await expect.poll(() => panel.isVisible()).toBe(true);
+    // Tab leads into the fieldset: the record operations first; Space ticks "Read".
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('scope-records-create');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('scope-records-read');
+    await page.keyboard.press('Space');
+    expect(await panel.getByRole('group', { name: 'Records' }).getByLabel('Read', { exact: true }).isChecked()).toBe(true);
+    await panel.getByLabel('Comments').selectOption('r');
+    await shot('custom-scopes');
+
+    // Back to "Read-only" hides (and disables) the fieldset; "Custom" again keeps the choices.
+    await page.getByLabel('Read-only').check();
+    expect(await panel.isVisible()).toBe(false);
+    await page.getByLabel('Custom', { exact: true }).check();
+    expect(await panel.isVisible()).toBe(true);
+
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const custom = await copyFromDialog();
+    const exchange = await api('POST', '/api/v1/base-tokens', custom);
+    expect(exchange.status).toBe(201);
+    expect(exchange.body).toMatchObject({ base_uuid: baseUuid, permission: 'custom', scopes: { v: 1, c: { records: 'r', comments: 'r' } } });
+    const claims = JSON.parse(Buffer.from(exchange.body.base_token.split('.')[1], 'base64url').toString());
+    expect(claims.scp).toEqual({ v: 1, c: { records: 'r', comments: 'r' } });
+    expect(claims.permission).toBe('custom');
+
+    expect(await page.getByRole('row', { name: /report-reader/ }).textContent()).toContain('Custom scopes');
+    await page.getByRole('link', { name: 'Manage report-reader' }).click();
+    const scopes = page.locator('ul.scope-list li');
+    expect(await scopes.allTextContents()).toEqual([
+      'Records Read (all tables)',
+      'Comments Read',
+      'Tables None',
+      'Fields None',
+      'Views None',
+      'Webhooks None',
+      'Base settings None',
+      'Users None',
+    ]);
+    await shot('token-scopes');
+    await page.goto(baseUrl);
+  });
+
   it('refuses forms without the right CSRF token (403) and cross-site forms (no cookie: sign-in page)', { timeout: 120_000 }, async () => {
     const statuses = await page.evaluate(async () => {
       const post = (body: Record<string, string>) =>
@@ -282,6 +336,11 @@ describe('web UI in Chromium', () => {
     await narrow.goto(baseUrl);
     const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
+    // The custom fieldset fits too.
+    await narrow.getByLabel('Custom', { exact: true }).check();
+    expect(await narrow.getByRole('group', { name: 'Custom permissions' }).isVisible()).toBe(true);
+    expect(await narrow.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    await narrow.getByLabel('Read-only').check();
     await narrow.screenshot({ path: join(SCREENSHOTS, 'narrow-tokens.png'), fullPage: true });
     await narrow.close();
   });

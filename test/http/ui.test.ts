@@ -182,6 +182,103 @@ describe('web UI (server side)', () => {
     expect((await t.call('GET', `/api/v1/api-tokens/${id}`, { token: session })).status).toBe(404);
   });
 
+  it('creates a token with custom scopes through the API\'s schema; the token page lists them', async () => {
+    const { cookie, csrf, session } = await signIn();
+    const baseUrl = (await form('/ui/bases', { name: 'Inventory', _csrf: csrf }, cookie)).headers.get('location')!.split('?')[0]!;
+    const page = await (await t.app.request(baseUrl, { headers: { cookie } })).text();
+    expect(page).toContain('value="custom"');
+    for (const id of ['scope-records-create', 'scope-records-read', 'scope-records-update', 'scope-records-delete', 'scope-comments', 'scope-users']) {
+      expect(page).toContain(`for="${id}"`);
+      expect(page).toContain(`id="${id}"`);
+    }
+    expect(page).not.toMatch(/<script>|<script [^>]*>[^<]+<\/script>|style="/);
+
+    const made = await form(
+      `${baseUrl}/tokens`,
+      { name: 'importer', permission: 'custom', expires: '30', records: ['read', 'create', 'read'], scope_comments: 'r', scope_webhooks: 'rw', scope_tables: '', _csrf: csrf },
+      cookie,
+    );
+    expect(made.status).toBe(200);
+    const secret = /id="secret-value"[^>]* value="(tl_api_[^"]+)"/.exec(await made.text())?.[1];
+    expect(secret).toMatch(/^tl_api_/);
+    const id = (await t.call('GET', '/api/v1/api-tokens', { token: session })).body.api_tokens[0].id;
+    const token = await t.call('GET', `/api/v1/api-tokens/${id}`, { token: session });
+    expect(token.status).toBe(200);
+    expect(token.body.scopes).toEqual({
+      v: 1,
+      c: { records: 'rw', comments: 'r', webhooks: 'rw' },
+      t: { create: ['*'], read: ['*'], update: [], delete: [] },
+    });
+    expect(Date.parse(token.body.expires_at) - Date.parse(token.body.created_at)).toBe(30 * 86400_000);
+    const exchanged = await t.call('POST', '/api/v1/base-tokens', { token: secret });
+    expect(exchanged.status).toBe(201);
+    expect(exchanged.body.permission).toBe('custom');
+
+    // Records read + comments read only: "Custom scopes" in the list (not "Read-only"), scopes on its page.
+    const reader = await form(`${baseUrl}/tokens`, { name: 'reader', permission: 'custom', expires: 'never', records: 'read', scope_comments: 'r', _csrf: csrf }, cookie);
+    expect(reader.status).toBe(200);
+    const readerId = (await t.call('GET', '/api/v1/api-tokens', { token: session })).body.api_tokens.find((item: { name: string }) => item.name === 'reader').id;
+    expect((await t.call('GET', `/api/v1/api-tokens/${readerId}`, { token: session })).body.scopes).toEqual({ v: 1, c: { records: 'r', comments: 'r' } });
+    const list = await (await t.app.request(baseUrl, { headers: { cookie } })).text();
+    const row = /<tr id="token-[a-z2-7]+">(?:(?!<\/tr>).)*reader(?:(?!<\/tr>).)*<\/tr>/s.exec(list)?.[0] ?? '';
+    expect(row).toContain('Custom scopes');
+    const manage = (await (await t.app.request(`${baseUrl}/tokens/${id}`, { headers: { cookie } })).text()).replace(/<[^>]+>/g, '');
+    expect(manage).toContain('Records Create, Read (all tables)');
+    expect(manage).toContain('Comments Read');
+    expect(manage).toContain('Webhooks Read &amp; write');
+    expect(manage).toContain('Users None');
+  });
+
+  it('refuses custom choices that grant nothing, are malformed or exceed the member\'s role (400/403, nothing created)', async () => {
+    const admin = await signIn();
+    const baseUrl = (await form('/ui/bases', { name: 'Inventory', _csrf: admin.csrf }, admin.cookie)).headers.get('location')!.split('?')[0]!;
+    const uuid = baseUrl.split('/').pop()!;
+    const adminToken = await t.login();
+    const reader = await t.userWithToken(adminToken, 'reader@example.com');
+    const writer = await t.userWithToken(adminToken, 'writer@example.com');
+    await t.call('PUT', `/api/v1/bases/${uuid}/members/${reader.id}`, { token: adminToken, body: { permission: 'r' } });
+    await t.call('PUT', `/api/v1/bases/${uuid}/members/${writer.id}`, { token: adminToken, body: { permission: 'rw' } });
+    const asReader = await signIn('reader@example.com', PASSWORD);
+    const asWriter = await signIn('writer@example.com', PASSWORD);
+    const before = snapshot(t.raw);
+
+    const attempt = async (who: { cookie: string; csrf: string }, fields: Record<string, string | string[]>) => {
+      const response = await form(`${baseUrl}/tokens`, { name: 'custom-one', permission: 'custom', expires: '30', _csrf: who.csrf, ...fields }, who.cookie);
+      return { status: response.status, html: await response.text() };
+    };
+    const nothing = await attempt(admin, {});
+    expect(nothing.status).toBe(400);
+    expect(nothing.html).toContain('Custom permissions: grant at least one category');
+    expect(nothing.html).not.toContain('tl_api_');
+    expect((await attempt(admin, { scope_comments: '', scope_users: '' })).status).toBe(400);
+    const badLevel = await attempt(admin, { scope_comments: 'admin' });
+    expect(badLevel.status).toBe(400);
+    expect(badLevel.html).toContain('Custom permissions (comments)');
+    expect((await attempt(admin, { records: 'purge' })).status).toBe(400);
+    expect((await attempt(admin, { records: ['read', '__proto__'] })).status).toBe(400);
+    expect((await attempt(admin, { permission: 'admin', scope_comments: 'r' })).status).toBe(400);
+
+    // More than the member holds: the same 403 form error as Read & write for a read-only member.
+    for (const fields of [{ records: 'create' }, { records: ['read', 'delete'] }, { scope_comments: 'rw' }] as Record<string, string | string[]>[]) {
+      const refused = await attempt(asReader, fields);
+      expect(refused.status).toBe(403);
+      expect(refused.html).toContain('role="alert"');
+    }
+    expect((await attempt(asReader, { permission: 'rw' })).status).toBe(403);
+    expect((await attempt(asWriter, { scope_users: 'rw' })).status).toBe(403);
+    expect((await attempt(asWriter, { records: 'read', scope_base: 'rw' })).status).toBe(403);
+    expect(snapshot(t.raw)).toBe(before);
+
+    // Within the role it works, and only "Custom" uses the custom fields.
+    expect((await attempt(asReader, { records: 'read', scope_comments: 'r' })).status).toBe(200);
+    expect((await attempt(asWriter, { name: 'plain', permission: 'r', records: 'delete', scope_users: 'rw' })).status).toBe(200);
+    const tokens = (await t.call('GET', `/api/v1/api-tokens?base_uuid=${uuid}`, { token: adminToken })).body.api_tokens;
+    expect(tokens.map((token: { name: string; scopes: unknown }) => [token.name, token.scopes]).sort()).toEqual([
+      ['custom-one', { v: 1, c: { records: 'r', comments: 'r' } }],
+      ['plain', null],
+    ]);
+  });
+
   it('signs out by revoking the session Account-Token', async () => {
     const { cookie, csrf, session } = await signIn();
     const response = await form('/ui/logout', { _csrf: csrf }, cookie);

@@ -1,7 +1,8 @@
 /** @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
 import type { ApiTokenView } from '../../tokens/api-tokens';
-import { PERMISSION_LABEL } from '../format';
+import { CATEGORIES, RECORD_OPERATIONS, scopesOfPermission } from '../../verify/scopes';
+import { CATEGORY_LABEL, grantKind, OPERATION_LABEL, PERMISSION_LABEL } from '../format';
 import { CsrfField, ErrorAlert, Layout, Time, TimesNote, type Viewer } from './layout';
 
 export interface BaseInfo {
@@ -21,7 +22,15 @@ export interface TokenFormValues {
   name?: string;
   permission?: string;
   expires?: string;
+  /** Custom permissions: a level per category but records (`scope_<category>` fields)… */
+  scopes?: Partial<Record<string, string>>;
+  /** …and the record operations (`records` checkboxes). */
+  records?: string[];
 }
+
+/** Every category but records: a select each; records has one checkbox per operation. */
+export const SCOPE_CATEGORIES = CATEGORIES.filter((category) => category !== 'records');
+export const scopeField = (category: string) => `scope_${category}`;
 
 export const EXPIRY_CHOICES = [
   ['7', '7 days'],
@@ -79,6 +88,66 @@ const SecretDialog: FC<{ base: BaseInfo; secret: ShownSecret }> = ({ base, secre
   </dialog>
 );
 
+/**
+ * Custom permissions, all tables. Without the script the fieldset is always visible (and used only when
+ * "Custom" is chosen); the script shows it only while "Custom" is chosen, and disables it otherwise.
+ * Choices above the member's own role are disabled here and refused by the server anyway.
+ */
+const CustomScopes: FC<{ base: BaseInfo; values: TokenFormValues }> = ({ base, values }) => {
+  const ceiling = scopesOfPermission(base.permission === 'admin' || base.permission === 'rw' ? base.permission : 'r');
+  const canWriteRecords = ceiling.c.records === 'rw';
+  const records = values.records ?? [];
+  return (
+    <fieldset id="custom-scopes" class="custom-scopes" data-custom-scopes aria-describedby="custom-scopes-hint">
+      <legend>Custom permissions</legend>
+      <p class="hint" id="custom-scopes-hint">
+        Grant each category on its own; anything not granted is denied. Record operations apply to all tables. Choices above your own permission on this
+        base are unavailable.
+        <noscript> Used only when Permission is “Custom”.</noscript>
+      </p>
+      <div class="scope-grid">
+        <fieldset class="scope-records">
+          <legend>Records</legend>
+          <div class="choices">
+            {RECORD_OPERATIONS.map((op) => (
+              <label class="choice" for={`scope-records-${op}`}>
+                <input
+                  type="checkbox"
+                  id={`scope-records-${op}`}
+                  name="records"
+                  value={op}
+                  checked={records.includes(op)}
+                  disabled={op !== 'read' && !canWriteRecords}
+                />
+                {OPERATION_LABEL[op]}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        {SCOPE_CATEGORIES.map((category) => {
+          const selected = values.scopes?.[category] ?? '';
+          return (
+            <div class="field">
+              <label for={`scope-${category}`}>{CATEGORY_LABEL[category]}</label>
+              <select id={`scope-${category}`} name={scopeField(category)}>
+                <option value="" selected={selected === ''}>
+                  None
+                </option>
+                <option value="r" selected={selected === 'r'}>
+                  Read
+                </option>
+                <option value="rw" selected={selected === 'rw'} disabled={ceiling.c[category] !== 'rw'}>
+                  Read &amp; write
+                </option>
+              </select>
+            </div>
+          );
+        })}
+      </div>
+    </fieldset>
+  );
+};
+
 const CreateTokenForm: FC<{ viewer: Viewer; base: BaseInfo; values: TokenFormValues; error?: string }> = ({ viewer, base, values, error }) => {
   const permission = values.permission ?? 'r';
   const expires = values.expires ?? '90';
@@ -97,6 +166,16 @@ const CreateTokenForm: FC<{ viewer: Viewer; base: BaseInfo; values: TokenFormVal
               Say what uses it, e.g. “nightly-report”.
             </p>
           </div>
+          <div class="field">
+            <label for="token-expires">Expires after</label>
+            <select id="token-expires" name="expires">
+              {EXPIRY_CHOICES.map(([value, label]) => (
+                <option value={value} selected={value === expires}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </div>
           <fieldset>
             <legend>Permission</legend>
             <div class="choices">
@@ -108,18 +187,13 @@ const CreateTokenForm: FC<{ viewer: Viewer; base: BaseInfo; values: TokenFormVal
                 <input type="radio" name="permission" value="rw" checked={permission === 'rw' && canWrite} disabled={!canWrite} />
                 Read &amp; write
               </label>
+              <label class="choice">
+                <input type="radio" name="permission" value="custom" checked={permission === 'custom'} aria-describedby="custom-scopes-hint" />
+                Custom
+              </label>
             </div>
           </fieldset>
-          <div class="field">
-            <label for="token-expires">Expires after</label>
-            <select id="token-expires" name="expires">
-              {EXPIRY_CHOICES.map(([value, label]) => (
-                <option value={value} selected={value === expires}>
-                  {label}
-                </option>
-              ))}
-            </select>
-          </div>
+          <CustomScopes base={base} values={values} />
           <div class="actions">
             <button type="submit" class="btn btn-primary">
               Create token
@@ -196,7 +270,7 @@ export const BaseTokensPage: FC<BaseTokensProps> = ({ viewer, base, tokens, noti
                   </td>
                   <td class="name">{token.name}</td>
                   <td data-label="Permission">
-                    <span class={`badge badge-${token.permission}`}>{PERMISSION_LABEL[token.permission] ?? token.permission}</span>
+                    <span class={`badge badge-${grantKind(token)}`}>{PERMISSION_LABEL[grantKind(token)] ?? grantKind(token)}</span>
                   </td>
                   <td data-label="Creator" class="creator">
                     {token.created_by_email}

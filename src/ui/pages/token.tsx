@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
 import type { ApiTokenView } from '../../tokens/api-tokens';
-import { PERMISSION_LABEL } from '../format';
+import { grantKind, PERMISSION_LABEL, scopeLines } from '../format';
 import { ActiveSwitch, baseTokensUrl, tokenUrl, type BaseInfo } from './base-tokens';
 import { CsrfField, ErrorAlert, Layout, Time, type Viewer } from './layout';
 
@@ -29,7 +29,20 @@ export const TokenPage: FC<{ viewer: Viewer; base: BaseInfo; token: ApiTokenView
         <dl class="details">
           <dt>Permission</dt>
           <dd>
-            <span class={`badge badge-${token.permission}`}>{PERMISSION_LABEL[token.permission] ?? token.permission}</span>
+            <span class={`badge badge-${grantKind(token)}`}>{PERMISSION_LABEL[grantKind(token)] ?? grantKind(token)}</span>
+          </dd>
+          <dt id="scopes-term">Scopes</dt>
+          <dd>
+            <ul class="scope-list" aria-labelledby="scopes-term" aria-describedby="scopes-note">
+              {scopeLines(token).map((line) => (
+                <li class={line.granted ? undefined : 'muted'}>
+                  <span class="scope-name">{line.category}</span> <span class="scope-level">{line.text}</span>
+                </li>
+              ))}
+            </ul>
+            <p class="hint" id="scopes-note">
+              Each exchange also caps these at the creator’s current role on this base.
+            </p>
           </dd>
           <dt>Creator</dt>
           <dd>{token.created_by_email}</dd>
