@@ -1,34 +1,48 @@
 import { jwtVerify } from 'jose';
+import { isUniqueViolation } from '../store/atomic';
 import type { AuditActor } from '../audit/events';
 import type { Deps } from '../deps';
 import { BASE_TOKEN_TYPE } from '../tokens/base-tokens';
+import { TEMP_TOKEN_AUDIENCE, TEMP_TOKEN_TYPE } from '../tokens/temp-api-tokens';
 import { revocationStatements, type Revocation } from './feed';
 
 const BASE_AUDIENCE_PREFIX = 'urn:tokenladder:base:';
 
 /**
- * Revokes one Base-Token by its `jti` (published in the feed until the token expires). Only a token
- * this instance signed and that is still valid counts; anything else is ignored, and the caller's
- * answer does not tell the difference. Returns whether a token was revoked.
+ * Revokes one Base-Token (or one of SeaTable's temporary API-Tokens, which the exchange checks) by its
+ * `jti`, published in the feed until the token expires. Only a token this instance signed and that is
+ * still valid counts; anything else is ignored, and the caller's answer does not tell the difference.
+ * Returns whether a token was revoked.
  */
 export async function revokeBaseToken(deps: Deps, jwt: string, reason: Revocation['reason'], actor: AuditActor): Promise<boolean> {
-  let claims: { jti: string; exp: number; sub: string; base: string };
+  let claims: { jti: string; exp: number; sub: string; base: string | null; kind: 'base_token' | 'temp_api_token' };
   try {
-    const { payload } = await jwtVerify(jwt, await deps.keys.verificationKeys(), {
+    const { payload, protectedHeader } = await jwtVerify(jwt, await deps.keys.verificationKeys(), {
       algorithms: ['EdDSA'],
       issuer: deps.config.issuer,
-      typ: BASE_TOKEN_TYPE,
       requiredClaims: ['exp', 'iat', 'sub', 'jti', 'aud'],
       currentDate: new Date(deps.clock.now()),
     });
     const aud = payload.aud;
-    if (typeof aud !== 'string' || !aud.startsWith(BASE_AUDIENCE_PREFIX)) return false;
-    claims = { jti: payload.jti!, exp: payload.exp!, sub: payload.sub!, base: aud.slice(BASE_AUDIENCE_PREFIX.length) };
+    const base = protectedHeader.typ === BASE_TOKEN_TYPE && typeof aud === 'string' && aud.startsWith(BASE_AUDIENCE_PREFIX) ? aud.slice(BASE_AUDIENCE_PREFIX.length) : null;
+    const temp = protectedHeader.typ === TEMP_TOKEN_TYPE && aud === TEMP_TOKEN_AUDIENCE;
+    if (base === null && !temp) return false;
+    claims = { jti: payload.jti!, exp: payload.exp!, sub: payload.sub!, base, kind: temp ? 'temp_api_token' : 'base_token' };
   } catch {
     return false;
   }
   const already = await deps.db.selectFrom('revocations').select('seq').where('kind', '=', 'jti').where('value', '=', claims.jti).executeTakeFirst();
   if (already) return true;
+  try {
+    await commitRevocation(deps, claims, reason, actor);
+  } catch (error) {
+    // Revoked meanwhile by a concurrent report: done either way, and recorded once.
+    if (!isUniqueViolation(error)) throw error;
+  }
+  return true;
+}
+
+async function commitRevocation(deps: Deps, claims: { jti: string; exp: number; sub: string; base: string | null; kind: string }, reason: Revocation['reason'], actor: AuditActor) {
   await deps.audit.commit(revocationStatements(deps, [{ kind: 'jti', value: claims.jti, reason, tokenExpiresAt: claims.exp }]), [
     {
       action: reason === 'leaked' ? 'token.leak_report' : 'base_token.revoke',
@@ -36,8 +50,7 @@ export async function revokeBaseToken(deps: Deps, jwt: string, reason: Revocatio
       subjectUserId: claims.sub,
       baseId: claims.base,
       targetId: claims.jti,
-      details: { token_type: 'base_token', reason },
+      details: { token_type: claims.kind, reason },
     },
   ]);
-  return true;
 }

@@ -17,8 +17,8 @@ import { ceilingOf, intersectScopes } from './grants';
  * SeaTable's it is signed with our asymmetric key and typed apart from Base-Tokens (its own `typ` and
  * `aud`), so no Base-Token verifier accepts one. Its exchange re-checks the maker's membership.
  */
-const TEMP_TOKEN_TYPE = 'tl-temp-api-token+jwt';
-const TEMP_TOKEN_AUDIENCE = 'urn:tokenladder:temp-api-token';
+export const TEMP_TOKEN_TYPE = 'tl-temp-api-token+jwt';
+export const TEMP_TOKEN_AUDIENCE = 'urn:tokenladder:temp-api-token';
 export const TEMP_TOKEN_TTL_SECONDS = 3600;
 /** SeaTable names the source of a temporary token's Base-Token "scripts". */
 const TEMP_TOKEN_APP_NAME = 'scripts';
@@ -41,15 +41,23 @@ export async function mintTempApiToken(deps: Deps, principal: Principal, baseUui
 }
 
 /** Temporary API-Token → Base-Token, with the lesser of its permission and its maker's current one. */
-export async function exchangeTempApiToken(deps: Deps, token: string, ttlSeconds?: number) {
+export async function exchangeTempApiToken(deps: Deps, token: string, ttlSeconds?: number, clientIp: string | null = null) {
   const claims = await verifyTempApiToken(deps, token);
+  const now = epochSeconds(deps.clock);
   const maker = await deps.db
     .selectFrom('users as u')
     .leftJoin('base_members as m', (join) => join.onRef('m.user_id', '=', 'u.id').on('m.base_id', '=', claims.base_uuid))
-    .select(['u.is_active', 'm.permission'])
+    // The Account-Token it was made with: revoking that one (sign-out, password change, leak) ends it too.
+    .leftJoin('account_tokens as a', (join) => join.on('a.id', '=', claims.client_id).onRef('a.user_id', '=', 'u.id'))
+    .select(['u.is_active', 'm.permission', 'a.revoked_at', 'a.expires_at', 'a.id as maker_token'])
+    .select((eb) => eb.exists(eb.selectFrom('revocations').select('seq').where('kind', '=', 'jti').where('value', '=', claims.jti)).as('revoked_itself'))
     .where('u.id', '=', claims.sub)
     .executeTakeFirst();
   if (!maker) throw new AppError('token_invalid', 'the token is malformed or unknown');
+  if (maker.maker_token === null || maker.revoked_at !== null || Boolean(maker.revoked_itself)) {
+    throw new AppError('token_revoked', 'this temporary API-Token, or the Account-Token that made it, has been revoked');
+  }
+  if (maker.expires_at !== null && maker.expires_at <= now) throw new AppError('token_expired', 'the Account-Token that made this temporary API-Token has expired');
   if (!maker.is_active) throw new AppError('account_disabled', "this token's maker is deactivated");
   if (maker.permission === null) throw forbidden("this token's maker no longer has access to its base");
   return signBaseToken(
@@ -61,6 +69,7 @@ export async function exchangeTempApiToken(deps: Deps, token: string, ttlSeconds
       clientId: claims.client_id,
       tokenType: 'account_token',
       tokenName: TEMP_TOKEN_APP_NAME,
+      clientIp,
     },
     ttlSeconds,
   );
@@ -80,11 +89,11 @@ async function verifyTempApiToken(deps: Deps, token: string) {
       maxTokenAge: TEMP_TOKEN_TTL_SECONDS,
       currentDate: new Date(deps.clock.now()),
     });
-    const { sub, base_uuid, permission, client_id } = payload;
-    if (typeof sub !== 'string' || typeof base_uuid !== 'string' || typeof client_id !== 'string' || (permission !== 'r' && permission !== 'rw')) {
+    const { sub, base_uuid, permission, client_id, jti } = payload;
+    if (typeof sub !== 'string' || typeof base_uuid !== 'string' || typeof client_id !== 'string' || typeof jti !== 'string' || (permission !== 'r' && permission !== 'rw')) {
       throw new AppError('token_invalid', 'the token is malformed or unknown');
     }
-    return { sub, base_uuid, client_id, permission: permission as BasePermission };
+    return { sub, base_uuid, client_id, jti, permission: permission as BasePermission };
   } catch (error) {
     if (error instanceof AppError) throw error;
     if (error instanceof joseErrors.JWTExpired) throw new AppError('token_expired', 'this temporary API-Token has expired');

@@ -1,6 +1,6 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN, snapshot, START, testApp, type TestApp } from '../helpers/app';
+import { ADMIN, PASSWORD, snapshot, START, testApp, type TestApp } from '../helpers/app';
 
 /** What test/helpers/app.ts configures as the base servers. */
 const SERVERS = { dtable_server: 'http://bases.test/', dtable_socket: 'http://bases.test/', dtable_db: 'http://bases.test/dtable-db/' };
@@ -271,6 +271,24 @@ describe('SeaTable-compatible routes', () => {
       const temp = (await seatable('GET', `${basePath(name)}/temp-api-token/`, { token: member.token })).body.api_token;
       await t.call('DELETE', `/api/v1/bases/${baseUuid}/members/${member.id}`, { token });
       expect(await seatable('GET', '/api/v2.1/dtable/app-access-token/', { token: temp })).toMatchObject({ status: 403, body: { error_msg: 'Permission denied.' } });
+    });
+
+    it('ends a temporary token with the Account-Token that made it, and when it is reported leaked', async () => {
+      const member = await t.userWithToken(token, 'tia@example.com');
+      await t.call('PUT', `/api/v1/bases/${baseUuid}/members/${member.id}`, { token, body: { permission: 'rw' } });
+      const exchange = (temp: string) => seatable('GET', '/api/v2.1/dtable/app-access-token/', { token: temp });
+      const first = (await seatable('GET', `${basePath(name)}/temp-api-token/`, { token: member.token })).body.api_token;
+      expect((await exchange(first)).status).toBe(200);
+      const session = await t.login('tia@example.com', PASSWORD);
+      const second = (await seatable('GET', `${basePath(name)}/temp-api-token/`, { token: session })).body.api_token;
+      // Reported leaked: that one temporary token stops, its maker's others keep working.
+      expect((await t.call('POST', '/api/v1/leaked-tokens', { body: { tokens: [second] } })).status).toBe(202);
+      expect((await exchange(second)).status).toBe(401);
+      expect((await exchange(first)).status).toBe(200);
+      // Its Account-Token revoked (sign-out): every temporary token made with it stops.
+      const me = (await t.call('GET', '/api/v1/me', { token: member.token })).body;
+      expect((await t.call('DELETE', `/api/v1/account-tokens/${me.account_token_id}`, { token: member.token })).status).toBe(204);
+      expect((await exchange(first)).status).toBe(401);
     });
 
     it('issues a Base-Token from an Account-Token at access-token', async () => {

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { Deps } from '../../deps';
 import { badRequest } from '../../errors';
+import { clientIp } from '../../http/client-ip';
 import { readCredential, requireAccount, type AppEnv } from '../../http/auth';
 import { readFields, seatableTime } from '../../http/seatable';
 import { displayName } from '../../http/validate';
@@ -81,7 +82,8 @@ export function seatableApiTokenRoutes(deps: Deps) {
       const ttlSeconds = parseExpiry(c.req.query('exp'), deps.config.baseTokenTtlSeconds);
       // An opaque API-Token, or else a temporary API-Token (a JWT), as SeaTable accepts both here.
       const temporary = parseOpaqueToken(token) === null && token.includes('.');
-      const issued = temporary ? await exchangeTempApiToken(deps, token, ttlSeconds) : await exchangeApiToken(deps, token, { ttlSeconds });
+      const from = clientIp(c, deps.config.clientIpHeader);
+      const issued = temporary ? await exchangeTempApiToken(deps, token, ttlSeconds, from) : await exchangeApiToken(deps, token, { ttlSeconds, clientIp: from });
       const { jwt, grant } = issued;
       // SeaTable's answer names one base: a multi-base token must be exchanged on /api/v1 with base_uuid.
       const base = await deps.db.selectFrom('bases').select(['name', 'workspace_id']).where('id', '=', grant.baseUuid).executeTakeFirstOrThrow();
