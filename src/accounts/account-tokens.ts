@@ -39,8 +39,10 @@ export async function login(deps: Deps, input: LoginInput) {
   try {
     return await attemptLogin(deps, input);
   } catch (error) {
-    // A refused sign-in is recorded for the account it named (if any), so its owner sees the attempts.
-    if (error instanceof AppError && (error.code === 'invalid_credentials' || error.code === 'rate_limited')) {
+    // A wrong password is recorded for the account it named (if any), so its owner sees the attempts.
+    // Refusals by the throttle are counted there, not recorded one by one: that would let a flood of
+    // them write the log as fast as it is refused (the throttle bounds the recorded ones per address).
+    if (error instanceof AppError && error.code === 'invalid_credentials') {
       await recordFailedSignIn(deps, input.email, input.clientIp, error.code);
     }
     throw error;
@@ -206,7 +208,11 @@ export async function listAccountTokens(deps: Deps, principal: Principal) {
 /** Revokes one of the caller's own Account-Tokens; it stops working with the next request. */
 export async function revokeAccountToken(deps: Deps, principal: Principal, id: string): Promise<void> {
   const now = epochSeconds(deps.clock);
-  const applied = deps.db.selectFrom('account_tokens').select('id').where('id', '=', id).where('revoked_at', '=', now);
+  const live = await deps.db.selectFrom('account_tokens').select('id').where('id', '=', id).where('user_id', '=', principal.userId).where('revoked_at', 'is', null).executeTakeFirst();
+  if (!live) throw notFound('Account-Token');
+  // Written only if a revocation of this user's token happened in this write's second (a concurrent
+  // revocation of the same token in the same second could still pass: both then answer as done).
+  const applied = deps.db.selectFrom('account_tokens').select('id').where('id', '=', id).where('user_id', '=', principal.userId).where('revoked_at', '=', now);
   const [result] = await deps.audit.commit(
     [
       deps.db.updateTable('account_tokens').set({ revoked_at: now }).where('id', '=', id).where('user_id', '=', principal.userId).where('revoked_at', 'is', null),

@@ -158,6 +158,8 @@ export async function setMember(deps: Deps, principal: Principal, uuid: string, 
 export async function removeMember(deps: Deps, principal: Principal, uuid: string, userId: string) {
   await adminBase(deps, principal, uuid);
   const membership = deps.db.selectFrom('base_members').select('user_id').where('base_id', '=', uuid).where('user_id', '=', userId);
+  // The guard below says "no longer a member", which is also true of someone who never was.
+  if (!(await membership.executeTakeFirst())) throw notFound('member');
   const [result] = await deps.audit.commit(
     [
       deps.db

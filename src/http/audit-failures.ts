@@ -12,9 +12,9 @@ const AUTH_FAILURES = new Set<ErrorCode>(['token_invalid', 'token_expired', 'tok
 
 /**
  * Records failed authentications and refused permissions in the audit log, after the response is
- * decided and before it is sent. Only credentials in our token format (checksum verified, no
- * database work) are recorded with their id; the owner of that id sees the attempt in their audit
- * view. Garbage credentials are answered but not recorded, so they cannot fill the log.
+ * decided and before it is sent. Only tokens that exist are recorded (by id; their owner sees the
+ * attempt in their audit view): garbage and made-up ids are answered but not recorded, so an
+ * anonymous caller cannot fill the log.
  */
 export function auditFailures(deps: Deps) {
   return createMiddleware<AppEnv>(async (c, next) => {
@@ -24,11 +24,14 @@ export function auditFailures(deps: Deps) {
     if (AUTH_FAILURES.has(error.code)) {
       const presented = presentedToken(c);
       if (!presented) return;
+      // Only tokens that exist: a well-formed unknown one is as cheap to make as garbage (CRC32).
+      const owner = await ownerOf(deps, presented);
+      if (owner === null) return;
       await deps.audit.record({
         action: 'auth.failure',
         outcome: 'failure',
         actor: { userId: null, tokenId: presented.id, clientIp: clientIp(c, deps.config.clientIpHeader) },
-        subjectUserId: await ownerOf(deps, presented),
+        subjectUserId: owner,
         targetId: presented.id,
         details: { code: error.code, method: c.req.method, path: c.req.path },
       });

@@ -69,6 +69,11 @@ describe('audit log', () => {
     // Garbage credentials are refused without a record: they cannot fill the log.
     const before = t.raw.prepare('SELECT count(*) AS n FROM audit_events').get();
     expect((await t.call('GET', '/api/v1/me', { token: 'tl_acc_garbage' })).status).toBe(401);
+    // So are well-formed tokens that do not exist (a checksum is no secret).
+    const { mintOpaqueToken } = await import('../../src/tokens/opaque');
+    for (const kind of ['account', 'api'] as const) {
+      expect((await t.call('POST', '/api/v1/base-tokens', { token: (await mintOpaqueToken(kind)).token, body: { base_uuid: base } })).status).toBe(401);
+    }
     expect(t.raw.prepare('SELECT count(*) AS n FROM audit_events').get()).toEqual(before);
   });
 
@@ -209,6 +214,10 @@ describe('audit log', () => {
     expect(oldCount).toBeGreaterThan(0);
     t.clock.advance(2 * 86400);
     await t.createBase(admin, 'New');
+    // The retention pass runs after the commit, outside the write queue.
+    for (let i = 0; i < 50 && (t.raw.prepare('SELECT min(seq) AS first FROM audit_events').get() as { first: number }).first <= oldCount; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const remaining = t.raw.prepare('SELECT min(seq) AS first, count(*) AS n FROM audit_events').get() as { first: number; n: number };
     expect(remaining.first).toBeGreaterThan(oldCount);
     const report = await verifyAuditChain(t.deps.db, t.deps.hashToken);
