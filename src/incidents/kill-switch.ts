@@ -5,6 +5,7 @@ import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, forbidden } from '../errors';
 import { revocationStatements, sourceRevocations } from '../revocations/feed';
+import { inIdList } from '../store/id-list';
 
 export interface KillSwitchFilter {
   userId?: string;
@@ -16,8 +17,6 @@ export interface KillSwitchFilter {
 
 /** Tokens disabled per call: a bounded write (D1 batches, one audit record each); call again while `more`. */
 export const KILL_SWITCH_BATCH = 500;
-/** D1 binds at most 100 parameters per statement. */
-const IDS_PER_STATEMENT = 90;
 
 /**
  * Disables every live API-Token matching the filter in one atomic write, publishes their Base-Tokens
@@ -53,17 +52,13 @@ export async function killSwitch(deps: Deps, principal: Principal, filter: KillS
 
   const now = epochSeconds(deps.clock);
   const ids = batch.map((row) => row.id);
-  const updates = [];
-  for (let index = 0; index < ids.length; index += IDS_PER_STATEMENT) {
-    const chunk = ids.slice(index, index + IDS_PER_STATEMENT);
-    updates.push(deps.db.updateTable('api_tokens').set({ enabled: 0, updated_at: now }).where('id', 'in', chunk).where('enabled', '=', 1).where('revoked_at', 'is', null));
-  }
+  const disable = deps.db.updateTable('api_tokens').set({ enabled: 0, updated_at: now }).where(inIdList('id', ids)).where('enabled', '=', 1).where('revoked_at', 'is', null);
   const actor = actorOf(principal);
   const filterDetails = { user_id: filter.userId ?? null, base_uuid: filter.baseUuid ?? null, created_before: filter.createdBefore ?? null };
   const events: AuditEvent[] = [
     { action: 'token.kill_switch', actor, baseId: filter.baseUuid ?? null, details: { ...filterDetails, disabled: ids.length } },
     ...batch.map((row): AuditEvent => ({ action: 'api_token.disable', actor, subjectUserId: row.created_by, baseId: row.base_id, targetId: row.id, details: { name: row.name, reason: 'kill_switch' } })),
   ];
-  await deps.audit.commit([...updates, ...revocationStatements(deps, sourceRevocations(ids, 'kill_switch'))], events);
+  await deps.audit.commit([disable, ...revocationStatements(deps, sourceRevocations(ids, 'kill_switch'))], events);
   return { disabled: ids.length, more, dry_run: false };
 }

@@ -4,6 +4,7 @@ import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, conflict, notFound } from '../errors';
 import { isUniqueViolation } from '../store/atomic';
+import { inIdList } from '../store/id-list';
 import type { ApiTokenPermission } from '../store/schema';
 import { apiTokenById, assertOwnerCovers, manageableApiToken, visibleApiTokens } from './api-tokens';
 import { isSubsetOf, scopesOfPermission, summaryPermission, tokenScopes, type Scopes } from './grants';
@@ -136,20 +137,20 @@ export async function revokeApiToken(deps: Deps, principal: Principal, id: strin
  */
 export async function bulkRevokeApiTokens(deps: Deps, principal: Principal, ids: string[]): Promise<number> {
   const unique = [...new Set(ids)];
-  const visible = await visibleApiTokens(deps, principal).where('t.id', 'in', unique).execute();
+  const visible = await visibleApiTokens(deps, principal).where(inIdList('t.id', unique)).execute();
   const missing = unique.filter((id) => !visible.some((row) => row.id === id));
   if (missing.length > 0) throw notFound(`API-Token ${missing.join(', ')}`);
   const stillLive = deps.db
     .selectFrom('api_tokens')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('id', 'in', unique)
+    .where(inIdList('id', unique))
     .where('revoked_at', 'is', null);
   const now = epochSeconds(deps.clock);
   // Written only if this request revoked them (same second, all of them).
   const applied = deps.db
     .selectFrom('api_tokens')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('id', 'in', unique)
+    .where(inIdList('id', unique))
     .where('revoked_at', '=', now)
     .having((eb) => eb.fn.countAll(), '=', unique.length);
   const [result] = await deps.audit.commit(
@@ -157,7 +158,7 @@ export async function bulkRevokeApiTokens(deps: Deps, principal: Principal, ids:
       deps.db
         .updateTable('api_tokens')
         .set({ revoked_at: now })
-        .where('id', 'in', unique)
+        .where(inIdList('id', unique))
         .where('revoked_at', 'is', null)
         .where(stillLive, '=', unique.length),
       ...revocationStatements(deps, sourceRevocations(unique, 'deleted'), applied),
