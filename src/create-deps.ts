@@ -35,7 +35,7 @@ export async function createDeps(options: CreateDepsOptions): Promise<Deps> {
   const log = redactingLogger(options.log ?? consoleLogger);
   await ensureSigningKey(db, kek, clock);
   const hashToken = options.hashToken ?? sha256Hex;
-  const audit = createAuditLog({ db, atomic, clock, sha256: hashToken, retentionSeconds: config.auditRetentionSeconds });
+  const audit = createAuditLog({ db, atomic, clock, sha256: hashToken, retentionSeconds: config.auditRetentionSeconds, log });
   return {
     db,
     atomic,

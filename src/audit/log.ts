@@ -3,6 +3,7 @@ import { epochSeconds, type Clock } from '../clock';
 import { AppError } from '../errors';
 import { isUniqueViolation, type Atomic, type StatementResult } from '../store/atomic';
 import type { Database } from '../store/schema';
+import type { Logger } from '../deps';
 import { GENESIS_HASH, sealAuditRow, type AuditRow, type ChainHead, type Sha256Hex, type UnsealedAuditRow } from './chain';
 import type { AuditEvent } from './events';
 
@@ -31,11 +32,15 @@ export interface AuditLogOptions {
   retentionSeconds: number | null;
   /** Runs a callback after the current turn's I/O (setImmediate on Node). */
   defer?: (callback: () => void) => void;
+  /** Where a failed retention pass is reported (it never fails an action). */
+  log?: Pick<Logger, 'warn'>;
 }
 
 const MAX_ATTEMPTS = 8;
 const MAX_GROUP = 100;
 const PRUNE_EVERY_SECONDS = 3600;
+/** Records deleted per retention pass at most: a bounded write, never a long lock on the hot path. */
+const PRUNE_BATCH = 10_000;
 
 const COLUMNS = [
   'seq', 'at', 'action', 'outcome', 'actor_user_id', 'actor_token_id', 'subject_user_id',
@@ -129,16 +134,23 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       .expression(db.selectNoFrom((eb) => COLUMNS.map((column) => eb.val(row[column]).as(column))).where((eb) => eb.exists(onlyIf)));
   }
 
-  async function prune(now: number): Promise<void> {
+  /** At most once an hour, after a commit and outside the write queue; its failure fails nothing. */
+  function schedulePrune(now: number): void {
     if (retentionSeconds === null || now - lastPrune < PRUNE_EVERY_SECONDS) return;
     lastPrune = now;
+    prune(now, retentionSeconds).catch((error: unknown) => options.log?.warn('audit retention pass failed', { error: String(error) }));
+  }
+
+  async function prune(now: number, retentionSeconds: number): Promise<void> {
     // Records are written in time order, so everything below the first one young enough goes; the
     // newest record stays whatever its age: it is the head the next record links to.
     const firstKept = db.selectFrom('audit_events').select('seq').where('at', '>=', now - retentionSeconds).orderBy('seq').limit(1);
     const newest = db.selectFrom('audit_events').select((eb) => eb.fn.max('seq').as('m'));
+    const batchEnd = db.selectFrom('audit_events').select((eb) => eb(eb.fn.min('seq'), '+', PRUNE_BATCH).as('end'));
     await db
       .deleteFrom('audit_events')
       .where('seq', '<', (eb) => eb.fn.coalesce(firstKept, newest))
+      .where('seq', '<', batchEnd)
       .execute();
   }
 
@@ -153,7 +165,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
           const results = await atomic([...statements, ...inserts]);
           const written = rows.length > 0 && results[statements.length]!.numAffectedRows > 0;
           if (written) head = rows[rows.length - 1]!;
-          await prune(now);
+          schedulePrune(now);
           return results;
         } catch (error) {
           // Another process or isolate appended first: re-read the head and try the whole write again.
