@@ -5,6 +5,7 @@ import { badRequest, conflict, forbidden, notFound } from '../errors';
 import { actorOf } from '../audit/events';
 import { revocationStatements, sourceRevocations } from '../revocations/feed';
 import { isUniqueViolation } from '../store/atomic';
+import { inIdList } from '../store/id-list';
 import type { Role, UsersTable } from '../store/schema';
 import type { Principal } from './account-tokens';
 import { passwordPolicyProblem } from './passwords';
@@ -142,8 +143,14 @@ export async function updateUser(deps: Deps, actor: Principal, id: string, patch
     if (problem) throw badRequest(`password: ${problem}`);
   }
   const deactivating = patch.is_active === false && target.is_active;
+  const resetting = patch.password !== undefined;
   // A deactivated user's tokens stop here at once; their Base-Tokens stop at verifiers through the feed.
-  const ids = deactivating ? await liveTokenIds(deps, id) : { account: [], api: [] };
+  // An admin setting someone's password (a suspected takeover, usually) also ends their sessions.
+  const live = deactivating || resetting ? await liveTokenIds(deps, id) : { account: [], api: [] };
+  // The token this request came with stays (an admin resetting their own password through this route).
+  const ids = { account: live.account.filter((tokenId) => tokenId !== actor.tokenId), api: live.api };
+  const revoked = [...ids.account, ...(deactivating ? ids.api : [])];
+  const now = epochSeconds(deps.clock);
   const changed = Object.keys(patch).filter((key) => key !== 'password' || patch.password !== undefined);
   await deps.audit.commit(
     [
@@ -155,12 +162,13 @@ export async function updateUser(deps: Deps, actor: Principal, id: string, patch
           ...(patch.password !== undefined && { password_hash: await deps.passwords.hash(patch.password) }),
           role,
           team_id: teamId,
-          updated_at: epochSeconds(deps.clock),
+          updated_at: now,
         })
         .where('id', '=', id),
-      ...revocationStatements(deps, sourceRevocations([...ids.account, ...ids.api], 'disabled')),
+      ...(resetting ? [deps.db.updateTable('account_tokens').set({ revoked_at: now }).where(inIdList('id', ids.account)).where('revoked_at', 'is', null)] : []),
+      ...revocationStatements(deps, sourceRevocations(revoked, deactivating ? 'disabled' : 'revoked')),
     ],
-    [{ action: 'user.update', actor: actorOf(actor), subjectUserId: id, targetId: id, details: { changed, role, team_id: teamId, ...(patch.is_active !== undefined && { is_active: patch.is_active }) } }],
+    [{ action: 'user.update', actor: actorOf(actor), subjectUserId: id, targetId: id, details: { changed, role, team_id: teamId, ...(patch.is_active !== undefined && { is_active: patch.is_active }), ...(resetting && { revoked_account_tokens: ids.account }) } }],
   );
   return getUser(deps, actor, id);
 }

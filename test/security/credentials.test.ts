@@ -260,6 +260,22 @@ describe('C-11 password change', () => {
   const change = (token: string, body: Record<string, unknown>) => t.call('POST', '/api/v1/me/password', { token, body, headers: { 'x-test-client-ip': '203.0.113.50' } });
   const NEW = 'a brand new passphrase for alice';
 
+  it('C-11 an admin setting a user\'s password ends that user\'s sessions (their Account-Tokens), not their API-Tokens', async () => {
+    const t = await testApp();
+    const admin = await t.login();
+    const user = await t.userWithToken(admin, 'reset@example.com');
+    const base = await t.createBase(user.token, 'Reset');
+    const api = await t.createApiToken(user.token, base, 'kept', 'r');
+    const reset = await t.call('PATCH', `/api/v1/users/${user.id}`, { token: admin, body: { password: 'a new passphrase set by the admin' } });
+    expect(reset.status).toBe(200);
+    expect((await t.call('GET', '/api/v1/me', { token: user.token })).status).toBe(401);
+    expect((await t.call('GET', '/api/v1/me', { token: admin })).status).toBe(200);
+    expect((await t.call('POST', '/api/v1/base-tokens', { token: api.token })).status).toBe(201);
+    const feed = (await t.call('GET', '/api/v1/revocations')).body.revocations.map((entry: { value: string }) => entry.value);
+    const userTokenId = (t.raw.prepare('SELECT id FROM account_tokens WHERE user_id = ?').get(user.id) as { id: string }).id;
+    expect(feed).toEqual([userTokenId]);
+  });
+
   it('C-11 sets the new password and revokes the other Account-Tokens, not the calling one nor API-Tokens', async () => {
     const alice = await t.userWithToken(admin, 'alice@example.com');
     const [second, third] = [await t.login('alice@example.com', PASSWORD), await t.login('alice@example.com', PASSWORD)];
