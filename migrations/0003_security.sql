@@ -33,6 +33,8 @@ CREATE TABLE revocations (
   reason TEXT NOT NULL
 );
 CREATE INDEX revocations_expires ON revocations (expires_at);
+-- One entry per revoked Base-Token, however many times it is reported.
+CREATE UNIQUE INDEX revocations_jti ON revocations (value) WHERE kind = 'jti';
 
 -- Fixed-window counters for login throttling and rate limits, shared by every process and isolate.
 CREATE TABLE throttle_counters (

@@ -57,9 +57,8 @@ const PAGE = 1000;
  * The feed after a cursor: live entries (not yet expired) with `seq` above it, oldest first. A cursor
  * ahead of the feed (a database restored from a backup) restarts the reader from the beginning.
  */
-export async function readRevocations(deps: Deps, since: number) {
+export async function readRevocations(deps: Deps, since: number, latest: number) {
   const now = epochSeconds(deps.clock);
-  const latest = (await deps.db.selectFrom('revocations').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst())?.m ?? 0;
   const reset = since > latest;
   const from = reset ? 0 : since;
   const rows = await deps.db
@@ -77,7 +76,6 @@ export async function readRevocations(deps: Deps, since: number) {
     cursor: String(complete ? latest : page[page.length - 1]!.seq),
     complete,
     reset,
-    latest,
   };
 }
 

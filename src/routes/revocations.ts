@@ -36,6 +36,8 @@ const killSwitchSchema = z.strictObject({
 export function revocationRoutes(deps: Deps) {
   const auth = requireAccount(deps);
   const feedToken = deps.config.revocationFeedToken;
+  // Hashed once: each poll hashes only what it presents, and compares digests in constant time.
+  const feedTokenHash = feedToken === null ? null : Promise.resolve(deps.hashToken(feedToken));
   return new Hono<AppEnv>()
     .get(
       '/api/v1/revocations',
@@ -52,10 +54,9 @@ export function revocationRoutes(deps: Deps) {
       }),
       validate('query', feedQuerySchema),
       async (c) => {
-        if (feedToken !== null) {
+        if (feedTokenHash !== null) {
           const presented = /^Bearer (\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
-          const [a, b] = await Promise.all([deps.hashToken(presented), deps.hashToken(feedToken)]);
-          if (!constantTimeEqual(a, b)) throw new AppError('missing_credentials', 'the revocation feed needs its Bearer credential');
+          if (!constantTimeEqual(await deps.hashToken(presented), await feedTokenHash)) throw new AppError('missing_credentials', 'the revocation feed needs its Bearer credential');
         }
         c.header('Cache-Control', 'no-cache');
         const since = c.req.valid('query').since ?? 0;
@@ -63,7 +64,7 @@ export function revocationRoutes(deps: Deps) {
         const etag = `"${latest}"`;
         c.header('ETag', etag);
         if (c.req.header('if-none-match') === etag && since === latest) return c.body(null, 304);
-        const { latest: _latest, ...page } = await readRevocations(deps, since);
+        const page = await readRevocations(deps, since, latest);
         return c.json({ ...page, poll_interval_seconds: deps.config.revocationPollSeconds });
       },
     )
