@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import type { AuditEvent } from '../audit/events';
+import { actorOf, type AuditEvent } from '../audit/events';
 import type { Deps } from '../deps';
 import { AppError, type ErrorCode } from '../errors';
 import { parseOpaqueToken } from '../tokens/opaque';
@@ -40,7 +40,7 @@ export function auditFailures(deps: Deps) {
       const event: AuditEvent = {
         action: 'access.denied',
         outcome: 'failure',
-        actor: principal ? { userId: principal.userId, tokenId: principal.tokenId, clientIp: principal.clientIp ?? null } : { userId: null, tokenId: presentedToken(c)?.id ?? null, clientIp: clientIp(c, deps.config.clientIpHeader) },
+        actor: principal ? actorOf(principal) : { userId: null, tokenId: presentedToken(c)?.id ?? null, clientIp: clientIp(c, deps.config.clientIpHeader) },
         details: { method: c.req.method, path: c.req.path },
       };
       await deps.audit.record(event);

@@ -98,3 +98,6 @@ export const emailAddress = z.string().trim().max(254).pipe(z.email('must be an 
 /** Path ids: base UUIDs and our base32/hex ids. Anything else is a 400, never a lookup. */
 export const uuidParam = z.string().uuid('must be a UUID').transform((id) => id.toLowerCase());
 export const idParam = z.string().regex(/^[a-z2-7]{16}$|^[0-9a-f-]{36}$/, 'is not a valid id');
+
+/** An ISO-8601 time (with Z or an offset) in a request, as epoch seconds. */
+export const epochFromIso = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time' }).transform((iso) => Math.floor(Date.parse(iso) / 1000));

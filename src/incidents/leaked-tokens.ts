@@ -1,4 +1,4 @@
-import type { AuditActor } from '../audit/events';
+import { anonymousActor, type AuditActor } from '../audit/events';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
@@ -22,7 +22,7 @@ const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 export async function reportLeakedTokens(deps: Deps, tokens: readonly string[], clientIp: string | null): Promise<number> {
   const limited = await hitCounter(deps, `leak:ip:${clientIp ?? 'unknown'}`, LEAK_REPORT_LIMIT);
   if (!limited.allowed) throw new AppError('rate_limited', 'too many leak reports from this address; retry later', limited.retryAfterSeconds);
-  const actor: AuditActor = { userId: null, tokenId: null, clientIp };
+  const actor = anonymousActor(clientIp);
   for (const token of new Set(tokens)) {
     const opaque = parseOpaqueToken(token);
     if (opaque) await revokeLeakedOpaqueToken(deps, token, opaque, actor);

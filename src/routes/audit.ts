@@ -4,11 +4,9 @@ import { verifyAuditChain, listAuditEvents } from '../audit/query';
 import type { Deps } from '../deps';
 import { forbidden } from '../errors';
 import { requireAccount, type AppEnv } from '../http/auth';
-import { idParam, uuidParam, validate } from '../http/validate';
+import { epochFromIso, idParam, uuidParam, validate } from '../http/validate';
 import { describe, json } from '../openapi/describe';
 import { auditPageSchema, chainReportSchema } from '../openapi/security-schemas';
-
-const epoch = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
 const auditQuerySchema = z.strictObject({
   action: z.string().max(64).regex(/^[a-z_]+(\.[a-z_]*)?\*?$/, 'must be an action name or a prefix like api_token.*').optional(),
@@ -16,8 +14,8 @@ const auditQuerySchema = z.strictObject({
   user: z.uuid('must be a user id').optional(),
   base: uuidParam.optional(),
   token: idParam.optional(),
-  since: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time' }).transform(epoch).optional(),
-  until: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time' }).transform(epoch).optional(),
+  since: epochFromIso.optional(),
+  until: epochFromIso.optional(),
   cursor: z.string().regex(/^\d{1,15}$/, 'must be a next_cursor value').transform(Number).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });

@@ -5,7 +5,7 @@ import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import { requireAccount, type AppEnv } from '../http/auth';
 import { clientIp } from '../http/client-ip';
-import { requireJsonBody, uuidParam, validate } from '../http/validate';
+import { epochFromIso, requireJsonBody, uuidParam, validate } from '../http/validate';
 import { killSwitch } from '../incidents/kill-switch';
 import { reportLeakedTokens } from '../incidents/leaked-tokens';
 import { constantTimeEqual } from '../lib/bytes';
@@ -25,7 +25,7 @@ const revokeBaseTokenSchema = z.strictObject({ token: someString });
 const killSwitchSchema = z.strictObject({
   user_id: z.uuid('must be a user id').optional(),
   base_uuid: uuidParam.optional(),
-  created_before: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time' }).transform((iso) => Math.floor(Date.parse(iso) / 1000)).optional(),
+  created_before: epochFromIso.optional(),
   dry_run: z.boolean().optional(),
 });
 
