@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, ROOT, start, type Running } from '../helpers/processes';
+import { freePort, jsonCaller, ROOT, serveTokenladder, type Running } from '../helpers/processes';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' };
@@ -27,22 +27,12 @@ describe('web UI in Chromium', () => {
   beforeAll(async () => {
     // The test set-up installs Chromium on a clean machine (apt; sudo when not root).
     execFileSync('bash', [join(ROOT, 'scripts', 'ensure-chromium.sh')], { stdio: 'inherit', timeout: 15 * 60_000 });
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    server = await start(
-      'node',
-      ['bin/tokenladder.mjs', 'serve'],
-      {
-        PORT: String(port),
-        TOKENLADDER_DB: join(dir, 'db', 'tokenladder.db'),
-        TOKENLADDER_ISSUER: url,
-        TOKENLADDER_ADMIN_EMAIL: ADMIN.email,
-        TOKENLADDER_ADMIN_PASSWORD: ADMIN.password,
-        TOKENLADDER_SCRYPT: 'ln=12,r=8,p=1',
-      },
-      /"listening"/,
+    const started = await serveTokenladder(
+      { TOKENLADDER_DB: join(dir, 'db', 'tokenladder.db'), TOKENLADDER_ADMIN_EMAIL: ADMIN.email, TOKENLADDER_ADMIN_PASSWORD: ADMIN.password, TOKENLADDER_SCRYPT: 'ln=12,r=8,p=1' },
       30_000,
     );
+    server = started;
+    url = started.url;
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
@@ -60,15 +50,7 @@ describe('web UI in Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const api = async (method: string, path: string, token?: string, body?: unknown) => {
-    const response = await fetch(url + path, {
-      method,
-      headers: { ...(token && { authorization: `Token ${token}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null };
-  };
+  const api = jsonCaller(() => url, 'Token');
   const shot = (name: string, target: Page = page) => target.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
   const sessionCookie = async () => (await context.cookies(`${url}/ui/`)).find((cookie) => cookie.name === 'tl_ui_session');
 

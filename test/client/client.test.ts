@@ -8,7 +8,7 @@ import { createBaseTokenSource, createClient, exchange, TokenladderError, unwrap
 import { OPENAPI_PATH } from '../../src/openapi/document';
 import { createBaseTokenVerifier } from '../../src/verify';
 import { ADMIN, testApp, type TestApp } from '../helpers/app';
-import { freePort, start, type Running } from '../helpers/processes';
+import { serveTokenladder, type Running } from '../helpers/processes';
 
 /** A client that calls the app in-process, counting requests per path. */
 function inProcessClient(t: TestApp, token?: string) {
@@ -95,21 +95,9 @@ describe('the client against a running server', () => {
   let server: Running;
   let baseUrl: string;
   beforeAll(async () => {
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}/`;
-    server = await start(
-      'node',
-      ['bin/tokenladder.mjs', 'serve'],
-      {
-        PORT: String(port),
-        TOKENLADDER_DB: join(dir, 'client.db'),
-        TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1',
-        TOKENLADDER_ISSUER: `http://127.0.0.1:${port}`,
-        TOKENLADDER_ADMIN_EMAIL: ADMIN.email,
-        TOKENLADDER_ADMIN_PASSWORD: ADMIN.password,
-      },
-      /"listening"/,
-    );
+    const started = await serveTokenladder({ TOKENLADDER_DB: join(dir, 'client.db'), TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1', TOKENLADDER_ADMIN_EMAIL: ADMIN.email, TOKENLADDER_ADMIN_PASSWORD: ADMIN.password });
+    server = started;
+    baseUrl = `${started.url}/`;
   });
   afterAll(async () => {
     await server?.stop();

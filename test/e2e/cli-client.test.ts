@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN } from '../helpers/app';
-import { freePort, ROOT, start, type Running } from '../helpers/processes';
+import { ROOT, serveTokenladder, type Running } from '../helpers/processes';
 
 const JWT = /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/;
 
@@ -32,21 +32,9 @@ describe('the tokenladder client commands against a running server', { timeout: 
   let baseToken: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    server = await start(
-      'node',
-      ['bin/tokenladder.mjs', 'serve'],
-      {
-        PORT: String(port),
-        TOKENLADDER_DB: join(dir, 'server.db'),
-        TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1',
-        TOKENLADDER_ISSUER: url,
-        TOKENLADDER_ADMIN_EMAIL: ADMIN.email,
-        TOKENLADDER_ADMIN_PASSWORD: ADMIN.password,
-      },
-      /"listening"/,
-    );
+    const started = await serveTokenladder({ TOKENLADDER_DB: join(dir, 'server.db'), TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1', TOKENLADDER_ADMIN_EMAIL: ADMIN.email, TOKENLADDER_ADMIN_PASSWORD: ADMIN.password });
+    server = started;
+    url = started.url;
   });
   afterAll(async () => {
     await server?.stop();

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, start, type Running } from '../helpers/processes';
+import { freePort, jsonCaller, serveTokenladder, start, type Running } from '../helpers/processes';
 
 const POLL_SECONDS = 1;
 
@@ -20,21 +20,13 @@ describe('revoked Base-Tokens stop at a verifier within the poll interval', () =
   let admin: string;
   let base: string;
 
-  const call = async (method: string, path: string, token?: string, body?: unknown, at = url) => {
-    const response = await fetch(at + path, {
-      method,
-      headers: { ...(token && { authorization: `Bearer ${token}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null };
-  };
+  const call = jsonCaller(() => url);
 
   beforeAll(async () => {
-    url = `http://127.0.0.1:${await freePort()}`;
+    const server = await serveTokenladder({ TOKENLADDER_DB: join(dir, 'tokenladder.db'), TOKENLADDER_SCRYPT: 'ln=12,r=8,p=1', TOKENLADDER_ADMIN_PASSWORD: 'an admin password for this test' });
+    running.push(server);
+    url = server.url;
     serviceUrl = `http://127.0.0.1:${await freePort()}`;
-    const env = { TOKENLADDER_DB: join(dir, 'tokenladder.db'), TOKENLADDER_ISSUER: url, PORT: url.split(':').pop()!, TOKENLADDER_SCRYPT: 'ln=12,r=8,p=1', TOKENLADDER_ADMIN_PASSWORD: 'an admin password for this test' };
-    running.push(await start('node', ['bin/tokenladder.mjs', 'serve'], env, /"listening"/));
     running.push(await start('node', ['--import', 'tsx', 'examples/base-service.ts'], { TOKENLADDER_URL: url, PORT: serviceUrl.split(':').pop()!, REVOCATION_POLL: String(POLL_SECONDS) }, /base service on/));
     admin = (await call('POST', '/api/v1/account-tokens', undefined, { email: 'admin@tokenladder.local', password: 'an admin password for this test' })).body.token;
     base = (await call('POST', '/api/v1/bases', admin, { name: 'Revocation' })).body.uuid;

@@ -64,3 +64,27 @@ export function start(command: string, args: string[], env: Record<string, strin
     });
   });
 }
+
+/**
+ * `tokenladder serve` (what `npm start` runs) on a free loopback port, its issuer that URL unless
+ * `env` says otherwise; resolves once it listens.
+ */
+export async function serveTokenladder(env: Record<string, string>, timeoutMs?: number): Promise<Running & { url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const server = await start('node', ['bin/tokenladder.mjs', 'serve'], { PORT: String(port), TOKENLADDER_ISSUER: url, ...env }, /"listening"/, timeoutMs);
+  return Object.assign(server, { url });
+}
+
+/** JSON over real HTTP: `call(method, path, token?, body?, at?)` → `{status, body}`. */
+export function jsonCaller(baseUrl: () => string, scheme: 'Bearer' | 'Token' = 'Bearer') {
+  return async (method: string, path: string, token?: string, body?: unknown, at = baseUrl()) => {
+    const response = await fetch(at + path, {
+      method,
+      headers: { ...(token && { authorization: `${scheme} ${token}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  };
+}
