@@ -2,6 +2,7 @@ import type { Compilable, Expression } from 'kysely';
 import { actorOf, anonymousActor, type AuditEvent } from '../audit/events';
 import { epochSeconds, isoTime } from '../clock';
 import { revocationStatements, sourceRevocations } from '../revocations/feed';
+import { insertIfExists } from '../store/insert-if';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { constantTimeEqual } from '../lib/bytes';
@@ -43,7 +44,8 @@ export async function login(deps: Deps, input: LoginInput) {
     // Refusals by the throttle are counted there, not recorded one by one: that would let a flood of
     // them write the log as fast as it is refused (the throttle bounds the recorded ones per address).
     if (error instanceof AppError && error.code === 'invalid_credentials') {
-      await recordFailedSignIn(deps, input.email, input.clientIp, error.code);
+      const named = await deps.db.selectFrom('users').select('id').where('email', '=', normalizeEmail(input.email)).executeTakeFirst();
+      await recordFailedSignIn(deps, named?.id ?? null, input.clientIp);
     }
     throw error;
   }
@@ -51,10 +53,9 @@ export async function login(deps: Deps, input: LoginInput) {
 
 type LoginInput = { email: string; password: string; clientIp: string | null; name?: string; expiresInDays?: number };
 
-/** An `account_token.login` failure record (also used for a wrong current password on a password change). */
-export async function recordFailedSignIn(deps: Deps, email: string, clientIp: string | null, code: string) {
-  const user = await deps.db.selectFrom('users').select('id').where('email', '=', normalizeEmail(email)).executeTakeFirst();
-  await deps.audit.record({ action: 'account_token.login', outcome: 'failure', actor: anonymousActor(clientIp), subjectUserId: user?.id ?? null, details: { code } });
+/** An `account_token.login` failure record (also for a wrong current password on a password change). */
+export async function recordFailedSignIn(deps: Deps, subjectUserId: string | null, clientIp: string | null) {
+  await deps.audit.record({ action: 'account_token.login', outcome: 'failure', actor: anonymousActor(clientIp), subjectUserId, details: { code: 'invalid_credentials' } });
 }
 
 async function attemptLogin(deps: Deps, input: LoginInput) {
@@ -160,11 +161,7 @@ async function newAccountToken(deps: Deps, userId: string, name: string, expires
     last_used_at: null,
     revoked_at: null,
   };
-  const columns = Object.keys(row) as (keyof typeof row)[];
-  const statement = deps.db
-    .insertInto('account_tokens')
-    .columns(columns)
-    .expression(deps.db.selectNoFrom((eb) => columns.map((column) => eb.val(row[column]).as(column))).where((eb) => eb.exists(onlyIf)));
+  const statement = insertIfExists(deps.db, 'account_tokens', row, onlyIf);
   return { statement, created: { ...accountTokenView(row), token: minted.token } };
 }
 

@@ -27,13 +27,13 @@ export async function changePassword(deps: Deps, principal: Principal, change: P
   const attempt = await beginLoginAttempt(deps, { email: principal.email, clientIp: principal.clientIp ?? null });
   const wrong = new AppError('invalid_credentials', 'the current password is incorrect');
   if ([...normalizePassword(change.currentPassword)].length > deps.config.passwordMaxLength) {
-    await recordFailedSignIn(deps, principal.email, principal.clientIp ?? null, 'invalid_credentials');
+    await recordFailedSignIn(deps, principal.userId, principal.clientIp ?? null);
     throw wrong;
   }
   const user = await deps.db.selectFrom('users').select(['id', 'password_hash']).where('id', '=', principal.userId).executeTakeFirst();
   const verification = await verifyCounted(deps, attempt, change.currentPassword, user?.password_hash ?? null);
   if (!user || !verification.ok) {
-    await recordFailedSignIn(deps, principal.email, principal.clientIp ?? null, 'invalid_credentials');
+    await recordFailedSignIn(deps, principal.userId, principal.clientIp ?? null);
     throw wrong;
   }
 

@@ -2,6 +2,7 @@ import { CompiledQuery, type Compilable, type Expression, type Kysely } from 'ky
 import { epochSeconds, type Clock } from '../clock';
 import { AppError } from '../errors';
 import { isUniqueViolation, type Atomic, type StatementResult } from '../store/atomic';
+import { insertIfExists } from '../store/insert-if';
 import type { Database } from '../store/schema';
 import type { Logger } from '../deps';
 import { GENESIS_HASH, sealAuditRow, type AuditRow, type ChainHead, type Sha256Hex, type UnsealedAuditRow } from './chain';
@@ -126,14 +127,6 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     return rows;
   }
 
-  /** One row, written only if `onlyIf` finds a row (the action took effect). */
-  function insertRow(row: AuditRow, onlyIf: Expression<unknown>): Compilable {
-    return db
-      .insertInto('audit_events')
-      .columns(COLUMNS)
-      .expression(db.selectNoFrom((eb) => COLUMNS.map((column) => eb.val(row[column]).as(column))).where((eb) => eb.exists(onlyIf)));
-  }
-
   /** At most once an hour, after a commit and outside the write queue; its failure fails nothing. */
   function schedulePrune(now: number): void {
     if (retentionSeconds === null || now - lastPrune < PRUNE_EVERY_SECONDS) return;
@@ -161,7 +154,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         head ??= await readHead();
         const rows = await chainRows(head, events, now);
         try {
-          const inserts = commitOptions.onlyIf ? rows.map((row) => insertRow(row, commitOptions.onlyIf!)) : insertRows(rows);
+          const inserts = commitOptions.onlyIf ? rows.map((row) => insertIfExists(db, 'audit_events', row, commitOptions.onlyIf!)) : insertRows(rows);
           const results = await atomic([...statements, ...inserts]);
           const written = rows.length > 0 && results[statements.length]!.numAffectedRows > 0;
           if (written) head = rows[rows.length - 1]!;
