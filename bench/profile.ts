@@ -26,7 +26,11 @@ const parent = new Map<number, number>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
 
 const shortUrl = (url: string) =>
-  url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '').replace(/^.*\/(src|bench|examples)\//, '$1/').replace(/\?.*$/, '');
+  url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/node_modules\//, '')
+    .replace(/^.*\/(src|bench|examples)\//, '$1/')
+    .replace(/\?.*$/, '');
 const label = ({ callFrame: { functionName, url, lineNumber } }: ProfileNode) =>
   `${functionName || '(anonymous)'} ${url ? `${shortUrl(url)}:${lineNumber + 1}` : ''}`.trim();
 function area(node: ProfileNode): string {
@@ -63,7 +67,12 @@ profile.samples.forEach((id, index) => {
 const busy = total - idle;
 const pct = (us: number) => `${((us / busy) * 100).toFixed(1).padStart(5)}%`;
 const msText = (us: number) => `${(us / 1000).toFixed(0).padStart(7)} ms`;
-const print = (title: string, map: Map<string, number>, count: number, skip: (name: string) => boolean = () => false) => {
+const print = (
+  title: string,
+  map: Map<string, number>,
+  count: number,
+  skip: (name: string) => boolean = () => false,
+) => {
   console.log(`\n${title}`);
   [...map]
     .filter(([name]) => !skip(name))
@@ -72,7 +81,14 @@ const print = (title: string, map: Map<string, number>, count: number, skip: (na
     .forEach(([name, us]) => console.log(`${msText(us)} ${pct(us)}  ${name}`));
 };
 
-console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (${((busy / total) * 100).toFixed(0)}%); percentages are of busy time`);
+console.log(
+  `${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (${((busy / total) * 100).toFixed(0)}%); percentages are of busy time`,
+);
 print('Self time by package / source area', areas, top, (name) => name === '(idle)');
 print('Top functions by self time', self, top, (name) => name === '(idle)');
-print('Top functions by inclusive time (synchronous stacks only)', inclusive, top, (name) => name.startsWith('(root)') || name === '(idle)');
+print(
+  'Top functions by inclusive time (synchronous stacks only)',
+  inclusive,
+  top,
+  (name) => name.startsWith('(root)') || name === '(idle)',
+);

@@ -7,7 +7,14 @@ import { parseSettings, SCENARIOS } from './lib/args';
 import { ROOT } from './lib/children';
 import { buildFixture, REAL_API_TOKENS, type Fixture } from './lib/fixture';
 import { log } from './lib/measure';
-import { describeMachine, machineLine, memoryTable, resultsTable, type MemoryRow, type Row } from './lib/report';
+import {
+  describeMachine,
+  machineLine,
+  memoryTable,
+  resultsTable,
+  type MemoryRow,
+  type Row,
+} from './lib/report';
 import { scenarios, type Context } from './lib/scenarios';
 
 async function main(): Promise<number> {
@@ -20,12 +27,16 @@ async function main(): Promise<number> {
   if (settings.profileDir) mkdirSync(settings.profileDir, { recursive: true });
 
   log(`${machineLine(machine)}`);
-  log(`${settings.quick ? 'quick' : 'full'} run: warm-up ${settings.warmupSeconds} s, ${settings.durationSeconds} s per run, ${settings.repeats} repeat(s), median`);
+  log(
+    `${settings.quick ? 'quick' : 'full'} run: warm-up ${settings.warmupSeconds} s, ${settings.durationSeconds} s per run, ${settings.repeats} repeat(s), median`,
+  );
   const notes: string[] = [];
   const fixtureNote = (what: string, f: Fixture) =>
     `${what}: ${f.apiTokenRows.toLocaleString('en-US')} API-Tokens (${REAL_API_TOKENS} real, minted through the HTTP API; the rest bulk-inserted ` +
     `in transactions of 10,000): setup ${f.setupSeconds.toFixed(1)} s, filler ${f.fillerSeconds.toFixed(1)} s` +
-    (f.fillerSeconds > 0 ? ` (${Math.round((f.apiTokenRows - REAL_API_TOKENS) / f.fillerSeconds).toLocaleString('en-US')} rows/s)` : '');
+    (f.fillerSeconds > 0
+      ? ` (${Math.round((f.apiTokenRows - REAL_API_TOKENS) / f.fillerSeconds).toLocaleString('en-US')} rows/s)`
+      : '');
 
   log(`seeding the main database (${settings.scale[0]} API-Tokens)`);
   const main = await buildFixture(join(dir, 'main.db'), settings.scale[0], REAL_API_TOKENS);
@@ -77,13 +88,24 @@ async function main(): Promise<number> {
   ].join('\n');
   process.stdout.write(`${markdown}\n`);
 
-  const json = { date: new Date().toISOString(), command, settings: { ...settings, only: [...settings.only] }, machine, wallSeconds, rows, memory, notes };
+  const json = {
+    date: new Date().toISOString(),
+    command,
+    settings: { ...settings, only: [...settings.only] },
+    machine,
+    wallSeconds,
+    rows,
+    memory,
+    notes,
+  };
   mkdirSync(dirname(settings.jsonPath), { recursive: true });
   writeFileSync(settings.jsonPath, `${JSON.stringify(json, null, 2)}\n`);
   log(`wrote ${settings.jsonPath}`);
   if (settings.profileDir) {
     const profiles = readdirSync(settings.profileDir).filter((name) => name.endsWith('.cpuprofile'));
-    log(`CPU profiles in ${settings.profileDir} (the main thread's ends in .0.001.cpuprofile): ${profiles.join(', ')}`);
+    log(
+      `CPU profiles in ${settings.profileDir} (the main thread's ends in .0.001.cpuprofile): ${profiles.join(', ')}`,
+    );
     log(`summarise with: node --import tsx bench/profile.ts ${join(settings.profileDir, '<file>')}`);
   }
   if (settings.resultsPath) {

@@ -67,7 +67,11 @@ async function main(): Promise<void> {
     onError: (error) => console.error(`revocation feed: ${(error as Error).message}`),
   });
   await revocations.start();
-  const verifier = createBaseTokenVerifier({ issuer, jwksUrl: `${issuer}/.well-known/jwks.json`, revocations });
+  const verifier = createBaseTokenVerifier({
+    issuer,
+    jwksUrl: `${issuer}/.well-known/jwks.json`,
+    revocations,
+  });
   serve({ fetch: createBaseService({ verifier }).fetch, port }, (info) => {
     console.log(`base service on http://localhost:${info.port} (issuer ${issuer})`);
   });

@@ -15,7 +15,12 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const WORKER_ENTRY = 'src/worker.ts';
 
 /** Keeps wrangler and Miniflare off the network: no update check, no metrics, no `request.cf` download. */
-export const OFFLINE_ENV = { CI: 'true', WRANGLER_HIDE_BANNER: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+export const OFFLINE_ENV = {
+  CI: 'true',
+  WRANGLER_HIDE_BANNER: 'true',
+  WRANGLER_SEND_METRICS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+};
 
 /** The only runtime modules the Worker may import: workerd provides node:crypto under nodejs_compat (scrypt). */
 export const ALLOWED_RUNTIME_IMPORTS = new Set(['node:crypto']);
@@ -24,9 +29,17 @@ export const ALLOWED_RUNTIME_IMPORTS = new Set(['node:crypto']);
  * Optional converters hono-openapi's schema libraries load with `import()` only for other schema
  * vendors (Effect, Sury, Valibot, zod 3): never reached with zod 4 schemas, and left external by the bundlers.
  */
-const UNREACHABLE_VENDOR_IMPORTS = new Set(['effect', 'sury', '@valibot/to-json-schema', 'zod-to-json-schema', 'zod-openapi']);
+const UNREACHABLE_VENDOR_IMPORTS = new Set([
+  'effect',
+  'sury',
+  '@valibot/to-json-schema',
+  'zod-to-json-schema',
+  'zod-openapi',
+]);
 const isUnreachableVendorImport = (from: string, imported: { path: string; kind: string }) =>
-  imported.kind === 'dynamic-import' && UNREACHABLE_VENDOR_IMPORTS.has(imported.path) && from.includes('node_modules/@standard-community/');
+  imported.kind === 'dynamic-import' &&
+  UNREACHABLE_VENDOR_IMPORTS.has(imported.path) &&
+  from.includes('node_modules/@standard-community/');
 
 /** Packages and sources that only work on Node; none may appear in the bundle. */
 const NODE_ONLY = [
@@ -76,7 +89,15 @@ export async function wranglerDryRun(): Promise<WorkerBundle> {
   try {
     await promisify(execFile)(
       process.execPath,
-      [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir, '--metafile', join(outdir, 'meta.json')],
+      [
+        join(ROOT, 'node_modules/wrangler/bin/wrangler.js'),
+        'deploy',
+        '--dry-run',
+        '--outdir',
+        outdir,
+        '--metafile',
+        join(outdir, 'meta.json'),
+      ],
       { cwd: ROOT, env: { ...process.env, ...OFFLINE_ENV }, timeout: 60_000 },
     );
     const code = await readFile(join(outdir, 'worker.js'), 'utf8');
@@ -93,7 +114,12 @@ function bundleProblems(metafile: Metafile): string[] {
     if (NODE_ONLY.some((pattern) => pattern.test(path))) problems.push(`Node-only module bundled: ${path}`);
     for (const imported of input.imports) {
       // `<runtime>` is esbuild's own helper for CommonJS, not an import.
-      if (imported.external && imported.path !== '<runtime>' && !ALLOWED_RUNTIME_IMPORTS.has(imported.path) && !isUnreachableVendorImport(path, imported)) {
+      if (
+        imported.external &&
+        imported.path !== '<runtime>' &&
+        !ALLOWED_RUNTIME_IMPORTS.has(imported.path) &&
+        !isUnreachableVendorImport(path, imported)
+      ) {
         problems.push(`runtime import ${imported.path} (from ${path}) is not available on Workers`);
       }
     }
@@ -113,7 +139,9 @@ async function main() {
   ];
   let failed = false;
   for (const [name, bundle] of bundles) {
-    console.log(`worker bundle, ${name}: ${(bundle.bytes / 1024).toFixed(1)} KiB, ${await gzipKiB(bundle.code)} KiB gzipped`);
+    console.log(
+      `worker bundle, ${name}: ${(bundle.bytes / 1024).toFixed(1)} KiB, ${await gzipKiB(bundle.code)} KiB gzipped`,
+    );
     if (bundle.problems.length > 0) {
       failed = true;
       console.error(`  not fit for Cloudflare Workers:\n    ${bundle.problems.join('\n    ')}`);

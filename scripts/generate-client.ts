@@ -35,7 +35,12 @@ export async function liveDocument(): Promise<unknown> {
     configureSqlite(raw);
     migrateSqlite(raw, readMigrations());
     const silent = { info() {}, warn() {}, error() {} };
-    const deps = await createNodeDeps({ raw, kek: await importKek(generateKekText()), config: appConfigFromEnv(parseEnv({})), log: silent });
+    const deps = await createNodeDeps({
+      raw,
+      kek: await importKek(generateKekText()),
+      config: appConfigFromEnv(parseEnv({})),
+      log: silent,
+    });
     const response = await createApp(deps).request(OPENAPI_PATH);
     if (response.status !== 200) throw new Error(`${OPENAPI_PATH} answered ${response.status}`);
     return await response.json();

@@ -27,9 +27,15 @@ if (!packageDir) {
   process.exit(2);
 }
 
-const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { name: string; version: string; license: string };
-if (manifest.name !== PACKAGE || manifest.license !== 'MIT') throw new Error(`expected ${PACKAGE} (MIT), found ${manifest.name} (${manifest.license})`);
-if (manifest.version !== EXPECTED_VERSION) console.warn(`note: ${PACKAGE} ${manifest.version}, the header will say so (was ${EXPECTED_VERSION})`);
+const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  license: string;
+};
+if (manifest.name !== PACKAGE || manifest.license !== 'MIT')
+  throw new Error(`expected ${PACKAGE} (MIT), found ${manifest.name} (${manifest.license})`);
+if (manifest.version !== EXPECTED_VERSION)
+  console.warn(`note: ${PACKAGE} ${manifest.version}, the header will say so (was ${EXPECTED_VERSION})`);
 
 const ranked = JSON.parse(readFileSync(join(packageDir, 'src', 'passwords.json'), 'utf8')) as string[];
 const seen = new Set<string>();
@@ -41,7 +47,11 @@ for (const entry of ranked) {
   if (seen.size === LIMIT) break;
 }
 
-const license = readFileSync(join(packageDir, 'LICENSE.txt'), 'utf8').trim().split('\n').map((line) => `//   ${line}`.trimEnd()).join('\n');
+const license = readFileSync(join(packageDir, 'LICENSE.txt'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((line) => `//   ${line}`.trimEnd())
+  .join('\n');
 const out = fileURLToPath(new URL('../src/accounts/common-passwords.ts', import.meta.url));
 writeFileSync(
   out,

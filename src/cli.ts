@@ -11,11 +11,15 @@ import { base64url, randomBytes } from './lib/bytes';
 import { createNodeDeps, loadKek, openDatabase, startServer } from './node';
 
 /** Opens the configured database with full dependencies for a one-off command, and closes it after. */
-async function withDeps<T>(task: (deps: Awaited<ReturnType<typeof createNodeDeps>>) => Promise<T>): Promise<T> {
+async function withDeps<T>(
+  task: (deps: Awaited<ReturnType<typeof createNodeDeps>>) => Promise<T>,
+): Promise<T> {
   const env = parseEnv(process.env);
   const { raw } = openDatabase(env);
   try {
-    return await task(await createNodeDeps({ raw, kek: await loadKek(env, raw), config: appConfigFromEnv(env) }));
+    return await task(
+      await createNodeDeps({ raw, kek: await loadKek(env, raw), config: appConfigFromEnv(env) }),
+    );
   } finally {
     raw.close();
   }
@@ -24,11 +28,15 @@ async function withDeps<T>(task: (deps: Awaited<ReturnType<typeof createNodeDeps
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 const program = new Command('tokenladder')
-  .description('Token-hierarchy authentication service. Configuration comes from TOKENLADDER_* environment variables (see README).')
+  .description(
+    'Token-hierarchy authentication service. Configuration comes from TOKENLADDER_* environment variables (see README).',
+  )
   .version(VERSION)
   .exitOverride();
 
@@ -51,22 +59,46 @@ program
 const user = program.command('user').description('manage users directly in the database');
 user
   .command('create')
-  .description('create a user; the password is read from stdin with --password-stdin, else generated and printed once')
+  .description(
+    'create a user; the password is read from stdin with --password-stdin, else generated and printed once',
+  )
   .requiredOption('--email <email>', 'email address (the login)')
   .addOption(new Option('--role <role>', 'role').choices(ROLES).default('user'))
   .option('--name <name>', 'display name')
   .option('--team <team_id>', 'team id')
   .option('--password-stdin', 'read the password from standard input')
-  .action(async (options: { email: string; role: (typeof ROLES)[number]; name?: string; team?: string; passwordStdin?: boolean }) => {
-    const password = options.passwordStdin ? await readStdin() : base64url(randomBytes(24));
-    const created = await withDeps((deps) => {
-      // The operator at the console acts with full rights.
-      const operator: Principal = { userId: 'cli', email: 'cli', name: 'cli', role: 'system_admin', teamId: null, tokenId: 'cli', tokenName: 'cli' };
-      return createUser(deps, operator, { email: options.email, password, role: options.role, name: options.name, team_id: options.team ?? null });
-    });
-    console.log(`created ${created.role} ${created.email} (id ${created.id})`);
-    if (!options.passwordStdin) console.log(`password (shown only this once): ${password}`);
-  });
+  .action(
+    async (options: {
+      email: string;
+      role: (typeof ROLES)[number];
+      name?: string;
+      team?: string;
+      passwordStdin?: boolean;
+    }) => {
+      const password = options.passwordStdin ? await readStdin() : base64url(randomBytes(24));
+      const created = await withDeps((deps) => {
+        // The operator at the console acts with full rights.
+        const operator: Principal = {
+          userId: 'cli',
+          email: 'cli',
+          name: 'cli',
+          role: 'system_admin',
+          teamId: null,
+          tokenId: 'cli',
+          tokenName: 'cli',
+        };
+        return createUser(deps, operator, {
+          email: options.email,
+          password,
+          role: options.role,
+          name: options.name,
+          team_id: options.team ?? null,
+        });
+      });
+      console.log(`created ${created.role} ${created.email} (id ${created.id})`);
+      if (!options.passwordStdin) console.log(`password (shown only this once): ${password}`);
+    },
+  );
 
 const keys = program.command('keys').description('signing keys');
 keys
@@ -76,12 +108,22 @@ keys
   .action(async (options: { json?: boolean }) => {
     const rows = await withDeps((deps) => deps.keys.list());
     if (options.json) return console.log(JSON.stringify(rows, null, 2));
-    console.table(rows.map((row) => ({ kid: row.kid, alg: row.alg, state: row.state, created: isoTime(row.created_at), retired: isoTime(row.retired_at) })));
+    console.table(
+      rows.map((row) => ({
+        kid: row.kid,
+        alg: row.alg,
+        state: row.state,
+        created: isoTime(row.created_at),
+        retired: isoTime(row.retired_at),
+      })),
+    );
   });
 
 keys
   .command('rotate')
-  .description('publish a new signing key now; it signs after --delay seconds (default TOKENLADDER_KEY_ACTIVATION_DELAY); --revoke-old: sign with it at once and delete the old key')
+  .description(
+    'publish a new signing key now; it signs after --delay seconds (default TOKENLADDER_KEY_ACTIVATION_DELAY); --revoke-old: sign with it at once and delete the old key',
+  )
   .option('--delay <seconds>', 'seconds before the new key signs', (value) => {
     if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a whole number of seconds');
     return Number(value);
@@ -89,24 +131,36 @@ keys
   .option('--revoke-old', 'emergency: the old key is compromised')
   .action(async (options: { delay?: number; revokeOld?: boolean }) => {
     const key = await withDeps((deps) =>
-      deps.keys.rotate({ activateAfterSeconds: options.delay ?? deps.config.keyActivationDelaySeconds, revokeOld: options.revokeOld ?? false }),
+      deps.keys.rotate({
+        activateAfterSeconds: options.delay ?? deps.config.keyActivationDelaySeconds,
+        revokeOld: options.revokeOld ?? false,
+      }),
     );
     console.log(`new key ${key.kid} (${key.state}), signs from ${isoTime(key.activated_at)}`);
-    if (options.revokeOld) console.log('the old key is deleted; verifiers drop it when they next fetch the JWKS');
+    if (options.revokeOld)
+      console.log('the old key is deleted; verifiers drop it when they next fetch the JWKS');
   });
 
 const audit = program.command('audit').description('the audit log');
 audit
   .command('verify')
-  .description('recompute the audit log hash chain; exit 1 and name the first bad record if it was edited, deleted or inserted')
+  .description(
+    'recompute the audit log hash chain; exit 1 and name the first bad record if it was edited, deleted or inserted',
+  )
   .option('--json', 'machine-readable output')
   .action(async (options: { json?: boolean }) => {
     const report = await withDeps((deps) => verifyAuditChain(deps.db, deps.hashToken));
     if (options.json) console.log(JSON.stringify(report, null, 2));
     else if (report.ok) {
-      console.log(`audit chain ok: ${report.checked} records (seq ${report.first ?? '-'}..${report.last ?? '-'})`);
-      if (report.anchoredAt) console.log(`older records were removed by retention; the chain is anchored at ${report.anchoredAt}`);
-    } else console.error(`audit chain BROKEN at seq ${report.broken!.seq} (${report.broken!.reason}); ${report.checked} records before it are intact`);
+      console.log(
+        `audit chain ok: ${report.checked} records (seq ${report.first ?? '-'}..${report.last ?? '-'})`,
+      );
+      if (report.anchoredAt)
+        console.log(`older records were removed by retention; the chain is anchored at ${report.anchoredAt}`);
+    } else
+      console.error(
+        `audit chain BROKEN at seq ${report.broken!.seq} (${report.broken!.reason}); ${report.checked} records before it are intact`,
+      );
     if (!report.ok) process.exitCode = 1;
   });
 

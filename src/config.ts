@@ -46,13 +46,15 @@ export interface AppConfig {
 
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-
 /** Every environment variable tokenladder reads, on Node and on Workers. */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(8787),
   TOKENLADDER_DB: z.string().min(1).default('./data/tokenladder.db'),
   TOKENLADDER_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
-  TOKENLADDER_KEK: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes, base64url (43 characters)').optional(),
+  TOKENLADDER_KEK: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes, base64url (43 characters)')
+    .optional(),
   TOKENLADDER_KEK_FILE: z.string().min(1).optional(),
   TOKENLADDER_ADMIN_EMAIL: z.email().optional(),
   TOKENLADDER_ADMIN_PASSWORD: z.string().min(1).optional(),
@@ -66,10 +68,25 @@ export const envSchema = z.object({
   TOKENLADDER_SCRYPT: z
     .string()
     .regex(/^ln=\d+,r=\d+,p=\d+$/, 'must look like ln=15,r=8,p=3')
-    .transform((text) => Object.fromEntries(text.split(',').map((part) => part.split('=')).map(([k, v]) => [k, Number(v)])) as unknown as ScryptParams)
-    .refine((params) => scryptParamsProblem(params) === null, { message: 'scrypt parameters out of bounds (10≤ln≤17, 1≤r≤16, 1≤p≤4, N·r·p≤2^20)' })
+    .transform(
+      (text) =>
+        Object.fromEntries(
+          text
+            .split(',')
+            .map((part) => part.split('='))
+            .map(([k, v]) => [k, Number(v)]),
+        ) as unknown as ScryptParams,
+    )
+    .refine((params) => scryptParamsProblem(params) === null, {
+      message: 'scrypt parameters out of bounds (10≤ln≤17, 1≤r≤16, 1≤p≤4, N·r·p≤2^20)',
+    })
     .optional(),
-  TOKENLADDER_BODY_LIMIT: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  TOKENLADDER_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024)
+    .default(16 * 1024),
   TOKENLADDER_JWKS_MAX_AGE: seconds(0, 3600).default(300),
   TOKENLADDER_KEY_ACTIVATION_DELAY: seconds(0, 7 * 86400).default(3600),
   // Defaults point at examples/base-service.ts on its default port, so SeaTable clients work out of the box.
@@ -77,16 +94,34 @@ export const envSchema = z.object({
   TOKENLADDER_BASE_SOCKET_URL: z.url({ protocol: /^https?$/ }).optional(),
   TOKENLADDER_BASE_DB_URL: z.url({ protocol: /^https?$/ }).optional(),
   TOKENLADDER_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(365),
-  TOKENLADDER_REVOCATIONS_TOKEN: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable characters').optional(),
+  TOKENLADDER_REVOCATIONS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable characters')
+    .optional(),
   TOKENLADDER_REVOCATION_POLL: seconds(1, 3600).default(30),
-  TOKENLADDER_CLIENT_IP_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name').transform((name) => name.toLowerCase()).optional(),
+  TOKENLADDER_CLIENT_IP_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name')
+    .transform((name) => name.toLowerCase())
+    .optional(),
   TOKENLADDER_USE_API_GATEWAY: z.enum(['true', 'false', '1', '0']).default('false'),
   TOKENLADDER_CORS_ORIGINS: z
     .string()
-    .transform((text) => text.split(',').map((part) => part.trim()).filter((part) => part !== ''))
+    .transform((text) =>
+      text
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== ''),
+    )
     .superRefine((origins, ctx) => {
-      if (origins.includes('*') && origins.length > 1) ctx.addIssue({ code: 'custom', message: '`*` must be the only entry' });
-      for (const origin of origins) if (origin !== '*' && !isOrigin(origin)) ctx.addIssue({ code: 'custom', message: `${origin}: not an origin like https://app.example.com (scheme, host, optional port; no path, no trailing slash)` });
+      if (origins.includes('*') && origins.length > 1)
+        ctx.addIssue({ code: 'custom', message: '`*` must be the only entry' });
+      for (const origin of origins)
+        if (origin !== '*' && !isOrigin(origin))
+          ctx.addIssue({
+            code: 'custom',
+            message: `${origin}: not an origin like https://app.example.com (scheme, host, optional port; no path, no trailing slash)`,
+          });
     })
     .optional(),
   TOKENLADDER_ACCESS_LOG: z.enum(['true', 'false', '1', '0']).default('false'),
@@ -138,7 +173,8 @@ export function appConfigFromEnv(env: Env): AppConfig {
     revocationFeedToken: env.TOKENLADDER_REVOCATIONS_TOKEN ?? null,
     revocationPollSeconds: env.TOKENLADDER_REVOCATION_POLL,
     // 0 days: keep forever.
-    auditRetentionSeconds: env.TOKENLADDER_AUDIT_RETENTION_DAYS === 0 ? null : env.TOKENLADDER_AUDIT_RETENTION_DAYS * 86400,
+    auditRetentionSeconds:
+      env.TOKENLADDER_AUDIT_RETENTION_DAYS === 0 ? null : env.TOKENLADDER_AUDIT_RETENTION_DAYS * 86400,
     corsOrigins: env.TOKENLADDER_CORS_ORIGINS ?? [],
     accessLog: env.TOKENLADDER_ACCESS_LOG === 'true' || env.TOKENLADDER_ACCESS_LOG === '1',
     seatable: {

@@ -35,7 +35,14 @@ export async function createDeps(options: CreateDepsOptions): Promise<Deps> {
   const log = redactingLogger(options.log ?? consoleLogger);
   await ensureSigningKey(db, kek, clock);
   const hashToken = options.hashToken ?? sha256Hex;
-  const audit = createAuditLog({ db, atomic, clock, sha256: hashToken, retentionSeconds: config.auditRetentionSeconds, log });
+  const audit = createAuditLog({
+    db,
+    atomic,
+    clock,
+    sha256: hashToken,
+    retentionSeconds: config.auditRetentionSeconds,
+    log,
+  });
   return {
     db,
     atomic,
@@ -44,7 +51,18 @@ export async function createDeps(options: CreateDepsOptions): Promise<Deps> {
     config,
     log,
     hashToken,
-    keys: createKeyRing({ db, atomic, audit, kek, clock, retiredKeyGraceSeconds: config.baseTokenTtlSeconds + 60 }),
-    passwords: createPasswordHasher({ scrypt: options.scrypt, params: config.scrypt, maxConcurrent: options.maxConcurrentHashes }),
+    keys: createKeyRing({
+      db,
+      atomic,
+      audit,
+      kek,
+      clock,
+      retiredKeyGraceSeconds: config.baseTokenTtlSeconds + 60,
+    }),
+    passwords: createPasswordHasher({
+      scrypt: options.scrypt,
+      params: config.scrypt,
+      maxConcurrent: options.maxConcurrentHashes,
+    }),
   };
 }

@@ -26,7 +26,13 @@ export interface NodeDepsOptions {
 }
 
 /** Wires the app's dependencies over an open, migrated SQLite database. Shared by the server, the CLI and tests. */
-export async function createNodeDeps({ raw, kek, config, clock = systemClock, log = consoleLogger }: NodeDepsOptions): Promise<Deps> {
+export async function createNodeDeps({
+  raw,
+  kek,
+  config,
+  clock = systemClock,
+  log = consoleLogger,
+}: NodeDepsOptions): Promise<Deps> {
   const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
   return createDeps({ ...createSqliteStore(raw), kek, config, clock, log, scrypt: nodeScrypt, hashToken });
 }
@@ -41,7 +47,12 @@ export function openDatabase(env: Env): { raw: Database.Database; applied: strin
     // A damaged file is refused at start rather than found half-way through a write (quick_check: O(N), no index cross-check).
     const problems = raw.pragma('quick_check', { simple: false }) as { quick_check: string }[];
     if (problems.length !== 1 || problems[0]!.quick_check !== 'ok') {
-      throw new Error(`the database ${file} is damaged (PRAGMA quick_check: ${problems.slice(0, 3).map((row) => row.quick_check).join('; ')}); restore it from a backup`);
+      throw new Error(
+        `the database ${file} is damaged (PRAGMA quick_check: ${problems
+          .slice(0, 3)
+          .map((row) => row.quick_check)
+          .join('; ')}); restore it from a backup`,
+      );
     }
     return { raw, applied: migrateSqlite(raw, readMigrations()) };
   } catch (error) {
@@ -60,7 +71,10 @@ export async function loadKek(env: Env, raw: Database.Database): Promise<CryptoK
   const file = env.TOKENLADDER_KEK_FILE ?? join(dirname(resolve(env.TOKENLADDER_DB)), 'kek.key');
   if (existsSync(file)) return importKek(readFileSync(file, 'utf8').trim());
   const { keys } = raw.prepare('SELECT count(*) AS keys FROM signing_keys').get() as { keys: number };
-  if (keys > 0) throw new Error(`the database has signing keys but the key-encryption key file ${file} is missing; set TOKENLADDER_KEK or restore the file`);
+  if (keys > 0)
+    throw new Error(
+      `the database has signing keys but the key-encryption key file ${file} is missing; set TOKENLADDER_KEK or restore the file`,
+    );
   const text = generateKekText();
   writeFileSync(file, `${text}\n`, { mode: 0o600, flag: 'wx' });
   return importKek(text);
@@ -78,7 +92,8 @@ export async function ensureAdmin(deps: Deps, env: Env, print: (line: string) =>
   const existing = await deps.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
   if (existing || !(await bootstrapAdmin(deps, email, password))) return;
   print(`tokenladder: created the first system admin ${email}`);
-  if (generated) print(`tokenladder: its generated password (shown only this once, store it now): ${password}`);
+  if (generated)
+    print(`tokenladder: its generated password (shown only this once, store it now): ${password}`);
 }
 
 /** `tokenladder serve`: everything `npm start` does. */
@@ -92,7 +107,9 @@ export async function startServer(processEnv: Record<string, string | undefined>
     await deps.keys.current();
   } catch (error) {
     raw.close();
-    throw new Error(`TOKENLADDER_KEK: it does not decrypt the signing keys stored in the database; set the KEK they were sealed with (${(error as Error).message})`);
+    throw new Error(
+      `TOKENLADDER_KEK: it does not decrypt the signing keys stored in the database; set the KEK they were sealed with (${(error as Error).message})`,
+    );
   }
   if (applied.length > 0) deps.log.info('applied migrations', { migrations: applied });
   const deviation = passwordLengthDeviation(config);

@@ -20,7 +20,8 @@ const concurrency = Number(env('BENCH_CONCURRENCY'));
 
 // "The same key": the one public key of the fixture's JWKS, imported once.
 const key = (await importJWK(jwks.keys[0]!, 'EdDSA')) as CryptoKey;
-const verifierOf = (verifier: ReturnType<typeof createBaseTokenVerifier>) => () => verifier.verify(token, { baseUuid });
+const verifierOf = (verifier: ReturnType<typeof createBaseTokenVerifier>) => () =>
+  verifier.verify(token, { baseUuid });
 // verifier-key / verifier-jwks: every call verifies in full (cache off), the per-verification cost;
 // verifier-cached: the default verifier, the same token again and again as a client sends it.
 const verify: () => Promise<unknown> =
@@ -57,4 +58,11 @@ report({ ready: true });
 await verify(); // fails loudly (and the run with it) if the token does not verify
 await loop(Number(env('BENCH_WARMUP_MS')));
 const { ops, seconds, latency, cpuUs } = await loop(Number(env('BENCH_DURATION_MS')));
-report({ reqPerSec: ops / seconds, p50Ms: latency.percentile(50) / 1e6, p99Ms: latency.percentile(99) / 1e6, cpuUsPerReq: cpuUs / ops, requests: ops, seconds });
+report({
+  reqPerSec: ops / seconds,
+  p50Ms: latency.percentile(50) / 1e6,
+  p99Ms: latency.percentile(99) / 1e6,
+  cpuUsPerReq: cpuUs / ops,
+  requests: ops,
+  seconds,
+});

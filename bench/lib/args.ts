@@ -29,7 +29,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[
 function number(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value < min) throw new Error(`--${name} must be a number >= ${min}\n${USAGE}`);
+  if (!Number.isFinite(value) || value < min)
+    throw new Error(`--${name} must be a number >= ${min}\n${USAGE}`);
   return value;
 }
 
@@ -57,7 +58,8 @@ export function parseSettings(argv: string[]): Settings {
   const quick = values.quick;
   const only = new Set<ScenarioName>();
   for (const name of values.only?.split(',') ?? SCENARIOS) {
-    if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`unknown scenario "${name}"\n${USAGE}`);
+    if (!(SCENARIOS as readonly string[]).includes(name))
+      throw new Error(`unknown scenario "${name}"\n${USAGE}`);
     only.add(name as ScenarioName);
   }
   const [small, large] = (values.scale ?? (quick ? '1000,20000' : '1000,1000000')).split(',').map(Number);

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 
 /** One JSON line on stdout: the orchestrator reads these. */
-export const report = (message: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(message)}\n`);
+export const report = (message: Record<string, unknown>) =>
+  process.stdout.write(`${JSON.stringify(message)}\n`);
 
 /**
  * Exits (through process.exit, so `--cpu-prof` still writes its profile) on SIGTERM/SIGINT or when
@@ -29,8 +30,13 @@ export function exitWithParent(cleanup: () => void = () => {}): void {
 }
 
 /** Serves a fetch handler on 127.0.0.1 with a free port, then reports `{ ready, port }`. */
-export function serveFetch(fetch: (request: Request) => Response | Promise<Response>, cleanup?: () => void): void {
-  const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => report({ ready: true, port: info.port }));
+export function serveFetch(
+  fetch: (request: Request) => Response | Promise<Response>,
+  cleanup?: () => void,
+): void {
+  const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+    report({ ready: true, port: info.port }),
+  );
   exitWithParent(() => {
     server.close();
     cleanup?.();

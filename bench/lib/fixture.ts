@@ -45,13 +45,25 @@ const stderrLog: Logger = {
 type Fetch = (path: string, init?: RequestInit) => Response | Promise<Response>;
 
 /** One API call; anything but the expected status stops the benchmark with the answer. */
-async function call(fetch: Fetch, method: string, path: string, expect: number, token?: string, body?: unknown) {
+async function call(
+  fetch: Fetch,
+  method: string,
+  path: string,
+  expect: number,
+  token?: string,
+  body?: unknown,
+) {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await response.text();
-  if (response.status !== expect) throw new Error(`fixture: ${method} ${path} answered ${response.status}: ${text}`);
+  if (response.status !== expect)
+    throw new Error(`fixture: ${method} ${path} answered ${response.status}: ${text}`);
   return JSON.parse(text) as Record<string, unknown>;
 }
 
@@ -71,28 +83,48 @@ export async function buildFixture(file: string, apiTokenRows: number, realToken
   const api: Fetch = (path, init) => app.request(path, init);
 
   await bootstrapAdmin(deps, ADMIN_EMAIL, PASSWORD);
-  const { token: accountToken } = await call(api, 'POST', '/api/v1/account-tokens', 201, undefined, { email: ADMIN_EMAIL, password: PASSWORD, name: 'bench' });
+  const { token: accountToken } = await call(api, 'POST', '/api/v1/account-tokens', 201, undefined, {
+    email: ADMIN_EMAIL,
+    password: PASSWORD,
+    name: 'bench',
+  });
   const admin = String(accountToken);
   const { uuid: baseUuid } = await call(api, 'POST', '/api/v1/bases', 201, admin, { name: 'Bench' });
   const apiTokens: string[] = [];
   for (let i = 0; i < realTokens; i++) {
-    const minted = await call(api, 'POST', `/api/v1/bases/${String(baseUuid)}/api-tokens`, 201, admin, { name: `bench-${i}`, permission: 'rw' });
+    const minted = await call(api, 'POST', `/api/v1/bases/${String(baseUuid)}/api-tokens`, 201, admin, {
+      name: `bench-${i}`,
+      permission: 'rw',
+    });
     apiTokens.push(String(minted.token));
   }
   // The login scenario must pay the production cost: this one user is created by an app hashing with the default parameters.
   const productionApp = createApp(await createNodeDeps({ raw, kek, config: benchConfig(), log: stderrLog }));
-  await call((path, init) => productionApp.request(path, init), 'POST', '/api/v1/users', 201, admin, { email: LOGIN_EMAIL, password: PASSWORD, role: 'user' });
+  await call((path, init) => productionApp.request(path, init), 'POST', '/api/v1/users', 201, admin, {
+    email: LOGIN_EMAIL,
+    password: PASSWORD,
+    role: 'user',
+  });
   const { base_token: baseToken } = await call(api, 'POST', '/api/v1/base-tokens', 201, apiTokens[0]);
   const jwks = (await call(api, 'GET', '/.well-known/jwks.json', 200)) as Fixture['jwks'];
   const setupSeconds = (performance.now() - started) / 1000;
 
   const fillerStarted = performance.now();
   // Filler rows copy a real token's row (whatever the schema's columns are) with a fresh id, name and hash.
-  const template = raw.prepare('SELECT * FROM api_tokens ORDER BY created_at LIMIT 1').get() as Record<string, unknown>;
+  const template = raw.prepare('SELECT * FROM api_tokens ORDER BY created_at LIMIT 1').get() as Record<
+    string,
+    unknown
+  >;
   const columns = Object.keys(template);
-  const insert = raw.prepare(`INSERT INTO api_tokens (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+  const insert = raw.prepare(
+    `INSERT INTO api_tokens (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+  );
   const values = columns.map((column) => (column === 'last_used_at' ? null : template[column]));
-  const [idAt, nameAt, hashAt] = ['id', 'name', 'secret_hash'].map((column) => columns.indexOf(column)) as [number, number, number];
+  const [idAt, nameAt, hashAt] = ['id', 'name', 'secret_hash'].map((column) => columns.indexOf(column)) as [
+    number,
+    number,
+    number,
+  ];
   const insertBatch = raw.transaction((from: number, to: number) => {
     const random = randomBytes((to - from) * 48); // 16 for the id, 32 for the hash, per row
     for (let i = from; i < to; i++) {

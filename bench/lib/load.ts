@@ -26,12 +26,22 @@ export function runLoad(spec: LoadSpec, seconds: number): Promise<LoadResult> {
   const unexpected = new Map<number, number>();
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url: spec.url, connections: spec.connections, duration: seconds, requests: spec.requests, timeout: 30 },
+      {
+        url: spec.url,
+        connections: spec.connections,
+        duration: seconds,
+        requests: spec.requests,
+        timeout: 30,
+      },
       (error: unknown, result: autocannon.Result) => {
         if (error) return reject(error instanceof Error ? error : new Error(String(error)));
         const problems = [...unexpected].map(([status, count]) => `${count}× HTTP ${status}`);
-        if (result.errors > 0) problems.push(`${result.errors} connection errors (${result.timeouts} timeouts)`);
-        if (problems.length > 0) return reject(new Error(`${spec.url}: expected HTTP ${spec.expectStatus}, got ${problems.join(', ')}`));
+        if (result.errors > 0)
+          problems.push(`${result.errors} connection errors (${result.timeouts} timeouts)`);
+        if (problems.length > 0)
+          return reject(
+            new Error(`${spec.url}: expected HTTP ${spec.expectStatus}, got ${problems.join(', ')}`),
+          );
         const total = latency.count;
         resolve({
           reqPerSec: total / result.duration,

@@ -1,7 +1,14 @@
 // Measuring: warm-up, fixed-time runs repeated and interleaved across targets, RSS sampled meanwhile.
 import os from 'node:os';
 import type { Settings } from './args';
-import { machineBusyMicros, processCpuMicros, sampleRss, startChild, type Child, type StartOptions } from './children';
+import {
+  machineBusyMicros,
+  processCpuMicros,
+  sampleRss,
+  startChild,
+  type Child,
+  type StartOptions,
+} from './children';
 import { runLoad, type LoadSpec } from './load';
 import { mb, median, medianRun, type MemoryRow, type Run } from './report';
 
@@ -43,7 +50,10 @@ export const urlOf = (child: Child) => `http://127.0.0.1:${child.port}`;
  * Warms every target up, then runs `repeats` rounds, each measuring every target once in turn, so a
  * slow patch of the (shared) machine hits all targets alike. Peak RSS is sampled during measured runs.
  */
-export async function measureHttp(targets: HttpTarget[], settings: Settings): Promise<Map<string, Measurement>> {
+export async function measureHttp(
+  targets: HttpTarget[],
+  settings: Settings,
+): Promise<Map<string, Measurement>> {
   for (const target of targets) {
     if (settings.warmupSeconds > 0) await runLoad(target.spec, settings.warmupSeconds);
   }
@@ -63,7 +73,10 @@ export async function measureHttp(targets: HttpTarget[], settings: Settings): Pr
   return new Map(
     targets.map((target) => {
       const targetRuns = runs.get(target.label)!;
-      return [target.label, { ...medianRun(targetRuns), runs: targetRuns, peakRssMb: mb(peaks.get(target.label)!) }];
+      return [
+        target.label,
+        { ...medianRun(targetRuns), runs: targetRuns, peakRssMb: mb(peaks.get(target.label)!) },
+      ];
     }),
   );
 }
@@ -78,11 +91,17 @@ export async function measureInProcess(
   script: string,
   settings: Settings,
 ): Promise<Map<string, Measurement>> {
-  const results = new Map<string, Measurement>(modes.map((mode) => [mode.label, { reqPerSec: 0, p50Ms: 0, p99Ms: 0, runs: [], peakRssMb: 0 }]));
+  const results = new Map<string, Measurement>(
+    modes.map((mode) => [mode.label, { reqPerSec: 0, p50Ms: 0, p99Ms: 0, runs: [], peakRssMb: 0 }]),
+  );
   for (let round = 1; round <= settings.repeats; round++) {
     for (const mode of modes) {
       const child = await startChild(mode.label, script, {
-        env: { ...mode.env, BENCH_WARMUP_MS: String(settings.warmupSeconds * 1000), BENCH_DURATION_MS: String(settings.durationSeconds * 1000) },
+        env: {
+          ...mode.env,
+          BENCH_WARMUP_MS: String(settings.warmupSeconds * 1000),
+          BENCH_DURATION_MS: String(settings.durationSeconds * 1000),
+        },
       });
       const rss = sampleRss(child.pid);
       const cpu = cpuMeter(child.pid);
@@ -110,18 +129,31 @@ export async function measureInProcess(
 }
 
 /** One long run with RSS sampled throughout: the medians of its first and last tenth are start and end. */
-export async function measureRssGrowth(target: HttpTarget, seconds: number): Promise<Omit<MemoryRow, 'scenario' | 'target' | 'met'>> {
+export async function measureRssGrowth(
+  target: HttpTarget,
+  seconds: number,
+): Promise<Omit<MemoryRow, 'scenario' | 'target' | 'met'>> {
   const rss = sampleRss(target.child.pid, 250);
   const result = await runLoad(target.spec, seconds).finally(() => rss.stop());
   const tenth = (seconds * 1000) / 10;
-  const window = (from: number, to: number) => rss.samples.filter((sample) => sample.atMs >= from && sample.atMs <= to).map((sample) => sample.rss);
+  const window = (from: number, to: number) =>
+    rss.samples.filter((sample) => sample.atMs >= from && sample.atMs <= to).map((sample) => sample.rss);
   const startMb = mb(median(window(0, tenth)));
   const endMb = mb(median(window(seconds * 1000 - tenth, Infinity)));
-  return { seconds, reqPerSec: result.reqPerSec, startMb, endMb, peakMb: mb(rss.peak()), growthPercent: ((endMb - startMb) / startMb) * 100 };
+  return {
+    seconds,
+    reqPerSec: result.reqPerSec,
+    startMb,
+    endMb,
+    peakMb: mb(rss.peak()),
+    growthPercent: ((endMb - startMb) / startMb) * 100,
+  };
 }
 
 /** Starts several server children, stopping the ones already started if one fails. */
-export async function startServers(specs: { name: string; script: string; options?: StartOptions }[]): Promise<Child[]> {
+export async function startServers(
+  specs: { name: string; script: string; options?: StartOptions }[],
+): Promise<Child[]> {
   const children: Child[] = [];
   try {
     for (const spec of specs) children.push(await startChild(spec.name, spec.script, spec.options));

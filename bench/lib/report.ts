@@ -52,12 +52,13 @@ export const medianRun = (runs: Run[]): Run => ({
 export const mb = (bytes: number) => bytes / (1024 * 1024);
 
 const int = (value: number) => Math.round(value).toLocaleString('en-US');
-const ms = (value: number) => (value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0));
+const ms = (value: number) =>
+  value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0);
 const yesNo = (met: boolean | undefined) => (met === undefined ? '' : met ? 'yes' : '**no**');
 
 export function resultsTable(rows: Row[]): string {
   const lines = [
-    '| scenario | req/s | p50 ms | p99 ms | peak RSS MB | ceiling req/s | ratio | target | met? | CPU µs/req | others\' CPU |',
+    "| scenario | req/s | p50 ms | p99 ms | peak RSS MB | ceiling req/s | ratio | target | met? | CPU µs/req | others' CPU |",
     '|---|--:|--:|--:|--:|--:|--:|---|---|--:|--:|',
   ];
   for (const row of rows) {

@@ -5,7 +5,16 @@ import type { Child } from './children';
 import { ISSUER } from './config';
 import type { Fixture } from './fixture';
 import type { LoadSpec } from './load';
-import { log, measureHttp, measureInProcess, measureRssGrowth, startServers, stopAll, urlOf, type Measurement } from './measure';
+import {
+  log,
+  measureHttp,
+  measureInProcess,
+  measureRssGrowth,
+  startServers,
+  stopAll,
+  urlOf,
+  type Measurement,
+} from './measure';
 import type { MemoryRow, Row } from './report';
 
 export interface Context {
@@ -24,11 +33,27 @@ export interface ScenarioOutput {
 const CONNECTIONS = 50;
 const IN_PROCESS_CONCURRENCY = 8;
 
-const row = (scenario: string, m: Measurement, extra: Partial<Row> = {}): Row => ({ scenario, ...m, ...extra });
+const row = (scenario: string, m: Measurement, extra: Partial<Row> = {}): Row => ({
+  scenario,
+  ...m,
+  ...extra,
+});
 
 /** A row compared with its ceiling: ratio of the median throughputs, met when ≥ `min` (and `extra` holds). */
-const versus = (scenario: string, m: Measurement, ceiling: Measurement, min: number, target = `≥ ${min.toFixed(2)}`, extra = true): Row =>
-  row(scenario, m, { ceilingReqPerSec: ceiling.reqPerSec, ratio: m.reqPerSec / ceiling.reqPerSec, target, met: m.reqPerSec / ceiling.reqPerSec >= min && extra });
+const versus = (
+  scenario: string,
+  m: Measurement,
+  ceiling: Measurement,
+  min: number,
+  target = `≥ ${min.toFixed(2)}`,
+  extra = true,
+): Row =>
+  row(scenario, m, {
+    ceilingReqPerSec: ceiling.reqPerSec,
+    ratio: m.reqPerSec / ceiling.reqPerSec,
+    target,
+    met: m.reqPerSec / ceiling.reqPerSec >= min && extra,
+  });
 
 const tokenladder = (fixture: Fixture, name = 'tokenladder', nodeArgs: string[] = []) => ({
   name,
@@ -45,18 +70,28 @@ const exchangeSpec = (child: Child, fixture: Fixture, tokens: number): LoadSpec 
   connections: CONNECTIONS,
   requests: fixture.apiTokens
     .slice(0, tokens)
-    .map((token) => ({ method: 'POST', path: '/api/v1/base-tokens', headers: { authorization: `Token ${token}` } })),
+    .map((token) => ({
+      method: 'POST',
+      path: '/api/v1/base-tokens',
+      headers: { authorization: `Token ${token}` },
+    })),
   expectStatus: 201,
 });
 
 /** One request, to compare what the servers answer (the ceiling should answer about as much). */
 async function bodyBytes(spec: LoadSpec): Promise<number> {
   const [request] = spec.requests;
-  const response = await fetch(spec.url + (request?.path ?? '/'), { method: request?.method, headers: request?.headers as Record<string, string> });
+  const response = await fetch(spec.url + (request?.path ?? '/'), {
+    method: request?.method,
+    headers: request?.headers as Record<string, string>,
+  });
   return (await response.arrayBuffer()).byteLength;
 }
 
-async function withServers<T>(servers: Parameters<typeof startServers>[0], body: (children: Child[]) => Promise<T>): Promise<T> {
+async function withServers<T>(
+  servers: Parameters<typeof startServers>[0],
+  body: (children: Child[]) => Promise<T>,
+): Promise<T> {
   const children = await startServers(servers);
   try {
     return await body(children);
@@ -88,9 +123,22 @@ async function verifyInProcess({ settings, main }: Context): Promise<ScenarioOut
   const jose = results.get('jose')!;
   return {
     rows: [
-      versus('1 verify in-process: verifier.verify, CryptoKey, no cache', results.get('verifier-key')!, jose, 0.9),
-      versus('1 verify in-process: verifier.verify, JWKS set, no cache', results.get('verifier-jwks')!, jose, 0.9),
-      row('1 verify in-process: verifier.verify, JWKS set, repeated token (default cache)', results.get('verifier-cached')!),
+      versus(
+        '1 verify in-process: verifier.verify, CryptoKey, no cache',
+        results.get('verifier-key')!,
+        jose,
+        0.9,
+      ),
+      versus(
+        '1 verify in-process: verifier.verify, JWKS set, no cache',
+        results.get('verifier-jwks')!,
+        jose,
+        0.9,
+      ),
+      row(
+        '1 verify in-process: verifier.verify, JWKS set, repeated token (default cache)',
+        results.get('verifier-cached')!,
+      ),
       row('1 ceiling: bare jose.jwtVerify, same key', jose),
     ],
     notes: [
@@ -114,7 +162,13 @@ async function verifyHttp({ settings, main }: Context): Promise<ScenarioOutput> 
         const spec = (child: Child): LoadSpec => ({
           url: urlOf(child),
           connections: CONNECTIONS,
-          requests: [{ method: 'GET', path: `/bases/${main.baseUuid}/rows`, headers: { authorization: `Bearer ${main.baseToken}` } }],
+          requests: [
+            {
+              method: 'GET',
+              path: `/bases/${main.baseUuid}/rows`,
+              headers: { authorization: `Bearer ${main.baseToken}` },
+            },
+          ],
           expectStatus: 200,
         });
         const results = await measureHttp(
@@ -127,7 +181,12 @@ async function verifyHttp({ settings, main }: Context): Promise<ScenarioOutput> 
         const ceiling = results.get('base-noauth')!;
         return {
           rows: [
-            versus('2 verify over HTTP: example base service + verifier', results.get('base-service')!, ceiling, 0.85),
+            versus(
+              '2 verify over HTTP: example base service + verifier',
+              results.get('base-service')!,
+              ceiling,
+              0.85,
+            ),
             row('2 ceiling: same Hono app, no auth', ceiling),
           ],
         };
@@ -142,19 +201,32 @@ async function exchange({ settings, main }: Context): Promise<ScenarioOutput> {
   return withServers(
     [
       tokenladder(main, 'tokenladder', profile),
-      { name: 'exchange-ceiling', script: 'bench/servers/exchange-ceiling.ts', options: { env: { BENCH_DB: main.file } } },
+      {
+        name: 'exchange-ceiling',
+        script: 'bench/servers/exchange-ceiling.ts',
+        options: { env: { BENCH_DB: main.file } },
+      },
       {
         name: 'exchange-ceiling-audited',
         script: 'bench/servers/exchange-ceiling.ts',
-        options: { env: { BENCH_DB: main.file, BENCH_AUDIT_DB: join(dirname(main.file), 'ceiling-audit.db') } },
+        options: {
+          env: { BENCH_DB: main.file, BENCH_AUDIT_DB: join(dirname(main.file), 'ceiling-audit.db') },
+        },
       },
       { name: 'node-hello', script: 'bench/servers/node-hello.ts' },
       { name: 'hono-hello', script: 'bench/servers/hono-hello.ts' },
     ],
     async (children) => {
-      const targets = children.map((child) => ({ label: child.name, child, spec: exchangeSpec(child, main, BUSY_TOKENS) }));
+      const targets = children.map((child) => ({
+        label: child.name,
+        child,
+        spec: exchangeSpec(child, main, BUSY_TOKENS),
+      }));
       for (const target of targets.slice(3)) target.spec.expectStatus = 200;
-      const [realBytes, ceilingBytes] = [await bodyBytes(targets[0]!.spec), await bodyBytes(targets[1]!.spec)];
+      const [realBytes, ceilingBytes] = [
+        await bodyBytes(targets[0]!.spec),
+        await bodyBytes(targets[1]!.spec),
+      ];
       const results = await measureHttp(targets, settings);
       const real = results.get('tokenladder')!;
       const ceiling = results.get('exchange-ceiling')!;
@@ -163,10 +235,27 @@ async function exchange({ settings, main }: Context): Promise<ScenarioOutput> {
       const growth = await measureRssGrowth(targets[0]!, settings.rssSeconds);
       return {
         rows: [
-          versus('3 exchange: POST /api/v1/base-tokens (API-Token)', real, ceiling, 0.7, '≥ 0.70, p99 < 10 ms', real.p99Ms < 10),
+          versus(
+            '3 exchange: POST /api/v1/base-tokens (API-Token)',
+            real,
+            ceiling,
+            0.7,
+            '≥ 0.70, p99 < 10 ms',
+            real.p99Ms < 10,
+          ),
           row('3 ceiling: Hono + 1 indexed SELECT + 1 EdDSA sign', ceiling),
-          versus('3 exchange vs the audited ceiling', real, audited, 0.7, '≥ 0.70, p99 < 10 ms', real.p99Ms < 10),
-          row('3 audited ceiling: the ceiling + 1 hash-chained row committed durably (group commit)', audited),
+          versus(
+            '3 exchange vs the audited ceiling',
+            real,
+            audited,
+            0.7,
+            '≥ 0.70, p99 < 10 ms',
+            real.p99Ms < 10,
+          ),
+          row(
+            '3 audited ceiling: the ceiling + 1 hash-chained row committed durably (group commit)',
+            audited,
+          ),
           row('3 reference: node:http "hello"', results.get('node-hello')!),
           row('3 reference: Hono "hello"', results.get('hono-hello')!),
         ],
@@ -195,7 +284,9 @@ async function me({ settings, main }: Context): Promise<ScenarioOutput> {
     const spec: LoadSpec = {
       url: urlOf(server!),
       connections: CONNECTIONS,
-      requests: [{ method: 'GET', path: '/api/v1/me', headers: { authorization: `Bearer ${main.accountToken}` } }],
+      requests: [
+        { method: 'GET', path: '/api/v1/me', headers: { authorization: `Bearer ${main.accountToken}` } },
+      ],
       expectStatus: 200,
     };
     const results = await measureHttp([{ label: 'me', child: server!, spec }], settings);
@@ -230,7 +321,9 @@ async function login({ settings, main }: Context): Promise<ScenarioOutput> {
     return {
       rows: [
         row('5 login, scrypt ln=15,r=8,p=3, 1 connection', one, { target: 'report (KDF cost)' }),
-        row('5 login, scrypt ln=15,r=8,p=3, 4 connections', results.get('login-4')!, { target: 'report (KDF cost)' }),
+        row('5 login, scrypt ln=15,r=8,p=3, 4 connections', results.get('login-4')!, {
+          target: 'report (KDF cost)',
+        }),
       ],
       notes: [
         `Login costs ${one.p50Ms.toFixed(0)} ms per sign-in (p50, 1 connection): deliberate, scrypt at the production default ln=15,r=8,p=3 ` +
@@ -244,26 +337,41 @@ async function login({ settings, main }: Context): Promise<ScenarioOutput> {
 async function scale(context: Context): Promise<ScenarioOutput> {
   const { settings, main } = context;
   const large = await context.large();
-  return withServers([tokenladder(main, 'tokenladder-small'), tokenladder(large, 'tokenladder-large')], async ([small, big]) => {
-    const results = await measureHttp(
-      [
-        { label: 'small', child: small!, spec: exchangeSpec(small!, main, main.apiTokens.length) },
-        { label: 'large', child: big!, spec: exchangeSpec(big!, large, large.apiTokens.length) },
-      ],
-      settings,
-    );
-    const count = (n: number) => n.toLocaleString('en-US');
-    return {
-      rows: [
-        versus(`6 exchange, ${count(large.apiTokenRows)} API-Tokens in the db`, results.get('large')!, results.get('small')!, 0.9),
-        row(`6 ceiling: exchange, ${count(main.apiTokenRows)} API-Tokens in the db`, results.get('small')!),
-      ],
-      notes: [
-        `Scenario 6 cycles through ${large.apiTokens.length} real API-Tokens spread over the key space in both databases, so lookups ` +
-          'touch many index pages; each token\'s first use in a minute writes last_used_at (synchronous=FULL), on both sides alike.',
-      ],
-    };
-  });
+  return withServers(
+    [tokenladder(main, 'tokenladder-small'), tokenladder(large, 'tokenladder-large')],
+    async ([small, big]) => {
+      const results = await measureHttp(
+        [
+          { label: 'small', child: small!, spec: exchangeSpec(small!, main, main.apiTokens.length) },
+          { label: 'large', child: big!, spec: exchangeSpec(big!, large, large.apiTokens.length) },
+        ],
+        settings,
+      );
+      const count = (n: number) => n.toLocaleString('en-US');
+      return {
+        rows: [
+          versus(
+            `6 exchange, ${count(large.apiTokenRows)} API-Tokens in the db`,
+            results.get('large')!,
+            results.get('small')!,
+            0.9,
+          ),
+          row(`6 ceiling: exchange, ${count(main.apiTokenRows)} API-Tokens in the db`, results.get('small')!),
+        ],
+        notes: [
+          `Scenario 6 cycles through ${large.apiTokens.length} real API-Tokens spread over the key space in both databases, so lookups ` +
+            "touch many index pages; each token's first use in a minute writes last_used_at (synchronous=FULL), on both sides alike.",
+        ],
+      };
+    },
+  );
 }
 
-export const scenarios = { 'verify-inproc': verifyInProcess, 'verify-http': verifyHttp, exchange, me, login, scale } as const;
+export const scenarios = {
+  'verify-inproc': verifyInProcess,
+  'verify-http': verifyHttp,
+  exchange,
+  me,
+  login,
+  scale,
+} as const;

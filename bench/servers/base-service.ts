@@ -4,5 +4,8 @@ import { createBaseService } from '../../examples/base-service';
 import { createBaseTokenVerifier } from '../../src/verify';
 import { serveFetch } from '../lib/child';
 
-const verifier = createBaseTokenVerifier({ issuer: process.env.BENCH_ISSUER!, jwksUrl: process.env.BENCH_JWKS_URL! });
+const verifier = createBaseTokenVerifier({
+  issuer: process.env.BENCH_ISSUER!,
+  jwksUrl: process.env.BENCH_JWKS_URL!,
+});
 serveFetch(createBaseService({ verifier }).fetch);

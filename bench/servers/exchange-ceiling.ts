@@ -20,14 +20,18 @@ let appendRow: ((fields: unknown[]) => Promise<void>) | undefined;
 if (auditDb) {
   auditDb.pragma('journal_mode = WAL');
   auditDb.pragma('synchronous = FULL');
-  auditDb.exec('CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, at INTEGER, fields TEXT, prev_hash TEXT, hash TEXT)');
+  auditDb.exec(
+    'CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, at INTEGER, fields TEXT, prev_hash TEXT, hash TEXT)',
+  );
   const insert = auditDb.prepare('INSERT INTO log VALUES (?, ?, ?, ?, ?)');
   let head = { seq: 0, hash: '0'.repeat(64) };
   let pending: { fields: unknown[]; done: () => void }[] = [];
   const commit = auditDb.transaction((batch: { fields: unknown[] }[]) => {
     for (const { fields } of batch) {
       const text = JSON.stringify(fields);
-      const hash = createHash('sha256').update(head.hash + text).digest('hex');
+      const hash = createHash('sha256')
+        .update(head.hash + text)
+        .digest('hex');
       insert.run(head.seq + 1, Math.floor(Date.now() / 1000), text, head.hash, hash);
       head = { seq: head.seq + 1, hash };
     }
@@ -71,7 +75,15 @@ const app = new Hono().post('/api/v1/base-tokens', async (c) => {
     .setExpirationTime(now + 259_200)
     .sign(privateKey);
   await appendRow?.([row.created_by, row.id, row.base_id, row.permission, now + 259_200]);
-  return c.json({ base_token: jwt, expires_at: new Date((now + 259_200) * 1000).toISOString(), base_uuid: row.base_id, permission: row.permission }, 201);
+  return c.json(
+    {
+      base_token: jwt,
+      expires_at: new Date((now + 259_200) * 1000).toISOString(),
+      base_uuid: row.base_id,
+      permission: row.permission,
+    },
+    201,
+  );
 });
 serveFetch(app.fetch, () => {
   raw.close();

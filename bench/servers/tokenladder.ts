@@ -12,5 +12,10 @@ import { serveFetch } from '../lib/child';
 const raw = new Database(process.env.BENCH_DB!);
 configureSqlite(raw);
 migrateSqlite(raw, readMigrations());
-const deps = await createNodeDeps({ raw, kek: await importKek(process.env.BENCH_KEK!), config: benchConfig(), log: discardLog });
+const deps = await createNodeDeps({
+  raw,
+  kek: await importKek(process.env.BENCH_KEK!),
+  config: benchConfig(),
+  log: discardLog,
+});
 serveFetch(createApp(deps).fetch, () => raw.close());

@@ -44,24 +44,41 @@ export async function login(deps: Deps, input: LoginInput) {
     // Refusals by the throttle are counted there, not recorded one by one: that would let a flood of
     // them write the log as fast as it is refused (the throttle bounds the recorded ones per address).
     if (error instanceof AppError && error.code === 'invalid_credentials') {
-      const named = await deps.db.selectFrom('users').select('id').where('email', '=', normalizeEmail(input.email)).executeTakeFirst();
+      const named = await deps.db
+        .selectFrom('users')
+        .select('id')
+        .where('email', '=', normalizeEmail(input.email))
+        .executeTakeFirst();
       await recordFailedSignIn(deps, named?.id ?? null, input.clientIp);
     }
     throw error;
   }
 }
 
-type LoginInput = { email: string; password: string; clientIp: string | null; name?: string; expiresInDays?: number };
+type LoginInput = {
+  email: string;
+  password: string;
+  clientIp: string | null;
+  name?: string;
+  expiresInDays?: number;
+};
 
 /** An `account_token.login` failure record (also for a wrong current password on a password change). */
 export async function recordFailedSignIn(deps: Deps, subjectUserId: string | null, clientIp: string | null) {
-  await deps.audit.record({ action: 'account_token.login', outcome: 'failure', actor: anonymousActor(clientIp), subjectUserId, details: { code: 'invalid_credentials' } });
+  await deps.audit.record({
+    action: 'account_token.login',
+    outcome: 'failure',
+    actor: anonymousActor(clientIp),
+    subjectUserId,
+    details: { code: 'invalid_credentials' },
+  });
 }
 
 async function attemptLogin(deps: Deps, input: LoginInput) {
   const attempt = await beginLoginAttempt(deps, { email: input.email, clientIp: input.clientIp });
   // Longer than any password we accept: cannot match, so refuse without spending a hash (still counted).
-  if ([...normalizePassword(input.password)].length > deps.config.passwordMaxLength) throw INVALID_CREDENTIALS;
+  if ([...normalizePassword(input.password)].length > deps.config.passwordMaxLength)
+    throw INVALID_CREDENTIALS;
   const user = await deps.db
     .selectFrom('users')
     .select(['id', 'password_hash', 'is_active'])
@@ -72,12 +89,32 @@ async function attemptLogin(deps: Deps, input: LoginInput) {
 
   // The password checked is still the user's (a password change or deactivation may have committed
   // while the hash ran): everything below is written only then (R-09).
-  const stillValid = deps.db.selectFrom('users').select('id').where('id', '=', user.id).where('password_hash', '=', user.password_hash).where('is_active', '=', 1);
-  const token = await newAccountToken(deps, user.id, input.name ?? 'default', input.expiresInDays, stillValid);
+  const stillValid = deps.db
+    .selectFrom('users')
+    .select('id')
+    .where('id', '=', user.id)
+    .where('password_hash', '=', user.password_hash)
+    .where('is_active', '=', 1);
+  const token = await newAccountToken(
+    deps,
+    user.id,
+    input.name ?? 'default',
+    input.expiresInDays,
+    stillValid,
+  );
   const evicted = await tokensBeyondCap(deps, user.id);
   const now = epochSeconds(deps.clock);
   const statements: Compilable[] = [
-    ...(evicted.length > 0 ? [deps.db.updateTable('account_tokens').set({ revoked_at: now }).where('id', 'in', evicted).where('revoked_at', 'is', null).where((eb) => eb.exists(stillValid))] : []),
+    ...(evicted.length > 0
+      ? [
+          deps.db
+            .updateTable('account_tokens')
+            .set({ revoked_at: now })
+            .where('id', 'in', evicted)
+            .where('revoked_at', 'is', null)
+            .where((eb) => eb.exists(stillValid)),
+        ]
+      : []),
     ...revocationStatements(deps, sourceRevocations(evicted, 'revoked'), stillValid),
     token.statement,
     ...attempt.succeeded(),
@@ -92,16 +129,28 @@ async function attemptLogin(deps: Deps, input: LoginInput) {
         .where('password_hash', '=', user.password_hash),
     );
   }
-  const results = await deps.audit.commit(statements, [
-    {
-      action: 'account_token.login',
-      actor: { userId: user.id, tokenId: token.created.id, clientIp: input.clientIp },
-      subjectUserId: user.id,
-      targetId: token.created.id,
-      details: { name: token.created.name, expires_at: token.created.expires_at },
-    },
-    ...evicted.map((id): AuditEvent => ({ action: 'account_token.revoke', actor: { userId: user.id, tokenId: token.created.id, clientIp: input.clientIp }, subjectUserId: user.id, targetId: id, details: { reason: 'token_cap' } })),
-  ], { onlyIf: stillValid });
+  const results = await deps.audit.commit(
+    statements,
+    [
+      {
+        action: 'account_token.login',
+        actor: { userId: user.id, tokenId: token.created.id, clientIp: input.clientIp },
+        subjectUserId: user.id,
+        targetId: token.created.id,
+        details: { name: token.created.name, expires_at: token.created.expires_at },
+      },
+      ...evicted.map(
+        (id): AuditEvent => ({
+          action: 'account_token.revoke',
+          actor: { userId: user.id, tokenId: token.created.id, clientIp: input.clientIp },
+          subjectUserId: user.id,
+          targetId: id,
+          details: { reason: 'token_cap' },
+        }),
+      ),
+    ],
+    { onlyIf: stillValid },
+  );
   if (results[statements.indexOf(token.statement)]!.numAffectedRows === 0) throw INVALID_CREDENTIALS;
   return token.created;
 }
@@ -137,7 +186,8 @@ export async function verifyCounted(deps: Deps, attempt: LoginAttempt, password:
   try {
     return await deps.passwords.verify(password, phc);
   } catch (error) {
-    if (error instanceof AppError && error.code === 'service_unavailable') await deps.atomic(attempt.notCounted());
+    if (error instanceof AppError && error.code === 'service_unavailable')
+      await deps.atomic(attempt.notCounted());
     throw error;
   }
 }
@@ -146,10 +196,18 @@ export async function verifyCounted(deps: Deps, attempt: LoginAttempt, password:
  * The insert of a new Account-Token (for an atomic write) and what to answer once it ran. It expires
  * when asked (in days) or at the configured maximum age, whichever is sooner.
  */
-async function newAccountToken(deps: Deps, userId: string, name: string, expiresInDays: number | undefined, onlyIf: Expression<unknown>) {
+async function newAccountToken(
+  deps: Deps,
+  userId: string,
+  name: string,
+  expiresInDays: number | undefined,
+  onlyIf: Expression<unknown>,
+) {
   const now = epochSeconds(deps.clock);
   const maxAge = deps.config.accountTokenMaxAgeSeconds;
-  const lifetimes = [maxAge, expiresInDays === undefined ? null : expiresInDays * 86400].filter((value): value is number => value !== null);
+  const lifetimes = [maxAge, expiresInDays === undefined ? null : expiresInDays * 86400].filter(
+    (value): value is number => value !== null,
+  );
   const minted = await mintOpaqueToken('account');
   const row = {
     id: minted.id,
@@ -171,7 +229,15 @@ export async function authenticateAccountToken(deps: Deps, token: string): Promi
   const row = await deps.db
     .selectFrom('account_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
-    .select(['t.id', 't.name as token_name', 't.secret_hash', 't.created_at', 't.expires_at', 't.revoked_at', 't.last_used_at'])
+    .select([
+      't.id',
+      't.name as token_name',
+      't.secret_hash',
+      't.created_at',
+      't.expires_at',
+      't.revoked_at',
+      't.last_used_at',
+    ])
     .select(['u.id as user_id', 'u.email', 'u.name', 'u.role', 'u.team_id', 'u.is_active'])
     .where('t.id', '=', id)
     .executeTakeFirst();
@@ -182,12 +248,23 @@ export async function authenticateAccountToken(deps: Deps, token: string): Promi
   const maxAge = deps.config.accountTokenMaxAgeSeconds;
   if (row.revoked_at !== null) throw new AppError('token_revoked', 'this Account-Token has been revoked');
   // A max age set after a token was made applies to it too.
-  if ((row.expires_at !== null && row.expires_at <= now) || (maxAge !== null && row.created_at + maxAge <= now)) {
+  if (
+    (row.expires_at !== null && row.expires_at <= now) ||
+    (maxAge !== null && row.created_at + maxAge <= now)
+  ) {
     throw new AppError('token_expired', 'this Account-Token has expired; sign in again');
   }
   if (!row.is_active) throw new AppError('account_disabled', 'this account is deactivated');
   await touchLastUsed(deps.db, 'account_tokens', row.id, row.last_used_at, now);
-  return { userId: row.user_id, email: row.email, name: row.name, role: row.role, teamId: row.team_id, tokenId: row.id, tokenName: row.token_name };
+  return {
+    userId: row.user_id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    teamId: row.team_id,
+    tokenId: row.id,
+    tokenName: row.token_name,
+  };
 }
 
 export async function listAccountTokens(deps: Deps, principal: Principal) {
@@ -205,24 +282,53 @@ export async function listAccountTokens(deps: Deps, principal: Principal) {
 /** Revokes one of the caller's own Account-Tokens; it stops working with the next request. */
 export async function revokeAccountToken(deps: Deps, principal: Principal, id: string): Promise<void> {
   const now = epochSeconds(deps.clock);
-  const live = await deps.db.selectFrom('account_tokens').select('id').where('id', '=', id).where('user_id', '=', principal.userId).where('revoked_at', 'is', null).executeTakeFirst();
+  const live = await deps.db
+    .selectFrom('account_tokens')
+    .select('id')
+    .where('id', '=', id)
+    .where('user_id', '=', principal.userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   if (!live) throw notFound('Account-Token');
   // Written only if a revocation of this user's token happened in this write's second (a concurrent
   // revocation of the same token in the same second could still pass: both then answer as done).
-  const applied = deps.db.selectFrom('account_tokens').select('id').where('id', '=', id).where('user_id', '=', principal.userId).where('revoked_at', '=', now);
+  const applied = deps.db
+    .selectFrom('account_tokens')
+    .select('id')
+    .where('id', '=', id)
+    .where('user_id', '=', principal.userId)
+    .where('revoked_at', '=', now);
   const [result] = await deps.audit.commit(
     [
-      deps.db.updateTable('account_tokens').set({ revoked_at: now }).where('id', '=', id).where('user_id', '=', principal.userId).where('revoked_at', 'is', null),
+      deps.db
+        .updateTable('account_tokens')
+        .set({ revoked_at: now })
+        .where('id', '=', id)
+        .where('user_id', '=', principal.userId)
+        .where('revoked_at', 'is', null),
       // Base-Tokens exchanged with it (and temporary API-Tokens' ones) stop at verifiers too.
       ...revocationStatements(deps, sourceRevocations([id], 'revoked'), applied),
     ],
-    [{ action: 'account_token.revoke', actor: actorOf(principal), subjectUserId: principal.userId, targetId: id }],
+    [
+      {
+        action: 'account_token.revoke',
+        actor: actorOf(principal),
+        subjectUserId: principal.userId,
+        targetId: id,
+      },
+    ],
     { onlyIf: applied },
   );
   if (result!.numAffectedRows === 0) throw notFound('Account-Token');
 }
 
-function accountTokenView(row: { id: string; name: string; created_at: number; expires_at: number | null; last_used_at: number | null }) {
+function accountTokenView(row: {
+  id: string;
+  name: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+}) {
   return {
     id: row.id,
     name: row.name,

@@ -3,7 +3,14 @@ import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import type { StatementResult } from '../store/atomic';
-import { counterStateOf, hitCounterStatement, pruneCounters, refundCounterStatement, resetCounterStatement, type CounterLimit } from '../throttle/counters';
+import {
+  counterStateOf,
+  hitCounterStatement,
+  pruneCounters,
+  refundCounterStatement,
+  resetCounterStatement,
+  type CounterLimit,
+} from '../throttle/counters';
 import { normalizeEmail } from './users';
 
 /** Limits on password attempts (NIST SP 800-63B-4 §3.2.2: at most 100 consecutive failures per account). */
@@ -21,7 +28,8 @@ const PRUNE_EVERY_SECONDS = 3600;
 const lastPrune = new WeakMap<object, number>();
 
 /** The same answer whichever counter tripped and whether the account exists. */
-const tooManyAttempts = (retryAfterSeconds: number) => new AppError('rate_limited', 'too many sign-in attempts; try again later', retryAfterSeconds);
+const tooManyAttempts = (retryAfterSeconds: number) =>
+  new AppError('rate_limited', 'too many sign-in attempts; try again later', retryAfterSeconds);
 
 export interface LoginAttempt {
   /**
@@ -40,7 +48,10 @@ export interface LoginAttempt {
  * verification (and giving the attempt back on success) keeps the limit exact under concurrency:
  * parallel guesses cannot all pass a check made before any of them was counted.
  */
-export async function beginLoginAttempt(deps: Deps, input: { email: string; clientIp: string | null }): Promise<LoginAttempt> {
+export async function beginLoginAttempt(
+  deps: Deps,
+  input: { email: string; clientIp: string | null },
+): Promise<LoginAttempt> {
   const config = deps.config.loginThrottle;
   const now = epochSeconds(deps.clock);
   await maybePrune(deps, config, now);
@@ -55,10 +66,17 @@ export async function beginLoginAttempt(deps: Deps, input: { email: string; clie
   ]);
   const account = counterStateOf(returnedRow(accountHit), accountLimit, now);
   const address = counterStateOf(returnedRow(addressHit), addressLimit, now);
-  if (!account.allowed || !address.allowed) throw tooManyAttempts(Math.max(account.retryAfterSeconds, address.retryAfterSeconds));
+  if (!account.allowed || !address.allowed)
+    throw tooManyAttempts(Math.max(account.retryAfterSeconds, address.retryAfterSeconds));
   return {
-    succeeded: () => [resetCounterStatement(deps.db, accountKey), refundCounterStatement(deps.db, addressKey, address.windowStart!)],
-    notCounted: () => [refundCounterStatement(deps.db, accountKey, account.windowStart!), refundCounterStatement(deps.db, addressKey, address.windowStart!)],
+    succeeded: () => [
+      resetCounterStatement(deps.db, accountKey),
+      refundCounterStatement(deps.db, addressKey, address.windowStart!),
+    ],
+    notCounted: () => [
+      refundCounterStatement(deps.db, accountKey, account.windowStart!),
+      refundCounterStatement(deps.db, addressKey, address.windowStart!),
+    ],
   };
 }
 
@@ -76,6 +94,8 @@ async function maybePrune(deps: Deps, config: LoginThrottleConfig, now: number):
     await pruneCounters(deps, PREFIX, config.windowSeconds);
   } catch (error) {
     // Housekeeping: a failure here must not fail a sign-in.
-    deps.log.warn('could not prune login throttle counters', { error: error instanceof Error ? error.message : String(error) });
+    deps.log.warn('could not prune login throttle counters', {
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 }

@@ -20,18 +20,34 @@ export interface PasswordChange {
  * Unless `keepOtherTokens`, every other Account-Token of the caller is revoked in the same atomic
  * write as the new hash (ASVS 7.4.3); the token making the call keeps working.
  */
-export async function changePassword(deps: Deps, principal: Principal, change: PasswordChange): Promise<{ revoked_account_tokens: number }> {
+export async function changePassword(
+  deps: Deps,
+  principal: Principal,
+  change: PasswordChange,
+): Promise<{ revoked_account_tokens: number }> {
   // The new password first: refusing it costs no hash and no attempt.
   const problem = passwordPolicyProblem(deps, change.newPassword, { email: principal.email });
   if (problem) throw badRequest(`new_password: ${problem}`);
-  const attempt = await beginLoginAttempt(deps, { email: principal.email, clientIp: principal.clientIp ?? null });
+  const attempt = await beginLoginAttempt(deps, {
+    email: principal.email,
+    clientIp: principal.clientIp ?? null,
+  });
   const wrong = new AppError('invalid_credentials', 'the current password is incorrect');
   if ([...normalizePassword(change.currentPassword)].length > deps.config.passwordMaxLength) {
     await recordFailedSignIn(deps, principal.userId, principal.clientIp ?? null);
     throw wrong;
   }
-  const user = await deps.db.selectFrom('users').select(['id', 'password_hash']).where('id', '=', principal.userId).executeTakeFirst();
-  const verification = await verifyCounted(deps, attempt, change.currentPassword, user?.password_hash ?? null);
+  const user = await deps.db
+    .selectFrom('users')
+    .select(['id', 'password_hash'])
+    .where('id', '=', principal.userId)
+    .executeTakeFirst();
+  const verification = await verifyCounted(
+    deps,
+    attempt,
+    change.currentPassword,
+    user?.password_hash ?? null,
+  );
   if (!user || !verification.ok) {
     await recordFailedSignIn(deps, principal.userId, principal.clientIp ?? null);
     throw wrong;
@@ -40,9 +56,17 @@ export async function changePassword(deps: Deps, principal: Principal, change: P
   const newHash = await deps.passwords.hash(change.newPassword);
   const now = epochSeconds(deps.clock);
   // Compare-and-swap on the old hash: of two concurrent changes one wins, the other gets 409 and revokes nothing.
-  const changed = deps.db.selectFrom('users').select('id').where('id', '=', user.id).where('password_hash', '=', newHash);
+  const changed = deps.db
+    .selectFrom('users')
+    .select('id')
+    .where('id', '=', user.id)
+    .where('password_hash', '=', newHash);
   const statements = [
-    deps.db.updateTable('users').set({ password_hash: newHash, updated_at: now }).where('id', '=', user.id).where('password_hash', '=', user.password_hash),
+    deps.db
+      .updateTable('users')
+      .set({ password_hash: newHash, updated_at: now })
+      .where('id', '=', user.id)
+      .where('password_hash', '=', user.password_hash),
     ...(change.keepOtherTokens
       ? []
       : [
@@ -58,10 +82,26 @@ export async function changePassword(deps: Deps, principal: Principal, change: P
   ];
   const others = change.keepOtherTokens
     ? []
-    : (await deps.db.selectFrom('account_tokens').select('id').where('user_id', '=', user.id).where('id', '!=', principal.tokenId).where('revoked_at', 'is', null).execute()).map((row) => row.id);
+    : (
+        await deps.db
+          .selectFrom('account_tokens')
+          .select('id')
+          .where('user_id', '=', user.id)
+          .where('id', '!=', principal.tokenId)
+          .where('revoked_at', 'is', null)
+          .execute()
+      ).map((row) => row.id);
   const [update, revoke] = await deps.audit.commit(
     [...statements, ...revocationStatements(deps, sourceRevocations(others, 'revoked'), changed)],
-    [{ action: 'password.change', actor: actorOf(principal), subjectUserId: user.id, targetId: user.id, details: { revoked_account_tokens: others } }],
+    [
+      {
+        action: 'password.change',
+        actor: actorOf(principal),
+        subjectUserId: user.id,
+        targetId: user.id,
+        details: { revoked_account_tokens: others },
+      },
+    ],
     { onlyIf: changed },
   );
   if (update!.numAffectedRows === 0) throw conflict('the password was changed meanwhile; retry');

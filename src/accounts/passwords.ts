@@ -22,7 +22,8 @@ const KEY_LENGTH = 32;
 const SALT_LENGTH = 16;
 /** Workers cap scrypt at N·r·p ≤ 2^20; the same bound everywhere keeps a database portable. */
 const MAX_COST = 2 ** 20;
-const PHC_PATTERN = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{22,88})\$([A-Za-z0-9+/]{43})$/;
+const PHC_PATTERN =
+  /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{22,88})\$([A-Za-z0-9+/]{43})$/;
 
 /** Why parameters are unacceptable, or null. Checked for the policy at start-up and for every stored hash before any work. */
 export function scryptParamsProblem({ ln, r, p }: ScryptParams): string | null {
@@ -69,7 +70,11 @@ export type PasswordPolicyConfig = Pick<AppConfig, 'passwordMinLength' | 'passwo
  * spaces or symbols added at the end, "alice2024!", the usual way to pad a known word). The whole
  * password is compared, never substrings: `correct horse battery staple` is fine.
  */
-export function passwordPolicyProblem(deps: { config: PasswordPolicyConfig }, password: string, context: { email?: string } = {}): string | null {
+export function passwordPolicyProblem(
+  deps: { config: PasswordPolicyConfig },
+  password: string,
+  context: { email?: string } = {},
+): string | null {
   const length = [...normalizePassword(password)].length;
   const { passwordMinLength: min, passwordMaxLength: max } = deps.config;
   if (length < min) return `password must be at least ${min} characters`;
@@ -80,10 +85,13 @@ export function passwordPolicyProblem(deps: { config: PasswordPolicyConfig }, pa
   if (context.email !== undefined) {
     const email = foldPassword(context.email.trim());
     const local = email.slice(0, Math.max(0, email.lastIndexOf('@')));
-    if (variants.some((variant) => variant === email || (local !== '' && variant === local))) return 'password must not be your email address or part of it';
+    if (variants.some((variant) => variant === email || (local !== '' && variant === local)))
+      return 'password must not be your email address or part of it';
   }
-  if (variants.some((variant) => variant === SERVICE_NAME)) return 'password must not be the name of this service';
-  if (variants.some(isCommonPassword)) return 'password is too common: it is on a list of frequently used passwords';
+  if (variants.some((variant) => variant === SERVICE_NAME))
+    return 'password must not be the name of this service';
+  if (variants.some(isCommonPassword))
+    return 'password is too common: it is on a list of frequently used passwords';
   return null;
 }
 

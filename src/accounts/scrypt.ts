@@ -5,5 +5,7 @@ import type { ScryptFunction } from './passwords';
 
 export const nodeScrypt: ScryptFunction = (password, salt, { keylen, ...options }) =>
   new Promise((resolve, reject) => {
-    scrypt(password, salt, keylen, options, (error, key) => (error ? reject(error) : resolve(new Uint8Array(key))));
+    scrypt(password, salt, keylen, options, (error, key) =>
+      error ? reject(error) : resolve(new Uint8Array(key)),
+    );
   });

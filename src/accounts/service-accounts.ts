@@ -30,13 +30,27 @@ export async function createServiceAccount(deps: Deps, actor: Principal, name: s
   const workspace = { id: crypto.randomUUID(), name: 'Personal', owner_user_id: id, created_at: now };
   await deps.audit.commit(
     [deps.db.insertInto('users').values(user), deps.db.insertInto('workspaces').values(workspace)],
-    [{ action: 'service_account.create', actor: actorOf(actor), subjectUserId: id, targetId: id, details: { name } }],
+    [
+      {
+        action: 'service_account.create',
+        actor: actorOf(actor),
+        subjectUserId: id,
+        targetId: id,
+        details: { name },
+      },
+    ],
   );
   return { ...userView(user), kind: user.kind };
 }
 
 export async function listServiceAccounts(deps: Deps, actor: Principal) {
   if (actor.role !== 'system_admin') throw forbidden('only system admins list service accounts');
-  const rows = await deps.db.selectFrom('users').selectAll().where('kind', '=', 'service').orderBy('created_at').orderBy('id').execute();
+  const rows = await deps.db
+    .selectFrom('users')
+    .selectAll()
+    .where('kind', '=', 'service')
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
   return rows.map((row) => ({ ...userView(row), kind: row.kind }));
 }

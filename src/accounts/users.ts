@@ -49,13 +49,26 @@ async function userRows(deps: Deps, input: NewUser) {
 /** Creates a user (and their personal workspace) as `actor`, within what the actor's role allows. */
 export async function createUser(deps: Deps, actor: Principal, input: NewUser) {
   // Without a team_id, a team admin's new user joins their team.
-  const teamId = await authorizeUserWrite(deps, actor, input.role, input.team_id === undefined && actor.role === 'team_admin' ? actor.teamId : (input.team_id ?? null));
+  const teamId = await authorizeUserWrite(
+    deps,
+    actor,
+    input.role,
+    input.team_id === undefined && actor.role === 'team_admin' ? actor.teamId : (input.team_id ?? null),
+  );
   if (input.role === 'team_admin' && !teamId) throw badRequest('team_id: a team admin must belong to a team');
   const { user, workspace } = await userRows(deps, { ...input, team_id: teamId });
   try {
     await deps.audit.commit(
       [deps.db.insertInto('users').values(user), deps.db.insertInto('workspaces').values(workspace)],
-      [{ action: 'user.create', actor: actorOf(actor), subjectUserId: user.id, targetId: user.id, details: { role: user.role, team_id: user.team_id ?? null } }],
+      [
+        {
+          action: 'user.create',
+          actor: actorOf(actor),
+          subjectUserId: user.id,
+          targetId: user.id,
+          details: { role: user.role, team_id: user.team_id ?? null },
+        },
+      ],
     );
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict('a user with this email already exists');
@@ -69,12 +82,27 @@ export async function createUser(deps: Deps, actor: Principal, input: NewUser) {
  * per row, so two instances starting together cannot both create one.
  */
 export async function bootstrapAdmin(deps: Deps, email: string, password: string): Promise<boolean> {
-  const { user, workspace } = await userRows(deps, { email, password, role: 'system_admin', name: 'Administrator' });
+  const { user, workspace } = await userRows(deps, {
+    email,
+    password,
+    role: 'system_admin',
+    name: 'Administrator',
+  });
   const noUsers = deps.db.selectFrom('users').select('id');
   const [insertedUser] = await deps.atomic([
     deps.db
       .insertInto('users')
-      .columns(['id', 'email', 'name', 'role', 'team_id', 'password_hash', 'is_active', 'created_at', 'updated_at'])
+      .columns([
+        'id',
+        'email',
+        'name',
+        'role',
+        'team_id',
+        'password_hash',
+        'is_active',
+        'created_at',
+        'updated_at',
+      ])
       .expression(
         deps.db
           .selectNoFrom((eb) => [
@@ -131,12 +159,21 @@ export interface UserPatch {
 /** Changes a user. Deactivating stops all their tokens at once (checked on every use), deleting none. */
 export async function updateUser(deps: Deps, actor: Principal, id: string, patch: UserPatch) {
   const target = await visibleUser(deps, actor, id);
-  if (id === actor.userId && (patch.is_active === false || (patch.role !== undefined && patch.role !== target.role))) {
+  if (
+    id === actor.userId &&
+    (patch.is_active === false || (patch.role !== undefined && patch.role !== target.role))
+  ) {
     throw conflict('you cannot deactivate yourself or change your own role');
   }
-  if (actor.role === 'team_admin' && target.role === 'system_admin') throw forbidden('team admins cannot change system admins');
+  if (actor.role === 'team_admin' && target.role === 'system_admin')
+    throw forbidden('team admins cannot change system admins');
   const role = patch.role ?? target.role;
-  const teamId = await authorizeUserWrite(deps, actor, role, patch.team_id !== undefined ? patch.team_id : target.team_id);
+  const teamId = await authorizeUserWrite(
+    deps,
+    actor,
+    role,
+    patch.team_id !== undefined ? patch.team_id : target.team_id,
+  );
   if (role === 'team_admin' && !teamId) throw badRequest('team_id: a team admin must belong to a team');
   if (patch.password !== undefined) {
     const problem = passwordPolicyProblem(deps, patch.password, { email: target.email });
@@ -165,10 +202,32 @@ export async function updateUser(deps: Deps, actor: Principal, id: string, patch
           updated_at: now,
         })
         .where('id', '=', id),
-      ...(resetting ? [deps.db.updateTable('account_tokens').set({ revoked_at: now }).where(inIdList('id', ids.account)).where('revoked_at', 'is', null)] : []),
+      ...(resetting
+        ? [
+            deps.db
+              .updateTable('account_tokens')
+              .set({ revoked_at: now })
+              .where(inIdList('id', ids.account))
+              .where('revoked_at', 'is', null),
+          ]
+        : []),
       ...revocationStatements(deps, sourceRevocations(revoked, deactivating ? 'disabled' : 'revoked')),
     ],
-    [{ action: 'user.update', actor: actorOf(actor), subjectUserId: id, targetId: id, details: { changed, role, team_id: teamId, ...(patch.is_active !== undefined && { is_active: patch.is_active }), ...(resetting && { revoked_account_tokens: ids.account }) } }],
+    [
+      {
+        action: 'user.update',
+        actor: actorOf(actor),
+        subjectUserId: id,
+        targetId: id,
+        details: {
+          changed,
+          role,
+          team_id: teamId,
+          ...(patch.is_active !== undefined && { is_active: patch.is_active }),
+          ...(resetting && { revoked_account_tokens: ids.account }),
+        },
+      },
+    ],
   );
   return getUser(deps, actor, id);
 }
@@ -177,18 +236,39 @@ export async function updateUser(deps: Deps, actor: Principal, id: string, patch
  * Revokes every live Account-Token and API-Token of a user (a lost laptop, a leaving employee), the
  * caller's own current token included when they target themselves. Who may: as for changing the user.
  */
-export async function revokeUserTokens(deps: Deps, actor: Principal, id: string): Promise<{ account_tokens: number; api_tokens: number }> {
+export async function revokeUserTokens(
+  deps: Deps,
+  actor: Principal,
+  id: string,
+): Promise<{ account_tokens: number; api_tokens: number }> {
   const target = await visibleUser(deps, actor, id);
-  if (actor.role === 'team_admin' && target.role === 'system_admin') throw forbidden('team admins cannot change system admins');
+  if (actor.role === 'team_admin' && target.role === 'system_admin')
+    throw forbidden('team admins cannot change system admins');
   const now = epochSeconds(deps.clock);
   const ids = await liveTokenIds(deps, id);
   const [account, api] = await deps.audit.commit(
     [
-      deps.db.updateTable('account_tokens').set({ revoked_at: now }).where('user_id', '=', id).where('revoked_at', 'is', null),
-      deps.db.updateTable('api_tokens').set({ revoked_at: now, updated_at: now }).where('created_by', '=', id).where('revoked_at', 'is', null),
+      deps.db
+        .updateTable('account_tokens')
+        .set({ revoked_at: now })
+        .where('user_id', '=', id)
+        .where('revoked_at', 'is', null),
+      deps.db
+        .updateTable('api_tokens')
+        .set({ revoked_at: now, updated_at: now })
+        .where('created_by', '=', id)
+        .where('revoked_at', 'is', null),
       ...revocationStatements(deps, sourceRevocations([...ids.account, ...ids.api], 'revoked')),
     ],
-    [{ action: 'user.revoke_tokens', actor: actorOf(actor), subjectUserId: id, targetId: id, details: { account_tokens: ids.account, api_tokens: ids.api } }],
+    [
+      {
+        action: 'user.revoke_tokens',
+        actor: actorOf(actor),
+        subjectUserId: id,
+        targetId: id,
+        details: { account_tokens: ids.account, api_tokens: ids.api },
+      },
+    ],
   );
   return { account_tokens: account!.numAffectedRows, api_tokens: api!.numAffectedRows };
 }
@@ -196,8 +276,18 @@ export async function revokeUserTokens(deps: Deps, actor: Principal, id: string)
 /** The ids of a user's tokens that are not revoked (disabled or expired ones included), for the revocation feed. */
 async function liveTokenIds(deps: Deps, userId: string) {
   const [account, api] = await Promise.all([
-    deps.db.selectFrom('account_tokens').select('id').where('user_id', '=', userId).where('revoked_at', 'is', null).execute(),
-    deps.db.selectFrom('api_tokens').select('id').where('created_by', '=', userId).where('revoked_at', 'is', null).execute(),
+    deps.db
+      .selectFrom('account_tokens')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .execute(),
+    deps.db
+      .selectFrom('api_tokens')
+      .select('id')
+      .where('created_by', '=', userId)
+      .where('revoked_at', 'is', null)
+      .execute(),
   ]);
   return { account: account.map((row) => row.id), api: api.map((row) => row.id) };
 }
@@ -206,9 +296,17 @@ async function liveTokenIds(deps: Deps, userId: string) {
  * What a role may do to users: system admins anything; team admins only users of their own team,
  * never making system admins; others nothing. Returns the team the user will belong to.
  */
-async function authorizeUserWrite(deps: Deps, actor: Principal, role: Role, teamId: string | null): Promise<string | null> {
+async function authorizeUserWrite(
+  deps: Deps,
+  actor: Principal,
+  role: Role,
+  teamId: string | null,
+): Promise<string | null> {
   if (actor.role === 'system_admin') {
-    if (teamId !== null && !(await deps.db.selectFrom('teams').select('id').where('id', '=', teamId).executeTakeFirst())) {
+    if (
+      teamId !== null &&
+      !(await deps.db.selectFrom('teams').select('id').where('id', '=', teamId).executeTakeFirst())
+    ) {
       throw badRequest('team_id: no such team');
     }
     return teamId;
@@ -221,9 +319,11 @@ async function authorizeUserWrite(deps: Deps, actor: Principal, role: Role, team
 
 /** A user the actor may see: 404 (not 403) for everyone outside their reach. */
 async function visibleUser(deps: Deps, actor: Principal, id: string) {
-  if (actor.role !== 'system_admin' && actor.role !== 'team_admin') throw forbidden('only administrators can manage users');
+  if (actor.role !== 'system_admin' && actor.role !== 'team_admin')
+    throw forbidden('only administrators can manage users');
   const user = await deps.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!user || (actor.role === 'team_admin' && (user.team_id === null || user.team_id !== actor.teamId))) throw notFound('user');
+  if (!user || (actor.role === 'team_admin' && (user.team_id === null || user.team_id !== actor.teamId)))
+    throw notFound('user');
   return user;
 }
 
@@ -268,5 +368,7 @@ export async function listTeams(deps: Deps, actor: Principal) {
   return (await query.execute()).map(teamView);
 }
 
-const teamView = (team: { id: string; name: string; created_at: number }) => ({ ...team, created_at: isoTime(team.created_at) });
-
+const teamView = (team: { id: string; name: string; created_at: number }) => ({
+  ...team,
+  created_at: isoTime(team.created_at),
+});

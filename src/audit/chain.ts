@@ -56,7 +56,10 @@ export interface ChainReport {
  * Walks records in seq order and checks each one's hash and its link to the one before. Gaps in seq
  * (a deleted row) break the chain too: seq is contiguous by construction.
  */
-export async function verifyAuditRows(rows: AsyncIterable<AuditRow> | Iterable<AuditRow>, sha256: Sha256Hex): Promise<ChainReport> {
+export async function verifyAuditRows(
+  rows: AsyncIterable<AuditRow> | Iterable<AuditRow>,
+  sha256: Sha256Hex,
+): Promise<ChainReport> {
   let previous: AuditRow | undefined;
   let first: AuditRow | undefined;
   let checked = 0;
@@ -71,8 +74,10 @@ export async function verifyAuditRows(rows: AsyncIterable<AuditRow> | Iterable<A
   for await (const row of rows) {
     first ??= row;
     if (previous && row.seq !== previous.seq + 1) return report({ seq: row.seq, reason: 'seq_gap' });
-    if (previous && row.prev_hash !== previous.hash) return report({ seq: row.seq, reason: 'prev_hash_mismatch' });
-    if ((await sha256(canonicalAuditRecord(row))) !== row.hash) return report({ seq: row.seq, reason: 'hash_mismatch' });
+    if (previous && row.prev_hash !== previous.hash)
+      return report({ seq: row.seq, reason: 'prev_hash_mismatch' });
+    if ((await sha256(canonicalAuditRecord(row))) !== row.hash)
+      return report({ seq: row.seq, reason: 'hash_mismatch' });
     previous = row;
     checked += 1;
   }

@@ -60,9 +60,17 @@ export interface AuditEvent {
 }
 
 /** The actor of a request made with an Account-Token. */
-export function actorOf(principal: { userId: string; tokenId: string; clientIp?: string | null }): AuditActor {
+export function actorOf(principal: {
+  userId: string;
+  tokenId: string;
+  clientIp?: string | null;
+}): AuditActor {
   return { userId: principal.userId, tokenId: principal.tokenId, clientIp: principal.clientIp ?? null };
 }
 
 /** An actor without a token (sign-in, a public endpoint), known by address only. */
-export const anonymousActor = (clientIp: string | null): AuditActor => ({ userId: null, tokenId: null, clientIp });
+export const anonymousActor = (clientIp: string | null): AuditActor => ({
+  userId: null,
+  tokenId: null,
+  clientIp,
+});

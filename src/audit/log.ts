@@ -5,7 +5,14 @@ import { isUniqueViolation, type Atomic, type StatementResult } from '../store/a
 import { insertIfExists } from '../store/insert-if';
 import type { Database } from '../store/schema';
 import type { Logger } from '../deps';
-import { GENESIS_HASH, sealAuditRow, type AuditRow, type ChainHead, type Sha256Hex, type UnsealedAuditRow } from './chain';
+import {
+  GENESIS_HASH,
+  sealAuditRow,
+  type AuditRow,
+  type ChainHead,
+  type Sha256Hex,
+  type UnsealedAuditRow,
+} from './chain';
 import type { AuditEvent } from './events';
 
 export interface AuditLog {
@@ -15,7 +22,11 @@ export interface AuditLog {
    * the statements have run), the records are written only when the action took effect; callers
    * still check their own statements' results.
    */
-  commit(statements: readonly Compilable[], events: readonly AuditEvent[], options?: { onlyIf?: Expression<unknown> }): Promise<StatementResult[]>;
+  commit(
+    statements: readonly Compilable[],
+    events: readonly AuditEvent[],
+    options?: { onlyIf?: Expression<unknown> },
+  ): Promise<StatementResult[]>;
   /**
    * Appends records that go with no write of their own (an exchange, a failed authentication).
    * Records made in the same event-loop turn share one transaction (group commit): with
@@ -44,8 +55,19 @@ const PRUNE_EVERY_SECONDS = 3600;
 const PRUNE_BATCH = 10_000;
 
 const COLUMNS = [
-  'seq', 'at', 'action', 'outcome', 'actor_user_id', 'actor_token_id', 'subject_user_id',
-  'base_id', 'target_id', 'client_ip', 'details', 'prev_hash', 'hash',
+  'seq',
+  'at',
+  'action',
+  'outcome',
+  'actor_user_id',
+  'actor_token_id',
+  'subject_user_id',
+  'base_id',
+  'target_id',
+  'client_ip',
+  'details',
+  'prev_hash',
+  'hash',
 ] as const;
 
 /** D1 binds at most 100 parameters per statement: 7 rows of 13 columns. */
@@ -86,7 +108,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   let head: ChainHead | undefined;
   let lastPrune = 0;
   let queue: Promise<unknown> = Promise.resolve();
-  let pending: { events: readonly AuditEvent[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let pending: { events: readonly AuditEvent[]; resolve: () => void; reject: (error: unknown) => void }[] =
+    [];
 
   function serialized<T>(task: () => Promise<T>): Promise<T> {
     const run = queue.then(task, task);
@@ -98,7 +121,12 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   }
 
   async function readHead(): Promise<ChainHead> {
-    const row = await db.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const row = await db
+      .selectFrom('audit_events')
+      .select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     return row ?? { seq: 0, hash: GENESIS_HASH };
   }
 
@@ -117,7 +145,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         base_id: event.baseId ?? null,
         target_id: event.targetId ?? null,
         client_ip: event.actor?.clientIp ?? null,
-        details: event.details && Object.keys(event.details).length > 0 ? JSON.stringify(event.details) : null,
+        details:
+          event.details && Object.keys(event.details).length > 0 ? JSON.stringify(event.details) : null,
         prev_hash: previous.hash,
       };
       const sealed = await sealAuditRow(row, sha256);
@@ -131,15 +160,24 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   function schedulePrune(now: number): void {
     if (retentionSeconds === null || now - lastPrune < PRUNE_EVERY_SECONDS) return;
     lastPrune = now;
-    prune(now, retentionSeconds).catch((error: unknown) => options.log?.warn('audit retention pass failed', { error: String(error) }));
+    prune(now, retentionSeconds).catch((error: unknown) =>
+      options.log?.warn('audit retention pass failed', { error: String(error) }),
+    );
   }
 
   async function prune(now: number, retentionSeconds: number): Promise<void> {
     // Records are written in time order, so everything below the first one young enough goes; the
     // newest record stays whatever its age: it is the head the next record links to.
-    const firstKept = db.selectFrom('audit_events').select('seq').where('at', '>=', now - retentionSeconds).orderBy('seq').limit(1);
+    const firstKept = db
+      .selectFrom('audit_events')
+      .select('seq')
+      .where('at', '>=', now - retentionSeconds)
+      .orderBy('seq')
+      .limit(1);
     const newest = db.selectFrom('audit_events').select((eb) => eb.fn.max('seq').as('m'));
-    const batchEnd = db.selectFrom('audit_events').select((eb) => eb(eb.fn.min('seq'), '+', PRUNE_BATCH).as('end'));
+    const batchEnd = db
+      .selectFrom('audit_events')
+      .select((eb) => eb(eb.fn.min('seq'), '+', PRUNE_BATCH).as('end'));
     await db
       .deleteFrom('audit_events')
       .where('seq', '<', (eb) => eb.fn.coalesce(firstKept, newest))
@@ -154,7 +192,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         head ??= await readHead();
         const rows = await chainRows(head, events, now);
         try {
-          const inserts = commitOptions.onlyIf ? rows.map((row) => insertIfExists(db, 'audit_events', row, commitOptions.onlyIf!)) : insertRows(rows);
+          const inserts = commitOptions.onlyIf
+            ? rows.map((row) => insertIfExists(db, 'audit_events', row, commitOptions.onlyIf!))
+            : insertRows(rows);
           const results = await atomic([...statements, ...inserts]);
           const written = rows.length > 0 && results[statements.length]!.numAffectedRows > 0;
           if (written) head = rows[rows.length - 1]!;
@@ -164,7 +204,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
           // Another process or isolate appended first: re-read the head and try the whole write again.
           if (!isAuditSeqConflict(error)) throw error;
           head = undefined;
-          if (attempt >= MAX_ATTEMPTS) throw new AppError('service_unavailable', 'the audit log is busy; retry shortly', 1);
+          if (attempt >= MAX_ATTEMPTS)
+            throw new AppError('service_unavailable', 'the audit log is busy; retry shortly', 1);
         }
       }
     });
@@ -174,7 +215,10 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     for (let index = 0; index < group.length; index += MAX_GROUP) {
       const slice = group.slice(index, index + MAX_GROUP);
       try {
-        await commit([], slice.flatMap((entry) => entry.events));
+        await commit(
+          [],
+          slice.flatMap((entry) => entry.events),
+        );
         for (const entry of slice) entry.resolve();
       } catch (error) {
         for (const entry of slice) entry.reject(error);
@@ -193,5 +237,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
 }
 
 function isAuditSeqConflict(error: unknown): boolean {
-  return isUniqueViolation(error) && /audit_events/.test(error instanceof Error ? error.message : String(error));
+  return (
+    isUniqueViolation(error) && /audit_events/.test(error instanceof Error ? error.message : String(error))
+  );
 }

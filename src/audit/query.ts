@@ -33,8 +33,16 @@ export const AUDIT_SCAN_WINDOW = 50_000;
  * `limit` events (even none) with a `next_cursor`: the caller keeps following `next_cursor` until it
  * is null, which happens only once the oldest record (or, with `since`, that time) is reached.
  */
-export async function listAuditEvents(deps: Deps, principal: Principal, filters: AuditFilters, window = AUDIT_SCAN_WINDOW) {
-  const bounds = await deps.db.selectFrom('audit_events').select((eb) => [eb.fn.min('seq').as('first'), eb.fn.max('seq').as('last')]).executeTakeFirst();
+export async function listAuditEvents(
+  deps: Deps,
+  principal: Principal,
+  filters: AuditFilters,
+  window = AUDIT_SCAN_WINDOW,
+) {
+  const bounds = await deps.db
+    .selectFrom('audit_events')
+    .select((eb) => [eb.fn.min('seq').as('first'), eb.fn.max('seq').as('last')])
+    .executeTakeFirst();
   const first = bounds?.first ?? null;
   const last = bounds?.last ?? null;
   if (first === null || last === null) return { events: [], next_cursor: null };
@@ -42,9 +50,17 @@ export async function listAuditEvents(deps: Deps, principal: Principal, filters:
   const floor = Math.max(first, top - window);
   let query = deps.db.selectFrom('audit_events').selectAll().where('seq', '<', top).where('seq', '>=', floor);
   if (principal.role !== 'system_admin') {
-    const adminBases = deps.db.selectFrom('base_members').select('base_id').where('user_id', '=', principal.userId).where('permission', '=', 'admin');
+    const adminBases = deps.db
+      .selectFrom('base_members')
+      .select('base_id')
+      .where('user_id', '=', principal.userId)
+      .where('permission', '=', 'admin');
     query = query.where((eb) =>
-      eb.or([eb('subject_user_id', '=', principal.userId), eb('actor_user_id', '=', principal.userId), eb('base_id', 'in', adminBases)]),
+      eb.or([
+        eb('subject_user_id', '=', principal.userId),
+        eb('actor_user_id', '=', principal.userId),
+        eb('base_id', 'in', adminBases),
+      ]),
     );
   }
   if (filters.action !== undefined) {
@@ -66,14 +82,22 @@ export async function listAuditEvents(deps: Deps, principal: Principal, filters:
   }
   if (filters.since !== undefined) query = query.where('at', '>=', filters.since);
   if (filters.until !== undefined) query = query.where('at', '<=', filters.until);
-  const rows = await query.orderBy('seq', 'desc').limit(filters.limit + 1).execute();
+  const rows = await query
+    .orderBy('seq', 'desc')
+    .limit(filters.limit + 1)
+    .execute();
   const page = rows.slice(0, filters.limit);
-  if (rows.length > filters.limit) return { events: page.map(auditEventView), next_cursor: String(page[page.length - 1]!.seq) };
+  if (rows.length > filters.limit)
+    return { events: page.map(auditEventView), next_cursor: String(page[page.length - 1]!.seq) };
   // The window is exhausted: continue below it, unless it reached the oldest record or, records being
   // written in time order, a time before `since`.
   let more = floor > first;
   if (more && filters.since !== undefined) {
-    const oldestInWindow = await deps.db.selectFrom('audit_events').select('at').where('seq', '=', floor).executeTakeFirst();
+    const oldestInWindow = await deps.db
+      .selectFrom('audit_events')
+      .select('at')
+      .where('seq', '=', floor)
+      .executeTakeFirst();
     more = oldestInWindow === undefined || oldestInWindow.at >= filters.since;
   }
   return { events: page.map(auditEventView), next_cursor: more ? String(floor) : null };
@@ -95,11 +119,21 @@ export function auditEventView(row: AuditRow) {
 }
 
 /** Checks the whole chain, reading it in pages so a long log does not sit in memory at once. */
-export async function verifyAuditChain(db: Kysely<Database>, sha256: Sha256Hex, pageSize = 1000): Promise<ChainReport> {
+export async function verifyAuditChain(
+  db: Kysely<Database>,
+  sha256: Sha256Hex,
+  pageSize = 1000,
+): Promise<ChainReport> {
   async function* rows() {
     let after = 0;
     for (;;) {
-      const page = await db.selectFrom('audit_events').selectAll().where('seq', '>', after).orderBy('seq').limit(pageSize).execute();
+      const page = await db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('seq', '>', after)
+        .orderBy('seq')
+        .limit(pageSize)
+        .execute();
       yield* page;
       if (page.length < pageSize) return;
       after = page[page.length - 1]!.seq;

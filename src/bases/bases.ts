@@ -58,7 +58,9 @@ export async function listWorkspaces(deps: Deps, principal: Principal) {
   const bases = await deps.db
     .selectFrom('bases as b')
     .innerJoin('workspaces as w', 'w.id', 'b.workspace_id')
-    .leftJoin('base_members as m', (join) => join.onRef('m.base_id', '=', 'b.id').on('m.user_id', '=', principal.userId))
+    .leftJoin('base_members as m', (join) =>
+      join.onRef('m.base_id', '=', 'b.id').on('m.user_id', '=', principal.userId),
+    )
     .selectAll('b')
     .select('m.permission')
     .where('w.owner_user_id', '=', principal.userId)
@@ -75,20 +77,45 @@ export async function listWorkspaces(deps: Deps, principal: Principal) {
   }));
 }
 
-export async function createBase(deps: Deps, principal: Principal, input: { name: string; workspace_id?: string }) {
-  let workspaceQuery = deps.db.selectFrom('workspaces').select('id').where('owner_user_id', '=', principal.userId);
+export async function createBase(
+  deps: Deps,
+  principal: Principal,
+  input: { name: string; workspace_id?: string },
+) {
+  let workspaceQuery = deps.db
+    .selectFrom('workspaces')
+    .select('id')
+    .where('owner_user_id', '=', principal.userId);
   if (input.workspace_id !== undefined) workspaceQuery = workspaceQuery.where('id', '=', input.workspace_id);
   const workspace = await workspaceQuery.orderBy('created_at').executeTakeFirst();
   if (!workspace) throw notFound('workspace');
   const now = epochSeconds(deps.clock);
-  const base: BaseRow = { id: crypto.randomUUID(), workspace_id: workspace.id, name: input.name, created_by: principal.userId, created_at: now, updated_at: now };
+  const base: BaseRow = {
+    id: crypto.randomUUID(),
+    workspace_id: workspace.id,
+    name: input.name,
+    created_by: principal.userId,
+    created_at: now,
+    updated_at: now,
+  };
   try {
     await deps.audit.commit(
       [
         deps.db.insertInto('bases').values(base),
-        deps.db.insertInto('base_members').values({ base_id: base.id, user_id: principal.userId, permission: 'admin', created_at: now }),
+        deps.db
+          .insertInto('base_members')
+          .values({ base_id: base.id, user_id: principal.userId, permission: 'admin', created_at: now }),
       ],
-      [{ action: 'base.create', actor: actorOf(principal), subjectUserId: principal.userId, baseId: base.id, targetId: base.id, details: { name: base.name } }],
+      [
+        {
+          action: 'base.create',
+          actor: actorOf(principal),
+          subjectUserId: principal.userId,
+          baseId: base.id,
+          targetId: base.id,
+          details: { name: base.name },
+        },
+      ],
     );
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict('a base with this name already exists in the workspace');
@@ -132,12 +159,23 @@ const otherAdminExists = (deps: Deps, uuid: string, userId: string) =>
     .where('permission', '=', 'admin')
     .where('user_id', '!=', userId);
 
-export async function setMember(deps: Deps, principal: Principal, uuid: string, userId: string, permission: BasePermission) {
+export async function setMember(
+  deps: Deps,
+  principal: Principal,
+  uuid: string,
+  userId: string,
+  permission: BasePermission,
+) {
   await adminBase(deps, principal, uuid);
   const user = await deps.db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
   if (!user) throw notFound('user');
   const now = epochSeconds(deps.clock);
-  const applied = deps.db.selectFrom('base_members').select('user_id').where('base_id', '=', uuid).where('user_id', '=', userId).where('permission', '=', permission);
+  const applied = deps.db
+    .selectFrom('base_members')
+    .select('user_id')
+    .where('base_id', '=', uuid)
+    .where('user_id', '=', userId)
+    .where('permission', '=', permission);
   const [result] = await deps.audit.commit(
     [
       deps.db
@@ -145,10 +183,21 @@ export async function setMember(deps: Deps, principal: Principal, uuid: string, 
         .values({ base_id: uuid, user_id: userId, permission, created_at: now })
         .onConflict((oc) => {
           const update = oc.columns(['base_id', 'user_id']).doUpdateSet({ permission });
-          return permission === 'admin' ? update : update.where(({ exists }) => exists(otherAdminExists(deps, uuid, userId)));
+          return permission === 'admin'
+            ? update
+            : update.where(({ exists }) => exists(otherAdminExists(deps, uuid, userId)));
         }),
     ],
-    [{ action: 'base.member_set', actor: actorOf(principal), subjectUserId: userId, baseId: uuid, targetId: userId, details: { permission } }],
+    [
+      {
+        action: 'base.member_set',
+        actor: actorOf(principal),
+        subjectUserId: userId,
+        baseId: uuid,
+        targetId: userId,
+        details: { permission },
+      },
+    ],
     { onlyIf: applied },
   );
   if (result!.numAffectedRows === 0) throw conflict('a base must keep at least one admin');
@@ -157,7 +206,11 @@ export async function setMember(deps: Deps, principal: Principal, uuid: string, 
 
 export async function removeMember(deps: Deps, principal: Principal, uuid: string, userId: string) {
   await adminBase(deps, principal, uuid);
-  const membership = deps.db.selectFrom('base_members').select('user_id').where('base_id', '=', uuid).where('user_id', '=', userId);
+  const membership = deps.db
+    .selectFrom('base_members')
+    .select('user_id')
+    .where('base_id', '=', uuid)
+    .where('user_id', '=', userId);
   // The guard below says "no longer a member", which is also true of someone who never was.
   if (!(await membership.executeTakeFirst())) throw notFound('member');
   const [result] = await deps.audit.commit(
@@ -166,13 +219,30 @@ export async function removeMember(deps: Deps, principal: Principal, uuid: strin
         .deleteFrom('base_members')
         .where('base_id', '=', uuid)
         .where('user_id', '=', userId)
-        .where(({ or, eb, exists }) => or([eb('permission', '!=', 'admin'), exists(otherAdminExists(deps, uuid, userId))])),
+        .where(({ or, eb, exists }) =>
+          or([eb('permission', '!=', 'admin'), exists(otherAdminExists(deps, uuid, userId))]),
+        ),
     ],
-    [{ action: 'base.member_remove', actor: actorOf(principal), subjectUserId: userId, baseId: uuid, targetId: userId }],
-    { onlyIf: deps.db.selectNoFrom((eb) => eb.lit(1).as('gone')).where((eb) => eb.not(eb.exists(membership))) },
+    [
+      {
+        action: 'base.member_remove',
+        actor: actorOf(principal),
+        subjectUserId: userId,
+        baseId: uuid,
+        targetId: userId,
+      },
+    ],
+    {
+      onlyIf: deps.db.selectNoFrom((eb) => eb.lit(1).as('gone')).where((eb) => eb.not(eb.exists(membership))),
+    },
   );
   if (result!.numAffectedRows === 0) {
-    const member = await deps.db.selectFrom('base_members').select('user_id').where('base_id', '=', uuid).where('user_id', '=', userId).executeTakeFirst();
+    const member = await deps.db
+      .selectFrom('base_members')
+      .select('user_id')
+      .where('base_id', '=', uuid)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     throw member ? conflict('a base must keep at least one admin') : notFound('member');
   }
 }
@@ -185,7 +255,9 @@ export async function memberBaseByName(deps: Deps, principal: Principal, workspa
   const row = await deps.db
     .selectFrom('workspaces as w')
     .leftJoin('bases as b', (join) => join.onRef('b.workspace_id', '=', 'w.id').on('b.name', '=', name))
-    .leftJoin('base_members as m', (join) => join.onRef('m.base_id', '=', 'b.id').on('m.user_id', '=', principal.userId))
+    .leftJoin('base_members as m', (join) =>
+      join.onRef('m.base_id', '=', 'b.id').on('m.user_id', '=', principal.userId),
+    )
     .select(['w.id as workspace_id', 'b.id', 'm.permission'])
     .where('w.id', '=', workspaceId)
     .executeTakeFirst();

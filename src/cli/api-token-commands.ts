@@ -17,7 +17,15 @@ const reach = (token: ApiToken) => {
 function printTokens(tokens: ApiToken[]) {
   printTable(
     ['id', 'name', 'permission', 'base', 'status', 'expires_at', 'last_used_at'],
-    tokens.map((token) => [token.id, token.name, token.scopes ? `${token.permission} (scopes)` : token.permission, reach(token), status(token), token.expires_at ?? 'never', token.last_used_at]),
+    tokens.map((token) => [
+      token.id,
+      token.name,
+      token.scopes ? `${token.permission} (scopes)` : token.permission,
+      reach(token),
+      status(token),
+      token.expires_at ?? 'never',
+      token.last_used_at,
+    ]),
     'no API-Tokens',
   );
 }
@@ -25,12 +33,18 @@ function printTokens(tokens: ApiToken[]) {
 /** The secret is printed here and by `regenerate`, once; `--json` includes it as `token`. */
 function printSecret(verb: string, token: ApiToken & { token: string }, json?: boolean) {
   if (json) return printJson(token);
-  console.log(`${verb} API-Token ${token.name} (${token.id}), ${token.permission} on ${reach(token)}, expires ${token.expires_at ?? 'never'}`);
+  console.log(
+    `${verb} API-Token ${token.name} (${token.id}), ${token.permission} on ${reach(token)}, expires ${token.expires_at ?? 'never'}`,
+  );
   console.log(`secret (shown only this once): ${token.token}`);
 }
 
 /** `api-tokens list|create|delete|regenerate|disable|enable`. */
-export function registerApiTokenCommands(program: Command, parseDays: (value: string) => number, parseSeconds: (value: string) => number) {
+export function registerApiTokenCommands(
+  program: Command,
+  parseDays: (value: string) => number,
+  parseSeconds: (value: string) => number,
+) {
   const apiTokens = program.command('api-tokens').description('API-Tokens for scripts and integrations');
 
   clientOptions(
@@ -38,9 +52,19 @@ export function registerApiTokenCommands(program: Command, parseDays: (value: st
       .command('list')
       .description('the API-Tokens you may manage (never their secrets)')
       .option('--base <uuid>', 'only tokens for this base')
-      .addOption(new Option('--status <status>', 'only tokens in this state').choices(['active', 'expired', 'disabled'])),
+      .addOption(
+        new Option('--status <status>', 'only tokens in this state').choices([
+          'active',
+          'expired',
+          'disabled',
+        ]),
+      ),
   ).action(async (options: ClientOptions & { base?: string; status?: 'active' | 'expired' | 'disabled' }) => {
-    const { api_tokens } = unwrap(await signedInClient(options).GET('/api/v1/api-tokens', { params: { query: { base_uuid: options.base, status: options.status } } }));
+    const { api_tokens } = unwrap(
+      await signedInClient(options).GET('/api/v1/api-tokens', {
+        params: { query: { base_uuid: options.base, status: options.status } },
+      }),
+    );
     if (options.json) return printJson(api_tokens);
     printTokens(api_tokens);
   });
@@ -50,20 +74,38 @@ export function registerApiTokenCommands(program: Command, parseDays: (value: st
       .command('create')
       .description('create an API-Token for one base; prints its secret once')
       .requiredOption('--base <uuid>', 'the base')
-      .addOption(new Option('--permission <permission>', 'read (r) or read-write (rw)').choices(['r', 'rw']).makeOptionMandatory())
+      .addOption(
+        new Option('--permission <permission>', 'read (r) or read-write (rw)')
+          .choices(['r', 'rw'])
+          .makeOptionMandatory(),
+      )
       .requiredOption('--name <name>', 'a name, unique per base')
-      .option('--expires-in-days <days>', 'expiry in days (default: never, unless the token policy requires one)', parseDays),
-  ).action(async (options: ClientOptions & { base: string; permission: 'r' | 'rw'; name: string; expiresInDays?: number }) => {
-    const created = unwrap(
-      await signedInClient(options).POST('/api/v1/bases/{uuid}/api-tokens', {
-        params: { path: { uuid: options.base } },
-        body: { name: options.name, permission: options.permission, expires_in_days: options.expiresInDays },
-      }),
-    );
-    printSecret('created', created, options.json);
-  });
+      .option(
+        '--expires-in-days <days>',
+        'expiry in days (default: never, unless the token policy requires one)',
+        parseDays,
+      ),
+  ).action(
+    async (
+      options: ClientOptions & { base: string; permission: 'r' | 'rw'; name: string; expiresInDays?: number },
+    ) => {
+      const created = unwrap(
+        await signedInClient(options).POST('/api/v1/bases/{uuid}/api-tokens', {
+          params: { path: { uuid: options.base } },
+          body: {
+            name: options.name,
+            permission: options.permission,
+            expires_in_days: options.expiresInDays,
+          },
+        }),
+      );
+      printSecret('created', created, options.json);
+    },
+  );
 
-  clientOptions(apiTokens.command('delete').description('revoke an API-Token at once').argument('<id>', 'the token id')).action(async (id: string, options: ClientOptions) => {
+  clientOptions(
+    apiTokens.command('delete').description('revoke an API-Token at once').argument('<id>', 'the token id'),
+  ).action(async (id: string, options: ClientOptions) => {
     unwrap(await signedInClient(options).DELETE('/api/v1/api-tokens/{id}', { params: { path: { id } } }));
     if (options.json) return printJson({ id, deleted: true });
     console.log(`deleted API-Token ${id}`);
@@ -76,13 +118,31 @@ export function registerApiTokenCommands(program: Command, parseDays: (value: st
       .argument('<id>', 'the token id')
       .option('--grace-seconds <seconds>', 'keep the old secret working this long (default 0)', parseSeconds),
   ).action(async (id: string, options: ClientOptions & { graceSeconds?: number }) => {
-    const regenerated = unwrap(await signedInClient(options).POST('/api/v1/api-tokens/{id}/regenerate', { params: { path: { id } }, body: { grace_seconds: options.graceSeconds } }));
+    const regenerated = unwrap(
+      await signedInClient(options).POST('/api/v1/api-tokens/{id}/regenerate', {
+        params: { path: { id } },
+        body: { grace_seconds: options.graceSeconds },
+      }),
+    );
     printSecret('regenerated', regenerated, options.json);
   });
 
-  for (const [name, enabled] of [['disable', false], ['enable', true]] as const) {
-    clientOptions(apiTokens.command(name).description(`${name} an API-Token without deleting it`).argument('<id>', 'the token id')).action(async (id: string, options: ClientOptions) => {
-      const token = unwrap(await signedInClient(options).PATCH('/api/v1/api-tokens/{id}', { params: { path: { id } }, body: { enabled } }));
+  for (const [name, enabled] of [
+    ['disable', false],
+    ['enable', true],
+  ] as const) {
+    clientOptions(
+      apiTokens
+        .command(name)
+        .description(`${name} an API-Token without deleting it`)
+        .argument('<id>', 'the token id'),
+    ).action(async (id: string, options: ClientOptions) => {
+      const token = unwrap(
+        await signedInClient(options).PATCH('/api/v1/api-tokens/{id}', {
+          params: { path: { id } },
+          body: { enabled },
+        }),
+      );
       if (options.json) return printJson(token);
       console.log(`${name}d API-Token ${token.name} (${token.id})`);
     });

@@ -31,13 +31,22 @@ export function registerBaseTokenCommands(program: Command, parseSeconds: (value
       .option('--ttl <seconds>', 'ask for a shorter lifetime', parseSeconds)
       .option('--api-token-stdin', 'read the API-Token from standard input'),
   ).action(async (options: ExchangeOptions) => {
-    const request = { base_uuid: options.base, permission: options.permission, table: options.table, ttl: options.ttl };
+    const request = {
+      base_uuid: options.base,
+      permission: options.permission,
+      table: options.table,
+      ttl: options.ttl,
+    };
     const apiToken = options.apiTokenStdin ? (await readStdin()).trim() : process.env.TOKENLADDER_API_TOKEN;
     let issued;
     if (apiToken) {
       issued = await exchange(anonymousClient(options), apiToken, request);
     } else {
-      if (!options.base) throw new CliError('exchanging your Account-Token needs --base (or give an API-Token: --api-token-stdin, TOKENLADDER_API_TOKEN)', EXIT.usage);
+      if (!options.base)
+        throw new CliError(
+          'exchanging your Account-Token needs --base (or give an API-Token: --api-token-stdin, TOKENLADDER_API_TOKEN)',
+          EXIT.usage,
+        );
       // The signed-in client sends the Account-Token as Bearer; the exchange accepts it with base_uuid.
       issued = unwrap(await signedInClient(options).POST('/api/v1/base-tokens', { body: request }));
     }
@@ -48,7 +57,9 @@ export function registerBaseTokenCommands(program: Command, parseSeconds: (value
   clientOptions(
     program
       .command('verify')
-      .description("verify a Base-Token offline against the server's JWKS and print its claims; exit code 1 when invalid")
+      .description(
+        "verify a Base-Token offline against the server's JWKS and print its claims; exit code 1 when invalid",
+      )
       .argument('<jwt>', 'the Base-Token, or - to read it from standard input')
       .option('--base <uuid>', 'require this base (default: the base the token names)'),
   ).action(async (jwt: string, options: ClientOptions & { base?: string }) => {
@@ -66,12 +77,21 @@ export function registerBaseTokenCommands(program: Command, parseSeconds: (value
       } catch {
         throw invalid('token_malformed', 'not a JWT');
       }
-      if (typeof audience !== 'string' || !audience.startsWith(info.base_token.audience_prefix)) throw invalid('token_audience_mismatch', 'the token names no tokenladder base');
+      if (typeof audience !== 'string' || !audience.startsWith(info.base_token.audience_prefix))
+        throw invalid('token_audience_mismatch', 'the token names no tokenladder base');
     }
     // Keys from the server the user chose; the issuer it reports must be the token's.
-    const verifier = createBaseTokenVerifier({ issuer: info.issuer, jwksUrl: `${server}/.well-known/jwks.json`, lifetimeSeconds: info.base_token.lifetime_seconds, cache: false });
+    const verifier = createBaseTokenVerifier({
+      issuer: info.issuer,
+      jwksUrl: `${server}/.well-known/jwks.json`,
+      lifetimeSeconds: info.base_token.lifetime_seconds,
+      cache: false,
+    });
     try {
-      const claims = await verifier.verify(token, options.base ? { baseUuid: options.base } : { audience: audience! });
+      const claims = await verifier.verify(
+        token,
+        options.base ? { baseUuid: options.base } : { audience: audience! },
+      );
       if (options.json) return printJson({ valid: true, claims });
       printFields({
         valid: 'yes',

@@ -8,7 +8,8 @@ import { EXIT_CODES_HELP } from './exit-codes';
 import { registerSessionCommands } from './session-commands';
 
 const wholeNumber = (min: number, max: number, unit: string) => (value: string) => {
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new InvalidArgumentError(`${unit} from ${min} to ${max}`);
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max)
+    throw new InvalidArgumentError(`${unit} from ${min} to ${max}`);
   return Number(value);
 };
 

@@ -14,15 +14,21 @@ export interface ClientOptions {
 export function parseServer(value: string): string {
   if (!URL.canParse(value)) throw new InvalidArgumentError('not a URL, e.g. https://auth.example.com');
   const url = new URL(value);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('use an http:// or https:// URL');
-  if (url.username || url.password || url.search || url.hash) throw new InvalidArgumentError('no credentials, query or fragment in the server URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InvalidArgumentError('use an http:// or https:// URL');
+  if (url.username || url.password || url.search || url.hash)
+    throw new InvalidArgumentError('no credentials, query or fragment in the server URL');
   return url.href.replace(/\/+$/, '');
 }
 
 /** Every client command takes `--server` (or TOKENLADDER_URL) and `--json`. */
 export function clientOptions(command: Command): Command {
   return command
-    .option('--server <url>', `tokenladder server (default: env TOKENLADDER_URL or ${DEFAULT_SERVER})`, parseServer)
+    .option(
+      '--server <url>',
+      `tokenladder server (default: env TOKENLADDER_URL or ${DEFAULT_SERVER})`,
+      parseServer,
+    )
     .option('--json', 'machine-readable JSON output');
 }
 
@@ -41,4 +47,5 @@ export function signedInClient(options: ClientOptions): TokenladderClient {
   return createClient({ baseUrl: server, token: accountToken(server) });
 }
 
-export const anonymousClient = (options: ClientOptions): TokenladderClient => createClient({ baseUrl: serverOf(options) });
+export const anonymousClient = (options: ClientOptions): TokenladderClient =>
+  createClient({ baseUrl: serverOf(options) });

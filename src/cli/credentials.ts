@@ -17,16 +17,21 @@ interface CredentialsFile {
 
 /** `$XDG_CONFIG_HOME/tokenladder`, else `~/.config/tokenladder`. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/') ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
+  const base =
+    env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/')
+      ? env.XDG_CONFIG_HOME
+      : join(homedir(), '.config');
   return join(base, 'tokenladder');
 }
 
-export const credentialsFile = (env: NodeJS.ProcessEnv = process.env) => join(configDir(env), 'credentials.json');
+export const credentialsFile = (env: NodeJS.ProcessEnv = process.env) =>
+  join(configDir(env), 'credentials.json');
 
 function read(file: string): CredentialsFile {
   if (!existsSync(file)) return { servers: {} };
   // Like ssh with a private key: say so when others could read the tokens.
-  if ((statSync(file).mode & 0o077) !== 0) process.stderr.write(`tokenladder: warning: ${file} is readable by others; run chmod 600 ${file}\n`);
+  if ((statSync(file).mode & 0o077) !== 0)
+    process.stderr.write(`tokenladder: warning: ${file} is readable by others; run chmod 600 ${file}\n`);
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<CredentialsFile>;
     return { servers: parsed.servers ?? {} };
@@ -73,6 +78,10 @@ export function accountToken(server: string): string {
   const fromEnv = process.env.TOKENLADDER_TOKEN;
   if (fromEnv) return fromEnv;
   const stored = storedLogin(server);
-  if (!stored) throw new CliError(`not logged in to ${server}: run \`tokenladder login\` or set TOKENLADDER_TOKEN`, EXIT.auth);
+  if (!stored)
+    throw new CliError(
+      `not logged in to ${server}: run \`tokenladder login\` or set TOKENLADDER_TOKEN`,
+      EXIT.auth,
+    );
   return stored.token;
 }

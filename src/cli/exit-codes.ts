@@ -33,7 +33,11 @@ export class CliError extends Error {
 export function exitCodeOf(error: unknown): number {
   if (error instanceof CommanderError) {
     // Help and version are not failures; commander has already printed usage errors.
-    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+    return error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+      ? EXIT.ok
+      : EXIT.usage;
   }
   if (error instanceof CliError) return error.exitCode;
   if (error instanceof TokenladderError) return error.status === 401 ? EXIT.auth : EXIT.failure;

@@ -7,7 +7,9 @@ export const isInteractive = () => Boolean(process.stdin.isTTY);
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export async function ask(question: string): Promise<string> {
@@ -22,7 +24,10 @@ export async function ask(question: string): Promise<string> {
 /** Reads a line with echo off (raw mode), so the password never shows on screen or in scrollback. */
 export function askHidden(question: string): Promise<string> {
   const stdin = process.stdin;
-  if (!stdin.isTTY) return Promise.reject(new CliError('no terminal to ask for the password: use --password-stdin', EXIT.usage));
+  if (!stdin.isTTY)
+    return Promise.reject(
+      new CliError('no terminal to ask for the password: use --password-stdin', EXIT.usage),
+    );
   process.stderr.write(question);
   return new Promise((resolve, reject) => {
     let value = '';

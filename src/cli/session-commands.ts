@@ -19,28 +19,56 @@ export function registerSessionCommands(program: Command, parseDays: (value: str
   clientOptions(
     program
       .command('login')
-      .description('sign in and store an Account-Token in $XDG_CONFIG_HOME/tokenladder/credentials.json (0600); asks for the password without echo')
+      .description(
+        'sign in and store an Account-Token in $XDG_CONFIG_HOME/tokenladder/credentials.json (0600); asks for the password without echo',
+      )
       .option('--email <email>', 'your email (asked when omitted)')
       .option('--password-stdin', 'read the password from standard input (scripts)')
       .option('--name <name>', 'a name for this Account-Token (default: tokenladder-cli@<host>)')
-      .option('--expires-in-days <days>', 'expiry of the Account-Token (at most the server maximum)', parseDays),
+      .option(
+        '--expires-in-days <days>',
+        'expiry of the Account-Token (at most the server maximum)',
+        parseDays,
+      ),
   ).action(async (options: LoginOptions) => {
     const server = serverOf(options);
-    if (!options.email && !isInteractive()) throw new CliError('no terminal to ask for the email: use --email', EXIT.usage);
+    if (!options.email && !isInteractive())
+      throw new CliError('no terminal to ask for the email: use --email', EXIT.usage);
     const email = options.email ?? (await ask('Email: '));
     const password = options.passwordStdin ? await readStdin() : await askHidden('Password: ');
     const name = options.name ?? `tokenladder-cli@${hostname()}`.slice(0, 100);
-    const signedIn = unwrap(await createClient({ baseUrl: server }).POST('/api/v1/account-tokens', { body: { email, password, name, expires_in_days: options.expiresInDays } }));
-    const file = storeLogin(server, { token: signedIn.token, token_id: signedIn.id, email, created_at: signedIn.created_at });
-    if (options.json) return printJson({ server, email, token_id: signedIn.id, expires_at: signedIn.expires_at, credentials_file: file });
+    const signedIn = unwrap(
+      await createClient({ baseUrl: server }).POST('/api/v1/account-tokens', {
+        body: { email, password, name, expires_in_days: options.expiresInDays },
+      }),
+    );
+    const file = storeLogin(server, {
+      token: signedIn.token,
+      token_id: signedIn.id,
+      email,
+      created_at: signedIn.created_at,
+    });
+    if (options.json)
+      return printJson({
+        server,
+        email,
+        token_id: signedIn.id,
+        expires_at: signedIn.expires_at,
+        credentials_file: file,
+      });
     console.log(`logged in to ${server} as ${email}; Account-Token ${signedIn.id} stored in ${file}`);
   });
 
-  clientOptions(program.command('logout').description('revoke the stored Account-Token on the server and forget it')).action(async (options: ClientOptions) => {
+  clientOptions(
+    program.command('logout').description('revoke the stored Account-Token on the server and forget it'),
+  ).action(async (options: ClientOptions) => {
     const server = serverOf(options);
     const stored = storedLogin(server);
     if (!stored) throw new CliError(`not logged in to ${server}`, EXIT.auth);
-    const result = await createClient({ baseUrl: server, token: stored.token }).DELETE('/api/v1/account-tokens/{id}', { params: { path: { id: stored.token_id } } });
+    const result = await createClient({ baseUrl: server, token: stored.token }).DELETE(
+      '/api/v1/account-tokens/{id}',
+      { params: { path: { id: stored.token_id } } },
+    );
     // Already revoked or expired (401) is fine: forgetting it is all that is left to do.
     if (result.error !== undefined && result.response.status !== 401) unwrap(result);
     forgetLogin(server);

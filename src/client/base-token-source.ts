@@ -2,15 +2,26 @@ import type { Client } from 'openapi-fetch';
 import { unwrap } from './errors';
 import type { components, paths } from './schema';
 
-type ExchangeRequest = NonNullable<paths['/api/v1/base-tokens']['post']['requestBody']>['content']['application/json'];
+type ExchangeRequest = NonNullable<
+  paths['/api/v1/base-tokens']['post']['requestBody']
+>['content']['application/json'];
 export type BaseToken = components['schemas']['BaseToken'];
 
 /**
  * One exchange: an API-Token (or an Account-Token with `base_uuid`) for a Base-Token.
  * The token goes in this request's `Authorization: Token …` header, whatever the client's default is.
  */
-export async function exchange(client: Client<paths>, apiToken: string, request: ExchangeRequest = {}): Promise<BaseToken> {
-  return unwrap(await client.POST('/api/v1/base-tokens', { headers: { authorization: `Token ${apiToken}` }, body: request }));
+export async function exchange(
+  client: Client<paths>,
+  apiToken: string,
+  request: ExchangeRequest = {},
+): Promise<BaseToken> {
+  return unwrap(
+    await client.POST('/api/v1/base-tokens', {
+      headers: { authorization: `Token ${apiToken}` },
+      body: request,
+    }),
+  );
 }
 
 export interface BaseTokenSourceOptions {
@@ -40,12 +51,22 @@ export interface BaseTokenSource {
  * Caches the Base-Token and exchanges again shortly before it expires, so a long-running script
  * makes one exchange per Base-Token lifetime. Concurrent callers share one exchange.
  */
-export function createBaseTokenSource({ client, apiToken, base, request = {}, renewBeforeSeconds = 300, now = Date.now }: BaseTokenSourceOptions): BaseTokenSource {
+export function createBaseTokenSource({
+  client,
+  apiToken,
+  base,
+  request = {},
+  renewBeforeSeconds = 300,
+  now = Date.now,
+}: BaseTokenSourceOptions): BaseTokenSource {
   let cached: { token: BaseToken; renewAt: number } | undefined;
   let pending: Promise<BaseToken> | undefined;
 
   const renew = async (): Promise<BaseToken> => {
-    const token = await exchange(client, apiToken, { ...request, ...(base !== undefined && { base_uuid: base }) });
+    const token = await exchange(client, apiToken, {
+      ...request,
+      ...(base !== undefined && { base_uuid: base }),
+    });
     cached = { token, renewAt: Date.parse(token.expires_at) - renewBeforeSeconds * 1000 };
     return token;
   };

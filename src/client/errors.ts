@@ -22,9 +22,15 @@ export function unwrap<Data>(result: { data?: Data; error?: unknown; response: R
 
 function errorOf(status: number, body: unknown): TokenladderError {
   const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-  if (typeof error?.code === 'string' && typeof error.message === 'string') return new TokenladderError(status, error.code, error.message);
+  if (typeof error?.code === 'string' && typeof error.message === 'string')
+    return new TokenladderError(status, error.code, error.message);
   // SeaTable-compatible routes answer {detail} or {error_msg}.
   const other = body as { detail?: unknown; error_msg?: unknown } | undefined;
-  const message = typeof other?.detail === 'string' ? other.detail : typeof other?.error_msg === 'string' ? other.error_msg : `HTTP ${status}`;
+  const message =
+    typeof other?.detail === 'string'
+      ? other.detail
+      : typeof other?.error_msg === 'string'
+        ? other.error_msg
+        : `HTTP ${status}`;
   return new TokenladderError(status, `http_${status}`, message);
 }

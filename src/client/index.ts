@@ -19,7 +19,12 @@ import createFetchClient, { type Client } from 'openapi-fetch';
 import type { components, paths } from './schema';
 
 export type { components, paths } from './schema';
-export { createBaseTokenSource, exchange, type BaseTokenSource, type BaseTokenSourceOptions } from './base-token-source';
+export {
+  createBaseTokenSource,
+  exchange,
+  type BaseTokenSource,
+  type BaseTokenSourceOptions,
+} from './base-token-source';
 export { TokenladderError, unwrap } from './errors';
 
 export type TokenladderClient = Client<paths>;

@@ -8,7 +8,15 @@ import type { AppEnv } from './auth';
 import { clientIp } from './client-ip';
 
 /** Refusals of a presented credential: recorded as `auth.failure`. */
-const AUTH_FAILURES = new Set<ErrorCode>(['token_invalid', 'token_expired', 'token_revoked', 'token_disabled', 'base_not_in_scope', 'wrong_token_type', 'account_disabled']);
+const AUTH_FAILURES = new Set<ErrorCode>([
+  'token_invalid',
+  'token_expired',
+  'token_revoked',
+  'token_disabled',
+  'base_not_in_scope',
+  'wrong_token_type',
+  'account_disabled',
+]);
 
 /**
  * Records failed authentications and refused permissions in the audit log, after the response is
@@ -40,7 +48,13 @@ export function auditFailures(deps: Deps) {
       const event: AuditEvent = {
         action: 'access.denied',
         outcome: 'failure',
-        actor: principal ? actorOf(principal) : { userId: null, tokenId: presentedToken(c)?.id ?? null, clientIp: clientIp(c, deps.config.clientIpHeader) },
+        actor: principal
+          ? actorOf(principal)
+          : {
+              userId: null,
+              tokenId: presentedToken(c)?.id ?? null,
+              clientIp: clientIp(c, deps.config.clientIpHeader),
+            },
         details: { method: c.req.method, path: c.req.path },
       };
       await deps.audit.record(event);
@@ -57,7 +71,15 @@ function presentedToken(c: Context) {
 async function ownerOf(deps: Deps, token: { kind: 'account' | 'api'; id: string }): Promise<string | null> {
   const row =
     token.kind === 'account'
-      ? await deps.db.selectFrom('account_tokens').select('user_id as owner').where('id', '=', token.id).executeTakeFirst()
-      : await deps.db.selectFrom('api_tokens').select('created_by as owner').where('id', '=', token.id).executeTakeFirst();
+      ? await deps.db
+          .selectFrom('account_tokens')
+          .select('user_id as owner')
+          .where('id', '=', token.id)
+          .executeTakeFirst()
+      : await deps.db
+          .selectFrom('api_tokens')
+          .select('created_by as owner')
+          .where('id', '=', token.id)
+          .executeTakeFirst();
   return row?.owner ?? null;
 }

@@ -27,9 +27,13 @@ export function readCredential(c: Context): string {
   if (authorization !== undefined && xcToken !== undefined) {
     throw new AppError('invalid_authorization_header', 'send the token in one header only');
   }
-  const token = authorization !== undefined ? AUTHORIZATION.exec(authorization)?.[1] : BARE_TOKEN.exec(xcToken!)?.[0];
+  const token =
+    authorization !== undefined ? AUTHORIZATION.exec(authorization)?.[1] : BARE_TOKEN.exec(xcToken!)?.[0];
   if (!token || token.length > MAX_TOKEN_LENGTH) {
-    throw new AppError('invalid_authorization_header', 'malformed Authorization header: expected "Bearer <token>" or "Token <token>"');
+    throw new AppError(
+      'invalid_authorization_header',
+      'malformed Authorization header: expected "Bearer <token>" or "Token <token>"',
+    );
   }
   return token;
 }

@@ -30,7 +30,12 @@ export const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   internal_error: 500,
 };
 
-export function errorResponse(c: Context, code: ErrorCode, message: string, retryAfterSeconds?: number): Response {
+export function errorResponse(
+  c: Context,
+  code: ErrorCode,
+  message: string,
+  retryAfterSeconds?: number,
+): Response {
   const status = STATUS[code];
   if (status === 401) c.header('WWW-Authenticate', 'Bearer realm="tokenladder"');
   if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds));
@@ -43,13 +48,20 @@ export function errorResponse(c: Context, code: ErrorCode, message: string, retr
  * was rolled back and nothing the caller did is wrong, so a 503 with Retry-After, logged. Shared by
  * every error handler (native, SeaTable, UI). Null for any other error.
  */
-export function storeUnavailable(error: Error, c: Context, log: Logger): { message: string; retryAfterSeconds: number } | null {
+export function storeUnavailable(
+  error: Error,
+  c: Context,
+  log: Logger,
+): { message: string; retryAfterSeconds: number } | null {
   if (/SQLITE_BUSY|database is locked/i.test(error.message)) {
     requestLog(c, log).warn('database busy', { path: c.req.path });
     return { message: 'the database is busy, retry shortly', retryAfterSeconds: 1 };
   }
   const storeCode = String((error as { code?: unknown }).code ?? '');
-  if (/^SQLITE_(FULL|READONLY)/.test(storeCode) || /database or disk is full|readonly database/i.test(error.message)) {
+  if (
+    /^SQLITE_(FULL|READONLY)/.test(storeCode) ||
+    /database or disk is full|readonly database/i.test(error.message)
+  ) {
     requestLog(c, log).error('database cannot write', { path: c.req.path, code: storeCode });
     return { message: 'the database cannot take writes right now, retry later', retryAfterSeconds: 30 };
   }
@@ -62,11 +74,20 @@ export const handleError = (log: Logger) => (error: Error, c: Context) => {
   if (error instanceof HTTPException && error.status < 500) {
     // Hono's own rejections (malformed JSON from the validator, etc.).
     const code: ErrorCode =
-      error.status === 413 ? 'payload_too_large' : /malformed json/i.test(error.message) ? 'invalid_json' : 'invalid_request';
+      error.status === 413
+        ? 'payload_too_large'
+        : /malformed json/i.test(error.message)
+          ? 'invalid_json'
+          : 'invalid_request';
     return errorResponse(c, code, error.message || 'bad request');
   }
   const unavailable = storeUnavailable(error, c, log);
-  if (unavailable) return errorResponse(c, 'service_unavailable', unavailable.message, unavailable.retryAfterSeconds);
-  requestLog(c, log).error('unhandled error', { method: c.req.method, path: c.req.path, error: error.stack ?? error.message });
+  if (unavailable)
+    return errorResponse(c, 'service_unavailable', unavailable.message, unavailable.retryAfterSeconds);
+  requestLog(c, log).error('unhandled error', {
+    method: c.req.method,
+    path: c.req.path,
+    error: error.stack ?? error.message,
+  });
   return errorResponse(c, 'internal_error', 'internal error');
 };

@@ -66,7 +66,11 @@ export const handleSeatableError = (log: Logger) => (error: Error, c: Context) =
     message = unavailable.message;
     c.header('Retry-After', String(unavailable.retryAfterSeconds));
   } else {
-    requestLog(c, log).error('unhandled error', { method: c.req.method, path: c.req.path, error: error.stack ?? error.message });
+    requestLog(c, log).error('unhandled error', {
+      method: c.req.method,
+      path: c.req.path,
+      error: error.stack ?? error.message,
+    });
   }
   const { status, body } = seatableShape(code, message);
   if (status === 401) c.header('WWW-Authenticate', 'Token');
@@ -99,7 +103,8 @@ export async function readFields(c: Context): Promise<Record<string, string>> {
     } catch {
       throw new AppError('invalid_json', 'request body is not valid JSON');
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new AppError('invalid_request', 'the body must be a JSON object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new AppError('invalid_request', 'the body must be a JSON object');
     raw = parsed as Record<string, unknown>;
   } else if (c.req.raw.body === null || (await c.req.text()) === '') {
     return {};
@@ -116,4 +121,5 @@ export async function readFields(c: Context): Promise<Record<string, string>> {
 }
 
 /** SeaTable writes times as ISO 8601 with seconds and a numeric UTC offset. */
-export const seatableTime = (seconds: number) => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+export const seatableTime = (seconds: number) =>
+  new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, '+00:00');

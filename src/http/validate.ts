@@ -67,7 +67,10 @@ export function limitBody(maxSize: number) {
  * also attached the way hono-openapi's own `validator()` attaches it, so every validated input lands
  * in `GET /openapi.json` (src/openapi) from this one definition; validation itself stays zValidator's.
  */
-export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(target: Target, schema: Schema) {
+export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(
+  target: Target,
+  schema: Schema,
+) {
   const middleware = zValidator(target, schema, (result) => {
     if (!result.success) throw new AppError('invalid_request', describeIssue(result.error.issues[0]));
   });
@@ -77,7 +80,8 @@ export function validate<Target extends keyof ValidationTargets, Schema extends 
 function describeIssue(issue: z.core.$ZodIssue | undefined): string {
   if (!issue) return 'invalid request';
   const path = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    return `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
   return path ? `${path}: ${issue.message}` : issue.message;
 }
 
@@ -93,11 +97,21 @@ export const displayName = z
 export const baseName = displayName.refine((name) => !name.includes('/'), 'must not contain "/"');
 
 // The format is restated for the OpenAPI document, which shows a pipe's input side (the trimmed string).
-export const emailAddress = z.string().trim().max(254).pipe(z.email('must be an email address')).meta({ format: 'email' });
+export const emailAddress = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email('must be an email address'))
+  .meta({ format: 'email' });
 
 /** Path ids: base UUIDs and our base32/hex ids. Anything else is a 400, never a lookup. */
-export const uuidParam = z.string().uuid('must be a UUID').transform((id) => id.toLowerCase());
+export const uuidParam = z
+  .string()
+  .uuid('must be a UUID')
+  .transform((id) => id.toLowerCase());
 export const idParam = z.string().regex(/^[a-z2-7]{16}$|^[0-9a-f-]{36}$/, 'is not a valid id');
 
 /** An ISO-8601 time (with Z or an offset) in a request, as epoch seconds. */
-export const epochFromIso = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time' }).transform((iso) => Math.floor(Date.parse(iso) / 1000));
+export const epochFromIso = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 time' })
+  .transform((iso) => Math.floor(Date.parse(iso) / 1000));

@@ -30,7 +30,8 @@ export async function killSwitch(deps: Deps, principal: Principal, filter: KillS
     throw badRequest('name at least one of user_id, base_uuid, created_before');
   }
   if (principal.role !== 'system_admin') {
-    if (filter.baseUuid === undefined) throw forbidden('only system admins use the kill switch without naming a base they administer');
+    if (filter.baseUuid === undefined)
+      throw forbidden('only system admins use the kill switch without naming a base they administer');
     await adminBase(deps, principal, filter.baseUuid);
   }
   let query = deps.db
@@ -45,20 +46,51 @@ export async function killSwitch(deps: Deps, principal: Principal, filter: KillS
     query = query.where((eb) => eb.or([eb('base_id', '=', base), eb('id', 'in', listed)]));
   }
   if (filter.createdBefore !== undefined) query = query.where('created_at', '<', filter.createdBefore);
-  const rows = await query.orderBy('created_at').orderBy('id').limit(KILL_SWITCH_BATCH + 1).execute();
+  const rows = await query
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(KILL_SWITCH_BATCH + 1)
+    .execute();
   const batch = rows.slice(0, KILL_SWITCH_BATCH);
   const more = rows.length > KILL_SWITCH_BATCH;
-  if (filter.dryRun || batch.length === 0) return { disabled: batch.length, more, dry_run: filter.dryRun ?? false };
+  if (filter.dryRun || batch.length === 0)
+    return { disabled: batch.length, more, dry_run: filter.dryRun ?? false };
 
   const now = epochSeconds(deps.clock);
   const ids = batch.map((row) => row.id);
-  const disable = deps.db.updateTable('api_tokens').set({ enabled: 0, updated_at: now }).where(inIdList('id', ids)).where('enabled', '=', 1).where('revoked_at', 'is', null);
+  const disable = deps.db
+    .updateTable('api_tokens')
+    .set({ enabled: 0, updated_at: now })
+    .where(inIdList('id', ids))
+    .where('enabled', '=', 1)
+    .where('revoked_at', 'is', null);
   const actor = actorOf(principal);
-  const filterDetails = { user_id: filter.userId ?? null, base_uuid: filter.baseUuid ?? null, created_before: filter.createdBefore ?? null };
+  const filterDetails = {
+    user_id: filter.userId ?? null,
+    base_uuid: filter.baseUuid ?? null,
+    created_before: filter.createdBefore ?? null,
+  };
   const events: AuditEvent[] = [
-    { action: 'token.kill_switch', actor, baseId: filter.baseUuid ?? null, details: { ...filterDetails, disabled: ids.length } },
-    ...batch.map((row): AuditEvent => ({ action: 'api_token.disable', actor, subjectUserId: row.created_by, baseId: row.base_id, targetId: row.id, details: { name: row.name, reason: 'kill_switch' } })),
+    {
+      action: 'token.kill_switch',
+      actor,
+      baseId: filter.baseUuid ?? null,
+      details: { ...filterDetails, disabled: ids.length },
+    },
+    ...batch.map(
+      (row): AuditEvent => ({
+        action: 'api_token.disable',
+        actor,
+        subjectUserId: row.created_by,
+        baseId: row.base_id,
+        targetId: row.id,
+        details: { name: row.name, reason: 'kill_switch' },
+      }),
+    ),
   ];
-  await deps.audit.commit([disable, ...revocationStatements(deps, sourceRevocations(ids, 'kill_switch'))], events);
+  await deps.audit.commit(
+    [disable, ...revocationStatements(deps, sourceRevocations(ids, 'kill_switch'))],
+    events,
+  );
   return { disabled: ids.length, more, dry_run: false };
 }

@@ -1,6 +1,14 @@
 import type { AuditActor, AuditEvent } from '../audit/events';
 import type { AuditLog } from '../audit/log';
-import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JWTVerifyGetKey } from 'jose';
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  type JWTVerifyGetKey,
+} from 'jose';
 import type { Kysely } from 'kysely';
 import { epochSeconds, type Clock } from '../clock';
 import { conflict } from '../errors';
@@ -44,16 +52,29 @@ export interface KeyRing {
    * verifiers have fetched it first); the old key stays published until its tokens have expired.
    * With `revokeOld` (a compromised key) the new key signs at once and the old one is deleted.
    */
-  rotate(options: { activateAfterSeconds: number; revokeOld: boolean; actor?: AuditActor | null }): Promise<KeyInfo>;
+  rotate(options: {
+    activateAfterSeconds: number;
+    revokeOld: boolean;
+    actor?: AuditActor | null;
+  }): Promise<KeyInfo>;
   list(): Promise<KeyInfo[]>;
 }
 
 /** Makes a new Ed25519 key; kid is its RFC 7638 thumbprint, so kids never collide across instances. */
-export async function generateSigningKey(kek: CryptoKey): Promise<{ kid: string; publicJwk: PublicJwk; sealed: string }> {
+export async function generateSigningKey(
+  kek: CryptoKey,
+): Promise<{ kid: string; publicJwk: PublicJwk; sealed: string }> {
   const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { crv: 'Ed25519', extractable: true });
   const publicParts = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicParts, 'sha256');
-  const publicJwk: PublicJwk = { kty: publicParts.kty, crv: publicParts.crv, x: publicParts.x, kid, alg: SIGNING_ALG, use: 'sig' };
+  const publicJwk: PublicJwk = {
+    kty: publicParts.kty,
+    crv: publicParts.crv,
+    x: publicParts.x,
+    kid,
+    alg: SIGNING_ALG,
+    use: 'sig',
+  };
   const sealed = await seal(kek, JSON.stringify(await exportJWK(privateKey)), kid);
   return { kid, publicJwk, sealed };
 }
@@ -63,7 +84,11 @@ export async function generateSigningKey(kek: CryptoKey): Promise<{ kid: string;
  * at once: the unique index on the current key lets exactly one insert win.
  */
 export async function ensureSigningKey(db: Kysely<Database>, kek: CryptoKey, clock: Clock): Promise<boolean> {
-  const existing = await db.selectFrom('signing_keys').select('kid').where('state', '=', 'current').executeTakeFirst();
+  const existing = await db
+    .selectFrom('signing_keys')
+    .select('kid')
+    .where('state', '=', 'current')
+    .executeTakeFirst();
   if (existing) return false;
   const key = await generateSigningKey(kek);
   const now = epochSeconds(clock);
@@ -104,7 +129,13 @@ export interface KeyRingOptions {
 export function createKeyRing(options: KeyRingOptions): KeyRing {
   const { db, atomic, audit, kek, clock } = options;
   const reloadAfter = (options.reloadAfterSeconds ?? 60) * 1000;
-  type Loaded = { at: number; current: SigningKey; jwks: { keys: PublicJwk[] }; resolver: JWTVerifyGetKey; nextActivation: number | null };
+  type Loaded = {
+    at: number;
+    current: SigningKey;
+    jwks: { keys: PublicJwk[] };
+    resolver: JWTVerifyGetKey;
+    nextActivation: number | null;
+  };
   let loaded: Loaded | undefined;
   let loading: Promise<Loaded> | undefined;
 
@@ -122,8 +153,12 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     const jwks = { keys: published.map((row) => JSON.parse(row.public_jwk) as PublicJwk) };
     const next = rows.find((row) => row.state === 'next');
     // Reload when the next key is due, or when a retired key's grace ends (it must drop out of the JWKS).
-    const changes = [next?.activated_at, ...rows.filter((row) => row.state === 'retired' && row.retired_at !== null).map((row) => row.retired_at! + options.retiredKeyGraceSeconds)]
-      .filter((at): at is number => at !== null && at !== undefined && at > now);
+    const changes = [
+      next?.activated_at,
+      ...rows
+        .filter((row) => row.state === 'retired' && row.retired_at !== null)
+        .map((row) => row.retired_at! + options.retiredKeyGraceSeconds),
+    ].filter((at): at is number => at !== null && at !== undefined && at > now);
     return {
       at: clock.now(),
       current: { kid: currentRow.kid, alg: currentRow.alg, privateKey },
@@ -135,7 +170,10 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
 
   const fresh = async () => {
     const now = clock.now();
-    const stale = !loaded || now - loaded.at >= reloadAfter || (loaded.nextActivation !== null && now >= loaded.nextActivation * 1000);
+    const stale =
+      !loaded ||
+      now - loaded.at >= reloadAfter ||
+      (loaded.nextActivation !== null && now >= loaded.nextActivation * 1000);
     if (!stale) return loaded!;
     // One load at a time; concurrent requests share it.
     loading ??= load().finally(() => (loading = undefined));
@@ -160,32 +198,56 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
         activated_at: revokeOld ? now : now + activateAfterSeconds,
         retired_at: null,
       };
-      const event: AuditEvent = { action: 'key.rotate', actor, targetId: row.kid, details: { revoke_old: revokeOld, activated_at: row.activated_at } };
+      const event: AuditEvent = {
+        action: 'key.rotate',
+        actor,
+        targetId: row.kid,
+        details: { revoke_old: revokeOld, activated_at: row.activated_at },
+      };
       if (revokeOld) {
         // The compromised key (and any pending one) is deleted, sealed private key and all: it can
         // sign nothing more and drops out of the JWKS now.
-        await audit.commit([db.deleteFrom('signing_keys').where('state', 'in', ['current', 'next']), db.insertInto('signing_keys').values(row)], [event]);
+        await audit.commit(
+          [
+            db.deleteFrom('signing_keys').where('state', 'in', ['current', 'next']),
+            db.insertInto('signing_keys').values(row),
+          ],
+          [event],
+        );
       } else {
         const pending = db.selectFrom('signing_keys').select('kid').where('state', '=', 'next');
-        const [inserted] = await audit.commit([
-          db
-            .insertInto('signing_keys')
-            .columns(['kid', 'alg', 'public_jwk', 'private_jwk_encrypted', 'state', 'created_at', 'activated_at', 'retired_at'])
-            .expression(
-              db
-                .selectNoFrom((eb) => [
-                  eb.val(row.kid).as('kid'),
-                  eb.val(row.alg).as('alg'),
-                  eb.val(row.public_jwk).as('public_jwk'),
-                  eb.val(row.private_jwk_encrypted).as('private_jwk_encrypted'),
-                  eb.val(row.state).as('state'),
-                  eb.val(row.created_at).as('created_at'),
-                  eb.val(row.activated_at).as('activated_at'),
-                  eb.val(null).as('retired_at'),
-                ])
-                .where((eb) => eb.not(eb.exists(pending))),
-            ),
-        ], [event], { onlyIf: db.selectFrom('signing_keys').select('kid').where('kid', '=', row.kid) });
+        const [inserted] = await audit.commit(
+          [
+            db
+              .insertInto('signing_keys')
+              .columns([
+                'kid',
+                'alg',
+                'public_jwk',
+                'private_jwk_encrypted',
+                'state',
+                'created_at',
+                'activated_at',
+                'retired_at',
+              ])
+              .expression(
+                db
+                  .selectNoFrom((eb) => [
+                    eb.val(row.kid).as('kid'),
+                    eb.val(row.alg).as('alg'),
+                    eb.val(row.public_jwk).as('public_jwk'),
+                    eb.val(row.private_jwk_encrypted).as('private_jwk_encrypted'),
+                    eb.val(row.state).as('state'),
+                    eb.val(row.created_at).as('created_at'),
+                    eb.val(row.activated_at).as('activated_at'),
+                    eb.val(null).as('retired_at'),
+                  ])
+                  .where((eb) => eb.not(eb.exists(pending))),
+              ),
+          ],
+          [event],
+          { onlyIf: db.selectFrom('signing_keys').select('kid').where('kid', '=', row.kid) },
+        );
         if ((inserted?.numAffectedRows ?? 0) === 0) throw conflict('a key rotation is already pending');
       }
       loaded = undefined;
@@ -206,11 +268,28 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
  * atomic write, so processes racing to promote end with exactly one current key.
  */
 async function promoteDueKey(db: Kysely<Database>, atomic: Atomic, now: number): Promise<void> {
-  const due = await db.selectFrom('signing_keys').select('kid').where('state', '=', 'next').where('activated_at', '<=', now).executeTakeFirst();
+  const due = await db
+    .selectFrom('signing_keys')
+    .select('kid')
+    .where('state', '=', 'next')
+    .where('activated_at', '<=', now)
+    .executeTakeFirst();
   if (!due) return;
-  const stillNext = db.selectFrom('signing_keys as n').select('n.kid').where('n.kid', '=', due.kid).where('n.state', '=', 'next');
+  const stillNext = db
+    .selectFrom('signing_keys as n')
+    .select('n.kid')
+    .where('n.kid', '=', due.kid)
+    .where('n.state', '=', 'next');
   await atomic([
-    db.updateTable('signing_keys').set({ state: 'retired', retired_at: now }).where('state', '=', 'current').where((eb) => eb.exists(stillNext)),
-    db.updateTable('signing_keys').set({ state: 'current' }).where('kid', '=', due.kid).where('state', '=', 'next'),
+    db
+      .updateTable('signing_keys')
+      .set({ state: 'retired', retired_at: now })
+      .where('state', '=', 'current')
+      .where((eb) => eb.exists(stillNext)),
+    db
+      .updateTable('signing_keys')
+      .set({ state: 'current' })
+      .where('kid', '=', due.kid)
+      .where('state', '=', 'next'),
   ]);
 }

@@ -14,7 +14,8 @@ const JWT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?/g;
  * `set-cookie`, `x-api-key`, `api_token`, `accessToken`, `tokens`; but not `token_id`,
  * `token_name` or `token_type`, which name things without being them.
  */
-const SECRET_KEY = /pass(?:word|wd|phrase)|secret|authori[sz]ation|cookie|credential|privatekey|apikey|token$|tokens$|^kek$|^jwt$|^pwd$/;
+const SECRET_KEY =
+  /pass(?:word|wd|phrase)|secret|authori[sz]ation|cookie|credential|privatekey|apikey|token$|tokens$|^kek$|^jwt$|^pwd$/;
 
 function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key.toLowerCase().replace(/[^a-z0-9]/g, ''));
@@ -38,7 +39,8 @@ export function redactValue(value: unknown, depth = 0): unknown {
   if (typeof json === 'function') return redactValue(json.call(value), depth + 1);
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = isSecretKey(key) ? REDACTED : redactValue(item, depth + 1);
+  for (const [key, item] of Object.entries(value))
+    out[key] = isSecretKey(key) ? REDACTED : redactValue(item, depth + 1);
   return out;
 }
 

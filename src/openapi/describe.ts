@@ -82,7 +82,9 @@ export function describe(doc: RouteDoc) {
   if (doc.body) [400, 413, 415].forEach((status) => statuses.add(status as ErrorStatus));
   const errors: Responses = {};
   for (const status of [...statuses].sort()) {
-    errors[status] = { $ref: `#/components/responses/${doc.seatable ? SEATABLE_ERROR_RESPONSE : ERROR_RESPONSES[status]}` };
+    errors[status] = {
+      $ref: `#/components/responses/${doc.seatable ? SEATABLE_ERROR_RESPONSE : ERROR_RESPONSES[status]}`,
+    };
   }
   return describeRoute({
     summary: doc.summary,
@@ -97,7 +99,10 @@ export function describe(doc: RouteDoc) {
 
 /** A JSON success response; `example` shows up in the docs at /docs. */
 export function json(description: string, schema: z.ZodType, example?: unknown) {
-  return { description, content: { 'application/json': { schema: resolver(schema), ...(example !== undefined && { example }) } } };
+  return {
+    description,
+    content: { 'application/json': { schema: resolver(schema), ...(example !== undefined && { example }) } },
+  };
 }
 
 export const noContent = (description: string) => ({ description });

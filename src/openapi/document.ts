@@ -30,12 +30,19 @@ const seatableErrorSchema = z
   .meta({ id: 'SeatableError' });
 
 function errorResponses() {
-  const responses: Record<string, { description: string; content: { 'application/json': { schema: ReturnType<typeof resolver> } } }> = {};
+  const responses: Record<
+    string,
+    { description: string; content: { 'application/json': { schema: ReturnType<typeof resolver> } } }
+  > = {};
   for (const [status, name] of Object.entries(ERROR_RESPONSES)) {
-    responses[name] = { description: ERROR_DESCRIPTIONS[Number(status) as ErrorStatus], content: { 'application/json': { schema: resolver(errorSchema) } } };
+    responses[name] = {
+      description: ERROR_DESCRIPTIONS[Number(status) as ErrorStatus],
+      content: { 'application/json': { schema: resolver(errorSchema) } },
+    };
   }
   responses[SEATABLE_ERROR_RESPONSE] = {
-    description: "SeaTable's shapes: {detail} for authentication, {non_field_errors} for a bad login, {error_msg} for the rest",
+    description:
+      "SeaTable's shapes: {detail} for authentication, {non_field_errors} for a bad login, {error_msg} for the rest",
     content: { 'application/json': { schema: resolver(seatableErrorSchema) } },
   };
   return responses;
@@ -68,7 +75,8 @@ function docsContentSecurityPolicy(issuer: string): string {
  * and `GET /docs` (Scalar's interactive reference). Both public: the API's shape is no secret.
  * `app` is the whole application; it is read at the first request, when every route is mounted.
  */
-export function openApiRoutes(app: Hono<any, any, any>, deps: Deps) { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function openApiRoutes(app: Hono<any, any, any>, deps: Deps) {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   const { config } = deps;
   const document = openAPIRouteHandler(app, {
     documentation: {
@@ -82,8 +90,17 @@ export function openApiRoutes(app: Hono<any, any, any>, deps: Deps) { // eslint-
       servers: [{ url: config.issuer }],
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <token> (also accepted: NocoDB\'s xc-token: <token>)' },
-          token: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'SeaTable style: Authorization: Token <token>' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: "Authorization: Bearer <token> (also accepted: NocoDB's xc-token: <token>)",
+          },
+          token: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: 'SeaTable style: Authorization: Token <token>',
+          },
         },
         responses: errorResponses(),
       },

@@ -17,7 +17,12 @@ export const errorSchema = z
     error: z.strictObject({
       code: z.string().meta({ description: 'stable machine-readable code, e.g. token_invalid (see README)' }),
       message: z.string().meta({ description: 'safe to show; never contains a secret' }),
-      request_id: z.string().meta({ description: 'the X-Request-Id of this response; quote it to the operator, it is in every log line of the request' }),
+      request_id: z
+        .string()
+        .meta({
+          description:
+            'the X-Request-Id of this response; quote it to the operator, it is in every log line of the request',
+        }),
     }),
   })
   .meta({ id: 'Error' });
@@ -26,8 +31,21 @@ export const errorSchema = z
 export const scopesSchema = z
   .strictObject({
     v: z.literal(1),
-    c: z.strictObject({ records: level, comments: level, tables: level, fields: level, views: level, webhooks: level, base: level, users: level }).partial(),
-    t: z.strictObject({ create: tableList, read: tableList, update: tableList, delete: tableList }).optional(),
+    c: z
+      .strictObject({
+        records: level,
+        comments: level,
+        tables: level,
+        fields: level,
+        views: level,
+        webhooks: level,
+        base: level,
+        users: level,
+      })
+      .partial(),
+    t: z
+      .strictObject({ create: tableList, read: tableList, update: tableList, delete: tableList })
+      .optional(),
   })
   .meta({ id: 'Scopes' });
 
@@ -46,43 +64,101 @@ export const serverInfoSchema = z
     version: z.string(),
     issuer: z.string(),
     jwks_uri: z.string(),
-    base_token: z.strictObject({ algorithm: z.literal('EdDSA'), type: z.literal('at+jwt'), lifetime_seconds: z.number().int(), audience_prefix: z.string() }),
+    base_token: z.strictObject({
+      algorithm: z.literal('EdDSA'),
+      type: z.literal('at+jwt'),
+      lifetime_seconds: z.number().int(),
+      audience_prefix: z.string(),
+    }),
     account_token: z.strictObject({ max_age_seconds: z.number().int().nullable() }),
   })
   .meta({ id: 'ServerInfo' });
 
 export const jwksSchema = z
-  .strictObject({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string().optional() })) })
+  .strictObject({
+    keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string().optional() })),
+  })
   .meta({ id: 'Jwks' });
 
-const accountTokenFields = { id: z.string(), name: z.string(), created_at: time, expires_at: nullableTime, last_used_at: nullableTime };
-export const accountTokenSchema = z.strictObject({ ...accountTokenFields, current: z.boolean() }).meta({ id: 'AccountToken' });
+const accountTokenFields = {
+  id: z.string(),
+  name: z.string(),
+  created_at: time,
+  expires_at: nullableTime,
+  last_used_at: nullableTime,
+};
+export const accountTokenSchema = z
+  .strictObject({ ...accountTokenFields, current: z.boolean() })
+  .meta({ id: 'AccountToken' });
 export const accountTokenCreatedSchema = z
-  .strictObject({ ...accountTokenFields, token: z.string().meta({ description: 'the secret, shown only in this response' }) })
+  .strictObject({
+    ...accountTokenFields,
+    token: z.string().meta({ description: 'the secret, shown only in this response' }),
+  })
   .meta({ id: 'AccountTokenCreated' });
 
 const role = z.enum(['user', 'team_admin', 'system_admin']);
 export const meSchema = z
-  .strictObject({ id: z.string(), email: z.string(), name: z.string(), role, team_id: z.string().nullable(), account_token_id: z.string() })
+  .strictObject({
+    id: z.string(),
+    email: z.string(),
+    name: z.string(),
+    role,
+    team_id: z.string().nullable(),
+    account_token_id: z.string(),
+  })
   .meta({ id: 'Me' });
 
-const userFields = { id: z.string(), email: z.string(), name: z.string(), role, team_id: z.string().nullable(), is_active: z.boolean(), created_at: time, updated_at: time };
+const userFields = {
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role,
+  team_id: z.string().nullable(),
+  is_active: z.boolean(),
+  created_at: time,
+  updated_at: time,
+};
 export const userSchema = z.strictObject(userFields).meta({ id: 'User' });
-export const serviceAccountSchema = z.strictObject({ ...userFields, kind: z.literal('service') }).meta({ id: 'ServiceAccount' });
-export const teamSchema = z.strictObject({ id: z.string(), name: z.string(), created_at: time }).meta({ id: 'Team' });
+export const serviceAccountSchema = z
+  .strictObject({ ...userFields, kind: z.literal('service') })
+  .meta({ id: 'ServiceAccount' });
+export const teamSchema = z
+  .strictObject({ id: z.string(), name: z.string(), created_at: time })
+  .meta({ id: 'Team' });
 
 const basePermission = z.enum(['r', 'rw', 'admin']);
 export const baseSchema = z
-  .strictObject({ uuid: z.string(), name: z.string(), workspace_id: z.string(), created_by: z.string(), created_at: time, updated_at: time, permission: basePermission })
+  .strictObject({
+    uuid: z.string(),
+    name: z.string(),
+    workspace_id: z.string(),
+    created_by: z.string(),
+    created_at: time,
+    updated_at: time,
+    permission: basePermission,
+  })
   .meta({ id: 'Base' });
 export const baseSummarySchema = z
   .strictObject({ uuid: z.string(), name: z.string(), workspace_id: z.string(), permission: basePermission })
   .meta({ id: 'BaseSummary' });
 export const workspaceSchema = z
-  .strictObject({ id: z.string(), name: z.string(), kind: z.literal('personal'), created_at: time, bases: z.array(baseSchema) })
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    kind: z.literal('personal'),
+    created_at: time,
+    bases: z.array(baseSchema),
+  })
   .meta({ id: 'Workspace' });
 export const memberSchema = z
-  .strictObject({ user_id: z.string(), email: z.string(), name: z.string(), permission: basePermission, created_at: time })
+  .strictObject({
+    user_id: z.string(),
+    email: z.string(),
+    name: z.string(),
+    permission: basePermission,
+    created_at: time,
+  })
   .meta({ id: 'BaseMember' });
 
 const apiTokenFields = {
@@ -100,11 +176,17 @@ const apiTokenFields = {
   created_at: time,
   updated_at: time,
   last_used_at: nullableTime,
-  previous_secret: z.strictObject({ expires_at: time, last_used_at: nullableTime }).nullable().meta({ description: 'the old secret during a regeneration grace period' }),
+  previous_secret: z
+    .strictObject({ expires_at: time, last_used_at: nullableTime })
+    .nullable()
+    .meta({ description: 'the old secret during a regeneration grace period' }),
 };
 export const apiTokenSchema = z.strictObject(apiTokenFields).meta({ id: 'ApiToken' });
 export const apiTokenCreatedSchema = z
-  .strictObject({ ...apiTokenFields, token: z.string().meta({ description: 'the secret, shown only in this response' }) })
+  .strictObject({
+    ...apiTokenFields,
+    token: z.string().meta({ description: 'the secret, shown only in this response' }),
+  })
   .meta({ id: 'ApiTokenCreated' });
 
 export const baseTokenSchema = z
@@ -123,12 +205,22 @@ export const explainSchema = z
     base_uuid: z.string().nullable(),
     code: z.string().nullable(),
     reason: z.string().nullable(),
-    effective: z.strictObject({ permission: z.enum(['r', 'rw', 'admin', 'custom']), scp: scopesSchema.optional() }).nullable().meta({ description: 'what a Base-Token would carry' }),
+    effective: z
+      .strictObject({ permission: z.enum(['r', 'rw', 'admin', 'custom']), scp: scopesSchema.optional() })
+      .nullable()
+      .meta({ description: 'what a Base-Token would carry' }),
   })
   .meta({ id: 'Explanation' });
 
 export const signingKeySchema = z
-  .strictObject({ kid: z.string(), alg: z.string(), state: z.enum(['next', 'current', 'retired']), created_at: nullableTime, activated_at: nullableTime, retired_at: nullableTime })
+  .strictObject({
+    kid: z.string(),
+    alg: z.string(),
+    state: z.enum(['next', 'current', 'retired']),
+    created_at: nullableTime,
+    activated_at: nullableTime,
+    retired_at: nullableTime,
+  })
   .meta({ id: 'SigningKey' });
 
 export const tokenPolicyResponseSchema = z
@@ -141,4 +233,5 @@ export const tokenPolicyResponseSchema = z
   .meta({ id: 'TokenPolicy' });
 
 /** `{ <key>: [item, …] }`, the list envelope every native list uses. */
-export const listOf = <Key extends string>(key: Key, item: z.ZodType) => z.strictObject({ [key]: z.array(item) } as Record<Key, z.ZodArray<z.ZodType>>);
+export const listOf = <Key extends string>(key: Key, item: z.ZodType) =>
+  z.strictObject({ [key]: z.array(item) } as Record<Key, z.ZodArray<z.ZodType>>);

@@ -8,7 +8,11 @@ export const auditEventSchema = z
     at: z.iso.datetime(),
     action: z.string(),
     outcome: z.enum(['success', 'failure']),
-    actor: z.strictObject({ user_id: z.string().nullable(), token_id: z.string().nullable(), client_ip: z.string().nullable() }),
+    actor: z.strictObject({
+      user_id: z.string().nullable(),
+      token_id: z.string().nullable(),
+      client_ip: z.string().nullable(),
+    }),
     subject_user_id: z.string().nullable(),
     base_uuid: z.string().nullable(),
     target_id: z.string().nullable(),
@@ -28,7 +32,12 @@ export const chainReportSchema = z
     first: z.number().int().nullable(),
     last: z.number().int().nullable(),
     anchored_at: z.string().nullable(),
-    broken: z.strictObject({ seq: z.number().int(), reason: z.enum(['hash_mismatch', 'prev_hash_mismatch', 'seq_gap']) }).optional(),
+    broken: z
+      .strictObject({
+        seq: z.number().int(),
+        reason: z.enum(['hash_mismatch', 'prev_hash_mismatch', 'seq_gap']),
+      })
+      .optional(),
   })
   .meta({ id: 'AuditChainReport' });
 

@@ -14,8 +14,19 @@ const BASE_AUDIENCE_PREFIX = 'urn:tokenladder:base:';
  * still valid counts; anything else is ignored, and the caller's answer does not tell the difference.
  * Returns whether a token was revoked.
  */
-export async function revokeBaseToken(deps: Deps, jwt: string, reason: Revocation['reason'], actor: AuditActor): Promise<boolean> {
-  let claims: { jti: string; exp: number; sub: string; base: string | null; kind: 'base_token' | 'temp_api_token' };
+export async function revokeBaseToken(
+  deps: Deps,
+  jwt: string,
+  reason: Revocation['reason'],
+  actor: AuditActor,
+): Promise<boolean> {
+  let claims: {
+    jti: string;
+    exp: number;
+    sub: string;
+    base: string | null;
+    kind: 'base_token' | 'temp_api_token';
+  };
   try {
     const { payload, protectedHeader } = await jwtVerify(jwt, await deps.keys.verificationKeys(), {
       algorithms: ['EdDSA'],
@@ -24,14 +35,30 @@ export async function revokeBaseToken(deps: Deps, jwt: string, reason: Revocatio
       currentDate: new Date(deps.clock.now()),
     });
     const aud = payload.aud;
-    const base = protectedHeader.typ === BASE_TOKEN_TYPE && typeof aud === 'string' && aud.startsWith(BASE_AUDIENCE_PREFIX) ? aud.slice(BASE_AUDIENCE_PREFIX.length) : null;
+    const base =
+      protectedHeader.typ === BASE_TOKEN_TYPE &&
+      typeof aud === 'string' &&
+      aud.startsWith(BASE_AUDIENCE_PREFIX)
+        ? aud.slice(BASE_AUDIENCE_PREFIX.length)
+        : null;
     const temp = protectedHeader.typ === TEMP_TOKEN_TYPE && aud === TEMP_TOKEN_AUDIENCE;
     if (base === null && !temp) return false;
-    claims = { jti: payload.jti!, exp: payload.exp!, sub: payload.sub!, base, kind: temp ? 'temp_api_token' : 'base_token' };
+    claims = {
+      jti: payload.jti!,
+      exp: payload.exp!,
+      sub: payload.sub!,
+      base,
+      kind: temp ? 'temp_api_token' : 'base_token',
+    };
   } catch {
     return false;
   }
-  const already = await deps.db.selectFrom('revocations').select('seq').where('kind', '=', 'jti').where('value', '=', claims.jti).executeTakeFirst();
+  const already = await deps.db
+    .selectFrom('revocations')
+    .select('seq')
+    .where('kind', '=', 'jti')
+    .where('value', '=', claims.jti)
+    .executeTakeFirst();
   if (already) return true;
   try {
     await commitRevocation(deps, claims, reason, actor);
@@ -42,15 +69,23 @@ export async function revokeBaseToken(deps: Deps, jwt: string, reason: Revocatio
   return true;
 }
 
-async function commitRevocation(deps: Deps, claims: { jti: string; exp: number; sub: string; base: string | null; kind: string }, reason: Revocation['reason'], actor: AuditActor) {
-  await deps.audit.commit(revocationStatements(deps, [{ kind: 'jti', value: claims.jti, reason, tokenExpiresAt: claims.exp }]), [
-    {
-      action: reason === 'leaked' ? 'token.leak_report' : 'base_token.revoke',
-      actor,
-      subjectUserId: claims.sub,
-      baseId: claims.base,
-      targetId: claims.jti,
-      details: { token_type: claims.kind, reason },
-    },
-  ]);
+async function commitRevocation(
+  deps: Deps,
+  claims: { jti: string; exp: number; sub: string; base: string | null; kind: string },
+  reason: Revocation['reason'],
+  actor: AuditActor,
+) {
+  await deps.audit.commit(
+    revocationStatements(deps, [{ kind: 'jti', value: claims.jti, reason, tokenExpiresAt: claims.exp }]),
+    [
+      {
+        action: reason === 'leaked' ? 'token.leak_report' : 'base_token.revoke',
+        actor,
+        subjectUserId: claims.sub,
+        baseId: claims.base,
+        targetId: claims.jti,
+        details: { token_type: claims.kind, reason },
+      },
+    ],
+  );
 }

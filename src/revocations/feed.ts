@@ -21,12 +21,17 @@ export interface Revocation {
  * `onlyIf`, the entries are written only when the action took effect. Expired entries are dropped
  * here too (the newest row stays, so `seq` never goes back).
  */
-export function revocationStatements(deps: Deps, revocations: readonly Revocation[], onlyIf?: Expression<unknown>): Compilable[] {
+export function revocationStatements(
+  deps: Deps,
+  revocations: readonly Revocation[],
+  onlyIf?: Expression<unknown>,
+): Compilable[] {
   if (revocations.length === 0) return [];
   const now = epochSeconds(deps.clock);
   const { db } = deps;
   const inserts = revocations.map((revocation) => {
-    const expiresAt = (revocation.tokenExpiresAt ?? now + deps.config.baseTokenTtlSeconds) + VERIFIER_SKEW_SECONDS;
+    const expiresAt =
+      (revocation.tokenExpiresAt ?? now + deps.config.baseTokenTtlSeconds) + VERIFIER_SKEW_SECONDS;
     const select = db.selectNoFrom((eb) => [
       db.selectFrom('revocations').select(sql<number>`coalesce(max(seq), 0) + 1`.as('next')).as('seq'),
       eb.val(revocation.kind).as('kind'),
@@ -43,7 +48,11 @@ export function revocationStatements(deps: Deps, revocations: readonly Revocatio
   const prune = db
     .deleteFrom('revocations')
     .where('expires_at', '<', now)
-    .where('seq', '<', db.selectFrom('revocations').select((eb) => eb.fn.max('seq').as('m')));
+    .where(
+      'seq',
+      '<',
+      db.selectFrom('revocations').select((eb) => eb.fn.max('seq').as('m')),
+    );
   return [...inserts, prune];
 }
 
@@ -72,7 +81,12 @@ export async function readRevocations(deps: Deps, since: number, latest: number)
   const page = rows.slice(0, PAGE);
   const complete = rows.length <= PAGE;
   return {
-    revocations: page.map(({ kind, value, revoked_at, expires_at }) => ({ kind, value, revoked_at, expires_at })),
+    revocations: page.map(({ kind, value, revoked_at, expires_at }) => ({
+      kind,
+      value,
+      revoked_at,
+      expires_at,
+    })),
     cursor: String(complete ? latest : page[page.length - 1]!.seq),
     complete,
     reset,
@@ -81,5 +95,12 @@ export async function readRevocations(deps: Deps, since: number, latest: number)
 
 /** The newest cursor, for a cheap ETag check before reading anything. */
 export async function latestRevocation(deps: Deps): Promise<number> {
-  return (await deps.db.selectFrom('revocations').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst())?.m ?? 0;
+  return (
+    (
+      await deps.db
+        .selectFrom('revocations')
+        .select((eb) => eb.fn.max('seq').as('m'))
+        .executeTakeFirst()
+    )?.m ?? 0
+  );
 }

@@ -17,7 +17,16 @@ const loginSchema = z
     /** Chosen expiry (NocoDB's presets 7, 30, 60, 90, 365 or any); never beyond the configured maximum age. */
     expires_in_days: z.number().int().min(1).max(3650).optional(),
   })
-  .meta({ examples: [{ email: 'ada@example.com', password: 'correct horse battery staple', name: 'laptop', expires_in_days: 90 }] });
+  .meta({
+    examples: [
+      {
+        email: 'ada@example.com',
+        password: 'correct horse battery staple',
+        name: 'laptop',
+        expires_in_days: 90,
+      },
+    ],
+  });
 
 const passwordChangeSchema = z
   .strictObject({
@@ -26,9 +35,18 @@ const passwordChangeSchema = z
     /** Keep your other Account-Tokens (by default they are revoked with the change). */
     keep_other_tokens: z.boolean().optional(),
   })
-  .meta({ examples: [{ current_password: 'correct horse battery staple', new_password: 'a much longer and newer passphrase' }] });
+  .meta({
+    examples: [
+      {
+        current_password: 'correct horse battery staple',
+        new_password: 'a much longer and newer passphrase',
+      },
+    ],
+  });
 
-const passwordChangedSchema = z.strictObject({ revoked_account_tokens: z.number().int() }).meta({ id: 'PasswordChanged' });
+const passwordChangedSchema = z
+  .strictObject({ revoked_account_tokens: z.number().int() })
+  .meta({ id: 'PasswordChanged' });
 
 /** Account-Tokens: sign in with email + password, list and revoke one's own; who am I; change one's password. */
 export function accountTokenRoutes(deps: Deps) {
@@ -38,7 +56,8 @@ export function accountTokenRoutes(deps: Deps) {
       '/api/v1/account-tokens',
       describe({
         summary: 'Sign in: email + password → Account-Token',
-        description: 'The secret `token` is shown only in this response. Wrong email or password: 401 invalid_credentials.',
+        description:
+          'The secret `token` is shown only in this response. Wrong email or password: 401 invalid_credentials.',
         tags: ['Account-Tokens'],
         auth: 'none',
         body: true,
@@ -58,20 +77,62 @@ export function accountTokenRoutes(deps: Deps) {
       validate('json', loginSchema),
       async (c) => {
         const { expires_in_days, ...credentials } = c.req.valid('json');
-        return c.json(await login(deps, { ...credentials, expiresInDays: expires_in_days, clientIp: clientIp(c, deps.config.clientIpHeader) }), 201);
+        return c.json(
+          await login(deps, {
+            ...credentials,
+            expiresInDays: expires_in_days,
+            clientIp: clientIp(c, deps.config.clientIpHeader),
+          }),
+          201,
+        );
       },
     )
-    .get('/api/v1/account-tokens', describe({ summary: 'List your Account-Tokens (no secrets)', tags: ['Account-Tokens'], auth: 'account', responses: { 200: json('Your live Account-Tokens; `current` marks the one used', listOf('account_tokens', accountTokenSchema)) } }), auth, async (c) =>
-      c.json({ account_tokens: await listAccountTokens(deps, c.var.principal) }),
+    .get(
+      '/api/v1/account-tokens',
+      describe({
+        summary: 'List your Account-Tokens (no secrets)',
+        tags: ['Account-Tokens'],
+        auth: 'account',
+        responses: {
+          200: json(
+            'Your live Account-Tokens; `current` marks the one used',
+            listOf('account_tokens', accountTokenSchema),
+          ),
+        },
+      }),
+      auth,
+      async (c) => c.json({ account_tokens: await listAccountTokens(deps, c.var.principal) }),
     )
-    .delete('/api/v1/account-tokens/:id', describe({ summary: 'Revoke one of your Account-Tokens', tags: ['Account-Tokens'], auth: 'account', errors: [404], responses: { 204: noContent('Revoked; it stops working at once') } }), auth, validate('param', z.object({ id: idParam })), async (c) => {
-      await revokeAccountToken(deps, c.var.principal, c.req.valid('param').id);
-      return c.body(null, 204);
-    })
-    .get('/api/v1/me', describe({ summary: 'Who you are', tags: ['Account-Tokens'], auth: 'account', responses: { 200: json('The signed-in user', meSchema) } }), auth, (c) => {
-      const { userId, email, name, role, teamId, tokenId } = c.var.principal;
-      return c.json({ id: userId, email, name, role, team_id: teamId, account_token_id: tokenId });
-    })
+    .delete(
+      '/api/v1/account-tokens/:id',
+      describe({
+        summary: 'Revoke one of your Account-Tokens',
+        tags: ['Account-Tokens'],
+        auth: 'account',
+        errors: [404],
+        responses: { 204: noContent('Revoked; it stops working at once') },
+      }),
+      auth,
+      validate('param', z.object({ id: idParam })),
+      async (c) => {
+        await revokeAccountToken(deps, c.var.principal, c.req.valid('param').id);
+        return c.body(null, 204);
+      },
+    )
+    .get(
+      '/api/v1/me',
+      describe({
+        summary: 'Who you are',
+        tags: ['Account-Tokens'],
+        auth: 'account',
+        responses: { 200: json('The signed-in user', meSchema) },
+      }),
+      auth,
+      (c) => {
+        const { userId, email, name, role, teamId, tokenId } = c.var.principal;
+        return c.json({ id: userId, email, name, role, team_id: teamId, account_token_id: tokenId });
+      },
+    )
     .post(
       '/api/v1/me/password',
       describe({
@@ -82,14 +143,20 @@ export function accountTokenRoutes(deps: Deps) {
         auth: 'account',
         body: true,
         errors: [409, 429],
-        responses: { 200: json('The password was changed', passwordChangedSchema, { revoked_account_tokens: 2 }) },
+        responses: {
+          200: json('The password was changed', passwordChangedSchema, { revoked_account_tokens: 2 }),
+        },
       }),
       auth,
       requireJsonBody,
       validate('json', passwordChangeSchema),
       async (c) => {
         const body = c.req.valid('json');
-        const change = { currentPassword: body.current_password, newPassword: body.new_password, keepOtherTokens: body.keep_other_tokens };
+        const change = {
+          currentPassword: body.current_password,
+          newPassword: body.new_password,
+          keepOtherTokens: body.keep_other_tokens,
+        };
         return c.json(await changePassword(deps, c.var.principal, change));
       },
     );

@@ -9,16 +9,24 @@ const expiry = {
   expires_in_days: z.number().int().min(1).max(3650).optional(),
 };
 
-export function expiresAtFrom(input: { expires_at?: string | null; expires_in_days?: number }, now: number): number | null | undefined {
+export function expiresAtFrom(
+  input: { expires_at?: string | null; expires_in_days?: number },
+  now: number,
+): number | null | undefined {
   if (input.expires_in_days !== undefined) return now + input.expires_in_days * 86400;
   if (input.expires_at === undefined) return undefined;
   return input.expires_at === null ? null : Math.floor(Date.parse(input.expires_at) / 1000);
 }
 
-const oneExpiry = (input: { expires_at?: unknown; expires_in_days?: unknown }) => input.expires_at === undefined || input.expires_in_days === undefined;
-const oneGrant = (input: { permission?: unknown; scopes?: unknown }) => input.permission === undefined || input.scopes === undefined;
+const oneExpiry = (input: { expires_at?: unknown; expires_in_days?: unknown }) =>
+  input.expires_at === undefined || input.expires_in_days === undefined;
+const oneGrant = (input: { permission?: unknown; scopes?: unknown }) =>
+  input.permission === undefined || input.scopes === undefined;
 
-const grant = { permission: z.enum(['r', 'rw']).optional(), scopes: scopesInput.transform(scopesFromInput).optional() };
+const grant = {
+  permission: z.enum(['r', 'rw']).optional(),
+  scopes: scopesInput.transform(scopesFromInput).optional(),
+};
 
 const resources = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('base'), base_uuid: uuidParam }),
@@ -30,14 +38,25 @@ const resources = z.discriminatedUnion('type', [
 export const createBaseTokenSchema = z
   .strictObject({ name: displayName, ...grant, ...expiry })
   .refine(oneGrant, 'send permission or scopes, not both')
-  .refine((input) => input.permission !== undefined || input.scopes !== undefined, 'permission: required (or scopes)')
+  .refine(
+    (input) => input.permission !== undefined || input.scopes !== undefined,
+    'permission: required (or scopes)',
+  )
   .refine(oneExpiry, 'send expires_at or expires_in_days, not both')
-  .meta({ examples: [{ name: 'nightly-report', permission: 'r', expires_in_days: 90 }, { name: 'importer', scopes: { records: { read: '*', create: ['tbl1'] }, comments: 'r' } }] });
+  .meta({
+    examples: [
+      { name: 'nightly-report', permission: 'r', expires_in_days: 90 },
+      { name: 'importer', scopes: { records: { read: '*', create: ['tbl1'] }, comments: 'r' } },
+    ],
+  });
 
 export const createTokenSchema = z
   .strictObject({ name: displayName, resources, ...grant, ...expiry })
   .refine(oneGrant, 'send permission or scopes, not both')
-  .refine((input) => input.permission !== undefined || input.scopes !== undefined, 'permission: required (or scopes)')
+  .refine(
+    (input) => input.permission !== undefined || input.scopes !== undefined,
+    'permission: required (or scopes)',
+  )
   .refine(oneExpiry, 'send expires_at or expires_in_days, not both');
 
 export const updateTokenSchema = z
@@ -53,18 +72,44 @@ export const listFiltersSchema = z.strictObject({
   status: z.enum(['active', 'expired', 'disabled']).optional(),
 });
 
-const ACTIONS = [...CATEGORIES.flatMap((category) => [`${category}:read`, `${category}:write`]), ...RECORD_OPERATIONS.map((op) => `records:${op}`)] as [string, ...string[]];
+const ACTIONS = [
+  ...CATEGORIES.flatMap((category) => [`${category}:read`, `${category}:write`]),
+  ...RECORD_OPERATIONS.map((op) => `records:${op}`),
+] as [string, ...string[]];
 const table = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not a table id');
 
 /** Attenuation: ask for less than the token grants. */
 export const exchangeSchema = z
-  .strictObject({ base_uuid: uuidParam.optional(), ...grant, table: table.optional(), ttl: z.number().int().min(60).optional() })
+  .strictObject({
+    base_uuid: uuidParam.optional(),
+    ...grant,
+    table: table.optional(),
+    ttl: z.number().int().min(60).optional(),
+  })
   .refine(oneGrant, 'send permission or scopes, not both')
-  .meta({ examples: [{}, { base_uuid: '0b5c9a3e-6a0e-4d7c-9f3e-2a1b4c5d6e7f', permission: 'r', ttl: 3600 }] });
+  .meta({
+    examples: [{}, { base_uuid: '0b5c9a3e-6a0e-4d7c-9f3e-2a1b4c5d6e7f', permission: 'r', ttl: 3600 }],
+  });
 
-export const explainSchema = z
-  .strictObject({ base_uuid: uuidParam.optional(), permission: z.enum(['r', 'rw']).optional(), action: z.enum(ACTIONS).optional(), table: table.optional() });
+export const explainSchema = z.strictObject({
+  base_uuid: uuidParam.optional(),
+  permission: z.enum(['r', 'rw']).optional(),
+  action: z.enum(ACTIONS).optional(),
+  table: table.optional(),
+});
 
-export const regenerateSchema = z.strictObject({ grace_seconds: z.number().int().min(0).max(7 * 86400).optional() });
-export const bulkDeleteSchema = z.strictObject({ ids: z.array(z.string().regex(/^[a-z2-7]{16}$/, 'is not a token id')).min(1).max(100) });
+export const regenerateSchema = z.strictObject({
+  grace_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86400)
+    .optional(),
+});
+export const bulkDeleteSchema = z.strictObject({
+  ids: z
+    .array(z.string().regex(/^[a-z2-7]{16}$/, 'is not a token id'))
+    .min(1)
+    .max(100),
+});
 export const serviceAccountSchema = z.strictObject({ name: displayName });

@@ -9,14 +9,22 @@ import { describe, json } from '../openapi/describe';
 import { auditPageSchema, chainReportSchema } from '../openapi/security-schemas';
 
 const auditQuerySchema = z.strictObject({
-  action: z.string().max(64).regex(/^[a-z_]+(\.[a-z_]*)?\*?$/, 'must be an action name or a prefix like api_token.*').optional(),
+  action: z
+    .string()
+    .max(64)
+    .regex(/^[a-z_]+(\.[a-z_]*)?\*?$/, 'must be an action name or a prefix like api_token.*')
+    .optional(),
   outcome: z.enum(['success', 'failure']).optional(),
   user: z.uuid('must be a user id').optional(),
   base: uuidParam.optional(),
   token: idParam.optional(),
   since: epochFromIso.optional(),
   until: epochFromIso.optional(),
-  cursor: z.string().regex(/^\d{1,15}$/, 'must be a next_cursor value').transform(Number).optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be a next_cursor value')
+    .transform(Number)
+    .optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
@@ -53,7 +61,8 @@ export function auditRoutes(deps: Deps) {
       }),
       auth,
       async (c) => {
-        if (c.var.principal.role !== 'system_admin') throw forbidden('only system admins check the audit chain');
+        if (c.var.principal.role !== 'system_admin')
+          throw forbidden('only system admins check the audit chain');
         const { anchoredAt, ...report } = await verifyAuditChain(deps.db, deps.hashToken);
         return c.json({ ...report, anchored_at: anchoredAt });
       },

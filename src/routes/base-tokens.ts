@@ -9,7 +9,12 @@ import { clientIp } from '../http/client-ip';
 import { requireJsonBody, validate } from '../http/validate';
 import { describe, json } from '../openapi/describe';
 import { baseTokenSchema } from '../openapi/schemas';
-import { exchangeAccountToken, exchangeApiToken, type ExchangeRequest, type IssuedBaseToken } from '../tokens/base-tokens';
+import {
+  exchangeAccountToken,
+  exchangeApiToken,
+  type ExchangeRequest,
+  type IssuedBaseToken,
+} from '../tokens/base-tokens';
 import { parseOpaqueToken } from '../tokens/opaque';
 import { exchangeSchema } from './api-token-schemas';
 
@@ -50,18 +55,32 @@ export function baseTokenRoutes(deps: Deps) {
       }),
     },
   });
-  return new Hono().post('/api/v1/base-tokens', doc, credentialPresent, requireJsonBody, validate('json', exchangeSchema), async (c) => {
-    const token = readCredential(c);
-    const { base_uuid, permission, scopes, table, ttl } = c.req.valid('json');
-    const request: ExchangeRequest = { baseUuid: base_uuid, permission, scopes, table, ttlSeconds: ttl, clientIp: clientIp(c, deps.config.clientIpHeader) };
-    let issued: IssuedBaseToken;
-    if (parseOpaqueToken(token)?.kind === 'account') {
-      const principal = await authenticateAccountToken(deps, token);
-      if (!base_uuid) throw badRequest('base_uuid: required when exchanging an Account-Token');
-      issued = await exchangeAccountToken(deps, principal, base_uuid, request);
-    } else {
-      issued = await exchangeApiToken(deps, token, request);
-    }
-    return c.json(baseTokenResponse(issued), 201);
-  });
+  return new Hono().post(
+    '/api/v1/base-tokens',
+    doc,
+    credentialPresent,
+    requireJsonBody,
+    validate('json', exchangeSchema),
+    async (c) => {
+      const token = readCredential(c);
+      const { base_uuid, permission, scopes, table, ttl } = c.req.valid('json');
+      const request: ExchangeRequest = {
+        baseUuid: base_uuid,
+        permission,
+        scopes,
+        table,
+        ttlSeconds: ttl,
+        clientIp: clientIp(c, deps.config.clientIpHeader),
+      };
+      let issued: IssuedBaseToken;
+      if (parseOpaqueToken(token)?.kind === 'account') {
+        const principal = await authenticateAccountToken(deps, token);
+        if (!base_uuid) throw badRequest('base_uuid: required when exchanging an Account-Token');
+        issued = await exchangeAccountToken(deps, principal, base_uuid, request);
+      } else {
+        issued = await exchangeApiToken(deps, token, request);
+      }
+      return c.json(baseTokenResponse(issued), 201);
+    },
+  );
 }

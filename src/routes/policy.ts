@@ -11,8 +11,33 @@ export function policyRoutes(deps: Deps) {
   const path = '/api/v1/token-policy';
   return new Hono<AppEnv>()
     .use(path, requireAccount(deps))
-    .get(path, describe({ summary: 'The instance-wide token policy', tags: ['Token policy'], auth: 'account', responses: { 200: json('The policy', tokenPolicyResponseSchema) } }), async (c) => c.json(await getTokenPolicy(deps)))
-    .put(path, describe({ summary: 'Change the token policy (system admins)', tags: ['Token policy'], auth: 'account', body: true, errors: [403], responses: { 200: json('The policy', tokenPolicyResponseSchema) } }), requireJsonBody, validate('json', tokenPolicySchema.partial().refine((patch) => Object.keys(patch).length > 0, 'send at least one field')), async (c) =>
-      c.json(await setTokenPolicy(deps, c.var.principal, c.req.valid('json'))),
+    .get(
+      path,
+      describe({
+        summary: 'The instance-wide token policy',
+        tags: ['Token policy'],
+        auth: 'account',
+        responses: { 200: json('The policy', tokenPolicyResponseSchema) },
+      }),
+      async (c) => c.json(await getTokenPolicy(deps)),
+    )
+    .put(
+      path,
+      describe({
+        summary: 'Change the token policy (system admins)',
+        tags: ['Token policy'],
+        auth: 'account',
+        body: true,
+        errors: [403],
+        responses: { 200: json('The policy', tokenPolicyResponseSchema) },
+      }),
+      requireJsonBody,
+      validate(
+        'json',
+        tokenPolicySchema
+          .partial()
+          .refine((patch) => Object.keys(patch).length > 0, 'send at least one field'),
+      ),
+      async (c) => c.json(await setTokenPolicy(deps, c.var.principal, c.req.valid('json'))),
     );
 }

@@ -16,7 +16,11 @@ import { latestRevocation, readRevocations } from '../revocations/feed';
 import { MAX_TOKEN_LENGTH } from '../verify/precheck';
 
 const feedQuerySchema = z.strictObject({
-  since: z.string().regex(/^\d{1,15}$/, 'must be a cursor from an earlier answer').transform(Number).optional(),
+  since: z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be a cursor from an earlier answer')
+    .transform(Number)
+    .optional(),
 });
 
 const someString = z.string().min(1).max(MAX_TOKEN_LENGTH);
@@ -50,13 +54,17 @@ export function revocationRoutes(deps: Deps) {
         tags: ['Revocation and incidents'],
         auth: 'none',
         errors: [400, 401],
-        responses: { 200: json('Entries after the cursor', revocationFeedSchema), 304: { description: 'Nothing new since the ETag' } },
+        responses: {
+          200: json('Entries after the cursor', revocationFeedSchema),
+          304: { description: 'Nothing new since the ETag' },
+        },
       }),
       validate('query', feedQuerySchema),
       async (c) => {
         if (feedTokenHash !== null) {
           const presented = /^Bearer (\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
-          if (!constantTimeEqual(await deps.hashToken(presented), await feedTokenHash)) throw new AppError('missing_credentials', 'the revocation feed needs its Bearer credential');
+          if (!constantTimeEqual(await deps.hashToken(presented), await feedTokenHash))
+            throw new AppError('missing_credentials', 'the revocation feed needs its Bearer credential');
         }
         c.header('Cache-Control', 'no-cache');
         const since = c.req.valid('query').since ?? 0;
@@ -72,7 +80,8 @@ export function revocationRoutes(deps: Deps) {
       '/api/v1/base-tokens/revoke',
       describe({
         summary: 'Revoke one Base-Token',
-        description: 'Whoever holds a Base-Token may revoke it (RFC 7009 style): the answer is 200 whether or not the string was a valid token.',
+        description:
+          'Whoever holds a Base-Token may revoke it (RFC 7009 style): the answer is 200 whether or not the string was a valid token.',
         tags: ['Revocation and incidents'],
         auth: 'none',
         body: true,
@@ -81,7 +90,12 @@ export function revocationRoutes(deps: Deps) {
       requireJsonBody,
       validate('json', revokeBaseTokenSchema),
       async (c) => {
-        await revokeBaseToken(deps, c.req.valid('json').token, 'revoked', anonymousActor(clientIp(c, deps.config.clientIpHeader)));
+        await revokeBaseToken(
+          deps,
+          c.req.valid('json').token,
+          'revoked',
+          anonymousActor(clientIp(c, deps.config.clientIpHeader)),
+        );
         return c.json({ received: 1 });
       },
     )
@@ -100,7 +114,17 @@ export function revocationRoutes(deps: Deps) {
       }),
       requireJsonBody,
       validate('json', leakReportSchema),
-      async (c) => c.json({ received: await reportLeakedTokens(deps, c.req.valid('json').tokens, clientIp(c, deps.config.clientIpHeader)) }, 202),
+      async (c) =>
+        c.json(
+          {
+            received: await reportLeakedTokens(
+              deps,
+              c.req.valid('json').tokens,
+              clientIp(c, deps.config.clientIpHeader),
+            ),
+          },
+          202,
+        ),
     )
     .post(
       '/api/v1/kill-switch',
@@ -120,7 +144,14 @@ export function revocationRoutes(deps: Deps) {
       validate('json', killSwitchSchema),
       async (c) => {
         const body = c.req.valid('json');
-        return c.json(await killSwitch(deps, c.var.principal, { userId: body.user_id, baseUuid: body.base_uuid, createdBefore: body.created_before, dryRun: body.dry_run }));
+        return c.json(
+          await killSwitch(deps, c.var.principal, {
+            userId: body.user_id,
+            baseUuid: body.base_uuid,
+            createdBefore: body.created_before,
+            dryRun: body.dry_run,
+          }),
+        );
       },
     );
 }

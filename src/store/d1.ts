@@ -45,7 +45,9 @@ export function createD1Store(database: D1Binding): { db: Kysely<Database>; atom
     if (queries.length === 0) return [];
     const compiled = queries.map((query) => query.compile());
     // D1 runs a batch as one SQL transaction: every statement commits, or none does.
-    const results = await database.batch(compiled.map(({ sql, parameters }) => database.prepare(sql).bind(...parameters)));
+    const results = await database.batch(
+      compiled.map(({ sql, parameters }) => database.prepare(sql).bind(...parameters)),
+    );
     return results.map(
       (result, index): StatementResult => ({
         rows: result.results ?? [],
@@ -60,7 +62,10 @@ export function createD1Store(database: D1Binding): { db: Kysely<Database>; atom
 function d1Dialect(database: D1Binding): Dialect {
   const connection: DatabaseConnection = {
     async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-      const result = await database.prepare(query.sql).bind(...query.parameters).all();
+      const result = await database
+        .prepare(query.sql)
+        .bind(...query.parameters)
+        .all();
       const isSelect = query.query.kind === 'SelectQueryNode';
       return {
         rows: (result.results ?? []) as R[],

@@ -36,7 +36,12 @@ type CounterDeps = Pick<Deps, 'db' | 'clock'>;
  * ≥ 3.35, D1, PostgreSQL): concurrent hits never lose an update. Every right-hand side reads the row
  * as it was before the update. For `deps.atomic([...])`; read its row with `counterStateOf`.
  */
-export function hitCounterStatement(db: Kysely<Database>, key: string, { windowSeconds }: CounterLimit, now: number) {
+export function hitCounterStatement(
+  db: Kysely<Database>,
+  key: string,
+  { windowSeconds }: CounterLimit,
+  now: number,
+) {
   return db
     .insertInto('throttle_counters')
     .values({ key, hits: 1, window_start: now })
@@ -44,8 +49,18 @@ export function hitCounterStatement(db: Kysely<Database>, key: string, { windowS
       oc.column('key').doUpdateSet((eb) => {
         const expired = eb('throttle_counters.window_start', '<=', now - windowSeconds);
         return {
-          hits: eb.case().when(expired).then(1).else(eb('throttle_counters.hits', '+', 1)).end(),
-          window_start: eb.case().when(expired).then(now).else(eb.ref('throttle_counters.window_start')).end(),
+          hits: eb
+            .case()
+            .when(expired)
+            .then(1)
+            .else(eb('throttle_counters.hits', '+', 1))
+            .end(),
+          window_start: eb
+            .case()
+            .when(expired)
+            .then(now)
+            .else(eb.ref('throttle_counters.window_start'))
+            .end(),
         };
       }),
     )
@@ -53,9 +68,18 @@ export function hitCounterStatement(db: Kysely<Database>, key: string, { windowS
 }
 
 /** What a row returned by `hitCounterStatement` means. */
-export function counterStateOf(row: { hits: number; window_start: number }, { limit, windowSeconds }: CounterLimit, now: number): CounterState {
+export function counterStateOf(
+  row: { hits: number; window_start: number },
+  { limit, windowSeconds }: CounterLimit,
+  now: number,
+): CounterState {
   const allowed = row.hits <= limit;
-  return { hits: row.hits, allowed, retryAfterSeconds: allowed ? 0 : secondsLeft(row.window_start, windowSeconds, now), windowStart: row.window_start };
+  return {
+    hits: row.hits,
+    allowed,
+    retryAfterSeconds: allowed ? 0 : secondsLeft(row.window_start, windowSeconds, now),
+    windowStart: row.window_start,
+  };
 }
 
 /**
@@ -72,16 +96,31 @@ export async function hitCounter(deps: CounterDeps, key: string, limit: CounterL
 }
 
 /** Reads a counter without counting: would one more hit be allowed? */
-export async function peekCounter(deps: CounterDeps, key: string, limit: CounterLimit): Promise<CounterState> {
+export async function peekCounter(
+  deps: CounterDeps,
+  key: string,
+  limit: CounterLimit,
+): Promise<CounterState> {
   const now = epochSeconds(deps.clock);
-  const row = await deps.db.selectFrom('throttle_counters').select(['hits', 'window_start']).where('key', '=', key).executeTakeFirst();
-  if (!row || row.window_start <= now - limit.windowSeconds) return { hits: 0, allowed: true, retryAfterSeconds: 0, windowStart: null };
+  const row = await deps.db
+    .selectFrom('throttle_counters')
+    .select(['hits', 'window_start'])
+    .where('key', '=', key)
+    .executeTakeFirst();
+  if (!row || row.window_start <= now - limit.windowSeconds)
+    return { hits: 0, allowed: true, retryAfterSeconds: 0, windowStart: null };
   const allowed = row.hits < limit.limit;
-  return { hits: row.hits, allowed, retryAfterSeconds: allowed ? 0 : secondsLeft(row.window_start, limit.windowSeconds, now), windowStart: row.window_start };
+  return {
+    hits: row.hits,
+    allowed,
+    retryAfterSeconds: allowed ? 0 : secondsLeft(row.window_start, limit.windowSeconds, now),
+    windowStart: row.window_start,
+  };
 }
 
 /** Forgets a key (statement form, for `deps.atomic([...])`). */
-export const resetCounterStatement = (db: Kysely<Database>, key: string): Compilable => db.deleteFrom('throttle_counters').where('key', '=', key);
+export const resetCounterStatement = (db: Kysely<Database>, key: string): Compilable =>
+  db.deleteFrom('throttle_counters').where('key', '=', key);
 
 export async function resetCounter(deps: Pick<Deps, 'db'>, key: string): Promise<void> {
   await deps.db.deleteFrom('throttle_counters').where('key', '=', key).execute();
@@ -103,7 +142,11 @@ export const refundCounterStatement = (db: Kysely<Database>, key: string, window
  * Deletes the counters under `prefix` whose window ended: they would restart at 1 anyway. One
  * statement; callers run it now and then (see src/accounts/login-throttle.ts), not per request.
  */
-export async function pruneCounters(deps: CounterDeps, prefix: string, windowSeconds: number): Promise<number> {
+export async function pruneCounters(
+  deps: CounterDeps,
+  prefix: string,
+  windowSeconds: number,
+): Promise<number> {
   const now = epochSeconds(deps.clock);
   const result = await deps.db
     .deleteFrom('throttle_counters')
@@ -115,4 +158,5 @@ export async function pruneCounters(deps: CounterDeps, prefix: string, windowSec
 }
 
 /** Never 0 (a client would retry at once) and never more than a window, even after a clock step back. */
-const secondsLeft = (windowStart: number, windowSeconds: number, now: number) => Math.min(windowSeconds, Math.max(1, windowStart + windowSeconds - now));
+const secondsLeft = (windowStart: number, windowSeconds: number, now: number) =>
+  Math.min(windowSeconds, Math.max(1, windowStart + windowSeconds - now));

@@ -12,7 +12,11 @@ import { epochSeconds } from '../clock';
  * `teamId` is given on team-admin routes and must be the caller's own team.
  */
 function authorize(actor: Principal, teamId: string | undefined): void {
-  if (teamId === undefined ? actor.role !== 'system_admin' : actor.role !== 'team_admin' || actor.teamId !== teamId) {
+  if (
+    teamId === undefined
+      ? actor.role !== 'system_admin'
+      : actor.role !== 'team_admin' || actor.teamId !== teamId
+  ) {
     throw forbidden('Permission denied.');
   }
 }
@@ -35,31 +39,67 @@ async function overseenBase(deps: Deps, actor: Principal, baseUuid: string, team
   return base;
 }
 
-export async function adminListBaseApiTokens(deps: Deps, actor: Principal, baseUuid: string, teamId?: string) {
+export async function adminListBaseApiTokens(
+  deps: Deps,
+  actor: Principal,
+  baseUuid: string,
+  teamId?: string,
+) {
   await overseenBase(deps, actor, baseUuid, teamId);
   return apiTokenViews(deps, await liveApiTokens(deps).where('t.base_id', '=', baseUuid).execute());
 }
 
-export async function adminRevokeApiToken(deps: Deps, actor: Principal, baseUuid: string, name: string, teamId?: string): Promise<void> {
+export async function adminRevokeApiToken(
+  deps: Deps,
+  actor: Principal,
+  baseUuid: string,
+  name: string,
+  teamId?: string,
+): Promise<void> {
   await overseenBase(deps, actor, baseUuid, teamId);
-  const token = await liveApiTokens(deps).where('t.base_id', '=', baseUuid).where('t.name', '=', name).executeTakeFirst();
+  const token = await liveApiTokens(deps)
+    .where('t.base_id', '=', baseUuid)
+    .where('t.name', '=', name)
+    .executeTakeFirst();
   if (!token) throw notFound('API-Token');
   // Oversight bypasses base membership, so it revokes directly rather than through the member's path.
   const now = epochSeconds(deps.clock);
-  const applied = deps.db.selectFrom('api_tokens').select('id').where('id', '=', token.id).where('revoked_at', '=', now);
+  const applied = deps.db
+    .selectFrom('api_tokens')
+    .select('id')
+    .where('id', '=', token.id)
+    .where('revoked_at', '=', now);
   const [result] = await deps.audit.commit(
     [
-      deps.db.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', token.id).where('revoked_at', 'is', null),
+      deps.db
+        .updateTable('api_tokens')
+        .set({ revoked_at: now })
+        .where('id', '=', token.id)
+        .where('revoked_at', 'is', null),
       ...revocationStatements(deps, sourceRevocations([token.id], 'deleted'), applied),
     ],
-    [{ action: 'api_token.delete', actor: actorOf(actor), subjectUserId: token.created_by, baseId: baseUuid, targetId: token.id, details: { name, by: 'oversight' } }],
+    [
+      {
+        action: 'api_token.delete',
+        actor: actorOf(actor),
+        subjectUserId: token.created_by,
+        baseId: baseUuid,
+        targetId: token.id,
+        details: { name, by: 'oversight' },
+      },
+    ],
     { onlyIf: applied },
   );
   if (result!.numAffectedRows === 0) throw notFound('API-Token');
 }
 
 /** Every live API-Token of the team's bases, a page at a time, with the total count. */
-export async function teamApiTokens(deps: Deps, actor: Principal, teamId: string, page: { page: number; perPage: number }) {
+export async function teamApiTokens(
+  deps: Deps,
+  actor: Principal,
+  teamId: string,
+  page: { page: number; perPage: number },
+) {
   authorize(actor, teamId);
   const bases = overseenBases(deps, teamId);
   const inTeam = liveApiTokens(deps).innerJoin(bases.as('b'), 'b.id', 't.base_id');
@@ -77,5 +117,8 @@ export async function teamApiTokens(deps: Deps, actor: Principal, teamId: string
       .executeTakeFirstOrThrow(),
   ]);
   const views = await apiTokenViews(deps, rows);
-  return { tokens: views.map((view, index) => ({ ...view, base_name: rows[index]!.base_name })), total: Number(count.total) };
+  return {
+    tokens: views.map((view, index) => ({ ...view, base_name: rows[index]!.base_name })),
+    total: Number(count.total),
+  };
 }

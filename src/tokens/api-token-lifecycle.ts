@@ -25,21 +25,38 @@ export interface ApiTokenPatch {
 async function tokenBaseIds(deps: Deps, token: { id: string; scope_type: string; base_id: string | null }) {
   if (token.scope_type === 'base') return [token.base_id!];
   if (token.scope_type !== 'bases') return [];
-  return (await deps.db.selectFrom('api_token_bases').select('base_id').where('token_id', '=', token.id).execute()).map((row) => row.base_id);
+  return (
+    await deps.db.selectFrom('api_token_bases').select('base_id').where('token_id', '=', token.id).execute()
+  ).map((row) => row.base_id);
 }
 
 /** Renames, re-scopes, enables/disables or re-dates a token in place (same id, same secret). */
 export async function updateApiToken(deps: Deps, principal: Principal, id: string, patch: ApiTokenPatch) {
   const token = await manageableApiToken(deps, principal, id);
   const now = epochSeconds(deps.clock);
-  const owner = await deps.db.selectFrom('users').select('kind').where('id', '=', token.created_by).executeTakeFirstOrThrow();
+  const owner = await deps.db
+    .selectFrom('users')
+    .select('kind')
+    .where('id', '=', token.created_by)
+    .executeTakeFirstOrThrow();
   const scopes = patch.scopes ?? (patch.permission ? scopesOfPermission(patch.permission) : undefined);
   const permission = patch.scopes ? summaryPermission(patch.scopes) : (patch.permission ?? token.permission);
   if (scopes) await assertOwnerCovers(deps, token.created_by, await tokenBaseIds(deps, token), scopes);
   const expiresAt = patch.expiresAt !== undefined ? patch.expiresAt : token.expires_at;
-  if (patch.expiresAt !== undefined && patch.expiresAt !== null && patch.expiresAt <= now) throw badRequest('expires_at: must be in the future');
+  if (patch.expiresAt !== undefined && patch.expiresAt !== null && patch.expiresAt <= now)
+    throw badRequest('expires_at: must be in the future');
   if (patch.expiresAt !== undefined || scopes) {
-    assertPolicyAllowsNewToken(await getTokenPolicy(deps), { createdAt: token.created_at, expiresAt, scopeType: token.scope_type, ownerKind: owner.kind, permission }, now);
+    assertPolicyAllowsNewToken(
+      await getTokenPolicy(deps),
+      {
+        createdAt: token.created_at,
+        expiresAt,
+        scopeType: token.scope_type,
+        ownerKind: owner.kind,
+        permission,
+      },
+      now,
+    );
   }
   const grants = scopes ? (patch.scopes ? JSON.stringify(patch.scopes) : null) : token.grants;
   const event = (action: AuditEvent['action'], details: AuditEvent['details']): AuditEvent => ({
@@ -51,17 +68,35 @@ export async function updateApiToken(deps: Deps, principal: Principal, id: strin
     details,
   });
   const events: AuditEvent[] = [];
-  if (patch.name !== undefined && patch.name !== token.name) events.push(event('api_token.rename', { from: token.name, to: patch.name }));
+  if (patch.name !== undefined && patch.name !== token.name)
+    events.push(event('api_token.rename', { from: token.name, to: patch.name }));
   if (scopes && (permission !== token.permission || grants !== token.grants)) {
-    events.push(event('api_token.permission_change', { from: token.permission, to: permission, fine_grained: grants !== null }));
+    events.push(
+      event('api_token.permission_change', {
+        from: token.permission,
+        to: permission,
+        fine_grained: grants !== null,
+      }),
+    );
   }
   const enabledNow = token.enabled === 1;
-  if (patch.enabled !== undefined && patch.enabled !== enabledNow) events.push(event(patch.enabled ? 'api_token.enable' : 'api_token.disable', {}));
-  if (patch.expiresAt !== undefined && patch.expiresAt !== token.expires_at) events.push(event('api_token.expiry_change', { from: token.expires_at, to: patch.expiresAt }));
+  if (patch.enabled !== undefined && patch.enabled !== enabledNow)
+    events.push(event(patch.enabled ? 'api_token.enable' : 'api_token.disable', {}));
+  if (patch.expiresAt !== undefined && patch.expiresAt !== token.expires_at)
+    events.push(event('api_token.expiry_change', { from: token.expires_at, to: patch.expiresAt }));
   // Disabling, or taking away anything the token granted, ends the Base-Tokens already derived from it.
   const narrowed = scopes !== undefined && !isSubsetOf(tokenScopes(token), scopes);
-  const revocations: Revocation[] = patch.enabled === false && enabledNow ? sourceRevocations([id], 'disabled') : narrowed ? sourceRevocations([id], 'revoked') : [];
-  const stillLive = deps.db.selectFrom('api_tokens').select('id').where('id', '=', id).where('revoked_at', 'is', null);
+  const revocations: Revocation[] =
+    patch.enabled === false && enabledNow
+      ? sourceRevocations([id], 'disabled')
+      : narrowed
+        ? sourceRevocations([id], 'revoked')
+        : [];
+  const stillLive = deps.db
+    .selectFrom('api_tokens')
+    .select('id')
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null);
   try {
     await deps.audit.commit(
       [
@@ -95,11 +130,19 @@ export async function updateApiToken(deps: Deps, principal: Principal, id: strin
  */
 export async function regenerateApiToken(deps: Deps, principal: Principal, id: string, graceSeconds = 0) {
   const token = await manageableApiToken(deps, principal, id);
-  const current = await deps.db.selectFrom('api_tokens').select(['secret_hash', 'last_used_at']).where('id', '=', id).executeTakeFirstOrThrow();
+  const current = await deps.db
+    .selectFrom('api_tokens')
+    .select(['secret_hash', 'last_used_at'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
   const minted = await mintOpaqueToken('api', id);
   const now = epochSeconds(deps.clock);
   const grace = graceSeconds > 0;
-  const applied = deps.db.selectFrom('api_tokens').select('id').where('id', '=', id).where('secret_hash', '=', minted.hash);
+  const applied = deps.db
+    .selectFrom('api_tokens')
+    .select('id')
+    .where('id', '=', id)
+    .where('secret_hash', '=', minted.hash);
   const [result] = await deps.audit.commit(
     [
       deps.db
@@ -119,10 +162,20 @@ export async function regenerateApiToken(deps: Deps, principal: Principal, id: s
       // those the old secret obtains during it live their normal lifetime (README: Revocation).
       ...revocationStatements(deps, sourceRevocations([id], 'regenerated'), applied),
     ],
-    [{ action: 'api_token.regenerate', actor: actorOf(principal), subjectUserId: token.created_by, baseId: token.base_id, targetId: id, details: { grace_seconds: graceSeconds } }],
+    [
+      {
+        action: 'api_token.regenerate',
+        actor: actorOf(principal),
+        subjectUserId: token.created_by,
+        baseId: token.base_id,
+        targetId: id,
+        details: { grace_seconds: graceSeconds },
+      },
+    ],
     { onlyIf: applied },
   );
-  if (result!.numAffectedRows === 0) throw conflict('the token changed meanwhile (regenerated or revoked); retry');
+  if (result!.numAffectedRows === 0)
+    throw conflict('the token changed meanwhile (regenerated or revoked); retry');
   return { ...(await apiTokenById(deps, id)), token: minted.token };
 }
 
@@ -165,7 +218,16 @@ export async function bulkRevokeApiTokens(deps: Deps, principal: Principal, ids:
     ],
     visible
       .filter((row) => unique.includes(row.id))
-      .map((row): AuditEvent => ({ action: 'api_token.delete', actor: actorOf(principal), subjectUserId: row.created_by, baseId: row.base_id, targetId: row.id, details: { name: row.name } })),
+      .map(
+        (row): AuditEvent => ({
+          action: 'api_token.delete',
+          actor: actorOf(principal),
+          subjectUserId: row.created_by,
+          baseId: row.base_id,
+          targetId: row.id,
+          details: { name: row.name },
+        }),
+      ),
     { onlyIf: applied },
   );
   if (result!.numAffectedRows !== unique.length) throw notFound('API-Token (revoked meanwhile)');

@@ -6,7 +6,14 @@ import type { Deps } from '../deps';
 import { badRequest, conflict, forbidden, notFound } from '../errors';
 import { isUniqueViolation } from '../store/atomic';
 import type { ApiTokenPermission, ScopeType } from '../store/schema';
-import { ceilingOf, isSubsetOf, scopesOfPermission, summaryPermission, tokenScopes, type Scopes } from './grants';
+import {
+  ceilingOf,
+  isSubsetOf,
+  scopesOfPermission,
+  summaryPermission,
+  tokenScopes,
+  type Scopes,
+} from './grants';
 import { mintOpaqueToken } from './opaque';
 import { assertPolicyAllowsNewToken, getTokenPolicy } from './policy';
 
@@ -81,7 +88,12 @@ function apiTokenView(row: ApiTokenRow, baseUuids: string[], now: number) {
     created_at: isoTime(row.created_at),
     updated_at: isoTime(row.updated_at),
     last_used_at: isoTime(row.last_used_at),
-    previous_secret: graceOpen ? { expires_at: isoTime(row.previous_secret_expires_at!), last_used_at: isoTime(row.previous_last_used_at) } : null,
+    previous_secret: graceOpen
+      ? {
+          expires_at: isoTime(row.previous_secret_expires_at!),
+          last_used_at: isoTime(row.previous_last_used_at),
+        }
+      : null,
   };
 }
 
@@ -90,9 +102,23 @@ export type ApiTokenView = ReturnType<typeof apiTokenView>;
 /** Views for rows, with the base lists of multi-base tokens fetched in one query. */
 export async function apiTokenViews(deps: Deps, rows: ApiTokenRow[]): Promise<ApiTokenView[]> {
   const multi = rows.filter((row) => row.scope_type === 'bases').map((row) => row.id);
-  const links = multi.length === 0 ? [] : await deps.db.selectFrom('api_token_bases').selectAll().where('token_id', 'in', multi).orderBy('base_id').execute();
+  const links =
+    multi.length === 0
+      ? []
+      : await deps.db
+          .selectFrom('api_token_bases')
+          .selectAll()
+          .where('token_id', 'in', multi)
+          .orderBy('base_id')
+          .execute();
   const now = epochSeconds(deps.clock);
-  return rows.map((row) => apiTokenView(row, links.filter((link) => link.token_id === row.id).map((link) => link.base_id), now));
+  return rows.map((row) =>
+    apiTokenView(
+      row,
+      links.filter((link) => link.token_id === row.id).map((link) => link.base_id),
+      now,
+    ),
+  );
 }
 
 export async function apiTokenById(deps: Deps, id: string): Promise<ApiTokenView> {
@@ -103,7 +129,12 @@ export async function apiTokenById(deps: Deps, id: string): Promise<ApiTokenView
 
 /** The user's permission on a base, or null if they are not a member. */
 export async function membershipOf(deps: Deps, userId: string, baseId: string) {
-  const row = await deps.db.selectFrom('base_members').select('permission').where('base_id', '=', baseId).where('user_id', '=', userId).executeTakeFirst();
+  const row = await deps.db
+    .selectFrom('base_members')
+    .select('permission')
+    .where('base_id', '=', baseId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
   return row?.permission ?? null;
 }
 
@@ -111,7 +142,12 @@ export async function membershipOf(deps: Deps, userId: string, baseId: string) {
  * Checks that the owner may grant `scopes` on each base: a member whose role covers them.
  * A token never grants more than its owner holds (it is intersected again at every exchange).
  */
-export async function assertOwnerCovers(deps: Deps, ownerId: string, baseIds: string[], scopes: Scopes): Promise<void> {
+export async function assertOwnerCovers(
+  deps: Deps,
+  ownerId: string,
+  baseIds: string[],
+  scopes: Scopes,
+): Promise<void> {
   for (const baseId of baseIds) {
     const held = await membershipOf(deps, ownerId, baseId);
     if (held === null) throw notFound(`base ${baseId}`);
@@ -123,7 +159,11 @@ export async function assertOwnerCovers(deps: Deps, ownerId: string, baseIds: st
 
 /** Who will own a new token: the caller, or a service account when a system admin mints for it. */
 async function ownerFor(deps: Deps, principal: Principal, ownerId: string) {
-  const owner = await deps.db.selectFrom('users').select(['id', 'email', 'kind', 'is_active']).where('id', '=', ownerId).executeTakeFirst();
+  const owner = await deps.db
+    .selectFrom('users')
+    .select(['id', 'email', 'kind', 'is_active'])
+    .where('id', '=', ownerId)
+    .executeTakeFirst();
   if (!owner) throw notFound('service account');
   if (owner.id !== principal.userId && (principal.role !== 'system_admin' || owner.kind !== 'service')) {
     throw forbidden('only system admins mint tokens for others, and only for service accounts');
@@ -136,14 +176,30 @@ async function ownerFor(deps: Deps, principal: Principal, ownerId: string) {
  * Mints an API-Token. Nobody mints above what the owner holds on each base it reaches; the instance
  * token policy applies. Names are unique per base (single-base tokens) or per owner (the others).
  */
-export async function createApiToken(deps: Deps, principal: Principal, input: NewApiToken, ownerId: string = principal.userId) {
+export async function createApiToken(
+  deps: Deps,
+  principal: Principal,
+  input: NewApiToken,
+  ownerId: string = principal.userId,
+) {
   const owner = await ownerFor(deps, principal, ownerId);
   const scopes = input.scopes ?? scopesOfPermission(input.permission ?? 'r');
   const permission = input.scopes ? summaryPermission(scopes) : (input.permission ?? 'r');
   const now = epochSeconds(deps.clock);
   const { resources } = input;
-  if (input.expiresAt !== null && input.expiresAt <= now) throw badRequest('expires_at: must be in the future');
-  assertPolicyAllowsNewToken(await getTokenPolicy(deps), { createdAt: now, expiresAt: input.expiresAt, scopeType: resources.type, ownerKind: owner.kind, permission }, now);
+  if (input.expiresAt !== null && input.expiresAt <= now)
+    throw badRequest('expires_at: must be in the future');
+  assertPolicyAllowsNewToken(
+    await getTokenPolicy(deps),
+    {
+      createdAt: now,
+      expiresAt: input.expiresAt,
+      scopeType: resources.type,
+      ownerKind: owner.kind,
+      permission,
+    },
+    now,
+  );
 
   let baseIds: string[] = [];
   if (resources.type === 'base') {
@@ -152,7 +208,12 @@ export async function createApiToken(deps: Deps, principal: Principal, input: Ne
   } else if (resources.type === 'bases') {
     baseIds = [...new Set(resources.base_uuids)];
   } else if (resources.type === 'workspace') {
-    const workspace = await deps.db.selectFrom('workspaces').select('id').where('id', '=', resources.workspace_id).where('owner_user_id', '=', owner.id).executeTakeFirst();
+    const workspace = await deps.db
+      .selectFrom('workspaces')
+      .select('id')
+      .where('id', '=', resources.workspace_id)
+      .where('owner_user_id', '=', owner.id)
+      .executeTakeFirst();
     if (!workspace) throw notFound('workspace');
   }
   await assertOwnerCovers(deps, owner.id, baseIds, scopes);
@@ -177,7 +238,13 @@ export async function createApiToken(deps: Deps, principal: Principal, input: Ne
     await deps.audit.commit(
       [
         deps.db.insertInto('api_tokens').values(row),
-        ...(resources.type === 'bases' ? [deps.db.insertInto('api_token_bases').values(baseIds.map((baseId) => ({ token_id: row.id, base_id: baseId })))] : []),
+        ...(resources.type === 'bases'
+          ? [
+              deps.db
+                .insertInto('api_token_bases')
+                .values(baseIds.map((baseId) => ({ token_id: row.id, base_id: baseId }))),
+            ]
+          : []),
       ],
       [
         {
@@ -186,12 +253,23 @@ export async function createApiToken(deps: Deps, principal: Principal, input: Ne
           subjectUserId: owner.id,
           baseId: row.base_id,
           targetId: row.id,
-          details: { name: row.name, scope_type: scopeType, permission, expires_at: row.expires_at, ...(baseIds.length > 1 && { base_uuids: baseIds }) },
+          details: {
+            name: row.name,
+            scope_type: scopeType,
+            permission,
+            expires_at: row.expires_at,
+            ...(baseIds.length > 1 && { base_uuids: baseIds }),
+          },
         },
       ],
     );
   } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(resources.type === 'base' ? 'this base already has an API-Token with this name' : 'you already have an API-Token with this name');
+    if (isUniqueViolation(error))
+      throw conflict(
+        resources.type === 'base'
+          ? 'this base already has an API-Token with this name'
+          : 'you already have an API-Token with this name',
+      );
     throw error;
   }
   return { ...(await apiTokenById(deps, row.id)), token: minted.token };
@@ -211,18 +289,29 @@ export function visibleApiTokens(deps: Deps, principal: Principal, filters: Toke
   const now = epochSeconds(deps.clock);
   let query = liveApiTokens(deps);
   if (principal.role !== 'system_admin') {
-    const administered = deps.db.selectFrom('base_members').select('base_id').where('user_id', '=', principal.userId).where('permission', '=', 'admin');
-    query = query.where((eb) => eb.or([eb('t.created_by', '=', principal.userId), eb('t.base_id', 'in', administered)]));
+    const administered = deps.db
+      .selectFrom('base_members')
+      .select('base_id')
+      .where('user_id', '=', principal.userId)
+      .where('permission', '=', 'admin');
+    query = query.where((eb) =>
+      eb.or([eb('t.created_by', '=', principal.userId), eb('t.base_id', 'in', administered)]),
+    );
   }
   if (filters.base_uuid !== undefined) {
-    const linked = deps.db.selectFrom('api_token_bases').select('token_id').where('base_id', '=', filters.base_uuid);
+    const linked = deps.db
+      .selectFrom('api_token_bases')
+      .select('token_id')
+      .where('base_id', '=', filters.base_uuid);
     query = query.where((eb) => eb.or([eb('t.base_id', '=', filters.base_uuid!), eb('t.id', 'in', linked)]));
   }
   if (filters.created_by !== undefined) query = query.where('t.created_by', '=', filters.created_by);
   if (filters.status === 'disabled') query = query.where('t.enabled', '=', 0);
   if (filters.status === 'expired') query = query.where('t.expires_at', '<=', now);
   if (filters.status === 'active') {
-    query = query.where('t.enabled', '=', 1).where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', now)]));
+    query = query
+      .where('t.enabled', '=', 1)
+      .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', now)]));
   }
   return query;
 }
@@ -249,7 +338,10 @@ export async function manageableApiToken(deps: Deps, principal: Principal, id: s
 /** One single-base token of a base by name, if the caller may manage it; else 404. */
 export async function findApiTokenByName(deps: Deps, principal: Principal, uuid: string, name: string) {
   await memberBase(deps, principal, uuid);
-  const row = await visibleApiTokens(deps, principal).where('t.base_id', '=', uuid).where('t.name', '=', name).executeTakeFirst();
+  const row = await visibleApiTokens(deps, principal)
+    .where('t.base_id', '=', uuid)
+    .where('t.name', '=', name)
+    .executeTakeFirst();
   if (!row) throw notFound('API-Token');
   return (await apiTokenViews(deps, [row]))[0]!;
 }

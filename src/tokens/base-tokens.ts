@@ -6,7 +6,17 @@ import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { AppError, forbidden } from '../errors';
 import { constantTimeEqual } from '../lib/bytes';
-import { ceilingOf, claimsOf, COARSE_SCOPES, intersectScopes, isSubsetOf, narrowToTable, scopesOfPermission, tokenScopes, type Scopes } from './grants';
+import {
+  ceilingOf,
+  claimsOf,
+  COARSE_SCOPES,
+  intersectScopes,
+  isSubsetOf,
+  narrowToTable,
+  scopesOfPermission,
+  tokenScopes,
+  type Scopes,
+} from './grants';
 import { expectOpaqueToken } from './kinds';
 import { touchLastUsed } from './last-used';
 import { parseTokenPolicy, policyProblem, TOKEN_POLICY_KEY } from './policy';
@@ -95,7 +105,8 @@ function attenuate(effective: Scopes, request: ExchangeRequest): Scopes {
   const asked = request.scopes ?? (request.permission ? scopesOfPermission(request.permission) : undefined);
   let scopes = effective;
   if (asked) {
-    if (!isSubsetOf(asked, effective)) throw forbidden('the exchange asks for more than the token grants on this base');
+    if (!isSubsetOf(asked, effective))
+      throw forbidden('the exchange asks for more than the token grants on this base');
     scopes = intersectScopes(asked, effective);
   }
   if (request.table !== undefined) scopes = narrowToTable(scopes, request.table);
@@ -118,7 +129,11 @@ export type ExchangeableToken = Omit<Selectable<ApiTokensTable>, 'updated_at'> &
  * every exchange, and building and compiling it with Kysely's query builder cost about a tenth of
  * the exchange's CPU (bench/RESULTS.md).
  */
-export async function loadApiTokenForExchange(deps: Deps, id: string, baseUuid?: string): Promise<ExchangeableToken | undefined> {
+export async function loadApiTokenForExchange(
+  deps: Deps,
+  id: string,
+  baseUuid?: string,
+): Promise<ExchangeableToken | undefined> {
   const { rows } = await sql<ExchangeableToken>`
     SELECT t.id, t.name, t.created_by, t.scope_type, t.base_id, t.workspace_id, t.permission, t.grants,
            t.secret_hash, t.previous_secret_hash, t.previous_secret_expires_at, t.enabled, t.expires_at,
@@ -137,25 +152,54 @@ export async function loadApiTokenForExchange(deps: Deps, id: string, baseUuid?:
  * grant ∩ its owner's current role on the base ∩ what is asked. Throws the AppError a refusal gets
  * (NocoDB's statuses: expired, disabled, unknown and out-of-scope 401; insufficient permission 403).
  */
-export async function evaluateApiToken(deps: Deps, token: ExchangeableToken, request: ExchangeRequest): Promise<{ baseUuid: string; scopes: Scopes }> {
+export async function evaluateApiToken(
+  deps: Deps,
+  token: ExchangeableToken,
+  request: ExchangeRequest,
+): Promise<{ baseUuid: string; scopes: Scopes }> {
   const now = epochSeconds(deps.clock);
   if (token.revoked_at !== null) throw new AppError('token_revoked', 'this API-Token has been revoked');
   if (token.enabled !== 1) throw new AppError('token_disabled', 'this API-Token is disabled');
-  if (token.expires_at !== null && token.expires_at <= now) throw new AppError('token_expired', 'this API-Token has expired');
-  const policy = policyProblem(parseTokenPolicy(token.policy), { createdAt: token.created_at, expiresAt: token.expires_at, scopeType: token.scope_type, ownerKind: token.owner_kind, permission: token.permission }, now, false);
-  if (policy) throw new AppError(policy.lifetime ? 'token_expired' : 'insufficient_permission', policy.message);
+  if (token.expires_at !== null && token.expires_at <= now)
+    throw new AppError('token_expired', 'this API-Token has expired');
+  const policy = policyProblem(
+    parseTokenPolicy(token.policy),
+    {
+      createdAt: token.created_at,
+      expiresAt: token.expires_at,
+      scopeType: token.scope_type,
+      ownerKind: token.owner_kind,
+      permission: token.permission,
+    },
+    now,
+    false,
+  );
+  if (policy)
+    throw new AppError(policy.lifetime ? 'token_expired' : 'insufficient_permission', policy.message);
   if (!token.is_active) throw new AppError('account_disabled', "this API-Token's owner is deactivated");
 
   const baseUuid = request.baseUuid ?? token.base_id;
-  if (baseUuid === null) throw new AppError('invalid_request', 'base_uuid: required for a token that reaches several bases');
-  if (!(await baseInScope(deps, token, baseUuid))) throw new AppError('base_not_in_scope', "this API-Token's scope does not include that base");
+  if (baseUuid === null)
+    throw new AppError('invalid_request', 'base_uuid: required for a token that reaches several bases');
+  if (!(await baseInScope(deps, token, baseUuid)))
+    throw new AppError('base_not_in_scope', "this API-Token's scope does not include that base");
   if (!token.owner_permission) throw forbidden("this API-Token's owner no longer has access to its base");
-  const plain = token.grants === null && request.permission === undefined && request.scopes === undefined && request.table === undefined;
+  const plain =
+    token.grants === null &&
+    request.permission === undefined &&
+    request.scopes === undefined &&
+    request.table === undefined;
   if (plain) {
     // The common case, a shorthand token asking for all it grants: the lesser of r/rw and the owner's role.
-    return { baseUuid, scopes: COARSE_SCOPES[token.permission === 'r' || token.owner_permission === 'r' ? 'r' : 'rw'] };
+    return {
+      baseUuid,
+      scopes: COARSE_SCOPES[token.permission === 'r' || token.owner_permission === 'r' ? 'r' : 'rw'],
+    };
   }
-  return { baseUuid, scopes: attenuate(intersectScopes(tokenScopes(token), ceilingOf(token.owner_permission)), request) };
+  return {
+    baseUuid,
+    scopes: attenuate(intersectScopes(tokenScopes(token), ceilingOf(token.owner_permission)), request),
+  };
 }
 
 async function baseInScope(deps: Deps, token: ExchangeableToken, baseUuid: string): Promise<boolean> {
@@ -165,9 +209,23 @@ async function baseInScope(deps: Deps, token: ExchangeableToken, baseUuid: strin
     case 'all':
       return true;
     case 'bases':
-      return (await deps.db.selectFrom('api_token_bases').select('base_id').where('token_id', '=', token.id).where('base_id', '=', baseUuid).executeTakeFirst()) !== undefined;
+      return (
+        (await deps.db
+          .selectFrom('api_token_bases')
+          .select('base_id')
+          .where('token_id', '=', token.id)
+          .where('base_id', '=', baseUuid)
+          .executeTakeFirst()) !== undefined
+      );
     case 'workspace':
-      return (await deps.db.selectFrom('bases').select('id').where('id', '=', baseUuid).where('workspace_id', '=', token.workspace_id).executeTakeFirst()) !== undefined;
+      return (
+        (await deps.db
+          .selectFrom('bases')
+          .select('id')
+          .where('id', '=', baseUuid)
+          .where('workspace_id', '=', token.workspace_id)
+          .executeTakeFirst()) !== undefined
+      );
   }
 }
 
@@ -179,21 +237,56 @@ export async function exchangeApiToken(deps: Deps, secret: string, request: Exch
   const now = epochSeconds(deps.clock);
   const current = token !== undefined && constantTimeEqual(token.secret_hash, hash);
   const previous =
-    token !== undefined && !current && token.previous_secret_hash !== null && (token.previous_secret_expires_at ?? 0) > now && constantTimeEqual(token.previous_secret_hash, hash);
-  if (!token || (!current && !previous)) throw new AppError('token_invalid', 'the token is malformed or unknown');
+    token !== undefined &&
+    !current &&
+    token.previous_secret_hash !== null &&
+    (token.previous_secret_expires_at ?? 0) > now &&
+    constantTimeEqual(token.previous_secret_hash, hash);
+  if (!token || (!current && !previous))
+    throw new AppError('token_invalid', 'the token is malformed or unknown');
   const { baseUuid, scopes } = await evaluateApiToken(deps, token, request);
   if (current) await touchLastUsed(deps.db, 'api_tokens', token.id, token.last_used_at, now);
-  else await deps.db.updateTable('api_tokens').set({ previous_last_used_at: now }).where('id', '=', token.id).execute();
-  return signBaseToken(deps, { userId: token.created_by, baseUuid, scopes, clientId: token.id, tokenType: 'api_token', tokenName: token.name, clientIp: request.clientIp }, request.ttlSeconds);
+  else
+    await deps.db
+      .updateTable('api_tokens')
+      .set({ previous_last_used_at: now })
+      .where('id', '=', token.id)
+      .execute();
+  return signBaseToken(
+    deps,
+    {
+      userId: token.created_by,
+      baseUuid,
+      scopes,
+      clientId: token.id,
+      tokenType: 'api_token',
+      tokenName: token.name,
+      clientIp: request.clientIp,
+    },
+    request.ttlSeconds,
+  );
 }
 
 /** Account-Token → Base-Token for a base the caller is a member of, with the caller's own permission (or less). */
-export async function exchangeAccountToken(deps: Deps, principal: Principal, baseUuid: string, request: ExchangeRequest = {}) {
+export async function exchangeAccountToken(
+  deps: Deps,
+  principal: Principal,
+  baseUuid: string,
+  request: ExchangeRequest = {},
+) {
   const { permission } = await memberBase(deps, principal, baseUuid);
   const scopes = attenuate(ceilingOf(permission), request);
   return signBaseToken(
     deps,
-    { userId: principal.userId, baseUuid, scopes, clientId: principal.tokenId, tokenType: 'account_token', tokenName: principal.tokenName, clientIp: request.clientIp ?? principal.clientIp },
+    {
+      userId: principal.userId,
+      baseUuid,
+      scopes,
+      clientId: principal.tokenId,
+      tokenType: 'account_token',
+      tokenName: principal.tokenName,
+      clientIp: request.clientIp ?? principal.clientIp,
+    },
     request.ttlSeconds,
   );
 }

@@ -11,18 +11,35 @@ import { claimsOf } from './grants';
  * the same evaluation the exchange runs, reported instead of thrown. Never shown to the caller of a
  * failed request, who only gets the status and code.
  */
-export async function explainApiToken(deps: Deps, principal: Principal, id: string, request: ExchangeRequest & { action?: ScopeAction }) {
+export async function explainApiToken(
+  deps: Deps,
+  principal: Principal,
+  id: string,
+  request: ExchangeRequest & { action?: ScopeAction },
+) {
   await manageableApiToken(deps, principal, id);
   const token = (await loadApiTokenForExchange(deps, id, request.baseUuid))!;
   try {
     const { baseUuid, scopes } = await evaluateApiToken(deps, token, request);
     const granted = claimsOf(scopes);
     if (request.action && !allows(scopes, request.action, request.table)) {
-      return { allowed: false, base_uuid: baseUuid, code: 'insufficient_permission', reason: `the effective grant does not include ${request.action}`, effective: granted };
+      return {
+        allowed: false,
+        base_uuid: baseUuid,
+        code: 'insufficient_permission',
+        reason: `the effective grant does not include ${request.action}`,
+        effective: granted,
+      };
     }
     return { allowed: true, base_uuid: baseUuid, code: null, reason: null, effective: granted };
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
-    return { allowed: false, base_uuid: request.baseUuid ?? token.base_id, code: error.code, reason: error.message, effective: null };
+    return {
+      allowed: false,
+      base_uuid: request.baseUuid ?? token.base_id,
+      code: error.code,
+      reason: error.message,
+      effective: null,
+    };
   }
 }

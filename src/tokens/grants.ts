@@ -18,7 +18,10 @@ import {
 export { intersectScopes, isSubsetOf, scopesOfPermission, type Scopes } from '../verify/scopes';
 
 const level = z.enum(['r', 'rw']);
-const tableList = z.union([z.literal('*'), z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'table ids are 1-64 letters, digits, _ or -')).max(100)]);
+const tableList = z.union([
+  z.literal('*'),
+  z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'table ids are 1-64 letters, digits, _ or -')).max(100),
+]);
 
 /**
  * Fine-grained grants as the API takes them: each category `"r"` or `"rw"` (absent: denied); `records`
@@ -27,7 +30,10 @@ const tableList = z.union([z.literal('*'), z.array(z.string().regex(/^[A-Za-z0-9
  */
 export const scopesInput = z
   .strictObject({
-    records: z.union([level, z.strictObject({ create: tableList, read: tableList, update: tableList, delete: tableList }).partial()]),
+    records: z.union([
+      level,
+      z.strictObject({ create: tableList, read: tableList, update: tableList, delete: tableList }).partial(),
+    ]),
     comments: level,
     tables: level,
     fields: level,
@@ -51,7 +57,9 @@ export function scopesFromInput(input: ScopesInput): Scopes {
   }
   if (typeof input.records === 'object') {
     const records = input.records;
-    t = Object.fromEntries(RECORD_OPERATIONS.map((op) => [op, records[op] === '*' ? ['*'] : (records[op] ?? [])])) as unknown as Record<RecordOperation, TableList>;
+    t = Object.fromEntries(
+      RECORD_OPERATIONS.map((op) => [op, records[op] === '*' ? ['*'] : (records[op] ?? [])]),
+    ) as unknown as Record<RecordOperation, TableList>;
   }
   return normalizeScopes({ v: 1, c, ...(t && { t }) });
 }
@@ -67,7 +75,9 @@ export function tokenScopes(token: { permission: ApiTokenPermission; grants: str
 /** The coarse summary stored beside fine-grained scopes: `rw` if anything is writable. */
 export function summaryPermission(scopes: Scopes): ApiTokenPermission {
   const t = scopes.t;
-  const writes = Object.values(scopes.c).includes('rw') || (t !== undefined && t.create.length + t.update.length + t.delete.length > 0);
+  const writes =
+    Object.values(scopes.c).includes('rw') ||
+    (t !== undefined && t.create.length + t.update.length + t.delete.length > 0);
   return writes ? 'rw' : 'r';
 }
 
@@ -84,10 +94,14 @@ export const COARSE_SCOPES: Readonly<Record<BasePermission, Scopes>> = Object.fr
   rw: normalizeScopes(scopesOfPermission('rw')),
   admin: normalizeScopes(scopesOfPermission('admin')),
 });
-const COARSE_CANONICAL = (['admin', 'rw', 'r'] as const).map((permission) => [permission, JSON.stringify(COARSE_SCOPES[permission])] as const);
+const COARSE_CANONICAL = (['admin', 'rw', 'r'] as const).map(
+  (permission) => [permission, JSON.stringify(COARSE_SCOPES[permission])] as const,
+);
 
 export function claimsOf(scopes: Scopes): { permission: BasePermission | 'custom'; scp?: Scopes } {
-  const identical = (['r', 'rw', 'admin'] as const).find((permission) => COARSE_SCOPES[permission] === scopes);
+  const identical = (['r', 'rw', 'admin'] as const).find(
+    (permission) => COARSE_SCOPES[permission] === scopes,
+  );
   if (identical) return { permission: identical };
   const canonical = normalizeScopes(scopes);
   const text = JSON.stringify(canonical);
@@ -97,7 +111,12 @@ export function claimsOf(scopes: Scopes): { permission: BasePermission | 'custom
 
 /** Record operations restricted to one table (an attenuated exchange), other categories unchanged. */
 export function narrowToTable(scopes: Scopes, table: string): Scopes {
-  const only = Object.fromEntries(RECORD_OPERATIONS.map((op) => [op, [table]])) as unknown as Record<RecordOperation, TableList>;
-  const everythingElse: Partial<Record<Category, Level>> = Object.fromEntries(CATEGORIES.map((category) => [category, 'rw']));
+  const only = Object.fromEntries(RECORD_OPERATIONS.map((op) => [op, [table]])) as unknown as Record<
+    RecordOperation,
+    TableList
+  >;
+  const everythingElse: Partial<Record<Category, Level>> = Object.fromEntries(
+    CATEGORIES.map((category) => [category, 'rw']),
+  );
   return intersectScopes(scopes, { v: 1, c: everythingElse, t: only });
 }

@@ -30,7 +30,10 @@ function checksum(body: string): string {
 }
 
 /** A new token; with `id`, a new secret for an existing token (regenerate keeps the id). */
-export async function mintOpaqueToken(kind: OpaqueKind, id: string = base32(randomBytes(10)).slice(0, ID_CHARS)): Promise<MintedToken> {
+export async function mintOpaqueToken(
+  kind: OpaqueKind,
+  id: string = base32(randomBytes(10)).slice(0, ID_CHARS),
+): Promise<MintedToken> {
   const secret = base32(randomBytes(25)).slice(0, SECRET_CHARS);
   const body = PREFIX[kind] + id + secret;
   const token = body + checksum(body).slice(0, CHECKSUM_CHARS);
@@ -45,4 +48,3 @@ export function parseOpaqueToken(token: string): { kind: OpaqueKind; id: string 
   if (checksum(body).slice(0, CHECKSUM_CHARS) !== match[4]) return null;
   return { kind: match[1] === 'acc' ? 'account' : 'api', id: match[2]! };
 }
-

@@ -38,17 +38,30 @@ export function parseTokenPolicy(value: string | null | undefined): TokenPolicy 
 }
 
 export async function getTokenPolicy(deps: Deps): Promise<TokenPolicy> {
-  const row = await deps.db.selectFrom('settings').select('value').where('key', '=', TOKEN_POLICY_KEY).executeTakeFirst();
+  const row = await deps.db
+    .selectFrom('settings')
+    .select('value')
+    .where('key', '=', TOKEN_POLICY_KEY)
+    .executeTakeFirst();
   return parseTokenPolicy(row?.value);
 }
 
-export async function setTokenPolicy(deps: Deps, actor: Principal, patch: Partial<TokenPolicy>): Promise<TokenPolicy> {
+export async function setTokenPolicy(
+  deps: Deps,
+  actor: Principal,
+  patch: Partial<TokenPolicy>,
+): Promise<TokenPolicy> {
   if (actor.role !== 'system_admin') throw forbidden('only system admins set the token policy');
   const policy = { ...(await getTokenPolicy(deps)), ...patch };
   const value = JSON.stringify(policy);
   const now = epochSeconds(deps.clock);
   await deps.audit.commit(
-    [deps.db.insertInto('settings').values({ key: TOKEN_POLICY_KEY, value, updated_at: now }).onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now }))],
+    [
+      deps.db
+        .insertInto('settings')
+        .values({ key: TOKEN_POLICY_KEY, value, updated_at: now })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now })),
+    ],
     [{ action: 'policy.update', actor: actorOf(actor), details: { policy: value } }],
   );
   return policy;
@@ -67,16 +80,32 @@ interface TokenFacts {
  * At creation the token's planned expiry must fit; afterwards every token, even one made before the
  * policy, stops once it is older than the maximum lifetime.
  */
-export function policyProblem(policy: TokenPolicy, token: TokenFacts, now: number, atCreation: boolean): { lifetime: boolean; message: string } | null {
+export function policyProblem(
+  policy: TokenPolicy,
+  token: TokenFacts,
+  now: number,
+  atCreation: boolean,
+): { lifetime: boolean; message: string } | null {
   const maxSeconds = policy.max_lifetime_days === null ? null : policy.max_lifetime_days * 86400;
   const lifetime = (message: string) => ({ lifetime: true, message });
-  if (atCreation && policy.require_expiry && token.expiresAt === null) return lifetime('the token policy requires an expiry');
-  if (atCreation && maxSeconds !== null && (token.expiresAt === null || token.expiresAt - token.createdAt > maxSeconds)) {
+  if (atCreation && policy.require_expiry && token.expiresAt === null)
+    return lifetime('the token policy requires an expiry');
+  if (
+    atCreation &&
+    maxSeconds !== null &&
+    (token.expiresAt === null || token.expiresAt - token.createdAt > maxSeconds)
+  ) {
     return lifetime(`the token policy allows at most ${policy.max_lifetime_days} days of lifetime`);
   }
-  if (maxSeconds !== null && token.createdAt + maxSeconds <= now) return lifetime('the token is older than the token policy allows');
-  if (policy.forbid_all_bases_scope && token.scopeType === 'all') return { lifetime: false, message: 'the token policy forbids tokens for all bases' };
-  if (token.ownerKind === 'service' && policy.service_account_max_permission === 'r' && token.permission === 'rw') {
+  if (maxSeconds !== null && token.createdAt + maxSeconds <= now)
+    return lifetime('the token is older than the token policy allows');
+  if (policy.forbid_all_bases_scope && token.scopeType === 'all')
+    return { lifetime: false, message: 'the token policy forbids tokens for all bases' };
+  if (
+    token.ownerKind === 'service' &&
+    policy.service_account_max_permission === 'r' &&
+    token.permission === 'rw'
+  ) {
     return { lifetime: false, message: 'the token policy limits service accounts to read-only tokens' };
   }
   return null;

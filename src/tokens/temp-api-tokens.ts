@@ -28,8 +28,18 @@ export async function mintTempApiToken(deps: Deps, principal: Principal, baseUui
   const key = await deps.keys.current();
   const now = epochSeconds(deps.clock);
   const jti = base64url(randomBytes(16));
-  await deps.audit.record({ action: 'temp_api_token.create', actor: actorOf(principal), subjectUserId: principal.userId, baseId: baseUuid, targetId: jti });
-  return new SignJWT({ base_uuid: baseUuid, permission: weakest(permission, 'rw'), client_id: principal.tokenId })
+  await deps.audit.record({
+    action: 'temp_api_token.create',
+    actor: actorOf(principal),
+    subjectUserId: principal.userId,
+    baseId: baseUuid,
+    targetId: jti,
+  });
+  return new SignJWT({
+    base_uuid: baseUuid,
+    permission: weakest(permission, 'rw'),
+    client_id: principal.tokenId,
+  })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: TEMP_TOKEN_TYPE })
     .setIssuer(deps.config.issuer)
     .setAudience(TEMP_TOKEN_AUDIENCE)
@@ -41,23 +51,46 @@ export async function mintTempApiToken(deps: Deps, principal: Principal, baseUui
 }
 
 /** Temporary API-Token → Base-Token, with the lesser of its permission and its maker's current one. */
-export async function exchangeTempApiToken(deps: Deps, token: string, ttlSeconds?: number, clientIp: string | null = null) {
+export async function exchangeTempApiToken(
+  deps: Deps,
+  token: string,
+  ttlSeconds?: number,
+  clientIp: string | null = null,
+) {
   const claims = await verifyTempApiToken(deps, token);
   const now = epochSeconds(deps.clock);
   const maker = await deps.db
     .selectFrom('users as u')
-    .leftJoin('base_members as m', (join) => join.onRef('m.user_id', '=', 'u.id').on('m.base_id', '=', claims.base_uuid))
+    .leftJoin('base_members as m', (join) =>
+      join.onRef('m.user_id', '=', 'u.id').on('m.base_id', '=', claims.base_uuid),
+    )
     // The Account-Token it was made with: revoking that one (sign-out, password change, leak) ends it too.
-    .leftJoin('account_tokens as a', (join) => join.on('a.id', '=', claims.client_id).onRef('a.user_id', '=', 'u.id'))
+    .leftJoin('account_tokens as a', (join) =>
+      join.on('a.id', '=', claims.client_id).onRef('a.user_id', '=', 'u.id'),
+    )
     .select(['u.is_active', 'm.permission', 'a.revoked_at', 'a.expires_at', 'a.id as maker_token'])
-    .select((eb) => eb.exists(eb.selectFrom('revocations').select('seq').where('kind', '=', 'jti').where('value', '=', claims.jti)).as('revoked_itself'))
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('revocations')
+            .select('seq')
+            .where('kind', '=', 'jti')
+            .where('value', '=', claims.jti),
+        )
+        .as('revoked_itself'),
+    )
     .where('u.id', '=', claims.sub)
     .executeTakeFirst();
   if (!maker) throw new AppError('token_invalid', 'the token is malformed or unknown');
   if (maker.maker_token === null || maker.revoked_at !== null || Boolean(maker.revoked_itself)) {
-    throw new AppError('token_revoked', 'this temporary API-Token, or the Account-Token that made it, has been revoked');
+    throw new AppError(
+      'token_revoked',
+      'this temporary API-Token, or the Account-Token that made it, has been revoked',
+    );
   }
-  if (maker.expires_at !== null && maker.expires_at <= now) throw new AppError('token_expired', 'the Account-Token that made this temporary API-Token has expired');
+  if (maker.expires_at !== null && maker.expires_at <= now)
+    throw new AppError('token_expired', 'the Account-Token that made this temporary API-Token has expired');
   if (!maker.is_active) throw new AppError('account_disabled', "this token's maker is deactivated");
   if (maker.permission === null) throw forbidden("this token's maker no longer has access to its base");
   return signBaseToken(
@@ -90,13 +123,20 @@ async function verifyTempApiToken(deps: Deps, token: string) {
       currentDate: new Date(deps.clock.now()),
     });
     const { sub, base_uuid, permission, client_id, jti } = payload;
-    if (typeof sub !== 'string' || typeof base_uuid !== 'string' || typeof client_id !== 'string' || typeof jti !== 'string' || (permission !== 'r' && permission !== 'rw')) {
+    if (
+      typeof sub !== 'string' ||
+      typeof base_uuid !== 'string' ||
+      typeof client_id !== 'string' ||
+      typeof jti !== 'string' ||
+      (permission !== 'r' && permission !== 'rw')
+    ) {
       throw new AppError('token_invalid', 'the token is malformed or unknown');
     }
     return { sub, base_uuid, client_id, jti, permission: permission as BasePermission };
   } catch (error) {
     if (error instanceof AppError) throw error;
-    if (error instanceof joseErrors.JWTExpired) throw new AppError('token_expired', 'this temporary API-Token has expired');
+    if (error instanceof joseErrors.JWTExpired)
+      throw new AppError('token_expired', 'this temporary API-Token has expired');
     // A Base-Token, a foreign JWT, a bad signature: all just "not a temporary API-Token".
     throw new AppError('token_invalid', 'the token is malformed or unknown');
   }

@@ -5,14 +5,23 @@ import { base64url, constantTimeEqual } from '../lib/bytes';
 export const CSRF_FIELD = '_csrf';
 
 /** Labels keep the tokens of different purposes apart (a sign-in token is no session token). */
-export const CSRF_LABEL = { session: 'tokenladder-ui-csrf-v1:session', signIn: 'tokenladder-ui-csrf-v1:sign-in' } as const;
+export const CSRF_LABEL = {
+  session: 'tokenladder-ui-csrf-v1:session',
+  signIn: 'tokenladder-ui-csrf-v1:sign-in',
+} as const;
 
 /**
  * The CSRF token of a secret the browser holds only in an HttpOnly cookie: HMAC-SHA-256(secret, label).
  * A cross-site page can neither read the cookie nor compute the token; nothing is stored server-side.
  */
 export async function csrfToken(secret: string, label: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
   return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(label))));
 }
 

@@ -1,5 +1,12 @@
 import { claimsOf } from '../tokens/grants';
-import { CATEGORIES, RECORD_OPERATIONS, scopesOfPermission, type Category, type RecordOperation, type Scopes } from '../verify/scopes';
+import {
+  CATEGORIES,
+  RECORD_OPERATIONS,
+  scopesOfPermission,
+  type Category,
+  type RecordOperation,
+  type Scopes,
+} from '../verify/scopes';
 
 /**
  * "2026-11-01 12:00 UTC" from an ISO time: unambiguous for every reader, no client-side locale guessing.
@@ -31,9 +38,18 @@ export function noticeFrom(value: string | undefined): string | undefined {
   return value !== undefined && Object.hasOwn(NOTICES, value) ? NOTICES[value as NoticeKey] : undefined;
 }
 
-export const PERMISSION_LABEL: Record<string, string> = { r: 'Read-only', rw: 'Read & write', admin: 'Admin', custom: 'Custom scopes' };
+export const PERMISSION_LABEL: Record<string, string> = {
+  r: 'Read-only',
+  rw: 'Read & write',
+  admin: 'Admin',
+  custom: 'Custom scopes',
+};
 
-export const ROLE_LABEL: Record<string, string> = { user: 'User', team_admin: 'Team admin', system_admin: 'System admin' };
+export const ROLE_LABEL: Record<string, string> = {
+  user: 'User',
+  team_admin: 'Team admin',
+  system_admin: 'System admin',
+};
 
 /** The categories as the form and the token page name them. */
 export const CATEGORY_LABEL: Record<Category, string> = {
@@ -47,7 +63,12 @@ export const CATEGORY_LABEL: Record<Category, string> = {
   users: 'Users',
 };
 
-export const OPERATION_LABEL: Record<RecordOperation, string> = { create: 'Create', read: 'Read', update: 'Update', delete: 'Delete' };
+export const OPERATION_LABEL: Record<RecordOperation, string> = {
+  create: 'Create',
+  read: 'Read',
+  update: 'Update',
+  delete: 'Delete',
+};
 
 /** What a token's badge says: its coarse permission, or `custom` when its scopes are not exactly one. */
 export function grantKind(token: { permission: string; scopes: Scopes | null }): string {
@@ -57,10 +78,22 @@ export function grantKind(token: { permission: string; scopes: Scopes | null }):
 }
 
 /** A token's grant, one line per category, for people: "Records: Read (all tables)", "Users: None". */
-export function scopeLines(token: { permission: string; scopes: Scopes | null }): { category: string; text: string; granted: boolean }[] {
-  const scopes = token.scopes ?? scopesOfPermission(token.permission === 'rw' || token.permission === 'admin' ? token.permission : 'r');
+export function scopeLines(token: {
+  permission: string;
+  scopes: Scopes | null;
+}): { category: string; text: string; granted: boolean }[] {
+  const scopes =
+    token.scopes ??
+    scopesOfPermission(token.permission === 'rw' || token.permission === 'admin' ? token.permission : 'r');
   return CATEGORIES.map((category) => {
-    const text = category === 'records' ? recordsText(scopes) : scopes.c[category] === 'rw' ? 'Read & write' : scopes.c[category] === 'r' ? 'Read' : 'None';
+    const text =
+      category === 'records'
+        ? recordsText(scopes)
+        : scopes.c[category] === 'rw'
+          ? 'Read & write'
+          : scopes.c[category] === 'r'
+            ? 'Read'
+            : 'None';
     return { category: CATEGORY_LABEL[category], text, granted: text !== 'None' };
   });
 }
@@ -82,5 +115,7 @@ function recordsText(scopes: Scopes): string {
     groups.set(key, [...(groups.get(key) ?? []), op]);
   }
   if (groups.size === 0) return 'None';
-  return [...groups].map(([where, ops]) => `${ops.map((op) => OPERATION_LABEL[op]).join(', ')} (${where})`).join('; ');
+  return [...groups]
+    .map(([where, ops]) => `${ops.map((op) => OPERATION_LABEL[op]).join(', ')} (${where})`)
+    .join('; ');
 }

@@ -22,7 +22,15 @@ import { noticeFrom } from './format';
 import { AccountTokensPage } from './pages/account-tokens';
 import { AdminUsersPage } from './pages/admin-users';
 import { BasesPage } from './pages/bases';
-import { BaseTokensPage, baseTokensUrl, SCOPE_CATEGORIES, scopeField, tokenUrl, type BaseTokensProps, type TokenFormValues } from './pages/base-tokens';
+import {
+  BaseTokensPage,
+  baseTokensUrl,
+  SCOPE_CATEGORIES,
+  scopeField,
+  tokenUrl,
+  type BaseTokensProps,
+  type TokenFormValues,
+} from './pages/base-tokens';
 import { ConfirmDeletePage } from './pages/confirm-delete';
 import { ErrorPage } from './pages/error';
 import { render } from './pages/layout';
@@ -74,10 +82,17 @@ const uiHeaders = createMiddleware(async (c, next) => {
 const TOKEN_ID = /^[a-z2-7]{16}$/;
 const EXPIRES = z.enum(['7', '30', '60', '90', '365', 'never']);
 /** The form's own choices; what they grant is then checked by the API's schema (createBaseTokenSchema). */
-const createTokenForm = z.object({ permission: z.enum(['r', 'rw', 'custom'], 'choose read-only, read & write or custom'), expires: EXPIRES });
+const createTokenForm = z.object({
+  permission: z.enum(['r', 'rw', 'custom'], 'choose read-only, read & write or custom'),
+  expires: EXPIRES,
+});
 
 /** Form field names that differ from the API's in a message. */
-const FIELD_LABELS: Record<string, string> = { scopes: 'Custom permissions', expires_at: 'Expires after', expires_in_days: 'Expires after' };
+const FIELD_LABELS: Record<string, string> = {
+  scopes: 'Custom permissions',
+  expires_at: 'Expires after',
+  expires_in_days: 'Expires after',
+};
 
 /** The first problem of a form, for a person: "Name: must not be empty". */
 function formProblem(error: z.ZodError): string {
@@ -86,7 +101,9 @@ function formProblem(error: z.ZodError): string {
   const key = String(issue.path[0] ?? '');
   const label = FIELD_LABELS[key] ?? key;
   const detail = issue.path.length > 1 ? ` (${issue.path.slice(1).map(String).join(' ')})` : '';
-  return label ? `${label.charAt(0).toUpperCase()}${label.slice(1)}${detail}: ${issue.message}` : issue.message;
+  return label
+    ? `${label.charAt(0).toUpperCase()}${label.slice(1)}${detail}: ${issue.message}`
+    : issue.message;
 }
 
 /**
@@ -94,7 +111,11 @@ function formProblem(error: z.ZodError): string {
  * selects (empty = none) and the record checkboxes (each checked operation on all tables, `"*"`).
  * Unknown values are passed on as sent, so the API's schema refuses them; nothing is checked twice.
  */
-function apiTokenBody(values: TokenFormValues, permission: 'r' | 'rw' | 'custom', expires: z.infer<typeof EXPIRES>) {
+function apiTokenBody(
+  values: TokenFormValues,
+  permission: 'r' | 'rw' | 'custom',
+  expires: z.infer<typeof EXPIRES>,
+) {
   const expiry = expires === 'never' ? { expires_at: null } : { expires_in_days: Number(expires) };
   if (permission !== 'custom') return { name: values.name, permission, ...expiry };
   const scopes: Record<string, unknown> = {};
@@ -109,7 +130,8 @@ function apiTokenBody(values: TokenFormValues, permission: 'r' | 'rw' | 'custom'
 
 /** Expected failures a form shows next to itself instead of an error page. */
 const FORM_ERRORS = new Set(['invalid_request', 'conflict', 'insufficient_permission']);
-const formError = (error: unknown): error is AppError => error instanceof AppError && FORM_ERRORS.has(error.code);
+const formError = (error: unknown): error is AppError =>
+  error instanceof AppError && FORM_ERRORS.has(error.code);
 const pageStatus = (error: AppError) => STATUS[error.code] as 400 | 403 | 409;
 
 function baseUuidOf(c: Context): string {
@@ -135,29 +157,66 @@ export function uiRoutes(deps: Deps) {
     return { uuid: base.id, name: base.name, permission };
   };
 
-  const basePage = async (c: Context<UiEnv>, uuid: string, extra: Partial<BaseTokensProps>, status: 200 | 400 | 403 | 409 = 200) => {
+  const basePage = async (
+    c: Context<UiEnv>,
+    uuid: string,
+    extra: Partial<BaseTokensProps>,
+    status: 200 | 400 | 403 | 409 = 200,
+  ) => {
     const base = await baseInfo(c, uuid);
     const tokens = await listBaseApiTokens(deps, c.var.principal, uuid);
-    return render(c, <BaseTokensPage viewer={c.var.viewer} base={base} tokens={tokens} notice={noticeFrom(c.req.query('notice'))} {...extra} />, status);
+    return render(
+      c,
+      <BaseTokensPage
+        viewer={c.var.viewer}
+        base={base}
+        tokens={tokens}
+        notice={noticeFrom(c.req.query('notice'))}
+        {...extra}
+      />,
+      status,
+    );
   };
 
   /** A single-base token of this base the caller may manage; 404 otherwise. */
   const baseToken = async (c: Context<UiEnv>, uuid: string, id: string) => {
-    const token = (await listBaseApiTokens(deps, c.var.principal, uuid)).find((candidate) => candidate.id === id);
+    const token = (await listBaseApiTokens(deps, c.var.principal, uuid)).find(
+      (candidate) => candidate.id === id,
+    );
     if (!token) throw notFound('API-Token');
     return token;
   };
 
-  const signInPage = async (c: Context, props: { email?: string; error?: string; notice?: string; fresh?: boolean }, status: 200 | 400 | 401 | 403 | 429 | 503 = 200) => {
+  const signInPage = async (
+    c: Context,
+    props: { email?: string; error?: string; notice?: string; fresh?: boolean },
+    status: 200 | 400 | 401 | 403 | 429 | 503 = 200,
+  ) => {
     const secret = signInSecret(c, props.fresh);
-    return render(c, <SignInPage csrf={await csrfToken(secret, CSRF_LABEL.signIn)} email={props.email} error={props.error} notice={props.notice} />, status);
+    return render(
+      c,
+      <SignInPage
+        csrf={await csrfToken(secret, CSRF_LABEL.signIn)}
+        email={props.email}
+        error={props.error}
+        notice={props.notice}
+      />,
+      status,
+    );
   };
 
   app.use('/ui', uiHeaders);
   app.use('/ui/*', uiHeaders);
 
-  app.get('/ui/assets/app.css', (c) => c.body(CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=86400' }));
-  app.get('/ui/assets/app.js', (c) => c.body(SCRIPT, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=86400' }));
+  app.get('/ui/assets/app.css', (c) =>
+    c.body(CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=86400' }),
+  );
+  app.get('/ui/assets/app.js', (c) =>
+    c.body(SCRIPT, 200, {
+      'Content-Type': 'text/javascript; charset=utf-8',
+      'Cache-Control': 'public, max-age=86400',
+    }),
+  );
 
   app.get('/ui', (c) => c.redirect('/ui/bases', 303));
 
@@ -168,27 +227,52 @@ export function uiRoutes(deps: Deps) {
     const email = field(form, 'email').slice(0, 254);
     const password = field(form, 'password');
     const secret = signInSecret(c);
-    if (!sameOrigin(c, deps.config.issuer) || !(await csrfTokenMatches(secret, CSRF_LABEL.signIn, form[CSRF_FIELD]))) {
-      return signInPage(c, { email, error: 'This sign-in form has expired or did not come from this site. Please try again.', fresh: true }, 403);
+    if (
+      !sameOrigin(c, deps.config.issuer) ||
+      !(await csrfTokenMatches(secret, CSRF_LABEL.signIn, form[CSRF_FIELD]))
+    ) {
+      return signInPage(
+        c,
+        {
+          email,
+          error: 'This sign-in form has expired or did not come from this site. Please try again.',
+          fresh: true,
+        },
+        403,
+      );
     }
     const incorrect = () => signInPage(c, { email, error: 'Email or password is incorrect.' }, 401);
     const parsedEmail = emailAddress.safeParse(email);
     if (!parsedEmail.success || password === '') return incorrect();
     let created: Awaited<ReturnType<typeof login>>;
     try {
-      created = await login(deps, { email: parsedEmail.data, password, name: SESSION_TOKEN_NAME, expiresInDays: SESSION_DAYS, clientIp: clientIp(c, deps.config.clientIpHeader) });
+      created = await login(deps, {
+        email: parsedEmail.data,
+        password,
+        name: SESSION_TOKEN_NAME,
+        expiresInDays: SESSION_DAYS,
+        clientIp: clientIp(c, deps.config.clientIpHeader),
+      });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       if (error.code === 'rate_limited' || error.code === 'service_unavailable') {
         if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds));
-        const wait = error.retryAfterSeconds !== undefined ? ` Try again in ${error.retryAfterSeconds} seconds.` : ' Try again later.';
-        const message = error.code === 'rate_limited' ? `Too many sign-in attempts.${wait}` : `The service is busy.${wait}`;
+        const wait =
+          error.retryAfterSeconds !== undefined
+            ? ` Try again in ${error.retryAfterSeconds} seconds.`
+            : ' Try again later.';
+        const message =
+          error.code === 'rate_limited' ? `Too many sign-in attempts.${wait}` : `The service is busy.${wait}`;
         return signInPage(c, { email, error: message }, error.code === 'rate_limited' ? 429 : 503);
       }
       return incorrect();
     }
     const expiresAt = created.expires_at === null ? null : Date.parse(created.expires_at) / 1000;
-    setSessionCookie(c, created.token, expiresAt === null ? SESSION_DAYS * 86400 : expiresAt - epochSeconds(deps.clock));
+    setSessionCookie(
+      c,
+      created.token,
+      expiresAt === null ? SESSION_DAYS * 86400 : expiresAt - epochSeconds(deps.clock),
+    );
     clearSignInCookie(c);
     return c.redirect('/ui/bases', 303);
   });
@@ -200,15 +284,32 @@ export function uiRoutes(deps: Deps) {
   });
 
   app.get('/ui/bases', session, async (c) =>
-    render(c, <BasesPage viewer={c.var.viewer} bases={await listBases(deps, c.var.principal)} notice={noticeFrom(c.req.query('notice'))} />),
+    render(
+      c,
+      <BasesPage
+        viewer={c.var.viewer}
+        bases={await listBases(deps, c.var.principal)}
+        notice={noticeFrom(c.req.query('notice'))}
+      />,
+    ),
   );
 
   app.post('/ui/bases', session, csrf, async (c) => {
     const name = field(await formOf(c), 'name');
     const parsed = displayName.safeParse(name);
     const fail = async (message: string, status: 400 | 403 | 409) =>
-      render(c, <BasesPage viewer={c.var.viewer} bases={await listBases(deps, c.var.principal)} error={message} name={name} />, status);
-    if (!parsed.success || parsed.data.includes('/')) return fail(parsed.success ? 'Name: must not contain "/"' : formProblem(parsed.error), 400);
+      render(
+        c,
+        <BasesPage
+          viewer={c.var.viewer}
+          bases={await listBases(deps, c.var.principal)}
+          error={message}
+          name={name}
+        />,
+        status,
+      );
+    if (!parsed.success || parsed.data.includes('/'))
+      return fail(parsed.success ? 'Name: must not contain "/"' : formProblem(parsed.error), 400);
     try {
       const base = await createBase(deps, c.var.principal, { name: parsed.data });
       return c.redirect(`${baseTokensUrl(base.uuid)}?notice=base-created`, 303);
@@ -227,18 +328,29 @@ export function uiRoutes(deps: Deps) {
       name: field(form, 'name'),
       permission: field(form, 'permission'),
       expires: field(form, 'expires'),
-      scopes: Object.fromEntries(SCOPE_CATEGORIES.map((category) => [category, field(form, scopeField(category))])),
+      scopes: Object.fromEntries(
+        SCOPE_CATEGORIES.map((category) => [category, field(form, scopeField(category))]),
+      ),
       records: [...new Set(fields(form, 'records'))],
     };
     const choices = createTokenForm.safeParse(values);
     if (!choices.success) return basePage(c, uuid, { error: formProblem(choices.error), values }, 400);
-    const parsed = createBaseTokenSchema.safeParse(apiTokenBody(values, choices.data.permission, choices.data.expires));
+    const parsed = createBaseTokenSchema.safeParse(
+      apiTokenBody(values, choices.data.permission, choices.data.expires),
+    );
     if (!parsed.success) return basePage(c, uuid, { error: formProblem(parsed.error), values }, 400);
     const body = parsed.data;
     try {
       const expiresAt = expiresAtFrom(body, epochSeconds(deps.clock)) ?? null;
-      const created = await createApiToken(deps, c.var.principal, { ...body, resources: { type: 'base', base_uuid: uuid }, expiresAt });
-      return basePage(c, uuid, { secret: { heading: 'API-Token created', tokenName: created.name, token: created.token }, notice: undefined });
+      const created = await createApiToken(deps, c.var.principal, {
+        ...body,
+        resources: { type: 'base', base_uuid: uuid },
+        expiresAt,
+      });
+      return basePage(c, uuid, {
+        secret: { heading: 'API-Token created', tokenName: created.name, token: created.token },
+        notice: undefined,
+      });
     } catch (error) {
       if (formError(error)) return basePage(c, uuid, { error: error.message, values }, pageStatus(error));
       throw error;
@@ -248,7 +360,15 @@ export function uiRoutes(deps: Deps) {
   app.get('/ui/bases/:uuid/tokens/:id', session, async (c) => {
     const uuid = baseUuidOf(c);
     const token = await baseToken(c, uuid, tokenIdOf(c));
-    return render(c, <TokenPage viewer={c.var.viewer} base={await baseInfo(c, uuid)} token={token} notice={noticeFrom(c.req.query('notice'))} />);
+    return render(
+      c,
+      <TokenPage
+        viewer={c.var.viewer}
+        base={await baseInfo(c, uuid)}
+        token={token}
+        notice={noticeFrom(c.req.query('notice'))}
+      />,
+    );
   });
 
   app.post('/ui/bases/:uuid/tokens/:id/enabled', session, csrf, async (c) => {
@@ -256,11 +376,15 @@ export function uiRoutes(deps: Deps) {
     const id = tokenIdOf(c);
     const form = await formOf(c);
     const enabled = field(form, 'enabled');
-    if (enabled !== 'true' && enabled !== 'false') throw new AppError('invalid_request', 'enabled: must be true or false');
+    if (enabled !== 'true' && enabled !== 'false')
+      throw new AppError('invalid_request', 'enabled: must be true or false');
     await baseToken(c, uuid, id);
     await updateApiToken(deps, c.var.principal, id, { enabled: enabled === 'true' });
     const notice = enabled === 'true' ? 'token-enabled' : 'token-disabled';
-    const back = field(form, 'back') === 'token' ? `${tokenUrl(uuid, id)}?notice=${notice}` : `${baseTokensUrl(uuid)}?notice=${notice}#token-${id}`;
+    const back =
+      field(form, 'back') === 'token'
+        ? `${tokenUrl(uuid, id)}?notice=${notice}`
+        : `${baseTokensUrl(uuid)}?notice=${notice}#token-${id}`;
     return c.redirect(back, 303);
   });
 
@@ -271,12 +395,26 @@ export function uiRoutes(deps: Deps) {
     const name = field(await formOf(c), 'name');
     const parsed = displayName.safeParse(name);
     const fail = async (message: string, status: 400 | 403 | 409) =>
-      render(c, <TokenPage viewer={c.var.viewer} base={await baseInfo(c, uuid)} token={token} error={message} name={name} />, status);
+      render(
+        c,
+        <TokenPage
+          viewer={c.var.viewer}
+          base={await baseInfo(c, uuid)}
+          token={token}
+          error={message}
+          name={name}
+        />,
+        status,
+      );
     if (!parsed.success) return fail(formProblem(parsed.error), 400);
     try {
       await updateApiToken(deps, c.var.principal, id, { name: parsed.data });
     } catch (error) {
-      if (formError(error)) return fail(error.code === 'conflict' ? 'Another API-Token of this base already has this name.' : error.message, pageStatus(error));
+      if (formError(error))
+        return fail(
+          error.code === 'conflict' ? 'Another API-Token of this base already has this name.' : error.message,
+          pageStatus(error),
+        );
       throw error;
     }
     return c.redirect(`${tokenUrl(uuid, id)}?notice=token-renamed`, 303);
@@ -287,7 +425,9 @@ export function uiRoutes(deps: Deps) {
     const id = tokenIdOf(c);
     await baseToken(c, uuid, id);
     const regenerated = await regenerateApiToken(deps, c.var.principal, id);
-    return basePage(c, uuid, { secret: { heading: 'New secret generated', tokenName: regenerated.name, token: regenerated.token } });
+    return basePage(c, uuid, {
+      secret: { heading: 'New secret generated', tokenName: regenerated.name, token: regenerated.token },
+    });
   });
 
   /** Step one of (bulk) delete: a confirmation page; GET, so it changes nothing. */
@@ -295,17 +435,26 @@ export function uiRoutes(deps: Deps) {
     const uuid = baseUuidOf(c);
     const ids = [...new Set(c.req.queries('ids') ?? [])];
     if (ids.length === 0) return c.redirect(baseTokensUrl(uuid), 303);
-    if (ids.length > 100 || !ids.every((id) => TOKEN_ID.test(id))) throw new AppError('invalid_request', 'select at most 100 API-Tokens');
+    if (ids.length > 100 || !ids.every((id) => TOKEN_ID.test(id)))
+      throw new AppError('invalid_request', 'select at most 100 API-Tokens');
     const all = await listBaseApiTokens(deps, c.var.principal, uuid);
     const tokens = ids.map((id) => all.find((token) => token.id === id));
     if (tokens.some((token) => token === undefined)) throw notFound('API-Token');
-    return render(c, <ConfirmDeletePage viewer={c.var.viewer} base={await baseInfo(c, uuid)} tokens={tokens.filter((token) => token !== undefined)} />);
+    return render(
+      c,
+      <ConfirmDeletePage
+        viewer={c.var.viewer}
+        base={await baseInfo(c, uuid)}
+        tokens={tokens.filter((token) => token !== undefined)}
+      />,
+    );
   });
 
   app.post('/ui/bases/:uuid/delete', session, csrf, async (c) => {
     const uuid = baseUuidOf(c);
     const ids = [...new Set(fields(await formOf(c), 'ids'))];
-    if (ids.length === 0 || ids.length > 100 || !ids.every((id) => TOKEN_ID.test(id))) throw new AppError('invalid_request', 'select 1 to 100 API-Tokens');
+    if (ids.length === 0 || ids.length > 100 || !ids.every((id) => TOKEN_ID.test(id)))
+      throw new AppError('invalid_request', 'select 1 to 100 API-Tokens');
     const all = await listBaseApiTokens(deps, c.var.principal, uuid);
     if (!ids.every((id) => all.some((token) => token.id === id))) throw notFound('API-Token');
     await bulkRevokeApiTokens(deps, c.var.principal, ids);
@@ -313,7 +462,14 @@ export function uiRoutes(deps: Deps) {
   });
 
   app.get('/ui/account-tokens', session, async (c) =>
-    render(c, <AccountTokensPage viewer={c.var.viewer} tokens={await listAccountTokens(deps, c.var.principal)} notice={noticeFrom(c.req.query('notice'))} />),
+    render(
+      c,
+      <AccountTokensPage
+        viewer={c.var.viewer}
+        tokens={await listAccountTokens(deps, c.var.principal)}
+        notice={noticeFrom(c.req.query('notice'))}
+      />,
+    ),
   );
 
   app.post('/ui/account-tokens/:id/revoke', session, csrf, async (c) => {
@@ -329,17 +485,35 @@ export function uiRoutes(deps: Deps) {
 
   app.get('/ui/admin/users', session, async (c) => {
     if (c.var.principal.role !== 'system_admin') {
-      return render(c, <ErrorPage title="Not allowed" message="Only system admins can see this page." viewer={c.var.viewer} />, 403);
+      return render(
+        c,
+        <ErrorPage
+          title="Not allowed"
+          message="Only system admins can see this page."
+          viewer={c.var.viewer}
+        />,
+        403,
+      );
     }
     return render(c, <AdminUsersPage viewer={c.var.viewer} users={await listUsers(deps, c.var.principal)} />);
   });
 
-  app.all('/ui/*', session, async (c) => render(c, <ErrorPage title="Not found" message="There is no such page." viewer={c.var.viewer} />, 404));
+  app.all('/ui/*', session, async (c) =>
+    render(c, <ErrorPage title="Not found" message="There is no such page." viewer={c.var.viewer} />, 404),
+  );
 
   app.onError(async (error, c) => {
     const viewer = c.get('viewer');
     if (error instanceof CsrfError) {
-      return render(c, <ErrorPage title="Form rejected" message="This form has expired or did not come from this site. Go back, reload the page and try again." viewer={viewer} />, 403);
+      return render(
+        c,
+        <ErrorPage
+          title="Form rejected"
+          message="This form has expired or did not come from this site. Go back, reload the page and try again."
+          viewer={viewer}
+        />,
+        403,
+      );
     }
     if (error instanceof AppError) {
       const status = STATUS[error.code];
@@ -347,26 +521,64 @@ export function uiRoutes(deps: Deps) {
         clearSessionCookie(c);
         return c.redirect('/ui/login?notice=session-ended', 303);
       }
-      if (status === 404) return render(c, <ErrorPage title="Not found" message={`${error.message.charAt(0).toUpperCase()}${error.message.slice(1)}.`} viewer={viewer} />, 404);
-      if (status === 403) return render(c, <ErrorPage title="Not allowed" message={error.message} viewer={viewer} />, 403);
-      if (status === 400 || status === 409) return render(c, <ErrorPage title="That did not work" message={error.message} viewer={viewer} />, status);
+      if (status === 404)
+        return render(
+          c,
+          <ErrorPage
+            title="Not found"
+            message={`${error.message.charAt(0).toUpperCase()}${error.message.slice(1)}.`}
+            viewer={viewer}
+          />,
+          404,
+        );
+      if (status === 403)
+        return render(c, <ErrorPage title="Not allowed" message={error.message} viewer={viewer} />, 403);
+      if (status === 400 || status === 409)
+        return render(
+          c,
+          <ErrorPage title="That did not work" message={error.message} viewer={viewer} />,
+          status,
+        );
       if (status === 429 || status === 503) {
         if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds));
-        return render(c, <ErrorPage title="Please retry shortly" message={error.message} viewer={viewer} />, status);
+        return render(
+          c,
+          <ErrorPage title="Please retry shortly" message={error.message} viewer={viewer} />,
+          status,
+        );
       }
     }
     if (error instanceof HTTPException && error.status === 413) {
-      return render(c, <ErrorPage title="Too large" message="The form was too large." viewer={viewer} />, 400);
+      return render(
+        c,
+        <ErrorPage title="Too large" message="The form was too large." viewer={viewer} />,
+        400,
+      );
     }
     const unavailable = storeUnavailable(error, c, deps.log);
     if (unavailable) {
       c.header('Retry-After', String(unavailable.retryAfterSeconds));
-      return render(c, <ErrorPage title="Please retry shortly" message={unavailable.message} viewer={viewer} />, 503);
+      return render(
+        c,
+        <ErrorPage title="Please retry shortly" message={unavailable.message} viewer={viewer} />,
+        503,
+      );
     }
-    requestLog(c, deps.log).error('unhandled error', { method: c.req.method, path: c.req.path, error: error.stack ?? error.message });
-    return render(c, <ErrorPage title="Something went wrong" message="An internal error occurred. Please try again." viewer={viewer} />, 500);
+    requestLog(c, deps.log).error('unhandled error', {
+      method: c.req.method,
+      path: c.req.path,
+      error: error.stack ?? error.message,
+    });
+    return render(
+      c,
+      <ErrorPage
+        title="Something went wrong"
+        message="An internal error occurred. Please try again."
+        viewer={viewer}
+      />,
+      500,
+    );
   });
 
   return app;
 }
-

@@ -32,13 +32,24 @@ export class CsrfError extends Error {
 
 /** Whether the browser reached us over https (directly, or through a proxy that says so). */
 export function isHttps(c: Context): boolean {
-  return new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'https';
+  return (
+    new URL(c.req.url).protocol === 'https:' ||
+    c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'https'
+  );
 }
 
-const cookieOptions = (c: Context) => ({ path: COOKIE_PATH, httpOnly: true, secure: isHttps(c), sameSite: 'Strict' as const });
+const cookieOptions = (c: Context) => ({
+  path: COOKIE_PATH,
+  httpOnly: true,
+  secure: isHttps(c),
+  sameSite: 'Strict' as const,
+});
 
 export function setSessionCookie(c: Context, token: string, maxAgeSeconds: number): void {
-  setCookie(c, SESSION_COOKIE, token, { ...cookieOptions(c), maxAge: Math.max(0, Math.floor(maxAgeSeconds)) });
+  setCookie(c, SESSION_COOKIE, token, {
+    ...cookieOptions(c),
+    maxAge: Math.max(0, Math.floor(maxAgeSeconds)),
+  });
 }
 
 export function clearSessionCookie(c: Context): void {
@@ -72,7 +83,8 @@ export async function formOf(c: Context): Promise<Record<string, string | string
   const fields: Record<string, string | string[]> = {};
   for (const [key, value] of Object.entries(body)) {
     if (typeof value === 'string') fields[key] = value;
-    else if (Array.isArray(value)) fields[key] = value.filter((item): item is string => typeof item === 'string');
+    else if (Array.isArray(value))
+      fields[key] = value.filter((item): item is string => typeof item === 'string');
   }
   return fields;
 }
@@ -110,7 +122,12 @@ export const requireSession = (deps: Deps) =>
     // As on the API (src/http/auth.ts): the caller's address goes with the principal, for the audit log.
     c.set('principal', { ...principal, clientIp: clientIp(c, deps.config.clientIpHeader) });
     c.set('session', token);
-    c.set('viewer', { email: principal.email, name: principal.name, role: principal.role, csrf: await csrfToken(token, CSRF_LABEL.session) });
+    c.set('viewer', {
+      email: principal.email,
+      name: principal.name,
+      role: principal.role,
+      csrf: await csrfToken(token, CSRF_LABEL.session),
+    });
     await next();
   });
 
@@ -118,7 +135,10 @@ export const requireSession = (deps: Deps) =>
 export const requireCsrf = (deps: Deps) =>
   createMiddleware<UiEnv>(async (c, next) => {
     const form = await formOf(c);
-    if (!sameOrigin(c, deps.config.issuer) || !(await csrfTokenMatches(c.var.session, CSRF_LABEL.session, form[CSRF_FIELD]))) {
+    if (
+      !sameOrigin(c, deps.config.issuer) ||
+      !(await csrfTokenMatches(c.var.session, CSRF_LABEL.session, form[CSRF_FIELD]))
+    ) {
       throw new CsrfError();
     }
     await next();

@@ -98,7 +98,9 @@ export function baseAudience(uuid: string): string {
 export function can(claims: BaseTokenClaims, action: ScopeAction, options: { table?: string } = {}): boolean {
   const coarse = claims.permission;
   // Fail closed on anything unexpected, even in a claims object built by hand.
-  const scopes = claims.scp ?? (coarse === 'r' || coarse === 'rw' || coarse === 'admin' ? scopesOfPermission(coarse) : undefined);
+  const scopes =
+    claims.scp ??
+    (coarse === 'r' || coarse === 'rw' || coarse === 'admin' ? scopesOfPermission(coarse) : undefined);
   return scopes !== undefined && allows(scopes, action, options.table);
 }
 
@@ -126,8 +128,7 @@ export function canWrite(claims: BaseTokenClaims): boolean {
   return can(claims, 'records:write');
 }
 
-const isNonEmptyString = (value: unknown): value is string =>
-  typeof value === 'string' && value.length > 0;
+const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 const isFiniteNumber = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value);
 const isOneOf = <T extends string>(value: unknown, allowed: readonly string[]): value is T =>

@@ -121,7 +121,10 @@ export function requireWrite() {
  *   requireScope('records:update', { table: (c) => c.req.param('table') }), handler);
  * ```
  */
-export function requireScope(action: ScopeAction, options: { table?: (c: Context) => string | undefined } = {}) {
+export function requireScope(
+  action: ScopeAction,
+  options: { table?: (c: Context) => string | undefined } = {},
+) {
   return createMiddleware<BaseTokenEnv>(async (c, next) => {
     const claims: BaseTokenClaims | undefined = c.get('baseToken');
     if (claims === undefined) throw new Error('requireScope() must run after baseTokenAuth()');

@@ -26,7 +26,14 @@ export {
   type BaseTokenType,
 } from './claims';
 export { BaseTokenError, type BaseTokenErrorCode } from './errors';
-export { CATEGORIES, RECORD_OPERATIONS, type Category, type RecordOperation, type ScopeAction, type Scopes } from './scopes';
+export {
+  CATEGORIES,
+  RECORD_OPERATIONS,
+  type Category,
+  type RecordOperation,
+  type ScopeAction,
+  type Scopes,
+} from './scopes';
 export { MAX_TOKEN_LENGTH } from './precheck';
 export { createRevocationList, type RevocationList, type RevocationListOptions } from './revocations';
 export type { VerifiedCacheOptions } from './verified-cache';

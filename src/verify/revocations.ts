@@ -80,7 +80,12 @@ function isFeedPage(value: unknown): value is FeedPage {
     typeof page.reset === 'boolean' &&
     page.revocations.every((entry: unknown) => {
       const e = entry as Record<string, unknown>;
-      return (e?.kind === 'client' || e?.kind === 'jti') && typeof e.value === 'string' && Number.isFinite(e.revoked_at) && Number.isFinite(e.expires_at);
+      return (
+        (e?.kind === 'client' || e?.kind === 'jti') &&
+        typeof e.value === 'string' &&
+        Number.isFinite(e.revoked_at) &&
+        Number.isFinite(e.expires_at)
+      );
     })
   );
 }
@@ -93,8 +98,10 @@ function isFeedPage(value: unknown): value is FeedPage {
  */
 export function createRevocationList(options: RevocationListOptions): RevocationList {
   const url = new URL(options.url);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('revocation list: url must be http(s)');
-  if (options.intervalSeconds !== undefined && !(options.intervalSeconds >= 1)) throw new TypeError('revocation list: intervalSeconds must be >= 1');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new TypeError('revocation list: url must be http(s)');
+  if (options.intervalSeconds !== undefined && !(options.intervalSeconds >= 1))
+    throw new TypeError('revocation list: intervalSeconds must be >= 1');
   const doFetch = options.fetch ?? fetch;
   const now = () => (options.currentDate?.() ?? new Date()).getTime();
   /** client_id → the latest revoked_at (tokens issued at or before it are revoked) and when to forget it. */
@@ -132,7 +139,10 @@ export function createRevocationList(options: RevocationListOptions): Revocation
     pageUrl.searchParams.set('since', cursor);
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (etag) headers['if-none-match'] = etag;
-    const response = await doFetch(pageUrl, { headers, signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
+    const response = await doFetch(pageUrl, {
+      headers,
+      signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
+    });
     if (response.status === 304) return null;
     if (!response.ok) throw new Error(`revocation feed answered ${response.status}`);
     const body: unknown = await response.json();
@@ -154,7 +164,8 @@ export function createRevocationList(options: RevocationListOptions): Revocation
       for (const entry of page.revocations) apply(entry);
       changed ||= page.revocations.length > 0 || page.reset;
       cursor = page.cursor;
-      if (typeof page.poll_interval_seconds === 'number' && page.poll_interval_seconds >= 1) advisedInterval = page.poll_interval_seconds;
+      if (typeof page.poll_interval_seconds === 'number' && page.poll_interval_seconds >= 1)
+        advisedInterval = page.poll_interval_seconds;
       if (page.complete) break;
       etag = null;
     }
@@ -191,13 +202,21 @@ export function createRevocationList(options: RevocationListOptions): Revocation
     },
     sync,
     check(claims) {
-      if (options.maxStalenessSeconds !== undefined && (lastSyncAt === null || now() - lastSyncAt > options.maxStalenessSeconds * 1000)) {
+      if (
+        options.maxStalenessSeconds !== undefined &&
+        (lastSyncAt === null || now() - lastSyncAt > options.maxStalenessSeconds * 1000)
+      ) {
         throw new BaseTokenError('revocations_unavailable');
       }
       if (jtis.has(claims.jti)) throw new BaseTokenError('token_revoked');
       const client = clients.get(claims.client_id);
       if (client !== undefined && claims.iat <= client.revokedAt) throw new BaseTokenError('token_revoked');
     },
-    status: () => ({ lastSyncAt: lastSyncAt === null ? null : new Date(lastSyncAt), cursor, entries: clients.size + jtis.size, intervalSeconds: intervalSeconds() }),
+    status: () => ({
+      lastSyncAt: lastSyncAt === null ? null : new Date(lastSyncAt),
+      cursor,
+      entries: clients.size + jtis.size,
+      intervalSeconds: intervalSeconds(),
+    }),
   };
 }

@@ -15,7 +15,16 @@
  */
 
 /** The permission categories, deny by default. */
-export const CATEGORIES = ['records', 'comments', 'tables', 'fields', 'views', 'webhooks', 'base', 'users'] as const;
+export const CATEGORIES = [
+  'records',
+  'comments',
+  'tables',
+  'fields',
+  'views',
+  'webhooks',
+  'base',
+  'users',
+] as const;
 export type Category = (typeof CATEGORIES)[number];
 export type Level = 'r' | 'rw';
 export const RECORD_OPERATIONS = ['create', 'read', 'update', 'delete'] as const;
@@ -49,7 +58,8 @@ const ADMIN_ONLY: readonly Category[] = ['base', 'users'];
 export function scopesOfPermission(permission: 'r' | 'rw' | 'admin'): Scopes {
   const c: Partial<Record<Category, Level>> = {};
   for (const category of CATEGORIES) {
-    c[category] = permission === 'admin' || (permission === 'rw' && !ADMIN_ONLY.includes(category)) ? 'rw' : 'r';
+    c[category] =
+      permission === 'admin' || (permission === 'rw' && !ADMIN_ONLY.includes(category)) ? 'rw' : 'r';
   }
   return { v: 1, c };
 }
@@ -90,7 +100,18 @@ export function normalizeScopes(scopes: Scopes): Scopes {
   }
   const implied = tablesOfLevel(records);
   const redundant = RECORD_OPERATIONS.every((op) => sameList(t[op], implied[op]));
-  return redundant ? { v: 1, c } : { v: 1, c, t: { create: sorted(t.create), read: sorted(t.read), update: sorted(t.update), delete: sorted(t.delete) } };
+  return redundant
+    ? { v: 1, c }
+    : {
+        v: 1,
+        c,
+        t: {
+          create: sorted(t.create),
+          read: sorted(t.read),
+          update: sorted(t.update),
+          delete: sorted(t.delete),
+        },
+      };
 }
 
 const sorted = (list: TableList) => (isAll(list) ? ALL : [...new Set(list)].sort());
@@ -105,7 +126,9 @@ export function intersectScopes(a: Scopes, b: Scopes): Scopes {
   }
   const ta = tablesOf(a);
   const tb = tablesOf(b);
-  const t = Object.fromEntries(RECORD_OPERATIONS.map((op) => [op, intersectTables(ta[op], tb[op])])) as Record<RecordOperation, TableList>;
+  const t = Object.fromEntries(
+    RECORD_OPERATIONS.map((op) => [op, intersectTables(ta[op], tb[op])]),
+  ) as Record<RecordOperation, TableList>;
   return normalizeScopes({ v: 1, c, t });
 }
 
@@ -160,7 +183,8 @@ export function parseScopes(value: unknown): Scopes | undefined {
   if (v !== 1 || typeof c !== 'object' || c === null || Array.isArray(c)) return undefined;
   const categories: Partial<Record<Category, Level>> = {};
   for (const [key, level] of Object.entries(c)) {
-    if (!(CATEGORIES as readonly string[]).includes(key) || (level !== 'r' && level !== 'rw')) return undefined;
+    if (!(CATEGORIES as readonly string[]).includes(key) || (level !== 'r' && level !== 'rw'))
+      return undefined;
     categories[key as Category] = level;
   }
   if (t === undefined) return { v: 1, c: categories };
@@ -168,7 +192,12 @@ export function parseScopes(value: unknown): Scopes | undefined {
   const tables: Partial<Record<RecordOperation, TableList>> = {};
   for (const op of RECORD_OPERATIONS) {
     const list = (t as Record<string, unknown>)[op];
-    if (!Array.isArray(list) || list.length > 1000 || !list.every((id) => typeof id === 'string' && TABLE_ID.test(id))) return undefined;
+    if (
+      !Array.isArray(list) ||
+      list.length > 1000 ||
+      !list.every((id) => typeof id === 'string' && TABLE_ID.test(id))
+    )
+      return undefined;
     tables[op] = [...list];
   }
   if (Object.keys(t).some((key) => !(RECORD_OPERATIONS as readonly string[]).includes(key))) return undefined;

@@ -119,8 +119,14 @@ function checkSeconds(name: string, value: number, min: number): number {
 
 function checkAlgorithms(algorithms: readonly string[]): string[] {
   const allowed: readonly string[] = ALLOWED_ALGORITHMS;
-  if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every((a) => allowed.includes(a))) {
-    throw new TypeError(`Base-Token verifier: algorithms must be a non-empty subset of ${allowed.join(', ')}`);
+  if (
+    !Array.isArray(algorithms) ||
+    algorithms.length === 0 ||
+    !algorithms.every((a) => allowed.includes(a))
+  ) {
+    throw new TypeError(
+      `Base-Token verifier: algorithms must be a non-empty subset of ${allowed.join(', ')}`,
+    );
   }
   return [...new Set(algorithms)];
 }
@@ -227,7 +233,12 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
     }
     const claims = parseBaseTokenClaims(verified.payload, audience);
     // Usable until the token would fail verification on time grounds: exp, or iat beyond the max age.
-    cache?.set(token, claims, nowMs, (Math.min(claims.exp, claims.iat + maxTokenAge) + clockTolerance) * 1000);
+    cache?.set(
+      token,
+      claims,
+      nowMs,
+      (Math.min(claims.exp, claims.iat + maxTokenAge) + clockTolerance) * 1000,
+    );
     revocations?.check(claims);
     return claims;
   }

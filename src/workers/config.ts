@@ -29,7 +29,9 @@ export function workerSettings(env: WorkerEnv): WorkerSettings {
   // wrangler passes a TOML number or boolean var through as one; the schema reads text, as from process.env.
   const strings = Object.fromEntries(
     Object.entries(env)
-      .filter(([, value]) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      .filter(
+        ([, value]) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean',
+      )
       .map(([name, value]) => [name, String(value)]),
   );
   let parsed: ReturnType<typeof parseEnv>;
@@ -39,17 +41,23 @@ export function workerSettings(env: WorkerEnv): WorkerSettings {
     throw new WorkerConfigError((error as Error).message);
   }
   // Cloudflare sets cf-connecting-ip on every request and clients cannot forge it.
-  const config = { ...appConfigFromEnv(parsed), clientIpHeader: parsed.TOKENLADDER_CLIENT_IP_HEADER ?? 'cf-connecting-ip' };
+  const config = {
+    ...appConfigFromEnv(parsed),
+    clientIpHeader: parsed.TOKENLADDER_CLIENT_IP_HEADER ?? 'cf-connecting-ip',
+  };
   const problems: string[] = [];
   const db = env.DB;
   if (!db || typeof db.prepare !== 'function' || typeof db.batch !== 'function') {
     problems.push('DB: no D1 binding named DB ([[d1_databases]] in wrangler.toml)');
   }
-  if (!parsed.TOKENLADDER_KEK) problems.push('TOKENLADDER_KEK: required on Workers (wrangler secret put TOKENLADDER_KEK)');
-  if (!parsed.TOKENLADDER_ISSUER) problems.push("TOKENLADDER_ISSUER: required on Workers: this Worker's public URL");
+  if (!parsed.TOKENLADDER_KEK)
+    problems.push('TOKENLADDER_KEK: required on Workers (wrangler secret put TOKENLADDER_KEK)');
+  if (!parsed.TOKENLADDER_ISSUER)
+    problems.push("TOKENLADDER_ISSUER: required on Workers: this Worker's public URL");
   const password = parsed.TOKENLADDER_ADMIN_PASSWORD;
   const adminEmail = parsed.TOKENLADDER_ADMIN_EMAIL ?? 'admin@tokenladder.local';
-  const passwordProblem = password === undefined ? null : passwordPolicyProblem({ config }, password, { email: adminEmail });
+  const passwordProblem =
+    password === undefined ? null : passwordPolicyProblem({ config }, password, { email: adminEmail });
   if (passwordProblem) problems.push(`TOKENLADDER_ADMIN_PASSWORD: ${passwordProblem}`);
   if (problems.length > 0 || !db || !parsed.TOKENLADDER_KEK) {
     throw new WorkerConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);

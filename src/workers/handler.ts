@@ -27,7 +27,12 @@ export const workersLogger: Logger = {
 export const WORKER_MAX_CONCURRENT_HASHES = 2;
 
 /** The one body of a Worker that cannot serve yet; the reason goes to the log, never to the caller. */
-const UNAVAILABLE = JSON.stringify({ error: { code: 'service_unavailable', message: 'the service is not available; its operator can see why in the logs' } });
+const UNAVAILABLE = JSON.stringify({
+  error: {
+    code: 'service_unavailable',
+    message: 'the service is not available; its operator can see why in the logs',
+  },
+});
 
 /**
  * The Workers `fetch` handler: the same createApp as on Node, built once per `env` object (one per
@@ -89,29 +94,48 @@ async function checkKekOpensKeys(deps: Deps): Promise<void> {
     await deps.keys.current();
   } catch (error) {
     if (error instanceof Error && error.name === 'OperationError') {
-      throw new WorkerConfigError('TOKENLADDER_KEK: it does not decrypt the signing keys stored in D1; set the KEK they were sealed with');
+      throw new WorkerConfigError(
+        'TOKENLADDER_KEK: it does not decrypt the signing keys stored in D1; set the KEK they were sealed with',
+      );
     }
     throw error;
   }
 }
 
 /** As on Node, but the password must come from a secret: a Worker has nowhere to show a generated one once. */
-async function ensureFirstAdmin(deps: Deps, admin: { email: string; password: string | undefined }): Promise<void> {
+async function ensureFirstAdmin(
+  deps: Deps,
+  admin: { email: string; password: string | undefined },
+): Promise<void> {
   const anyUser = await deps.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
   if (anyUser) return;
   if (admin.password === undefined) {
-    throw new WorkerConfigError('TOKENLADDER_ADMIN_PASSWORD: required to create the first admin (wrangler secret put TOKENLADDER_ADMIN_PASSWORD)');
+    throw new WorkerConfigError(
+      'TOKENLADDER_ADMIN_PASSWORD: required to create the first admin (wrangler secret put TOKENLADDER_ADMIN_PASSWORD)',
+    );
   }
-  if (await bootstrapAdmin(deps, admin.email, admin.password)) deps.log.info('created the first system admin', { email: admin.email });
+  if (await bootstrapAdmin(deps, admin.email, admin.password))
+    deps.log.info('created the first system admin', { email: admin.email });
 }
 
 function unavailable(error: unknown, log: Logger): Response {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof WorkerConfigError) log.error('tokenladder is not configured', { problem: message });
-  else if (/no such table/i.test(message)) log.error('the D1 database is not migrated: run `wrangler d1 migrations apply tokenladder --remote`', { error: message });
-  else log.error('tokenladder could not start', { error: error instanceof Error ? (error.stack ?? message) : message });
+  else if (/no such table/i.test(message))
+    log.error('the D1 database is not migrated: run `wrangler d1 migrations apply tokenladder --remote`', {
+      error: message,
+    });
+  else
+    log.error('tokenladder could not start', {
+      error: error instanceof Error ? (error.stack ?? message) : message,
+    });
   return new Response(UNAVAILABLE, {
     status: 503,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'retry-after': '30' },
+    headers: {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'retry-after': '30',
+    },
   });
 }

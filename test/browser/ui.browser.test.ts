@@ -18,7 +18,8 @@ const ADMIN = { email: 'admin@example.com', password: 'correct horse battery sta
 describe('web UI in Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokenladder-ui-'));
   // The README's screenshots are refreshed on request (UPDATE_SCREENSHOTS=1); otherwise they go to the temp dir.
-  const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : join(dir, 'screenshots');
+  const SCREENSHOTS =
+    process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : join(dir, 'screenshots');
   let url: string;
   let server: Running;
   let context: BrowserContext;
@@ -26,9 +27,17 @@ describe('web UI in Chromium', () => {
 
   beforeAll(async () => {
     // The test set-up installs Chromium on a clean machine (apt; sudo when not root).
-    execFileSync('bash', [join(ROOT, 'scripts', 'ensure-chromium.sh')], { stdio: 'inherit', timeout: 15 * 60_000 });
+    execFileSync('bash', [join(ROOT, 'scripts', 'ensure-chromium.sh')], {
+      stdio: 'inherit',
+      timeout: 15 * 60_000,
+    });
     const started = await serveTokenladder(
-      { TOKENLADDER_DB: join(dir, 'db', 'tokenladder.db'), TOKENLADDER_ADMIN_EMAIL: ADMIN.email, TOKENLADDER_ADMIN_PASSWORD: ADMIN.password, TOKENLADDER_SCRYPT: 'ln=12,r=8,p=1' },
+      {
+        TOKENLADDER_DB: join(dir, 'db', 'tokenladder.db'),
+        TOKENLADDER_ADMIN_EMAIL: ADMIN.email,
+        TOKENLADDER_ADMIN_PASSWORD: ADMIN.password,
+        TOKENLADDER_SCRYPT: 'ln=12,r=8,p=1',
+      },
       30_000,
     );
     server = started;
@@ -36,7 +45,16 @@ describe('web UI in Chromium', () => {
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1200, height: 800 },
     });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });
@@ -51,8 +69,10 @@ describe('web UI in Chromium', () => {
   });
 
   const api = jsonCaller(() => url, 'Token');
-  const shot = (name: string, target: Page = page) => target.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-  const sessionCookie = async () => (await context.cookies(`${url}/ui/`)).find((cookie) => cookie.name === 'tl_ui_session');
+  const shot = (name: string, target: Page = page) =>
+    target.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  const sessionCookie = async () =>
+    (await context.cookies(`${url}/ui/`)).find((cookie) => cookie.name === 'tl_ui_session');
 
   /** Creates a token through the form, copies it with the Copy button, closes the dialog; returns the secret. */
   async function createToken(name: string, permission: 'r' | 'rw', expires: string, screenshot?: string) {
@@ -66,7 +86,11 @@ describe('web UI in Chromium', () => {
   async function copyFromDialog(screenshot?: string) {
     const dialog = page.getByRole('dialog');
     await expect.poll(() => dialog.isVisible()).toBe(true);
-    expect(await page.evaluate(() => (document.getElementById('secret-dialog') as HTMLDialogElement).matches(':modal'))).toBe(true);
+    expect(
+      await page.evaluate(() =>
+        (document.getElementById('secret-dialog') as HTMLDialogElement).matches(':modal'),
+      ),
+    ).toBe(true);
     const done = dialog.getByRole('button', { name: 'Done' });
     expect(await done.isDisabled()).toBe(true);
     if (screenshot) await shot(screenshot);
@@ -89,7 +113,9 @@ describe('web UI in Chromium', () => {
   let baseUuid: string;
   let secret: string;
 
-  it('signs in: the session cookie is HttpOnly, SameSite=Strict, Path=/ui and not readable by scripts', { timeout: 120_000 }, async () => {
+  it('signs in: the session cookie is HttpOnly, SameSite=Strict, Path=/ui and not readable by scripts', {
+    timeout: 120_000,
+  }, async () => {
     await page.goto(`${url}/ui`);
     await page.waitForURL(`${url}/ui/login`);
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
@@ -98,7 +124,9 @@ describe('web UI in Chromium', () => {
     await page.getByLabel('Email').fill(ADMIN.email);
     await page.getByLabel('Password').fill('not the right password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Email or password is incorrect.');
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('Email or password is incorrect.');
 
     await page.getByLabel('Password').fill(ADMIN.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -112,7 +140,9 @@ describe('web UI in Chromium', () => {
     expect((await api('GET', '/api/v1/me', cookie.value)).body.email).toBe(ADMIN.email);
   });
 
-  it('creates a base and an API-Token; the secret is copied from the show-once dialog and works on the API', { timeout: 120_000 }, async () => {
+  it('creates a base and an API-Token; the secret is copied from the show-once dialog and works on the API', {
+    timeout: 120_000,
+  }, async () => {
     await page.getByLabel('Name').fill('Inventory');
     await page.getByRole('button', { name: 'Create base' }).click();
     await page.waitForURL(/\/ui\/bases\/[0-9a-f-]{36}\?notice=base-created$/);
@@ -136,12 +166,16 @@ describe('web UI in Chromium', () => {
     expect(await row.textContent()).toContain(ADMIN.email);
   });
 
-  it('deactivates with the Active switch (the API answers 401) and activates again', { timeout: 120_000 }, async () => {
+  it('deactivates with the Active switch (the API answers 401) and activates again', {
+    timeout: 120_000,
+  }, async () => {
     const toggle = page.getByRole('switch', { name: 'Active: nightly-report' });
     expect(await toggle.getAttribute('aria-checked')).toBe('true');
     await toggle.click();
     await page.waitForURL(/notice=token-disabled/);
-    expect(await page.getByRole('switch', { name: 'Active: nightly-report' }).getAttribute('aria-checked')).toBe('false');
+    expect(
+      await page.getByRole('switch', { name: 'Active: nightly-report' }).getAttribute('aria-checked'),
+    ).toBe('false');
     const refused = await api('POST', '/api/v1/base-tokens', secret);
     expect(refused.status).toBe(401);
     expect(refused.body.error.code).toBe('token_disabled');
@@ -153,7 +187,9 @@ describe('web UI in Chromium', () => {
     expect((await api('POST', '/api/v1/base-tokens', secret)).status).toBe(201);
   });
 
-  it('regenerates: a new secret shown once (copied by keyboard), the old one refused at once', { timeout: 120_000 }, async () => {
+  it('regenerates: a new secret shown once (copied by keyboard), the old one refused at once', {
+    timeout: 120_000,
+  }, async () => {
     await page.getByRole('link', { name: 'Manage nightly-report' }).click();
     await page.getByRole('button', { name: 'Regenerate' }).click();
     const dialog = page.getByRole('dialog');
@@ -177,7 +213,9 @@ describe('web UI in Chromium', () => {
     secret = renewed;
   });
 
-  it('renames, deletes one token after confirmation and bulk-deletes with checkboxes', { timeout: 120_000 }, async () => {
+  it('renames, deletes one token after confirmation and bulk-deletes with checkboxes', {
+    timeout: 120_000,
+  }, async () => {
     await createToken('ci-deploy', 'r', 'never');
     const spare = await createToken('backup-job', 'r', '365');
     await createToken('metrics-export', 'r', '7');
@@ -210,7 +248,9 @@ describe('web UI in Chromium', () => {
     expect(names).toEqual(['nightly-report']);
   });
 
-  it('creates a token with custom scopes (records read + comments read) by keyboard; its Base-Token carries them in scp', { timeout: 120_000 }, async () => {
+  it('creates a token with custom scopes (records read + comments read) by keyboard; its Base-Token carries them in scp', {
+    timeout: 120_000,
+  }, async () => {
     await page.goto(baseUrl);
     const panel = page.getByRole('group', { name: 'Custom permissions' });
     // The script shows the custom fieldset only while "Custom" is chosen.
@@ -228,7 +268,9 @@ describe('web UI in Chromium', () => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('scope-records-read');
     await page.keyboard.press('Space');
-    expect(await panel.getByRole('group', { name: 'Records' }).getByLabel('Read', { exact: true }).isChecked()).toBe(true);
+    expect(
+      await panel.getByRole('group', { name: 'Records' }).getByLabel('Read', { exact: true }).isChecked(),
+    ).toBe(true);
     await panel.getByLabel('Comments').selectOption('r');
     await shot('custom-scopes');
 
@@ -242,7 +284,11 @@ describe('web UI in Chromium', () => {
     const custom = await copyFromDialog();
     const exchange = await api('POST', '/api/v1/base-tokens', custom);
     expect(exchange.status).toBe(201);
-    expect(exchange.body).toMatchObject({ base_uuid: baseUuid, permission: 'custom', scopes: { v: 1, c: { records: 'r', comments: 'r' } } });
+    expect(exchange.body).toMatchObject({
+      base_uuid: baseUuid,
+      permission: 'custom',
+      scopes: { v: 1, c: { records: 'r', comments: 'r' } },
+    });
     const claims = JSON.parse(Buffer.from(exchange.body.base_token.split('.')[1], 'base64url').toString());
     expect(claims.scp).toEqual({ v: 1, c: { records: 'r', comments: 'r' } });
     expect(claims.permission).toBe('custom');
@@ -264,10 +310,14 @@ describe('web UI in Chromium', () => {
     await page.goto(baseUrl);
   });
 
-  it('refuses forms without the right CSRF token (403) and cross-site forms (no cookie: sign-in page)', { timeout: 120_000 }, async () => {
+  it('refuses forms without the right CSRF token (403) and cross-site forms (no cookie: sign-in page)', {
+    timeout: 120_000,
+  }, async () => {
     const statuses = await page.evaluate(async () => {
       const post = (body: Record<string, string>) =>
-        fetch('/ui/bases', { method: 'POST', body: new URLSearchParams(body), redirect: 'manual' }).then((response) => response.status);
+        fetch('/ui/bases', { method: 'POST', body: new URLSearchParams(body), redirect: 'manual' }).then(
+          (response) => response.status,
+        );
       return [await post({ name: 'Forged' }), await post({ name: 'Forged', _csrf: 'not-the-token' })];
     });
     expect(statuses).toEqual([403, 403]);
@@ -290,11 +340,15 @@ describe('web UI in Chromium', () => {
       evil.close();
     }
     const token = (await sessionCookie())!.value;
-    const bases = (await api('GET', '/api/v1/bases', token)).body.bases.map((base: { name: string }) => base.name);
+    const bases = (await api('GET', '/api/v1/bases', token)).body.bases.map(
+      (base: { name: string }) => base.name,
+    );
     expect(bases).toEqual(['Inventory']);
   });
 
-  it('lists Account-Tokens and the users page (system admins); narrow screens stay readable', { timeout: 120_000 }, async () => {
+  it('lists Account-Tokens and the users page (system admins); narrow screens stay readable', {
+    timeout: 120_000,
+  }, async () => {
     await api('POST', '/api/v1/account-tokens', undefined, { ...ADMIN, name: 'laptop cli' });
     await api('POST', '/api/v1/bases', (await sessionCookie())!.value, { name: 'Customer CRM' });
     await page.goto(`${url}/ui/bases`);
@@ -308,7 +362,12 @@ describe('web UI in Chromium', () => {
     expect(await page.getByRole('row', { name: /laptop cli/ }).count()).toBe(0);
 
     const admin = (await sessionCookie())!.value;
-    await api('POST', '/api/v1/users', admin, { email: 'dana@example.com', password: 'another fine passphrase', role: 'user', name: 'Dana' });
+    await api('POST', '/api/v1/users', admin, {
+      email: 'dana@example.com',
+      password: 'another fine passphrase',
+      role: 'user',
+      name: 'Dana',
+    });
     await page.getByRole('link', { name: 'Users' }).click();
     expect(await page.getByRole('row', { name: /dana@example.com/ }).count()).toBe(1);
     await shot('admin-users');
@@ -316,12 +375,18 @@ describe('web UI in Chromium', () => {
     const narrow = await context.newPage();
     await narrow.setViewportSize({ width: 360, height: 780 });
     await narrow.goto(baseUrl);
-    const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await narrow.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     // The custom fieldset fits too.
     await narrow.getByLabel('Custom', { exact: true }).check();
     expect(await narrow.getByRole('group', { name: 'Custom permissions' }).isVisible()).toBe(true);
-    expect(await narrow.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    expect(
+      await narrow.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      ),
+    ).toBeLessThanOrEqual(0);
     await narrow.getByLabel('Read-only').check();
     await narrow.screenshot({ path: join(SCREENSHOTS, 'narrow-tokens.png'), fullPage: true });
     await narrow.close();
@@ -331,7 +396,16 @@ describe('web UI in Chromium', () => {
     const other = await chromium.launchPersistentContext(join(dir, 'profile-dana'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const danaPage = other.pages()[0] ?? (await other.newPage());

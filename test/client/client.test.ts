@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_SCHEMA_FILE, clientSchemaSource } from '../../scripts/generate-client';
-import { createBaseTokenSource, createClient, exchange, TokenladderError, unwrap, type TokenladderClient } from '../../src/client';
+import {
+  createBaseTokenSource,
+  createClient,
+  exchange,
+  TokenladderError,
+  unwrap,
+  type TokenladderClient,
+} from '../../src/client';
 import { OPENAPI_PATH } from '../../src/openapi/document';
 import { createBaseTokenVerifier } from '../../src/verify';
 import { ADMIN, testApp, type TestApp } from '../helpers/app';
@@ -95,7 +102,12 @@ describe('the client against a running server', () => {
   let server: Running;
   let baseUrl: string;
   beforeAll(async () => {
-    const started = await serveTokenladder({ TOKENLADDER_DB: join(dir, 'client.db'), TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1', TOKENLADDER_ADMIN_EMAIL: ADMIN.email, TOKENLADDER_ADMIN_PASSWORD: ADMIN.password });
+    const started = await serveTokenladder({
+      TOKENLADDER_DB: join(dir, 'client.db'),
+      TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1',
+      TOKENLADDER_ADMIN_EMAIL: ADMIN.email,
+      TOKENLADDER_ADMIN_PASSWORD: ADMIN.password,
+    });
     server = started;
     baseUrl = `${started.url}/`;
   });
@@ -106,24 +118,42 @@ describe('the client against a running server', () => {
 
   it('walks the whole chain with typed calls', async () => {
     const anonymous = createClient({ baseUrl });
-    const signedIn = unwrap(await anonymous.POST('/api/v1/account-tokens', { body: { email: ADMIN.email, password: ADMIN.password, name: 'client test' } }));
+    const signedIn = unwrap(
+      await anonymous.POST('/api/v1/account-tokens', {
+        body: { email: ADMIN.email, password: ADMIN.password, name: 'client test' },
+      }),
+    );
     const tl: TokenladderClient = createClient({ baseUrl, token: signedIn.token });
     expect(unwrap(await tl.GET('/api/v1/me')).email).toBe(ADMIN.email);
 
     const base = unwrap(await tl.POST('/api/v1/bases', { body: { name: 'Typed' } }));
-    const created = unwrap(await tl.POST('/api/v1/bases/{uuid}/api-tokens', { params: { path: { uuid: base.uuid } }, body: { name: 'typed', permission: 'rw' } }));
-    const listed = unwrap(await tl.GET('/api/v1/api-tokens', { params: { query: { base_uuid: base.uuid } } }));
+    const created = unwrap(
+      await tl.POST('/api/v1/bases/{uuid}/api-tokens', {
+        params: { path: { uuid: base.uuid } },
+        body: { name: 'typed', permission: 'rw' },
+      }),
+    );
+    const listed = unwrap(
+      await tl.GET('/api/v1/api-tokens', { params: { query: { base_uuid: base.uuid } } }),
+    );
     expect(listed.api_tokens.map((token) => token.name)).toEqual(['typed']);
     expect(JSON.stringify(listed)).not.toContain(created.token);
 
     // Asking for less (attenuation), then verifying offline against the JWKS.
     const issued = await exchange(anonymous, created.token, { permission: 'r' });
-    const verifier = createBaseTokenVerifier({ issuer: baseUrl.replace(/\/$/, ''), jwksUrl: `${baseUrl}.well-known/jwks.json` });
+    const verifier = createBaseTokenVerifier({
+      issuer: baseUrl.replace(/\/$/, ''),
+      jwksUrl: `${baseUrl}.well-known/jwks.json`,
+    });
     const claims = await verifier.verify(issued.base_token, { baseUuid: base.uuid });
     expect(claims.permission).toBe('r');
 
-    const refused = await anonymous.POST('/api/v1/account-tokens', { body: { email: ADMIN.email, password: 'wrong password, certainly' } });
-    expect(() => unwrap(refused)).toThrow(expect.objectContaining({ status: 401, code: 'invalid_credentials' }));
+    const refused = await anonymous.POST('/api/v1/account-tokens', {
+      body: { email: ADMIN.email, password: 'wrong password, certainly' },
+    });
+    expect(() => unwrap(refused)).toThrow(
+      expect.objectContaining({ status: 401, code: 'invalid_credentials' }),
+    );
   });
 });
 
@@ -131,8 +161,11 @@ describe('the client against a running server', () => {
 export function typeChecks(tl: TokenladderClient) {
   // @ts-expect-error no such path
   void tl.GET('/api/v1/nope');
-  // @ts-expect-error permission is r or rw
-  void tl.POST('/api/v1/bases/{uuid}/api-tokens', { params: { path: { uuid: 'x' } }, body: { name: 'x', permission: 'admin' } });
+  void tl.POST('/api/v1/bases/{uuid}/api-tokens', {
+    params: { path: { uuid: 'x' } },
+    // @ts-expect-error permission is r or rw
+    body: { name: 'x', permission: 'admin' },
+  });
   // @ts-expect-error the path parameter is required
   void tl.GET('/api/v1/bases/{uuid}');
 }

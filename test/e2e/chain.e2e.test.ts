@@ -13,7 +13,12 @@ describe('tokenladder and a downstream base service over real HTTP', () => {
   const running: Running[] = [];
   let url: string;
   let serviceUrl: string;
-  const env = () => ({ TOKENLADDER_DB: join(dir, 'db', 'tokenladder.db'), TOKENLADDER_ISSUER: url, PORT: url.split(':').pop()!, TOKENLADDER_SCRYPT: 'ln=12,r=8,p=1' });
+  const env = () => ({
+    TOKENLADDER_DB: join(dir, 'db', 'tokenladder.db'),
+    TOKENLADDER_ISSUER: url,
+    PORT: url.split(':').pop()!,
+    TOKENLADDER_SCRYPT: 'ln=12,r=8,p=1',
+  });
 
   const startTokenladder = async () => {
     const server = await start('node', ['bin/tokenladder.mjs', 'serve'], env(), /"listening"/);
@@ -21,14 +26,22 @@ describe('tokenladder and a downstream base service over real HTTP', () => {
     return server;
   };
   const startService = async () => {
-    const service = await start('node', ['--import', 'tsx', 'examples/base-service.ts'], { TOKENLADDER_URL: url, PORT: serviceUrl.split(':').pop()! }, /base service on/);
+    const service = await start(
+      'node',
+      ['--import', 'tsx', 'examples/base-service.ts'],
+      { TOKENLADDER_URL: url, PORT: serviceUrl.split(':').pop()! },
+      /base service on/,
+    );
     running.push(service);
     return service;
   };
   const json = async (method: string, path: string, token?: string, body?: unknown, base = url) => {
     const response = await fetch(base + path, {
       method,
-      headers: { ...(token && { authorization: `Bearer ${token}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
+      headers: {
+        ...(token && { authorization: `Bearer ${token}` }),
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -61,26 +74,47 @@ describe('tokenladder and a downstream base service over real HTTP', () => {
   });
 
   it('walks the chain: a read token can GET rows and gets 403 on a write; a rw token can write', async () => {
-    const signIn = await json('POST', '/api/v1/account-tokens', undefined, { email: 'admin@tokenladder.local', password });
+    const signIn = await json('POST', '/api/v1/account-tokens', undefined, {
+      email: 'admin@tokenladder.local',
+      password,
+    });
     expect(signIn.status).toBe(201);
     const accountToken = signIn.body.token;
     baseUuid = (await json('POST', '/api/v1/bases', accountToken, { name: 'Inventory' })).body.uuid;
-    const reader = (await json('POST', `/api/v1/bases/${baseUuid}/api-tokens`, accountToken, { name: 'reader', permission: 'r' })).body.token;
-    const writer = (await json('POST', `/api/v1/bases/${baseUuid}/api-tokens`, accountToken, { name: 'writer', permission: 'rw' })).body.token;
+    const reader = (
+      await json('POST', `/api/v1/bases/${baseUuid}/api-tokens`, accountToken, {
+        name: 'reader',
+        permission: 'r',
+      })
+    ).body.token;
+    const writer = (
+      await json('POST', `/api/v1/bases/${baseUuid}/api-tokens`, accountToken, {
+        name: 'writer',
+        permission: 'rw',
+      })
+    ).body.token;
     secrets.push(accountToken, reader, writer);
 
     readBaseToken = (await json('POST', '/api/v1/base-tokens', reader)).body.base_token;
     const writeBaseToken = (await json('POST', '/api/v1/base-tokens', writer)).body.base_token;
 
-    expect((await json('GET', `/bases/${baseUuid}/rows`, readBaseToken, undefined, serviceUrl)).status).toBe(200);
+    expect((await json('GET', `/bases/${baseUuid}/rows`, readBaseToken, undefined, serviceUrl)).status).toBe(
+      200,
+    );
     const denied = await json('POST', `/bases/${baseUuid}/rows`, readBaseToken, { sku: 1 }, serviceUrl);
     expect(denied.status).toBe(403);
     expect(denied.body.error.code).toBe('insufficient_scope');
-    expect((await json('POST', `/bases/${baseUuid}/rows`, writeBaseToken, { sku: 1 }, serviceUrl)).status).toBe(201);
-    expect((await json('GET', `/bases/${baseUuid}/rows`, readBaseToken, undefined, serviceUrl)).body.rows).toEqual([{ sku: 1 }]);
+    expect(
+      (await json('POST', `/bases/${baseUuid}/rows`, writeBaseToken, { sku: 1 }, serviceUrl)).status,
+    ).toBe(201);
+    expect(
+      (await json('GET', `/bases/${baseUuid}/rows`, readBaseToken, undefined, serviceUrl)).body.rows,
+    ).toEqual([{ sku: 1 }]);
 
     const otherBase = crypto.randomUUID();
-    expect((await json('GET', `/bases/${otherBase}/rows`, readBaseToken, undefined, serviceUrl)).status).toBe(401);
+    expect((await json('GET', `/bases/${otherBase}/rows`, readBaseToken, undefined, serviceUrl)).status).toBe(
+      401,
+    );
     expect((await json('GET', `/bases/${baseUuid}/rows`, undefined, undefined, serviceUrl)).status).toBe(401);
   });
 
@@ -98,8 +132,17 @@ describe('tokenladder and a downstream base service over real HTTP', () => {
     expect(restarted.stdout()).not.toContain('generated password');
     expect(restarted.stderr()).not.toContain('applied migrations');
 
-    expect((await json('GET', `/bases/${baseUuid}/rows`, readBaseToken, undefined, serviceUrl)).status).toBe(200);
-    expect((await json('POST', '/api/v1/account-tokens', undefined, { email: 'admin@tokenladder.local', password })).status).toBe(201);
+    expect((await json('GET', `/bases/${baseUuid}/rows`, readBaseToken, undefined, serviceUrl)).status).toBe(
+      200,
+    );
+    expect(
+      (
+        await json('POST', '/api/v1/account-tokens', undefined, {
+          email: 'admin@tokenladder.local',
+          password,
+        })
+      ).status,
+    ).toBe(201);
     expect((await json('GET', '/api/v1/me', secrets[1])).status).toBe(200);
     expect((await json('POST', '/api/v1/base-tokens', secrets[2])).status).toBe(201);
   });

@@ -18,7 +18,13 @@ describe('the tokenladder client commands against a running server', { timeout: 
   const cli = (args: string[], options: { input?: string; env?: Record<string, string> } = {}) => {
     const result = spawnSync('node', ['bin/tokenladder.mjs', ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: dir, XDG_CONFIG_HOME: config, TOKENLADDER_URL: url, ...options.env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: dir,
+        XDG_CONFIG_HOME: config,
+        TOKENLADDER_URL: url,
+        ...options.env,
+      },
       input: options.input ?? '',
       encoding: 'utf8',
     });
@@ -32,7 +38,12 @@ describe('the tokenladder client commands against a running server', { timeout: 
   let baseToken: string;
 
   beforeAll(async () => {
-    const started = await serveTokenladder({ TOKENLADDER_DB: join(dir, 'server.db'), TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1', TOKENLADDER_ADMIN_EMAIL: ADMIN.email, TOKENLADDER_ADMIN_PASSWORD: ADMIN.password });
+    const started = await serveTokenladder({
+      TOKENLADDER_DB: join(dir, 'server.db'),
+      TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1',
+      TOKENLADDER_ADMIN_EMAIL: ADMIN.email,
+      TOKENLADDER_ADMIN_PASSWORD: ADMIN.password,
+    });
     server = started;
     url = started.url;
   });
@@ -51,7 +62,9 @@ describe('the tokenladder client commands against a running server', { timeout: 
     expect(noTerminal.status).toBe(2);
     expect(noTerminal.stderr).toContain('--password-stdin');
 
-    const login = cli(['login', '--email', ADMIN.email, '--password-stdin'], { input: `${ADMIN.password}\n` });
+    const login = cli(['login', '--email', ADMIN.email, '--password-stdin'], {
+      input: `${ADMIN.password}\n`,
+    });
     expect(login.stderr).toBe('');
     expect(login.status).toBe(0);
     expect(login.stdout).toContain(`logged in to ${url} as ${ADMIN.email}`);
@@ -75,29 +88,50 @@ describe('the tokenladder client commands against a running server', { timeout: 
   });
 
   it('creates an API-Token whose secret is printed once and never listed', () => {
-
-    const created = cli(['api-tokens', 'create', '--base', uuid, '--permission', 'r', '--name', 'nightly', '--expires-in-days', '30']);
+    const created = cli([
+      'api-tokens',
+      'create',
+      '--base',
+      uuid,
+      '--permission',
+      'r',
+      '--name',
+      'nightly',
+      '--expires-in-days',
+      '30',
+    ]);
     expect(created.status).toBe(0);
     secret = /secret \(shown only this once\): (tl_api_\S+)/.exec(created.stdout)![1]!;
     id = /\(([a-z2-7]{16})\)/.exec(created.stdout)![1]!;
 
-    for (const args of [['api-tokens', 'list'], ['api-tokens', 'list', '--json'], ['api-tokens', 'list', '--base', uuid, '--status', 'active']]) {
+    for (const args of [
+      ['api-tokens', 'list'],
+      ['api-tokens', 'list', '--json'],
+      ['api-tokens', 'list', '--base', uuid, '--status', 'active'],
+    ]) {
       const listed = cli(args);
       expect(listed.status).toBe(0);
       expect(listed.stdout).toContain('nightly');
       expect(listed.stdout).not.toContain(secret);
       expect(listed.stdout).not.toContain(storedToken());
     }
-    expect(JSON.parse(cli(['api-tokens', 'list', '--json']).stdout)).toEqual([expect.objectContaining({ id, name: 'nightly', permission: 'r', enabled: true })]);
-
+    expect(JSON.parse(cli(['api-tokens', 'list', '--json']).stdout)).toEqual([
+      expect.objectContaining({ id, name: 'nightly', permission: 'r', enabled: true }),
+    ]);
   });
 
   it('exchanges an API-Token (from the environment or stdin) or the Account-Token, printing only the JWT', () => {
     const exchanged = cli(['exchange'], { env: { TOKENLADDER_API_TOKEN: secret } });
     expect(exchanged.status).toBe(0);
     expect(exchanged.stdout.trim()).toMatch(JWT);
-    const asJson = JSON.parse(cli(['exchange', '--api-token-stdin', '--json'], { input: `${secret}\n` }).stdout);
-    expect(asJson).toMatchObject({ base_uuid: uuid, permission: 'r', base_token: expect.stringMatching(JWT) });
+    const asJson = JSON.parse(
+      cli(['exchange', '--api-token-stdin', '--json'], { input: `${secret}\n` }).stdout,
+    );
+    expect(asJson).toMatchObject({
+      base_uuid: uuid,
+      permission: 'r',
+      base_token: expect.stringMatching(JWT),
+    });
     const withAccount = cli(['exchange', '--base', uuid, '--json']);
     expect(JSON.parse(withAccount.stdout).permission).toBe('admin');
     expect(cli(['exchange']).status).toBe(2); // an Account-Token needs --base
@@ -109,7 +143,10 @@ describe('the tokenladder client commands against a running server', { timeout: 
     expect(verified.status).toBe(0);
     expect(verified.stdout).toMatch(new RegExp(`base_uuid +${uuid}`));
     expect(verified.stdout).toMatch(/permission +r\n/);
-    expect(JSON.parse(cli(['verify', '-', '--json'], { input: baseToken }).stdout)).toMatchObject({ valid: true, claims: { base_uuid: uuid, token_name: 'nightly' } });
+    expect(JSON.parse(cli(['verify', '-', '--json'], { input: baseToken }).stdout)).toMatchObject({
+      valid: true,
+      claims: { base_uuid: uuid, token_name: 'nightly' },
+    });
     const [head, payload, signature] = baseToken.split('.');
     const tampered = cli(['verify', `${head}.${payload}.${signature!.slice(0, -4)}AAAA`]);
     expect(tampered.status).toBe(1);
@@ -143,9 +180,24 @@ describe('the tokenladder client commands against a running server', { timeout: 
   });
 
   it('refuses bad usage with exit code 2 and documents the exit codes', () => {
-    expect(cli(['api-tokens', 'create', '--base', 'x', '--permission', 'admin', '--name', 'n']).status).toBe(2);
+    expect(cli(['api-tokens', 'create', '--base', 'x', '--permission', 'admin', '--name', 'n']).status).toBe(
+      2,
+    );
     expect(cli(['api-tokens', 'create', '--permission', 'r', '--name', 'n']).status).toBe(2);
-    expect(cli(['api-tokens', 'create', '--base', 'x', '--permission', 'r', '--name', 'n', '--expires-in-days', 'soon']).status).toBe(2);
+    expect(
+      cli([
+        'api-tokens',
+        'create',
+        '--base',
+        'x',
+        '--permission',
+        'r',
+        '--name',
+        'n',
+        '--expires-in-days',
+        'soon',
+      ]).status,
+    ).toBe(2);
     expect(cli(['bases', 'list', '--server', 'ftp://example.com']).status).toBe(2);
     const help = cli(['--help']);
     expect(help.status).toBe(0);
@@ -165,7 +217,9 @@ describe('the tokenladder client commands against a running server', { timeout: 
     expect(logout.status).toBe(0);
     expect(logout.stdout).toContain('revoked');
     expect(readFileSync(credentials, 'utf8')).not.toContain(token);
-    expect((await fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect((await fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      401,
+    );
     const afterwards = cli(['bases', 'list']);
     expect(afterwards.status).toBe(3);
     expect(afterwards.stderr).toContain('not logged in');
@@ -173,7 +227,9 @@ describe('the tokenladder client commands against a running server', { timeout: 
   });
 
   it('says when the server cannot be reached', () => {
-    const unreachable = cli(['bases', 'list', '--server', 'http://127.0.0.1:9'], { env: { TOKENLADDER_TOKEN: 'tl_acc_whatever' } });
+    const unreachable = cli(['bases', 'list', '--server', 'http://127.0.0.1:9'], {
+      env: { TOKENLADDER_TOKEN: 'tl_acc_whatever' },
+    });
     expect(unreachable.status).toBe(1);
     expect(unreachable.stderr).toContain('cannot reach the server');
   });

@@ -7,9 +7,18 @@ import { freePort, ROOT, start } from '../helpers/processes';
 
 describe('the tokenladder command', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokenladder-cli-'));
-  const env = { PATH: process.env.PATH ?? '', TOKENLADDER_DB: join(dir, 'cli.db'), TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1' };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    TOKENLADDER_DB: join(dir, 'cli.db'),
+    TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1',
+  };
   const cli = (args: string[], input?: string, extraEnv: Record<string, string> = {}) =>
-    spawnSync('node', ['bin/tokenladder.mjs', ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, input, encoding: 'utf8' });
+    spawnSync('node', ['bin/tokenladder.mjs', ...args], {
+      cwd: ROOT,
+      env: { ...env, ...extraEnv },
+      input,
+      encoding: 'utf8',
+    });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('migrates, creates users and lists signing keys', () => {
@@ -23,7 +32,10 @@ describe('the tokenladder command', () => {
     expect(generated.stdout).toMatch(/created system_admin ops@example.com/);
     expect(generated.stdout).toMatch(/password \(shown only this once\): [A-Za-z0-9_-]{32}/);
 
-    const fromStdin = cli(['user', 'create', '--email', 'dev@example.com', '--password-stdin'], 'a long enough passphrase\n');
+    const fromStdin = cli(
+      ['user', 'create', '--email', 'dev@example.com', '--password-stdin'],
+      'a long enough passphrase\n',
+    );
     expect(fromStdin.status).toBe(0);
     expect(fromStdin.stdout).not.toContain('passphrase');
 
@@ -33,7 +45,13 @@ describe('the tokenladder command', () => {
 
     const keys = cli(['keys', 'list', '--json']);
     expect(keys.status).toBe(0);
-    expect(JSON.parse(keys.stdout)).toEqual([expect.objectContaining({ alg: 'EdDSA', state: 'current', kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })]);
+    expect(JSON.parse(keys.stdout)).toEqual([
+      expect.objectContaining({
+        alg: 'EdDSA',
+        state: 'current',
+        kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      }),
+    ]);
 
     const rotate = cli(['keys', 'rotate', '--delay', '600']);
     expect(rotate.status).toBe(0);
@@ -41,7 +59,9 @@ describe('the tokenladder command', () => {
     expect(cli(['keys', 'rotate']).status).toBe(1); // one pending rotation at a time
     const emergency = cli(['keys', 'rotate', '--revoke-old']);
     expect(emergency.status).toBe(0);
-    expect(JSON.parse(cli(['keys', 'list', '--json']).stdout).map((key: { state: string }) => key.state)).toEqual(['current']);
+    expect(
+      JSON.parse(cli(['keys', 'list', '--json']).stdout).map((key: { state: string }) => key.state),
+    ).toEqual(['current']);
     expect(cli(['keys', 'rotate', '--delay', 'soon']).status).toBe(2);
   });
 
@@ -54,7 +74,7 @@ describe('the tokenladder command', () => {
     expect(report.checked).toBeGreaterThanOrEqual(4);
     const Database = (await import('better-sqlite3')).default;
     const raw = new Database(env.TOKENLADDER_DB);
-    raw.prepare("UPDATE audit_events SET details = '{\"role\":\"user\"}' WHERE seq = 1").run();
+    raw.prepare('UPDATE audit_events SET details = \'{"role":"user"}\' WHERE seq = 1').run();
     raw.close();
     const broken = cli(['audit', 'verify']);
     expect(broken.status).toBe(1);
@@ -74,7 +94,11 @@ describe('the tokenladder command', () => {
     const bad = cli(['serve'], undefined, { PORT: 'eighty' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('PORT');
-    const weak = cli(['serve'], undefined, { TOKENLADDER_DB: join(dir, 'weak.db'), TOKENLADDER_ADMIN_EMAIL: 'root@example.com', TOKENLADDER_ADMIN_PASSWORD: 'short' });
+    const weak = cli(['serve'], undefined, {
+      TOKENLADDER_DB: join(dir, 'weak.db'),
+      TOKENLADDER_ADMIN_EMAIL: 'root@example.com',
+      TOKENLADDER_ADMIN_PASSWORD: 'short',
+    });
     expect(weak.status).toBe(1);
     expect(weak.stderr).toContain('TOKENLADDER_ADMIN_PASSWORD: password must be at least 15 characters');
   });
@@ -84,7 +108,13 @@ describe('the tokenladder command', () => {
     const server = await start(
       'node',
       ['bin/tokenladder.mjs'],
-      { ...env, TOKENLADDER_DB: join(dir, 'admin.db'), PORT: String(port), TOKENLADDER_ADMIN_EMAIL: 'root@example.com', TOKENLADDER_ADMIN_PASSWORD: 'root password from env' },
+      {
+        ...env,
+        TOKENLADDER_DB: join(dir, 'admin.db'),
+        PORT: String(port),
+        TOKENLADDER_ADMIN_EMAIL: 'root@example.com',
+        TOKENLADDER_ADMIN_PASSWORD: 'root password from env',
+      },
       /"listening"/,
     );
     try {

@@ -22,7 +22,9 @@ describe('durability under SIGKILL', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('F-01 every acknowledged token survives a SIGKILL under load; no half-written rows; integrity ok', { timeout: 60_000 }, async () => {
+  it('F-01 every acknowledged token survives a SIGKILL under load; no half-written rows; integrity ok', {
+    timeout: 60_000,
+  }, async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const env = {
@@ -36,18 +38,25 @@ describe('durability under SIGKILL', () => {
     const api = async (method: string, path: string, token?: string, body?: unknown) => {
       const response = await fetch(`${url}${path}`, {
         method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       return { status: response.status, body: await response.json().catch(() => null) };
     };
 
     server = await start('node', ['bin/tokenladder.mjs', 'serve'], env, /"listening"/);
-    const signIn = await api('POST', '/api/v1/account-tokens', undefined, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+    const signIn = await api('POST', '/api/v1/account-tokens', undefined, {
+      email: ADMIN_EMAIL,
+      password: ADMIN_PASSWORD,
+    });
     expect(signIn.status).toBe(201);
     const account: string = signIn.body.token;
     const bases: string[] = [];
-    for (const name of ['D1', 'D2']) bases.push((await api('POST', '/api/v1/bases', account, { name })).body.uuid);
+    for (const name of ['D1', 'D2'])
+      bases.push((await api('POST', '/api/v1/bases', account, { name })).body.uuid);
 
     // Load: each worker creates tokens (single-base, or two-base tokens that write api_token_bases
     // rows in the same atomic batch) and exchanges tokens acknowledged so far.
@@ -66,18 +75,32 @@ describe('durability under SIGKILL', () => {
         started++;
         try {
           const created = multi
-            ? await api('POST', '/api/v1/api-tokens', account, { name: `w${n}-${i}`, permission: 'rw', resources: { type: 'bases', base_uuids: bases } })
-            : await api('POST', `/api/v1/bases/${bases[0]}/api-tokens`, account, { name: `w${n}-${i}`, permission: 'rw' });
+            ? await api('POST', '/api/v1/api-tokens', account, {
+                name: `w${n}-${i}`,
+                permission: 'rw',
+                resources: { type: 'bases', base_uuids: bases },
+              })
+            : await api('POST', `/api/v1/bases/${bases[0]}/api-tokens`, account, {
+                name: `w${n}-${i}`,
+                permission: 'rw',
+              });
           finished++;
-          if (created.status === 201) acked.push({ id: created.body.id, token: created.body.token, base: multi ? bases[1]! : bases[0]! });
-          else if (!killed) throw new Error(`create answered ${created.status} ${JSON.stringify(created.body)}`);
+          if (created.status === 201)
+            acked.push({
+              id: created.body.id,
+              token: created.body.token,
+              base: multi ? bases[1]! : bases[0]!,
+            });
+          else if (!killed)
+            throw new Error(`create answered ${created.status} ${JSON.stringify(created.body)}`);
           const pick = acked[Math.floor(Math.random() * acked.length)];
           if (pick) {
             started++;
             const exchanged = await api('POST', '/api/v1/base-tokens', pick.token, { base_uuid: pick.base });
             finished++;
             if (exchanged.status === 201) exchanges++;
-            else if (!killed) throw new Error(`exchange answered ${exchanged.status} ${JSON.stringify(exchanged.body)}`);
+            else if (!killed)
+              throw new Error(`exchange answered ${exchanged.status} ${JSON.stringify(exchanged.body)}`);
           }
         } catch (error) {
           if (!killed) throw error;
@@ -90,7 +113,11 @@ describe('durability under SIGKILL', () => {
     const inFlightAtKill = started - finished;
     killed = true;
     server.child.kill('SIGKILL');
-    await new Promise<void>((resolve) => (server!.child.exitCode !== null || server!.child.signalCode !== null ? resolve() : server!.child.once('exit', () => resolve())));
+    await new Promise<void>((resolve) =>
+      server!.child.exitCode !== null || server!.child.signalCode !== null
+        ? resolve()
+        : server!.child.once('exit', () => resolve()),
+    );
     await load;
     const ackedAtKill = acked.length;
     expect(ackedAtKill).toBeGreaterThan(20);
@@ -103,14 +130,24 @@ describe('durability under SIGKILL', () => {
       expect(db.pragma('foreign_key_check')).toEqual([]);
       const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
       const orphans = {
-        bases_rows_without_token: count('SELECT count(*) AS n FROM api_token_bases b LEFT JOIN api_tokens t ON t.id = b.token_id WHERE t.id IS NULL'),
+        bases_rows_without_token: count(
+          'SELECT count(*) AS n FROM api_token_bases b LEFT JOIN api_tokens t ON t.id = b.token_id WHERE t.id IS NULL',
+        ),
         multi_base_tokens_without_both_bases: count(
           "SELECT count(*) AS n FROM api_tokens t WHERE t.scope_type = 'bases' AND (SELECT count(*) FROM api_token_bases b WHERE b.token_id = t.id) <> 2",
         ),
-        single_base_tokens_with_bases_rows: count("SELECT count(*) AS n FROM api_tokens t WHERE t.scope_type = 'base' AND EXISTS (SELECT 1 FROM api_token_bases b WHERE b.token_id = t.id)"),
-        tokens_without_creator: count('SELECT count(*) AS n FROM api_tokens t LEFT JOIN users u ON u.id = t.created_by WHERE u.id IS NULL'),
-        tokens_without_base: count('SELECT count(*) AS n FROM api_tokens t LEFT JOIN bases b ON b.id = t.base_id WHERE t.base_id IS NOT NULL AND b.id IS NULL'),
-        account_tokens_without_user: count('SELECT count(*) AS n FROM account_tokens a LEFT JOIN users u ON u.id = a.user_id WHERE u.id IS NULL'),
+        single_base_tokens_with_bases_rows: count(
+          "SELECT count(*) AS n FROM api_tokens t WHERE t.scope_type = 'base' AND EXISTS (SELECT 1 FROM api_token_bases b WHERE b.token_id = t.id)",
+        ),
+        tokens_without_creator: count(
+          'SELECT count(*) AS n FROM api_tokens t LEFT JOIN users u ON u.id = t.created_by WHERE u.id IS NULL',
+        ),
+        tokens_without_base: count(
+          'SELECT count(*) AS n FROM api_tokens t LEFT JOIN bases b ON b.id = t.base_id WHERE t.base_id IS NOT NULL AND b.id IS NULL',
+        ),
+        account_tokens_without_user: count(
+          'SELECT count(*) AS n FROM account_tokens a LEFT JOIN users u ON u.id = a.user_id WHERE u.id IS NULL',
+        ),
       };
       expect(orphans).toEqual(Object.fromEntries(Object.keys(orphans).map((key) => [key, 0])));
       const committed = count("SELECT count(*) AS n FROM api_tokens WHERE name LIKE 'w%-%'");

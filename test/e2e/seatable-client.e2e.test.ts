@@ -34,7 +34,14 @@ describe('a SeaTable-style client against tokenladder over real HTTP', () => {
         /"listening"/,
       ),
     );
-    running.push(await start('node', ['--import', 'tsx', 'examples/base-service.ts'], { TOKENLADDER_URL: serverUrl, PORT: String(servicePort) }, /base service on/));
+    running.push(
+      await start(
+        'node',
+        ['--import', 'tsx', 'examples/base-service.ts'],
+        { TOKENLADDER_URL: serverUrl, PORT: String(servicePort) },
+        /base service on/,
+      ),
+    );
   }, 30_000);
   afterAll(async () => {
     await Promise.all(running.map((process) => process.stop()));
@@ -52,7 +59,9 @@ describe('a SeaTable-style client against tokenladder over real HTTP', () => {
     const { token } = (await login.json()) as { token: string };
     const headers = { Authorization: `Token ${token}` };
 
-    const workspaces = (await (await fetch(`${serverUrl}/api/v2.1/workspaces/`, { headers })).json()) as { workspace_list: { id: string }[] };
+    const workspaces = (await (await fetch(`${serverUrl}/api/v2.1/workspaces/`, { headers })).json()) as {
+      workspace_list: { id: string }[];
+    };
     const workspaceId = workspaces.workspace_list[0]!.id;
 
     const created = await fetch(`${serverUrl}/api/v2.1/dtables/`, {
@@ -63,21 +72,37 @@ describe('a SeaTable-style client against tokenladder over real HTTP', () => {
     expect(created.status).toBe(201);
 
     // Account.get_base(): temporary API-Token, then app-access-token with it.
-    const temp = await fetch(`${serverUrl}/api/v2.1/workspace/${workspaceId}/dtable/${encodeURIComponent('Client base')}/temp-api-token/`, { headers });
+    const temp = await fetch(
+      `${serverUrl}/api/v2.1/workspace/${workspaceId}/dtable/${encodeURIComponent('Client base')}/temp-api-token/`,
+      { headers },
+    );
     const { api_token } = (await temp.json()) as { api_token: string };
-    const access = await fetch(`${serverUrl}/api/v2.1/dtable/app-access-token/`, { headers: { Authorization: `Token ${api_token}` } });
+    const access = await fetch(`${serverUrl}/api/v2.1/dtable/app-access-token/`, {
+      headers: { Authorization: `Token ${api_token}` },
+    });
     expect(access.status).toBe(200);
-    const auth = (await access.json()) as { access_token: string; dtable_uuid: string; dtable_server: string; use_api_gateway: boolean };
+    const auth = (await access.json()) as {
+      access_token: string;
+      dtable_uuid: string;
+      dtable_server: string;
+      use_api_gateway: boolean;
+    };
     expect(typeof auth.dtable_server).toBe('string'); // the Python client calls rstrip() on it
     expect(auth.dtable_server.endsWith('/')).toBe(true);
     expect(auth.use_api_gateway).toBe(false);
 
     // The legacy dtable-server path the JS client builds from dtable_server.
-    const metadata = await fetch(`${auth.dtable_server}api/v1/dtables/${auth.dtable_uuid}/metadata/`, { headers: { Authorization: `Token ${auth.access_token}` } });
+    const metadata = await fetch(`${auth.dtable_server}api/v1/dtables/${auth.dtable_uuid}/metadata/`, {
+      headers: { Authorization: `Token ${auth.access_token}` },
+    });
     expect(metadata.status).toBe(200);
-    expect(await metadata.json()).toEqual({ metadata: { base_uuid: auth.dtable_uuid, permission: 'rw', tables: [] } });
+    expect(await metadata.json()).toEqual({
+      metadata: { base_uuid: auth.dtable_uuid, permission: 'rw', tables: [] },
+    });
 
-    const wrongBase = await fetch(`${auth.dtable_server}api/v1/dtables/${crypto.randomUUID()}/metadata/`, { headers: { Authorization: `Token ${auth.access_token}` } });
+    const wrongBase = await fetch(`${auth.dtable_server}api/v1/dtables/${crypto.randomUUID()}/metadata/`, {
+      headers: { Authorization: `Token ${auth.access_token}` },
+    });
     expect(wrongBase.status).toBe(401);
     const anonymous = await fetch(`${auth.dtable_server}api/v1/dtables/${auth.dtable_uuid}/metadata/`);
     expect(anonymous.status).toBe(401);

@@ -57,7 +57,12 @@ export const testConfig = (overrides: Partial<AppConfig> = {}): AppConfig => ({
   revocationPollSeconds: 30,
   corsOrigins: [],
   accessLog: false,
-  seatable: { dtableServer: 'http://bases.test/', dtableSocket: 'http://bases.test/', dtableDb: 'http://bases.test/dtable-db/', useApiGateway: false },
+  seatable: {
+    dtableServer: 'http://bases.test/',
+    dtableSocket: 'http://bases.test/',
+    dtableDb: 'http://bases.test/dtable-db/',
+    useApiGateway: false,
+  },
   ...overrides,
 });
 
@@ -77,7 +82,13 @@ export async function testApp(options: TestAppOptions = {}) {
   migrateSqlite(raw, readMigrations());
   const clock = frozenClock();
   const kekText = options.kekText ?? generateKekText();
-  const deps = await createNodeDeps({ raw, kek: await importKek(kekText), config: testConfig(options.config), clock, log: options.log ?? silentLog });
+  const deps = await createNodeDeps({
+    raw,
+    kek: await importKek(kekText),
+    config: testConfig(options.config),
+    clock,
+    log: options.log ?? silentLog,
+  });
   await bootstrapAdmin(deps, ADMIN.email, ADMIN.password);
   const app = createApp(deps);
   const client = createClient(app);
@@ -122,7 +133,10 @@ function createClient(app: { request: (path: string, init?: RequestInit) => Resp
 
   /** Creates a user as `adminToken` and signs them in. */
   async function userWithToken(adminToken: string, email: string, extra: Record<string, unknown> = {}) {
-    const created = await call('POST', '/api/v1/users', { token: adminToken, body: { email, password: PASSWORD, role: 'user', ...extra } });
+    const created = await call('POST', '/api/v1/users', {
+      token: adminToken,
+      body: { email, password: PASSWORD, role: 'user', ...extra },
+    });
     if (created.status !== 201) throw new Error(`user create failed: ${JSON.stringify(created.body)}`);
     return { id: created.body.id as string, token: await login(email, PASSWORD) };
   }
@@ -134,7 +148,10 @@ function createClient(app: { request: (path: string, init?: RequestInit) => Resp
   }
 
   async function createApiToken(token: string, baseUuid: string, name: string, permission: 'r' | 'rw') {
-    const response = await call('POST', `/api/v1/bases/${baseUuid}/api-tokens`, { token, body: { name, permission } });
+    const response = await call('POST', `/api/v1/bases/${baseUuid}/api-tokens`, {
+      token,
+      body: { name, permission },
+    });
     if (response.status !== 201) throw new Error(`api token create failed: ${JSON.stringify(response.body)}`);
     return response.body as { id: string; token: string };
   }
@@ -152,7 +169,11 @@ export const ATTEMPT_TABLES = ['audit_events', 'throttle_counters'];
 
 /** Every table's rows (but ATTEMPT_TABLES unless asked), for "nothing changed" assertions. */
 export function snapshot(raw: Database.Database, options: { includeAttempts?: boolean } = {}): string {
-  const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+  const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+    name: string;
+  }[];
   const kept = options.includeAttempts ? tables : tables.filter(({ name }) => !ATTEMPT_TABLES.includes(name));
-  return JSON.stringify(kept.map(({ name }) => [name, raw.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]));
+  return JSON.stringify(
+    kept.map(({ name }) => [name, raw.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]),
+  );
 }

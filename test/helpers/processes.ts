@@ -24,8 +24,18 @@ export interface Running {
 }
 
 /** Starts a process and resolves once `ready` matches its output; rejects if it exits or times out first. */
-export function start(command: string, args: string[], env: Record<string, string>, ready: RegExp, timeoutMs = 15_000): Promise<Running> {
-  const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function start(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  timeoutMs = 15_000,
+): Promise<Running> {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const running: Running = {
@@ -69,10 +79,19 @@ export function start(command: string, args: string[], env: Record<string, strin
  * `tokenladder serve` (what `npm start` runs) on a free loopback port, its issuer that URL unless
  * `env` says otherwise; resolves once it listens.
  */
-export async function serveTokenladder(env: Record<string, string>, timeoutMs?: number): Promise<Running & { url: string }> {
+export async function serveTokenladder(
+  env: Record<string, string>,
+  timeoutMs?: number,
+): Promise<Running & { url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = await start('node', ['bin/tokenladder.mjs', 'serve'], { PORT: String(port), TOKENLADDER_ISSUER: url, ...env }, /"listening"/, timeoutMs);
+  const server = await start(
+    'node',
+    ['bin/tokenladder.mjs', 'serve'],
+    { PORT: String(port), TOKENLADDER_ISSUER: url, ...env },
+    /"listening"/,
+    timeoutMs,
+  );
   return Object.assign(server, { url });
 }
 
@@ -81,7 +100,10 @@ export function jsonCaller(baseUrl: () => string, scheme: 'Bearer' | 'Token' = '
   return async (method: string, path: string, token?: string, body?: unknown, at = baseUrl()) => {
     const response = await fetch(at + path, {
       method,
-      headers: { ...(token && { authorization: `${scheme} ${token}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
+      headers: {
+        ...(token && { authorization: `${scheme} ${token}` }),
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();

@@ -34,13 +34,24 @@ describe('Account-Tokens', () => {
   it('matches emails case-insensitively and passwords after NFKC normalisation', async () => {
     const admin = await t.login();
     // "ﬁ" (U+FB01) and full-width letters normalise to plain ASCII under NFKC.
-    await t.call('POST', '/api/v1/users', { token: admin, body: { email: 'Erin@Example.com', password: 'ﬁne Ｐassphrase here', role: 'user' } });
-    expect((await t.call('POST', '/api/v1/account-tokens', { body: { email: ' erin@EXAMPLE.com ', password: 'fine Passphrase here' } })).status).toBe(201);
+    await t.call('POST', '/api/v1/users', {
+      token: admin,
+      body: { email: 'Erin@Example.com', password: 'ﬁne Ｐassphrase here', role: 'user' },
+    });
+    expect(
+      (
+        await t.call('POST', '/api/v1/account-tokens', {
+          body: { email: ' erin@EXAMPLE.com ', password: 'fine Passphrase here' },
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it('refuses an over-long password without hashing it', async () => {
     const verify = vi.spyOn(t.deps.passwords, 'verify');
-    const response = await t.call('POST', '/api/v1/account-tokens', { body: { email: ADMIN.email, password: 'x'.repeat(129) } });
+    const response = await t.call('POST', '/api/v1/account-tokens', {
+      body: { email: ADMIN.email, password: 'x'.repeat(129) },
+    });
     expect(response.status).toBe(401);
     expect(response.body.error.code).toBe('invalid_credentials');
     expect(verify).not.toHaveBeenCalled();
@@ -49,12 +60,27 @@ describe('Account-Tokens', () => {
   it('does not truncate passwords', async () => {
     const admin = await t.login();
     const long = 'p'.repeat(100);
-    await t.call('POST', '/api/v1/users', { token: admin, body: { email: 'long@example.com', password: long, role: 'user' } });
-    expect((await t.call('POST', '/api/v1/account-tokens', { body: { email: 'long@example.com', password: long.slice(0, 72) } })).status).toBe(401);
-    expect((await t.call('POST', '/api/v1/account-tokens', { body: { email: 'long@example.com', password: long } })).status).toBe(201);
+    await t.call('POST', '/api/v1/users', {
+      token: admin,
+      body: { email: 'long@example.com', password: long, role: 'user' },
+    });
+    expect(
+      (
+        await t.call('POST', '/api/v1/account-tokens', {
+          body: { email: 'long@example.com', password: long.slice(0, 72) },
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await t.call('POST', '/api/v1/account-tokens', {
+          body: { email: 'long@example.com', password: long },
+        })
+      ).status,
+    ).toBe(201);
   });
 
-  it('lists the caller\'s tokens without secrets and revokes one at once', async () => {
+  it("lists the caller's tokens without secrets and revokes one at once", async () => {
     const first = await t.login();
     const second = await t.login();
     const list = await t.call('GET', '/api/v1/account-tokens', { token: first });
@@ -82,17 +108,21 @@ describe('Account-Tokens', () => {
     expect((await t.call('DELETE', `/api/v1/account-tokens/${secondId}`, { token: first })).status).toBe(404);
   });
 
-  it('cannot revoke someone else\'s Account-Token (404, and it keeps working)', async () => {
+  it("cannot revoke someone else's Account-Token (404, and it keeps working)", async () => {
     const admin = await t.login();
     const user = await t.userWithToken(admin, 'fay@example.com');
     const adminTokenId = (await t.call('GET', '/api/v1/me', { token: admin })).body.account_token_id;
-    expect((await t.call('DELETE', `/api/v1/account-tokens/${adminTokenId}`, { token: user.token })).status).toBe(404);
+    expect(
+      (await t.call('DELETE', `/api/v1/account-tokens/${adminTokenId}`, { token: user.token })).status,
+    ).toBe(404);
     expect((await t.call('GET', '/api/v1/me', { token: admin })).status).toBe(200);
   });
 
   it('records last use to the minute, without a write on every request', async () => {
     const token = await t.login();
-    const lastUsed = () => (t.raw.prepare('SELECT last_used_at FROM account_tokens').get() as { last_used_at: number | null }).last_used_at;
+    const lastUsed = () =>
+      (t.raw.prepare('SELECT last_used_at FROM account_tokens').get() as { last_used_at: number | null })
+        .last_used_at;
     expect(lastUsed()).toBeNull();
     await t.call('GET', '/api/v1/me', { token });
     const first = lastUsed();
@@ -124,12 +154,18 @@ describe('Account-Tokens', () => {
     const week = await t.call('POST', '/api/v1/account-tokens', { body: { ...ADMIN, expires_in_days: 7 } });
     expect(week.body.expires_at).toBe('2026-11-08T12:00:00Z');
     t.clock.advance(7 * 86400);
-    expect((await t.call('GET', '/api/v1/me', { token: week.body.token })).body.error.code).toBe('token_expired');
+    expect((await t.call('GET', '/api/v1/me', { token: week.body.token })).body.error.code).toBe(
+      'token_expired',
+    );
 
     const limited = await testApp({ config: { accountTokenMaxAgeSeconds: 86400 } });
-    const capped = await limited.call('POST', '/api/v1/account-tokens', { body: { ...ADMIN, expires_in_days: 30 } });
+    const capped = await limited.call('POST', '/api/v1/account-tokens', {
+      body: { ...ADMIN, expires_in_days: 30 },
+    });
     expect(capped.body.expires_at).toBe('2026-11-02T12:00:00Z');
-    expect((await t.call('POST', '/api/v1/account-tokens', { body: { ...ADMIN, expires_in_days: 0 } })).status).toBe(400);
+    expect(
+      (await t.call('POST', '/api/v1/account-tokens', { body: { ...ADMIN, expires_in_days: 0 } })).status,
+    ).toBe(400);
   });
 
   it('stops every token of a deactivated user without deleting them, and restores them on reactivation', async () => {
@@ -145,7 +181,9 @@ describe('Account-Tokens', () => {
     const exchange = await t.call('POST', '/api/v1/base-tokens', { token: api.token });
     expect(exchange.status).toBe(401);
     expect(exchange.body.error.code).toBe('account_disabled');
-    expect(t.raw.prepare('SELECT count(*) AS n FROM account_tokens WHERE user_id = ?').get(user.id)).toEqual({ n: 1 });
+    expect(t.raw.prepare('SELECT count(*) AS n FROM account_tokens WHERE user_id = ?').get(user.id)).toEqual({
+      n: 1,
+    });
 
     await t.call('PATCH', `/api/v1/users/${user.id}`, { token: admin, body: { is_active: true } });
     expect((await t.call('GET', '/api/v1/me', { token: user.token })).status).toBe(200);
@@ -155,7 +193,8 @@ describe('Account-Tokens', () => {
   it('rehashes a password made with older parameters at the next sign-in', async () => {
     const older = await testApp({ config: { scrypt: { ln: 10, r: 8, p: 1 } } });
     const stronger = await testApp({ config: { scrypt: { ln: 11, r: 8, p: 1 } } });
-    const hashOf = (app: TestApp) => (app.raw.prepare('SELECT password_hash FROM users').get() as { password_hash: string }).password_hash;
+    const hashOf = (app: TestApp) =>
+      (app.raw.prepare('SELECT password_hash FROM users').get() as { password_hash: string }).password_hash;
     // Move the older hash into the stronger deployment, as an upgrade would.
     stronger.raw.prepare('UPDATE users SET password_hash = ?').run(hashOf(older));
     expect(hashOf(stronger)).toMatch(/^\$scrypt\$ln=10,r=8,p=1\$/);

@@ -21,21 +21,32 @@ describe('bases, members and API-Tokens', () => {
   const exchange = (token: string, body?: unknown) => t.call('POST', '/api/v1/base-tokens', { token, body });
 
   it('keeps base names unique per workspace (409) but free across users', async () => {
-    const duplicate = await t.call('POST', '/api/v1/bases', { token: alice.token, body: { name: 'Alice CRM' } });
+    const duplicate = await t.call('POST', '/api/v1/bases', {
+      token: alice.token,
+      body: { name: 'Alice CRM' },
+    });
     expect(duplicate.status).toBe(409);
-    expect((await t.call('POST', '/api/v1/bases', { token: bob.token, body: { name: 'Alice CRM' } })).status).toBe(201);
+    expect(
+      (await t.call('POST', '/api/v1/bases', { token: bob.token, body: { name: 'Alice CRM' } })).status,
+    ).toBe(201);
   });
 
-  it('lists a user\'s bases in their workspace and nobody else\'s', async () => {
+  it("lists a user's bases in their workspace and nobody else's", async () => {
     const workspaces = await t.call('GET', '/api/v1/workspaces', { token: alice.token });
-    expect(workspaces.body.workspaces[0].bases).toEqual([expect.objectContaining({ uuid: aliceBase, name: 'Alice CRM', permission: 'admin' })]);
+    expect(workspaces.body.workspaces[0].bases).toEqual([
+      expect.objectContaining({ uuid: aliceBase, name: 'Alice CRM', permission: 'admin' }),
+    ]);
     expect((await t.call('GET', '/api/v1/bases', { token: bob.token })).body.bases).toEqual([]);
     expect((await t.call('GET', `/api/v1/bases/${aliceBase}`, { token: bob.token })).status).toBe(404);
   });
 
   it('creates a base only in a workspace the caller owns', async () => {
-    const bobWorkspace = (await t.call('GET', '/api/v1/workspaces', { token: bob.token })).body.workspaces[0].id;
-    const response = await t.call('POST', '/api/v1/bases', { token: alice.token, body: { name: 'Sneaky', workspace_id: bobWorkspace } });
+    const bobWorkspace = (await t.call('GET', '/api/v1/workspaces', { token: bob.token })).body.workspaces[0]
+      .id;
+    const response = await t.call('POST', '/api/v1/bases', {
+      token: alice.token,
+      body: { name: 'Sneaky', workspace_id: bobWorkspace },
+    });
     expect(response.status).toBe(404);
   });
 
@@ -44,11 +55,31 @@ describe('bases, members and API-Tokens', () => {
     const aliceToken = await t.createApiToken(alice.token, aliceBase, 'alice job', 'rw');
     const bobToken = await t.createApiToken(bob.token, bobBase, 'bob job', 'rw');
     const before = snapshot(t.raw);
-    expect((await t.call('GET', `/api/v1/bases/${aliceBase}/api-tokens`, { token: bob.token })).status).toBe(404);
-    expect((await t.call('POST', `/api/v1/bases/${aliceBase}/api-tokens`, { token: bob.token, body: { name: 'x', permission: 'r' } })).status).toBe(404);
-    expect((await t.call('DELETE', `/api/v1/api-tokens/${aliceToken.id}`, { token: bob.token })).status).toBe(404);
-    expect((await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, { token: bob.token, body: { permission: 'admin' } })).status).toBe(404);
-    expect((await t.call('GET', `/api/v1/bases/${aliceBase}/members`, { token: bob.token })).status).toBe(404);
+    expect((await t.call('GET', `/api/v1/bases/${aliceBase}/api-tokens`, { token: bob.token })).status).toBe(
+      404,
+    );
+    expect(
+      (
+        await t.call('POST', `/api/v1/bases/${aliceBase}/api-tokens`, {
+          token: bob.token,
+          body: { name: 'x', permission: 'r' },
+        })
+      ).status,
+    ).toBe(404);
+    expect((await t.call('DELETE', `/api/v1/api-tokens/${aliceToken.id}`, { token: bob.token })).status).toBe(
+      404,
+    );
+    expect(
+      (
+        await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, {
+          token: bob.token,
+          body: { permission: 'admin' },
+        })
+      ).status,
+    ).toBe(404);
+    expect((await t.call('GET', `/api/v1/bases/${aliceBase}/members`, { token: bob.token })).status).toBe(
+      404,
+    );
     expect((await exchange(bob.token, { base_uuid: aliceBase })).status).toBe(404);
     const wrongBase = await exchange(aliceToken.token, { base_uuid: bobBase });
     expect(wrongBase.status).toBe(401);
@@ -59,30 +90,65 @@ describe('bases, members and API-Tokens', () => {
   });
 
   it('never lets anyone mint above their own permission', async () => {
-    await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, { token: alice.token, body: { permission: 'r' } });
+    await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, {
+      token: alice.token,
+      body: { permission: 'r' },
+    });
     const before = snapshot(t.raw);
-    const denied = await t.call('POST', `/api/v1/bases/${aliceBase}/api-tokens`, { token: bob.token, body: { name: 'bob rw', permission: 'rw' } });
+    const denied = await t.call('POST', `/api/v1/bases/${aliceBase}/api-tokens`, {
+      token: bob.token,
+      body: { name: 'bob rw', permission: 'rw' },
+    });
     expect(denied.status).toBe(403);
     expect(denied.body.error.code).toBe('insufficient_permission');
     expect(snapshot(t.raw)).toBe(before);
-    expect((await t.call('POST', `/api/v1/bases/${aliceBase}/api-tokens`, { token: bob.token, body: { name: 'bob r', permission: 'r' } })).status).toBe(201);
+    expect(
+      (
+        await t.call('POST', `/api/v1/bases/${aliceBase}/api-tokens`, {
+          token: bob.token,
+          body: { name: 'bob r', permission: 'r' },
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it('keeps API-Token names unique per base, and frees a name when its token is revoked', async () => {
     const first = await t.createApiToken(alice.token, aliceBase, 'sync', 'r');
-    expect((await t.call('POST', `/api/v1/bases/${aliceBase}/api-tokens`, { token: alice.token, body: { name: 'sync', permission: 'rw' } })).status).toBe(409);
-    expect((await t.call('DELETE', `/api/v1/api-tokens/${first.id}`, { token: alice.token })).status).toBe(204);
-    expect((await t.call('POST', `/api/v1/bases/${aliceBase}/api-tokens`, { token: alice.token, body: { name: 'sync', permission: 'rw' } })).status).toBe(201);
+    expect(
+      (
+        await t.call('POST', `/api/v1/bases/${aliceBase}/api-tokens`, {
+          token: alice.token,
+          body: { name: 'sync', permission: 'rw' },
+        })
+      ).status,
+    ).toBe(409);
+    expect((await t.call('DELETE', `/api/v1/api-tokens/${first.id}`, { token: alice.token })).status).toBe(
+      204,
+    );
+    expect(
+      (
+        await t.call('POST', `/api/v1/bases/${aliceBase}/api-tokens`, {
+          token: alice.token,
+          body: { name: 'sync', permission: 'rw' },
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it('shows base admins every token of the base and other members only their own, never a secret', async () => {
-    await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, { token: alice.token, body: { permission: 'rw' } });
+    await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, {
+      token: alice.token,
+      body: { permission: 'rw' },
+    });
     const aliceToken = await t.createApiToken(alice.token, aliceBase, 'alice job', 'rw');
     const bobToken = await t.createApiToken(bob.token, aliceBase, 'bob job', 'r');
     await exchange(bobToken.token);
 
     const adminView = await t.call('GET', `/api/v1/bases/${aliceBase}/api-tokens`, { token: alice.token });
-    expect(adminView.body.api_tokens.map((token: { name: string }) => token.name).sort()).toEqual(['alice job', 'bob job']);
+    expect(adminView.body.api_tokens.map((token: { name: string }) => token.name).sort()).toEqual([
+      'alice job',
+      'bob job',
+    ]);
     expect(adminView.body.api_tokens.find((token: { name: string }) => token.name === 'bob job')).toEqual({
       id: bobToken.id,
       name: 'bob job',
@@ -105,47 +171,94 @@ describe('bases, members and API-Tokens', () => {
     expect(JSON.stringify([adminView.body, memberView.body])).not.toMatch(/tl_api_/);
 
     // Bob cannot revoke Alice's token; Alice (base admin) can revoke Bob's.
-    expect((await t.call('DELETE', `/api/v1/api-tokens/${aliceToken.id}`, { token: bob.token })).status).toBe(404);
-    expect((await t.call('DELETE', `/api/v1/api-tokens/${bobToken.id}`, { token: alice.token })).status).toBe(204);
+    expect((await t.call('DELETE', `/api/v1/api-tokens/${aliceToken.id}`, { token: bob.token })).status).toBe(
+      404,
+    );
+    expect((await t.call('DELETE', `/api/v1/api-tokens/${bobToken.id}`, { token: alice.token })).status).toBe(
+      204,
+    );
     const revoked = await exchange(bobToken.token);
     expect(revoked.status).toBe(401);
     expect(revoked.body.error.code).toBe('token_revoked');
   });
 
-  it('re-checks the creator\'s membership at every exchange (intersection model)', async () => {
-    await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, { token: alice.token, body: { permission: 'rw' } });
+  it("re-checks the creator's membership at every exchange (intersection model)", async () => {
+    await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, {
+      token: alice.token,
+      body: { permission: 'rw' },
+    });
     const bobToken = await t.createApiToken(bob.token, aliceBase, 'bob rw job', 'rw');
     expect((await exchange(bobToken.token)).body.permission).toBe('rw');
 
-    await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, { token: alice.token, body: { permission: 'r' } });
+    await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, {
+      token: alice.token,
+      body: { permission: 'r' },
+    });
     const demoted = await exchange(bobToken.token);
     expect(demoted.body.permission).toBe('r');
     expect(claimsOf(demoted.body.base_token).permission).toBe('r');
 
-    await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, { token: alice.token, body: { permission: 'admin' } });
+    await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, {
+      token: alice.token,
+      body: { permission: 'admin' },
+    });
     expect((await exchange(bobToken.token)).body.permission).toBe('rw'); // a token never grants more than it was made with
 
-    expect((await t.call('DELETE', `/api/v1/bases/${aliceBase}/members/${bob.id}`, { token: alice.token })).status).toBe(204);
+    expect(
+      (await t.call('DELETE', `/api/v1/bases/${aliceBase}/members/${bob.id}`, { token: alice.token })).status,
+    ).toBe(204);
     const removed = await exchange(bobToken.token);
     expect(removed.status).toBe(403);
     expect(removed.body.error.message).toMatch(/no longer has access/);
   });
 
   it('lets only base admins manage members, and always keeps one admin', async () => {
-    await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, { token: alice.token, body: { permission: 'rw' } });
-    const notAdmin = await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, { token: bob.token, body: { permission: 'admin' } });
+    await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, {
+      token: alice.token,
+      body: { permission: 'rw' },
+    });
+    const notAdmin = await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, {
+      token: bob.token,
+      body: { permission: 'admin' },
+    });
     expect(notAdmin.status).toBe(403);
 
-    expect((await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${alice.id}`, { token: alice.token, body: { permission: 'r' } })).status).toBe(409);
-    expect((await t.call('DELETE', `/api/v1/bases/${aliceBase}/members/${alice.id}`, { token: alice.token })).status).toBe(409);
+    expect(
+      (
+        await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${alice.id}`, {
+          token: alice.token,
+          body: { permission: 'r' },
+        })
+      ).status,
+    ).toBe(409);
+    expect(
+      (await t.call('DELETE', `/api/v1/bases/${aliceBase}/members/${alice.id}`, { token: alice.token }))
+        .status,
+    ).toBe(409);
 
-    await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, { token: alice.token, body: { permission: 'admin' } });
-    const demoteSelf = await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${alice.id}`, { token: alice.token, body: { permission: 'r' } });
+    await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${bob.id}`, {
+      token: alice.token,
+      body: { permission: 'admin' },
+    });
+    const demoteSelf = await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${alice.id}`, {
+      token: alice.token,
+      body: { permission: 'r' },
+    });
     expect(demoteSelf.status).toBe(200);
     expect(demoteSelf.body).toMatchObject({ user_id: alice.id, permission: 'r', email: 'alice@example.com' });
     const members = await t.call('GET', `/api/v1/bases/${aliceBase}/members`, { token: alice.token });
-    expect(members.body.members.map((m: { permission: string }) => m.permission).sort()).toEqual(['admin', 'r']);
-    expect((await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${crypto.randomUUID()}`, { token: bob.token, body: { permission: 'r' } })).status).toBe(404);
+    expect(members.body.members.map((m: { permission: string }) => m.permission).sort()).toEqual([
+      'admin',
+      'r',
+    ]);
+    expect(
+      (
+        await t.call('PUT', `/api/v1/bases/${aliceBase}/members/${crypto.randomUUID()}`, {
+          token: bob.token,
+          body: { permission: 'r' },
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('lets an r token exchange only for r, even when asked for a base it belongs to', async () => {

@@ -24,11 +24,19 @@ describe('the whole chain: admin → Account-Token → base → API-Token → Ba
     const accountToken = signIn.body.token as string;
 
     const me = await t.call('GET', '/api/v1/me', { token: accountToken });
-    expect(me.body).toMatchObject({ email: ADMIN.email, role: 'system_admin', account_token_id: signIn.body.id });
+    expect(me.body).toMatchObject({
+      email: ADMIN.email,
+      role: 'system_admin',
+      account_token_id: signIn.body.id,
+    });
 
     const base = await t.call('POST', '/api/v1/bases', { token: accountToken, body: { name: 'Projects' } });
     expect(base.status).toBe(201);
-    expect(base.body).toMatchObject({ name: 'Projects', permission: 'admin', uuid: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(base.body).toMatchObject({
+      name: 'Projects',
+      permission: 'admin',
+      uuid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
 
     const apiToken = await t.call('POST', `/api/v1/bases/${base.body.uuid}/api-tokens`, {
       token: accountToken,
@@ -42,7 +50,9 @@ describe('the whole chain: admin → Account-Token → base → API-Token → Ba
       base_uuid: base.body.uuid,
     });
 
-    const exchange = await t.call('POST', '/api/v1/base-tokens', { headers: { authorization: `Token ${apiToken.body.token}` } });
+    const exchange = await t.call('POST', '/api/v1/base-tokens', {
+      headers: { authorization: `Token ${apiToken.body.token}` },
+    });
     expect(exchange.status).toBe(201);
     expect(exchange.body).toEqual({
       base_token: expect.any(String),
@@ -53,7 +63,8 @@ describe('the whole chain: admin → Account-Token → base → API-Token → Ba
 
     const jwks = await t.call('GET', '/.well-known/jwks.json');
     expect(jwks.headers.get('cache-control')).toBe('public, max-age=300');
-    for (const key of jwks.body.keys) expect(Object.keys(key).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x']);
+    for (const key of jwks.body.keys)
+      expect(Object.keys(key).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x']);
     const header = decodeProtectedHeader(exchange.body.base_token);
     expect(header).toEqual({ alg: 'EdDSA', kid: jwks.body.keys[0].kid, typ: 'at+jwt' });
     expect(header.kid).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -86,7 +97,7 @@ describe('the whole chain: admin → Account-Token → base → API-Token → Ba
     });
   });
 
-  it('exchanges an Account-Token for a Base-Token with the caller\'s own permission on the named base', async () => {
+  it("exchanges an Account-Token for a Base-Token with the caller's own permission on the named base", async () => {
     const token = await t.login();
     const baseUuid = await t.createBase(token, 'Mine');
     const exchange = await t.call('POST', '/api/v1/base-tokens', { token, body: { base_uuid: baseUuid } });
@@ -98,7 +109,11 @@ describe('the whole chain: admin → Account-Token → base → API-Token → Ba
       audience: `urn:tokenladder:base:${baseUuid}`,
       currentDate: new Date(START),
     });
-    expect(payload).toMatchObject({ token_type: 'account_token', token_name: 'default', permission: 'admin' });
+    expect(payload).toMatchObject({
+      token_type: 'account_token',
+      token_name: 'default',
+      permission: 'admin',
+    });
 
     const missingBase = await t.call('POST', '/api/v1/base-tokens', { token });
     expect(missingBase.status).toBe(400);
@@ -109,8 +124,13 @@ describe('the whole chain: admin → Account-Token → base → API-Token → Ba
     const token = await t.login();
     const baseUuid = await t.createBase(token, 'Mine');
     const api = await t.createApiToken(token, baseUuid, 'job', 'rw');
-    const exchanges = await Promise.all(Array.from({ length: 10 }, () => t.call('POST', '/api/v1/base-tokens', { token: api.token })));
-    const jtis = exchanges.map((exchange) => JSON.parse(atob(exchange.body.base_token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).jti);
+    const exchanges = await Promise.all(
+      Array.from({ length: 10 }, () => t.call('POST', '/api/v1/base-tokens', { token: api.token })),
+    );
+    const jtis = exchanges.map(
+      (exchange) =>
+        JSON.parse(atob(exchange.body.base_token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).jti,
+    );
     expect(new Set(jtis).size).toBe(10);
   });
 

@@ -10,7 +10,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 /** Every line at every level, as the console logger would write it. */
 function capturingLog() {
   const lines: string[] = [];
-  const write = (level: string) => (message: string, fields?: Record<string, unknown>) => lines.push(JSON.stringify({ level, message, ...fields }));
+  const write = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    lines.push(JSON.stringify({ level, message, ...fields }));
   const log: Logger = { info: write('info'), warn: write('warn'), error: write('error') };
   return { log, lines, parsed: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
 }
@@ -23,7 +24,8 @@ async function appWithLog(options: TestAppOptions = {}) {
 
 const raw = (t: TestApp, path: string, init: RequestInit = {}) => t.app.request(path, init);
 
-const accessControlHeaders = (response: Response) => [...response.headers.keys()].filter((name) => name.startsWith('access-control-'));
+const accessControlHeaders = (response: Response) =>
+  [...response.headers.keys()].filter((name) => name.startsWith('access-control-'));
 
 describe('request ids', () => {
   it('every response carries a fresh X-Request-Id, and error bodies quote it', async () => {
@@ -34,14 +36,27 @@ describe('request ids', () => {
       raw(t, '/api/v1/me'),
       raw(t, '/api/v1/nope'),
       raw(t, '/api2/ping/'),
-      raw(t, '/api/v1/account-tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":' }),
-      raw(t, '/api/v1/account-tokens', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(1024 * 1024) }, body: 'x' }),
+      raw(t, '/api/v1/account-tokens', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"email":',
+      }),
+      raw(t, '/api/v1/account-tokens', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(1024 * 1024) },
+        body: 'x',
+      }),
     ]);
     const ids = responses.map((response) => response.headers.get('x-request-id'));
     for (const id of ids) expect(id).toMatch(UUID);
     expect(new Set(ids).size).toBe(ids.length);
 
-    for (const [index, code] of [[2, 'missing_credentials'], [3, 'not_found'], [5, 'invalid_json'], [6, 'payload_too_large']] as const) {
+    for (const [index, code] of [
+      [2, 'missing_credentials'],
+      [3, 'not_found'],
+      [5, 'invalid_json'],
+      [6, 'payload_too_large'],
+    ] as const) {
       const body = await responses[index]!.json();
       expect(body).toEqual(errorBody(code));
       expect(body.error.request_id).toBe(ids[index]);
@@ -50,13 +65,27 @@ describe('request ids', () => {
 
   it('keeps a plain incoming X-Request-Id (a proxy correlating requests) and replaces anything else', async () => {
     const t = await testApp();
-    for (const id of ['abcdefgh', 'req-1234.5678_ABC', 'x'.repeat(64), '0f8fad5b-d9cb-469f-a165-70867728950e']) {
+    for (const id of [
+      'abcdefgh',
+      'req-1234.5678_ABC',
+      'x'.repeat(64),
+      '0f8fad5b-d9cb-469f-a165-70867728950e',
+    ]) {
       const response = await raw(t, '/api/v1/me', { headers: { 'x-request-id': id } });
       expect(response.headers.get('x-request-id')).toBe(id);
       expect((await response.json()).error.request_id).toBe(id);
     }
     // Too short, too long, and anything that could forge or break a log line or a header.
-    for (const id of ['short', 'x'.repeat(65), 'has space 12345', '"quoted12345"', 'a\\b\\c\\d\\e', '{"level":"info"}', 'ünïcödé-12345', 'id\twith\ttab']) {
+    for (const id of [
+      'short',
+      'x'.repeat(65),
+      'has space 12345',
+      '"quoted12345"',
+      'a\\b\\c\\d\\e',
+      '{"level":"info"}',
+      'ünïcödé-12345',
+      'id\twith\ttab',
+    ]) {
       const response = await raw(t, '/api/v1/ping', { headers: { 'x-request-id': id } });
       expect(response.headers.get('x-request-id')).toMatch(UUID);
     }
@@ -77,7 +106,9 @@ describe('request ids', () => {
 
     const boom = await raw(t, '/test/boom', { headers: { 'x-request-id': 'trace-boom-0001' } });
     expect(boom.status).toBe(500);
-    expect(await boom.json()).toEqual({ error: { code: 'internal_error', message: 'internal error', request_id: 'trace-boom-0001' } });
+    expect(await boom.json()).toEqual({
+      error: { code: 'internal_error', message: 'internal error', request_id: 'trace-boom-0001' },
+    });
 
     const busy = await raw(t, '/test/busy');
     expect(busy.status).toBe(503);
@@ -88,7 +119,12 @@ describe('request ids', () => {
     expect(logs.status).toBe(204);
 
     expect(parsed()).toEqual([
-      expect.objectContaining({ level: 'error', message: 'unhandled error', request_id: 'trace-boom-0001', error: expect.stringContaining('something broke') }),
+      expect.objectContaining({
+        level: 'error',
+        message: 'unhandled error',
+        request_id: 'trace-boom-0001',
+        error: expect.stringContaining('something broke'),
+      }),
       expect.objectContaining({ level: 'warn', message: 'database busy', request_id: busyId }),
       { level: 'info', message: 'a route speaks', detail: 1, request_id: logs.headers.get('x-request-id') },
     ]);
@@ -103,15 +139,23 @@ describe('request ids', () => {
     expect(await response.json()).toEqual({ error_msg: 'Internal Server Error' });
     const id = response.headers.get('x-request-id');
     expect(id).toMatch(UUID);
-    expect(parsed()).toEqual([expect.objectContaining({ level: 'error', message: 'unhandled error', request_id: id })]);
+    expect(parsed()).toEqual([
+      expect.objectContaining({ level: 'error', message: 'unhandled error', request_id: id }),
+    ]);
   });
 
   it('signing-key rotation logs with the request id', async () => {
     const { t, parsed } = await appWithLog();
     const admin = await t.login();
-    const response = await t.call('POST', '/api/v1/keys/rotate', { token: admin, body: {}, headers: { 'x-request-id': 'rotate-request-01' } });
+    const response = await t.call('POST', '/api/v1/keys/rotate', {
+      token: admin,
+      body: {},
+      headers: { 'x-request-id': 'rotate-request-01' },
+    });
     expect(response.status).toBe(201);
-    expect(parsed()).toContainEqual(expect.objectContaining({ message: 'signing key rotation', request_id: 'rotate-request-01' }));
+    expect(parsed()).toContainEqual(
+      expect.objectContaining({ message: 'signing key rotation', request_id: 'rotate-request-01' }),
+    );
   });
 });
 
@@ -125,15 +169,40 @@ describe('access log (TOKENLADDER_ACCESS_LOG)', () => {
 
   it('writes one line per request: method, path without the query, status, duration, request id, client address', async () => {
     const { t, parsed } = await appWithLog({ config: { accessLog: true } });
-    const ok = await raw(t, '/api/v1/ping?secret=do-not-log-me', { headers: { 'x-test-client-ip': '198.51.100.7' } });
+    const ok = await raw(t, '/api/v1/ping?secret=do-not-log-me', {
+      headers: { 'x-test-client-ip': '198.51.100.7' },
+    });
     const denied = await raw(t, '/api/v1/me', { headers: { 'x-request-id': 'client-chosen-id' } });
     const missing = await raw(t, '/api/v1/account-tokens', { method: 'DELETE' });
     expect([ok.status, denied.status, missing.status]).toEqual([200, 401, 404]);
     const lines = parsed();
     expect(lines).toEqual([
-      { level: 'info', message: 'request', method: 'GET', path: '/api/v1/ping', status: 200, duration_ms: expect.any(Number), request_id: ok.headers.get('x-request-id'), client_ip: '198.51.100.7' },
-      { level: 'info', message: 'request', method: 'GET', path: '/api/v1/me', status: 401, duration_ms: expect.any(Number), request_id: 'client-chosen-id', client_ip: null },
-      expect.objectContaining({ method: 'DELETE', path: '/api/v1/account-tokens', status: 404, request_id: missing.headers.get('x-request-id') }),
+      {
+        level: 'info',
+        message: 'request',
+        method: 'GET',
+        path: '/api/v1/ping',
+        status: 200,
+        duration_ms: expect.any(Number),
+        request_id: ok.headers.get('x-request-id'),
+        client_ip: '198.51.100.7',
+      },
+      {
+        level: 'info',
+        message: 'request',
+        method: 'GET',
+        path: '/api/v1/me',
+        status: 401,
+        duration_ms: expect.any(Number),
+        request_id: 'client-chosen-id',
+        client_ip: null,
+      },
+      expect.objectContaining({
+        method: 'DELETE',
+        path: '/api/v1/account-tokens',
+        status: 404,
+        request_id: missing.headers.get('x-request-id'),
+      }),
     ]);
     expect(JSON.stringify(lines)).not.toContain('do-not-log-me');
     for (const line of lines) expect(line.duration_ms).toBeGreaterThanOrEqual(0);
@@ -173,14 +242,24 @@ describe('security headers', () => {
       await raw(t, '/api/v1/me', { headers: { authorization: `Bearer ${admin}` } }),
       await raw(t, '/api/v1/me'),
       await raw(t, '/api/v1/nope'),
-      await raw(t, '/api/v1/bases', { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'content-length': '999999' }, body: '{}' }),
+      await raw(t, '/api/v1/bases', {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${admin}`,
+          'content-type': 'application/json',
+          'content-length': '999999',
+        },
+        body: '{}',
+      }),
       await raw(t, '/test/boom'),
       await raw(t, '/api2/ping/'),
       await raw(t, '/api2/auth/ping/'),
     ];
     expect(responses.map((response) => response.status)).toEqual([200, 200, 401, 404, 413, 500, 200, 403]);
     for (const response of responses) {
-      expect(Object.fromEntries(Object.keys(EXPECTED).map((name) => [name, response.headers.get(name)]))).toEqual(EXPECTED);
+      expect(
+        Object.fromEntries(Object.keys(EXPECTED).map((name) => [name, response.headers.get(name)])),
+      ).toEqual(EXPECTED);
       expect(response.headers.get('strict-transport-security')).toBeNull();
     }
   });
@@ -225,13 +304,25 @@ describe('CORS', () => {
   it('H-19: off by default, no Access-Control-* header is ever sent, preflight or not', async () => {
     const t = await testApp();
     const admin = await t.login();
-    for (const path of ['/api/v1/base-tokens', '/api/v1/me', '/api/v1/ping', '/api2/ping/', '/api/v2.1/dtable/app-access-token/', '/ui', '/nope']) {
+    for (const path of [
+      '/api/v1/base-tokens',
+      '/api/v1/me',
+      '/api/v1/ping',
+      '/api2/ping/',
+      '/api/v2.1/dtable/app-access-token/',
+      '/ui',
+      '/nope',
+    ]) {
       for (const origin of ['https://evil.example', 'null', 'http://localhost:8787']) {
         const options = await raw(t, path, preflight(origin));
         expect(accessControlHeaders(options), `OPTIONS ${path}`).toEqual([]);
         const get = await raw(t, path, { headers: { origin, authorization: `Bearer ${admin}` } });
         expect(accessControlHeaders(get), `GET ${path}`).toEqual([]);
-        const post = await raw(t, path, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: '{}' });
+        const post = await raw(t, path, {
+          method: 'POST',
+          headers: { origin, 'content-type': 'application/json' },
+          body: '{}',
+        });
         expect(accessControlHeaders(post), `POST ${path}`).toEqual([]);
       }
     }
@@ -245,7 +336,11 @@ describe('CORS', () => {
         expect(response.headers.get('access-control-allow-origin')).toBe('*');
         expect(response.headers.get('access-control-allow-credentials')).toBeNull();
       }
-      const preflightEvil = await raw(t, '/.well-known/jwks.json', preflight('https://evil.example', 'GET', 'authorization'));
+      const preflightEvil = await raw(
+        t,
+        '/.well-known/jwks.json',
+        preflight('https://evil.example', 'GET', 'authorization'),
+      );
       expect(accessControlHeaders(preflightEvil)).toEqual([]);
     }
   });
@@ -256,12 +351,21 @@ describe('CORS', () => {
 
     it('answers a listed origin’s preflight on /api/* and /.well-known/*: Authorization and Content-Type, no credentials', async () => {
       const t = await configured();
-      for (const path of ['/api/v1/base-tokens', '/api/v1/bases/x/api-tokens', '/api/v2.1/dtable/app-access-token/', '/.well-known/jwks.json']) {
+      for (const path of [
+        '/api/v1/base-tokens',
+        '/api/v1/bases/x/api-tokens',
+        '/api/v2.1/dtable/app-access-token/',
+        '/.well-known/jwks.json',
+      ]) {
         const response = await raw(t, path, preflight(ORIGIN));
         expect(response.status, path).toBe(204);
         expect(response.headers.get('access-control-allow-origin')).toBe(ORIGIN);
-        expect(response.headers.get('access-control-allow-methods')?.split(',')).toEqual(expect.arrayContaining(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']));
-        expect(response.headers.get('access-control-allow-headers')?.toLowerCase().split(',')).toEqual(expect.arrayContaining(['authorization', 'content-type']));
+        expect(response.headers.get('access-control-allow-methods')?.split(',')).toEqual(
+          expect.arrayContaining(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+        );
+        expect(response.headers.get('access-control-allow-headers')?.toLowerCase().split(',')).toEqual(
+          expect.arrayContaining(['authorization', 'content-type']),
+        );
         expect(response.headers.get('access-control-max-age')).toBe('600');
         expect(response.headers.get('access-control-allow-credentials')).toBeNull();
         expect(response.headers.get('vary')).toMatch(/origin/i);
@@ -277,27 +381,44 @@ describe('CORS', () => {
       const admin = await t.login();
       const base = await t.createBase(admin, 'Browser');
       const { token } = await t.createApiToken(admin, base, 'spa', 'r');
-      const exchange = await raw(t, '/api/v1/base-tokens', { method: 'POST', headers: { origin: ORIGIN, authorization: `Token ${token}` } });
+      const exchange = await raw(t, '/api/v1/base-tokens', {
+        method: 'POST',
+        headers: { origin: ORIGIN, authorization: `Token ${token}` },
+      });
       expect(exchange.status).toBe(201);
       expect(exchange.headers.get('access-control-allow-origin')).toBe(ORIGIN);
-      expect(exchange.headers.get('access-control-expose-headers')?.toLowerCase().split(',')).toEqual(['x-request-id', 'retry-after']);
+      expect(exchange.headers.get('access-control-expose-headers')?.toLowerCase().split(',')).toEqual([
+        'x-request-id',
+        'retry-after',
+      ]);
       expect(exchange.headers.get('vary')).toMatch(/origin/i);
       expect(exchange.headers.get('cache-control')).toBe('no-store');
 
-      const refused = await raw(t, '/api/v1/base-tokens', { method: 'POST', headers: { origin: ORIGIN, authorization: 'Token tl_api_nope' } });
+      const refused = await raw(t, '/api/v1/base-tokens', {
+        method: 'POST',
+        headers: { origin: ORIGIN, authorization: 'Token tl_api_nope' },
+      });
       expect(refused.status).toBe(401);
       expect(refused.headers.get('access-control-allow-origin')).toBe(ORIGIN);
       expect(await refused.json()).toEqual(errorBody('token_invalid'));
 
       const jwks = await raw(t, '/.well-known/jwks.json', { headers: { origin: ORIGIN } });
       expect(jwks.headers.get('access-control-allow-origin')).toBe('*');
-      expect(jwks.headers.get('access-control-expose-headers')?.toLowerCase()).toBe('x-request-id,retry-after');
+      expect(jwks.headers.get('access-control-expose-headers')?.toLowerCase()).toBe(
+        'x-request-id,retry-after',
+      );
       expect(jwks.headers.get('cache-control')).toBe('public, max-age=300');
     });
 
     it('sends nothing to an origin not listed, to requests without Origin, or outside /api and /.well-known (never /ui)', async () => {
       const t = await configured();
-      for (const origin of ['https://evil.example', 'https://app.example.com.evil.example', 'http://app.example.com', 'https://APP.example.com', 'null']) {
+      for (const origin of [
+        'https://evil.example',
+        'https://app.example.com.evil.example',
+        'http://app.example.com',
+        'https://APP.example.com',
+        'null',
+      ]) {
         const options = await raw(t, '/api/v1/base-tokens', preflight(origin));
         expect(accessControlHeaders(options), origin).toEqual([]);
         expect(options.status).not.toBe(204);
@@ -328,10 +449,22 @@ describe('CORS', () => {
     const parse = (value: string) => appConfigFromEnv(parseEnv({ TOKENLADDER_CORS_ORIGINS: value }));
     expect(parseEnv({}).TOKENLADDER_CORS_ORIGINS).toBeUndefined();
     expect(appConfigFromEnv(parseEnv({})).corsOrigins).toEqual([]);
-    expect(parse('https://app.example.com, http://localhost:5173,').corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(parse('https://app.example.com, http://localhost:5173,').corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+    ]);
     expect(parse('https://app.example.com:8443').corsOrigins).toEqual(['https://app.example.com:8443']);
     expect(parse('*').corsOrigins).toEqual(['*']);
-    for (const bad of ['*,https://app.example.com', 'https://app.example.com/', 'https://app.example.com/path', 'app.example.com', 'ftp://app.example.com', 'https://APP.example.com', 'https://user@app.example.com', 'https://app.example.com:443']) {
+    for (const bad of [
+      '*,https://app.example.com',
+      'https://app.example.com/',
+      'https://app.example.com/path',
+      'app.example.com',
+      'ftp://app.example.com',
+      'https://APP.example.com',
+      'https://user@app.example.com',
+      'https://app.example.com:443',
+    ]) {
       expect(() => parse(bad), bad).toThrow(/TOKENLADDER_CORS_ORIGINS/);
     }
   });
@@ -350,7 +483,11 @@ describe('no secret reaches a log line', () => {
     const secretsRef: { apiToken?: string; baseToken?: string } = {};
     // Code that logs carelessly, and an unexpected error whose message and stack carry secrets.
     t.app.post('/test/careless', async (c) => {
-      requestLog(c, t.deps.log).warn(`caller sent ${c.req.header('authorization')}`, { password: ADMIN.password, body: await c.req.json(), headers: { authorization: c.req.header('authorization') } });
+      requestLog(c, t.deps.log).warn(`caller sent ${c.req.header('authorization')}`, {
+        password: ADMIN.password,
+        body: await c.req.json(),
+        headers: { authorization: c.req.header('authorization') },
+      });
       // (A password has no shape: in free text nothing could find it; it is redacted only as a named field.)
       throw new Error(`could not use ${secretsRef.apiToken} or ${secretsRef.baseToken} for ${ADMIN.email}`);
     });
@@ -360,7 +497,9 @@ describe('no secret reaches a log line', () => {
     const user = await t.userWithToken(accountToken, 'user@example.com');
     const base = await t.createBase(accountToken, 'Secrets');
     const apiToken = (await t.createApiToken(accountToken, base, 'script', 'rw')).token;
-    const exchange = await t.call('POST', '/api/v1/base-tokens', { headers: { authorization: `Token ${apiToken}` } });
+    const exchange = await t.call('POST', '/api/v1/base-tokens', {
+      headers: { authorization: `Token ${apiToken}` },
+    });
     expect(exchange.status).toBe(201);
     const baseToken = exchange.body.base_token as string;
     const seatableLogin = await t.app.request('/api2/auth-token/', {
@@ -370,21 +509,41 @@ describe('no secret reaches a log line', () => {
     });
     const seatableToken = ((await seatableLogin.json()) as { token: string }).token;
     Object.assign(secretsRef, { apiToken, baseToken });
-    const secrets = { accountToken, userToken: user.token, apiToken, baseToken, seatableToken, password: ADMIN.password, userPassword: 'a perfectly fine passphrase' };
+    const secrets = {
+      accountToken,
+      userToken: user.token,
+      apiToken,
+      baseToken,
+      seatableToken,
+      password: ADMIN.password,
+      userPassword: 'a perfectly fine passphrase',
+    };
 
     // Failing requests that carry them, or near-misses of them, in every place a client might put them.
     const mangled = (token: string) => `${token.slice(0, -1)}${token.endsWith('a') ? 'b' : 'a'}`;
     await t.call('GET', '/api/v1/me', { token: mangled(accountToken) });
     await t.call('GET', '/api/v1/me', { token: baseToken });
     await t.call('POST', '/api/v1/base-tokens', { headers: { authorization: `Token ${mangled(apiToken)}` } });
-    await t.call('POST', '/api/v1/base-tokens', { headers: { authorization: `Bearer ${accountToken}` }, body: { base_uuid: 'not-a-uuid' } });
+    await t.call('POST', '/api/v1/base-tokens', {
+      headers: { authorization: `Bearer ${accountToken}` },
+      body: { base_uuid: 'not-a-uuid' },
+    });
     await t.call('GET', `/api/v1/api-tokens/${apiToken}`, { token: accountToken });
     await t.call('GET', `/api/v1/${accountToken}/${baseToken}?token=${apiToken}`);
-    await t.call('POST', '/api/v1/account-tokens', { body: { email: ADMIN.email, password: `${ADMIN.password}!` } });
-    await t.call('POST', '/api/v1/account-tokens', { body: { email: ADMIN.email, password: ADMIN.password, extra: apiToken } });
-    await t.call('GET', '/api/v2.1/dtable/app-access-token/', { headers: { authorization: `Token ${mangled(apiToken)}` } });
+    await t.call('POST', '/api/v1/account-tokens', {
+      body: { email: ADMIN.email, password: `${ADMIN.password}!` },
+    });
+    await t.call('POST', '/api/v1/account-tokens', {
+      body: { email: ADMIN.email, password: ADMIN.password, extra: apiToken },
+    });
+    await t.call('GET', '/api/v2.1/dtable/app-access-token/', {
+      headers: { authorization: `Token ${mangled(apiToken)}` },
+    });
 
-    const careless = await t.call('POST', '/test/careless', { token: accountToken, body: { api_token: apiToken, base_token: baseToken, password: ADMIN.password } });
+    const careless = await t.call('POST', '/test/careless', {
+      token: accountToken,
+      body: { api_token: apiToken, base_token: baseToken, password: ADMIN.password },
+    });
     expect(careless.status).toBe(500);
     t.raw.close();
     await t.call('GET', '/api/v1/me', { token: accountToken });
@@ -395,8 +554,14 @@ describe('no secret reaches a log line', () => {
     expect(lines.some((line) => line.includes('"level":"warn"'))).toBe(true);
     for (const [name, secret] of Object.entries(secrets)) {
       // The secret part alone too: a token with its prefix cut or its checksum changed still leaks it.
-      const parts = name === 'baseToken' ? [secret, ...secret.split('.')] : name.endsWith('assword') ? [secret] : [secret, secret.slice(7, 63)];
-      for (const part of parts) for (const line of lines) expect(line.includes(part), `${name} in ${line}`).toBe(false);
+      const parts =
+        name === 'baseToken'
+          ? [secret, ...secret.split('.')]
+          : name.endsWith('assword')
+            ? [secret]
+            : [secret, secret.slice(7, 63)];
+      for (const part of parts)
+        for (const line of lines) expect(line.includes(part), `${name} in ${line}`).toBe(false);
     }
     // What was removed is still visible as removed, and the lines still say what happened.
     expect(lines.join('\n')).toContain('[redacted]');

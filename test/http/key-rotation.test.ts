@@ -17,8 +17,12 @@ describe('signing-key rotation', () => {
     apiToken = (await t.createApiToken(admin, baseUuid, 'job', 'r')).token;
   });
 
-  const kids = async () => (await t.call('GET', '/.well-known/jwks.json')).body.keys.map((key: { kid: string }) => key.kid) as string[];
-  const issue = async () => (await t.call('POST', '/api/v1/base-tokens', { token: apiToken })).body.base_token as string;
+  const kids = async () =>
+    (await t.call('GET', '/.well-known/jwks.json')).body.keys.map(
+      (key: { kid: string }) => key.kid,
+    ) as string[];
+  const issue = async () =>
+    (await t.call('POST', '/api/v1/base-tokens', { token: apiToken })).body.base_token as string;
   const kidOf = (jwt: string) => decodeProtectedHeader(jwt).kid;
   const verifiesNow = async (jwt: string) => {
     const jwks = (await t.call('GET', '/.well-known/jwks.json')).body;
@@ -47,8 +51,13 @@ describe('signing-key rotation', () => {
     t.clock.advance(1);
     const after = await issue();
     expect(kidOf(after)).toBe(k2);
-    const states = (await t.call('GET', '/api/v1/keys', { token: admin })).body.keys.map((key: { kid: string; state: string }) => [key.kid, key.state]);
-    expect(states).toEqual([[k1, 'retired'], [k2, 'current']]);
+    const states = (await t.call('GET', '/api/v1/keys', { token: admin })).body.keys.map(
+      (key: { kid: string; state: string }) => [key.kid, key.state],
+    );
+    expect(states).toEqual([
+      [k1, 'retired'],
+      [k2, 'current'],
+    ]);
 
     // Tokens signed by k1 keep verifying until they expire; k1 stays published that long, then drops out.
     expect(await kids()).toEqual([k1, k2]);
@@ -74,7 +83,10 @@ describe('signing-key rotation', () => {
   });
 
   it('allows one pending rotation at a time, and only system admins rotate', async () => {
-    expect((await t.call('POST', '/api/v1/keys/rotate', { token: admin, body: { activate_after_seconds: 60 } })).status).toBe(201);
+    expect(
+      (await t.call('POST', '/api/v1/keys/rotate', { token: admin, body: { activate_after_seconds: 60 } }))
+        .status,
+    ).toBe(201);
     expect((await t.call('POST', '/api/v1/keys/rotate', { token: admin, body: {} })).status).toBe(409);
     const user = await t.userWithToken(admin, 'user@example.com');
     expect((await t.call('POST', '/api/v1/keys/rotate', { token: user.token, body: {} })).status).toBe(403);
@@ -88,9 +100,20 @@ describe('signing-key rotation', () => {
     const { createKeyRing } = await import('../../src/keys/signing-keys');
     const { importKek } = await import('../../src/keys/kek');
     const kek = await importKek(t.kekText);
-    const rings = Array.from({ length: 5 }, () => createKeyRing({ db: t.deps.db, atomic: t.deps.atomic, audit: t.deps.audit, kek, clock: t.clock, retiredKeyGraceSeconds: TTL + 60 }));
+    const rings = Array.from({ length: 5 }, () =>
+      createKeyRing({
+        db: t.deps.db,
+        atomic: t.deps.atomic,
+        audit: t.deps.audit,
+        kek,
+        clock: t.clock,
+        retiredKeyGraceSeconds: TTL + 60,
+      }),
+    );
     const current = await Promise.all(rings.map((ring) => ring.current()));
     expect(new Set(current.map((key) => key.kid)).size).toBe(1);
-    expect(t.raw.prepare("SELECT count(*) AS n FROM signing_keys WHERE state = 'current'").get()).toEqual({ n: 1 });
+    expect(t.raw.prepare("SELECT count(*) AS n FROM signing_keys WHERE state = 'current'").get()).toEqual({
+      n: 1,
+    });
   });
 });

@@ -16,24 +16,46 @@ describe('fine-grained permissions and resource scopes', () => {
     bob = await t.userWithToken(admin, 'bob@example.com');
     crm = await t.createBase(alice.token, 'CRM');
     wiki = await t.createBase(alice.token, 'Wiki');
-    await t.call('PUT', `/api/v1/bases/${crm}/members/${bob.id}`, { token: alice.token, body: { permission: 'rw' } });
-    await t.call('PUT', `/api/v1/bases/${wiki}/members/${bob.id}`, { token: alice.token, body: { permission: 'rw' } });
+    await t.call('PUT', `/api/v1/bases/${crm}/members/${bob.id}`, {
+      token: alice.token,
+      body: { permission: 'rw' },
+    });
+    await t.call('PUT', `/api/v1/bases/${wiki}/members/${bob.id}`, {
+      token: alice.token,
+      body: { permission: 'rw' },
+    });
   });
 
   async function verified(baseToken: string, baseUuid: string): Promise<BaseTokenClaims> {
     const jwks = (await t.call('GET', '/.well-known/jwks.json')).body;
-    const verifier = createBaseTokenVerifier({ issuer: 'http://tokenladder.test', jwks, currentDate: () => new Date(t.clock.now()) });
+    const verifier = createBaseTokenVerifier({
+      issuer: 'http://tokenladder.test',
+      jwks,
+      currentDate: () => new Date(t.clock.now()),
+    });
     return verifier.verify(baseToken, { baseUuid });
   }
-  const exchange = (secret: string, body?: unknown) => t.call('POST', '/api/v1/base-tokens', { token: secret, body });
+  const exchange = (secret: string, body?: unknown) =>
+    t.call('POST', '/api/v1/base-tokens', { token: secret, body });
 
   it('mints a token with categories and per-table CRUD, and the Base-Token carries them in scp', async () => {
-    const scopes = { records: { read: '*', create: ['tbl_orders'], update: ['tbl_orders'] }, comments: 'rw', views: 'r' };
-    const token = await t.call('POST', `/api/v1/bases/${crm}/api-tokens`, { token: bob.token, body: { name: 'orders bot', scopes } });
+    const scopes = {
+      records: { read: '*', create: ['tbl_orders'], update: ['tbl_orders'] },
+      comments: 'rw',
+      views: 'r',
+    };
+    const token = await t.call('POST', `/api/v1/bases/${crm}/api-tokens`, {
+      token: bob.token,
+      body: { name: 'orders bot', scopes },
+    });
     expect(token.status).toBe(201);
     expect(token.body).toMatchObject({
       permission: 'rw',
-      scopes: { v: 1, c: { records: 'rw', comments: 'rw', views: 'r' }, t: { create: ['tbl_orders'], read: ['*'], update: ['tbl_orders'], delete: [] } },
+      scopes: {
+        v: 1,
+        c: { records: 'rw', comments: 'rw', views: 'r' },
+        t: { create: ['tbl_orders'], read: ['*'], update: ['tbl_orders'], delete: [] },
+      },
     });
     const issued = await exchange(token.body.token);
     expect(issued.body.permission).toBe('custom');
@@ -58,11 +80,27 @@ describe('fine-grained permissions and resource scopes', () => {
     expect(can(claims, 'users:write')).toBe(false); // rw is not admin
   });
 
-  it('refuses scopes above the owner\'s role at creation, and re-intersects at every exchange', async () => {
-    expect((await t.call('POST', `/api/v1/bases/${crm}/api-tokens`, { token: bob.token, body: { name: 'x', scopes: { users: 'rw' } } })).status).toBe(403);
-    const token = await t.call('POST', `/api/v1/bases/${crm}/api-tokens`, { token: bob.token, body: { name: 'writer', scopes: { records: 'rw', webhooks: 'rw' } } });
-    expect((await exchange(token.body.token)).body.scopes).toEqual({ v: 1, c: { records: 'rw', webhooks: 'rw' } });
-    await t.call('PUT', `/api/v1/bases/${crm}/members/${bob.id}`, { token: alice.token, body: { permission: 'r' } });
+  it("refuses scopes above the owner's role at creation, and re-intersects at every exchange", async () => {
+    expect(
+      (
+        await t.call('POST', `/api/v1/bases/${crm}/api-tokens`, {
+          token: bob.token,
+          body: { name: 'x', scopes: { users: 'rw' } },
+        })
+      ).status,
+    ).toBe(403);
+    const token = await t.call('POST', `/api/v1/bases/${crm}/api-tokens`, {
+      token: bob.token,
+      body: { name: 'writer', scopes: { records: 'rw', webhooks: 'rw' } },
+    });
+    expect((await exchange(token.body.token)).body.scopes).toEqual({
+      v: 1,
+      c: { records: 'rw', webhooks: 'rw' },
+    });
+    await t.call('PUT', `/api/v1/bases/${crm}/members/${bob.id}`, {
+      token: alice.token,
+      body: { permission: 'r' },
+    });
     const demoted = await exchange(token.body.token);
     expect(demoted.status).toBe(201);
     expect(demoted.body.scopes).toEqual({ v: 1, c: { records: 'r', webhooks: 'r' } });
@@ -82,7 +120,9 @@ describe('fine-grained permissions and resource scopes', () => {
     expect(unnamed.status).toBe(400);
     const forWiki = await exchange(secret, { base_uuid: wiki });
     expect((await verified(forWiki.body.base_token, wiki)).aud).toBe(`urn:tokenladder:base:${wiki}`);
-    await expect(verified(forWiki.body.base_token, crm)).rejects.toMatchObject({ code: 'token_audience_mismatch' });
+    await expect(verified(forWiki.body.base_token, crm)).rejects.toMatchObject({
+      code: 'token_audience_mismatch',
+    });
 
     const elsewhere = await t.createBase(bob.token, 'Bob only');
     const outOfScope = await exchange(secret, { base_uuid: elsewhere });
@@ -93,30 +133,62 @@ describe('fine-grained permissions and resource scopes', () => {
     expect((await exchange(secret, { base_uuid: wiki })).status).toBe(403);
     expect((await exchange(secret, { base_uuid: crm })).status).toBe(201);
 
-    const notMember = await t.call('POST', '/api/v1/api-tokens', { token: bob.token, body: { name: 'n', permission: 'r', resources: { type: 'bases', base_uuids: [crm, wiki] } } });
+    const notMember = await t.call('POST', '/api/v1/api-tokens', {
+      token: bob.token,
+      body: { name: 'n', permission: 'r', resources: { type: 'bases', base_uuids: [crm, wiki] } },
+    });
     expect(notMember.status).toBe(404);
   });
 
   it('reaches a whole workspace, including bases created later, and nothing outside it', async () => {
-    const workspace = (await t.call('GET', '/api/v1/workspaces', { token: alice.token })).body.workspaces[0].id;
-    const created = await t.call('POST', '/api/v1/api-tokens', { token: alice.token, body: { name: 'workspace', permission: 'rw', resources: { type: 'workspace', workspace_id: workspace } } });
+    const workspace = (await t.call('GET', '/api/v1/workspaces', { token: alice.token })).body.workspaces[0]
+      .id;
+    const created = await t.call('POST', '/api/v1/api-tokens', {
+      token: alice.token,
+      body: {
+        name: 'workspace',
+        permission: 'rw',
+        resources: { type: 'workspace', workspace_id: workspace },
+      },
+    });
     expect(created.status).toBe(201);
     const later = await t.createBase(alice.token, 'Created later');
     expect((await exchange(created.body.token, { base_uuid: later })).body.permission).toBe('rw');
     const bobsBase = await t.createBase(bob.token, 'Elsewhere');
-    await t.call('PUT', `/api/v1/bases/${bobsBase}/members/${alice.id}`, { token: bob.token, body: { permission: 'rw' } });
+    await t.call('PUT', `/api/v1/bases/${bobsBase}/members/${alice.id}`, {
+      token: bob.token,
+      body: { permission: 'rw' },
+    });
     expect((await exchange(created.body.token, { base_uuid: bobsBase })).status).toBe(401);
-    const foreignWorkspace = (await t.call('GET', '/api/v1/workspaces', { token: bob.token })).body.workspaces[0].id;
-    expect((await t.call('POST', '/api/v1/api-tokens', { token: alice.token, body: { name: 'w2', permission: 'r', resources: { type: 'workspace', workspace_id: foreignWorkspace } } })).status).toBe(404);
+    const foreignWorkspace = (await t.call('GET', '/api/v1/workspaces', { token: bob.token })).body
+      .workspaces[0].id;
+    expect(
+      (
+        await t.call('POST', '/api/v1/api-tokens', {
+          token: alice.token,
+          body: {
+            name: 'w2',
+            permission: 'r',
+            resources: { type: 'workspace', workspace_id: foreignWorkspace },
+          },
+        })
+      ).status,
+    ).toBe(404);
   });
 
-  it('reaches all current and future bases of its owner, with the owner\'s role on each', async () => {
-    const all = await t.call('POST', '/api/v1/api-tokens', { token: bob.token, body: { name: 'everything', permission: 'rw', resources: { type: 'all' } } });
+  it("reaches all current and future bases of its owner, with the owner's role on each", async () => {
+    const all = await t.call('POST', '/api/v1/api-tokens', {
+      token: bob.token,
+      body: { name: 'everything', permission: 'rw', resources: { type: 'all' } },
+    });
     expect(all.status).toBe(201);
     const future = await t.createBase(bob.token, 'Future');
     expect((await exchange(all.body.token, { base_uuid: future })).body.permission).toBe('rw');
     expect((await exchange(all.body.token, { base_uuid: crm })).body.permission).toBe('rw');
-    await t.call('PUT', `/api/v1/bases/${crm}/members/${bob.id}`, { token: alice.token, body: { permission: 'r' } });
+    await t.call('PUT', `/api/v1/bases/${crm}/members/${bob.id}`, {
+      token: alice.token,
+      body: { permission: 'r' },
+    });
     expect((await exchange(all.body.token, { base_uuid: crm })).body.permission).toBe('r');
     const aliceOnly = await t.createBase(alice.token, 'Private');
     expect((await exchange(all.body.token, { base_uuid: aliceOnly })).status).toBe(403);
@@ -143,7 +215,10 @@ describe('fine-grained permissions and resource scopes', () => {
     expect(more.status).toBe(403);
     expect((await exchange(reader.token, { scopes: { webhooks: 'rw' } })).status).toBe(403);
 
-    const own = await t.call('POST', '/api/v1/base-tokens', { token: alice.token, body: { base_uuid: crm, permission: 'r' } });
+    const own = await t.call('POST', '/api/v1/base-tokens', {
+      token: alice.token,
+      body: { base_uuid: crm, permission: 'r' },
+    });
     expect(own.body.permission).toBe('r');
   });
 
@@ -163,17 +238,38 @@ describe('fine-grained permissions and resource scopes', () => {
       INSERT INTO bases VALUES ('00000000-0000-4000-8000-000000000001', 'w1', 'Old base', 'u1', 1, 1);
       INSERT INTO base_members VALUES ('00000000-0000-4000-8000-000000000001', 'u1', 'admin', 1);
     `);
-    raw.prepare("INSERT INTO api_tokens VALUES (?, '00000000-0000-4000-8000-000000000001', 'legacy', 'rw', ?, 'u1', 1, NULL, NULL)").run(minted.id, minted.hash);
+    raw
+      .prepare(
+        "INSERT INTO api_tokens VALUES (?, '00000000-0000-4000-8000-000000000001', 'legacy', 'rw', ?, 'u1', 1, NULL, NULL)",
+      )
+      .run(minted.id, minted.hash);
     expect(migrateSqlite(raw, readMigrations())).toEqual(['0002_token_lifecycle.sql', '0003_security.sql']);
-    const row = raw.prepare('SELECT scope_type, base_id, permission, grants, enabled, expires_at FROM api_tokens').get();
-    expect(row).toEqual({ scope_type: 'base', base_id: '00000000-0000-4000-8000-000000000001', permission: 'rw', grants: null, enabled: 1, expires_at: null });
+    const row = raw
+      .prepare('SELECT scope_type, base_id, permission, grants, enabled, expires_at FROM api_tokens')
+      .get();
+    expect(row).toEqual({
+      scope_type: 'base',
+      base_id: '00000000-0000-4000-8000-000000000001',
+      permission: 'rw',
+      grants: null,
+      enabled: 1,
+      expires_at: null,
+    });
 
     const { createNodeDeps } = await import('../../src/node');
     const { createApp } = await import('../../src/app');
     const { generateKekText, importKek } = await import('../../src/keys/kek');
     const { testConfig, silentLog } = await import('../helpers/app');
-    const deps = await createNodeDeps({ raw, kek: await importKek(generateKekText()), config: testConfig(), log: silentLog });
-    const response = await createApp(deps).request('/api/v1/base-tokens', { method: 'POST', headers: { authorization: `Token ${minted.token}` } });
+    const deps = await createNodeDeps({
+      raw,
+      kek: await importKek(generateKekText()),
+      config: testConfig(),
+      log: silentLog,
+    });
+    const response = await createApp(deps).request('/api/v1/base-tokens', {
+      method: 'POST',
+      headers: { authorization: `Token ${minted.token}` },
+    });
     expect(response.status).toBe(201);
     expect((await response.json()).permission).toBe('rw');
   });

@@ -16,10 +16,20 @@ describe('web UI (server side)', () => {
       ?.split(';')[0]!
       .slice(name.length + 1);
 
-  async function form(path: string, fields: Record<string, string | string[]>, cookie: string, headers: Record<string, string> = {}) {
+  async function form(
+    path: string,
+    fields: Record<string, string | string[]>,
+    cookie: string,
+    headers: Record<string, string> = {},
+  ) {
     const body = new URLSearchParams();
-    for (const [key, value] of Object.entries(fields)) for (const item of [value].flat()) body.append(key, item);
-    return t.app.request(path, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, ...headers } });
+    for (const [key, value] of Object.entries(fields))
+      for (const item of [value].flat()) body.append(key, item);
+    return t.app.request(path, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, ...headers },
+    });
   }
 
   /** Signs in through the form; returns the cookie header and this session's CSRF token. */
@@ -29,7 +39,11 @@ describe('web UI (server side)', () => {
     const response = await t.app.request(`${base}/ui/login`, {
       method: 'POST',
       body: new URLSearchParams({ _csrf: csrfOf(await page.text()), email, password }),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `tl_ui_signin=${pre}`, origin: base },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: `tl_ui_signin=${pre}`,
+        origin: base,
+      },
     });
     expect(response.status).toBe(303);
     const session = cookieOf(response, 'tl_ui_session')!;
@@ -82,7 +96,9 @@ describe('web UI (server side)', () => {
     expect(listed.body.account_tokens[0].expires_at).not.toBeNull();
 
     const secure = await signIn(ADMIN.email, ADMIN.password, 'https://tokenladder.example');
-    expect(secure.response.headers.getSetCookie().find((value) => value.startsWith('tl_ui_session='))).toMatch(/; Secure/);
+    expect(
+      secure.response.headers.getSetCookie().find((value) => value.startsWith('tl_ui_session=')),
+    ).toMatch(/; Secure/);
   });
 
   it('answers a wrong password generically and refuses a sign-in form without its CSRF token', async () => {
@@ -90,27 +106,53 @@ describe('web UI (server side)', () => {
     const pre = cookieOf(page, 'tl_ui_signin')!;
     const csrf = csrfOf(await page.text());
     const before = snapshot(t.raw);
-    const wrong = await form('/ui/login', { _csrf: csrf, email: ADMIN.email, password: 'not the password at all' }, `tl_ui_signin=${pre}`);
+    const wrong = await form(
+      '/ui/login',
+      { _csrf: csrf, email: ADMIN.email, password: 'not the password at all' },
+      `tl_ui_signin=${pre}`,
+    );
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).toContain('Email or password is incorrect.');
-    const unknown = await form('/ui/login', { _csrf: csrf, email: 'nobody@example.com', password: 'whatever it is here' }, `tl_ui_signin=${pre}`);
+    const unknown = await form(
+      '/ui/login',
+      { _csrf: csrf, email: 'nobody@example.com', password: 'whatever it is here' },
+      `tl_ui_signin=${pre}`,
+    );
     expect(unknown.status).toBe(401);
     expect(await unknown.text()).toContain('Email or password is incorrect.');
-    const forged = await form('/ui/login', { _csrf: 'forged', email: ADMIN.email, password: ADMIN.password }, `tl_ui_signin=${pre}`);
+    const forged = await form(
+      '/ui/login',
+      { _csrf: 'forged', email: ADMIN.email, password: ADMIN.password },
+      `tl_ui_signin=${pre}`,
+    );
     expect(forged.status).toBe(403);
     expect(cookieOf(forged, 'tl_ui_session')).toBeUndefined();
-    const noCookie = await form('/ui/login', { _csrf: csrf, email: ADMIN.email, password: ADMIN.password }, '');
+    const noCookie = await form(
+      '/ui/login',
+      { _csrf: csrf, email: ADMIN.email, password: ADMIN.password },
+      '',
+    );
     expect(noCookie.status).toBe(403);
     expect(snapshot(t.raw)).toBe(before);
   });
 
   it('shows the throttling message (429, Retry-After) once sign-in attempts run over the limit', async () => {
-    t = await testApp({ config: { loginThrottle: { accountLimit: 2, addressLimit: 1000, windowSeconds: 900 } } });
+    t = await testApp({
+      config: { loginThrottle: { accountLimit: 2, addressLimit: 1000, windowSeconds: 900 } },
+    });
     const page = await t.app.request('/ui/login');
     const cookie = `tl_ui_signin=${cookieOf(page, 'tl_ui_signin')!}`;
     const csrf = csrfOf(await page.text());
-    for (let i = 0; i < 2; i++) expect((await form('/ui/login', { _csrf: csrf, email: ADMIN.email, password: 'wrong wrong wrong' }, cookie)).status).toBe(401);
-    const throttled = await form('/ui/login', { _csrf: csrf, email: ADMIN.email, password: ADMIN.password }, cookie);
+    for (let i = 0; i < 2; i++)
+      expect(
+        (await form('/ui/login', { _csrf: csrf, email: ADMIN.email, password: 'wrong wrong wrong' }, cookie))
+          .status,
+      ).toBe(401);
+    const throttled = await form(
+      '/ui/login',
+      { _csrf: csrf, email: ADMIN.email, password: ADMIN.password },
+      cookie,
+    );
     expect(throttled.status).toBe(429);
     expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await throttled.text()).toMatch(/Too many sign-in attempts\. Try again in \d+ seconds\./);
@@ -132,13 +174,19 @@ describe('web UI (server side)', () => {
       expect(response.status).toBe(403);
       expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
     }
-    const json = await t.app.request('/ui/bases', { method: 'POST', body: JSON.stringify({ name: 'Inventory', _csrf: csrf }), headers: { 'content-type': 'application/json', cookie } });
+    const json = await t.app.request('/ui/bases', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'Inventory', _csrf: csrf }),
+      headers: { 'content-type': 'application/json', cookie },
+    });
     expect(json.status).toBe(403);
     const signOut = await form('/ui/logout', {}, cookie);
     expect(signOut.status).toBe(403);
     expect(snapshot(t.raw)).toBe(before);
 
-    const ok = await form('/ui/bases', { name: 'Inventory', _csrf: csrf }, cookie, { origin: 'http://localhost' });
+    const ok = await form('/ui/bases', { name: 'Inventory', _csrf: csrf }, cookie, {
+      origin: 'http://localhost',
+    });
     expect(ok.status).toBe(303);
   });
 
@@ -146,7 +194,11 @@ describe('web UI (server side)', () => {
     const { cookie, csrf, session } = await signIn();
     const created = await form('/ui/bases', { name: 'Inventory', _csrf: csrf }, cookie);
     const baseUrl = created.headers.get('location')!.split('?')[0]!;
-    const made = await form(`${baseUrl}/tokens`, { name: 'nightly', permission: 'rw', expires: '30', _csrf: csrf }, cookie);
+    const made = await form(
+      `${baseUrl}/tokens`,
+      { name: 'nightly', permission: 'rw', expires: '30', _csrf: csrf },
+      cookie,
+    );
     expect(made.status).toBe(200);
     const html = await made.text();
     const secret = /id="secret-value"[^>]* value="(tl_api_[^"]+)"/.exec(html)?.[1];
@@ -170,7 +222,11 @@ describe('web UI (server side)', () => {
     const off = await form(`${baseUrl}/tokens/${id}/enabled`, { enabled: 'false', _csrf: csrf }, cookie);
     expect(off.status).toBe(303);
     expect((await t.call('POST', '/api/v1/base-tokens', { token: secret })).status).toBe(401);
-    const duplicate = await form(`${baseUrl}/tokens`, { name: 'nightly', permission: 'r', expires: 'never', _csrf: csrf }, cookie);
+    const duplicate = await form(
+      `${baseUrl}/tokens`,
+      { name: 'nightly', permission: 'r', expires: 'never', _csrf: csrf },
+      cookie,
+    );
     expect(duplicate.status).toBe(409);
 
     // Bulk delete asks first (GET changes nothing), then deletes.
@@ -182,12 +238,21 @@ describe('web UI (server side)', () => {
     expect((await t.call('GET', `/api/v1/api-tokens/${id}`, { token: session })).status).toBe(404);
   });
 
-  it('creates a token with custom scopes through the API\'s schema; the token page lists them', async () => {
+  it("creates a token with custom scopes through the API's schema; the token page lists them", async () => {
     const { cookie, csrf, session } = await signIn();
-    const baseUrl = (await form('/ui/bases', { name: 'Inventory', _csrf: csrf }, cookie)).headers.get('location')!.split('?')[0]!;
+    const baseUrl = (await form('/ui/bases', { name: 'Inventory', _csrf: csrf }, cookie)).headers
+      .get('location')!
+      .split('?')[0]!;
     const page = await (await t.app.request(baseUrl, { headers: { cookie } })).text();
     expect(page).toContain('value="custom"');
-    for (const id of ['scope-records-create', 'scope-records-read', 'scope-records-update', 'scope-records-delete', 'scope-comments', 'scope-users']) {
+    for (const id of [
+      'scope-records-create',
+      'scope-records-read',
+      'scope-records-update',
+      'scope-records-delete',
+      'scope-comments',
+      'scope-users',
+    ]) {
       expect(page).toContain(`for="${id}"`);
       expect(page).toContain(`id="${id}"`);
     }
@@ -195,7 +260,16 @@ describe('web UI (server side)', () => {
 
     const made = await form(
       `${baseUrl}/tokens`,
-      { name: 'importer', permission: 'custom', expires: '30', records: ['read', 'create', 'read'], scope_comments: 'r', scope_webhooks: 'rw', scope_tables: '', _csrf: csrf },
+      {
+        name: 'importer',
+        permission: 'custom',
+        expires: '30',
+        records: ['read', 'create', 'read'],
+        scope_comments: 'r',
+        scope_webhooks: 'rw',
+        scope_tables: '',
+        _csrf: csrf,
+      },
       cookie,
     );
     expect(made.status).toBe(200);
@@ -215,35 +289,69 @@ describe('web UI (server side)', () => {
     expect(exchanged.body.permission).toBe('custom');
 
     // Records read + comments read only: "Custom scopes" in the list (not "Read-only"), scopes on its page.
-    const reader = await form(`${baseUrl}/tokens`, { name: 'reader', permission: 'custom', expires: 'never', records: 'read', scope_comments: 'r', _csrf: csrf }, cookie);
+    const reader = await form(
+      `${baseUrl}/tokens`,
+      {
+        name: 'reader',
+        permission: 'custom',
+        expires: 'never',
+        records: 'read',
+        scope_comments: 'r',
+        _csrf: csrf,
+      },
+      cookie,
+    );
     expect(reader.status).toBe(200);
-    const readerId = (await t.call('GET', '/api/v1/api-tokens', { token: session })).body.api_tokens.find((item: { name: string }) => item.name === 'reader').id;
-    expect((await t.call('GET', `/api/v1/api-tokens/${readerId}`, { token: session })).body.scopes).toEqual({ v: 1, c: { records: 'r', comments: 'r' } });
+    const readerId = (await t.call('GET', '/api/v1/api-tokens', { token: session })).body.api_tokens.find(
+      (item: { name: string }) => item.name === 'reader',
+    ).id;
+    expect((await t.call('GET', `/api/v1/api-tokens/${readerId}`, { token: session })).body.scopes).toEqual({
+      v: 1,
+      c: { records: 'r', comments: 'r' },
+    });
     const list = await (await t.app.request(baseUrl, { headers: { cookie } })).text();
-    const row = /<tr id="token-[a-z2-7]+">(?:(?!<\/tr>).)*reader(?:(?!<\/tr>).)*<\/tr>/s.exec(list)?.[0] ?? '';
+    const row =
+      /<tr id="token-[a-z2-7]+">(?:(?!<\/tr>).)*reader(?:(?!<\/tr>).)*<\/tr>/s.exec(list)?.[0] ?? '';
     expect(row).toContain('Custom scopes');
-    const manage = (await (await t.app.request(`${baseUrl}/tokens/${id}`, { headers: { cookie } })).text()).replace(/<[^>]+>/g, '');
+    const manage = (
+      await (await t.app.request(`${baseUrl}/tokens/${id}`, { headers: { cookie } })).text()
+    ).replace(/<[^>]+>/g, '');
     expect(manage).toContain('Records Create, Read (all tables)');
     expect(manage).toContain('Comments Read');
     expect(manage).toContain('Webhooks Read &amp; write');
     expect(manage).toContain('Users None');
   });
 
-  it('refuses custom choices that grant nothing, are malformed or exceed the member\'s role (400/403, nothing created)', async () => {
+  it("refuses custom choices that grant nothing, are malformed or exceed the member's role (400/403, nothing created)", async () => {
     const admin = await signIn();
-    const baseUrl = (await form('/ui/bases', { name: 'Inventory', _csrf: admin.csrf }, admin.cookie)).headers.get('location')!.split('?')[0]!;
+    const baseUrl = (await form('/ui/bases', { name: 'Inventory', _csrf: admin.csrf }, admin.cookie)).headers
+      .get('location')!
+      .split('?')[0]!;
     const uuid = baseUrl.split('/').pop()!;
     const adminToken = await t.login();
     const reader = await t.userWithToken(adminToken, 'reader@example.com');
     const writer = await t.userWithToken(adminToken, 'writer@example.com');
-    await t.call('PUT', `/api/v1/bases/${uuid}/members/${reader.id}`, { token: adminToken, body: { permission: 'r' } });
-    await t.call('PUT', `/api/v1/bases/${uuid}/members/${writer.id}`, { token: adminToken, body: { permission: 'rw' } });
+    await t.call('PUT', `/api/v1/bases/${uuid}/members/${reader.id}`, {
+      token: adminToken,
+      body: { permission: 'r' },
+    });
+    await t.call('PUT', `/api/v1/bases/${uuid}/members/${writer.id}`, {
+      token: adminToken,
+      body: { permission: 'rw' },
+    });
     const asReader = await signIn('reader@example.com', PASSWORD);
     const asWriter = await signIn('writer@example.com', PASSWORD);
     const before = snapshot(t.raw);
 
-    const attempt = async (who: { cookie: string; csrf: string }, fields: Record<string, string | string[]>) => {
-      const response = await form(`${baseUrl}/tokens`, { name: 'custom-one', permission: 'custom', expires: '30', _csrf: who.csrf, ...fields }, who.cookie);
+    const attempt = async (
+      who: { cookie: string; csrf: string },
+      fields: Record<string, string | string[]>,
+    ) => {
+      const response = await form(
+        `${baseUrl}/tokens`,
+        { name: 'custom-one', permission: 'custom', expires: '30', _csrf: who.csrf, ...fields },
+        who.cookie,
+      );
       return { status: response.status, html: await response.text() };
     };
     const nothing = await attempt(admin, {});
@@ -259,7 +367,11 @@ describe('web UI (server side)', () => {
     expect((await attempt(admin, { permission: 'admin', scope_comments: 'r' })).status).toBe(400);
 
     // More than the member holds: the same 403 form error as Read & write for a read-only member.
-    for (const fields of [{ records: 'create' }, { records: ['read', 'delete'] }, { scope_comments: 'rw' }] as Record<string, string | string[]>[]) {
+    for (const fields of [
+      { records: 'create' },
+      { records: ['read', 'delete'] },
+      { scope_comments: 'rw' },
+    ] as Record<string, string | string[]>[]) {
       const refused = await attempt(asReader, fields);
       expect(refused.status).toBe(403);
       expect(refused.html).toContain('role="alert"');
@@ -271,9 +383,15 @@ describe('web UI (server side)', () => {
 
     // Within the role it works, and only "Custom" uses the custom fields.
     expect((await attempt(asReader, { records: 'read', scope_comments: 'r' })).status).toBe(200);
-    expect((await attempt(asWriter, { name: 'plain', permission: 'r', records: 'delete', scope_users: 'rw' })).status).toBe(200);
-    const tokens = (await t.call('GET', `/api/v1/api-tokens?base_uuid=${uuid}`, { token: adminToken })).body.api_tokens;
-    expect(tokens.map((token: { name: string; scopes: unknown }) => [token.name, token.scopes]).sort()).toEqual([
+    expect(
+      (await attempt(asWriter, { name: 'plain', permission: 'r', records: 'delete', scope_users: 'rw' }))
+        .status,
+    ).toBe(200);
+    const tokens = (await t.call('GET', `/api/v1/api-tokens?base_uuid=${uuid}`, { token: adminToken })).body
+      .api_tokens;
+    expect(
+      tokens.map((token: { name: string; scopes: unknown }) => [token.name, token.scopes]).sort(),
+    ).toEqual([
       ['custom-one', { v: 1, c: { records: 'r', comments: 'r' } }],
       ['plain', null],
     ]);
@@ -284,7 +402,9 @@ describe('web UI (server side)', () => {
     const response = await form('/ui/logout', { _csrf: csrf }, cookie);
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/ui/login?notice=signed-out');
-    expect(response.headers.getSetCookie().find((line) => line.startsWith('tl_ui_session='))).toMatch(/Max-Age=0/);
+    expect(response.headers.getSetCookie().find((line) => line.startsWith('tl_ui_session='))).toMatch(
+      /Max-Age=0/,
+    );
     expect((await t.call('GET', '/api/v1/me', { token: session })).status).toBe(401);
     expect((await t.app.request('/ui/bases', { headers: { cookie } })).status).toBe(303);
   });

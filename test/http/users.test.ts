@@ -9,10 +9,14 @@ describe('users, roles and teams', () => {
     admin = await t.login();
   });
 
-  const createTeam = async (name: string) => (await t.call('POST', '/api/v1/teams', { token: admin, body: { name } })).body.id as string;
+  const createTeam = async (name: string) =>
+    (await t.call('POST', '/api/v1/teams', { token: admin, body: { name } })).body.id as string;
 
   it('lets a system admin create, list and update users, each with a personal workspace', async () => {
-    const created = await t.call('POST', '/api/v1/users', { token: admin, body: { email: 'Ann@Example.com', password: PASSWORD, role: 'user', name: 'Ann' } });
+    const created = await t.call('POST', '/api/v1/users', {
+      token: admin,
+      body: { email: 'Ann@Example.com', password: PASSWORD, role: 'user', name: 'Ann' },
+    });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
       id: expect.any(String),
@@ -26,23 +30,46 @@ describe('users, roles and teams', () => {
     });
     expect(JSON.stringify(created.body)).not.toContain('scrypt');
     const list = await t.call('GET', '/api/v1/users', { token: admin });
-    expect(list.body.users.map((user: { email: string }) => user.email).sort()).toEqual(['admin@example.com', 'ann@example.com']);
+    expect(list.body.users.map((user: { email: string }) => user.email).sort()).toEqual([
+      'admin@example.com',
+      'ann@example.com',
+    ]);
 
     const ann = await t.login('ann@example.com', PASSWORD);
     const workspaces = await t.call('GET', '/api/v1/workspaces', { token: ann });
-    expect(workspaces.body.workspaces).toEqual([{ id: expect.any(String), name: 'Personal', kind: 'personal', created_at: expect.any(String), bases: [] }]);
+    expect(workspaces.body.workspaces).toEqual([
+      {
+        id: expect.any(String),
+        name: 'Personal',
+        kind: 'personal',
+        created_at: expect.any(String),
+        bases: [],
+      },
+    ]);
 
-    const renamed = await t.call('PATCH', `/api/v1/users/${created.body.id}`, { token: admin, body: { name: 'Ann B.', role: 'system_admin' } });
+    const renamed = await t.call('PATCH', `/api/v1/users/${created.body.id}`, {
+      token: admin,
+      body: { name: 'Ann B.', role: 'system_admin' },
+    });
     expect(renamed.body).toMatchObject({ name: 'Ann B.', role: 'system_admin' });
   });
 
   it('rejects a duplicate email with 409 and a weak password with 400, writing nothing', async () => {
-    await t.call('POST', '/api/v1/users', { token: admin, body: { email: 'bo@example.com', password: PASSWORD, role: 'user' } });
+    await t.call('POST', '/api/v1/users', {
+      token: admin,
+      body: { email: 'bo@example.com', password: PASSWORD, role: 'user' },
+    });
     const before = snapshot(t.raw);
-    const duplicate = await t.call('POST', '/api/v1/users', { token: admin, body: { email: 'BO@example.com', password: PASSWORD, role: 'user' } });
+    const duplicate = await t.call('POST', '/api/v1/users', {
+      token: admin,
+      body: { email: 'BO@example.com', password: PASSWORD, role: 'user' },
+    });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body.error.code).toBe('conflict');
-    const short = await t.call('POST', '/api/v1/users', { token: admin, body: { email: 'cy@example.com', password: 'fourteen chars', role: 'user' } });
+    const short = await t.call('POST', '/api/v1/users', {
+      token: admin,
+      body: { email: 'cy@example.com', password: 'fourteen chars', role: 'user' },
+    });
     expect(short.status).toBe(400);
     expect(short.body.error.message).toBe('password: password must be at least 15 characters');
     expect(snapshot(t.raw)).toBe(before);
@@ -71,29 +98,78 @@ describe('users, roles and teams', () => {
     const lead = await t.userWithToken(admin, 'lead@example.com', { role: 'team_admin', team_id: red });
     const outsider = await t.userWithToken(admin, 'blue@example.com', { team_id: blue });
 
-    const member = await t.call('POST', '/api/v1/users', { token: lead.token, body: { email: 'red1@example.com', password: PASSWORD, role: 'user' } });
+    const member = await t.call('POST', '/api/v1/users', {
+      token: lead.token,
+      body: { email: 'red1@example.com', password: PASSWORD, role: 'user' },
+    });
     expect(member.status).toBe(201);
     expect(member.body.team_id).toBe(red);
 
     const listed = await t.call('GET', '/api/v1/users', { token: lead.token });
-    expect(listed.body.users.map((user: { email: string }) => user.email).sort()).toEqual(['lead@example.com', 'red1@example.com']);
-    expect((await t.call('GET', '/api/v1/teams', { token: lead.token })).body.teams).toEqual([expect.objectContaining({ id: red, name: 'Red' })]);
+    expect(listed.body.users.map((user: { email: string }) => user.email).sort()).toEqual([
+      'lead@example.com',
+      'red1@example.com',
+    ]);
+    expect((await t.call('GET', '/api/v1/teams', { token: lead.token })).body.teams).toEqual([
+      expect.objectContaining({ id: red, name: 'Red' }),
+    ]);
 
     const before = snapshot(t.raw);
-    expect((await t.call('POST', '/api/v1/users', { token: lead.token, body: { email: 'x@example.com', password: PASSWORD, role: 'system_admin' } })).status).toBe(403);
-    expect((await t.call('POST', '/api/v1/users', { token: lead.token, body: { email: 'x@example.com', password: PASSWORD, role: 'user', team_id: blue } })).status).toBe(403);
-    expect((await t.call('PATCH', `/api/v1/users/${outsider.id}`, { token: lead.token, body: { is_active: false } })).status).toBe(404);
+    expect(
+      (
+        await t.call('POST', '/api/v1/users', {
+          token: lead.token,
+          body: { email: 'x@example.com', password: PASSWORD, role: 'system_admin' },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await t.call('POST', '/api/v1/users', {
+          token: lead.token,
+          body: { email: 'x@example.com', password: PASSWORD, role: 'user', team_id: blue },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await t.call('PATCH', `/api/v1/users/${outsider.id}`, {
+          token: lead.token,
+          body: { is_active: false },
+        })
+      ).status,
+    ).toBe(404);
     expect((await t.call('GET', `/api/v1/users/${outsider.id}`, { token: lead.token })).status).toBe(404);
-    expect((await t.call('PATCH', `/api/v1/users/${member.body.id}`, { token: lead.token, body: { role: 'system_admin' } })).status).toBe(403);
-    expect((await t.call('PATCH', `/api/v1/users/${member.body.id}`, { token: lead.token, body: { team_id: blue } })).status).toBe(403);
+    expect(
+      (
+        await t.call('PATCH', `/api/v1/users/${member.body.id}`, {
+          token: lead.token,
+          body: { role: 'system_admin' },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await t.call('PATCH', `/api/v1/users/${member.body.id}`, {
+          token: lead.token,
+          body: { team_id: blue },
+        })
+      ).status,
+    ).toBe(403);
     expect(snapshot(t.raw)).toBe(before);
 
-    const deactivated = await t.call('PATCH', `/api/v1/users/${member.body.id}`, { token: lead.token, body: { is_active: false } });
+    const deactivated = await t.call('PATCH', `/api/v1/users/${member.body.id}`, {
+      token: lead.token,
+      body: { is_active: false },
+    });
     expect(deactivated.body.is_active).toBe(false);
   });
 
   it('requires a team for a team admin', async () => {
-    const response = await t.call('POST', '/api/v1/users', { token: admin, body: { email: 'ta@example.com', password: PASSWORD, role: 'team_admin' } });
+    const response = await t.call('POST', '/api/v1/users', {
+      token: admin,
+      body: { email: 'ta@example.com', password: PASSWORD, role: 'team_admin' },
+    });
     expect(response.status).toBe(400);
     expect(response.body.error.message).toMatch(/team_id/);
     const unknownTeam = await t.call('POST', '/api/v1/users', {
@@ -105,23 +181,47 @@ describe('users, roles and teams', () => {
 
   it('does not let an admin lock themselves out', async () => {
     const me = (await t.call('GET', '/api/v1/me', { token: admin })).body;
-    expect((await t.call('PATCH', `/api/v1/users/${me.id}`, { token: admin, body: { is_active: false } })).status).toBe(409);
-    expect((await t.call('PATCH', `/api/v1/users/${me.id}`, { token: admin, body: { role: 'user' } })).status).toBe(409);
-    expect((await t.call('PATCH', `/api/v1/users/${me.id}`, { token: admin, body: { name: 'Root' } })).status).toBe(200);
+    expect(
+      (await t.call('PATCH', `/api/v1/users/${me.id}`, { token: admin, body: { is_active: false } })).status,
+    ).toBe(409);
+    expect(
+      (await t.call('PATCH', `/api/v1/users/${me.id}`, { token: admin, body: { role: 'user' } })).status,
+    ).toBe(409);
+    expect(
+      (await t.call('PATCH', `/api/v1/users/${me.id}`, { token: admin, body: { name: 'Root' } })).status,
+    ).toBe(200);
   });
 
   it('lets an admin set a new password, after which the old one fails', async () => {
     const user = await t.userWithToken(admin, 'dee@example.com');
-    const changed = await t.call('PATCH', `/api/v1/users/${user.id}`, { token: admin, body: { password: 'another good passphrase' } });
+    const changed = await t.call('PATCH', `/api/v1/users/${user.id}`, {
+      token: admin,
+      body: { password: 'another good passphrase' },
+    });
     expect(changed.status).toBe(200);
-    expect((await t.call('POST', '/api/v1/account-tokens', { body: { email: 'dee@example.com', password: PASSWORD } })).status).toBe(401);
-    expect((await t.call('POST', '/api/v1/account-tokens', { body: { email: 'dee@example.com', password: 'another good passphrase' } })).status).toBe(201);
+    expect(
+      (
+        await t.call('POST', '/api/v1/account-tokens', {
+          body: { email: 'dee@example.com', password: PASSWORD },
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await t.call('POST', '/api/v1/account-tokens', {
+          body: { email: 'dee@example.com', password: 'another good passphrase' },
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it('refuses an empty patch and unknown fields', async () => {
     const user = await t.userWithToken(admin, 'eve@example.com');
     expect((await t.call('PATCH', `/api/v1/users/${user.id}`, { token: admin, body: {} })).status).toBe(400);
-    const unknown = await t.call('PATCH', `/api/v1/users/${user.id}`, { token: admin, body: { email: 'other@example.com' } });
+    const unknown = await t.call('PATCH', `/api/v1/users/${user.id}`, {
+      token: admin,
+      body: { email: 'other@example.com' },
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.message).toBe('unknown field: email');
   });

@@ -17,9 +17,13 @@ const fileWorld = async (): Promise<World & { file: string }> => {
   return Object.assign(await world({}, file), { file });
 };
 
-const exchange = (w: World, token: string, body?: unknown) => w.t.call('POST', '/api/v1/base-tokens', { token, body });
+const exchange = (w: World, token: string, body?: unknown) =>
+  w.t.call('POST', '/api/v1/base-tokens', { token, body });
 const mint = async (w: World, name: string) => {
-  const response = await w.t.call('POST', `/api/v1/bases/${w.baseA}/api-tokens`, { token: w.alice.token, body: { name, permission: 'rw' } });
+  const response = await w.t.call('POST', `/api/v1/bases/${w.baseA}/api-tokens`, {
+    token: w.alice.token,
+    body: { name, permission: 'rw' },
+  });
   expect(response.status).toBe(201);
   return response.body as { id: string; token: string };
 };
@@ -28,14 +32,23 @@ describe('races', () => {
   it('R-01 20 × regenerate the same token: 200 or 409 each, exactly one secret works afterwards', async () => {
     const w = await fileWorld();
     const token = await mint(w, 'r01');
-    const replies = await Promise.all(Array.from({ length: 20 }, () => w.t.call('POST', `/api/v1/api-tokens/${token.id}/regenerate`, { token: w.alice.token })));
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        w.t.call('POST', `/api/v1/api-tokens/${token.id}/regenerate`, { token: w.alice.token }),
+      ),
+    );
     for (const reply of replies) expect([200, 409]).toContain(reply.status);
     const working: string[] = [];
-    for (const secret of [token.token, ...replies.filter((r) => r.status === 200).map((r) => r.body.token as string)]) {
+    for (const secret of [
+      token.token,
+      ...replies.filter((r) => r.status === 200).map((r) => r.body.token as string),
+    ]) {
       if ((await exchange(w, secret)).status === 201) working.push(secret);
     }
     expect(working).toHaveLength(1);
-    expect(w.t.raw.prepare("SELECT count(*) AS n FROM api_tokens WHERE name = 'r01'").get()).toEqual({ n: 1 });
+    expect(w.t.raw.prepare("SELECT count(*) AS n FROM api_tokens WHERE name = 'r01'").get()).toEqual({
+      n: 1,
+    });
   });
 
   it('R-02 regenerate ∥ exchanges with the old secret: each exchange 201 or 401, every Base-Token names its API-Token', async () => {
@@ -66,20 +79,36 @@ describe('races', () => {
     ]);
     expect(results[1]!.status).toBe(204);
     for (const r of [results[0]!, results[2]!]) expect([200, 404, 409]).toContain(r.status);
-    for (const secret of [token.token, ...[results[0]!, results[2]!].filter((r) => r.status === 200).map((r) => r.body.token as string)]) {
+    for (const secret of [
+      token.token,
+      ...[results[0]!, results[2]!].filter((r) => r.status === 200).map((r) => r.body.token as string),
+    ]) {
       expect((await exchange(w, secret)).status).toBe(401);
     }
-    expect(w.t.raw.prepare("SELECT count(*) AS n, sum(revoked_at IS NOT NULL) AS revoked FROM api_tokens WHERE name = 'r03'").get()).toEqual({ n: 1, revoked: 1 });
+    expect(
+      w.t.raw
+        .prepare(
+          "SELECT count(*) AS n, sum(revoked_at IS NOT NULL) AS revoked FROM api_tokens WHERE name = 'r03'",
+        )
+        .get(),
+    ).toEqual({ n: 1, revoked: 1 });
   });
 
   it('R-04 20 × create the same name on the same base: exactly one 201, the rest 409', async () => {
     const w = await fileWorld();
     const replies = await Promise.all(
-      Array.from({ length: 20 }, () => w.t.call('POST', `/api/v1/bases/${w.baseA}/api-tokens`, { token: w.alice.token, body: { name: 'r04', permission: 'r' } })),
+      Array.from({ length: 20 }, () =>
+        w.t.call('POST', `/api/v1/bases/${w.baseA}/api-tokens`, {
+          token: w.alice.token,
+          body: { name: 'r04', permission: 'r' },
+        }),
+      ),
     );
     expect(replies.filter((r) => r.status === 201)).toHaveLength(1);
     for (const r of replies.filter((r) => r.status !== 201)) expectErrorBody(r, 409, 'conflict');
-    expect(w.t.raw.prepare("SELECT count(*) AS n FROM api_tokens WHERE name = 'r04'").get()).toEqual({ n: 1 });
+    expect(w.t.raw.prepare("SELECT count(*) AS n FROM api_tokens WHERE name = 'r04'").get()).toEqual({
+      n: 1,
+    });
   });
 
   it('R-06 demotion ∥ exchanges: once an r Base-Token is issued, no rw one follows', async () => {
@@ -88,22 +117,32 @@ describe('races', () => {
     await w.member(w.baseA, user, 'rw');
     const token = await w.t.createApiToken(user.token, w.baseA, 'r06', 'rw');
     const order: string[] = [];
-    const track = (p: Promise<{ status: number; body: { permission?: string } }>) => p.then((r) => order.push(r.status === 201 ? r.body.permission! : String(r.status)));
+    const track = (p: Promise<{ status: number; body: { permission?: string } }>) =>
+      p.then((r) => order.push(r.status === 201 ? r.body.permission! : String(r.status)));
     await Promise.all([
       ...Array.from({ length: 8 }, () => track(exchange(w, token.token))),
-      w.t.call('PUT', `/api/v1/bases/${w.baseA}/members/${user.id}`, { token: w.alice.token, body: { permission: 'r' } }),
+      w.t.call('PUT', `/api/v1/bases/${w.baseA}/members/${user.id}`, {
+        token: w.alice.token,
+        body: { permission: 'r' },
+      }),
       ...Array.from({ length: 8 }, () => track(exchange(w, token.token))),
     ]);
     const firstR = order.indexOf('r');
     if (firstR >= 0) expect(order.slice(firstR).every((p) => p === 'r')).toBe(true);
     expect((await exchange(w, token.token)).body.permission).toBe('r');
-    await expectRejected(w.t, () => exchange(w, token.token, { permission: 'rw' }), 403, 'insufficient_permission');
+    await expectRejected(
+      w.t,
+      () => exchange(w, token.token, { permission: 'rw' }),
+      403,
+      'insufficient_permission',
+    );
   });
 
   it('R-07 overlapping bulk deletes: all or nothing, each id revoked once', async () => {
     const w = await fileWorld();
     const [a, b, c] = [await mint(w, 'r07a'), await mint(w, 'r07b'), await mint(w, 'r07c')];
-    const bulk = (ids: string[]) => w.t.call('POST', '/api/v1/api-tokens/bulk-delete', { token: w.alice.token, body: { ids } });
+    const bulk = (ids: string[]) =>
+      w.t.call('POST', '/api/v1/api-tokens/bulk-delete', { token: w.alice.token, body: { ids } });
     const [first, second] = await Promise.all([bulk([a.id, b.id]), bulk([b.id, c.id])]);
     const statuses = [first.status, second.status].sort();
     expect(statuses[0]).toBeLessThan(300);
@@ -112,9 +151,15 @@ describe('races', () => {
       expect(statuses[1]).toBe(404);
       const loserIds = first.status >= 400 ? [a.id, b.id] : [b.id, c.id];
       const untouched = loserIds.find((id) => id !== b.id)!;
-      expect(w.t.raw.prepare('SELECT revoked_at FROM api_tokens WHERE id = ?').get(untouched)).toEqual({ revoked_at: null });
+      expect(w.t.raw.prepare('SELECT revoked_at FROM api_tokens WHERE id = ?').get(untouched)).toEqual({
+        revoked_at: null,
+      });
     }
-    expect(w.t.raw.prepare("SELECT count(*) AS n FROM api_tokens WHERE id = ? AND revoked_at IS NOT NULL").get(b.id)).toEqual({ n: 1 });
+    expect(
+      w.t.raw
+        .prepare('SELECT count(*) AS n FROM api_tokens WHERE id = ? AND revoked_at IS NOT NULL')
+        .get(b.id),
+    ).toEqual({ n: 1 });
   });
 
   it('R-08 key rotation ∥ exchanges: every issued Base-Token is signed by a key in the JWKS', async () => {
@@ -125,7 +170,9 @@ describe('races', () => {
       ...Array.from({ length: 6 }, () => exchange(w, w.tokens.aliceRw.token)),
     ]);
     expect(results[6]!.status).toBeLessThan(300);
-    const kids = new Set(((await w.t.call('GET', '/.well-known/jwks.json')).body.keys as { kid: string }[]).map((k) => k.kid));
+    const kids = new Set(
+      ((await w.t.call('GET', '/.well-known/jwks.json')).body.keys as { kid: string }[]).map((k) => k.kid),
+    );
     for (const r of [...results.slice(0, 6), ...results.slice(7)]) {
       expect(r.status).toBe(201);
       const header = JSON.parse(Buffer.from(r.body.base_token.split('.')[0], 'base64url').toString());
@@ -138,15 +185,23 @@ describe('races', () => {
     const results = await Promise.all(Array.from({ length: 100 }, () => exchange(w, w.tokens.bobR.token)));
     expect(results.map((r) => r.status).filter((s) => s !== 201)).toEqual([]);
     expect(new Set(results.map((r) => claimsOf(r.body.base_token).jti)).size).toBe(100);
-    expect(w.t.raw.prepare('SELECT last_used_at FROM api_tokens WHERE id = ?').get(w.tokens.bobR.id)).toEqual({ last_used_at: Math.floor(w.t.clock.now() / 1000) });
+    expect(w.t.raw.prepare('SELECT last_used_at FROM api_tokens WHERE id = ?').get(w.tokens.bobR.id)).toEqual(
+      { last_used_at: Math.floor(w.t.clock.now() / 1000) },
+    );
   });
 
   it('R-11 check-then-act is one conditional write: concurrent renames to one name give one 200 and one 409', async () => {
     const w = await fileWorld();
     const [a, b] = [await mint(w, 'r11a'), await mint(w, 'r11b')];
-    const replies = await Promise.all([a, b].map((t) => w.t.call('PATCH', `/api/v1/api-tokens/${t.id}`, { token: w.alice.token, body: { name: 'r11' } })));
+    const replies = await Promise.all(
+      [a, b].map((t) =>
+        w.t.call('PATCH', `/api/v1/api-tokens/${t.id}`, { token: w.alice.token, body: { name: 'r11' } }),
+      ),
+    );
     expect(replies.map((r) => r.status).sort()).toEqual([200, 409]);
-    expect(w.t.raw.prepare("SELECT count(*) AS n FROM api_tokens WHERE name = 'r11' AND revoked_at IS NULL").get()).toEqual({ n: 1 });
+    expect(
+      w.t.raw.prepare("SELECT count(*) AS n FROM api_tokens WHERE name = 'r11' AND revoked_at IS NULL").get(),
+    ).toEqual({ n: 1 });
   });
 });
 
@@ -165,7 +220,10 @@ describe('persistence faults', () => {
     try {
       other.exec('BEGIN EXCLUSIVE');
       const started = Date.now();
-      const response = await w.t.call('POST', '/api/v1/bases', { token: w.alice.token, body: { name: 'f03' } });
+      const response = await w.t.call('POST', '/api/v1/bases', {
+        token: w.alice.token,
+        body: { name: 'f03' },
+      });
       expectErrorBody(response, 503, 'service_unavailable');
       expect(response.headers.get('retry-after')).toBe('1');
       expect(Date.now() - started).toBeLessThan(5000);
@@ -181,7 +239,12 @@ describe('persistence faults', () => {
     const tokensBefore = (w.t.raw.prepare('SELECT count(*) AS n FROM api_tokens').get() as { n: number }).n;
     const pages = w.t.raw.pragma('page_count', { simple: true }) as number;
     w.t.raw.pragma(`max_page_count = ${pages}`);
-    const big = Array.from({ length: 20 }, (_, i) => w.t.call('POST', `/api/v1/bases/${w.baseA}/api-tokens`, { token: w.alice.token, body: { name: `f04-${i}-${'x'.repeat(90)}`, permission: 'r' } }));
+    const big = Array.from({ length: 20 }, (_, i) =>
+      w.t.call('POST', `/api/v1/bases/${w.baseA}/api-tokens`, {
+        token: w.alice.token,
+        body: { name: `f04-${i}-${'x'.repeat(90)}`, permission: 'r' },
+      }),
+    );
     const results = await Promise.all(big);
     const full = results.filter((r) => r.status !== 201);
     expect(full.length).toBeGreaterThan(0);
@@ -190,17 +253,24 @@ describe('persistence faults', () => {
       expect(r.headers.get('retry-after')).not.toBeNull();
     }
     const created = results.filter((r) => r.status === 201).length;
-    expect(w.t.raw.prepare('SELECT count(*) AS n FROM api_tokens').get()).toEqual({ n: tokensBefore + created });
+    expect(w.t.raw.prepare('SELECT count(*) AS n FROM api_tokens').get()).toEqual({
+      n: tokensBefore + created,
+    });
     expect(w.t.raw.pragma('integrity_check', { simple: true })).toBe('ok');
     w.t.raw.pragma('max_page_count = 1073741823');
-    expect((await w.t.call('POST', '/api/v1/bases', { token: w.alice.token, body: { name: 'f04-after' } })).status).toBe(201);
+    expect(
+      (await w.t.call('POST', '/api/v1/bases', { token: w.alice.token, body: { name: 'f04-after' } })).status,
+    ).toBe(201);
   });
 
   it('F-05 a read-only database at run time: 503, not 500', async () => {
     const w = await fileWorld();
     w.t.raw.pragma('query_only = ON');
     try {
-      const response = await w.t.call('POST', '/api/v1/bases', { token: w.alice.token, body: { name: 'f05' } });
+      const response = await w.t.call('POST', '/api/v1/bases', {
+        token: w.alice.token,
+        body: { name: 'f05' },
+      });
       expectErrorBody(response, 503, 'service_unavailable');
     } finally {
       w.t.raw.pragma('query_only = OFF');
@@ -211,13 +281,22 @@ describe('persistence faults', () => {
     const t = await testApp({ config: SECURITY_CONFIG });
     const admin = await t.login();
     const base = await t.createBase(admin, 'F11');
-    const short = (await t.call('POST', `/api/v1/bases/${base}/api-tokens`, { token: admin, body: { name: 'short', permission: 'r', expires_in_days: 1 } })).body;
+    const short = (
+      await t.call('POST', `/api/v1/bases/${base}/api-tokens`, {
+        token: admin,
+        body: { name: 'short', permission: 'r', expires_in_days: 1 },
+      })
+    ).body;
     const revoked = await t.createApiToken(admin, base, 'revoked', 'r');
     expect((await t.call('DELETE', `/api/v1/api-tokens/${revoked.id}`, { token: admin })).status).toBe(204);
     t.clock.advance(86400);
-    expect((await t.call('POST', '/api/v1/base-tokens', { token: short.token })).body.error.code).toBe('token_expired');
+    expect((await t.call('POST', '/api/v1/base-tokens', { token: short.token })).body.error.code).toBe(
+      'token_expired',
+    );
     t.clock.advance(-86400 - 3600);
-    expect((await t.call('POST', '/api/v1/base-tokens', { token: revoked.token })).body.error.code).toBe('token_revoked');
+    expect((await t.call('POST', '/api/v1/base-tokens', { token: revoked.token })).body.error.code).toBe(
+      'token_revoked',
+    );
     // Stepped back an hour the short token is inside its lifetime again: expiry is absolute, by design.
     expect((await t.call('POST', '/api/v1/base-tokens', { token: short.token })).status).toBe(201);
   });

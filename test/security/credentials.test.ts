@@ -15,7 +15,12 @@ import { ADMIN, PASSWORD, snapshot, testApp, type TestApp } from '../helpers/app
 const LIMITS = { accountLimit: 3, addressLimit: 5, windowSeconds: 900 };
 const TOO_MANY = { error: { code: 'rate_limited', message: 'too many sign-in attempts; try again later' } };
 
-const counters = (raw: Database.Database) => raw.prepare('SELECT key, hits, window_start FROM throttle_counters ORDER BY key').all() as { key: string; hits: number; window_start: number }[];
+const counters = (raw: Database.Database) =>
+  raw.prepare('SELECT key, hits, window_start FROM throttle_counters ORDER BY key').all() as {
+    key: string;
+    hits: number;
+    window_start: number;
+  }[];
 
 // "Nothing changed" below is `snapshot`: every table but the audit log and these counters (checked on their own).
 /** Uses each token once, so its `last_used_at` (one-minute resolution) is written before a snapshot. */
@@ -24,8 +29,17 @@ async function warm(t: TestApp, ...tokens: string[]) {
 }
 
 /** Signs in from `ip`; error bodies without their per-request `request_id`, so two answers can be compared. */
-async function signIn(t: TestApp, email: string, password: string, ip = '203.0.113.1', headers: Record<string, string> = {}) {
-  const reply = await t.call('POST', '/api/v1/account-tokens', { body: { email, password }, headers: { 'x-test-client-ip': ip, ...headers } });
+async function signIn(
+  t: TestApp,
+  email: string,
+  password: string,
+  ip = '203.0.113.1',
+  headers: Record<string, string> = {},
+) {
+  const reply = await t.call('POST', '/api/v1/account-tokens', {
+    body: { email, password },
+    headers: { 'x-test-client-ip': ip, ...headers },
+  });
   if (reply.body?.error) delete reply.body.error.request_id;
   return reply;
 }
@@ -37,7 +51,8 @@ describe('login throttling', () => {
   });
 
   it('C-01 locks an account after N failures: 429 + Retry-After, even for the right password, with no hash computed', async () => {
-    for (let i = 0; i < 3; i++) expect((await signIn(t, ADMIN.email, 'wrong wrong wrong wrong')).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await signIn(t, ADMIN.email, 'wrong wrong wrong wrong')).status).toBe(401);
     const verify = vi.spyOn(t.deps.passwords, 'verify');
     const hash = vi.spyOn(t.deps.passwords, 'hash');
     const before = snapshot(t.raw);
@@ -62,14 +77,17 @@ describe('login throttling', () => {
   });
 
   it('C-03 a successful sign-in resets the account counter', async () => {
-    for (let i = 0; i < 2; i++) expect((await signIn(t, ADMIN.email, 'wrong wrong wrong wrong')).status).toBe(401);
+    for (let i = 0; i < 2; i++)
+      expect((await signIn(t, ADMIN.email, 'wrong wrong wrong wrong')).status).toBe(401);
     expect((await signIn(t, ADMIN.email, ADMIN.password)).status).toBe(201);
-    for (let i = 0; i < 3; i++) expect((await signIn(t, ADMIN.email, 'wrong wrong wrong wrong')).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await signIn(t, ADMIN.email, 'wrong wrong wrong wrong')).status).toBe(401);
     expect((await signIn(t, ADMIN.email, ADMIN.password)).status).toBe(429);
   });
 
   it('C-03 counts per account across addresses (distributed guessing)', async () => {
-    for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3']) expect((await signIn(t, ADMIN.email, 'wrong wrong wrong wrong', ip)).status).toBe(401);
+    for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3'])
+      expect((await signIn(t, ADMIN.email, 'wrong wrong wrong wrong', ip)).status).toBe(401);
     expect((await signIn(t, ADMIN.email, ADMIN.password, '192.0.2.4')).status).toBe(429);
   });
 
@@ -87,25 +105,36 @@ describe('login throttling', () => {
     expect(known.map((r) => r.status)).toEqual([401, 401, 401, 429]);
     // Keys are a hash of the normalised email: no email in the table, and case does not escape the lock.
     expect(JSON.stringify(counters(t.raw))).not.toContain('example.com');
-    expect((await signIn(t, 'NOBODY@Example.com ', 'wrong wrong wrong wrong', '192.0.2.12')).status).toBe(429);
+    expect((await signIn(t, 'NOBODY@Example.com ', 'wrong wrong wrong wrong', '192.0.2.12')).status).toBe(
+      429,
+    );
   });
 
   it('C-02 limits failures per client address (credential stuffing); other headers do not change the address', async () => {
     for (let i = 0; i < 5; i++) {
-      const reply = await signIn(t, `victim${i}@example.com`, 'wrong wrong wrong wrong', '198.51.100.1', { 'x-forwarded-for': `10.0.0.${i}` });
+      const reply = await signIn(t, `victim${i}@example.com`, 'wrong wrong wrong wrong', '198.51.100.1', {
+        'x-forwarded-for': `10.0.0.${i}`,
+      });
       expect(reply.status).toBe(401);
     }
-    const blocked = await signIn(t, ADMIN.email, ADMIN.password, '198.51.100.1', { 'x-forwarded-for': '10.9.9.9' });
+    const blocked = await signIn(t, ADMIN.email, ADMIN.password, '198.51.100.1', {
+      'x-forwarded-for': '10.9.9.9',
+    });
     expect(blocked.status).toBe(429);
     expect(blocked.body).toEqual(TOO_MANY);
     expect(blocked.headers.get('retry-after')).toBe('900');
     // Another address is not affected, and successes do not count against an address.
-    for (let i = 0; i < 6; i++) expect((await signIn(t, ADMIN.email, ADMIN.password, '198.51.100.2')).status).toBe(201);
+    for (let i = 0; i < 6; i++)
+      expect((await signIn(t, ADMIN.email, ADMIN.password, '198.51.100.2')).status).toBe(201);
   });
 
   it('R-05 parallel guesses cannot overshoot the limit: exactly N passwords checked', async () => {
     const verify = vi.spyOn(t.deps.passwords, 'verify');
-    const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => signIn(t, ADMIN.email, 'wrong wrong wrong wrong', `192.0.2.${100 + i}`)));
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        signIn(t, ADMIN.email, 'wrong wrong wrong wrong', `192.0.2.${100 + i}`),
+      ),
+    );
     expect(replies.filter((r) => r.status === 401)).toHaveLength(3);
     expect(replies.filter((r) => r.status === 429)).toHaveLength(7);
     expect(verify).toHaveBeenCalledTimes(3);
@@ -114,7 +143,10 @@ describe('login throttling', () => {
 
   it('throttles the SeaTable-compatible sign-in with the same counters', async () => {
     const seatable = (password: string) =>
-      t.call('POST', '/api2/auth-token/', { body: { username: ADMIN.email, password }, headers: { 'x-test-client-ip': '203.0.113.9' } });
+      t.call('POST', '/api2/auth-token/', {
+        body: { username: ADMIN.email, password },
+        headers: { 'x-test-client-ip': '203.0.113.9' },
+      });
     for (let i = 0; i < 2; i++) expect((await seatable('wrong wrong wrong wrong')).status).toBe(400);
     expect((await signIn(t, ADMIN.email, 'wrong wrong wrong wrong')).status).toBe(401);
     const locked = await seatable(ADMIN.password);
@@ -129,7 +161,9 @@ describe('login throttling', () => {
     t.clock.advance(2 * 3600);
     await signIn(t, ADMIN.email, ADMIN.password, '192.0.2.200');
     // The old two are gone; the new attempt's address counter stays (with its success given back).
-    expect(counters(t.raw)).toEqual([{ key: 'login:address:192.0.2.200', hits: 0, window_start: expect.any(Number) }]);
+    expect(counters(t.raw)).toEqual([
+      { key: 'login:address:192.0.2.200', hits: 0, window_start: expect.any(Number) },
+    ]);
   });
 });
 
@@ -143,7 +177,8 @@ describe('C-01 counters survive a restart (SQLite file)', () => {
   it('keeps an account locked after the process restarts', async () => {
     const file = join(dir, 'tokenladder.db');
     const first = await testApp({ file, config: { loginThrottle: LIMITS } });
-    for (let i = 0; i < 3; i++) expect((await signIn(first, ADMIN.email, 'wrong wrong wrong wrong')).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await signIn(first, ADMIN.email, 'wrong wrong wrong wrong')).status).toBe(401);
     first.raw.close();
 
     const second = await testApp({ file, kekText: first.kekText, config: { loginThrottle: LIMITS } });
@@ -159,11 +194,27 @@ describe('C-01 counters survive a restart (SQLite file)', () => {
 
 describe('throttle configuration', () => {
   it('defaults to 10 per account and 100 per address in 15 minutes; the account cap stays within NIST’s 100', () => {
-    expect(appConfigFromEnv(parseEnv({})).loginThrottle).toEqual({ accountLimit: 10, addressLimit: 100, windowSeconds: 900 });
-    const env = parseEnv({ TOKENLADDER_LOGIN_LIMIT_ACCOUNT: '5', TOKENLADDER_LOGIN_LIMIT_ADDRESS: '1000', TOKENLADDER_LOGIN_WINDOW: '3600' });
-    expect(appConfigFromEnv(env).loginThrottle).toEqual({ accountLimit: 5, addressLimit: 1000, windowSeconds: 3600 });
-    expect(() => parseEnv({ TOKENLADDER_LOGIN_LIMIT_ACCOUNT: '101' })).toThrow(/TOKENLADDER_LOGIN_LIMIT_ACCOUNT/);
-    expect(() => parseEnv({ TOKENLADDER_LOGIN_LIMIT_ADDRESS: '0' })).toThrow(/TOKENLADDER_LOGIN_LIMIT_ADDRESS/);
+    expect(appConfigFromEnv(parseEnv({})).loginThrottle).toEqual({
+      accountLimit: 10,
+      addressLimit: 100,
+      windowSeconds: 900,
+    });
+    const env = parseEnv({
+      TOKENLADDER_LOGIN_LIMIT_ACCOUNT: '5',
+      TOKENLADDER_LOGIN_LIMIT_ADDRESS: '1000',
+      TOKENLADDER_LOGIN_WINDOW: '3600',
+    });
+    expect(appConfigFromEnv(env).loginThrottle).toEqual({
+      accountLimit: 5,
+      addressLimit: 1000,
+      windowSeconds: 3600,
+    });
+    expect(() => parseEnv({ TOKENLADDER_LOGIN_LIMIT_ACCOUNT: '101' })).toThrow(
+      /TOKENLADDER_LOGIN_LIMIT_ACCOUNT/,
+    );
+    expect(() => parseEnv({ TOKENLADDER_LOGIN_LIMIT_ADDRESS: '0' })).toThrow(
+      /TOKENLADDER_LOGIN_LIMIT_ADDRESS/,
+    );
     expect(() => parseEnv({ TOKENLADDER_LOGIN_WINDOW: '10' })).toThrow(/TOKENLADDER_LOGIN_WINDOW/);
   });
 });
@@ -173,14 +224,30 @@ describe('throttle counters (src/throttle/counters.ts)', () => {
     const t = await testApp();
     const limit = { limit: 2, windowSeconds: 60 };
     expect(await peekCounter(t.deps, 'k', limit)).toMatchObject({ allowed: true, hits: 0 });
-    expect(await hitCounter(t.deps, 'k', limit)).toMatchObject({ allowed: true, hits: 1, retryAfterSeconds: 0 });
+    expect(await hitCounter(t.deps, 'k', limit)).toMatchObject({
+      allowed: true,
+      hits: 1,
+      retryAfterSeconds: 0,
+    });
     t.clock.advance(10);
     expect(await hitCounter(t.deps, 'k', limit)).toMatchObject({ allowed: true, hits: 2 });
-    expect(await peekCounter(t.deps, 'k', limit)).toMatchObject({ allowed: false, hits: 2, retryAfterSeconds: 50 });
-    expect(await hitCounter(t.deps, 'k', limit)).toMatchObject({ allowed: false, hits: 3, retryAfterSeconds: 50 });
+    expect(await peekCounter(t.deps, 'k', limit)).toMatchObject({
+      allowed: false,
+      hits: 2,
+      retryAfterSeconds: 50,
+    });
+    expect(await hitCounter(t.deps, 'k', limit)).toMatchObject({
+      allowed: false,
+      hits: 3,
+      retryAfterSeconds: 50,
+    });
     // F-11: a clock stepping back never unlocks early, and Retry-After stays within one window.
     t.clock.advance(-3600);
-    expect(await hitCounter(t.deps, 'k', limit)).toMatchObject({ allowed: false, hits: 4, retryAfterSeconds: 60 });
+    expect(await hitCounter(t.deps, 'k', limit)).toMatchObject({
+      allowed: false,
+      hits: 4,
+      retryAfterSeconds: 60,
+    });
     t.clock.advance(3600 + 50);
     expect(await hitCounter(t.deps, 'k', limit)).toMatchObject({ allowed: true, hits: 1 });
     await resetCounter(t.deps, 'k');
@@ -197,11 +264,19 @@ describe('password policy', () => {
     await warm(t, admin);
   });
 
-  const create = (email: string, password: string) => t.call('POST', '/api/v1/users', { token: admin, body: { email, password, role: 'user' } });
+  const create = (email: string, password: string) =>
+    t.call('POST', '/api/v1/users', { token: admin, body: { email, password, role: 'user' } });
 
   it('C-09 refuses passwords on the common-password list, case-insensitively after NFKC, also padded with digits or symbols', async () => {
     const before = snapshot(t.raw);
-    for (const password of ['1qaz2wsx3edc4rfv', '1QAZ2WSX3EDC4RFV', '１ｑａｚ２ｗｓｘ３ｅｄｃ４ｒｆｖ', 'password12345678', 'Baseball2024!!!!', 'iloveyou 1234567']) {
+    for (const password of [
+      '1qaz2wsx3edc4rfv',
+      '1QAZ2WSX3EDC4RFV',
+      '１ｑａｚ２ｗｓｘ３ｅｄｃ４ｒｆｖ',
+      'password12345678',
+      'Baseball2024!!!!',
+      'iloveyou 1234567',
+    ]) {
       const reply = await create('c09@example.com', password);
       expect(reply.status, password).toBe(400);
       expect(reply.body.error.code).toBe('invalid_request');
@@ -212,7 +287,12 @@ describe('password policy', () => {
 
   it('C-09 refuses the email address or its local part as the password', async () => {
     const email = 'Jonathan.Livingston@example.com';
-    for (const password of ['jonathan.livingston@example.com', 'JONATHAN.LIVINGSTON', 'jonathan.livingston2024!', 'tokenladder123456']) {
+    for (const password of [
+      'jonathan.livingston@example.com',
+      'JONATHAN.LIVINGSTON',
+      'jonathan.livingston2024!',
+      'tokenladder123456',
+    ]) {
       const reply = await create(email, password);
       expect(reply.status, password).toBe(400);
       expect(reply.body.error.message).toMatch(/email address|name of this service/);
@@ -229,22 +309,35 @@ describe('password policy', () => {
   it('applies to an admin setting a password (PATCH) and to the first admin (Node and Workers)', async () => {
     const user = (await create('pat@example.com', PASSWORD)).body;
     const before = snapshot(t.raw);
-    const patched = await t.call('PATCH', `/api/v1/users/${user.id}`, { token: admin, body: { password: 'pat@example.com' } });
+    const patched = await t.call('PATCH', `/api/v1/users/${user.id}`, {
+      token: admin,
+      body: { password: 'pat@example.com' },
+    });
     expect(patched.status).toBe(400);
     expect(snapshot(t.raw)).toBe(before);
 
-    const env = parseEnv({ TOKENLADDER_ADMIN_EMAIL: 'root@example.com', TOKENLADDER_ADMIN_PASSWORD: 'password12345678' });
-    await expect(ensureAdmin(t.deps, env, () => {})).rejects.toThrow(/TOKENLADDER_ADMIN_PASSWORD: password is too common/);
-    expect(() => workerSettings({ TOKENLADDER_ADMIN_EMAIL: 'ops@example.com', TOKENLADDER_ADMIN_PASSWORD: 'ops@example.com' })).toThrow(
-      /TOKENLADDER_ADMIN_PASSWORD: password must not be your email address/,
+    const env = parseEnv({
+      TOKENLADDER_ADMIN_EMAIL: 'root@example.com',
+      TOKENLADDER_ADMIN_PASSWORD: 'password12345678',
+    });
+    await expect(ensureAdmin(t.deps, env, () => {})).rejects.toThrow(
+      /TOKENLADDER_ADMIN_PASSWORD: password is too common/,
     );
+    expect(() =>
+      workerSettings({
+        TOKENLADDER_ADMIN_EMAIL: 'ops@example.com',
+        TOKENLADDER_ADMIN_PASSWORD: 'ops@example.com',
+      }),
+    ).toThrow(/TOKENLADDER_ADMIN_PASSWORD: password must not be your email address/);
   });
 
   it('lets the minimum go down to 8 (then short common passwords matter) and warns about it', () => {
     const config = { passwordMinLength: 8, passwordMaxLength: 128 };
     expect(passwordPolicyProblem({ config }, 'baseball')).toMatch(/too common/);
     expect(passwordPolicyProblem({ config }, 'blue tide')).toBeNull();
-    expect(passwordLengthDeviation(config)).toMatch(/TOKENLADDER_PASSWORD_MIN_LENGTH=8 is below the 15 characters/);
+    expect(passwordLengthDeviation(config)).toMatch(
+      /TOKENLADDER_PASSWORD_MIN_LENGTH=8 is below the 15 characters/,
+    );
     expect(passwordLengthDeviation({ passwordMinLength: 15, passwordMaxLength: 128 })).toBeNull();
   });
 });
@@ -257,37 +350,52 @@ describe('C-11 password change', () => {
     admin = await t.login();
   });
 
-  const change = (token: string, body: Record<string, unknown>) => t.call('POST', '/api/v1/me/password', { token, body, headers: { 'x-test-client-ip': '203.0.113.50' } });
+  const change = (token: string, body: Record<string, unknown>) =>
+    t.call('POST', '/api/v1/me/password', { token, body, headers: { 'x-test-client-ip': '203.0.113.50' } });
   const NEW = 'a brand new passphrase for alice';
 
-  it('C-11 an admin setting a user\'s password ends that user\'s sessions (their Account-Tokens), not their API-Tokens', async () => {
+  it("C-11 an admin setting a user's password ends that user's sessions (their Account-Tokens), not their API-Tokens", async () => {
     const t = await testApp();
     const admin = await t.login();
     const user = await t.userWithToken(admin, 'reset@example.com');
     const base = await t.createBase(user.token, 'Reset');
     const api = await t.createApiToken(user.token, base, 'kept', 'r');
-    const reset = await t.call('PATCH', `/api/v1/users/${user.id}`, { token: admin, body: { password: 'a new passphrase set by the admin' } });
+    const reset = await t.call('PATCH', `/api/v1/users/${user.id}`, {
+      token: admin,
+      body: { password: 'a new passphrase set by the admin' },
+    });
     expect(reset.status).toBe(200);
     expect((await t.call('GET', '/api/v1/me', { token: user.token })).status).toBe(401);
     expect((await t.call('GET', '/api/v1/me', { token: admin })).status).toBe(200);
     expect((await t.call('POST', '/api/v1/base-tokens', { token: api.token })).status).toBe(201);
-    const feed = (await t.call('GET', '/api/v1/revocations')).body.revocations.map((entry: { value: string }) => entry.value);
-    const userTokenId = (t.raw.prepare('SELECT id FROM account_tokens WHERE user_id = ?').get(user.id) as { id: string }).id;
+    const feed = (await t.call('GET', '/api/v1/revocations')).body.revocations.map(
+      (entry: { value: string }) => entry.value,
+    );
+    const userTokenId = (
+      t.raw.prepare('SELECT id FROM account_tokens WHERE user_id = ?').get(user.id) as { id: string }
+    ).id;
     expect(feed).toEqual([userTokenId]);
   });
 
   it('C-11 sets the new password and revokes the other Account-Tokens, not the calling one nor API-Tokens', async () => {
     const alice = await t.userWithToken(admin, 'alice@example.com');
-    const [second, third] = [await t.login('alice@example.com', PASSWORD), await t.login('alice@example.com', PASSWORD)];
+    const [second, third] = [
+      await t.login('alice@example.com', PASSWORD),
+      await t.login('alice@example.com', PASSWORD),
+    ];
     const base = await t.createBase(alice.token, 'Inventory');
     const api = await t.createApiToken(alice.token, base, 'script', 'r');
 
     const reply = await change(alice.token, { current_password: PASSWORD, new_password: NEW });
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({ revoked_account_tokens: 2 });
-    for (const token of [second, third]) expect((await t.call('GET', '/api/v1/me', { token })).body.error.code).toBe('token_revoked');
+    for (const token of [second, third])
+      expect((await t.call('GET', '/api/v1/me', { token })).body.error.code).toBe('token_revoked');
     expect((await t.call('GET', '/api/v1/me', { token: alice.token })).status).toBe(200);
-    expect((await t.call('POST', '/api/v1/base-tokens', { headers: { authorization: `Token ${api.token}` } })).status).toBe(201);
+    expect(
+      (await t.call('POST', '/api/v1/base-tokens', { headers: { authorization: `Token ${api.token}` } }))
+        .status,
+    ).toBe(201);
     expect((await signIn(t, 'alice@example.com', PASSWORD)).status).toBe(401);
     expect((await signIn(t, 'alice@example.com', NEW)).status).toBe(201);
   });
@@ -295,7 +403,11 @@ describe('C-11 password change', () => {
   it('keeps the other tokens with keep_other_tokens', async () => {
     const alice = await t.userWithToken(admin, 'alice@example.com');
     const other = await t.login('alice@example.com', PASSWORD);
-    const reply = await change(alice.token, { current_password: PASSWORD, new_password: NEW, keep_other_tokens: true });
+    const reply = await change(alice.token, {
+      current_password: PASSWORD,
+      new_password: NEW,
+      keep_other_tokens: true,
+    });
     expect(reply.body).toEqual({ revoked_account_tokens: 0 });
     expect((await t.call('GET', '/api/v1/me', { token: other })).status).toBe(200);
   });
@@ -306,7 +418,10 @@ describe('C-11 password change', () => {
     await warm(t, alice.token, other);
     const before = snapshot(t.raw);
     for (let i = 0; i < 3; i++) {
-      const reply = await change(alice.token, { current_password: 'not my password at all', new_password: NEW });
+      const reply = await change(alice.token, {
+        current_password: 'not my password at all',
+        new_password: NEW,
+      });
       expect(reply.status).toBe(401);
       expect(reply.body.error.code).toBe('invalid_credentials');
     }
@@ -332,7 +447,9 @@ describe('C-11 password change', () => {
       expect(reply.body.error.message).toMatch(/^new_password: /);
     }
     expect((await change(alice.token, { current_password: PASSWORD })).status).toBe(400);
-    expect((await change(alice.token, { current_password: PASSWORD, new_password: NEW, extra: 1 })).status).toBe(400);
+    expect(
+      (await change(alice.token, { current_password: PASSWORD, new_password: NEW, extra: 1 })).status,
+    ).toBe(400);
     expect(snapshot(t.raw)).toBe(before);
     expect(counters(t.raw)).toEqual(countersBefore);
   });
@@ -342,7 +459,13 @@ describe('C-11 password change', () => {
     const base = await t.createBase(alice.token, 'Inventory');
     const api = await t.createApiToken(alice.token, base, 'script', 'rw');
     expect((await change(api.token, { current_password: PASSWORD, new_password: NEW })).status).toBe(401);
-    expect((await t.call('POST', '/api/v1/me/password', { body: { current_password: PASSWORD, new_password: NEW } })).status).toBe(401);
+    expect(
+      (
+        await t.call('POST', '/api/v1/me/password', {
+          body: { current_password: PASSWORD, new_password: NEW },
+        })
+      ).status,
+    ).toBe(401);
   });
 });
 
@@ -354,13 +477,17 @@ describe('admin revoke-all', () => {
     admin = await t.login();
   });
 
-  const revokeAll = (token: string, id: string) => t.call('POST', `/api/v1/users/${id}/revoke-tokens`, { token });
+  const revokeAll = (token: string, id: string) =>
+    t.call('POST', `/api/v1/users/${id}/revoke-tokens`, { token });
 
   async function aliceWithTokens() {
     const alice = await t.userWithToken(admin, 'alice@example.com');
     const second = await t.login('alice@example.com', PASSWORD);
     const base = await t.createBase(alice.token, 'Inventory');
-    const api = [await t.createApiToken(alice.token, base, 'one', 'r'), await t.createApiToken(alice.token, base, 'two', 'rw')];
+    const api = [
+      await t.createApiToken(alice.token, base, 'one', 'r'),
+      await t.createApiToken(alice.token, base, 'two', 'rw'),
+    ];
     // An already revoked token is not counted again.
     await t.call('DELETE', `/api/v1/api-tokens/${api[1]!.id}`, { token: alice.token });
     const third = await t.createApiToken(alice.token, base, 'three', 'r');
@@ -372,9 +499,12 @@ describe('admin revoke-all', () => {
     const reply = await revokeAll(admin, alice.id);
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({ account_tokens: 2, api_tokens: 2 });
-    for (const token of alice.accountTokens) expect((await t.call('GET', '/api/v1/me', { token })).body.error.code).toBe('token_revoked');
+    for (const token of alice.accountTokens)
+      expect((await t.call('GET', '/api/v1/me', { token })).body.error.code).toBe('token_revoked');
     for (const { token } of alice.apiTokens) {
-      const exchange = await t.call('POST', '/api/v1/base-tokens', { headers: { authorization: `Token ${token}` } });
+      const exchange = await t.call('POST', '/api/v1/base-tokens', {
+        headers: { authorization: `Token ${token}` },
+      });
       expect(exchange.status).toBe(401);
       expect(exchange.body.error.code).toBe('token_revoked');
     }
@@ -392,7 +522,8 @@ describe('admin revoke-all', () => {
 
   it('lets a team admin revoke for users of their own team only; others get 403/404 and nothing changes', async () => {
     const team = (await t.call('POST', '/api/v1/teams', { token: admin, body: { name: 'Red' } })).body.id;
-    const otherTeam = (await t.call('POST', '/api/v1/teams', { token: admin, body: { name: 'Blue' } })).body.id;
+    const otherTeam = (await t.call('POST', '/api/v1/teams', { token: admin, body: { name: 'Blue' } })).body
+      .id;
     const tina = await t.userWithToken(admin, 'tina@example.com', { role: 'team_admin', team_id: team });
     const member = await t.userWithToken(admin, 'member@example.com', { team_id: team });
     const outsider = await t.userWithToken(admin, 'outsider@example.com', { team_id: otherTeam });

@@ -26,7 +26,11 @@ beforeAll(async () => {
       routes.push({ method, path });
     }
   }
-  const temp = (await w.t.call('GET', `/api/v2.1/workspace/${await w.workspaceOf(w.alice)}/dtable/A/temp-api-token/`, { token: w.alice.token })).body.api_token as string;
+  const temp = (
+    await w.t.call('GET', `/api/v2.1/workspace/${await w.workspaceOf(w.alice)}/dtable/A/temp-api-token/`, {
+      token: w.alice.token,
+    })
+  ).body.api_token as string;
   credentials = [
     undefined,
     w.admin.token,
@@ -63,46 +67,156 @@ beforeAll(async () => {
     'bob-r',
     crypto.randomUUID(),
   ];
-  console.log(`fuzz: seed ${SEED}, ${RUNS} runs over ${routes.length} routes (FUZZ_SEED=${SEED} to reproduce)`);
+  console.log(
+    `fuzz: seed ${SEED}, ${RUNS} runs over ${routes.length} routes (FUZZ_SEED=${SEED} to reproduce)`,
+  );
 });
 
-const WEIRD_SEGMENTS = ['..', '%2e%2e', '..%2F..%2Fetc', '%00', 'a%00b', '%E0%A4%A', "'%20OR%201=1--", '%25', '_', '%20', 'x'.repeat(300), '__proto__', 'constructor'];
-const FIELD_NAMES = ['name', 'email', 'password', 'role', 'team_id', 'is_active', 'permission', 'scopes', 'resources', 'expires_in_days', 'expires_at', 'enabled', 'grace_seconds', 'ids', 'base_uuid', 'workspace_id', 'table', 'ttl', 'action', 'activate_after_seconds', 'revoke_old', 'max_lifetime_days', 'require_expiry', 'app_name', 'username', 'owner', '__proto__', 'constructor', 'prototype', 'created_by', 'isAdmin'];
-const CONTENT_TYPES = [undefined, 'application/json', 'application/json; charset=utf-8', 'application/json; charset=utf-16', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/vnd.api+json', ''];
+const WEIRD_SEGMENTS = [
+  '..',
+  '%2e%2e',
+  '..%2F..%2Fetc',
+  '%00',
+  'a%00b',
+  '%E0%A4%A',
+  "'%20OR%201=1--",
+  '%25',
+  '_',
+  '%20',
+  'x'.repeat(300),
+  '__proto__',
+  'constructor',
+];
+const FIELD_NAMES = [
+  'name',
+  'email',
+  'password',
+  'role',
+  'team_id',
+  'is_active',
+  'permission',
+  'scopes',
+  'resources',
+  'expires_in_days',
+  'expires_at',
+  'enabled',
+  'grace_seconds',
+  'ids',
+  'base_uuid',
+  'workspace_id',
+  'table',
+  'ttl',
+  'action',
+  'activate_after_seconds',
+  'revoke_old',
+  'max_lifetime_days',
+  'require_expiry',
+  'app_name',
+  'username',
+  'owner',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'created_by',
+  'isAdmin',
+];
+const CONTENT_TYPES = [
+  undefined,
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json; charset=utf-16',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/vnd.api+json',
+  '',
+];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 
 const jsonValue = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.constantFrom(null, true, false, 0, -1, 1.5, 1e308, 2 ** 60, '', 'r', 'rw', 'admin', 'system_admin', '*', '<script>', "'; DROP TABLE users;--", '\u0000', '\u202E', 'x'.repeat(200)),
+    fc.constantFrom(
+      null,
+      true,
+      false,
+      0,
+      -1,
+      1.5,
+      1e308,
+      2 ** 60,
+      '',
+      'r',
+      'rw',
+      'admin',
+      'system_admin',
+      '*',
+      '<script>',
+      "'; DROP TABLE users;--",
+      '\u0000',
+      '\u202E',
+      'x'.repeat(200),
+    ),
     fc.string(),
     fc.integer(),
     fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.oneof(fc.constantFrom(...FIELD_NAMES), fc.string({ maxLength: 8 })), tie('value'), { maxKeys: 5 }),
+    fc.dictionary(fc.oneof(fc.constantFrom(...FIELD_NAMES), fc.string({ maxLength: 8 })), tie('value'), {
+      maxKeys: 5,
+    }),
   ),
 })).value;
 
 /** A body: nothing, JSON text (mostly objects with our field names), or raw bytes. */
 const body = fc.oneof(
   fc.constant(undefined),
-  fc.dictionary(fc.constantFrom(...FIELD_NAMES), jsonValue, { maxKeys: 6 }).map((value) => JSON.stringify(value)),
+  fc
+    .dictionary(fc.constantFrom(...FIELD_NAMES), jsonValue, { maxKeys: 6 })
+    .map((value) => JSON.stringify(value)),
   jsonValue.map((value) => JSON.stringify(value) ?? 'null'),
-  fc.constantFrom('{', '{"name":', '[[[[', '1e999', '{"__proto__":{"polluted":true},"name":"p"}', '{"constructor":{"prototype":{"polluted":true}}}', 'name=x&permission=rw', '\uFEFF{}'),
+  fc.constantFrom(
+    '{',
+    '{"name":',
+    '[[[[',
+    '1e999',
+    '{"__proto__":{"polluted":true},"name":"p"}',
+    '{"constructor":{"prototype":{"polluted":true}}}',
+    'name=x&permission=rw',
+    '\uFEFF{}',
+  ),
   fc.uint8Array({ maxLength: 64 }),
 );
 
 const request = fc.record({
   route: fc.nat(),
   methodOverride: fc.option(fc.constantFrom(...METHODS), { freq: 5 }),
-  params: fc.array(fc.oneof(fc.nat().map((i) => ({ id: i })), fc.constantFrom(...WEIRD_SEGMENTS).map((raw) => ({ raw })), fc.string({ maxLength: 12 }).map((s) => ({ raw: encodeURIComponent(s) }))), {
-    minLength: 3,
-    maxLength: 3,
-  }),
+  params: fc.array(
+    fc.oneof(
+      fc.nat().map((i) => ({ id: i })),
+      fc.constantFrom(...WEIRD_SEGMENTS).map((raw) => ({ raw })),
+      fc.string({ maxLength: 12 }).map((s) => ({ raw: encodeURIComponent(s) })),
+    ),
+    {
+      minLength: 3,
+      maxLength: 3,
+    },
+  ),
   credential: fc.nat(),
   scheme: fc.constantFrom('Bearer', 'Token', 'bearer', 'xc-token', 'Basic', 'Bearer  '),
   contentType: fc.constantFrom(...CONTENT_TYPES),
   body,
-  query: fc.option(fc.constantFrom('?status=active', '?status=bogus', '?base_uuid=x', '?created_by=%27', '?page=-1&per_page=99999', '?exp=5h', '?exp=999d', '?token=x'), { freq: 4 }),
+  query: fc.option(
+    fc.constantFrom(
+      '?status=active',
+      '?status=bogus',
+      '?base_uuid=x',
+      '?created_by=%27',
+      '?page=-1&per_page=99999',
+      '?exp=5h',
+      '?exp=999d',
+      '?token=x',
+    ),
+    { freq: 4 },
+  ),
 });
 
 const HTML_PATH = /^\/(ui|docs)(\/|$)/;
@@ -128,7 +242,9 @@ function expectErrorShape(path: string, status: number, body: unknown) {
 }
 
 describe('fuzz: every route, random input', () => {
-  it('never 5xx; 4xx in the error shape; a refused request writes nothing', { timeout: 120_000 }, async () => {
+  it('never 5xx; 4xx in the error shape; a refused request writes nothing', {
+    timeout: 120_000,
+  }, async () => {
     let statuses: Record<number, number> = {};
     await fc.assert(
       fc.asyncProperty(request, async (input) => {
@@ -148,7 +264,11 @@ describe('fuzz: every route, random input', () => {
         if (input.contentType !== undefined) headers.set('content-type', input.contentType);
         const sendsBody = input.body !== undefined && method !== 'GET' && method !== 'HEAD';
         const before = stateSnapshot(w.t.raw);
-        const response = await w.t.app.request(`${path}${input.query ?? ''}`, { method, headers, body: sendsBody ? (input.body as BodyInit) : undefined });
+        const response = await w.t.app.request(`${path}${input.query ?? ''}`, {
+          method,
+          headers,
+          body: sendsBody ? (input.body as BodyInit) : undefined,
+        });
         const text = await response.text();
         statuses[response.status] = (statuses[response.status] ?? 0) + 1;
         const label = `${method} ${path} → ${response.status} ${text.slice(0, 300)}`;
@@ -161,7 +281,9 @@ describe('fuzz: every route, random input', () => {
             try {
               parsed = JSON.parse(text);
             } catch {
-              expect.fail(`a ${response.status} that is not JSON (${response.headers.get('content-type')}): ${label}`);
+              expect.fail(
+                `a ${response.status} that is not JSON (${response.headers.get('content-type')}): ${label}`,
+              );
             }
             expectErrorShape(path, response.status, parsed);
           }

@@ -27,9 +27,11 @@ const SIDE_EFFECT_TABLES = new Set(['audit_events', 'throttle_counters']);
 
 /** Digest of every row of every table, without the volatile columns and side-effect tables. */
 export function stateSnapshot(raw: Database.Database): string {
-  const tables = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).filter(
-    ({ name }) => !SIDE_EFFECT_TABLES.has(name),
-  );
+  const tables = (
+    raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+      name: string;
+    }[]
+  ).filter(({ name }) => !SIDE_EFFECT_TABLES.has(name));
   return JSON.stringify(
     tables.map(({ name }) => [
       name,
@@ -58,7 +60,10 @@ export async function world(config: Partial<AppConfig> = {}, file?: string) {
   const adminToken = await t.login();
   const me = await t.call('GET', '/api/v1/me', { token: adminToken });
   const admin: User = { id: me.body.id, email: me.body.email, token: adminToken };
-  const user = async (email: string, extra: Record<string, unknown> = {}): Promise<User> => ({ email, ...(await t.userWithToken(adminToken, email, extra)) });
+  const user = async (email: string, extra: Record<string, unknown> = {}): Promise<User> => ({
+    email,
+    ...(await t.userWithToken(adminToken, email, extra)),
+  });
   const team = async (name: string): Promise<string> => {
     const created = await t.call('POST', '/api/v1/teams', { token: adminToken, body: { name } });
     if (created.status !== 201) throw new Error(`team create failed: ${JSON.stringify(created.body)}`);
@@ -78,7 +83,10 @@ export async function world(config: Partial<AppConfig> = {}, file?: string) {
   const baseB = await t.createBase(alice.token, 'B');
   const taraBase = await t.createBase(tara.token, 'T2 base');
   const member = async (base: string, who: User, permission: 'r' | 'rw' | 'admin') => {
-    const response = await t.call('PUT', `/api/v1/bases/${base}/members/${who.id}`, { token: alice.token, body: { permission } });
+    const response = await t.call('PUT', `/api/v1/bases/${base}/members/${who.id}`, {
+      token: alice.token,
+      body: { permission },
+    });
     if (response.status >= 300) throw new Error(`member failed: ${JSON.stringify(response.body)}`);
   };
   await member(baseA, bob, 'r');
@@ -90,7 +98,8 @@ export async function world(config: Partial<AppConfig> = {}, file?: string) {
   const exchanged = await t.call('POST', '/api/v1/base-tokens', { token: aliceRw.token });
   if (exchanged.status !== 201) throw new Error(`exchange failed: ${JSON.stringify(exchanged.body)}`);
   const baseTokenA: string = exchanged.body.base_token;
-  const workspaceOf = async (who: User): Promise<string> => (await t.call('GET', '/api/v1/workspaces', { token: who.token })).body.workspaces?.[0]?.id;
+  const workspaceOf = async (who: User): Promise<string> =>
+    (await t.call('GET', '/api/v1/workspaces', { token: who.token })).body.workspaces?.[0]?.id;
   return {
     t,
     admin,
@@ -124,15 +133,23 @@ export function expectErrorBody(response: CallResult, status: number, code: stri
 
 /** Highest audit sequence number so far (0 without an audit table). */
 function auditMark(raw: Database.Database): number {
-  if (!raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'").get()) return 0;
+  if (!raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'").get())
+    return 0;
   return (raw.prepare('SELECT coalesce(max(seq), 0) AS n FROM audit_events').get() as { n: number }).n;
 }
 
 /** A refusal may record its failure in the audit log, never a success. */
 function expectOnlyFailuresAudited(raw: Database.Database, since: number) {
-  if (!raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'").get()) return;
-  const added = raw.prepare('SELECT action, outcome FROM audit_events WHERE seq > ?').all(since) as { action: string; outcome: string }[];
-  expect(added.filter((row) => row.outcome !== 'failure'), 'a refused request audited a success').toEqual([]);
+  if (!raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'").get())
+    return;
+  const added = raw.prepare('SELECT action, outcome FROM audit_events WHERE seq > ?').all(since) as {
+    action: string;
+    outcome: string;
+  }[];
+  expect(
+    added.filter((row) => row.outcome !== 'failure'),
+    'a refused request audited a success',
+  ).toEqual([]);
 }
 
 /** A response body with the per-request id taken out, for byte-identity comparisons. */
@@ -142,7 +159,12 @@ export const withoutRequestId = (text: string) => text.replace(/"request_id":"[^
  * Runs `request` and asserts it is refused with `status`/`code` in the native error shape and
  * that the database is unchanged (volatile `last_used_at` columns aside).
  */
-export async function expectRejected(t: TestApp, request: () => Promise<CallResult>, status: number, code: string): Promise<CallResult> {
+export async function expectRejected(
+  t: TestApp,
+  request: () => Promise<CallResult>,
+  status: number,
+  code: string,
+): Promise<CallResult> {
   const before = stateSnapshot(t.raw);
   const mark = auditMark(t.raw);
   const response = await request();
@@ -153,8 +175,17 @@ export async function expectRejected(t: TestApp, request: () => Promise<CallResu
 }
 
 /** `t.call` with a raw Authorization header value (for scheme and shape attacks). */
-export function callWith(t: TestApp, method: string, path: string, authorization: string | undefined, options: CallOptions = {}) {
-  return t.call(method, path, { ...options, headers: { ...options.headers, ...(authorization === undefined ? {} : { authorization }) } });
+export function callWith(
+  t: TestApp,
+  method: string,
+  path: string,
+  authorization: string | undefined,
+  options: CallOptions = {},
+) {
+  return t.call(method, path, {
+    ...options,
+    headers: { ...options.headers, ...(authorization === undefined ? {} : { authorization }) },
+  });
 }
 
 /** A case of an attack table: what to send and how it must be refused. */
@@ -178,7 +209,8 @@ export async function runAttack<W extends { t: TestApp }>(w: W, attack: AttackCa
 }
 
 /** Base-Token → its claims (unverified; for assertions on tokens the service issued). */
-export const claimsOf = (jwt: string): Record<string, unknown> => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString());
+export const claimsOf = (jwt: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString());
 
 /** A well-formed token of `kind` with a valid checksum that nobody issued. */
 export async function unknownToken(kind: OpaqueKind): Promise<string> {
@@ -199,7 +231,12 @@ export const badChecksum = (token: string): string => token.slice(0, -1) + (toke
  * The SeaTable-compatible routes answer in SeaTable's shapes (`{detail}`, `{error_msg}`, …):
  * asserts status and body exactly, and that the database is unchanged.
  */
-export async function expectSeatableRejected(t: TestApp, request: () => Promise<CallResult>, status: number, body: unknown): Promise<CallResult> {
+export async function expectSeatableRejected(
+  t: TestApp,
+  request: () => Promise<CallResult>,
+  status: number,
+  body: unknown,
+): Promise<CallResult> {
   const before = stateSnapshot(t.raw);
   const mark = auditMark(t.raw);
   const response = await request();

@@ -33,30 +33,98 @@ beforeAll(async () => {
 const me = (token: string) => w.t.call('GET', '/api/v1/me', { token });
 const exchange = (token: string, body?: unknown) => w.t.call('POST', '/api/v1/base-tokens', { token, body });
 const mintFresh = async (name: string, extra: Record<string, unknown> = {}) => {
-  const response = await w.t.call('POST', `/api/v1/bases/${w.baseA}/api-tokens`, { token: w.alice.token, body: { name, permission: 'rw', ...extra } });
+  const response = await w.t.call('POST', `/api/v1/bases/${w.baseA}/api-tokens`, {
+    token: w.alice.token,
+    body: { name, permission: 'rw', ...extra },
+  });
   expect(response.status, JSON.stringify(response.body)).toBe(201);
   return response.body as { id: string; token: string };
 };
-const appAccess = (token: string) => w.t.call('GET', '/api/v2.1/dtable/app-access-token/', { headers: { authorization: `Token ${token}` } });
+const appAccess = (token: string) =>
+  w.t.call('GET', '/api/v2.1/dtable/app-access-token/', { headers: { authorization: `Token ${token}` } });
 
 const cases: AttackCase[] = [
-  { id: 'O-01', name: 'Account-Token with a bad checksum', request: (w) => me(badChecksum(w.alice.token)), status: 401, code: 'token_invalid' },
-  { id: 'O-01', name: 'API-Token with a bad checksum at the exchange', request: (w) => exchange(badChecksum(w.tokens.aliceRw.token)), status: 401, code: 'token_invalid' },
-  { id: 'O-02', name: 'API-Token where an Account-Token is required (/me)', request: (w) => me(w.tokens.aliceRw.token), status: 401, code: 'wrong_token_type' },
+  {
+    id: 'O-01',
+    name: 'Account-Token with a bad checksum',
+    request: (w) => me(badChecksum(w.alice.token)),
+    status: 401,
+    code: 'token_invalid',
+  },
+  {
+    id: 'O-01',
+    name: 'API-Token with a bad checksum at the exchange',
+    request: (w) => exchange(badChecksum(w.tokens.aliceRw.token)),
+    status: 401,
+    code: 'token_invalid',
+  },
   {
     id: 'O-02',
-    name: 'API-Token used to mint an API-Token',
-    request: (w) => w.t.call('POST', `/api/v1/bases/${w.baseA}/api-tokens`, { token: w.tokens.aliceRw.token, body: { name: 'x', permission: 'r' } }),
+    name: 'API-Token where an Account-Token is required (/me)',
+    request: (w) => me(w.tokens.aliceRw.token),
     status: 401,
     code: 'wrong_token_type',
   },
-  { id: 'O-02', name: 'Base-Token (JWT) where an Account-Token is required', request: (w) => me(w.baseTokenA), status: 401, code: 'wrong_token_type' },
-  { id: 'O-02', name: 'Base-Token (JWT) where an API-Token is required', request: (w) => exchange(w.baseTokenA), status: 401, code: 'wrong_token_type' },
-  { id: 'O-02', name: 'Account-Token at the exchange without base_uuid (it is no API-Token)', request: (w) => exchange(w.alice.token), status: 400, code: 'invalid_request' },
-  { id: 'O-03', name: 'well-formed Account-Token with an unknown id', request: async () => me(await unknownToken('account')), status: 401, code: 'token_invalid' },
-  { id: 'O-03', name: 'well-formed API-Token with an unknown id', request: async () => exchange(await unknownToken('api')), status: 401, code: 'token_invalid' },
-  { id: 'O-04', name: 'Account-Token: right id, wrong secret', request: async (w) => me(await sameIdOtherSecret(w.alice.token)), status: 401, code: 'token_invalid' },
-  { id: 'O-04', name: 'API-Token: right id, wrong secret', request: async (w) => exchange(await sameIdOtherSecret(w.tokens.aliceRw.token)), status: 401, code: 'token_invalid' },
+  {
+    id: 'O-02',
+    name: 'API-Token used to mint an API-Token',
+    request: (w) =>
+      w.t.call('POST', `/api/v1/bases/${w.baseA}/api-tokens`, {
+        token: w.tokens.aliceRw.token,
+        body: { name: 'x', permission: 'r' },
+      }),
+    status: 401,
+    code: 'wrong_token_type',
+  },
+  {
+    id: 'O-02',
+    name: 'Base-Token (JWT) where an Account-Token is required',
+    request: (w) => me(w.baseTokenA),
+    status: 401,
+    code: 'wrong_token_type',
+  },
+  {
+    id: 'O-02',
+    name: 'Base-Token (JWT) where an API-Token is required',
+    request: (w) => exchange(w.baseTokenA),
+    status: 401,
+    code: 'wrong_token_type',
+  },
+  {
+    id: 'O-02',
+    name: 'Account-Token at the exchange without base_uuid (it is no API-Token)',
+    request: (w) => exchange(w.alice.token),
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    id: 'O-03',
+    name: 'well-formed Account-Token with an unknown id',
+    request: async () => me(await unknownToken('account')),
+    status: 401,
+    code: 'token_invalid',
+  },
+  {
+    id: 'O-03',
+    name: 'well-formed API-Token with an unknown id',
+    request: async () => exchange(await unknownToken('api')),
+    status: 401,
+    code: 'token_invalid',
+  },
+  {
+    id: 'O-04',
+    name: 'Account-Token: right id, wrong secret',
+    request: async (w) => me(await sameIdOtherSecret(w.alice.token)),
+    status: 401,
+    code: 'token_invalid',
+  },
+  {
+    id: 'O-04',
+    name: 'API-Token: right id, wrong secret',
+    request: async (w) => exchange(await sameIdOtherSecret(w.tokens.aliceRw.token)),
+    status: 401,
+    code: 'token_invalid',
+  },
   {
     id: 'O-06',
     name: "GET another user's API-Token by id",
@@ -67,22 +135,29 @@ const cases: AttackCase[] = [
   {
     id: 'O-06',
     name: "PATCH another user's API-Token by id",
-    request: (w) => w.t.call('PATCH', `/api/v1/api-tokens/${w.tokens.taraToken.id}`, { token: w.carol.token, body: { enabled: false } }),
+    request: (w) =>
+      w.t.call('PATCH', `/api/v1/api-tokens/${w.tokens.taraToken.id}`, {
+        token: w.carol.token,
+        body: { enabled: false },
+      }),
     status: 404,
     code: 'not_found',
   },
   {
     id: 'O-06',
     name: "regenerate another user's API-Token by id",
-    request: (w) => w.t.call('POST', `/api/v1/api-tokens/${w.tokens.taraToken.id}/regenerate`, { token: w.carol.token }),
+    request: (w) =>
+      w.t.call('POST', `/api/v1/api-tokens/${w.tokens.taraToken.id}/regenerate`, { token: w.carol.token }),
     status: 404,
     code: 'not_found',
   },
   {
     id: 'O-06',
     name: "revoke another user's Account-Token by id",
-    setup: async (w) => (await w.t.call('GET', '/api/v1/account-tokens', { token: w.tara.token })).body.account_tokens[0].id,
-    request: (w, id) => w.t.call('DELETE', `/api/v1/account-tokens/${id as string}`, { token: w.carol.token }),
+    setup: async (w) =>
+      (await w.t.call('GET', '/api/v1/account-tokens', { token: w.tara.token })).body.account_tokens[0].id,
+    request: (w, id) =>
+      w.t.call('DELETE', `/api/v1/account-tokens/${id as string}`, { token: w.carol.token }),
     status: 404,
     code: 'not_found',
     after: async (w) => expect((await me(w.tara.token)).status).toBe(200),
@@ -92,7 +167,9 @@ const cases: AttackCase[] = [
     name: 'deleted API-Token',
     setup: async (w) => {
       const token = await mintFresh('o07');
-      expect((await w.t.call('DELETE', `/api/v1/api-tokens/${token.id}`, { token: w.alice.token })).status).toBe(204);
+      expect(
+        (await w.t.call('DELETE', `/api/v1/api-tokens/${token.id}`, { token: w.alice.token })).status,
+      ).toBe(204);
       return token;
     },
     request: (_w, token) => exchange((token as { token: string }).token),
@@ -104,7 +181,9 @@ const cases: AttackCase[] = [
     name: 'revoked Account-Token',
     setup: async (w) => {
       const token = await w.t.login(w.carol.email, 'a perfectly fine passphrase');
-      const listed = (await w.t.call('GET', '/api/v1/account-tokens', { token })).body.account_tokens.find((row: { current: boolean }) => row.current);
+      const listed = (await w.t.call('GET', '/api/v1/account-tokens', { token })).body.account_tokens.find(
+        (row: { current: boolean }) => row.current,
+      );
       expect((await w.t.call('DELETE', `/api/v1/account-tokens/${listed.id}`, { token })).status).toBe(204);
       return token;
     },
@@ -117,7 +196,14 @@ const cases: AttackCase[] = [
     name: 'disabled API-Token (works again once re-enabled)',
     setup: async (w) => {
       const token = await mintFresh('o08');
-      expect((await w.t.call('PATCH', `/api/v1/api-tokens/${token.id}`, { token: w.alice.token, body: { enabled: false } })).status).toBe(200);
+      expect(
+        (
+          await w.t.call('PATCH', `/api/v1/api-tokens/${token.id}`, {
+            token: w.alice.token,
+            body: { enabled: false },
+          })
+        ).status,
+      ).toBe(200);
       return token;
     },
     request: (_w, token) => exchange((token as { token: string }).token),
@@ -125,7 +211,14 @@ const cases: AttackCase[] = [
     code: 'token_disabled',
     after: async (w, token) => {
       const { id, token: secret } = token as { id: string; token: string };
-      expect((await w.t.call('PATCH', `/api/v1/api-tokens/${id}`, { token: w.alice.token, body: { enabled: true } })).status).toBe(200);
+      expect(
+        (
+          await w.t.call('PATCH', `/api/v1/api-tokens/${id}`, {
+            token: w.alice.token,
+            body: { enabled: true },
+          })
+        ).status,
+      ).toBe(200);
       expect((await exchange(secret)).status).toBe(201);
     },
   },
@@ -134,7 +227,9 @@ const cases: AttackCase[] = [
     name: 'old secret right after regenerate (id, name, permission unchanged)',
     setup: async (w) => {
       const token = await mintFresh('o10');
-      const regenerated = await w.t.call('POST', `/api/v1/api-tokens/${token.id}/regenerate`, { token: w.alice.token });
+      const regenerated = await w.t.call('POST', `/api/v1/api-tokens/${token.id}/regenerate`, {
+        token: w.alice.token,
+      });
       expect(regenerated.status).toBe(200);
       expect(regenerated.body).toMatchObject({ id: token.id, name: 'o10', permission: 'rw' });
       return { ...token, fresh: regenerated.body.token as string };
@@ -149,7 +244,14 @@ const cases: AttackCase[] = [
     name: "deactivated user's Account-Token",
     setup: async (w) => {
       const user = await w.user('o11a@example.com');
-      expect((await w.t.call('PATCH', `/api/v1/users/${user.id}`, { token: w.admin.token, body: { is_active: false } })).status).toBe(200);
+      expect(
+        (
+          await w.t.call('PATCH', `/api/v1/users/${user.id}`, {
+            token: w.admin.token,
+            body: { is_active: false },
+          })
+        ).status,
+      ).toBe(200);
       return user;
     },
     request: (_w, user) => me((user as { token: string }).token),
@@ -163,7 +265,14 @@ const cases: AttackCase[] = [
       const user = await w.user('o11b@example.com');
       await w.member(w.baseA, user, 'rw');
       const token = await w.t.createApiToken(user.token, w.baseA, 'o11b', 'rw');
-      expect((await w.t.call('PATCH', `/api/v1/users/${user.id}`, { token: w.admin.token, body: { is_active: false } })).status).toBe(200);
+      expect(
+        (
+          await w.t.call('PATCH', `/api/v1/users/${user.id}`, {
+            token: w.admin.token,
+            body: { is_active: false },
+          })
+        ).status,
+      ).toBe(200);
       return token;
     },
     request: (_w, token) => exchange((token as { token: string }).token),
@@ -177,15 +286,34 @@ const cases: AttackCase[] = [
       const user = await w.user('o11c@example.com');
       await w.member(w.baseA, user, 'rw');
       const token = await w.t.createApiToken(user.token, w.baseA, 'o11c', 'rw');
-      expect((await w.t.call('DELETE', `/api/v1/bases/${w.baseA}/members/${user.id}`, { token: w.alice.token })).status).toBe(204);
+      expect(
+        (await w.t.call('DELETE', `/api/v1/bases/${w.baseA}/members/${user.id}`, { token: w.alice.token }))
+          .status,
+      ).toBe(204);
       return token;
     },
     request: (_w, token) => exchange((token as { token: string }).token),
     status: 403,
     code: 'insufficient_permission',
   },
-  { id: 'O-13', name: 'token in the query string is ignored', request: (w) => w.t.call('GET', `/api/v1/me?token=${w.alice.token}&api_token=${w.alice.token}&access_token=${w.alice.token}`), status: 401, code: 'missing_credentials' },
-  { id: 'O-13', name: 'API-Token in the query string at the exchange is ignored', request: (w) => w.t.call('POST', `/api/v1/base-tokens?token=${w.tokens.aliceRw.token}`), status: 401, code: 'missing_credentials' },
+  {
+    id: 'O-13',
+    name: 'token in the query string is ignored',
+    request: (w) =>
+      w.t.call(
+        'GET',
+        `/api/v1/me?token=${w.alice.token}&api_token=${w.alice.token}&access_token=${w.alice.token}`,
+      ),
+    status: 401,
+    code: 'missing_credentials',
+  },
+  {
+    id: 'O-13',
+    name: 'API-Token in the query string at the exchange is ignored',
+    request: (w) => w.t.call('POST', `/api/v1/base-tokens?token=${w.tokens.aliceRw.token}`),
+    status: 401,
+    code: 'missing_credentials',
+  },
   ...[
     ['two Authorization headers (joined with a comma)', (t: string) => `Bearer ${t}, Bearer ${t}`],
     ['double space', (t: string) => `Bearer  ${t}`],
@@ -210,21 +338,35 @@ const cases: AttackCase[] = [
       headers.append('authorization', `Bearer ${w.alice.token}`);
       headers.append('authorization', `Bearer ${w.bob.token}`);
       const response = await w.t.app.request('/api/v1/me', { headers });
-      return { status: response.status, body: await response.json(), headers: response.headers } as CallResult;
+      return {
+        status: response.status,
+        body: await response.json(),
+        headers: response.headers,
+      } as CallResult;
     },
     status: 400,
     code: 'invalid_authorization_header',
   },
-  { id: 'O-15', name: '10 KB token', request: (w) => me(w.alice.token + 'a'.repeat(10_240)), status: 400, code: 'invalid_authorization_header' },
+  {
+    id: 'O-15',
+    name: '10 KB token',
+    request: (w) => me(w.alice.token + 'a'.repeat(10_240)),
+    status: 400,
+    code: 'invalid_authorization_header',
+  },
   // Node hands non-ASCII header bytes to the app as Latin-1 characters; that is what arrives here.
   ...[
-    ['Cyrillic homoglyph а', (t: string) => t.slice(0, 10) + Buffer.from('а').toString('latin1') + t.slice(11)],
+    [
+      'Cyrillic homoglyph а',
+      (t: string) => t.slice(0, 10) + Buffer.from('а').toString('latin1') + t.slice(11),
+    ],
     ['zero-width space', (t: string) => t + Buffer.from('\u200B').toString('latin1')],
   ].map(
     ([name, mutate]): AttackCase => ({
       id: 'O-15',
       name: name as string,
-      request: (w) => callWith(w.t, 'GET', '/api/v1/me', `Bearer ${(mutate as (t: string) => string)(w.alice.token)}`),
+      request: (w) =>
+        callWith(w.t, 'GET', '/api/v1/me', `Bearer ${(mutate as (t: string) => string)(w.alice.token)}`),
       status: 400,
       code: 'invalid_authorization_header',
     }),
@@ -239,7 +381,9 @@ describe('opaque-token attacks: refused, with the right code, nothing written', 
     try {
       await expectRejected(w.t, () => me(badChecksum(w.alice.token)), 401, 'token_invalid');
       await expectRejected(w.t, () => exchange(badChecksum(w.tokens.aliceRw.token)), 401, 'token_invalid');
-      const calls = prepare.mock.calls.map(([sql]) => String(sql)).filter((sql) => !/sqlite_master|^SELECT \* FROM "|^SELECT [^;]* FROM audit_events/.test(sql));
+      const calls = prepare.mock.calls
+        .map(([sql]) => String(sql))
+        .filter((sql) => !/sqlite_master|^SELECT \* FROM "|^SELECT [^;]* FROM audit_events/.test(sql));
       expect(calls).toEqual([]);
     } finally {
       prepare.mockRestore();
@@ -250,7 +394,9 @@ describe('opaque-token attacks: refused, with the right code, nothing written', 
     const prepare = vi.spyOn(w.t.raw, 'prepare');
     try {
       await expectRejected(w.t, () => me(w.tokens.aliceRw.token), 401, 'wrong_token_type');
-      const calls = prepare.mock.calls.map(([sql]) => String(sql)).filter((sql) => !/sqlite_master|^SELECT \* FROM "|^SELECT [^;]* FROM audit_events/.test(sql));
+      const calls = prepare.mock.calls
+        .map(([sql]) => String(sql))
+        .filter((sql) => !/sqlite_master|^SELECT \* FROM "|^SELECT [^;]* FROM audit_events/.test(sql));
       expect(calls).toEqual([]);
       // An Account-Token where only an API-Token is accepted (SeaTable's app-access-token).
       await expectSeatableRejected(w.t, () => appAccess(w.alice.token), 401, SEATABLE_INVALID_TOKEN);
@@ -262,8 +408,20 @@ describe('opaque-token attacks: refused, with the right code, nothing written', 
 
   it('O-04 unknown id and wrong secret get byte-identical answers', async () => {
     for (const [route, real, kind] of [
-      [(token: string) => w.t.app.request('/api/v1/me', { headers: { authorization: `Bearer ${token}` } }), w.alice.token, 'account'],
-      [(token: string) => w.t.app.request('/api/v1/base-tokens', { method: 'POST', headers: { authorization: `Bearer ${token}` } }), w.tokens.aliceRw.token, 'api'],
+      [
+        (token: string) => w.t.app.request('/api/v1/me', { headers: { authorization: `Bearer ${token}` } }),
+        w.alice.token,
+        'account',
+      ],
+      [
+        (token: string) =>
+          w.t.app.request('/api/v1/base-tokens', {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}` },
+          }),
+        w.tokens.aliceRw.token,
+        'api',
+      ],
     ] as const) {
       const unknown = await route(await unknownToken(kind));
       const wrong = await route(await sameIdOtherSecret(real));
@@ -307,12 +465,19 @@ describe('opaque-token attacks: refused, with the right code, nothing written', 
     for (const id of [a.id, b.id]) expect(id).toMatch(/^[a-z2-7]{16}$/);
     expect(a.id.slice(0, 8)).not.toBe(b.id.slice(0, 8));
     // And an id that is not even well-formed is a 400, not a lookup.
-    await expectRejected(w.t, () => w.t.call('DELETE', '/api/v1/api-tokens/1', { token: w.carol.token }), 400, 'invalid_request');
+    await expectRejected(
+      w.t,
+      () => w.t.call('DELETE', '/api/v1/api-tokens/1', { token: w.carol.token }),
+      400,
+      'invalid_request',
+    );
   });
 
   it('O-09 expired exactly at expires_at (API-Token and Account-Token)', async () => {
     const token = await mintFresh('o09', { expires_in_days: 1 });
-    const signIn = await w.t.call('POST', '/api/v1/account-tokens', { body: { email: w.carol.email, password: 'a perfectly fine passphrase', expires_in_days: 1 } });
+    const signIn = await w.t.call('POST', '/api/v1/account-tokens', {
+      body: { email: w.carol.email, password: 'a perfectly fine passphrase', expires_in_days: 1 },
+    });
     expect(signIn.status).toBe(201);
     w.t.clock.advance(DAY - 1);
     try {
@@ -328,7 +493,10 @@ describe('opaque-token attacks: refused, with the right code, nothing written', 
 
   it('O-10 old secret during and after the grace period', async () => {
     const token = await mintFresh('o10-grace');
-    const regenerated = await w.t.call('POST', `/api/v1/api-tokens/${token.id}/regenerate`, { token: w.alice.token, body: { grace_seconds: 600 } });
+    const regenerated = await w.t.call('POST', `/api/v1/api-tokens/${token.id}/regenerate`, {
+      token: w.alice.token,
+      body: { grace_seconds: 600 },
+    });
     expect(regenerated.status).toBe(200);
     try {
       w.t.clock.advance(599);
@@ -345,25 +513,58 @@ describe('opaque-token attacks: refused, with the right code, nothing written', 
     const user = await w.user('o11d@example.com');
     await w.member(w.baseA, user, 'rw');
     const apiToken = await w.t.createApiToken(user.token, w.baseA, 'o11d', 'rw');
-    expect((await w.t.call('PATCH', `/api/v1/users/${user.id}`, { token: w.admin.token, body: { is_active: false } })).status).toBe(200);
+    expect(
+      (
+        await w.t.call('PATCH', `/api/v1/users/${user.id}`, {
+          token: w.admin.token,
+          body: { is_active: false },
+        })
+      ).status,
+    ).toBe(200);
     for (const [method, path] of [
       ['GET', '/api/v1/account-tokens'],
       ['GET', '/api/v1/bases'],
       ['GET', '/api/v1/api-tokens'],
       ['POST', '/api/v1/bases'],
     ] as const) {
-      await expectRejected(w.t, () => w.t.call(method, path, { token: user.token, ...(method === 'POST' ? { body: { name: 'x' } } : {}) }), 401, 'account_disabled');
+      await expectRejected(
+        w.t,
+        () =>
+          w.t.call(method, path, {
+            token: user.token,
+            ...(method === 'POST' ? { body: { name: 'x' } } : {}),
+          }),
+        401,
+        'account_disabled',
+      );
     }
     await expectRejected(w.t, () => exchange(user.token, { base_uuid: w.baseA }), 401, 'account_disabled');
-    await expectSeatableRejected(w.t, () => w.t.call('GET', '/api2/account/info/', { token: user.token }), 401, { detail: 'User inactive or deleted' });
-    await expectSeatableRejected(w.t, () => appAccess(apiToken.token), 401, { detail: 'User inactive or deleted' });
+    await expectSeatableRejected(
+      w.t,
+      () => w.t.call('GET', '/api2/account/info/', { token: user.token }),
+      401,
+      { detail: 'User inactive or deleted' },
+    );
+    await expectSeatableRejected(w.t, () => appAccess(apiToken.token), 401, {
+      detail: 'User inactive or deleted',
+    });
     // Signing in is refused exactly like a wrong password.
-    await expectRejected(w.t, () => w.t.call('POST', '/api/v1/account-tokens', { body: { email: user.email, password: 'a perfectly fine passphrase' } }), 401, 'invalid_credentials');
+    await expectRejected(
+      w.t,
+      () =>
+        w.t.call('POST', '/api/v1/account-tokens', {
+          body: { email: user.email, password: 'a perfectly fine passphrase' },
+        }),
+      401,
+      'invalid_credentials',
+    );
   });
 
   it('O-12 a temporary API-Token one hour and one second old', async () => {
     const workspace = await w.workspaceOf(w.alice);
-    const temp = await w.t.call('GET', `/api/v2.1/workspace/${workspace}/dtable/A/temp-api-token/`, { token: w.alice.token });
+    const temp = await w.t.call('GET', `/api/v2.1/workspace/${workspace}/dtable/A/temp-api-token/`, {
+      token: w.alice.token,
+    });
     expect(temp.status).toBe(200);
     try {
       w.t.clock.advance(3601);
@@ -385,8 +586,14 @@ describe('opaque-token attacks: refused, with the right code, nothing written', 
       const admin = await t.login();
       const base = await t.createBase(admin, 'Secrets');
       const api = await t.createApiToken(admin, base, 'secret-job', 'rw');
-      const regenerated = (await t.call('POST', `/api/v1/api-tokens/${api.id}/regenerate`, { token: admin, body: { grace_seconds: 60 } })).body.token as string;
-      const baseToken = (await t.call('POST', '/api/v1/base-tokens', { token: regenerated })).body.base_token as string;
+      const regenerated = (
+        await t.call('POST', `/api/v1/api-tokens/${api.id}/regenerate`, {
+          token: admin,
+          body: { grace_seconds: 60 },
+        })
+      ).body.token as string;
+      const baseToken = (await t.call('POST', '/api/v1/base-tokens', { token: regenerated })).body
+        .base_token as string;
       // Failures are logged too: feed some bad requests through.
       await t.call('GET', '/api/v1/me', { token: badChecksum(admin) });
       await t.call('POST', '/api/v1/base-tokens', { token: await sameIdOtherSecret(api.token) });
@@ -395,7 +602,8 @@ describe('opaque-token attacks: refused, with the right code, nothing written', 
       expect(files.length).toBeGreaterThan(0);
       for (const path of files) {
         const bytes = readFileSync(path).toString('latin1');
-        for (const secret of secrets) expect(bytes.includes(secret), `${secret.slice(0, 12)}… in ${path}`).toBe(false);
+        for (const secret of secrets)
+          expect(bytes.includes(secret), `${secret.slice(0, 12)}… in ${path}`).toBe(false);
       }
       const logs = silentLog.lines.join('\n');
       for (const secret of secrets) expect(logs.includes(secret)).toBe(false);
@@ -413,7 +621,9 @@ describe('opaque-token attacks: refused, with the right code, nothing written', 
       await w.t.call('GET', `/api/v1/api-tokens/${token.id}`, { token: w.alice.token }),
       await w.t.call('GET', `/api/v1/bases/${w.baseA}/api-tokens`, { token: w.alice.token }),
       await w.t.call('GET', '/api/v1/account-tokens', { token: w.alice.token }),
-      await w.t.call('GET', `/api/v2.1/workspace/${await w.workspaceOf(w.alice)}/dtable/A/api-tokens/`, { token: w.alice.token }),
+      await w.t.call('GET', `/api/v2.1/workspace/${await w.workspaceOf(w.alice)}/dtable/A/api-tokens/`, {
+        token: w.alice.token,
+      }),
       await w.t.call('GET', `/api/v2.1/admin/dtables/${w.baseA}/api-tokens/`, { token: w.admin.token }),
     ];
     for (const read of reads) {

@@ -15,9 +15,19 @@ const baseEnv = { PATH: process.env.PATH ?? '', TOKENLADDER_SCRYPT: 'ln=10,r=8,p
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `tokenladder migrate` against a database file: what a start does first, without serving. */
-const migrate = (env: Record<string, string>) => spawnSync('node', ['bin/tokenladder.mjs', 'migrate'], { cwd: ROOT, env: { ...baseEnv, ...env }, encoding: 'utf8' });
+const migrate = (env: Record<string, string>) =>
+  spawnSync('node', ['bin/tokenladder.mjs', 'migrate'], {
+    cwd: ROOT,
+    env: { ...baseEnv, ...env },
+    encoding: 'utf8',
+  });
 const serveOnce = (env: Record<string, string>) =>
-  spawnSync('node', ['bin/tokenladder.mjs', 'serve'], { cwd: ROOT, env: { ...baseEnv, PORT: '1', ...env }, encoding: 'utf8', timeout: 20_000 });
+  spawnSync('node', ['bin/tokenladder.mjs', 'serve'], {
+    cwd: ROOT,
+    env: { ...baseEnv, PORT: '1', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
 
 /** Sends raw bytes and returns the status line the server answers with. */
 function raw(port: number, request: string): Promise<string> {
@@ -38,22 +48,39 @@ describe('a running server', () => {
   beforeAll(async () => {
     port = await freePort();
     db = join(dir, 'served.db');
-    server = await start('node', ['bin/tokenladder.mjs', 'serve'], { ...baseEnv, TOKENLADDER_DB: db, PORT: String(port) }, /"listening"/);
+    server = await start(
+      'node',
+      ['bin/tokenladder.mjs', 'serve'],
+      { ...baseEnv, TOKENLADDER_DB: db, PORT: String(port) },
+      /"listening"/,
+    );
   }, 30_000);
   afterAll(() => server?.stop());
 
   it('C-15 a fresh install has no default password: the bootstrap admin gets a random one, printed once', async () => {
-    const password = /generated password \(shown only this once, store it now\): (\S+)/.exec(server.stdout())?.[1];
+    const password = /generated password \(shown only this once, store it now\): (\S+)/.exec(
+      server.stdout(),
+    )?.[1];
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     for (const guess of ['admin', 'password', 'tokenladder', 'admin@tokenladder.local']) {
-      const answer = await fetch(`http://127.0.0.1:${port}/api/v1/account-tokens`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.0.0.${guess.length}` }, body: JSON.stringify({ email: 'admin@tokenladder.local', password: guess }) });
+      const answer = await fetch(`http://127.0.0.1:${port}/api/v1/account-tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.0.0.${guess.length}` },
+        body: JSON.stringify({ email: 'admin@tokenladder.local', password: guess }),
+      });
       expect(answer.status).toBe(401);
     }
   });
 
   it.each([
-    ['Content-Length with Transfer-Encoding', 'POST /api/v1/base-tokens HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
-    ['two Content-Lengths', 'POST /api/v1/base-tokens HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab'],
+    [
+      'Content-Length with Transfer-Encoding',
+      'POST /api/v1/base-tokens HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    ],
+    [
+      'two Content-Lengths',
+      'POST /api/v1/base-tokens HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
+    ],
     ['an obs-fold header line', 'GET /api/v1/ping HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n'],
     ['a space before the colon', 'GET /api/v1/ping HTTP/1.1\r\nHost : x\r\n\r\n'],
   ])('H-17 request smuggling shapes are refused by the parser: %s → 400', async (_name, request) => {
@@ -61,11 +88,15 @@ describe('a running server', () => {
   });
 
   it('H-17 the control: a well-formed raw request is answered', async () => {
-    expect(await raw(port, 'GET /api/v1/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toBe('HTTP/1.1 200 OK');
+    expect(await raw(port, 'GET /api/v1/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toBe(
+      'HTTP/1.1 200 OK',
+    );
   });
 
   it('H-18 headers over 16 KB → 431, before any of our code runs', async () => {
-    expect(await raw(port, `GET /api/v1/ping HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`)).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+    expect(
+      await raw(port, `GET /api/v1/ping HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`),
+    ).toBe('HTTP/1.1 431 Request Header Fields Too Large');
   });
 });
 
@@ -93,16 +124,27 @@ describe('refused starts', () => {
   it('F-10 a KEK that does not open the stored signing key: no start, never a fallback key', () => {
     const file = join(dir, 'kek.db');
     const kek = generateKekText();
-    const keys = (env: Record<string, string>) => spawnSync('node', ['bin/tokenladder.mjs', 'keys', 'list', '--json'], { cwd: ROOT, env: { ...baseEnv, TOKENLADDER_DB: file, ...env }, encoding: 'utf8' });
+    const keys = (env: Record<string, string>) =>
+      spawnSync('node', ['bin/tokenladder.mjs', 'keys', 'list', '--json'], {
+        cwd: ROOT,
+        env: { ...baseEnv, TOKENLADDER_DB: file, ...env },
+        encoding: 'utf8',
+      });
     expect(keys({ TOKENLADDER_KEK: kek }).status).toBe(0); // makes the first key, sealed under `kek`
-    const keysBefore = new Database(file, { readonly: true }).prepare('SELECT kid, private_jwk_encrypted FROM signing_keys').all();
+    const keysBefore = new Database(file, { readonly: true })
+      .prepare('SELECT kid, private_jwk_encrypted FROM signing_keys')
+      .all();
     const wrong = serveOnce({ TOKENLADDER_DB: file, TOKENLADDER_KEK: generateKekText() });
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toContain('TOKENLADDER_KEK: it does not decrypt the signing keys');
     expect(wrong.stdout).not.toContain('listening');
     const missing = serveOnce({ TOKENLADDER_DB: file, TOKENLADDER_KEK_FILE: join(dir, 'no-such-kek.key') });
     expect(missing.status).toBe(1);
-    expect(new Database(file, { readonly: true }).prepare('SELECT kid, private_jwk_encrypted FROM signing_keys').all()).toEqual(keysBefore);
+    expect(
+      new Database(file, { readonly: true })
+        .prepare('SELECT kid, private_jwk_encrypted FROM signing_keys')
+        .all(),
+    ).toEqual(keysBefore);
   });
 
   it('F-12 a database from a newer version (a migration this code does not know): no start', () => {

@@ -7,10 +7,17 @@ import { readMigrations } from '../../src/store/migration-files';
 /** Every schema object as SQLite records it, whitespace-normalised, excluding bookkeeping tables. */
 function schemaOf(raw: Database.Database) {
   const rows = raw
-    .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name NOT IN ('d1_migrations', 'sqlite_sequence') ORDER BY type, name")
+    .prepare(
+      "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name NOT IN ('d1_migrations', 'sqlite_sequence') ORDER BY type, name",
+    )
     .all() as { type: string; name: string; tbl_name: string; sql: string | null }[];
   // Layout-insensitive: SQLite keeps a renamed table's name quoted and appends added columns in place.
-  const normalize = (sql: string) => sql.replace(/"/g, '').replace(/\s+/g, ' ').replace(/\s*([(),])\s*/g, '$1').trim();
+  const normalize = (sql: string) =>
+    sql
+      .replace(/"/g, '')
+      .replace(/\s+/g, ' ')
+      .replace(/\s*([(),])\s*/g, '$1')
+      .trim();
   return rows.map((row) => ({ ...row, sql: row.sql === null ? null : normalize(row.sql) }));
 }
 
@@ -26,7 +33,11 @@ describe('migrations and schema.sql', () => {
 
   it('records migrations as wrangler does and never applies one twice', () => {
     const raw = new Database(':memory:');
-    expect(migrateSqlite(raw, readMigrations())).toEqual(['0001_init.sql', '0002_token_lifecycle.sql', '0003_security.sql']);
+    expect(migrateSqlite(raw, readMigrations())).toEqual([
+      '0001_init.sql',
+      '0002_token_lifecycle.sql',
+      '0003_security.sql',
+    ]);
     expect(migrateSqlite(raw, readMigrations())).toEqual([]);
     const rows = raw.prepare('SELECT id, name, applied_at FROM d1_migrations').all();
     expect(rows).toEqual([
@@ -38,7 +49,10 @@ describe('migrations and schema.sql', () => {
 
   it('refuses a database written by a newer version', () => {
     const raw = new Database(':memory:');
-    migrateSqlite(raw, [...readMigrations(), { name: '9999_future.sql', sql: 'CREATE TABLE future (id TEXT)' }]);
+    migrateSqlite(raw, [
+      ...readMigrations(),
+      { name: '9999_future.sql', sql: 'CREATE TABLE future (id TEXT)' },
+    ]);
     expect(() => migrateSqlite(raw, readMigrations())).toThrow(/9999_future\.sql/);
   });
 
@@ -62,7 +76,10 @@ describe('atomic()', () => {
 
   it('writes every statement and reports affected rows', async () => {
     const { db, atomic } = setup();
-    const results = await atomic([db.insertInto('teams').values(team('t1', 'one')), db.updateTable('teams').set({ name: 'uno' }).where('id', '=', 't1')]);
+    const results = await atomic([
+      db.insertInto('teams').values(team('t1', 'one')),
+      db.updateTable('teams').set({ name: 'uno' }).where('id', '=', 't1'),
+    ]);
     expect(results.map((result) => result.numAffectedRows)).toEqual([1, 1]);
     expect(await db.selectFrom('teams').selectAll().execute()).toEqual([team('t1', 'uno')]);
   });
@@ -71,7 +88,10 @@ describe('atomic()', () => {
     const { db, atomic } = setup();
     await db.insertInto('teams').values(team('t0', 'taken')).execute();
     await expect(
-      atomic([db.insertInto('teams').values(team('t1', 'fresh')), db.insertInto('teams').values(team('t2', 'taken'))]),
+      atomic([
+        db.insertInto('teams').values(team('t1', 'fresh')),
+        db.insertInto('teams').values(team('t2', 'taken')),
+      ]),
     ).rejects.toThrow(/UNIQUE/);
     expect(await db.selectFrom('teams').select('id').execute()).toEqual([{ id: 't0' }]);
   });

@@ -3,7 +3,8 @@ import type { Logger } from '../../src/deps';
 import { REDACTED, redactingLogger, redactText, redactValue } from '../../src/lib/redact';
 import { mintOpaqueToken } from '../../src/tokens/opaque';
 
-const JWT = 'eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJ1MSIsImF1ZCI6InVybjp0b2tlbmxhZGRlcjpiYXNlOjEifQ.c2lnbmF0dXJlLWJ5dGVzLWhlcmU_-x';
+const JWT =
+  'eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJ1MSIsImF1ZCI6InVybjp0b2tlbmxhZGRlcjpiYXNlOjEifQ.c2lnbmF0dXJlLWJ5dGVzLWhlcmU_-x';
 
 describe('the log redactor', () => {
   it('replaces our opaque tokens anywhere in a string, also mangled, cut short or upper-cased', async () => {
@@ -24,7 +25,16 @@ describe('the log redactor', () => {
   });
 
   it('leaves ordinary text alone', () => {
-    for (const text of ['unhandled error', 'no route for GET /api/v1/nope', 'token_invalid', 'api_tokens', 'tl_', 'eyJ', 'user@example.com', 'kid=abc.def']) {
+    for (const text of [
+      'unhandled error',
+      'no route for GET /api/v1/nope',
+      'token_invalid',
+      'api_tokens',
+      'tl_',
+      'eyJ',
+      'user@example.com',
+      'kid=abc.def',
+    ]) {
       expect(redactText(text)).toBe(text);
     }
   });
@@ -92,6 +102,11 @@ describe('the log redactor', () => {
       expect(line).not.toContain('pw pw');
       expect(line).not.toContain(JWT.slice(0, 20));
     }
-    expect(JSON.parse(lines[1]!)).toEqual({ level: 'warn', message: 'w', password: REDACTED, detail: `Bearer ${REDACTED}` });
+    expect(JSON.parse(lines[1]!)).toEqual({
+      level: 'warn',
+      message: 'w',
+      password: REDACTED,
+      detail: `Bearer ${REDACTED}`,
+    });
   });
 });

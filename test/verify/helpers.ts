@@ -102,7 +102,13 @@ export async function signRaw(
 /** HS256 token whose HMAC secret is `secret` (used to forge with public key material). */
 export async function signHs256(secret: Uint8Array, header: Fields, payload: Fields): Promise<string> {
   const input = `${b64(header)}.${b64(payload)}`;
-  const hmac = await crypto.subtle.importKey('raw', new Uint8Array(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const hmac = await crypto.subtle.importKey(
+    'raw',
+    new Uint8Array(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
   const signature = await crypto.subtle.sign('HMAC', hmac, new TextEncoder().encode(input));
   return `${input}.${base64url.encode(new Uint8Array(signature))}`;
 }

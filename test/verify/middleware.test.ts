@@ -3,7 +3,18 @@ import { Hono } from 'hono';
 import { createBaseTokenVerifier, type BaseTokenVerifier } from '../../src/verify';
 import { baseTokenAuth, requireScope, requireWrite, type BaseTokenEnv } from '../../src/verify/hono';
 import { createBaseService } from '../../examples/base-service';
-import { BASE_A, BASE_B, ISSUER, NOW, NOW_S, claims, createTestKey, jwksOf, sign, startJwksServer } from './helpers';
+import {
+  BASE_A,
+  BASE_B,
+  ISSUER,
+  NOW,
+  NOW_S,
+  claims,
+  createTestKey,
+  jwksOf,
+  sign,
+  startJwksServer,
+} from './helpers';
 
 const key = await createTestKey();
 const verifier = createBaseTokenVerifier({ issuer: ISSUER, jwks: jwksOf(key), currentDate: () => NOW });
@@ -18,7 +29,12 @@ function get(app: Hono<BaseTokenEnv>, authorization?: string, path = rowsPath())
   return app.request(path, { headers });
 }
 
-function post(app: Hono<BaseTokenEnv>, token: string, body: unknown = { name: 'row' }, contentType = 'application/json') {
+function post(
+  app: Hono<BaseTokenEnv>,
+  token: string,
+  body: unknown = { name: 'row' },
+  contentType = 'application/json',
+) {
   return app.request(rowsPath(), {
     method: 'POST',
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType },
@@ -67,7 +83,10 @@ describe('baseTokenAuth via the example base service', () => {
     ['trailing text', (t: string) => `Bearer ${t} extra`],
     ['token in quotes', (t: string) => `Bearer "${t}"`],
   ])('rejects a malformed header: %s', async (_name, header) => {
-    await expectInvalidToken(await get(createBaseService({ verifier }), header(await tokenFor())), 'token_malformed');
+    await expectInvalidToken(
+      await get(createBaseService({ verifier }), header(await tokenFor())),
+      'token_malformed',
+    );
   });
 
   it('r token: GET 200, POST 403 insufficient_scope', async () => {
@@ -95,7 +114,9 @@ describe('baseTokenAuth via the example base service', () => {
     await post(first, await tokenFor());
     const tokenB = await tokenFor({}, BASE_B);
     expect(await (await get(first, `Bearer ${tokenB}`, rowsPath(BASE_B))).json()).toEqual({ rows: [] });
-    expect(await (await get(createBaseService({ verifier }), `Bearer ${await tokenFor()}`)).json()).toEqual({ rows: [] });
+    expect(await (await get(createBaseService({ verifier }), `Bearer ${await tokenFor()}`)).json()).toEqual({
+      rows: [],
+    });
   });
 
   it('token for base A at base B: 401 token_audience_mismatch', async () => {
@@ -104,7 +125,11 @@ describe('baseTokenAuth via the example base service', () => {
   });
 
   it('a route param that is no UUID: 401, not 500', async () => {
-    const res = await get(createBaseService({ verifier }), `Bearer ${await tokenFor()}`, '/bases/not-a-uuid/rows');
+    const res = await get(
+      createBaseService({ verifier }),
+      `Bearer ${await tokenFor()}`,
+      '/bases/not-a-uuid/rows',
+    );
     await expectInvalidToken(res, 'token_audience_mismatch');
   });
 
@@ -144,7 +169,9 @@ describe('middleware outside the example', () => {
       currentDate: () => NOW,
       audience: `urn:tokenladder:base:${BASE_A}`,
     });
-    const app = new Hono<BaseTokenEnv>().get('/me', baseTokenAuth(withAudience), (c) => c.json(c.var.baseToken));
+    const app = new Hono<BaseTokenEnv>().get('/me', baseTokenAuth(withAudience), (c) =>
+      c.json(c.var.baseToken),
+    );
     const res = await app.request('/me', { headers: { Authorization: `Bearer ${await tokenFor()}` } });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(claims());
@@ -169,7 +196,10 @@ describe('requireScope (fine-grained scp claims)', () => {
       (c) => c.json({ ok: true }),
     );
   const patchRows = async (table: string, overrides: Record<string, unknown>) =>
-    app().request(`/bases/${BASE_A}/tables/${table}/rows`, { method: 'PATCH', headers: { Authorization: `Bearer ${await tokenFor(overrides)}` } });
+    app().request(`/bases/${BASE_A}/tables/${table}/rows`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${await tokenFor(overrides)}` },
+    });
   const scp = { v: 1, c: { records: 'rw' }, t: { create: [], read: ['*'], update: ['tbl1'], delete: [] } };
 
   it('lets an action through only for the tables the scopes name', async () => {
@@ -187,7 +217,10 @@ describe('requireScope (fine-grained scp claims)', () => {
   });
 
   it('rejects a token whose scp is malformed', async () => {
-    const res = await patchRows('tbl1', { permission: 'custom', scp: { v: 1, c: { records: 'everything' } } });
+    const res = await patchRows('tbl1', {
+      permission: 'custom',
+      scp: { v: 1, c: { records: 'everything' } },
+    });
     await expectInvalidToken(res, 'token_claims_invalid');
   });
 });

@@ -42,7 +42,13 @@ const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
 
 function remoteVerifier(overrides: Partial<BaseTokenVerifierOptions> = {}): BaseTokenVerifier {
   // These tests are about JWKS fetching: every call goes to the key set (no verified-token cache).
-  return createBaseTokenVerifier({ issuer: ISSUER, jwksUrl: server.url, currentDate: () => NOW, cache: false, ...overrides });
+  return createBaseTokenVerifier({
+    issuer: ISSUER,
+    jwksUrl: server.url,
+    currentDate: () => NOW,
+    cache: false,
+    ...overrides,
+  });
 }
 
 const verifyA = (v: BaseTokenVerifier, token: string) => v.verify(token, { baseUuid: BASE_A });
@@ -56,7 +62,11 @@ async function expectCode(v: BaseTokenVerifier, token: string, code: BaseTokenEr
 
 describe('remote JWKS', () => {
   it('uses the 5d defaults: cache 300 s, cooldown 30 s, timeout 5 s', () => {
-    expect(REMOTE_JWKS_DEFAULTS).toEqual({ cacheMaxAge: 300_000, cooldownDuration: 30_000, timeoutDuration: 5_000 });
+    expect(REMOTE_JWKS_DEFAULTS).toEqual({
+      cacheMaxAge: 300_000,
+      cooldownDuration: 30_000,
+      timeoutDuration: 5_000,
+    });
   });
 
   it('fetches once, then serves from cache until cacheMaxAge (300 s) has passed', async () => {
@@ -141,7 +151,11 @@ describe('JWKS outages fail closed with 503 jwks_unavailable', () => {
 
   it('timeout', async () => {
     server.setMode('hang');
-    await expectCode(remoteVerifier({ jwksOptions: { timeoutDuration: 50 } }), await sign(key), 'jwks_unavailable');
+    await expectCode(
+      remoteVerifier({ jwksOptions: { timeoutDuration: 50 } }),
+      await sign(key),
+      'jwks_unavailable',
+    );
   });
 
   it('invalid JWKS document', async () => {

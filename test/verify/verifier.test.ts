@@ -63,7 +63,9 @@ describe('valid Base-Tokens', () => {
       /^\{/,
       '{"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}},"extra":"y",',
     );
-    const result = await defaultVerifier.verify(await signRaw(key, defaultHeader(key), payload), { baseUuid: BASE_A });
+    const result = await defaultVerifier.verify(await signRaw(key, defaultHeader(key), payload), {
+      baseUuid: BASE_A,
+    });
     expect(Object.keys(result).sort()).toEqual(Object.keys(claims()).sort());
     expect('admin' in result).toBe(false);
     expect(({} as Record<string, unknown>).admin).toBeUndefined();
@@ -75,16 +77,23 @@ describe('valid Base-Tokens', () => {
   });
 
   it('accepts account_token and an empty token_name', async () => {
-    const result = await defaultVerifier.verify(await signed({ token_type: 'account_token', token_name: '' }), {
-      baseUuid: BASE_A,
-    });
+    const result = await defaultVerifier.verify(
+      await signed({ token_type: 'account_token', token_name: '' }),
+      {
+        baseUuid: BASE_A,
+      },
+    );
     expect(result.token_type).toBe('account_token');
   });
 
   it('takes the audience from options, per call audience, or an upper-case baseUuid', async () => {
     const token = await sign(key);
-    await expect(verifier({ audience: baseAudience(BASE_A) }).verify(token)).resolves.toMatchObject({ sub: 'user-1' });
-    await expect(verifier({ audience: [baseAudience(BASE_B), baseAudience(BASE_A)] }).verify(token)).resolves.toBeTruthy();
+    await expect(verifier({ audience: baseAudience(BASE_A) }).verify(token)).resolves.toMatchObject({
+      sub: 'user-1',
+    });
+    await expect(
+      verifier({ audience: [baseAudience(BASE_B), baseAudience(BASE_A)] }).verify(token),
+    ).resolves.toBeTruthy();
     await expect(defaultVerifier.verify(token, { audience: baseAudience(BASE_A) })).resolves.toBeTruthy();
     await expect(defaultVerifier.verify(token, { baseUuid: BASE_A.toUpperCase() })).resolves.toBeTruthy();
   });
@@ -99,7 +108,8 @@ describe('valid Base-Tokens', () => {
 const pem = await exportSPKI(key.publicKey);
 const hmacKey = await generateSecret('HS256');
 
-describe('construction (fail closed on bad configuration)', () => {  // Deliberately ill-typed options, as plain JavaScript callers could pass them.
+describe('construction (fail closed on bad configuration)', () => {
+  // Deliberately ill-typed options, as plain JavaScript callers could pass them.
   const bad: Record<string, Record<string, unknown>> = {
     'no key source': { jwks: undefined },
     'two key sources': { key: key.publicKey },
@@ -131,12 +141,17 @@ describe('construction (fail closed on bad configuration)', () => {  // Delibera
   });
 
   it('throws TypeError when both audience and baseUuid are given', async () => {
-    const call = defaultVerifier.verify(await sign(key), { audience: baseAudience(BASE_A), baseUuid: BASE_A });
+    const call = defaultVerifier.verify(await sign(key), {
+      audience: baseAudience(BASE_A),
+      baseUuid: BASE_A,
+    });
     await expect(call).rejects.toThrow(TypeError);
   });
 
   it('treats a baseUuid that is no UUID as an audience mismatch, not a crash', async () => {
-    await expectCode(await sign(key), 'token_audience_mismatch', defaultVerifier, { baseUuid: '../../etc/passwd' });
+    await expectCode(await sign(key), 'token_audience_mismatch', defaultVerifier, {
+      baseUuid: '../../etc/passwd',
+    });
   });
 });
 
@@ -144,8 +159,14 @@ describe('algorithm attacks', () => {
   it('J-01 alg none: unsigned token and none with a junk signature', async () => {
     await expectCode(new UnsecuredJWT(claims()).encode(), 'token_malformed');
     const none = { ...defaultHeader(key), alg: 'none' };
-    await expectCode(`${base64url.encode(JSON.stringify(none))}.${base64url.encode(JSON.stringify(claims()))}.`, 'token_malformed');
-    await expectCode(`${base64url.encode(JSON.stringify(none))}.${base64url.encode(JSON.stringify(claims()))}.AAAA`, 'token_signature_invalid');
+    await expectCode(
+      `${base64url.encode(JSON.stringify(none))}.${base64url.encode(JSON.stringify(claims()))}.`,
+      'token_malformed',
+    );
+    await expectCode(
+      `${base64url.encode(JSON.stringify(none))}.${base64url.encode(JSON.stringify(claims()))}.AAAA`,
+      'token_signature_invalid',
+    );
   });
 
   it.each(['noNE', 'None', 'NONE', 'none '])('J-02 alg %j is rejected', async (alg) => {
@@ -179,7 +200,10 @@ describe('algorithm attacks', () => {
     const token = await signRaw(key, { ...defaultHeader(key), alg: 'Ed25519' }, claims());
     await expectCode(token, 'token_signature_invalid');
     await expectCode(token, 'token_key_unknown', verifier({ algorithms: ['EdDSA', 'Ed25519'] }));
-    const rotated = verifier({ algorithms: ['EdDSA', 'Ed25519'], jwks: { keys: [{ ...key.jwk, alg: 'Ed25519' }] } });
+    const rotated = verifier({
+      algorithms: ['EdDSA', 'Ed25519'],
+      jwks: { keys: [{ ...key.jwk, alg: 'Ed25519' }] },
+    });
     await expect(rotated.verify(token, { baseUuid: BASE_A })).resolves.toBeTruthy();
   });
 });
@@ -218,7 +242,10 @@ describe('kid and header attacks', () => {
   });
 
   it('J-09/J-10 embedded jwk and x5c headers are refused', async () => {
-    await expectCode(await sign(otherKey, { header: { kid: key.kid, jwk: otherKey.jwk } }), 'token_malformed');
+    await expectCode(
+      await sign(otherKey, { header: { kid: key.kid, jwk: otherKey.jwk } }),
+      'token_malformed',
+    );
     await expectCode(await withHeader({ x5c: ['MIIB'] }), 'token_malformed');
   });
 
@@ -256,7 +283,10 @@ describe('issuer and audience', () => {
   it('J-13 aud missing or an array (even one containing the base)', async () => {
     await expectCode(await signed({ aud: undefined }), 'token_audience_mismatch');
     await expectCode(await signed({ aud: [baseAudience(BASE_A)] }), 'token_audience_mismatch');
-    await expectCode(await signed({ aud: [baseAudience(BASE_A), baseAudience(BASE_B)] }), 'token_audience_mismatch');
+    await expectCode(
+      await signed({ aud: [baseAudience(BASE_A), baseAudience(BASE_B)] }),
+      'token_audience_mismatch',
+    );
   });
 
   it('J-13 base_uuid inconsistent with aud', async () => {
@@ -267,7 +297,9 @@ describe('issuer and audience', () => {
 describe('time claims (clock frozen at NOW, tolerance 30 s)', () => {
   it('J-14 exp 31 s ago is expired, 10 s ago is within tolerance', async () => {
     await expectCode(await signed({ exp: NOW_S - 31 }), 'token_expired');
-    await expect(defaultVerifier.verify(await signed({ exp: NOW_S - 10 }), { baseUuid: BASE_A })).resolves.toBeTruthy();
+    await expect(
+      defaultVerifier.verify(await signed({ exp: NOW_S - 10 }), { baseUuid: BASE_A }),
+    ).resolves.toBeTruthy();
   });
 
   it('J-14 exp as string or missing', async () => {
@@ -277,12 +309,17 @@ describe('time claims (clock frozen at NOW, tolerance 30 s)', () => {
 
   it('J-15 nbf 60 s ahead is rejected, 20 s ahead accepted', async () => {
     await expectCode(await signed({ nbf: NOW_S + 60 }), 'token_not_yet_valid');
-    await expect(defaultVerifier.verify(await signed({ nbf: NOW_S + 20 }), { baseUuid: BASE_A })).resolves.toBeTruthy();
+    await expect(
+      defaultVerifier.verify(await signed({ nbf: NOW_S + 20 }), { baseUuid: BASE_A }),
+    ).resolves.toBeTruthy();
     await expectCode(await signed({ nbf: String(NOW_S) }), 'token_claims_invalid');
   });
 
   it('J-16 iat an hour ahead; iat 4 days old with a still-valid exp; iat missing', async () => {
-    await expectCode(await signed({ iat: NOW_S + 3600, exp: NOW_S + 3600 + LIFETIME }), 'token_not_yet_valid');
+    await expectCode(
+      await signed({ iat: NOW_S + 3600, exp: NOW_S + 3600 + LIFETIME }),
+      'token_not_yet_valid',
+    );
     await expectCode(await signed({ iat: NOW_S - 4 * 86_400, exp: NOW_S + 3600 }), 'token_expired');
     await expectCode(await signed({ iat: undefined }), 'token_claims_invalid');
     await expectCode(await signed({ iat: '1' }), 'token_claims_invalid');
@@ -346,7 +383,10 @@ describe('structure and encoding', () => {
   it('J-24 JWS JSON serialisation and 5-part JWE', async () => {
     const [protectedHeader, payload, signature] = (await sign(key)).split('.');
     await expectCode(JSON.stringify({ protected: protectedHeader, payload, signature }), 'token_malformed');
-    await expectCode('eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA', 'token_malformed');
+    await expectCode(
+      'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA',
+      'token_malformed',
+    );
   });
 
   it.each([
@@ -396,6 +436,11 @@ describe('J-35 custom claim types and values', () => {
   it('base_uuid in upper case (with a matching aud) is rejected', async () => {
     const upper = BASE_A.toUpperCase();
     const token = await signed({ base_uuid: upper, aud: `urn:tokenladder:base:${upper}` });
-    await expectCode(token, 'token_claims_invalid', verifier({ audience: `urn:tokenladder:base:${upper}` }), {});
+    await expectCode(
+      token,
+      'token_claims_invalid',
+      verifier({ audience: `urn:tokenladder:base:${upper}` }),
+      {},
+    );
   });
 });

@@ -28,7 +28,8 @@ function sqliteD1(raw: Database.Database) {
   });
   const binding: D1Binding = {
     prepare,
-    batch: async (statements) => raw.transaction(() => statements.map((statement) => (statement as Prepared).run()))(),
+    batch: async (statements) =>
+      raw.transaction(() => statements.map((statement) => (statement as Prepared).run()))(),
   };
   return { binding, counter };
 }
@@ -65,7 +66,10 @@ describe('the Workers handler', () => {
     const { log, lines } = recordingLog();
     const worker = createWorkerHandler({ scrypt: nodeScrypt, log });
     const env = { DB: binding, ...vars };
-    const first = await Promise.all([worker.fetch(get('/.well-known/jwks.json'), env), worker.fetch(get('/.well-known/jwks.json'), env)]);
+    const first = await Promise.all([
+      worker.fetch(get('/.well-known/jwks.json'), env),
+      worker.fetch(get('/.well-known/jwks.json'), env),
+    ]);
     expect(first.map((response) => response.status)).toEqual([200, 200]);
     expect(lines.filter((line) => line.startsWith('created the first system admin'))).toHaveLength(1);
 
@@ -76,8 +80,15 @@ describe('the Workers handler', () => {
 
   it('reads TOML numbers in vars as text, as process.env would give them', async () => {
     const worker = createWorkerHandler({ scrypt: nodeScrypt, log: recordingLog().log });
-    const response = await worker.fetch(get('/api/v1/server-info'), { DB: sqliteD1(migrated()).binding, ...vars, TOKENLADDER_BASE_TOKEN_TTL: 600 });
-    expect(await response.json()).toMatchObject({ issuer: 'https://auth.example.com', base_token: { lifetime_seconds: 600 } });
+    const response = await worker.fetch(get('/api/v1/server-info'), {
+      DB: sqliteD1(migrated()).binding,
+      ...vars,
+      TOKENLADDER_BASE_TOKEN_TTL: 600,
+    });
+    expect(await response.json()).toMatchObject({
+      issuer: 'https://auth.example.com',
+      base_token: { lifetime_seconds: 600 },
+    });
   });
 
   it('needs TOKENLADDER_ADMIN_PASSWORD while there is no user: a configuration error, kept until env changes', async () => {
@@ -92,7 +103,14 @@ describe('the Workers handler', () => {
     expect((await worker.fetch(get('/api/v1/ping'), env)).status).toBe(503);
     expect(counter.queries).toBe(queries);
 
-    expect((await worker.fetch(get('/api/v1/ping'), { ...env, TOKENLADDER_ADMIN_PASSWORD: vars.TOKENLADDER_ADMIN_PASSWORD })).status).toBe(200);
+    expect(
+      (
+        await worker.fetch(get('/api/v1/ping'), {
+          ...env,
+          TOKENLADDER_ADMIN_PASSWORD: vars.TOKENLADDER_ADMIN_PASSWORD,
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('retries what may pass: an unmigrated database answers 503 until it is migrated, with the same env', async () => {
@@ -101,7 +119,11 @@ describe('the Workers handler', () => {
     const worker = createWorkerHandler({ scrypt: nodeScrypt, log });
     const env = { DB: sqliteD1(raw).binding, ...vars };
     const refused = await worker.fetch(get('/api/v1/ping'), env);
-    expect([refused.status, refused.headers.get('cache-control'), refused.headers.get('retry-after')]).toEqual([503, 'no-store', '30']);
+    expect([
+      refused.status,
+      refused.headers.get('cache-control'),
+      refused.headers.get('retry-after'),
+    ]).toEqual([503, 'no-store', '30']);
     expect(lines.join('\n')).toContain('the D1 database is not migrated');
     migrateSqlite(raw, readMigrations());
     expect((await worker.fetch(get('/api/v1/ping'), env)).status).toBe(200);

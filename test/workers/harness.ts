@@ -19,7 +19,9 @@ export const TEST_OVERRIDES = { TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1' };
 export function wranglerWorkerOptions() {
   const config = unstable_readConfig({ config: join(ROOT, 'wrangler.toml') }, { hideWarnings: true });
   const devVars = parseEnv(readFileSync(join(ROOT, '.dev.vars.example'), 'utf8'));
-  const d1 = (config.d1_databases as { binding: string; database_id?: string; preview_database_id?: string }[]).find((database) => database.binding === 'DB');
+  const d1 = (
+    config.d1_databases as { binding: string; database_id?: string; preview_database_id?: string }[]
+  ).find((database) => database.binding === 'DB');
   if (!d1) throw new Error('wrangler.toml has no D1 database bound as DB');
   return {
     compatibilityDate: config.compatibility_date,
@@ -34,7 +36,16 @@ export function wranglerWorkerOptions() {
 export async function applyMigrationsWithWrangler(persistTo: string): Promise<string> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo],
+    [
+      join(ROOT, 'node_modules/wrangler/bin/wrangler.js'),
+      'd1',
+      'migrations',
+      'apply',
+      'DB',
+      '--local',
+      '--persist-to',
+      persistTo,
+    ],
     { cwd: ROOT, env: { ...process.env, ...OFFLINE_ENV }, timeout: 60_000 },
   );
   return stdout;
@@ -104,14 +115,27 @@ export async function startWorkerd(persistTo: string, variants: WorkerVariant[] 
 
   /** A scenario Target for one variant, through Miniflare's dispatch into workerd. */
   const target = (variant = variants[0]!.name): Target => ({
-    origin: variant === variants[0]!.name ? wrangler.bindings.TOKENLADDER_ISSUER! : `http://${variant}.variant.test`,
-    admin: { email: wrangler.bindings.TOKENLADDER_ADMIN_EMAIL!, password: wrangler.bindings.TOKENLADDER_ADMIN_PASSWORD! },
+    origin:
+      variant === variants[0]!.name
+        ? wrangler.bindings.TOKENLADDER_ISSUER!
+        : `http://${variant}.variant.test`,
+    admin: {
+      email: wrangler.bindings.TOKENLADDER_ADMIN_EMAIL!,
+      password: wrangler.bindings.TOKENLADDER_ADMIN_PASSWORD!,
+    },
     now: () => new Date(),
     fetch: async (request) => {
       const body = request.body ? await request.arrayBuffer() : undefined;
-      const response = await mf.dispatchFetch(request.url, { method: request.method, headers: [...request.headers], body });
+      const response = await mf.dispatchFetch(request.url, {
+        method: request.method,
+        headers: [...request.headers],
+        body,
+      });
       const bytes = await response.arrayBuffer();
-      return new Response(response.status === 204 ? null : bytes, { status: response.status, headers: [...response.headers] });
+      return new Response(response.status === 204 ? null : bytes, {
+        status: response.status,
+        headers: [...response.headers],
+      });
     },
   });
   return { mf, logs, target, db: async () => (await mf.getD1Database('DB')) as TestD1 };

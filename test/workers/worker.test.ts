@@ -9,30 +9,52 @@ import { createD1Store, type D1Binding } from '../../src/store/d1';
 import { readMigrations } from '../../src/store/migration-files';
 import { migrateSqlite } from '../../src/store/sqlite';
 import { ATTEMPT_TABLES, PASSWORD, testApp } from '../helpers/app';
-import { checkErrorCases, revokeAndCheck, verifyBaseToken, walkChain, call, type Chain, type Target } from '../scenarios/chain';
+import {
+  checkErrorCases,
+  revokeAndCheck,
+  verifyBaseToken,
+  walkChain,
+  call,
+  type Chain,
+  type Target,
+} from '../scenarios/chain';
 import { applyMigrationsWithWrangler, startWorkerd, type TestD1 } from './harness';
 
 type Row = Record<string, unknown>;
 
-const UNAVAILABLE = { error: { code: 'service_unavailable', message: 'the service is not available; its operator can see why in the logs' } };
+const UNAVAILABLE = {
+  error: {
+    code: 'service_unavailable',
+    message: 'the service is not available; its operator can see why in the logs',
+  },
+};
 
 /**
  * Every row of every table except D1's own and ATTEMPT_TABLES (audit records, throttle counters: a refused
  * request is meant to add to them); last_used_at is left out because the real clock may cross a minute.
  */
 async function d1Rows(db: TestD1): Promise<string> {
-  const { results: tables } = await db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all();
+  const { results: tables } = await db
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    )
+    .all();
   const dump: unknown[] = [];
   for (const { name } of tables as { name: string }[]) {
     if (ATTEMPT_TABLES.includes(name)) continue;
     const { results } = await db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all();
-    dump.push(name, results.map(({ last_used_at: _ignored, ...row }) => row));
+    dump.push(
+      name,
+      results.map(({ last_used_at: _ignored, ...row }) => row),
+    );
   }
   return JSON.stringify(dump);
 }
 
 const insertStatement = (table: string, row: Row) =>
-  `INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map(() => '?').join(', ')})`;
+  `INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row)
+    .map(() => '?')
+    .join(', ')})`;
 
 describe('src/worker.ts inside workerd, on a local D1 migrated by wrangler', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokenladder-workerd-'));
@@ -62,21 +84,38 @@ describe('src/worker.ts inside workerd, on a local D1 migrated by wrangler', () 
     const db = await run.db();
     const { results } = await db.prepare('SELECT name FROM d1_migrations ORDER BY id').all();
     expect(results.map((row) => row.name)).toEqual(readMigrations().map((migration) => migration.name));
-    const schemaOf = (rows: Row[]) => rows.map((row) => ({ ...row, sql: String(row.sql).replace(/\s+/g, ' ') }));
-    const query = "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT IN ('d1_migrations', 'sqlite_sequence') ORDER BY type, name";
+    const schemaOf = (rows: Row[]) =>
+      rows.map((row) => ({ ...row, sql: String(row.sql).replace(/\s+/g, ' ') }));
+    const query =
+      "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT IN ('d1_migrations', 'sqlite_sequence') ORDER BY type, name";
     const node = new Database(':memory:');
     migrateSqlite(node, readMigrations());
-    expect(schemaOf((await db.prepare(query).all()).results)).toEqual(schemaOf(node.prepare(query).all() as Row[]));
+    expect(schemaOf((await db.prepare(query).all()).results)).toEqual(
+      schemaOf(node.prepare(query).all() as Row[]),
+    );
   });
 
   it('runs atomic() as one D1 batch: every statement or none, with affected-row counts', async () => {
     const { db, atomic } = createD1Store((await run.db()) as unknown as D1Binding);
     const [first, second] = [crypto.randomUUID(), crypto.randomUUID()];
     const team = (id: string, name: string) => db.insertInto('teams').values({ id, name, created_at: 1 });
-    const results = await atomic([team(first, `a ${first}`), db.updateTable('teams').set({ name: `b ${first}` }).where('id', '=', first), db.selectFrom('teams').select('name').where('id', '=', first)]);
-    expect(results).toEqual([{ rows: [], numAffectedRows: 1 }, { rows: [], numAffectedRows: 1 }, { rows: [{ name: `b ${first}` }], numAffectedRows: 0 }]);
+    const results = await atomic([
+      team(first, `a ${first}`),
+      db
+        .updateTable('teams')
+        .set({ name: `b ${first}` })
+        .where('id', '=', first),
+      db.selectFrom('teams').select('name').where('id', '=', first),
+    ]);
+    expect(results).toEqual([
+      { rows: [], numAffectedRows: 1 },
+      { rows: [], numAffectedRows: 1 },
+      { rows: [{ name: `b ${first}` }], numAffectedRows: 0 },
+    ]);
 
-    const failed = await atomic([team(second, `a ${second}`), team(first, 'a duplicate id')]).catch((error: unknown) => error);
+    const failed = await atomic([team(second, `a ${second}`), team(first, 'a duplicate id')]).catch(
+      (error: unknown) => error,
+    );
     expect(isUniqueViolation(failed)).toBe(true);
     expect(await db.selectFrom('teams').select('id').where('id', '=', second).execute()).toEqual([]);
     await expect(db.transaction().execute(async () => {})).rejects.toThrow(/no interactive transactions/);
@@ -95,8 +134,13 @@ describe('src/worker.ts inside workerd, on a local D1 migrated by wrangler', () 
 
   it('keeps logins working when user rows move between Node and workerd: the same scrypt PHC strings', async () => {
     const db = await run.db();
-    const fromWorkerd = await db.prepare('SELECT * FROM users WHERE email = ?').bind(target.admin.email).first();
-    expect(fromWorkerd!.password_hash).toMatch(/^\$scrypt\$ln=10,r=8,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    const fromWorkerd = await db
+      .prepare('SELECT * FROM users WHERE email = ?')
+      .bind(target.admin.email)
+      .first();
+    expect(fromWorkerd!.password_hash).toMatch(
+      /^\$scrypt\$ln=10,r=8,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/,
+    );
 
     const node = await testApp();
     node.raw.prepare(insertStatement('users', fromWorkerd!)).run(...Object.values(fromWorkerd!));
@@ -104,12 +148,16 @@ describe('src/worker.ts inside workerd, on a local D1 migrated by wrangler', () 
 
     const madeOnNode = await node.userWithToken(await node.login(), 'made-on-node@example.com');
     const user = node.raw.prepare('SELECT * FROM users WHERE id = ?').get(madeOnNode.id) as Row;
-    const workspace = node.raw.prepare('SELECT * FROM workspaces WHERE owner_user_id = ?').get(madeOnNode.id) as Row;
+    const workspace = node.raw
+      .prepare('SELECT * FROM workspaces WHERE owner_user_id = ?')
+      .get(madeOnNode.id) as Row;
     await db.batch([
       db.prepare(insertStatement('users', user)).bind(...Object.values(user)),
       db.prepare(insertStatement('workspaces', workspace)).bind(...Object.values(workspace)),
     ]);
-    const signIn = await call(target, 'POST', '/api/v1/account-tokens', { body: { email: 'made-on-node@example.com', password: PASSWORD } });
+    const signIn = await call(target, 'POST', '/api/v1/account-tokens', {
+      body: { email: 'made-on-node@example.com', password: PASSWORD },
+    });
     expect(signIn.status).toBe(201);
   });
 
@@ -118,28 +166,61 @@ describe('src/worker.ts inside workerd, on a local D1 migrated by wrangler', () 
   });
 
   it('keeps the audit log one verifiable chain on D1, and publishes revocations to the feed', async () => {
-    const admin = (await call(target, 'POST', '/api/v1/account-tokens', { body: { email: target.admin.email, password: target.admin.password } })).body.token;
+    const admin = (
+      await call(target, 'POST', '/api/v1/account-tokens', {
+        body: { email: target.admin.email, password: target.admin.password },
+      })
+    ).body.token;
     // Concurrent writes in the Worker: each record links to the one before, none is lost.
-    const created = await Promise.all(Array.from({ length: 8 }, (_, i) => call(target, 'POST', '/api/v1/bases', { token: admin, body: { name: `d1-concurrent-${i}` } })));
+    const created = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        call(target, 'POST', '/api/v1/bases', { token: admin, body: { name: `d1-concurrent-${i}` } }),
+      ),
+    );
     expect(created.map((response) => response.status)).toEqual(Array(8).fill(201));
     const report = await call(target, 'GET', '/api/v1/audit/verify', { token: admin });
     expect(report.body).toMatchObject({ ok: true, first: 1 });
     const db = await run.db();
     expect(report.body.checked).toBe((await db.prepare('SELECT count(*) AS n FROM audit_events').first())!.n);
-    const actions = (await call(target, 'GET', '/api/v1/audit?limit=200', { token: admin })).body.events.map((event: { action: string }) => event.action);
-    expect(actions).toEqual(expect.arrayContaining(['account_token.login', 'base.create', 'api_token.create', 'base_token.issue', 'api_token.delete', 'auth.failure']));
+    const actions = (await call(target, 'GET', '/api/v1/audit?limit=200', { token: admin })).body.events.map(
+      (event: { action: string }) => event.action,
+    );
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'account_token.login',
+        'base.create',
+        'api_token.create',
+        'base_token.issue',
+        'api_token.delete',
+        'auth.failure',
+      ]),
+    );
     // D1 binds at most 100 parameters per statement: a bulk delete of many tokens still works there.
     const base = created[0]!.body.uuid as string;
-    const many = await Promise.all(Array.from({ length: 60 }, (_, i) => call(target, 'POST', `/api/v1/bases/${base}/api-tokens`, { token: admin, body: { name: `bulk-${i}`, permission: 'r' } })));
+    const many = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        call(target, 'POST', `/api/v1/bases/${base}/api-tokens`, {
+          token: admin,
+          body: { name: `bulk-${i}`, permission: 'r' },
+        }),
+      ),
+    );
     const ids = many.map((response) => response.body.id as string);
-    const deleted = await call(target, 'POST', '/api/v1/api-tokens/bulk-delete', { token: admin, body: { ids } });
+    const deleted = await call(target, 'POST', '/api/v1/api-tokens/bulk-delete', {
+      token: admin,
+      body: { ids },
+    });
     expect([deleted.status, deleted.body]).toEqual([200, { deleted: 60 }]);
     expect((await call(target, 'GET', '/api/v1/audit/verify', { token: admin })).body.ok).toBe(true);
     // revokeAndCheck deleted an API-Token: its Base-Tokens are in the feed.
     const feed = await call(target, 'GET', '/api/v1/revocations');
     expect(feed.status).toBe(200);
-    expect(feed.body.revocations).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'client' })]));
-    expect(feed.body.revocations.map((entry: { value: string }) => entry.value)).toEqual(expect.arrayContaining(ids));
+    expect(feed.body.revocations).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'client' })]),
+    );
+    expect(feed.body.revocations.map((entry: { value: string }) => entry.value)).toEqual(
+      expect.arrayContaining(ids),
+    );
   });
 
   it.each([
@@ -150,7 +231,11 @@ describe('src/worker.ts inside workerd, on a local D1 migrated by wrangler', () 
     ['unmigrated', 'the D1 database is not migrated'],
   ])('%s: answers a fixed 503 and logs why', async (variant, logged) => {
     const response = await call(run.target(variant), 'GET', '/.well-known/jwks.json');
-    expect([response.status, response.body, response.headers.get('retry-after')]).toEqual([503, UNAVAILABLE, '30']);
+    expect([response.status, response.body, response.headers.get('retry-after')]).toEqual([
+      503,
+      UNAVAILABLE,
+      '30',
+    ]);
     expect(run.logs.join('\n')).toContain(logged);
   });
 
@@ -167,7 +252,10 @@ describe('src/worker.ts inside workerd, on a local D1 migrated by wrangler', () 
     expect((await call(target, 'GET', '/.well-known/jwks.json')).body).toEqual(jwksBefore);
     await verifyBaseToken(target, chain.baseToken, chain.baseUuid);
     expect((await call(target, 'GET', '/api/v1/me', { token: chain.accountToken })).status).toBe(200);
-    const exchange = await call(target, 'POST', '/api/v1/base-tokens', { token: chain.accountToken, body: { base_uuid: chain.baseUuid } });
+    const exchange = await call(target, 'POST', '/api/v1/base-tokens', {
+      token: chain.accountToken,
+      body: { base_uuid: chain.baseUuid },
+    });
     expect(exchange.status).toBe(201);
     await verifyBaseToken(target, exchange.body.base_token, chain.baseUuid);
     expect(run.logs.join('\n')).not.toContain('created the first system admin');

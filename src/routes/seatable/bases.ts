@@ -45,7 +45,12 @@ export async function pathBase(deps: Deps, c: Context<AppEnv>) {
 /** The connection details SeaTable clients expect beside a Base-Token. */
 export function baseServers(deps: Deps) {
   const { dtableServer, dtableSocket, dtableDb, useApiGateway } = deps.config.seatable;
-  return { dtable_server: dtableServer, dtable_socket: dtableSocket, dtable_db: dtableDb, use_api_gateway: useApiGateway };
+  return {
+    dtable_server: dtableServer,
+    dtable_socket: dtableSocket,
+    dtable_db: dtableDb,
+    use_api_gateway: useApiGateway,
+  };
 }
 
 /** SeaTable's workspaces, base creation and Account-Token → Base-Token. */
@@ -53,38 +58,78 @@ export function seatableBaseRoutes(deps: Deps) {
   const auth = requireAccount(deps);
   const tags: ['SeaTable'] = ['SeaTable'];
   return new Hono<AppEnv>()
-    .get('/api/v2.1/workspaces/', describe({ summary: 'Workspaces with their bases (SeaTable)', tags, auth: 'account', seatable: true, responses: { 200: json('Your workspaces', seatable.workspaces) } }), auth, async (c) => {
-      const workspaces = await listWorkspaces(deps, c.var.principal);
-      return c.json({
-        workspace_list: workspaces.map((workspace) => ({
-          id: workspace.id,
-          name: workspace.name,
-          owner_type: 'Personal',
-          table_list: workspace.bases.map((base) => tableObject(base, c.var.principal.email)),
-        })),
-      });
-    })
-    .post('/api/v2.1/dtables/', describe({ summary: 'Create a base (SeaTable)', tags, auth: 'account', seatable: true, body: true, errors: [404], requestBody: seatable.formBody(seatable.createBaseForm), responses: { 201: json('The base', z.strictObject({ table: seatable.table })) } }), auth, async (c) => {
-      const fields = await readFields(c);
-      const name = baseName.safeParse(fields.name ?? '');
-      if (!name.success) throw badRequest('name invalid.');
-      const { owner, workspace_id } = fields;
-      if (owner === undefined && workspace_id === undefined) throw badRequest('owner invalid.');
-      if (owner?.endsWith('@seafile_group')) throw badRequest('group workspaces are not supported by tokenladder');
-      if (owner !== undefined && owner.trim().toLowerCase() !== c.var.principal.email) throw forbidden('Permission denied.');
-      const base = await createBase(deps, c.var.principal, { name: name.data, workspace_id });
-      return c.json({ table: tableObject(base, c.var.principal.email) }, 201);
-    })
-    .get('/api/v2.1/workspace/:workspace_id/dtable/:base_name/access-token/', describe({ summary: 'Account-Token → Base-Token (SeaTable)', tags, auth: 'account', seatable: true, errors: [404], parameters: [seatable.expParameter], responses: { 200: json('The Base-Token and where to use it', seatable.accessToken) } }), auth, async (c) => {
-      const { base } = await pathBase(deps, c);
-      const ttlSeconds = parseExpiry(c.req.query('exp'), deps.config.baseTokenTtlSeconds);
-      const { jwt } = await exchangeAccountToken(deps, c.var.principal, base.id, { ttlSeconds });
-      return c.json({
-        access_token: jwt,
-        dtable_uuid: base.id,
-        ...baseServers(deps),
-        workspace_id: base.workspace_id,
-        dtable_name: base.name,
-      });
-    });
+    .get(
+      '/api/v2.1/workspaces/',
+      describe({
+        summary: 'Workspaces with their bases (SeaTable)',
+        tags,
+        auth: 'account',
+        seatable: true,
+        responses: { 200: json('Your workspaces', seatable.workspaces) },
+      }),
+      auth,
+      async (c) => {
+        const workspaces = await listWorkspaces(deps, c.var.principal);
+        return c.json({
+          workspace_list: workspaces.map((workspace) => ({
+            id: workspace.id,
+            name: workspace.name,
+            owner_type: 'Personal',
+            table_list: workspace.bases.map((base) => tableObject(base, c.var.principal.email)),
+          })),
+        });
+      },
+    )
+    .post(
+      '/api/v2.1/dtables/',
+      describe({
+        summary: 'Create a base (SeaTable)',
+        tags,
+        auth: 'account',
+        seatable: true,
+        body: true,
+        errors: [404],
+        requestBody: seatable.formBody(seatable.createBaseForm),
+        responses: { 201: json('The base', z.strictObject({ table: seatable.table })) },
+      }),
+      auth,
+      async (c) => {
+        const fields = await readFields(c);
+        const name = baseName.safeParse(fields.name ?? '');
+        if (!name.success) throw badRequest('name invalid.');
+        const { owner, workspace_id } = fields;
+        if (owner === undefined && workspace_id === undefined) throw badRequest('owner invalid.');
+        if (owner?.endsWith('@seafile_group'))
+          throw badRequest('group workspaces are not supported by tokenladder');
+        if (owner !== undefined && owner.trim().toLowerCase() !== c.var.principal.email)
+          throw forbidden('Permission denied.');
+        const base = await createBase(deps, c.var.principal, { name: name.data, workspace_id });
+        return c.json({ table: tableObject(base, c.var.principal.email) }, 201);
+      },
+    )
+    .get(
+      '/api/v2.1/workspace/:workspace_id/dtable/:base_name/access-token/',
+      describe({
+        summary: 'Account-Token → Base-Token (SeaTable)',
+        tags,
+        auth: 'account',
+        seatable: true,
+        errors: [404],
+        parameters: [seatable.expParameter],
+        responses: { 200: json('The Base-Token and where to use it', seatable.accessToken) },
+      }),
+      auth,
+      async (c) => {
+        const { base } = await pathBase(deps, c);
+        const ttlSeconds = parseExpiry(c.req.query('exp'), deps.config.baseTokenTtlSeconds);
+        const { jwt } = await exchangeAccountToken(deps, c.var.principal, base.id, { ttlSeconds });
+        return c.json({
+          access_token: jwt,
+          dtable_uuid: base.id,
+          ...baseServers(deps),
+          workspace_id: base.workspace_id,
+          dtable_name: base.name,
+        });
+      },
+    );
 }

@@ -11,12 +11,19 @@ export interface AccountTokenItem {
   current: boolean;
 }
 
-export const AccountTokensPage: FC<{ viewer: Viewer; tokens: AccountTokenItem[]; notice?: string }> = ({ viewer, tokens, notice }) => (
+export const AccountTokensPage: FC<{ viewer: Viewer; tokens: AccountTokenItem[]; notice?: string }> = ({
+  viewer,
+  tokens,
+  notice,
+}) => (
   <Layout title="Account-Tokens" viewer={viewer} section="account-tokens" notice={notice}>
     <div class="page-head">
       <div>
         <h1>Account-Tokens</h1>
-        <p>Every sign-in (this browser, the API, SeaTable clients) holds one. Revoke the ones you do not recognise.</p>
+        <p>
+          Every sign-in (this browser, the API, SeaTable clients) holds one. Revoke the ones you do not
+          recognise.
+        </p>
       </div>
     </div>
     <div class="table-wrap">
@@ -53,7 +60,11 @@ export const AccountTokensPage: FC<{ viewer: Viewer; tokens: AccountTokenItem[];
                 <td class="actions">
                   <form method="post" action={`/ui/account-tokens/${token.id}/revoke`}>
                     <CsrfField token={viewer.csrf} />
-                    <button type="submit" class="btn btn-secondary btn-small" aria-label={`Revoke ${token.name}${token.current ? ' (this session: signs you out)' : ''}`}>
+                    <button
+                      type="submit"
+                      class="btn btn-secondary btn-small"
+                      aria-label={`Revoke ${token.name}${token.current ? ' (this session: signs you out)' : ''}`}
+                    >
                       {token.current ? 'Revoke (sign out)' : 'Revoke'}
                     </button>
                   </form>

@@ -39,8 +39,20 @@ export const AdminUsersPage: FC<{ viewer: Viewer; users: UserItem[] }> = ({ view
               <td class="name">{user.email}</td>
               <td data-label="Name">{user.name || <span class="muted">—</span>}</td>
               <td data-label="Role">{ROLE_LABEL[user.role] ?? user.role}</td>
-              <td data-label="Team">{user.team_id ? <span class="mono small">{user.team_id.slice(0, 8)}</span> : <span class="muted">—</span>}</td>
-              <td data-label="Status">{user.is_active ? <span class="badge badge-rw">active</span> : <span class="badge badge-danger">deactivated</span>}</td>
+              <td data-label="Team">
+                {user.team_id ? (
+                  <span class="mono small">{user.team_id.slice(0, 8)}</span>
+                ) : (
+                  <span class="muted">—</span>
+                )}
+              </td>
+              <td data-label="Status">
+                {user.is_active ? (
+                  <span class="badge badge-rw">active</span>
+                ) : (
+                  <span class="badge badge-danger">deactivated</span>
+                )}
+              </td>
               <td data-label="Created">
                 <Time iso={user.created_at} day />
               </td>

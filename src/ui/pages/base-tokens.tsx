@@ -45,12 +45,23 @@ export const baseTokensUrl = (uuid: string) => `/ui/bases/${uuid}`;
 export const tokenUrl = (uuid: string, id: string) => `/ui/bases/${uuid}/tokens/${id}`;
 
 /** The Active switch: a real button posting the opposite state. */
-export const ActiveSwitch: FC<{ viewer: Viewer; base: BaseInfo; token: ApiTokenView; back?: 'token' }> = ({ viewer, base, token, back }) => (
+export const ActiveSwitch: FC<{ viewer: Viewer; base: BaseInfo; token: ApiTokenView; back?: 'token' }> = ({
+  viewer,
+  base,
+  token,
+  back,
+}) => (
   <form method="post" action={`${tokenUrl(base.uuid, token.id)}/enabled`} class="switch-form">
     <CsrfField token={viewer.csrf} />
     <input type="hidden" name="enabled" value={token.enabled ? 'false' : 'true'} />
     {back && <input type="hidden" name="back" value={back} />}
-    <button type="submit" class="switch" role="switch" aria-checked={token.enabled ? 'true' : 'false'} aria-label={`Active: ${token.name}`}>
+    <button
+      type="submit"
+      class="switch"
+      role="switch"
+      aria-checked={token.enabled ? 'true' : 'false'}
+      aria-label={`Active: ${token.name}`}
+    >
       <span class="track" aria-hidden="true"></span>
       <span class="state" aria-hidden="true">
         {token.enabled ? 'On' : 'Off'}
@@ -60,14 +71,29 @@ export const ActiveSwitch: FC<{ viewer: Viewer; base: BaseInfo; token: ApiTokenV
 );
 
 const SecretDialog: FC<{ base: BaseInfo; secret: ShownSecret }> = ({ base, secret }) => (
-  <dialog id="secret-dialog" open aria-labelledby="secret-title" aria-describedby="secret-help" data-next={baseTokensUrl(base.uuid)}>
+  <dialog
+    id="secret-dialog"
+    open
+    aria-labelledby="secret-title"
+    aria-describedby="secret-help"
+    data-next={baseTokensUrl(base.uuid)}
+  >
     <h2 id="secret-title">{secret.heading}</h2>
     <p id="secret-help">
-      Copy the token now and store it somewhere safe: it is shown <strong>only once</strong>. tokenladder keeps only a hash of it.
+      Copy the token now and store it somewhere safe: it is shown <strong>only once</strong>. tokenladder
+      keeps only a hash of it.
     </p>
     <label for="secret-value">API-Token “{secret.tokenName}”</label>
     <div class="copy-row">
-      <input id="secret-value" type="text" readonly value={secret.token} spellcheck={false} autocomplete="off" autocapitalize="off" />
+      <input
+        id="secret-value"
+        type="text"
+        readonly
+        value={secret.token}
+        spellcheck={false}
+        autocomplete="off"
+        autocapitalize="off"
+      />
       <button type="button" id="secret-copy" class="btn btn-primary">
         Copy
       </button>
@@ -94,15 +120,22 @@ const SecretDialog: FC<{ base: BaseInfo; secret: ShownSecret }> = ({ base, secre
  * Choices above the member's own role are disabled here and refused by the server anyway.
  */
 const CustomScopes: FC<{ base: BaseInfo; values: TokenFormValues }> = ({ base, values }) => {
-  const ceiling = scopesOfPermission(base.permission === 'admin' || base.permission === 'rw' ? base.permission : 'r');
+  const ceiling = scopesOfPermission(
+    base.permission === 'admin' || base.permission === 'rw' ? base.permission : 'r',
+  );
   const canWriteRecords = ceiling.c.records === 'rw';
   const records = values.records ?? [];
   return (
-    <fieldset id="custom-scopes" class="custom-scopes" data-custom-scopes aria-describedby="custom-scopes-hint">
+    <fieldset
+      id="custom-scopes"
+      class="custom-scopes"
+      data-custom-scopes
+      aria-describedby="custom-scopes-hint"
+    >
       <legend>Custom permissions</legend>
       <p class="hint" id="custom-scopes-hint">
-        Grant each category on its own; anything not granted is denied. Record operations apply to all tables. Choices above your own permission on this
-        base are unavailable.
+        Grant each category on its own; anything not granted is denied. Record operations apply to all tables.
+        Choices above your own permission on this base are unavailable.
         <noscript> Used only when Permission is “Custom”.</noscript>
       </p>
       <div class="scope-grid">
@@ -148,7 +181,12 @@ const CustomScopes: FC<{ base: BaseInfo; values: TokenFormValues }> = ({ base, v
   );
 };
 
-const CreateTokenForm: FC<{ viewer: Viewer; base: BaseInfo; values: TokenFormValues; error?: string }> = ({ viewer, base, values, error }) => {
+const CreateTokenForm: FC<{ viewer: Viewer; base: BaseInfo; values: TokenFormValues; error?: string }> = ({
+  viewer,
+  base,
+  values,
+  error,
+}) => {
   const permission = values.permission ?? 'r';
   const expires = values.expires ?? '90';
   const canWrite = base.permission !== 'r';
@@ -161,7 +199,16 @@ const CreateTokenForm: FC<{ viewer: Viewer; base: BaseInfo; values: TokenFormVal
         <div class="form-grid">
           <div class="field">
             <label for="token-name">Name</label>
-            <input id="token-name" name="name" type="text" required maxlength={100} value={values.name ?? ''} autocomplete="off" aria-describedby="token-name-hint" />
+            <input
+              id="token-name"
+              name="name"
+              type="text"
+              required
+              maxlength={100}
+              value={values.name ?? ''}
+              autocomplete="off"
+              aria-describedby="token-name-hint"
+            />
             <p class="hint" id="token-name-hint">
               Say what uses it, e.g. “nightly-report”.
             </p>
@@ -184,11 +231,23 @@ const CreateTokenForm: FC<{ viewer: Viewer; base: BaseInfo; values: TokenFormVal
                 Read-only
               </label>
               <label class="choice">
-                <input type="radio" name="permission" value="rw" checked={permission === 'rw' && canWrite} disabled={!canWrite} />
+                <input
+                  type="radio"
+                  name="permission"
+                  value="rw"
+                  checked={permission === 'rw' && canWrite}
+                  disabled={!canWrite}
+                />
                 Read &amp; write
               </label>
               <label class="choice">
-                <input type="radio" name="permission" value="custom" checked={permission === 'custom'} aria-describedby="custom-scopes-hint" />
+                <input
+                  type="radio"
+                  name="permission"
+                  value="custom"
+                  checked={permission === 'custom'}
+                  aria-describedby="custom-scopes-hint"
+                />
                 Custom
               </label>
             </div>
@@ -215,7 +274,15 @@ export interface BaseTokensProps {
   secret?: ShownSecret;
 }
 
-export const BaseTokensPage: FC<BaseTokensProps> = ({ viewer, base, tokens, notice, error, values = {}, secret }) => (
+export const BaseTokensPage: FC<BaseTokensProps> = ({
+  viewer,
+  base,
+  tokens,
+  notice,
+  error,
+  values = {},
+  secret,
+}) => (
   <Layout title={`${base.name}: API-Tokens`} viewer={viewer} section="bases" notice={notice}>
     <div class="page-head">
       <div>
@@ -224,7 +291,10 @@ export const BaseTokensPage: FC<BaseTokensProps> = ({ viewer, base, tokens, noti
         </p>
         <h1>{base.name}</h1>
         <p>
-          API-Tokens for this base · your permission: <span class={`badge badge-${base.permission}`}>{PERMISSION_LABEL[base.permission] ?? base.permission}</span>
+          API-Tokens for this base · your permission:{' '}
+          <span class={`badge badge-${base.permission}`}>
+            {PERMISSION_LABEL[base.permission] ?? base.permission}
+          </span>
         </p>
       </div>
     </div>
@@ -266,11 +336,19 @@ export const BaseTokensPage: FC<BaseTokensProps> = ({ viewer, base, tokens, noti
               {tokens.map((token) => (
                 <tr id={`token-${token.id}`}>
                   <td class="check">
-                    <input type="checkbox" name="ids" value={token.id} form="bulk" aria-label={`Select ${token.name}`} />
+                    <input
+                      type="checkbox"
+                      name="ids"
+                      value={token.id}
+                      form="bulk"
+                      aria-label={`Select ${token.name}`}
+                    />
                   </td>
                   <td class="name">{token.name}</td>
                   <td data-label="Permission">
-                    <span class={`badge badge-${grantKind(token)}`}>{PERMISSION_LABEL[grantKind(token)] ?? grantKind(token)}</span>
+                    <span class={`badge badge-${grantKind(token)}`}>
+                      {PERMISSION_LABEL[grantKind(token)] ?? grantKind(token)}
+                    </span>
                   </td>
                   <td data-label="Creator" class="creator">
                     {token.created_by_email}
@@ -282,17 +360,29 @@ export const BaseTokensPage: FC<BaseTokensProps> = ({ viewer, base, tokens, noti
                     <Time iso={token.last_used_at} short />
                   </td>
                   <td data-label="Expires">
-                    {token.expired ? <span class="badge badge-danger">expired</span> : <Time iso={token.expires_at} day />}
+                    {token.expired ? (
+                      <span class="badge badge-danger">expired</span>
+                    ) : (
+                      <Time iso={token.expires_at} day />
+                    )}
                   </td>
                   <td data-label="Active">
                     <ActiveSwitch viewer={viewer} base={base} token={token} />
                   </td>
                   <td class="actions">
                     <div class="row-actions">
-                      <a class="btn btn-secondary btn-small" href={tokenUrl(base.uuid, token.id)} aria-label={`Manage ${token.name}`}>
+                      <a
+                        class="btn btn-secondary btn-small"
+                        href={tokenUrl(base.uuid, token.id)}
+                        aria-label={`Manage ${token.name}`}
+                      >
                         Manage
                       </a>
-                      <a class="btn btn-secondary btn-small" href={`${baseTokensUrl(base.uuid)}/delete?ids=${token.id}`} aria-label={`Delete ${token.name}`}>
+                      <a
+                        class="btn btn-secondary btn-small"
+                        href={`${baseTokensUrl(base.uuid)}/delete?ids=${token.id}`}
+                        aria-label={`Delete ${token.name}`}
+                      >
                         Delete
                       </a>
                     </div>

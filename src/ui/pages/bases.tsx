@@ -10,7 +10,13 @@ export interface BaseItem {
   created_at: string;
 }
 
-export const BasesPage: FC<{ viewer: Viewer; bases: BaseItem[]; notice?: string; error?: string; name?: string }> = ({ viewer, bases, notice, error, name }) => (
+export const BasesPage: FC<{
+  viewer: Viewer;
+  bases: BaseItem[];
+  notice?: string;
+  error?: string;
+  name?: string;
+}> = ({ viewer, bases, notice, error, name }) => (
   <Layout title="Bases" viewer={viewer} section="bases" notice={notice}>
     <div class="page-head">
       <div>
@@ -25,7 +31,15 @@ export const BasesPage: FC<{ viewer: Viewer; bases: BaseItem[]; notice?: string;
         <CsrfField token={viewer.csrf} />
         <div class="field">
           <label for="base-name">Name</label>
-          <input id="base-name" name="name" type="text" required maxlength={100} value={name ?? ''} autocomplete="off" />
+          <input
+            id="base-name"
+            name="name"
+            type="text"
+            required
+            maxlength={100}
+            value={name ?? ''}
+            autocomplete="off"
+          />
         </div>
         <button type="submit" class="btn btn-primary">
           Create base
@@ -56,13 +70,19 @@ export const BasesPage: FC<{ viewer: Viewer; bases: BaseItem[]; notice?: string;
                     <a href={`/ui/bases/${base.uuid}`}>{base.name}</a>
                   </td>
                   <td data-label="Your permission">
-                    <span class={`badge badge-${base.permission}`}>{PERMISSION_LABEL[base.permission] ?? base.permission}</span>
+                    <span class={`badge badge-${base.permission}`}>
+                      {PERMISSION_LABEL[base.permission] ?? base.permission}
+                    </span>
                   </td>
                   <td data-label="Created">
                     <Time iso={base.created_at} day />
                   </td>
                   <td class="actions">
-                    <a class="btn btn-secondary btn-small" href={`/ui/bases/${base.uuid}`} aria-label={`API-Tokens of ${base.name}`}>
+                    <a
+                      class="btn btn-secondary btn-small"
+                      href={`/ui/bases/${base.uuid}`}
+                      aria-label={`API-Tokens of ${base.name}`}
+                    >
                       API-Tokens
                     </a>
                   </td>

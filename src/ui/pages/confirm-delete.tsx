@@ -4,13 +4,20 @@ import type { ApiTokenView } from '../../tokens/api-tokens';
 import { baseTokensUrl, type BaseInfo } from './base-tokens';
 import { CsrfField, Layout, type Viewer } from './layout';
 
-export const ConfirmDeletePage: FC<{ viewer: Viewer; base: BaseInfo; tokens: ApiTokenView[] }> = ({ viewer, base, tokens }) => {
+export const ConfirmDeletePage: FC<{ viewer: Viewer; base: BaseInfo; tokens: ApiTokenView[] }> = ({
+  viewer,
+  base,
+  tokens,
+}) => {
   const what = tokens.length === 1 ? `the API-Token “${tokens[0]!.name}”` : `${tokens.length} API-Tokens`;
   return (
     <Layout title="Delete API-Tokens" viewer={viewer} section="bases">
       <div class="card danger-zone narrow">
         <h1>Delete {what}?</h1>
-        <p>Scripts and integrations using {tokens.length === 1 ? 'it' : 'them'} are refused at once. This cannot be undone.</p>
+        <p>
+          Scripts and integrations using {tokens.length === 1 ? 'it' : 'them'} are refused at once. This
+          cannot be undone.
+        </p>
         {tokens.length > 1 && (
           <ul>
             {tokens.map((token) => (

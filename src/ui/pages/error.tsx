@@ -2,7 +2,11 @@
 import type { FC } from 'hono/jsx';
 import { Layout, type Viewer } from './layout';
 
-export const ErrorPage: FC<{ title: string; message: string; viewer?: Viewer }> = ({ title, message, viewer }) => (
+export const ErrorPage: FC<{ title: string; message: string; viewer?: Viewer }> = ({
+  title,
+  message,
+  viewer,
+}) => (
   <Layout title={title} viewer={viewer}>
     <div class="card">
       <h1>{title}</h1>

@@ -25,10 +25,17 @@ export interface LayoutProps {
   children?: Child;
 }
 
-export const CsrfField: FC<{ token: string }> = ({ token }) => <input type="hidden" name={CSRF_FIELD} value={token} />;
+export const CsrfField: FC<{ token: string }> = ({ token }) => (
+  <input type="hidden" name={CSRF_FIELD} value={token} />
+);
 
 /** A time; in tables `short` (to the minute, UTC said below the table) or `day`, the full time as a tooltip. */
-export const Time: FC<{ iso: string | null; empty?: string; short?: boolean; day?: boolean }> = ({ iso, empty = 'never', short = false, day = false }) =>
+export const Time: FC<{ iso: string | null; empty?: string; short?: boolean; day?: boolean }> = ({
+  iso,
+  empty = 'never',
+  short = false,
+  day = false,
+}) =>
   iso === null ? (
     <span class="muted">{empty}</span>
   ) : (
@@ -122,6 +129,10 @@ export const Layout: FC<LayoutProps> = ({ title, viewer, section, notice, childr
 );
 
 /** Sends a page: doctype, HTML, the given status. */
-export async function render(c: Context, page: string | Promise<string>, status: 200 | 400 | 401 | 403 | 404 | 409 | 429 | 500 | 503 = 200): Promise<Response> {
+export async function render(
+  c: Context,
+  page: string | Promise<string>,
+  status: 200 | 400 | 401 | 403 | 404 | 409 | 429 | 500 | 503 = 200,
+): Promise<Response> {
   return c.html(`<!DOCTYPE html>${await page}`, status);
 }

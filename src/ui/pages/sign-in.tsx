@@ -2,7 +2,12 @@
 import type { FC } from 'hono/jsx';
 import { CsrfField, ErrorAlert, Layout } from './layout';
 
-export const SignInPage: FC<{ csrf: string; email?: string; error?: string; notice?: string }> = ({ csrf, email, error, notice }) => (
+export const SignInPage: FC<{ csrf: string; email?: string; error?: string; notice?: string }> = ({
+  csrf,
+  email,
+  error,
+  notice,
+}) => (
   <Layout title="Sign in" notice={notice}>
     <div class="signin">
       <div class="brand">
@@ -18,18 +23,36 @@ export const SignInPage: FC<{ csrf: string; email?: string; error?: string; noti
           <CsrfField token={csrf} />
           <div class="field">
             <label for="email">Email</label>
-            <input id="email" name="email" type="email" autocomplete="username" required maxlength={254} value={email ?? ''} autofocus />
+            <input
+              id="email"
+              name="email"
+              type="email"
+              autocomplete="username"
+              required
+              maxlength={254}
+              value={email ?? ''}
+              autofocus
+            />
           </div>
           <div class="field">
             <label for="password">Password</label>
-            <input id="password" name="password" type="password" autocomplete="current-password" required maxlength={1024} />
+            <input
+              id="password"
+              name="password"
+              type="password"
+              autocomplete="current-password"
+              required
+              maxlength={1024}
+            />
           </div>
           <button type="submit" class="btn btn-primary">
             Sign in
           </button>
         </form>
       </div>
-      <p class="muted small">Signing in creates an Account-Token named “Web session”; signing out revokes it.</p>
+      <p class="muted small">
+        Signing in creates an Account-Token named “Web session”; signing out revokes it.
+      </p>
     </div>
   </Layout>
 );

@@ -5,19 +5,20 @@ import { grantKind, PERMISSION_LABEL, scopeLines } from '../format';
 import { ActiveSwitch, baseTokensUrl, tokenUrl, type BaseInfo } from './base-tokens';
 import { CsrfField, ErrorAlert, Layout, Time, type Viewer } from './layout';
 
-export const TokenPage: FC<{ viewer: Viewer; base: BaseInfo; token: ApiTokenView; notice?: string; error?: string; name?: string }> = ({
-  viewer,
-  base,
-  token,
-  notice,
-  error,
-  name,
-}) => (
+export const TokenPage: FC<{
+  viewer: Viewer;
+  base: BaseInfo;
+  token: ApiTokenView;
+  notice?: string;
+  error?: string;
+  name?: string;
+}> = ({ viewer, base, token, notice, error, name }) => (
   <Layout title={`${token.name}: API-Token`} viewer={viewer} section="bases" notice={notice}>
     <div class="page-head">
       <div>
         <p class="crumbs">
-          <a href="/ui/bases">Bases</a> <span aria-hidden="true">›</span> <a href={baseTokensUrl(base.uuid)}>{base.name}</a> <span aria-hidden="true">›</span>
+          <a href="/ui/bases">Bases</a> <span aria-hidden="true">›</span>{' '}
+          <a href={baseTokensUrl(base.uuid)}>{base.name}</a> <span aria-hidden="true">›</span>
         </p>
         <h1>{token.name}</h1>
         <p>API-Token</p>
@@ -29,7 +30,9 @@ export const TokenPage: FC<{ viewer: Viewer; base: BaseInfo; token: ApiTokenView
         <dl class="details">
           <dt>Permission</dt>
           <dd>
-            <span class={`badge badge-${grantKind(token)}`}>{PERMISSION_LABEL[grantKind(token)] ?? grantKind(token)}</span>
+            <span class={`badge badge-${grantKind(token)}`}>
+              {PERMISSION_LABEL[grantKind(token)] ?? grantKind(token)}
+            </span>
           </dd>
           <dt id="scopes-term">Scopes</dt>
           <dd>
@@ -55,7 +58,13 @@ export const TokenPage: FC<{ viewer: Viewer; base: BaseInfo; token: ApiTokenView
             <Time iso={token.last_used_at} />
           </dd>
           <dt>Expires</dt>
-          <dd>{token.expired ? <span class="badge badge-danger">expired</span> : <Time iso={token.expires_at} />}</dd>
+          <dd>
+            {token.expired ? (
+              <span class="badge badge-danger">expired</span>
+            ) : (
+              <Time iso={token.expires_at} />
+            )}
+          </dd>
           <dt>Active</dt>
           <dd>
             <ActiveSwitch viewer={viewer} base={base} token={token} back="token" />
@@ -72,7 +81,15 @@ export const TokenPage: FC<{ viewer: Viewer; base: BaseInfo; token: ApiTokenView
             <CsrfField token={viewer.csrf} />
             <div class="field">
               <label for="new-name">New name</label>
-              <input id="new-name" name="name" type="text" required maxlength={100} value={name ?? token.name} autocomplete="off" />
+              <input
+                id="new-name"
+                name="name"
+                type="text"
+                required
+                maxlength={100}
+                value={name ?? token.name}
+                autocomplete="off"
+              />
             </div>
             <button type="submit" class="btn btn-primary">
               Rename
@@ -81,7 +98,10 @@ export const TokenPage: FC<{ viewer: Viewer; base: BaseInfo; token: ApiTokenView
         </section>
         <section class="card" aria-labelledby="regenerate">
           <h2 id="regenerate">Regenerate the secret</h2>
-          <p>A new secret replaces the current one, which stops working at once. Name, permission and expiry stay.</p>
+          <p>
+            A new secret replaces the current one, which stops working at once. Name, permission and expiry
+            stay.
+          </p>
           <form method="post" action={`${tokenUrl(base.uuid, token.id)}/regenerate`}>
             <CsrfField token={viewer.csrf} />
             <button type="submit" class="btn btn-secondary">
