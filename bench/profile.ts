@@ -78,7 +78,9 @@ const print = (
     .filter(([name]) => !skip(name))
     .sort((a, b) => b[1] - a[1])
     .slice(0, count)
-    .forEach(([name, us]) => console.log(`${msText(us)} ${pct(us)}  ${name}`));
+    .forEach(([name, us]) => {
+      console.log(`${msText(us)} ${pct(us)}  ${name}`);
+    });
 };
 
 console.log(

@@ -68,13 +68,11 @@ const BUSY_TOKENS = 16;
 const exchangeSpec = (child: Child, fixture: Fixture, tokens: number): LoadSpec => ({
   url: urlOf(child),
   connections: CONNECTIONS,
-  requests: fixture.apiTokens
-    .slice(0, tokens)
-    .map((token) => ({
-      method: 'POST',
-      path: '/api/v1/base-tokens',
-      headers: { authorization: `Token ${token}` },
-    })),
+  requests: fixture.apiTokens.slice(0, tokens).map((token) => ({
+    method: 'POST',
+    path: '/api/v1/base-tokens',
+    headers: { authorization: `Token ${token}` },
+  })),
   expectStatus: 201,
 });
 

@@ -108,7 +108,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   let head: ChainHead | undefined;
   let lastPrune = 0;
   let queue: Promise<unknown> = Promise.resolve();
-  let pending: { events: readonly AuditEvent[]; resolve: () => void; reject: (error: unknown) => void }[] =
+  const pending: { events: readonly AuditEvent[]; resolve: () => void; reject: (error: unknown) => void }[] =
     [];
 
   function serialized<T>(task: () => Promise<T>): Promise<T> {

@@ -38,7 +38,7 @@ export function registerBaseTokenCommands(program: Command, parseSeconds: (value
       ttl: options.ttl,
     };
     const apiToken = options.apiTokenStdin ? (await readStdin()).trim() : process.env.TOKENLADDER_API_TOKEN;
-    let issued;
+    let issued: Awaited<ReturnType<typeof exchange>>;
     if (apiToken) {
       issued = await exchange(anonymousClient(options), apiToken, request);
     } else {

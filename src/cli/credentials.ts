@@ -17,10 +17,7 @@ interface CredentialsFile {
 
 /** `$XDG_CONFIG_HOME/tokenladder`, else `~/.config/tokenladder`. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base =
-    env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/')
-      ? env.XDG_CONFIG_HOME
-      : join(homedir(), '.config');
+  const base = env.XDG_CONFIG_HOME?.startsWith('/') ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
   return join(base, 'tokenladder');
 }
 

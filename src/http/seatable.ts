@@ -54,23 +54,25 @@ function seatableShape(code: ErrorCode, message: string): { status: ContentfulSt
 export const handleSeatableError = (log: Logger) => (error: Error, c: Context) => {
   let code: ErrorCode = 'internal_error';
   let message = 'Internal Server Error';
-  let unavailable: ReturnType<typeof storeUnavailable>;
   if (error instanceof AppError) {
     ({ code, message } = error);
     if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds));
   } else if (error instanceof HTTPException && error.status < 500) {
     code = error.status === 413 ? 'payload_too_large' : 'invalid_request';
     message = error.message || 'bad request';
-  } else if ((unavailable = storeUnavailable(error, c, log))) {
-    code = 'service_unavailable';
-    message = unavailable.message;
-    c.header('Retry-After', String(unavailable.retryAfterSeconds));
   } else {
-    requestLog(c, log).error('unhandled error', {
-      method: c.req.method,
-      path: c.req.path,
-      error: error.stack ?? error.message,
-    });
+    const unavailable = storeUnavailable(error, c, log);
+    if (unavailable) {
+      code = 'service_unavailable';
+      message = unavailable.message;
+      c.header('Retry-After', String(unavailable.retryAfterSeconds));
+    } else {
+      requestLog(c, log).error('unhandled error', {
+        method: c.req.method,
+        path: c.req.path,
+        error: error.stack ?? error.message,
+      });
+    }
   }
   const { status, body } = seatableShape(code, message);
   if (status === 401) c.header('WWW-Authenticate', 'Token');

@@ -6,7 +6,7 @@ import { base64url, fromBase64url, randomBytes } from '../lib/bytes';
  */
 export async function importKek(encoded: string): Promise<CryptoKey> {
   const raw = /^[A-Za-z0-9_-]{43}$/.test(encoded) ? fromBase64url(encoded) : null;
-  if (!raw || raw.length !== 32)
+  if (raw?.length !== 32)
     throw new Error('the key-encryption key must be 32 bytes, base64url-encoded (43 characters)');
   return crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
 }

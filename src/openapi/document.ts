@@ -75,8 +75,8 @@ function docsContentSecurityPolicy(issuer: string): string {
  * and `GET /docs` (Scalar's interactive reference). Both public: the API's shape is no secret.
  * `app` is the whole application; it is read at the first request, when every route is mounted.
  */
+// biome-ignore lint/suspicious/noExplicitAny: any app, whatever its env and routes (as hono-openapi takes it)
 export function openApiRoutes(app: Hono<any, any, any>, deps: Deps) {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   const { config } = deps;
   const document = openAPIRouteHandler(app, {
     documentation: {

@@ -17,12 +17,10 @@ export const errorSchema = z
     error: z.strictObject({
       code: z.string().meta({ description: 'stable machine-readable code, e.g. token_invalid (see README)' }),
       message: z.string().meta({ description: 'safe to show; never contains a secret' }),
-      request_id: z
-        .string()
-        .meta({
-          description:
-            'the X-Request-Id of this response; quote it to the operator, it is in every log line of the request',
-        }),
+      request_id: z.string().meta({
+        description:
+          'the X-Request-Id of this response; quote it to the operator, it is in every log line of the request',
+      }),
     }),
   })
   .meta({ id: 'Error' });

@@ -83,7 +83,7 @@ export async function exchangeTempApiToken(
     .where('u.id', '=', claims.sub)
     .executeTakeFirst();
   if (!maker) throw new AppError('token_invalid', 'the token is malformed or unknown');
-  if (maker.maker_token === null || maker.revoked_at !== null || Boolean(maker.revoked_itself)) {
+  if (maker.maker_token === null || maker.revoked_at !== null || maker.revoked_itself) {
     throw new AppError(
       'token_revoked',
       'this temporary API-Token, or the Account-Token that made it, has been revoked',

@@ -106,7 +106,7 @@ export interface CallOptions {
 export interface CallResult {
   status: number;
   // Tests read whatever JSON came back.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON came back
   body: any;
   headers: Headers;
 }

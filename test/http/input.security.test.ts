@@ -312,7 +312,7 @@ describe('bad input and bad credentials: a clear 4xx, the error shape, nothing w
       '{"email":[],"password":{}}',
       '{"base_uuid":"x"}',
       '1e999',
-      '"' + 'a'.repeat(3000) + '"',
+      `"${'a'.repeat(3000)}"`,
     ];
     const credentials: Record<string, string>[] = [
       {},

@@ -7,7 +7,7 @@ import type { App } from '../../src/app';
 import { DOCS_PATH, OPENAPI_PATH } from '../../src/openapi/document';
 import { testApp, type TestApp } from '../helpers/app';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the document is walked by JSON pointers, checked by the validator
 type Doc = any;
 type Operation = {
   summary?: string;
@@ -17,7 +17,6 @@ type Operation = {
   responses: Record<string, { $ref?: string }>;
 };
 
-const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 const openApiPath = (honoPath: string) => honoPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
 /**
@@ -81,16 +80,16 @@ function schemaChecker(doc: Doc) {
     if (!validate) throw new Error(`no schema at ${pointer}`);
     return validate(value) ? null : ajv.errorsText(validate.errors);
   };
-  const escape = (path: string) => path.replaceAll('~', '~0').replaceAll('/', '~1');
+  const escapePointer = (path: string) => path.replaceAll('~', '~0').replaceAll('/', '~1');
   return {
     requestBody: (method: string, path: string, body: unknown) =>
-      check(`/paths/${escape(path)}/${method}/requestBody/content/application~1json/schema`, body),
+      check(`/paths/${escapePointer(path)}/${method}/requestBody/content/application~1json/schema`, body),
     response: (method: string, path: string, status: number, body: unknown) => {
       const responses = doc.paths[path]?.[method]?.responses ?? {};
       const ref: string | undefined = responses[status]?.$ref;
       const pointer = ref
         ? `/components/responses/${ref.split('/').pop()}`
-        : `/paths/${escape(path)}/${method}/responses/${status}`;
+        : `/paths/${escapePointer(path)}/${method}/responses/${status}`;
       return check(`${pointer}/content/application~1json/schema`, body);
     },
   };

@@ -135,7 +135,7 @@ describe('SeaTable-compatible routes', () => {
     expect((await t.app.request('/api2/auth/ping/', { headers: { authorization: 'Token' } })).status).toBe(
       401,
     );
-    const unknown = await seatable('GET', '/api2/auth/ping/', { token: 'tl_acc_' + 'a'.repeat(63) });
+    const unknown = await seatable('GET', '/api2/auth/ping/', { token: `tl_acc_${'a'.repeat(63)}` });
     expect(unknown).toMatchObject({ status: 401, body: { detail: 'Invalid token' } });
 
     const user = await t.userWithToken(token, 'ida@example.com');
@@ -424,7 +424,7 @@ describe('SeaTable-compatible routes', () => {
         status: 403,
       });
       expect(
-        await seatable('GET', '/api/v2.1/dtable/app-access-token/', { token: 'tl_api_' + 'b'.repeat(63) }),
+        await seatable('GET', '/api/v2.1/dtable/app-access-token/', { token: `tl_api_${'b'.repeat(63)}` }),
       ).toMatchObject({ status: 401, body: { detail: 'Invalid token' } });
       // An Account-Token is not an API-Token.
       expect((await seatable('GET', '/api/v2.1/dtable/app-access-token/')).status).toBe(401);

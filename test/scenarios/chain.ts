@@ -22,7 +22,7 @@ export interface Target {
 export interface CallResult {
   status: number;
   // Scenarios read whatever JSON came back.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON came back
   body: any;
   headers: Headers;
 }

@@ -377,7 +377,7 @@ const cases: JwtCase[] = [
   {
     id: 'J-20',
     name: 'signature stripped (h.p.)',
-    make: (f) => f.genuine.split('.').slice(0, 2).join('.') + '.',
+    make: (f) => `${f.genuine.split('.').slice(0, 2).join('.')}.`,
     verifier: 'token_malformed',
     service: 'token_invalid',
   },

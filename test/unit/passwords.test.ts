@@ -46,7 +46,7 @@ describe('password hashing (scrypt, PHC strings)', () => {
 
     const scrypt = vi.fn<ScryptFunction>(nodeScrypt);
     const hasher = createPasswordHasher({ scrypt, params: { ln: 10, r: 8, p: 1 } });
-    const tampered = '$scrypt$ln=30,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$' + 'A'.repeat(43);
+    const tampered = `$scrypt$ln=30,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$${'A'.repeat(43)}`;
     expect(await hasher.verify('whatever', tampered)).toEqual({ ok: false, needsRehash: false });
     // One derivation only: the dummy hash (made once) and its check, never the 2^30 one.
     for (const call of scrypt.mock.calls) expect(call[2].N).toBe(1024);

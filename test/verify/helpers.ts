@@ -142,8 +142,12 @@ export async function startJwksServer(initial: JSONWebKeySet): Promise<JwksServe
   return {
     url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
     hits: () => hits,
-    setJwks: (next) => void (jwks = next),
-    setMode: (next) => void (mode = next),
+    setJwks: (next) => {
+      jwks = next;
+    },
+    setMode: (next) => {
+      mode = next;
+    },
     close: async () => {
       if (!server.listening) return;
       for (const res of hanging) res.destroy();
