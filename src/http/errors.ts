@@ -45,10 +45,10 @@ export function errorResponse(
 
 /**
  * A database that cannot answer now (busy beyond the timeout, disk full, read-only file): the write
- * was rolled back and nothing the caller did is wrong, so a 503 with Retry-After, logged. Shared by
- * every error handler (native, SeaTable, UI). Null for any other error.
+ * was rolled back and nothing the caller did is wrong, so a 503 with Retry-After, logged. Null for
+ * any other error.
  */
-export function storeUnavailable(
+function storeUnavailable(
   error: Error,
   c: Context,
   log: Logger,
@@ -68,9 +68,28 @@ export function storeUnavailable(
   return null;
 }
 
-/** onError: expected errors keep their code; anything else is a fixed 500 body, its cause logged. */
-export const handleError = (log: Logger) => (error: Error, c: Context) => {
-  if (error instanceof AppError) return errorResponse(c, error.code, error.message, error.retryAfterSeconds);
+/**
+ * What an error means to the caller, decided once for every renderer (native JSON, SeaTable, HTML).
+ * `source` says where it came from: the UI renders only the application's own and the store's errors
+ * as pages, and treats the rest as unexpected.
+ */
+export interface ClassifiedError {
+  code: ErrorCode;
+  message: string;
+  retryAfterSeconds?: number;
+  /** An AppError, one of Hono's own 4xx rejections, a store that cannot answer now, or anything else. */
+  source: 'app' | 'hono' | 'store' | 'unexpected';
+}
+
+/**
+ * Expected errors keep their code; Hono's 4xx become ours; a store that cannot answer is a 503; anything
+ * else is `internal_error` with a fixed message, its cause logged (as are the store's).
+ */
+export function classifyError(error: Error, c: Context, log: Logger): ClassifiedError {
+  if (error instanceof AppError) {
+    const { code, message, retryAfterSeconds } = error;
+    return { code, message, retryAfterSeconds, source: 'app' };
+  }
   if (error instanceof HTTPException && error.status < 500) {
     // Hono's own rejections (malformed JSON from the validator, etc.).
     const code: ErrorCode =
@@ -79,15 +98,25 @@ export const handleError = (log: Logger) => (error: Error, c: Context) => {
         : /malformed json/i.test(error.message)
           ? 'invalid_json'
           : 'invalid_request';
-    return errorResponse(c, code, error.message || 'bad request');
+    return { code, message: error.message || 'bad request', source: 'hono' };
   }
   const unavailable = storeUnavailable(error, c, log);
-  if (unavailable)
-    return errorResponse(c, 'service_unavailable', unavailable.message, unavailable.retryAfterSeconds);
+  if (unavailable) return { code: 'service_unavailable', ...unavailable, source: 'store' };
+  logUnhandled(error, c, log);
+  return { code: 'internal_error', message: 'internal error', source: 'unexpected' };
+}
+
+/** An error no handler expected: its cause, with the request, goes to the log (never to the caller). */
+export function logUnhandled(error: Error, c: Context, log: Logger): void {
   requestLog(c, log).error('unhandled error', {
     method: c.req.method,
     path: c.req.path,
     error: error.stack ?? error.message,
   });
-  return errorResponse(c, 'internal_error', 'internal error');
+}
+
+/** onError for the native API: the classification in the standard envelope. */
+export const handleError = (log: Logger) => (error: Error, c: Context) => {
+  const { code, message, retryAfterSeconds } = classifyError(error, c, log);
+  return errorResponse(c, code, message, retryAfterSeconds);
 };

@@ -1,10 +1,8 @@
 import type { Context } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../deps';
 import { AppError, type ErrorCode } from '../errors';
-import { storeUnavailable } from './errors';
-import { requestLog } from './hygiene';
+import { classifyError } from './errors';
 
 /**
  * SeaTable's error shapes, for the compatible routes: Django REST Framework's `{"detail"}` for
@@ -51,29 +49,10 @@ function seatableShape(code: ErrorCode, message: string): { status: ContentfulSt
   }
 }
 
+/** onError for the SeaTable-compatible routes: the same classification as the native API, in SeaTable's shapes. */
 export const handleSeatableError = (log: Logger) => (error: Error, c: Context) => {
-  let code: ErrorCode = 'internal_error';
-  let message = 'Internal Server Error';
-  if (error instanceof AppError) {
-    ({ code, message } = error);
-    if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds));
-  } else if (error instanceof HTTPException && error.status < 500) {
-    code = error.status === 413 ? 'payload_too_large' : 'invalid_request';
-    message = error.message || 'bad request';
-  } else {
-    const unavailable = storeUnavailable(error, c, log);
-    if (unavailable) {
-      code = 'service_unavailable';
-      message = unavailable.message;
-      c.header('Retry-After', String(unavailable.retryAfterSeconds));
-    } else {
-      requestLog(c, log).error('unhandled error', {
-        method: c.req.method,
-        path: c.req.path,
-        error: error.stack ?? error.message,
-      });
-    }
-  }
+  const { code, message, retryAfterSeconds } = classifyError(error, c, log);
+  if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds));
   const { status, body } = seatableShape(code, message);
   if (status === 401) c.header('WWW-Authenticate', 'Token');
   return c.json(body, status);

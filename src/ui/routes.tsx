@@ -1,7 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import { listAccountTokens, login, revokeAccountToken } from '../accounts/account-tokens';
 import { listUsers } from '../accounts/users';
@@ -10,8 +9,7 @@ import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { clientIp } from '../http/client-ip';
-import { STATUS, storeUnavailable } from '../http/errors';
-import { requestLog } from '../http/hygiene';
+import { classifyError, logUnhandled, STATUS } from '../http/errors';
 import { displayName, emailAddress, uuidParam } from '../http/validate';
 import { createBaseTokenSchema, expiresAtFrom } from '../routes/api-token-schemas';
 import { bulkRevokeApiTokens, regenerateApiToken, updateApiToken } from '../tokens/api-token-lifecycle';
@@ -515,8 +513,11 @@ export function uiRoutes(deps: Deps) {
         403,
       );
     }
-    if (error instanceof AppError) {
-      const status = STATUS[error.code];
+    // Pages for the application's own errors and a busy store; anything else is an internal error.
+    const problem = classifyError(error, c, deps.log);
+    const { message, retryAfterSeconds } = problem;
+    const status = STATUS[problem.code];
+    if (problem.source === 'app' || problem.source === 'store') {
       if (status === 401) {
         clearSessionCookie(c);
         return c.redirect('/ui/login?notice=session-ended', 303);
@@ -526,49 +527,33 @@ export function uiRoutes(deps: Deps) {
           c,
           <ErrorPage
             title="Not found"
-            message={`${error.message.charAt(0).toUpperCase()}${error.message.slice(1)}.`}
+            message={`${message.charAt(0).toUpperCase()}${message.slice(1)}.`}
             viewer={viewer}
           />,
           404,
         );
       if (status === 403)
-        return render(c, <ErrorPage title="Not allowed" message={error.message} viewer={viewer} />, 403);
+        return render(c, <ErrorPage title="Not allowed" message={message} viewer={viewer} />, 403);
       if (status === 400 || status === 409)
-        return render(
-          c,
-          <ErrorPage title="That did not work" message={error.message} viewer={viewer} />,
-          status,
-        );
+        return render(c, <ErrorPage title="That did not work" message={message} viewer={viewer} />, status);
       if (status === 429 || status === 503) {
-        if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds));
+        if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds));
         return render(
           c,
-          <ErrorPage title="Please retry shortly" message={error.message} viewer={viewer} />,
+          <ErrorPage title="Please retry shortly" message={message} viewer={viewer} />,
           status,
         );
       }
     }
-    if (error instanceof HTTPException && error.status === 413) {
+    if (problem.source === 'hono' && status === 413) {
       return render(
         c,
         <ErrorPage title="Too large" message="The form was too large." viewer={viewer} />,
         400,
       );
     }
-    const unavailable = storeUnavailable(error, c, deps.log);
-    if (unavailable) {
-      c.header('Retry-After', String(unavailable.retryAfterSeconds));
-      return render(
-        c,
-        <ErrorPage title="Please retry shortly" message={unavailable.message} viewer={viewer} />,
-        503,
-      );
-    }
-    requestLog(c, deps.log).error('unhandled error', {
-      method: c.req.method,
-      path: c.req.path,
-      error: error.stack ?? error.message,
-    });
+    // classifyError logs only what it calls unexpected; an error the UI has no page for is logged here.
+    if (problem.source !== 'unexpected') logUnhandled(error, c, deps.log);
     return render(
       c,
       <ErrorPage
