@@ -49,6 +49,7 @@ const NODE_ONLY = [
   /node_modules\/commander\//,
   /node_modules\/tsx\//,
   /^src\/(node|cli)\.ts$/,
+  /^src\/runtime\/node\//,
   /^src\/store\/(sqlite|migration-files)\.ts$/,
 ];
 

@@ -9,7 +9,7 @@ import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import { createApp } from '../src/app';
 import { appConfigFromEnv, parseEnv } from '../src/config';
 import { generateKekText, importKek } from '../src/keys/kek';
-import { createNodeDeps } from '../src/node';
+import { createNodeDeps } from '../src/runtime/node/deps';
 import { OPENAPI_PATH } from '../src/openapi/document';
 import { readMigrations } from '../src/store/migration-files';
 import { configureSqlite, migrateSqlite } from '../src/store/sqlite';

@@ -8,7 +8,10 @@ import { registerClientCommands } from './cli/client-commands';
 import { describeError, exitCodeOf } from './cli/exit-codes';
 import { appConfigFromEnv, parseEnv, VERSION } from './config';
 import { base64url, randomBytes } from './lib/bytes';
-import { createNodeDeps, loadKek, openDatabase, startServer } from './node';
+import { startServer } from './node';
+import { openDatabase } from './runtime/node/database';
+import { createNodeDeps } from './runtime/node/deps';
+import { loadKek } from './runtime/node/kek';
 
 /** Opens the configured database with full dependencies for a one-off command, and closes it after. */
 async function withDeps<T>(

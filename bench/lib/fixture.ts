@@ -5,7 +5,7 @@ import { bootstrapAdmin } from '../../src/accounts/users';
 import { createApp } from '../../src/app';
 import type { Logger } from '../../src/deps';
 import { generateKekText, importKek } from '../../src/keys/kek';
-import { createNodeDeps } from '../../src/node';
+import { createNodeDeps } from '../../src/runtime/node/deps';
 import { readMigrations } from '../../src/store/migration-files';
 import { configureSqlite, migrateSqlite } from '../../src/store/sqlite';
 import { benchConfig, SETUP_SCRYPT } from './config';

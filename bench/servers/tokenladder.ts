@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import { createApp } from '../../src/app';
 import { importKek } from '../../src/keys/kek';
-import { createNodeDeps } from '../../src/node';
+import { createNodeDeps } from '../../src/runtime/node/deps';
 import { readMigrations } from '../../src/store/migration-files';
 import { configureSqlite, migrateSqlite } from '../../src/store/sqlite';
 import { benchConfig, discardLog } from '../lib/config';

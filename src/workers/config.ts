@@ -1,5 +1,5 @@
-import { passwordPolicyProblem } from '../accounts/users';
 import { appConfigFromEnv, parseEnv, type AppConfig } from '../config';
+import { adminPasswordProblem, ConfigError, type AdminEnv } from '../startup';
 import type { D1Binding } from '../store/d1';
 
 /** A Worker's `env`: the D1 binding, plus vars (wrangler.toml) and secrets (`wrangler secret put`) as strings. */
@@ -8,16 +8,12 @@ export interface WorkerEnv {
   [name: string]: unknown;
 }
 
-/** Configuration the operator must fix; the Worker answers 503 until then and says why in its log. */
-export class WorkerConfigError extends Error {
-  override readonly name = 'WorkerConfigError';
-}
-
 export interface WorkerSettings {
   config: AppConfig;
   db: D1Binding;
   kekText: string;
-  admin: { email: string; password: string | undefined };
+  /** Who the first admin is, for prepare(). */
+  admin: AdminEnv;
 }
 
 /**
@@ -38,7 +34,7 @@ export function workerSettings(env: WorkerEnv): WorkerSettings {
   try {
     parsed = parseEnv(strings);
   } catch (error) {
-    throw new WorkerConfigError((error as Error).message);
+    throw new ConfigError((error as Error).message);
   }
   // Cloudflare sets cf-connecting-ip on every request and clients cannot forge it.
   const config = {
@@ -54,18 +50,18 @@ export function workerSettings(env: WorkerEnv): WorkerSettings {
     problems.push('TOKENLADDER_KEK: required on Workers (wrangler secret put TOKENLADDER_KEK)');
   if (!parsed.TOKENLADDER_ISSUER)
     problems.push("TOKENLADDER_ISSUER: required on Workers: this Worker's public URL");
-  const password = parsed.TOKENLADDER_ADMIN_PASSWORD;
-  const adminEmail = parsed.TOKENLADDER_ADMIN_EMAIL ?? 'admin@tokenladder.local';
-  const passwordProblem =
-    password === undefined ? null : passwordPolicyProblem({ config }, password, { email: adminEmail });
-  if (passwordProblem) problems.push(`TOKENLADDER_ADMIN_PASSWORD: ${passwordProblem}`);
+  const passwordProblem = adminPasswordProblem(config, parsed);
+  if (passwordProblem) problems.push(passwordProblem);
   if (problems.length > 0 || !db || !parsed.TOKENLADDER_KEK) {
-    throw new WorkerConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return {
     config,
     db,
     kekText: parsed.TOKENLADDER_KEK,
-    admin: { email: adminEmail, password },
+    admin: {
+      TOKENLADDER_ADMIN_EMAIL: parsed.TOKENLADDER_ADMIN_EMAIL,
+      TOKENLADDER_ADMIN_PASSWORD: parsed.TOKENLADDER_ADMIN_PASSWORD,
+    },
   };
 }

@@ -1,11 +1,11 @@
-import { passwordLengthDeviation, type ScryptFunction } from '../accounts/passwords';
-import { bootstrapAdmin } from '../accounts/users';
+import type { ScryptFunction } from '../accounts/passwords';
 import { createApp, type App } from '../app';
 import { createDeps } from '../create-deps';
-import type { Deps, Logger } from '../deps';
+import type { Logger } from '../deps';
 import { importKek } from '../keys/kek';
+import { ConfigError, prepare } from '../startup';
 import { createD1Store } from '../store/d1';
-import { workerSettings, WorkerConfigError, type WorkerEnv } from './config';
+import { workerSettings, type WorkerEnv } from './config';
 
 export interface WorkerHandlerOptions {
   /** node:crypto's scrypt under nodejs_compat, so PHC strings match Node's byte for byte. */
@@ -48,10 +48,11 @@ export function createWorkerHandler({ scrypt, log = workersLogger }: WorkerHandl
     if (!app) {
       app = start(env, scrypt, log);
       apps.set(env, app);
-      // A configuration error stays until the operator changes env (a new env object); anything else
-      // (D1 unreachable, migrations not yet applied) is retried by the next request.
+      // A configuration error stays until the operator changes env (a new env object): the Worker answers
+      // 503 and its log says why. Anything else (D1 unreachable, migrations not yet applied) is retried
+      // by the next request.
       app.catch((error: unknown) => {
-        if (!(error instanceof WorkerConfigError)) apps.delete(env);
+        if (!(error instanceof ConfigError)) apps.delete(env);
       });
     }
     return app;
@@ -80,47 +81,15 @@ async function start(env: WorkerEnv, scrypt: ScryptFunction, log: Logger): Promi
     maxConcurrentHashes: WORKER_MAX_CONCURRENT_HASHES,
     log,
   });
-  await checkKekOpensKeys(deps);
-  const deviation = passwordLengthDeviation(settings.config);
-  if (deviation) log.warn('password policy deviates from NIST SP 800-63B-4', { deviation });
-  await ensureFirstAdmin(deps, settings.admin);
+  // No console on Workers: the first admin's password must be a secret, and the log announces it.
+  await prepare(deps, { env: settings.admin, keyStore: 'D1' });
   log.info('tokenladder ready', { issuer: settings.config.issuer, version: settings.config.version });
   return createApp(deps);
 }
 
-/** A wrong KEK would otherwise surface as a 500 at the first token exchange. */
-async function checkKekOpensKeys(deps: Deps): Promise<void> {
-  try {
-    await deps.keys.current();
-  } catch (error) {
-    if (error instanceof Error && error.name === 'OperationError') {
-      throw new WorkerConfigError(
-        'TOKENLADDER_KEK: it does not decrypt the signing keys stored in D1; set the KEK they were sealed with',
-      );
-    }
-    throw error;
-  }
-}
-
-/** As on Node, but the password must come from a secret: a Worker has nowhere to show a generated one once. */
-async function ensureFirstAdmin(
-  deps: Deps,
-  admin: { email: string; password: string | undefined },
-): Promise<void> {
-  const anyUser = await deps.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
-  if (anyUser) return;
-  if (admin.password === undefined) {
-    throw new WorkerConfigError(
-      'TOKENLADDER_ADMIN_PASSWORD: required to create the first admin (wrangler secret put TOKENLADDER_ADMIN_PASSWORD)',
-    );
-  }
-  if (await bootstrapAdmin(deps, admin.email, admin.password))
-    deps.log.info('created the first system admin', { email: admin.email });
-}
-
 function unavailable(error: unknown, log: Logger): Response {
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof WorkerConfigError) log.error('tokenladder is not configured', { problem: message });
+  if (error instanceof ConfigError) log.error('tokenladder is not configured', { problem: message });
   else if (/no such table/i.test(message))
     log.error('the D1 database is not migrated: run `wrangler d1 migrations apply tokenladder --remote`', {
       error: message,

@@ -5,7 +5,7 @@ import { VERSION } from '../../src/config';
 import type { Logger } from '../../src/deps';
 import { bootstrapAdmin } from '../../src/accounts/users';
 import { generateKekText, importKek } from '../../src/keys/kek';
-import { createNodeDeps } from '../../src/node';
+import { createNodeDeps } from '../../src/runtime/node/deps';
 import { readMigrations } from '../../src/store/migration-files';
 import { configureSqlite, migrateSqlite } from '../../src/store/sqlite';
 

@@ -256,7 +256,7 @@ describe('fine-grained permissions and resource scopes', () => {
       expires_at: null,
     });
 
-    const { createNodeDeps } = await import('../../src/node');
+    const { createNodeDeps } = await import('../../src/runtime/node/deps');
     const { createApp } = await import('../../src/app');
     const { generateKekText, importKek } = await import('../../src/keys/kek');
     const { testConfig, silentLog } = await import('../helpers/app');

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { passwordLengthDeviation, passwordPolicyProblem } from '../../src/accounts/passwords';
 import { appConfigFromEnv, parseEnv } from '../../src/config';
-import { ensureAdmin } from '../../src/node';
+import { ensureAdmin } from '../../src/startup';
 import { hitCounter, peekCounter, resetCounter } from '../../src/throttle/counters';
 import { workerSettings } from '../../src/workers/config';
 import { ADMIN, PASSWORD, snapshot, testApp, type TestApp } from '../helpers/app';

@@ -12,8 +12,8 @@ describe('the Worker bundle check (scripts/check-worker-bundle.ts)', () => {
       expect.arrayContaining([
         expect.stringMatching(/^Node-only module bundled: node_modules\/better-sqlite3\//),
         expect.stringMatching(/^Node-only module bundled: node_modules\/@hono\/node-server\//),
-        'runtime import node:fs (from src/node.ts) is not available on Workers',
-        'runtime import node:path (from src/node.ts) is not available on Workers',
+        'runtime import node:fs (from src/runtime/node/database.ts) is not available on Workers',
+        'runtime import node:path (from src/runtime/node/database.ts) is not available on Workers',
       ]),
     );
   });
