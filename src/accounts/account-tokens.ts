@@ -6,27 +6,15 @@ import { insertIfExists } from '../store/insert-if';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { constantTimeEqual } from '../lib/bytes';
-import type { Role } from '../store/schema';
 import { expectOpaqueToken } from '../tokens/kinds';
 import { touchLastUsed } from '../tokens/last-used';
 import { mintOpaqueToken } from '../tokens/opaque';
 import { beginLoginAttempt, type LoginAttempt } from './login-throttle';
 import { normalizePassword } from './passwords';
-import { normalizeEmail } from './users';
+import { normalizeEmail } from './email';
+import type { Principal } from './principal';
 
-/** The authenticated caller of an Account-Token route. */
-export interface Principal {
-  userId: string;
-  email: string;
-  name: string;
-  role: Role;
-  teamId: string | null;
-  /** The Account-Token this request came with. */
-  tokenId: string;
-  tokenName: string;
-  /** Where the request came from (set by the HTTP layer; for the audit log). */
-  clientIp?: string | null;
-}
+export type { Principal } from './principal';
 
 const INVALID_CREDENTIALS = new AppError('invalid_credentials', 'email or password is incorrect');
 

@@ -11,16 +11,8 @@ import {
   resetCounterStatement,
   type CounterLimit,
 } from '../throttle/counters';
-import { normalizeEmail } from './users';
-
-/** Limits on password attempts (NIST SP 800-63B-4 §3.2.2: at most 100 consecutive failures per account). */
-export interface LoginThrottleConfig {
-  /** Failed attempts per account (by email, known or not) per window. */
-  accountLimit: number;
-  /** Failed attempts per client address per window. */
-  addressLimit: number;
-  windowSeconds: number;
-}
+import type { LoginThrottleConfig } from '../config';
+import { normalizeEmail } from './email';
 
 const PREFIX = 'login:';
 const PRUNE_EVERY_SECONDS = 3600;

@@ -3,7 +3,8 @@ import type { Deps } from '../deps';
 import { AppError, badRequest, conflict } from '../errors';
 import { actorOf } from '../audit/events';
 import { revocationStatements, sourceRevocations } from '../revocations/feed';
-import { recordFailedSignIn, verifyCounted, type Principal } from './account-tokens';
+import { recordFailedSignIn, verifyCounted } from './account-tokens';
+import type { Principal } from './principal';
 import { beginLoginAttempt } from './login-throttle';
 import { normalizePassword, passwordPolicyProblem } from './passwords';
 

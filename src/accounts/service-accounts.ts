@@ -1,5 +1,5 @@
 import { actorOf } from '../audit/events';
-import type { Principal } from './account-tokens';
+import type { Principal } from './principal';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { forbidden } from '../errors';

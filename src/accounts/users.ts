@@ -7,13 +7,11 @@ import { revocationStatements, sourceRevocations } from '../revocations/feed';
 import { isUniqueViolation } from '../store/atomic';
 import { inIdList } from '../store/id-list';
 import type { Role, UsersTable } from '../store/schema';
-import type { Principal } from './account-tokens';
+import { normalizeEmail } from './email';
+import type { Principal } from './principal';
 import { passwordPolicyProblem } from './passwords';
 
 export const ROLES = ['user', 'team_admin', 'system_admin'] as const satisfies readonly Role[];
-
-/** Emails are compared case-insensitively: stored trimmed and lower-cased. */
-export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 /** The password policy (lengths, common passwords, the email), re-exported where user admin needs it. */
 export { passwordPolicyProblem };

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import { isoTime } from '../clock';
 import type { Deps } from '../deps';
 import type { AuditOutcome, Database } from '../store/schema';

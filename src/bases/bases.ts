@@ -1,6 +1,6 @@
 import { actorOf } from '../audit/events';
 import { epochSeconds, isoTime } from '../clock';
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import type { Deps } from '../deps';
 import { conflict, forbidden, notFound } from '../errors';
 import { isUniqueViolation } from '../store/atomic';

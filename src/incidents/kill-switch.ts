@@ -1,4 +1,4 @@
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import { actorOf, type AuditEvent } from '../audit/events';
 import { adminBase } from '../bases/bases';
 import { epochSeconds } from '../clock';

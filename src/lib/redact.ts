@@ -1,4 +1,4 @@
-import type { Logger } from '../deps';
+import type { Logger } from './logger';
 
 /** What a removed secret is replaced with. */
 export const REDACTED = '[redacted]';

@@ -1,6 +1,6 @@
 import { actorOf } from '../audit/events';
 import { revocationStatements, sourceRevocations } from '../revocations/feed';
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import type { Deps } from '../deps';
 import { forbidden, notFound } from '../errors';
 import { apiTokenViews, liveApiTokens } from './api-tokens';

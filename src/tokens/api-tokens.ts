@@ -1,5 +1,5 @@
 import { actorOf } from '../audit/events';
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import { memberBase } from '../bases/bases';
 import { epochSeconds, isoTime } from '../clock';
 import type { Deps } from '../deps';

@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { sql, type Selectable } from 'kysely';
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import { memberBase } from '../bases/bases';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';

@@ -1,4 +1,4 @@
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import { allows, type ScopeAction } from '../verify/scopes';

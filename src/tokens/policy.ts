@@ -1,6 +1,6 @@
 import { actorOf } from '../audit/events';
 import { z } from 'zod';
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, forbidden } from '../errors';

@@ -1,6 +1,6 @@
 import { actorOf } from '../audit/events';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import { memberBase, weakest } from '../bases/bases';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
