@@ -1,14 +1,13 @@
 import type { Compilable, Expression } from 'kysely';
 import { actorOf, anonymousActor, type AuditEvent } from '../audit/events';
 import { epochSeconds, isoTime } from '../clock';
-import { revocationStatements, sourceRevocations } from '../revocations/feed';
+import { publishRevocations, revokeStatement, revokeTokens } from '../revocations/revoke';
 import { insertIfExists } from '../store/insert-if';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
-import { constantTimeEqual } from '../lib/bytes';
-import { expectOpaqueToken } from '../tokens/kinds';
 import { touchLastUsed } from '../tokens/last-used';
-import { mintOpaqueToken } from '../tokens/opaque';
+import { matchesSecret, OPAQUE_KINDS } from '../tokens/kinds';
+import { expectOpaqueToken, mintOpaqueToken } from '../tokens/opaque';
 import { beginLoginAttempt, type LoginAttempt } from './login-throttle';
 import { normalizePassword } from './passwords';
 import { normalizeEmail } from './email';
@@ -94,16 +93,9 @@ async function attemptLogin(deps: Deps, input: LoginInput) {
   const now = epochSeconds(deps.clock);
   const statements: Compilable[] = [
     ...(evicted.length > 0
-      ? [
-          deps.db
-            .updateTable('account_tokens')
-            .set({ revoked_at: now })
-            .where('id', 'in', evicted)
-            .where('revoked_at', 'is', null)
-            .where((eb) => eb.exists(stillValid)),
-        ]
+      ? [revokeStatement(deps, 'account', { ids: evicted }, { now, onlyIf: stillValid })]
       : []),
-    ...revocationStatements(deps, sourceRevocations(evicted, 'revoked'), stillValid),
+    ...publishRevocations(deps, evicted, 'revoked', stillValid),
     token.statement,
     ...attempt.succeeded(),
   ];
@@ -129,7 +121,7 @@ async function attemptLogin(deps: Deps, input: LoginInput) {
       },
       ...evicted.map(
         (id): AuditEvent => ({
-          action: 'account_token.revoke',
+          action: OPAQUE_KINDS.account.revokeAction,
           actor: { userId: user.id, tokenId: token.created.id, clientIp: input.clientIp },
           subjectUserId: user.id,
           targetId: id,
@@ -229,10 +221,10 @@ export async function authenticateAccountToken(deps: Deps, token: string): Promi
     .select(['u.id as user_id', 'u.email', 'u.name', 'u.role', 'u.team_id', 'u.is_active'])
     .where('t.id', '=', id)
     .executeTakeFirst();
-  if (!row || !constantTimeEqual(row.secret_hash, hash)) {
+  const now = epochSeconds(deps.clock);
+  if (!row || matchesSecret(row, hash, now) !== 'current') {
     throw new AppError('token_invalid', 'the token is malformed or unknown');
   }
-  const now = epochSeconds(deps.clock);
   const maxAge = deps.config.accountTokenMaxAgeSeconds;
   if (row.revoked_at !== null) throw new AppError('token_revoked', 'this Account-Token has been revoked');
   // A max age set after a token was made applies to it too.
@@ -269,7 +261,6 @@ export async function listAccountTokens(deps: Deps, principal: Principal) {
 
 /** Revokes one of the caller's own Account-Tokens; it stops working with the next request. */
 export async function revokeAccountToken(deps: Deps, principal: Principal, id: string): Promise<void> {
-  const now = epochSeconds(deps.clock);
   const live = await deps.db
     .selectFrom('account_tokens')
     .select('id')
@@ -278,36 +269,22 @@ export async function revokeAccountToken(deps: Deps, principal: Principal, id: s
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   if (!live) throw notFound('Account-Token');
-  // Written only if a revocation of this user's token happened in this write's second (a concurrent
-  // revocation of the same token in the same second could still pass: both then answer as done).
-  const applied = deps.db
-    .selectFrom('account_tokens')
-    .select('id')
-    .where('id', '=', id)
-    .where('user_id', '=', principal.userId)
-    .where('revoked_at', '=', now);
-  const [result] = await deps.audit.commit(
-    [
-      deps.db
-        .updateTable('account_tokens')
-        .set({ revoked_at: now })
-        .where('id', '=', id)
-        .where('user_id', '=', principal.userId)
-        .where('revoked_at', 'is', null),
-      // Base-Tokens exchanged with it (and temporary API-Tokens' ones) stop at verifiers too.
-      ...revocationStatements(deps, sourceRevocations([id], 'revoked'), applied),
-    ],
-    [
+  // Base-Tokens exchanged with it (and temporary API-Tokens' ones) stop at verifiers too.
+  const revoked = await revokeTokens(deps, {
+    kind: 'account',
+    ids: [id],
+    owner: principal.userId,
+    reason: 'revoked',
+    events: [
       {
-        action: 'account_token.revoke',
+        action: OPAQUE_KINDS.account.revokeAction,
         actor: actorOf(principal),
         subjectUserId: principal.userId,
         targetId: id,
       },
     ],
-    { onlyIf: applied },
-  );
-  if (result!.numAffectedRows === 0) throw notFound('Account-Token');
+  });
+  if (revoked === 0) throw notFound('Account-Token');
 }
 
 function accountTokenView(row: {

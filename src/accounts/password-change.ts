@@ -2,7 +2,7 @@ import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { AppError, badRequest, conflict } from '../errors';
 import { actorOf } from '../audit/events';
-import { revocationStatements, sourceRevocations } from '../revocations/feed';
+import { publishRevocations, revokeStatement } from '../revocations/revoke';
 import { recordFailedSignIn, verifyCounted } from './account-tokens';
 import type { Principal } from './principal';
 import { beginLoginAttempt } from './login-throttle';
@@ -71,13 +71,12 @@ export async function changePassword(
     ...(change.keepOtherTokens
       ? []
       : [
-          deps.db
-            .updateTable('account_tokens')
-            .set({ revoked_at: now })
-            .where('user_id', '=', user.id)
-            .where('id', '!=', principal.tokenId)
-            .where('revoked_at', 'is', null)
-            .where((eb) => eb.exists(changed)),
+          revokeStatement(
+            deps,
+            'account',
+            { owner: user.id, except: principal.tokenId },
+            { now, onlyIf: changed },
+          ),
         ]),
     ...attempt.succeeded(),
   ];
@@ -93,7 +92,7 @@ export async function changePassword(
           .execute()
       ).map((row) => row.id);
   const [update, revoke] = await deps.audit.commit(
-    [...statements, ...revocationStatements(deps, sourceRevocations(others, 'revoked'), changed)],
+    [...statements, ...publishRevocations(deps, others, 'revoked', changed)],
     [
       {
         action: 'password.change',

@@ -3,9 +3,8 @@ import { epochSeconds, isoTime } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, conflict, forbidden, notFound } from '../errors';
 import { actorOf } from '../audit/events';
-import { revocationStatements, sourceRevocations } from '../revocations/feed';
+import { publishRevocations, revokeStatement } from '../revocations/revoke';
 import { isUniqueViolation } from '../store/atomic';
-import { inIdList } from '../store/id-list';
 import type { Role, UsersTable } from '../store/schema';
 import { normalizeEmail } from './email';
 import type { Principal } from './principal';
@@ -200,16 +199,8 @@ export async function updateUser(deps: Deps, actor: Principal, id: string, patch
           updated_at: now,
         })
         .where('id', '=', id),
-      ...(resetting
-        ? [
-            deps.db
-              .updateTable('account_tokens')
-              .set({ revoked_at: now })
-              .where(inIdList('id', ids.account))
-              .where('revoked_at', 'is', null),
-          ]
-        : []),
-      ...revocationStatements(deps, sourceRevocations(revoked, deactivating ? 'disabled' : 'revoked')),
+      ...(resetting ? [revokeStatement(deps, 'account', { ids: ids.account }, { now })] : []),
+      ...publishRevocations(deps, revoked, deactivating ? 'disabled' : 'revoked'),
     ],
     [
       {
@@ -246,17 +237,9 @@ export async function revokeUserTokens(
   const ids = await liveTokenIds(deps, id);
   const [account, api] = await deps.audit.commit(
     [
-      deps.db
-        .updateTable('account_tokens')
-        .set({ revoked_at: now })
-        .where('user_id', '=', id)
-        .where('revoked_at', 'is', null),
-      deps.db
-        .updateTable('api_tokens')
-        .set({ revoked_at: now, updated_at: now })
-        .where('created_by', '=', id)
-        .where('revoked_at', 'is', null),
-      ...revocationStatements(deps, sourceRevocations([...ids.account, ...ids.api], 'revoked')),
+      revokeStatement(deps, 'account', { owner: id }, { now }),
+      revokeStatement(deps, 'api', { owner: id }, { now }),
+      ...publishRevocations(deps, [...ids.account, ...ids.api], 'revoked'),
     ],
     [
       {

@@ -4,7 +4,7 @@ import { adminBase } from '../bases/bases';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, forbidden } from '../errors';
-import { revocationStatements, sourceRevocations } from '../revocations/feed';
+import { publishRevocations } from '../revocations/revoke';
 import { inIdList } from '../store/id-list';
 
 export interface KillSwitchFilter {
@@ -88,9 +88,6 @@ export async function killSwitch(deps: Deps, principal: Principal, filter: KillS
       }),
     ),
   ];
-  await deps.audit.commit(
-    [disable, ...revocationStatements(deps, sourceRevocations(ids, 'kill_switch'))],
-    events,
-  );
+  await deps.audit.commit([disable, ...publishRevocations(deps, ids, 'kill_switch')], events);
   return { disabled: ids.length, more, dry_run: false };
 }

@@ -1,10 +1,10 @@
 import { actorOf } from '../audit/events';
-import { revocationStatements, sourceRevocations } from '../revocations/feed';
+import { revokeTokens } from '../revocations/revoke';
 import type { Principal } from '../accounts/principal';
 import type { Deps } from '../deps';
 import { forbidden, notFound } from '../errors';
 import { apiTokenViews, liveApiTokens } from './api-tokens';
-import { epochSeconds } from '../clock';
+import { OPAQUE_KINDS } from './kinds';
 
 /**
  * Oversight of API-Tokens by administrators, whether or not they are members of the base:
@@ -63,24 +63,13 @@ export async function adminRevokeApiToken(
     .executeTakeFirst();
   if (!token) throw notFound('API-Token');
   // Oversight bypasses base membership, so it revokes directly rather than through the member's path.
-  const now = epochSeconds(deps.clock);
-  const applied = deps.db
-    .selectFrom('api_tokens')
-    .select('id')
-    .where('id', '=', token.id)
-    .where('revoked_at', '=', now);
-  const [result] = await deps.audit.commit(
-    [
-      deps.db
-        .updateTable('api_tokens')
-        .set({ revoked_at: now })
-        .where('id', '=', token.id)
-        .where('revoked_at', 'is', null),
-      ...revocationStatements(deps, sourceRevocations([token.id], 'deleted'), applied),
-    ],
-    [
+  const revoked = await revokeTokens(deps, {
+    kind: 'api',
+    ids: [token.id],
+    reason: 'deleted',
+    events: [
       {
-        action: 'api_token.delete',
+        action: OPAQUE_KINDS.api.revokeAction,
         actor: actorOf(actor),
         subjectUserId: token.created_by,
         baseId: baseUuid,
@@ -88,9 +77,8 @@ export async function adminRevokeApiToken(
         details: { name, by: 'oversight' },
       },
     ],
-    { onlyIf: applied },
-  );
-  if (result!.numAffectedRows === 0) throw notFound('API-Token');
+  });
+  if (revoked === 0) throw notFound('API-Token');
 }
 
 /** Every live API-Token of the team's bases, a page at a time, with the total count. */

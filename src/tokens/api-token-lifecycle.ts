@@ -8,8 +8,9 @@ import { inIdList } from '../store/id-list';
 import type { ApiTokenPermission } from '../store/schema';
 import { apiTokenById, assertOwnerCovers, manageableApiToken, visibleApiTokens } from './api-tokens';
 import { isSubsetOf, scopesOfPermission, summaryPermission, tokenScopes, type Scopes } from './grants';
+import { OPAQUE_KINDS } from './kinds';
 import { mintOpaqueToken } from './opaque';
-import { revocationStatements, sourceRevocations, type Revocation } from '../revocations/feed';
+import { publishRevocations, revokeTokens, type RevocationReason } from '../revocations/revoke';
 import { assertPolicyAllowsNewToken, getTokenPolicy } from './policy';
 
 export interface ApiTokenPatch {
@@ -86,12 +87,8 @@ export async function updateApiToken(deps: Deps, principal: Principal, id: strin
     events.push(event('api_token.expiry_change', { from: token.expires_at, to: patch.expiresAt }));
   // Disabling, or taking away anything the token granted, ends the Base-Tokens already derived from it.
   const narrowed = scopes !== undefined && !isSubsetOf(tokenScopes(token), scopes);
-  const revocations: Revocation[] =
-    patch.enabled === false && enabledNow
-      ? sourceRevocations([id], 'disabled')
-      : narrowed
-        ? sourceRevocations([id], 'revoked')
-        : [];
+  const revocation: RevocationReason | null =
+    patch.enabled === false && enabledNow ? 'disabled' : narrowed ? 'revoked' : null;
   const stillLive = deps.db
     .selectFrom('api_tokens')
     .select('id')
@@ -111,7 +108,7 @@ export async function updateApiToken(deps: Deps, principal: Principal, id: strin
           })
           .where('id', '=', id)
           .where('revoked_at', 'is', null),
-        ...revocationStatements(deps, revocations, stillLive),
+        ...(revocation ? publishRevocations(deps, [id], revocation, stillLive) : []),
       ],
       events,
       { onlyIf: stillLive },
@@ -160,7 +157,7 @@ export async function regenerateApiToken(deps: Deps, principal: Principal, id: s
         .where('revoked_at', 'is', null),
       // Base-Tokens issued until now stop at every verifier polling the feed; with a grace period,
       // those the old secret obtains during it live their normal lifetime (README: Revocation).
-      ...revocationStatements(deps, sourceRevocations([id], 'regenerated'), applied),
+      ...publishRevocations(deps, [id], 'regenerated', applied),
     ],
     [
       {
@@ -193,34 +190,16 @@ export async function bulkRevokeApiTokens(deps: Deps, principal: Principal, ids:
   const visible = await visibleApiTokens(deps, principal).where(inIdList('t.id', unique)).execute();
   const missing = unique.filter((id) => !visible.some((row) => row.id === id));
   if (missing.length > 0) throw notFound(`API-Token ${missing.join(', ')}`);
-  const stillLive = deps.db
-    .selectFrom('api_tokens')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where(inIdList('id', unique))
-    .where('revoked_at', 'is', null);
-  const now = epochSeconds(deps.clock);
-  // Written only if this request revoked them (same second, all of them).
-  const applied = deps.db
-    .selectFrom('api_tokens')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where(inIdList('id', unique))
-    .where('revoked_at', '=', now)
-    .having((eb) => eb.fn.countAll(), '=', unique.length);
-  const [result] = await deps.audit.commit(
-    [
-      deps.db
-        .updateTable('api_tokens')
-        .set({ revoked_at: now })
-        .where(inIdList('id', unique))
-        .where('revoked_at', 'is', null)
-        .where(stillLive, '=', unique.length),
-      ...revocationStatements(deps, sourceRevocations(unique, 'deleted'), applied),
-    ],
-    visible
+  const revoked = await revokeTokens(deps, {
+    kind: 'api',
+    ids: unique,
+    reason: 'deleted',
+    allOrNothing: true,
+    events: visible
       .filter((row) => unique.includes(row.id))
       .map(
         (row): AuditEvent => ({
-          action: 'api_token.delete',
+          action: OPAQUE_KINDS.api.revokeAction,
           actor: actorOf(principal),
           subjectUserId: row.created_by,
           baseId: row.base_id,
@@ -228,8 +207,7 @@ export async function bulkRevokeApiTokens(deps: Deps, principal: Principal, ids:
           details: { name: row.name },
         }),
       ),
-    { onlyIf: applied },
-  );
-  if (result!.numAffectedRows !== unique.length) throw notFound('API-Token (revoked meanwhile)');
+  });
+  if (revoked !== unique.length) throw notFound('API-Token (revoked meanwhile)');
   return unique.length;
 }

@@ -5,7 +5,6 @@ import { memberBase } from '../bases/bases';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { AppError, forbidden } from '../errors';
-import { constantTimeEqual } from '../lib/bytes';
 import {
   ceilingOf,
   claimsOf,
@@ -17,13 +16,12 @@ import {
   tokenScopes,
   type Scopes,
 } from './grants';
-import { expectOpaqueToken } from './kinds';
+import { matchesSecret } from './kinds';
+import { expectOpaqueToken } from './opaque';
 import { touchLastUsed } from './last-used';
 import { parseTokenPolicy, policyProblem, TOKEN_POLICY_KEY } from './policy';
 import type { ApiTokensTable, BasePermission, UserKind } from '../store/schema';
-
-/** `aud` of a Base-Token: it binds the token to the one base it was issued for. */
-export const baseAudience = (uuid: string) => `urn:tokenladder:base:${uuid}`;
+import { baseAudience } from '../verify/claims';
 
 export const BASE_TOKEN_TYPE = 'at+jwt';
 
@@ -88,6 +86,7 @@ export async function signBaseToken(deps: Deps, grant: BaseTokenGrant, ttlSecond
   })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: BASE_TOKEN_TYPE })
     .setIssuer(deps.config.issuer)
+    // `aud` binds the token to the one base it was issued for (the verifier's own spelling of it).
     .setAudience(baseAudience(grant.baseUuid))
     .setSubject(grant.userId)
     .setJti(jti)
@@ -235,17 +234,10 @@ export async function exchangeApiToken(deps: Deps, secret: string, request: Exch
   const hash = await deps.hashToken(secret);
   const token = await loadApiTokenForExchange(deps, id, request.baseUuid);
   const now = epochSeconds(deps.clock);
-  const current = token !== undefined && constantTimeEqual(token.secret_hash, hash);
-  const previous =
-    token !== undefined &&
-    !current &&
-    token.previous_secret_hash !== null &&
-    (token.previous_secret_expires_at ?? 0) > now &&
-    constantTimeEqual(token.previous_secret_hash, hash);
-  if (!token || (!current && !previous))
-    throw new AppError('token_invalid', 'the token is malformed or unknown');
+  const matched = token === undefined ? null : matchesSecret(token, hash, now);
+  if (!token || matched === null) throw new AppError('token_invalid', 'the token is malformed or unknown');
   const { baseUuid, scopes } = await evaluateApiToken(deps, token, request);
-  if (current) await touchLastUsed(deps.db, 'api_tokens', token.id, token.last_used_at, now);
+  if (matched === 'current') await touchLastUsed(deps.db, 'api_tokens', token.id, token.last_used_at, now);
   else
     await deps.db
       .updateTable('api_tokens')
