@@ -23,7 +23,10 @@ const INVALID_CREDENTIALS = new AppError('invalid_credentials', 'email or passwo
  * is counted per account and per client address first (src/accounts/login-throttle.ts): over a limit
  * the answer is 429 before any hash, for unknown emails exactly as for known ones.
  */
-export async function login(deps: Deps, input: LoginInput) {
+export async function login(
+  deps: Pick<Deps, 'db' | 'atomic' | 'audit' | 'passwords' | 'clock' | 'config' | 'log' | 'hashToken'>,
+  input: LoginInput,
+) {
   try {
     return await attemptLogin(deps, input);
   } catch (error) {
@@ -51,7 +54,11 @@ type LoginInput = {
 };
 
 /** An `account_token.login` failure record (also for a wrong current password on a password change). */
-export async function recordFailedSignIn(deps: Deps, subjectUserId: string | null, clientIp: string | null) {
+export async function recordFailedSignIn(
+  deps: Pick<Deps, 'audit'>,
+  subjectUserId: string | null,
+  clientIp: string | null,
+) {
   await deps.audit.record({
     action: 'account_token.login',
     outcome: 'failure',
@@ -61,7 +68,10 @@ export async function recordFailedSignIn(deps: Deps, subjectUserId: string | nul
   });
 }
 
-async function attemptLogin(deps: Deps, input: LoginInput) {
+async function attemptLogin(
+  deps: Pick<Deps, 'db' | 'atomic' | 'audit' | 'passwords' | 'clock' | 'config' | 'log' | 'hashToken'>,
+  input: LoginInput,
+) {
   const attempt = await beginLoginAttempt(deps, { email: input.email, clientIp: input.clientIp });
   // Longer than any password we accept: cannot match, so refuse without spending a hash (still counted).
   if ([...normalizePassword(input.password)].length > deps.config.passwordMaxLength)
@@ -143,7 +153,7 @@ export const ACCOUNT_TOKENS_PER_USER = 100;
  * live ones. Without a cap, a script signing in in a loop would pile up rows (and bearer credentials)
  * without end.
  */
-async function tokensBeyondCap(deps: Deps, userId: string): Promise<string[]> {
+async function tokensBeyondCap(deps: Pick<Deps, 'db' | 'clock'>, userId: string): Promise<string[]> {
   const now = epochSeconds(deps.clock);
   const live = await deps.db
     .selectFrom('account_tokens')
@@ -162,7 +172,12 @@ async function tokensBeyondCap(deps: Deps, userId: string): Promise<string[]> {
  * A password check for a counted attempt: when the hasher turns it away (503, too many at once), the
  * attempt is given back, since nothing was learnt about the password.
  */
-export async function verifyCounted(deps: Deps, attempt: LoginAttempt, password: string, phc: string | null) {
+export async function verifyCounted(
+  deps: Pick<Deps, 'atomic' | 'passwords'>,
+  attempt: LoginAttempt,
+  password: string,
+  phc: string | null,
+) {
   try {
     return await deps.passwords.verify(password, phc);
   } catch (error) {
@@ -177,7 +192,7 @@ export async function verifyCounted(deps: Deps, attempt: LoginAttempt, password:
  * when asked (in days) or at the configured maximum age, whichever is sooner.
  */
 async function newAccountToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'clock' | 'config'>,
   userId: string,
   name: string,
   expiresInDays: number | undefined,
@@ -203,7 +218,10 @@ async function newAccountToken(
   return { statement, created: { ...accountTokenView(row), token: minted.token } };
 }
 
-export async function authenticateAccountToken(deps: Deps, token: string): Promise<Principal> {
+export async function authenticateAccountToken(
+  deps: Pick<Deps, 'db' | 'clock' | 'config' | 'hashToken'>,
+  token: string,
+): Promise<Principal> {
   const id = expectOpaqueToken(token, 'account');
   const hash = await deps.hashToken(token);
   const row = await deps.db
@@ -247,7 +265,7 @@ export async function authenticateAccountToken(deps: Deps, token: string): Promi
   };
 }
 
-export async function listAccountTokens(deps: Deps, principal: Principal) {
+export async function listAccountTokens(deps: Pick<Deps, 'db'>, principal: Principal) {
   const rows = await deps.db
     .selectFrom('account_tokens')
     .selectAll()
@@ -260,7 +278,11 @@ export async function listAccountTokens(deps: Deps, principal: Principal) {
 }
 
 /** Revokes one of the caller's own Account-Tokens; it stops working with the next request. */
-export async function revokeAccountToken(deps: Deps, principal: Principal, id: string): Promise<void> {
+export async function revokeAccountToken(
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
+  principal: Principal,
+  id: string,
+): Promise<void> {
   const live = await deps.db
     .selectFrom('account_tokens')
     .select('id')

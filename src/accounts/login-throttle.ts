@@ -41,7 +41,7 @@ export interface LoginAttempt {
  * parallel guesses cannot all pass a check made before any of them was counted.
  */
 export async function beginLoginAttempt(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'atomic' | 'clock' | 'config' | 'log' | 'hashToken'>,
   input: { email: string; clientIp: string | null },
 ): Promise<LoginAttempt> {
   const config = deps.config.loginThrottle;
@@ -78,7 +78,11 @@ function returnedRow(result: StatementResult | undefined): { hits: number; windo
   return row;
 }
 
-async function maybePrune(deps: Deps, config: LoginThrottleConfig, now: number): Promise<void> {
+async function maybePrune(
+  deps: Pick<Deps, 'db' | 'clock' | 'log'>,
+  config: LoginThrottleConfig,
+  now: number,
+): Promise<void> {
   const last = lastPrune.get(deps.db);
   if (last !== undefined && now - last < PRUNE_EVERY_SECONDS && now >= last) return;
   lastPrune.set(deps.db, now);

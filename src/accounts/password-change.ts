@@ -22,7 +22,7 @@ export interface PasswordChange {
  * write as the new hash (ASVS 7.4.3); the token making the call keeps working.
  */
 export async function changePassword(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'atomic' | 'audit' | 'passwords' | 'clock' | 'config' | 'log' | 'hashToken'>,
   principal: Principal,
   change: PasswordChange,
 ): Promise<{ revoked_account_tokens: number }> {

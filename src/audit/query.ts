@@ -34,7 +34,7 @@ export const AUDIT_SCAN_WINDOW = 50_000;
  * is null, which happens only once the oldest record (or, with `since`, that time) is reached.
  */
 export async function listAuditEvents(
-  deps: Deps,
+  deps: Pick<Deps, 'db'>,
   principal: Principal,
   filters: AuditFilters,
   window = AUDIT_SCAN_WINDOW,

@@ -25,7 +25,11 @@ export const KILL_SWITCH_BATCH = 500;
  * owners re-enable what was caught by mistake. System admins may use any filter; base admins must
  * name a base they administer and reach only tokens scoped to it.
  */
-export async function killSwitch(deps: Deps, principal: Principal, filter: KillSwitchFilter) {
+export async function killSwitch(
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
+  principal: Principal,
+  filter: KillSwitchFilter,
+) {
   if (filter.userId === undefined && filter.baseUuid === undefined && filter.createdBefore === undefined) {
     throw badRequest('name at least one of user_id, base_uuid, created_before');
   }

@@ -19,7 +19,7 @@ export const LEAK_REPORT_LIMIT = { limit: 30, windowSeconds: 3600 };
  * many strings were received, never which were tokens; reporting the same token again changes nothing.
  */
 export async function reportLeakedTokens(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'keys' | 'clock' | 'config' | 'hashToken'>,
   tokens: readonly string[],
   clientIp: string | null,
 ): Promise<number> {
@@ -43,7 +43,7 @@ export async function reportLeakedTokens(
 type ReportedToken = StoredSecrets & { owner: string; base_id?: string | null; revoked_at: number | null };
 
 async function revokeLeakedOpaqueToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config' | 'hashToken'>,
   token: string,
   { kind, id }: { kind: OpaqueKind; id: string },
   actor: AuditActor,

@@ -14,7 +14,7 @@ import { revocationStatements, type RevocationReason } from './revoke';
  * Returns whether a token was revoked.
  */
 export async function revokeBaseToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'keys' | 'clock' | 'config'>,
   jwt: string,
   reason: RevocationReason,
   actor: AuditActor,
@@ -69,7 +69,7 @@ export async function revokeBaseToken(
 }
 
 async function commitRevocation(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
   claims: { jti: string; exp: number; sub: string; base: string | null; kind: string },
   reason: RevocationReason,
   actor: AuditActor,

@@ -9,7 +9,7 @@ const PAGE = 1000;
  * The feed after a cursor: live entries (not yet expired) with `seq` above it, oldest first. A cursor
  * ahead of the feed (a database restored from a backup) restarts the reader from the beginning.
  */
-export async function readRevocations(deps: Deps, since: number, latest: number) {
+export async function readRevocations(deps: Pick<Deps, 'db' | 'clock'>, since: number, latest: number) {
   const now = epochSeconds(deps.clock);
   const reset = since > latest;
   const from = reset ? 0 : since;
@@ -37,7 +37,7 @@ export async function readRevocations(deps: Deps, since: number, latest: number)
 }
 
 /** The newest cursor, for a cheap ETag check before reading anything. */
-export async function latestRevocation(deps: Deps): Promise<number> {
+export async function latestRevocation(deps: Pick<Deps, 'db'>): Promise<number> {
   return (
     (
       await deps.db

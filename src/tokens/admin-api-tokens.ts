@@ -22,7 +22,7 @@ function authorize(actor: Principal, teamId: string | undefined): void {
 }
 
 /** Bases in workspaces owned by members of the team (all bases when teamId is undefined). */
-function overseenBases(deps: Deps, teamId: string | undefined) {
+function overseenBases(deps: Pick<Deps, 'db'>, teamId: string | undefined) {
   let query = deps.db
     .selectFrom('bases as b')
     .innerJoin('workspaces as w', 'w.id', 'b.workspace_id')
@@ -32,7 +32,12 @@ function overseenBases(deps: Deps, teamId: string | undefined) {
   return query;
 }
 
-async function overseenBase(deps: Deps, actor: Principal, baseUuid: string, teamId: string | undefined) {
+async function overseenBase(
+  deps: Pick<Deps, 'db'>,
+  actor: Principal,
+  baseUuid: string,
+  teamId: string | undefined,
+) {
   authorize(actor, teamId);
   const base = await overseenBases(deps, teamId).where('b.id', '=', baseUuid).executeTakeFirst();
   if (!base) throw notFound('base');
@@ -40,7 +45,7 @@ async function overseenBase(deps: Deps, actor: Principal, baseUuid: string, team
 }
 
 export async function adminListBaseApiTokens(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'clock'>,
   actor: Principal,
   baseUuid: string,
   teamId?: string,
@@ -50,7 +55,7 @@ export async function adminListBaseApiTokens(
 }
 
 export async function adminRevokeApiToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
   actor: Principal,
   baseUuid: string,
   name: string,
@@ -83,7 +88,7 @@ export async function adminRevokeApiToken(
 
 /** Every live API-Token of the team's bases, a page at a time, with the total count. */
 export async function teamApiTokens(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'clock'>,
   actor: Principal,
   teamId: string,
   page: { page: number; perPage: number },

@@ -23,7 +23,10 @@ export interface ApiTokenPatch {
 }
 
 /** The bases a token's grant must be covered on when it changes (multi-base scopes are checked per exchange too). */
-async function tokenBaseIds(deps: Deps, token: { id: string; scope_type: string; base_id: string | null }) {
+async function tokenBaseIds(
+  deps: Pick<Deps, 'db'>,
+  token: { id: string; scope_type: string; base_id: string | null },
+) {
   if (token.scope_type === 'base') return [token.base_id!];
   if (token.scope_type !== 'bases') return [];
   return (
@@ -32,7 +35,12 @@ async function tokenBaseIds(deps: Deps, token: { id: string; scope_type: string;
 }
 
 /** Renames, re-scopes, enables/disables or re-dates a token in place (same id, same secret). */
-export async function updateApiToken(deps: Deps, principal: Principal, id: string, patch: ApiTokenPatch) {
+export async function updateApiToken(
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
+  principal: Principal,
+  id: string,
+  patch: ApiTokenPatch,
+) {
   const token = await manageableApiToken(deps, principal, id);
   const now = epochSeconds(deps.clock);
   const owner = await deps.db
@@ -125,7 +133,12 @@ export async function updateApiToken(deps: Deps, principal: Principal, id: strin
  * once, or after `graceSeconds` so an integration can roll over without downtime. A compare-and-swap
  * on the current secret makes two concurrent regenerations leave exactly one new secret valid.
  */
-export async function regenerateApiToken(deps: Deps, principal: Principal, id: string, graceSeconds = 0) {
+export async function regenerateApiToken(
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
+  principal: Principal,
+  id: string,
+  graceSeconds = 0,
+) {
   const token = await manageableApiToken(deps, principal, id);
   const current = await deps.db
     .selectFrom('api_tokens')
@@ -176,7 +189,11 @@ export async function regenerateApiToken(deps: Deps, principal: Principal, id: s
   return { ...(await apiTokenById(deps, id)), token: minted.token };
 }
 
-export async function revokeApiToken(deps: Deps, principal: Principal, id: string): Promise<void> {
+export async function revokeApiToken(
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
+  principal: Principal,
+  id: string,
+): Promise<void> {
   await bulkRevokeApiTokens(deps, principal, [id]);
 }
 
@@ -185,7 +202,11 @@ export async function revokeApiToken(deps: Deps, principal: Principal, id: strin
  * gone) fails the whole request with 404; one conditional statement revokes them only if every one is
  * still live, so overlapping requests never revoke part of a list.
  */
-export async function bulkRevokeApiTokens(deps: Deps, principal: Principal, ids: string[]): Promise<number> {
+export async function bulkRevokeApiTokens(
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
+  principal: Principal,
+  ids: string[],
+): Promise<number> {
   const unique = [...new Set(ids)];
   const visible = await visibleApiTokens(deps, principal).where(inIdList('t.id', unique)).execute();
   const missing = unique.filter((id) => !visible.some((row) => row.id === id));

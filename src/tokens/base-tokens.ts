@@ -55,7 +55,11 @@ export interface ExchangeRequest {
  * It also carries SeaTable's claim names (dtable_uuid, username, app_name), so services written for
  * SeaTable's payload read it unchanged; fine-grained grants go into `scp` (src/verify/scopes.ts).
  */
-export async function signBaseToken(deps: Deps, grant: BaseTokenGrant, ttlSeconds?: number) {
+export async function signBaseToken(
+  deps: Pick<Deps, 'audit' | 'keys' | 'clock' | 'config'>,
+  grant: BaseTokenGrant,
+  ttlSeconds?: number,
+) {
   const key = await deps.keys.current();
   const now = epochSeconds(deps.clock);
   const expiresAt = now + Math.min(ttlSeconds ?? Infinity, deps.config.baseTokenTtlSeconds);
@@ -129,7 +133,7 @@ export type ExchangeableToken = Omit<Selectable<ApiTokensTable>, 'updated_at'> &
  * the exchange's CPU (bench/RESULTS.md).
  */
 export async function loadApiTokenForExchange(
-  deps: Deps,
+  deps: Pick<Deps, 'db'>,
   id: string,
   baseUuid?: string,
 ): Promise<ExchangeableToken | undefined> {
@@ -152,7 +156,7 @@ export async function loadApiTokenForExchange(
  * (NocoDB's statuses: expired, disabled, unknown and out-of-scope 401; insufficient permission 403).
  */
 export async function evaluateApiToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'clock'>,
   token: ExchangeableToken,
   request: ExchangeRequest,
 ): Promise<{ baseUuid: string; scopes: Scopes }> {
@@ -201,7 +205,11 @@ export async function evaluateApiToken(
   };
 }
 
-async function baseInScope(deps: Deps, token: ExchangeableToken, baseUuid: string): Promise<boolean> {
+async function baseInScope(
+  deps: Pick<Deps, 'db'>,
+  token: ExchangeableToken,
+  baseUuid: string,
+): Promise<boolean> {
   switch (token.scope_type) {
     case 'base':
       return token.base_id === baseUuid;
@@ -229,7 +237,11 @@ async function baseInScope(deps: Deps, token: ExchangeableToken, baseUuid: strin
 }
 
 /** API-Token → Base-Token. The current secret, or the previous one during a regenerate's grace period. */
-export async function exchangeApiToken(deps: Deps, secret: string, request: ExchangeRequest = {}) {
+export async function exchangeApiToken(
+  deps: Pick<Deps, 'db' | 'audit' | 'keys' | 'clock' | 'config' | 'hashToken'>,
+  secret: string,
+  request: ExchangeRequest = {},
+) {
   const id = expectOpaqueToken(secret, 'api');
   const hash = await deps.hashToken(secret);
   const token = await loadApiTokenForExchange(deps, id, request.baseUuid);
@@ -261,7 +273,7 @@ export async function exchangeApiToken(deps: Deps, secret: string, request: Exch
 
 /** Account-Token → Base-Token for a base the caller is a member of, with the caller's own permission (or less). */
 export async function exchangeAccountToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'keys' | 'clock' | 'config'>,
   principal: Principal,
   baseUuid: string,
   request: ExchangeRequest = {},

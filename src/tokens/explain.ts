@@ -12,7 +12,7 @@ import { claimsOf } from './grants';
  * failed request, who only gets the status and code.
  */
 export async function explainApiToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'clock'>,
   principal: Principal,
   id: string,
   request: ExchangeRequest & { action?: ScopeAction },
