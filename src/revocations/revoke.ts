@@ -4,7 +4,7 @@ import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { inIdList } from '../store/id-list';
 import type { Database, RevocationKind } from '../store/schema';
-import { OPAQUE_KINDS, type OpaqueKind } from '../tokens/kinds';
+import { OPAQUE_KINDS, type OpaqueKind, type TokenTable } from '../tokens/kinds';
 
 /**
  * Every write that revokes a credential or publishes a revocation to the feed is built here: the
@@ -135,14 +135,12 @@ export function revokeStatement(
   return update;
 }
 
-type TokenTables = (typeof OPAQUE_KINDS)[OpaqueKind]['table'];
-
 function targetFilter(kind: OpaqueKind, { ids, owner, except }: RevokeTarget) {
   // Never an empty condition: that would revoke every token of the kind.
   if (ids === undefined && owner === undefined)
     throw new Error('a revocation names its tokens or their owner');
   const column = OPAQUE_KINDS[kind].owner;
-  return (eb: ExpressionBuilder<Database, TokenTables>) =>
+  return (eb: ExpressionBuilder<Database, TokenTable>) =>
     eb.and([
       ...(ids !== undefined ? [inIdList('id', ids)] : []),
       ...(owner !== undefined ? [eb(column, '=', owner)] : []),

@@ -1,5 +1,6 @@
 import type { AuditAction } from '../audit/events';
 import { constantTimeEqual } from '../lib/bytes';
+import type { Database } from '../store/schema';
 
 /**
  * What each kind of opaque token is: everything that differs between kinds lives here, and the
@@ -40,7 +41,7 @@ export interface OpaqueKindInfo {
   prefix: string;
   name: string;
   tokenType: string;
-  table: 'account_tokens' | 'api_tokens';
+  table: keyof Database;
   owner: string;
   hasPreviousSecret: boolean;
   hasUpdatedAt: boolean;
@@ -48,6 +49,9 @@ export interface OpaqueKindInfo {
 }
 
 export type OpaqueKind = keyof typeof OPAQUE_KINDS;
+
+/** The tables of the opaque kinds (they share `id`, `secret_hash`, `last_used_at`, `revoked_at`). */
+export type TokenTable = (typeof OPAQUE_KINDS)[OpaqueKind]['table'];
 
 export const OPAQUE_KIND_NAMES = Object.keys(OPAQUE_KINDS) as OpaqueKind[];
 
