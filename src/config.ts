@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { DEFAULT_SCRYPT, scryptParamsProblem, type ScryptParams } from './accounts/passwords';
-import type { LoginThrottleConfig } from './accounts/login-throttle';
+
+/** Limits on password attempts (NIST SP 800-63B-4 §3.2.2: at most 100 consecutive failures per account). */
+export interface LoginThrottleConfig {
+  /** Failed attempts per account (by email, known or not) per window. */
+  accountLimit: number;
+  /** Failed attempts per client address per window. */
+  addressLimit: number;
+  windowSeconds: number;
+}
 
 /** What createApp needs; runtime-neutral. */
 export interface AppConfig {

@@ -4,14 +4,13 @@ import type { AuditLog } from './audit/log';
 import type { Clock } from './clock';
 import type { AppConfig } from './config';
 import type { KeyRing } from './keys/signing-keys';
+import type { Logger } from './lib/logger';
 import type { Atomic } from './store/atomic';
 import type { Database } from './store/schema';
 
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+// The logger lives in a leaf module (lib/logger.ts) so that domain modules can use it without a cycle
+// through this file; re-exported for the entries.
+export { consoleLogger, type Logger } from './lib/logger';
 
 /** Everything the app and the domain modules use, made by the runtime entry (Node, Workers, tests). */
 export interface Deps {
@@ -30,10 +29,3 @@ export interface Deps {
    */
   hashToken: (token: string) => string | Promise<string>;
 }
-
-/** JSON lines on stderr; callers pass ids and codes, never secrets. */
-export const consoleLogger: Logger = {
-  info: (message, fields) => console.error(JSON.stringify({ level: 'info', message, ...fields })),
-  warn: (message, fields) => console.error(JSON.stringify({ level: 'warn', message, ...fields })),
-  error: (message, fields) => console.error(JSON.stringify({ level: 'error', message, ...fields })),
-};

@@ -1,32 +1,19 @@
 import type { Compilable, Expression } from 'kysely';
 import { actorOf, anonymousActor, type AuditEvent } from '../audit/events';
 import { epochSeconds, isoTime } from '../clock';
-import { revocationStatements, sourceRevocations } from '../revocations/feed';
+import { publishRevocations, revokeStatement, revokeTokens } from '../revocations/revoke';
 import { insertIfExists } from '../store/insert-if';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
-import { constantTimeEqual } from '../lib/bytes';
-import type { Role } from '../store/schema';
-import { expectOpaqueToken } from '../tokens/kinds';
 import { touchLastUsed } from '../tokens/last-used';
-import { mintOpaqueToken } from '../tokens/opaque';
+import { matchesSecret, OPAQUE_KINDS } from '../tokens/kinds';
+import { expectOpaqueToken, mintOpaqueToken } from '../tokens/opaque';
 import { beginLoginAttempt, type LoginAttempt } from './login-throttle';
 import { normalizePassword } from './passwords';
-import { normalizeEmail } from './users';
+import { normalizeEmail } from './email';
+import type { Principal } from './principal';
 
-/** The authenticated caller of an Account-Token route. */
-export interface Principal {
-  userId: string;
-  email: string;
-  name: string;
-  role: Role;
-  teamId: string | null;
-  /** The Account-Token this request came with. */
-  tokenId: string;
-  tokenName: string;
-  /** Where the request came from (set by the HTTP layer; for the audit log). */
-  clientIp?: string | null;
-}
+export type { Principal } from './principal';
 
 const INVALID_CREDENTIALS = new AppError('invalid_credentials', 'email or password is incorrect');
 
@@ -36,7 +23,10 @@ const INVALID_CREDENTIALS = new AppError('invalid_credentials', 'email or passwo
  * is counted per account and per client address first (src/accounts/login-throttle.ts): over a limit
  * the answer is 429 before any hash, for unknown emails exactly as for known ones.
  */
-export async function login(deps: Deps, input: LoginInput) {
+export async function login(
+  deps: Pick<Deps, 'db' | 'atomic' | 'audit' | 'passwords' | 'clock' | 'config' | 'log' | 'hashToken'>,
+  input: LoginInput,
+) {
   try {
     return await attemptLogin(deps, input);
   } catch (error) {
@@ -64,7 +54,11 @@ type LoginInput = {
 };
 
 /** An `account_token.login` failure record (also for a wrong current password on a password change). */
-export async function recordFailedSignIn(deps: Deps, subjectUserId: string | null, clientIp: string | null) {
+export async function recordFailedSignIn(
+  deps: Pick<Deps, 'audit'>,
+  subjectUserId: string | null,
+  clientIp: string | null,
+) {
   await deps.audit.record({
     action: 'account_token.login',
     outcome: 'failure',
@@ -74,7 +68,10 @@ export async function recordFailedSignIn(deps: Deps, subjectUserId: string | nul
   });
 }
 
-async function attemptLogin(deps: Deps, input: LoginInput) {
+async function attemptLogin(
+  deps: Pick<Deps, 'db' | 'atomic' | 'audit' | 'passwords' | 'clock' | 'config' | 'log' | 'hashToken'>,
+  input: LoginInput,
+) {
   const attempt = await beginLoginAttempt(deps, { email: input.email, clientIp: input.clientIp });
   // Longer than any password we accept: cannot match, so refuse without spending a hash (still counted).
   if ([...normalizePassword(input.password)].length > deps.config.passwordMaxLength)
@@ -106,16 +103,9 @@ async function attemptLogin(deps: Deps, input: LoginInput) {
   const now = epochSeconds(deps.clock);
   const statements: Compilable[] = [
     ...(evicted.length > 0
-      ? [
-          deps.db
-            .updateTable('account_tokens')
-            .set({ revoked_at: now })
-            .where('id', 'in', evicted)
-            .where('revoked_at', 'is', null)
-            .where((eb) => eb.exists(stillValid)),
-        ]
+      ? [revokeStatement(deps, 'account', { ids: evicted }, { now, onlyIf: stillValid })]
       : []),
-    ...revocationStatements(deps, sourceRevocations(evicted, 'revoked'), stillValid),
+    ...publishRevocations(deps, evicted, 'revoked', stillValid),
     token.statement,
     ...attempt.succeeded(),
   ];
@@ -141,7 +131,7 @@ async function attemptLogin(deps: Deps, input: LoginInput) {
       },
       ...evicted.map(
         (id): AuditEvent => ({
-          action: 'account_token.revoke',
+          action: OPAQUE_KINDS.account.revokeAction,
           actor: { userId: user.id, tokenId: token.created.id, clientIp: input.clientIp },
           subjectUserId: user.id,
           targetId: id,
@@ -163,7 +153,7 @@ export const ACCOUNT_TOKENS_PER_USER = 100;
  * live ones. Without a cap, a script signing in in a loop would pile up rows (and bearer credentials)
  * without end.
  */
-async function tokensBeyondCap(deps: Deps, userId: string): Promise<string[]> {
+async function tokensBeyondCap(deps: Pick<Deps, 'db' | 'clock'>, userId: string): Promise<string[]> {
   const now = epochSeconds(deps.clock);
   const live = await deps.db
     .selectFrom('account_tokens')
@@ -182,7 +172,12 @@ async function tokensBeyondCap(deps: Deps, userId: string): Promise<string[]> {
  * A password check for a counted attempt: when the hasher turns it away (503, too many at once), the
  * attempt is given back, since nothing was learnt about the password.
  */
-export async function verifyCounted(deps: Deps, attempt: LoginAttempt, password: string, phc: string | null) {
+export async function verifyCounted(
+  deps: Pick<Deps, 'atomic' | 'passwords'>,
+  attempt: LoginAttempt,
+  password: string,
+  phc: string | null,
+) {
   try {
     return await deps.passwords.verify(password, phc);
   } catch (error) {
@@ -197,7 +192,7 @@ export async function verifyCounted(deps: Deps, attempt: LoginAttempt, password:
  * when asked (in days) or at the configured maximum age, whichever is sooner.
  */
 async function newAccountToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'clock' | 'config'>,
   userId: string,
   name: string,
   expiresInDays: number | undefined,
@@ -223,7 +218,10 @@ async function newAccountToken(
   return { statement, created: { ...accountTokenView(row), token: minted.token } };
 }
 
-export async function authenticateAccountToken(deps: Deps, token: string): Promise<Principal> {
+export async function authenticateAccountToken(
+  deps: Pick<Deps, 'db' | 'clock' | 'config' | 'hashToken'>,
+  token: string,
+): Promise<Principal> {
   const id = expectOpaqueToken(token, 'account');
   const hash = await deps.hashToken(token);
   const row = await deps.db
@@ -241,10 +239,10 @@ export async function authenticateAccountToken(deps: Deps, token: string): Promi
     .select(['u.id as user_id', 'u.email', 'u.name', 'u.role', 'u.team_id', 'u.is_active'])
     .where('t.id', '=', id)
     .executeTakeFirst();
-  if (!row || !constantTimeEqual(row.secret_hash, hash)) {
+  const now = epochSeconds(deps.clock);
+  if (!row || matchesSecret(row, hash, now) !== 'current') {
     throw new AppError('token_invalid', 'the token is malformed or unknown');
   }
-  const now = epochSeconds(deps.clock);
   const maxAge = deps.config.accountTokenMaxAgeSeconds;
   if (row.revoked_at !== null) throw new AppError('token_revoked', 'this Account-Token has been revoked');
   // A max age set after a token was made applies to it too.
@@ -267,7 +265,7 @@ export async function authenticateAccountToken(deps: Deps, token: string): Promi
   };
 }
 
-export async function listAccountTokens(deps: Deps, principal: Principal) {
+export async function listAccountTokens(deps: Pick<Deps, 'db'>, principal: Principal) {
   const rows = await deps.db
     .selectFrom('account_tokens')
     .selectAll()
@@ -280,8 +278,11 @@ export async function listAccountTokens(deps: Deps, principal: Principal) {
 }
 
 /** Revokes one of the caller's own Account-Tokens; it stops working with the next request. */
-export async function revokeAccountToken(deps: Deps, principal: Principal, id: string): Promise<void> {
-  const now = epochSeconds(deps.clock);
+export async function revokeAccountToken(
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
+  principal: Principal,
+  id: string,
+): Promise<void> {
   const live = await deps.db
     .selectFrom('account_tokens')
     .select('id')
@@ -290,36 +291,22 @@ export async function revokeAccountToken(deps: Deps, principal: Principal, id: s
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   if (!live) throw notFound('Account-Token');
-  // Written only if a revocation of this user's token happened in this write's second (a concurrent
-  // revocation of the same token in the same second could still pass: both then answer as done).
-  const applied = deps.db
-    .selectFrom('account_tokens')
-    .select('id')
-    .where('id', '=', id)
-    .where('user_id', '=', principal.userId)
-    .where('revoked_at', '=', now);
-  const [result] = await deps.audit.commit(
-    [
-      deps.db
-        .updateTable('account_tokens')
-        .set({ revoked_at: now })
-        .where('id', '=', id)
-        .where('user_id', '=', principal.userId)
-        .where('revoked_at', 'is', null),
-      // Base-Tokens exchanged with it (and temporary API-Tokens' ones) stop at verifiers too.
-      ...revocationStatements(deps, sourceRevocations([id], 'revoked'), applied),
-    ],
-    [
+  // Base-Tokens exchanged with it (and temporary API-Tokens' ones) stop at verifiers too.
+  const revoked = await revokeTokens(deps, {
+    kind: 'account',
+    ids: [id],
+    owner: principal.userId,
+    reason: 'revoked',
+    events: [
       {
-        action: 'account_token.revoke',
+        action: OPAQUE_KINDS.account.revokeAction,
         actor: actorOf(principal),
         subjectUserId: principal.userId,
         targetId: id,
       },
     ],
-    { onlyIf: applied },
-  );
-  if (result!.numAffectedRows === 0) throw notFound('Account-Token');
+  });
+  if (revoked === 0) throw notFound('Account-Token');
 }
 
 function accountTokenView(row: {

@@ -11,16 +11,8 @@ import {
   resetCounterStatement,
   type CounterLimit,
 } from '../throttle/counters';
-import { normalizeEmail } from './users';
-
-/** Limits on password attempts (NIST SP 800-63B-4 §3.2.2: at most 100 consecutive failures per account). */
-export interface LoginThrottleConfig {
-  /** Failed attempts per account (by email, known or not) per window. */
-  accountLimit: number;
-  /** Failed attempts per client address per window. */
-  addressLimit: number;
-  windowSeconds: number;
-}
+import type { LoginThrottleConfig } from '../config';
+import { normalizeEmail } from './email';
 
 const PREFIX = 'login:';
 const PRUNE_EVERY_SECONDS = 3600;
@@ -49,7 +41,7 @@ export interface LoginAttempt {
  * parallel guesses cannot all pass a check made before any of them was counted.
  */
 export async function beginLoginAttempt(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'atomic' | 'clock' | 'config' | 'log' | 'hashToken'>,
   input: { email: string; clientIp: string | null },
 ): Promise<LoginAttempt> {
   const config = deps.config.loginThrottle;
@@ -86,7 +78,11 @@ function returnedRow(result: StatementResult | undefined): { hits: number; windo
   return row;
 }
 
-async function maybePrune(deps: Deps, config: LoginThrottleConfig, now: number): Promise<void> {
+async function maybePrune(
+  deps: Pick<Deps, 'db' | 'clock' | 'log'>,
+  config: LoginThrottleConfig,
+  now: number,
+): Promise<void> {
   const last = lastPrune.get(deps.db);
   if (last !== undefined && now - last < PRUNE_EVERY_SECONDS && now >= last) return;
   lastPrune.set(deps.db, now);

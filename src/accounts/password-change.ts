@@ -2,8 +2,9 @@ import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { AppError, badRequest, conflict } from '../errors';
 import { actorOf } from '../audit/events';
-import { revocationStatements, sourceRevocations } from '../revocations/feed';
-import { recordFailedSignIn, verifyCounted, type Principal } from './account-tokens';
+import { publishRevocations, revokeStatement } from '../revocations/revoke';
+import { recordFailedSignIn, verifyCounted } from './account-tokens';
+import type { Principal } from './principal';
 import { beginLoginAttempt } from './login-throttle';
 import { normalizePassword, passwordPolicyProblem } from './passwords';
 
@@ -21,7 +22,7 @@ export interface PasswordChange {
  * write as the new hash (ASVS 7.4.3); the token making the call keeps working.
  */
 export async function changePassword(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'atomic' | 'audit' | 'passwords' | 'clock' | 'config' | 'log' | 'hashToken'>,
   principal: Principal,
   change: PasswordChange,
 ): Promise<{ revoked_account_tokens: number }> {
@@ -70,13 +71,12 @@ export async function changePassword(
     ...(change.keepOtherTokens
       ? []
       : [
-          deps.db
-            .updateTable('account_tokens')
-            .set({ revoked_at: now })
-            .where('user_id', '=', user.id)
-            .where('id', '!=', principal.tokenId)
-            .where('revoked_at', 'is', null)
-            .where((eb) => eb.exists(changed)),
+          revokeStatement(
+            deps,
+            'account',
+            { owner: user.id, except: principal.tokenId },
+            { now, onlyIf: changed },
+          ),
         ]),
     ...attempt.succeeded(),
   ];
@@ -92,7 +92,7 @@ export async function changePassword(
           .execute()
       ).map((row) => row.id);
   const [update, revoke] = await deps.audit.commit(
-    [...statements, ...revocationStatements(deps, sourceRevocations(others, 'revoked'), changed)],
+    [...statements, ...publishRevocations(deps, others, 'revoked', changed)],
     [
       {
         action: 'password.change',

@@ -1,4 +1,3 @@
-import type { AppConfig } from '../config';
 import { AppError } from '../errors';
 import { base64NoPad, constantTimeEqual, fromBase64NoPad, randomBytes } from '../lib/bytes';
 import { COMMON_PASSWORDS } from './common-passwords';
@@ -61,7 +60,10 @@ export interface PasswordHasherOptions {
 export const normalizePassword = (password: string) => password.normalize('NFKC');
 
 /** The password rules: lengths (in code points after NFKC) from the configuration. */
-export type PasswordPolicyConfig = Pick<AppConfig, 'passwordMinLength' | 'passwordMaxLength'>;
+export interface PasswordPolicyConfig {
+  passwordMinLength: number;
+  passwordMaxLength: number;
+}
 
 /**
  * Why a new password is refused, or null (NIST SP 800-63B-4 §3.1.1.2). Length in code points after

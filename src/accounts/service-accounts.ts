@@ -1,5 +1,5 @@
 import { actorOf } from '../audit/events';
-import type { Principal } from './account-tokens';
+import type { Principal } from './principal';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { forbidden } from '../errors';
@@ -10,7 +10,11 @@ import { userView } from './users';
  * die when the employee who set it up leaves. They have no password (sign-in always fails) and get
  * base access like anyone else, through base membership.
  */
-export async function createServiceAccount(deps: Deps, actor: Principal, name: string) {
+export async function createServiceAccount(
+  deps: Pick<Deps, 'db' | 'audit' | 'clock'>,
+  actor: Principal,
+  name: string,
+) {
   if (actor.role !== 'system_admin') throw forbidden('only system admins create service accounts');
   const now = epochSeconds(deps.clock);
   const id = crypto.randomUUID();
@@ -43,7 +47,7 @@ export async function createServiceAccount(deps: Deps, actor: Principal, name: s
   return { ...userView(user), kind: user.kind };
 }
 
-export async function listServiceAccounts(deps: Deps, actor: Principal) {
+export async function listServiceAccounts(deps: Pick<Deps, 'db'>, actor: Principal) {
   if (actor.role !== 'system_admin') throw forbidden('only system admins list service accounts');
   const rows = await deps.db
     .selectFrom('users')

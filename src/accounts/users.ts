@@ -3,17 +3,14 @@ import { epochSeconds, isoTime } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, conflict, forbidden, notFound } from '../errors';
 import { actorOf } from '../audit/events';
-import { revocationStatements, sourceRevocations } from '../revocations/feed';
+import { publishRevocations, revokeStatement } from '../revocations/revoke';
 import { isUniqueViolation } from '../store/atomic';
-import { inIdList } from '../store/id-list';
 import type { Role, UsersTable } from '../store/schema';
-import type { Principal } from './account-tokens';
+import { normalizeEmail } from './email';
+import type { Principal } from './principal';
 import { passwordPolicyProblem } from './passwords';
 
 export const ROLES = ['user', 'team_admin', 'system_admin'] as const satisfies readonly Role[];
-
-/** Emails are compared case-insensitively: stored trimmed and lower-cased. */
-export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 /** The password policy (lengths, common passwords, the email), re-exported where user admin needs it. */
 export { passwordPolicyProblem };
@@ -27,7 +24,7 @@ export interface NewUser {
 }
 
 /** The rows that create a user with a personal workspace, for one atomic write. */
-async function userRows(deps: Deps, input: NewUser) {
+async function userRows(deps: Pick<Deps, 'passwords' | 'clock' | 'config'>, input: NewUser) {
   const problem = passwordPolicyProblem(deps, input.password, { email: input.email });
   if (problem) throw badRequest(`password: ${problem}`);
   const now = epochSeconds(deps.clock);
@@ -47,7 +44,11 @@ async function userRows(deps: Deps, input: NewUser) {
 }
 
 /** Creates a user (and their personal workspace) as `actor`, within what the actor's role allows. */
-export async function createUser(deps: Deps, actor: Principal, input: NewUser) {
+export async function createUser(
+  deps: Pick<Deps, 'db' | 'audit' | 'passwords' | 'clock' | 'config'>,
+  actor: Principal,
+  input: NewUser,
+) {
   // Without a team_id, a team admin's new user joins their team.
   const teamId = await authorizeUserWrite(
     deps,
@@ -81,7 +82,11 @@ export async function createUser(deps: Deps, actor: Principal, input: NewUser) {
  * Creates the first system admin when the database has no users at all. One conditional statement
  * per row, so two instances starting together cannot both create one.
  */
-export async function bootstrapAdmin(deps: Deps, email: string, password: string): Promise<boolean> {
+export async function bootstrapAdmin(
+  deps: Pick<Deps, 'db' | 'atomic' | 'passwords' | 'clock' | 'config'>,
+  email: string,
+  password: string,
+): Promise<boolean> {
   const { user, workspace } = await userRows(deps, {
     email,
     password,
@@ -136,14 +141,14 @@ export async function bootstrapAdmin(deps: Deps, email: string, password: string
   return (insertedUser?.numAffectedRows ?? 0) > 0;
 }
 
-export async function listUsers(deps: Deps, actor: Principal) {
+export async function listUsers(deps: Pick<Deps, 'db'>, actor: Principal) {
   let query = deps.db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id');
   if (actor.role === 'team_admin') query = query.where('team_id', '=', actor.teamId);
   else if (actor.role !== 'system_admin') throw forbidden('only administrators can list users');
   return (await query.execute()).map(userView);
 }
 
-export async function getUser(deps: Deps, actor: Principal, id: string) {
+export async function getUser(deps: Pick<Deps, 'db'>, actor: Principal, id: string) {
   const user = await visibleUser(deps, actor, id);
   return userView(user);
 }
@@ -157,7 +162,12 @@ export interface UserPatch {
 }
 
 /** Changes a user. Deactivating stops all their tokens at once (checked on every use), deleting none. */
-export async function updateUser(deps: Deps, actor: Principal, id: string, patch: UserPatch) {
+export async function updateUser(
+  deps: Pick<Deps, 'db' | 'audit' | 'passwords' | 'clock' | 'config'>,
+  actor: Principal,
+  id: string,
+  patch: UserPatch,
+) {
   const target = await visibleUser(deps, actor, id);
   if (
     id === actor.userId &&
@@ -202,16 +212,8 @@ export async function updateUser(deps: Deps, actor: Principal, id: string, patch
           updated_at: now,
         })
         .where('id', '=', id),
-      ...(resetting
-        ? [
-            deps.db
-              .updateTable('account_tokens')
-              .set({ revoked_at: now })
-              .where(inIdList('id', ids.account))
-              .where('revoked_at', 'is', null),
-          ]
-        : []),
-      ...revocationStatements(deps, sourceRevocations(revoked, deactivating ? 'disabled' : 'revoked')),
+      ...(resetting ? [revokeStatement(deps, 'account', { ids: ids.account }, { now })] : []),
+      ...publishRevocations(deps, revoked, deactivating ? 'disabled' : 'revoked'),
     ],
     [
       {
@@ -237,7 +239,7 @@ export async function updateUser(deps: Deps, actor: Principal, id: string, patch
  * caller's own current token included when they target themselves. Who may: as for changing the user.
  */
 export async function revokeUserTokens(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
   actor: Principal,
   id: string,
 ): Promise<{ account_tokens: number; api_tokens: number }> {
@@ -248,17 +250,9 @@ export async function revokeUserTokens(
   const ids = await liveTokenIds(deps, id);
   const [account, api] = await deps.audit.commit(
     [
-      deps.db
-        .updateTable('account_tokens')
-        .set({ revoked_at: now })
-        .where('user_id', '=', id)
-        .where('revoked_at', 'is', null),
-      deps.db
-        .updateTable('api_tokens')
-        .set({ revoked_at: now, updated_at: now })
-        .where('created_by', '=', id)
-        .where('revoked_at', 'is', null),
-      ...revocationStatements(deps, sourceRevocations([...ids.account, ...ids.api], 'revoked')),
+      revokeStatement(deps, 'account', { owner: id }, { now }),
+      revokeStatement(deps, 'api', { owner: id }, { now }),
+      ...publishRevocations(deps, [...ids.account, ...ids.api], 'revoked'),
     ],
     [
       {
@@ -274,7 +268,7 @@ export async function revokeUserTokens(
 }
 
 /** The ids of a user's tokens that are not revoked (disabled or expired ones included), for the revocation feed. */
-async function liveTokenIds(deps: Deps, userId: string) {
+async function liveTokenIds(deps: Pick<Deps, 'db'>, userId: string) {
   const [account, api] = await Promise.all([
     deps.db
       .selectFrom('account_tokens')
@@ -297,7 +291,7 @@ async function liveTokenIds(deps: Deps, userId: string) {
  * never making system admins; others nothing. Returns the team the user will belong to.
  */
 async function authorizeUserWrite(
-  deps: Deps,
+  deps: Pick<Deps, 'db'>,
   actor: Principal,
   role: Role,
   teamId: string | null,
@@ -318,7 +312,7 @@ async function authorizeUserWrite(
 }
 
 /** A user the actor may see: 404 (not 403) for everyone outside their reach. */
-async function visibleUser(deps: Deps, actor: Principal, id: string) {
+async function visibleUser(deps: Pick<Deps, 'db'>, actor: Principal, id: string) {
   if (actor.role !== 'system_admin' && actor.role !== 'team_admin')
     throw forbidden('only administrators can manage users');
   const user = await deps.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
@@ -349,7 +343,7 @@ export function userView(user: {
   };
 }
 
-export async function createTeam(deps: Deps, actor: Principal, name: string) {
+export async function createTeam(deps: Pick<Deps, 'db' | 'clock'>, actor: Principal, name: string) {
   if (actor.role !== 'system_admin') throw forbidden('only system admins can create teams');
   const team = { id: crypto.randomUUID(), name, created_at: epochSeconds(deps.clock) };
   try {
@@ -361,7 +355,7 @@ export async function createTeam(deps: Deps, actor: Principal, name: string) {
   return teamView(team);
 }
 
-export async function listTeams(deps: Deps, actor: Principal) {
+export async function listTeams(deps: Pick<Deps, 'db'>, actor: Principal) {
   let query = deps.db.selectFrom('teams').selectAll().orderBy('name');
   if (actor.role === 'team_admin') query = query.where('id', '=', actor.teamId);
   else if (actor.role !== 'system_admin') throw forbidden('only administrators can list teams');

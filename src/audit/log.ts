@@ -4,7 +4,7 @@ import { AppError } from '../errors';
 import { isUniqueViolation, type Atomic, type StatementResult } from '../store/atomic';
 import { insertIfExists } from '../store/insert-if';
 import type { Database } from '../store/schema';
-import type { Logger } from '../deps';
+import type { Logger } from '../lib/logger';
 import {
   GENESIS_HASH,
   sealAuditRow,

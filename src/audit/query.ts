@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import { isoTime } from '../clock';
 import type { Deps } from '../deps';
 import type { AuditOutcome, Database } from '../store/schema';
@@ -34,7 +34,7 @@ export const AUDIT_SCAN_WINDOW = 50_000;
  * is null, which happens only once the oldest record (or, with `since`, that time) is reached.
  */
 export async function listAuditEvents(
-  deps: Deps,
+  deps: Pick<Deps, 'db'>,
   principal: Principal,
   filters: AuditFilters,
   window = AUDIT_SCAN_WINDOW,

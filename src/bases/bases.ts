@@ -1,6 +1,6 @@
 import { actorOf } from '../audit/events';
 import { epochSeconds, isoTime } from '../clock';
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import type { Deps } from '../deps';
 import { conflict, forbidden, notFound } from '../errors';
 import { isUniqueViolation } from '../store/atomic';
@@ -27,7 +27,7 @@ export function baseView(base: BaseRow, permission: BasePermission) {
 }
 
 /** The caller's base and permission on it; 404 for bases the caller is not a member of (no existence leak). */
-export async function memberBase(deps: Deps, principal: Principal, uuid: string) {
+export async function memberBase(deps: Pick<Deps, 'db'>, principal: Principal, uuid: string) {
   const row = await deps.db
     .selectFrom('bases as b')
     .innerJoin('base_members as m', 'm.base_id', 'b.id')
@@ -42,13 +42,13 @@ export async function memberBase(deps: Deps, principal: Principal, uuid: string)
 }
 
 /** Like memberBase, and the caller must be an admin of the base (403 for other members). */
-export async function adminBase(deps: Deps, principal: Principal, uuid: string) {
+export async function adminBase(deps: Pick<Deps, 'db'>, principal: Principal, uuid: string) {
   const found = await memberBase(deps, principal, uuid);
   if (found.permission !== 'admin') throw forbidden('only base admins can do this');
   return found;
 }
 
-export async function listWorkspaces(deps: Deps, principal: Principal) {
+export async function listWorkspaces(deps: Pick<Deps, 'db'>, principal: Principal) {
   const workspaces = await deps.db
     .selectFrom('workspaces')
     .selectAll()
@@ -78,7 +78,7 @@ export async function listWorkspaces(deps: Deps, principal: Principal) {
 }
 
 export async function createBase(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'clock'>,
   principal: Principal,
   input: { name: string; workspace_id?: string },
 ) {
@@ -124,7 +124,7 @@ export async function createBase(
   return baseView(base, 'admin');
 }
 
-export async function listBases(deps: Deps, principal: Principal) {
+export async function listBases(deps: Pick<Deps, 'db'>, principal: Principal) {
   const rows = await deps.db
     .selectFrom('bases as b')
     .innerJoin('base_members as m', 'm.base_id', 'b.id')
@@ -137,7 +137,7 @@ export async function listBases(deps: Deps, principal: Principal) {
   return rows.map(({ permission, ...base }) => baseView(base, permission));
 }
 
-export async function listMembers(deps: Deps, principal: Principal, uuid: string) {
+export async function listMembers(deps: Pick<Deps, 'db'>, principal: Principal, uuid: string) {
   await memberBase(deps, principal, uuid);
   const rows = await deps.db
     .selectFrom('base_members as m')
@@ -151,7 +151,7 @@ export async function listMembers(deps: Deps, principal: Principal, uuid: string
 }
 
 /** A base must keep one admin: the guard sits inside the write, so two concurrent demotions cannot both pass. */
-const otherAdminExists = (deps: Deps, uuid: string, userId: string) =>
+const otherAdminExists = (deps: Pick<Deps, 'db'>, uuid: string, userId: string) =>
   deps.db
     .selectFrom('base_members')
     .select('user_id')
@@ -160,7 +160,7 @@ const otherAdminExists = (deps: Deps, uuid: string, userId: string) =>
     .where('user_id', '!=', userId);
 
 export async function setMember(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'clock'>,
   principal: Principal,
   uuid: string,
   userId: string,
@@ -204,7 +204,12 @@ export async function setMember(
   return (await listMembers(deps, principal, uuid)).find((member) => member.user_id === userId)!;
 }
 
-export async function removeMember(deps: Deps, principal: Principal, uuid: string, userId: string) {
+export async function removeMember(
+  deps: Pick<Deps, 'db' | 'audit'>,
+  principal: Principal,
+  uuid: string,
+  userId: string,
+) {
   await adminBase(deps, principal, uuid);
   const membership = deps.db
     .selectFrom('base_members')
@@ -251,7 +256,12 @@ export async function removeMember(deps: Deps, principal: Principal, uuid: strin
  * A base addressed SeaTable's way, by workspace and name, that the caller is a member of.
  * 404 names what is missing: the workspace, or the base (also when the caller may not see it).
  */
-export async function memberBaseByName(deps: Deps, principal: Principal, workspaceId: string, name: string) {
+export async function memberBaseByName(
+  deps: Pick<Deps, 'db'>,
+  principal: Principal,
+  workspaceId: string,
+  name: string,
+) {
   const row = await deps.db
     .selectFrom('workspaces as w')
     .leftJoin('bases as b', (join) => join.onRef('b.workspace_id', '=', 'w.id').on('b.name', '=', name))

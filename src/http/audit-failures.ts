@@ -3,7 +3,8 @@ import { createMiddleware } from 'hono/factory';
 import { actorOf, type AuditEvent } from '../audit/events';
 import type { Deps } from '../deps';
 import { AppError, type ErrorCode } from '../errors';
-import { parseOpaqueToken } from '../tokens/opaque';
+import { OPAQUE_KINDS } from '../tokens/kinds';
+import { parseOpaqueToken, type OpaqueKind } from '../tokens/opaque';
 import type { AppEnv } from './auth';
 import { clientIp } from './client-ip';
 
@@ -68,18 +69,12 @@ function presentedToken(c: Context) {
   return token ? parseOpaqueToken(token) : null;
 }
 
-async function ownerOf(deps: Deps, token: { kind: 'account' | 'api'; id: string }): Promise<string | null> {
-  const row =
-    token.kind === 'account'
-      ? await deps.db
-          .selectFrom('account_tokens')
-          .select('user_id as owner')
-          .where('id', '=', token.id)
-          .executeTakeFirst()
-      : await deps.db
-          .selectFrom('api_tokens')
-          .select('created_by as owner')
-          .where('id', '=', token.id)
-          .executeTakeFirst();
+async function ownerOf(deps: Deps, token: { kind: OpaqueKind; id: string }): Promise<string | null> {
+  const { table, owner } = OPAQUE_KINDS[token.kind];
+  const row = await deps.db
+    .selectFrom(table)
+    .select((eb) => eb.ref(owner).as('owner'))
+    .where('id', '=', token.id)
+    .executeTakeFirst();
   return row?.owner ?? null;
 }

@@ -1,10 +1,10 @@
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import { actorOf, type AuditEvent } from '../audit/events';
 import { adminBase } from '../bases/bases';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, forbidden } from '../errors';
-import { revocationStatements, sourceRevocations } from '../revocations/feed';
+import { publishRevocations } from '../revocations/revoke';
 import { inIdList } from '../store/id-list';
 
 export interface KillSwitchFilter {
@@ -25,7 +25,11 @@ export const KILL_SWITCH_BATCH = 500;
  * owners re-enable what was caught by mistake. System admins may use any filter; base admins must
  * name a base they administer and reach only tokens scoped to it.
  */
-export async function killSwitch(deps: Deps, principal: Principal, filter: KillSwitchFilter) {
+export async function killSwitch(
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
+  principal: Principal,
+  filter: KillSwitchFilter,
+) {
   if (filter.userId === undefined && filter.baseUuid === undefined && filter.createdBefore === undefined) {
     throw badRequest('name at least one of user_id, base_uuid, created_before');
   }
@@ -88,9 +92,6 @@ export async function killSwitch(deps: Deps, principal: Principal, filter: KillS
       }),
     ),
   ];
-  await deps.audit.commit(
-    [disable, ...revocationStatements(deps, sourceRevocations(ids, 'kill_switch'))],
-    events,
-  );
+  await deps.audit.commit([disable, ...publishRevocations(deps, ids, 'kill_switch')], events);
   return { disabled: ids.length, more, dry_run: false };
 }

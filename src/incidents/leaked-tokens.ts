@@ -2,16 +2,15 @@ import { anonymousActor, type AuditActor } from '../audit/events';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
-import { constantTimeEqual } from '../lib/bytes';
 import { revokeBaseToken } from '../revocations/base-tokens';
-import { revocationStatements, sourceRevocations } from '../revocations/feed';
+import { revokeTokens } from '../revocations/revoke';
 import { hitCounter } from '../throttle/counters';
+import { matchesSecret, OPAQUE_KINDS, type StoredSecrets } from '../tokens/kinds';
 import { parseOpaqueToken, type OpaqueKind } from '../tokens/opaque';
+import { COMPACT_JWS } from '../verify/precheck';
 
 /** Reports per client address and window: a scanner's batch fits, a brute-force oracle does not. */
 export const LEAK_REPORT_LIMIT = { limit: 30, windowSeconds: 3600 };
-
-const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * A leak report (GitHub's secret-scanning partner flow): every valid token in it is revoked at once,
@@ -20,7 +19,7 @@ const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  * many strings were received, never which were tokens; reporting the same token again changes nothing.
  */
 export async function reportLeakedTokens(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'keys' | 'clock' | 'config' | 'hashToken'>,
   tokens: readonly string[],
   clientIp: string | null,
 ): Promise<number> {
@@ -35,97 +34,43 @@ export async function reportLeakedTokens(
   for (const token of new Set(tokens)) {
     const opaque = parseOpaqueToken(token);
     if (opaque) await revokeLeakedOpaqueToken(deps, token, opaque, actor);
-    else if (JWT_SHAPE.test(token)) await revokeBaseToken(deps, token, 'leaked', actor);
+    else if (COMPACT_JWS.test(token)) await revokeBaseToken(deps, token, 'leaked', actor);
   }
   return tokens.length;
 }
 
+/** What a leak report reads of a token row; columns its kind does not have are absent. */
+type ReportedToken = StoredSecrets & { owner: string; base_id?: string | null; revoked_at: number | null };
+
 async function revokeLeakedOpaqueToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config' | 'hashToken'>,
   token: string,
   { kind, id }: { kind: OpaqueKind; id: string },
   actor: AuditActor,
 ) {
   const hash = await deps.hashToken(token);
-  const now = epochSeconds(deps.clock);
-  if (kind === 'api') {
-    const row = await deps.db
-      .selectFrom('api_tokens')
-      .select([
-        'created_by',
-        'base_id',
-        'secret_hash',
-        'previous_secret_hash',
-        'previous_secret_expires_at',
-        'revoked_at',
-      ])
-      .where('id', '=', id)
-      .executeTakeFirst();
-    // The current secret, or the previous one while it still works (a grace period).
-    const matches =
-      row !== undefined &&
-      (constantTimeEqual(row.secret_hash, hash) ||
-        (row.previous_secret_hash !== null &&
-          (row.previous_secret_expires_at ?? 0) > now &&
-          constantTimeEqual(row.previous_secret_hash, hash)));
-    if (!matches || row.revoked_at !== null) return;
-    const applied = deps.db
-      .selectFrom('api_tokens')
-      .select('id')
-      .where('id', '=', id)
-      .where('revoked_at', '=', now);
-    await deps.audit.commit(
-      [
-        deps.db
-          .updateTable('api_tokens')
-          .set({ revoked_at: now, updated_at: now })
-          .where('id', '=', id)
-          .where('revoked_at', 'is', null),
-        ...revocationStatements(deps, sourceRevocations([id], 'leaked'), applied),
-      ],
-      [
-        {
-          action: 'token.leak_report',
-          actor,
-          subjectUserId: row.created_by,
-          baseId: row.base_id,
-          targetId: id,
-          details: { token_type: 'api_token' },
-        },
-      ],
-      { onlyIf: applied },
-    );
-    return;
-  }
-  const row = await deps.db
-    .selectFrom('account_tokens')
-    .select(['user_id', 'secret_hash', 'revoked_at'])
+  const { table, owner, tokenType } = OPAQUE_KINDS[kind];
+  const row: ReportedToken | undefined = await deps.db
+    .selectFrom(table)
+    .selectAll()
+    .select((eb) => eb.ref(owner).as('owner'))
     .where('id', '=', id)
     .executeTakeFirst();
-  if (!row || !constantTimeEqual(row.secret_hash, hash) || row.revoked_at !== null) return;
-  const applied = deps.db
-    .selectFrom('account_tokens')
-    .select('id')
-    .where('id', '=', id)
-    .where('revoked_at', '=', now);
-  await deps.audit.commit(
-    [
-      deps.db
-        .updateTable('account_tokens')
-        .set({ revoked_at: now })
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null),
-      ...revocationStatements(deps, sourceRevocations([id], 'leaked'), applied),
-    ],
-    [
+  // The current secret, or the previous one while it still works (a grace period).
+  if (!row || matchesSecret(row, hash, epochSeconds(deps.clock)) === null || row.revoked_at !== null) return;
+  await revokeTokens(deps, {
+    kind,
+    ids: [id],
+    reason: 'leaked',
+    events: [
       {
         action: 'token.leak_report',
         actor,
-        subjectUserId: row.user_id,
+        subjectUserId: row.owner,
+        baseId: row.base_id ?? null,
         targetId: id,
-        details: { token_type: 'account_token' },
+        details: { token_type: tokenType },
       },
     ],
-    { onlyIf: applied },
-  );
+  });
 }

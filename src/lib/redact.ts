@@ -1,11 +1,15 @@
-import type { Logger } from '../deps';
+import { OPAQUE_KIND_NAMES, OPAQUE_KINDS } from '../tokens/kinds';
+import type { Logger } from './logger';
 
 /** What a removed secret is replaced with. */
 export const REDACTED = '[redacted]';
 
-// Our opaque tokens (src/tokens/opaque.ts: `tl_acc_…`, `tl_api_…`), also mangled or cut short, and
-// anything JWT-shaped (Base-Tokens, temporary API-Tokens, foreign JWTs a client sent us).
-const OPAQUE_TOKEN = /tl_(?:acc|api)_[A-Za-z0-9]+/gi;
+// Our opaque tokens (every prefix of src/tokens/kinds.ts), also mangled or cut short, and anything
+// JWT-shaped (Base-Tokens, temporary API-Tokens, foreign JWTs a client sent us).
+const OPAQUE_TOKEN = new RegExp(
+  `(?:${OPAQUE_KIND_NAMES.map((kind) => OPAQUE_KINDS[kind].prefix).join('|')})[A-Za-z0-9]+`,
+  'gi',
+);
 const JWT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?/g;
 
 /**

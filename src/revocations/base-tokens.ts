@@ -4,9 +4,8 @@ import type { AuditActor } from '../audit/events';
 import type { Deps } from '../deps';
 import { BASE_TOKEN_TYPE } from '../tokens/base-tokens';
 import { TEMP_TOKEN_AUDIENCE, TEMP_TOKEN_TYPE } from '../tokens/temp-api-tokens';
-import { revocationStatements, type Revocation } from './feed';
-
-const BASE_AUDIENCE_PREFIX = 'urn:tokenladder:base:';
+import { BASE_AUDIENCE_PREFIX } from '../verify/claims';
+import { revocationStatements, type RevocationReason } from './revoke';
 
 /**
  * Revokes one Base-Token (or one of SeaTable's temporary API-Tokens, which the exchange checks) by its
@@ -15,9 +14,9 @@ const BASE_AUDIENCE_PREFIX = 'urn:tokenladder:base:';
  * Returns whether a token was revoked.
  */
 export async function revokeBaseToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'keys' | 'clock' | 'config'>,
   jwt: string,
-  reason: Revocation['reason'],
+  reason: RevocationReason,
   actor: AuditActor,
 ): Promise<boolean> {
   let claims: {
@@ -70,9 +69,9 @@ export async function revokeBaseToken(
 }
 
 async function commitRevocation(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
   claims: { jti: string; exp: number; sub: string; base: string | null; kind: string },
-  reason: Revocation['reason'],
+  reason: RevocationReason,
   actor: AuditActor,
 ) {
   await deps.audit.commit(

@@ -1,10 +1,10 @@
 import { actorOf } from '../audit/events';
-import { revocationStatements, sourceRevocations } from '../revocations/feed';
-import type { Principal } from '../accounts/account-tokens';
+import { revokeTokens } from '../revocations/revoke';
+import type { Principal } from '../accounts/principal';
 import type { Deps } from '../deps';
 import { forbidden, notFound } from '../errors';
 import { apiTokenViews, liveApiTokens } from './api-tokens';
-import { epochSeconds } from '../clock';
+import { OPAQUE_KINDS } from './kinds';
 
 /**
  * Oversight of API-Tokens by administrators, whether or not they are members of the base:
@@ -22,7 +22,7 @@ function authorize(actor: Principal, teamId: string | undefined): void {
 }
 
 /** Bases in workspaces owned by members of the team (all bases when teamId is undefined). */
-function overseenBases(deps: Deps, teamId: string | undefined) {
+function overseenBases(deps: Pick<Deps, 'db'>, teamId: string | undefined) {
   let query = deps.db
     .selectFrom('bases as b')
     .innerJoin('workspaces as w', 'w.id', 'b.workspace_id')
@@ -32,7 +32,12 @@ function overseenBases(deps: Deps, teamId: string | undefined) {
   return query;
 }
 
-async function overseenBase(deps: Deps, actor: Principal, baseUuid: string, teamId: string | undefined) {
+async function overseenBase(
+  deps: Pick<Deps, 'db'>,
+  actor: Principal,
+  baseUuid: string,
+  teamId: string | undefined,
+) {
   authorize(actor, teamId);
   const base = await overseenBases(deps, teamId).where('b.id', '=', baseUuid).executeTakeFirst();
   if (!base) throw notFound('base');
@@ -40,7 +45,7 @@ async function overseenBase(deps: Deps, actor: Principal, baseUuid: string, team
 }
 
 export async function adminListBaseApiTokens(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'clock'>,
   actor: Principal,
   baseUuid: string,
   teamId?: string,
@@ -50,7 +55,7 @@ export async function adminListBaseApiTokens(
 }
 
 export async function adminRevokeApiToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
   actor: Principal,
   baseUuid: string,
   name: string,
@@ -63,24 +68,13 @@ export async function adminRevokeApiToken(
     .executeTakeFirst();
   if (!token) throw notFound('API-Token');
   // Oversight bypasses base membership, so it revokes directly rather than through the member's path.
-  const now = epochSeconds(deps.clock);
-  const applied = deps.db
-    .selectFrom('api_tokens')
-    .select('id')
-    .where('id', '=', token.id)
-    .where('revoked_at', '=', now);
-  const [result] = await deps.audit.commit(
-    [
-      deps.db
-        .updateTable('api_tokens')
-        .set({ revoked_at: now })
-        .where('id', '=', token.id)
-        .where('revoked_at', 'is', null),
-      ...revocationStatements(deps, sourceRevocations([token.id], 'deleted'), applied),
-    ],
-    [
+  const revoked = await revokeTokens(deps, {
+    kind: 'api',
+    ids: [token.id],
+    reason: 'deleted',
+    events: [
       {
-        action: 'api_token.delete',
+        action: OPAQUE_KINDS.api.revokeAction,
         actor: actorOf(actor),
         subjectUserId: token.created_by,
         baseId: baseUuid,
@@ -88,14 +82,13 @@ export async function adminRevokeApiToken(
         details: { name, by: 'oversight' },
       },
     ],
-    { onlyIf: applied },
-  );
-  if (result!.numAffectedRows === 0) throw notFound('API-Token');
+  });
+  if (revoked === 0) throw notFound('API-Token');
 }
 
 /** Every live API-Token of the team's bases, a page at a time, with the total count. */
 export async function teamApiTokens(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'clock'>,
   actor: Principal,
   teamId: string,
   page: { page: number; perPage: number },

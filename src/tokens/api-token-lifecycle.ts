@@ -1,4 +1,4 @@
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import { actorOf, type AuditEvent } from '../audit/events';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
@@ -8,8 +8,9 @@ import { inIdList } from '../store/id-list';
 import type { ApiTokenPermission } from '../store/schema';
 import { apiTokenById, assertOwnerCovers, manageableApiToken, visibleApiTokens } from './api-tokens';
 import { isSubsetOf, scopesOfPermission, summaryPermission, tokenScopes, type Scopes } from './grants';
+import { OPAQUE_KINDS } from './kinds';
 import { mintOpaqueToken } from './opaque';
-import { revocationStatements, sourceRevocations, type Revocation } from '../revocations/feed';
+import { publishRevocations, revokeTokens, type RevocationReason } from '../revocations/revoke';
 import { assertPolicyAllowsNewToken, getTokenPolicy } from './policy';
 
 export interface ApiTokenPatch {
@@ -22,7 +23,10 @@ export interface ApiTokenPatch {
 }
 
 /** The bases a token's grant must be covered on when it changes (multi-base scopes are checked per exchange too). */
-async function tokenBaseIds(deps: Deps, token: { id: string; scope_type: string; base_id: string | null }) {
+async function tokenBaseIds(
+  deps: Pick<Deps, 'db'>,
+  token: { id: string; scope_type: string; base_id: string | null },
+) {
   if (token.scope_type === 'base') return [token.base_id!];
   if (token.scope_type !== 'bases') return [];
   return (
@@ -31,7 +35,12 @@ async function tokenBaseIds(deps: Deps, token: { id: string; scope_type: string;
 }
 
 /** Renames, re-scopes, enables/disables or re-dates a token in place (same id, same secret). */
-export async function updateApiToken(deps: Deps, principal: Principal, id: string, patch: ApiTokenPatch) {
+export async function updateApiToken(
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
+  principal: Principal,
+  id: string,
+  patch: ApiTokenPatch,
+) {
   const token = await manageableApiToken(deps, principal, id);
   const now = epochSeconds(deps.clock);
   const owner = await deps.db
@@ -86,12 +95,8 @@ export async function updateApiToken(deps: Deps, principal: Principal, id: strin
     events.push(event('api_token.expiry_change', { from: token.expires_at, to: patch.expiresAt }));
   // Disabling, or taking away anything the token granted, ends the Base-Tokens already derived from it.
   const narrowed = scopes !== undefined && !isSubsetOf(tokenScopes(token), scopes);
-  const revocations: Revocation[] =
-    patch.enabled === false && enabledNow
-      ? sourceRevocations([id], 'disabled')
-      : narrowed
-        ? sourceRevocations([id], 'revoked')
-        : [];
+  const revocation: RevocationReason | null =
+    patch.enabled === false && enabledNow ? 'disabled' : narrowed ? 'revoked' : null;
   const stillLive = deps.db
     .selectFrom('api_tokens')
     .select('id')
@@ -111,7 +116,7 @@ export async function updateApiToken(deps: Deps, principal: Principal, id: strin
           })
           .where('id', '=', id)
           .where('revoked_at', 'is', null),
-        ...revocationStatements(deps, revocations, stillLive),
+        ...(revocation ? publishRevocations(deps, [id], revocation, stillLive) : []),
       ],
       events,
       { onlyIf: stillLive },
@@ -128,7 +133,12 @@ export async function updateApiToken(deps: Deps, principal: Principal, id: strin
  * once, or after `graceSeconds` so an integration can roll over without downtime. A compare-and-swap
  * on the current secret makes two concurrent regenerations leave exactly one new secret valid.
  */
-export async function regenerateApiToken(deps: Deps, principal: Principal, id: string, graceSeconds = 0) {
+export async function regenerateApiToken(
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
+  principal: Principal,
+  id: string,
+  graceSeconds = 0,
+) {
   const token = await manageableApiToken(deps, principal, id);
   const current = await deps.db
     .selectFrom('api_tokens')
@@ -160,7 +170,7 @@ export async function regenerateApiToken(deps: Deps, principal: Principal, id: s
         .where('revoked_at', 'is', null),
       // Base-Tokens issued until now stop at every verifier polling the feed; with a grace period,
       // those the old secret obtains during it live their normal lifetime (README: Revocation).
-      ...revocationStatements(deps, sourceRevocations([id], 'regenerated'), applied),
+      ...publishRevocations(deps, [id], 'regenerated', applied),
     ],
     [
       {
@@ -179,7 +189,11 @@ export async function regenerateApiToken(deps: Deps, principal: Principal, id: s
   return { ...(await apiTokenById(deps, id)), token: minted.token };
 }
 
-export async function revokeApiToken(deps: Deps, principal: Principal, id: string): Promise<void> {
+export async function revokeApiToken(
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
+  principal: Principal,
+  id: string,
+): Promise<void> {
   await bulkRevokeApiTokens(deps, principal, [id]);
 }
 
@@ -188,39 +202,25 @@ export async function revokeApiToken(deps: Deps, principal: Principal, id: strin
  * gone) fails the whole request with 404; one conditional statement revokes them only if every one is
  * still live, so overlapping requests never revoke part of a list.
  */
-export async function bulkRevokeApiTokens(deps: Deps, principal: Principal, ids: string[]): Promise<number> {
+export async function bulkRevokeApiTokens(
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
+  principal: Principal,
+  ids: string[],
+): Promise<number> {
   const unique = [...new Set(ids)];
   const visible = await visibleApiTokens(deps, principal).where(inIdList('t.id', unique)).execute();
   const missing = unique.filter((id) => !visible.some((row) => row.id === id));
   if (missing.length > 0) throw notFound(`API-Token ${missing.join(', ')}`);
-  const stillLive = deps.db
-    .selectFrom('api_tokens')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where(inIdList('id', unique))
-    .where('revoked_at', 'is', null);
-  const now = epochSeconds(deps.clock);
-  // Written only if this request revoked them (same second, all of them).
-  const applied = deps.db
-    .selectFrom('api_tokens')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where(inIdList('id', unique))
-    .where('revoked_at', '=', now)
-    .having((eb) => eb.fn.countAll(), '=', unique.length);
-  const [result] = await deps.audit.commit(
-    [
-      deps.db
-        .updateTable('api_tokens')
-        .set({ revoked_at: now })
-        .where(inIdList('id', unique))
-        .where('revoked_at', 'is', null)
-        .where(stillLive, '=', unique.length),
-      ...revocationStatements(deps, sourceRevocations(unique, 'deleted'), applied),
-    ],
-    visible
+  const revoked = await revokeTokens(deps, {
+    kind: 'api',
+    ids: unique,
+    reason: 'deleted',
+    allOrNothing: true,
+    events: visible
       .filter((row) => unique.includes(row.id))
       .map(
         (row): AuditEvent => ({
-          action: 'api_token.delete',
+          action: OPAQUE_KINDS.api.revokeAction,
           actor: actorOf(principal),
           subjectUserId: row.created_by,
           baseId: row.base_id,
@@ -228,8 +228,7 @@ export async function bulkRevokeApiTokens(deps: Deps, principal: Principal, ids:
           details: { name: row.name },
         }),
       ),
-    { onlyIf: applied },
-  );
-  if (result!.numAffectedRows !== unique.length) throw notFound('API-Token (revoked meanwhile)');
+  });
+  if (revoked !== unique.length) throw notFound('API-Token (revoked meanwhile)');
   return unique.length;
 }

@@ -1,5 +1,5 @@
 import { actorOf } from '../audit/events';
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import { memberBase } from '../bases/bases';
 import { epochSeconds, isoTime } from '../clock';
 import type { Deps } from '../deps';
@@ -35,7 +35,7 @@ export interface NewApiToken {
 }
 
 /** Live API-Tokens with what their views need, oldest first. */
-export const liveApiTokens = (deps: Deps) =>
+export const liveApiTokens = (deps: Pick<Deps, 'db'>) =>
   deps.db
     .selectFrom('api_tokens as t')
     .innerJoin('users as u', 'u.id', 't.created_by')
@@ -100,7 +100,10 @@ function apiTokenView(row: ApiTokenRow, baseUuids: string[], now: number) {
 export type ApiTokenView = ReturnType<typeof apiTokenView>;
 
 /** Views for rows, with the base lists of multi-base tokens fetched in one query. */
-export async function apiTokenViews(deps: Deps, rows: ApiTokenRow[]): Promise<ApiTokenView[]> {
+export async function apiTokenViews(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  rows: ApiTokenRow[],
+): Promise<ApiTokenView[]> {
   const multi = rows.filter((row) => row.scope_type === 'bases').map((row) => row.id);
   const links =
     multi.length === 0
@@ -121,14 +124,14 @@ export async function apiTokenViews(deps: Deps, rows: ApiTokenRow[]): Promise<Ap
   );
 }
 
-export async function apiTokenById(deps: Deps, id: string): Promise<ApiTokenView> {
+export async function apiTokenById(deps: Pick<Deps, 'db' | 'clock'>, id: string): Promise<ApiTokenView> {
   const row = await liveApiTokens(deps).where('t.id', '=', id).executeTakeFirst();
   if (!row) throw notFound('API-Token');
   return (await apiTokenViews(deps, [row]))[0]!;
 }
 
 /** The user's permission on a base, or null if they are not a member. */
-export async function membershipOf(deps: Deps, userId: string, baseId: string) {
+export async function membershipOf(deps: Pick<Deps, 'db'>, userId: string, baseId: string) {
   const row = await deps.db
     .selectFrom('base_members')
     .select('permission')
@@ -143,7 +146,7 @@ export async function membershipOf(deps: Deps, userId: string, baseId: string) {
  * A token never grants more than its owner holds (it is intersected again at every exchange).
  */
 export async function assertOwnerCovers(
-  deps: Deps,
+  deps: Pick<Deps, 'db'>,
   ownerId: string,
   baseIds: string[],
   scopes: Scopes,
@@ -158,7 +161,7 @@ export async function assertOwnerCovers(
 }
 
 /** Who will own a new token: the caller, or a service account when a system admin mints for it. */
-async function ownerFor(deps: Deps, principal: Principal, ownerId: string) {
+async function ownerFor(deps: Pick<Deps, 'db'>, principal: Principal, ownerId: string) {
   const owner = await deps.db
     .selectFrom('users')
     .select(['id', 'email', 'kind', 'is_active'])
@@ -177,7 +180,7 @@ async function ownerFor(deps: Deps, principal: Principal, ownerId: string) {
  * token policy applies. Names are unique per base (single-base tokens) or per owner (the others).
  */
 export async function createApiToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'clock'>,
   principal: Principal,
   input: NewApiToken,
   ownerId: string = principal.userId,
@@ -285,7 +288,11 @@ export interface TokenFilters {
  * The API-Tokens the caller may see and manage: their own, the single-base tokens of bases they
  * administer, and for system admins all of them.
  */
-export function visibleApiTokens(deps: Deps, principal: Principal, filters: TokenFilters = {}) {
+export function visibleApiTokens(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  principal: Principal,
+  filters: TokenFilters = {},
+) {
   const now = epochSeconds(deps.clock);
   let query = liveApiTokens(deps);
   if (principal.role !== 'system_admin') {
@@ -316,12 +323,20 @@ export function visibleApiTokens(deps: Deps, principal: Principal, filters: Toke
   return query;
 }
 
-export async function listApiTokens(deps: Deps, principal: Principal, filters: TokenFilters = {}) {
+export async function listApiTokens(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  principal: Principal,
+  filters: TokenFilters = {},
+) {
   return apiTokenViews(deps, await visibleApiTokens(deps, principal, filters).execute());
 }
 
 /** The single-base tokens of a base: all of them for its admins, their own for other members. */
-export async function listBaseApiTokens(deps: Deps, principal: Principal, uuid: string) {
+export async function listBaseApiTokens(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  principal: Principal,
+  uuid: string,
+) {
   const { permission } = await memberBase(deps, principal, uuid);
   let query = liveApiTokens(deps).where('t.base_id', '=', uuid);
   if (permission !== 'admin') query = query.where('t.created_by', '=', principal.userId);
@@ -329,14 +344,23 @@ export async function listBaseApiTokens(deps: Deps, principal: Principal, uuid: 
 }
 
 /** A token the caller may manage (see visibleApiTokens); 404 for everything else. */
-export async function manageableApiToken(deps: Deps, principal: Principal, id: string): Promise<ApiTokenRow> {
+export async function manageableApiToken(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  principal: Principal,
+  id: string,
+): Promise<ApiTokenRow> {
   const row = await visibleApiTokens(deps, principal).where('t.id', '=', id).executeTakeFirst();
   if (!row) throw notFound('API-Token');
   return row;
 }
 
 /** One single-base token of a base by name, if the caller may manage it; else 404. */
-export async function findApiTokenByName(deps: Deps, principal: Principal, uuid: string, name: string) {
+export async function findApiTokenByName(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  principal: Principal,
+  uuid: string,
+  name: string,
+) {
   await memberBase(deps, principal, uuid);
   const row = await visibleApiTokens(deps, principal)
     .where('t.base_id', '=', uuid)

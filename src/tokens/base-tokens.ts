@@ -1,11 +1,10 @@
 import { SignJWT } from 'jose';
 import { sql, type Selectable } from 'kysely';
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import { memberBase } from '../bases/bases';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { AppError, forbidden } from '../errors';
-import { constantTimeEqual } from '../lib/bytes';
 import {
   ceilingOf,
   claimsOf,
@@ -17,13 +16,12 @@ import {
   tokenScopes,
   type Scopes,
 } from './grants';
-import { expectOpaqueToken } from './kinds';
+import { matchesSecret } from './kinds';
+import { expectOpaqueToken } from './opaque';
 import { touchLastUsed } from './last-used';
 import { parseTokenPolicy, policyProblem, TOKEN_POLICY_KEY } from './policy';
 import type { ApiTokensTable, BasePermission, UserKind } from '../store/schema';
-
-/** `aud` of a Base-Token: it binds the token to the one base it was issued for. */
-export const baseAudience = (uuid: string) => `urn:tokenladder:base:${uuid}`;
+import { baseAudience } from '../verify/claims';
 
 export const BASE_TOKEN_TYPE = 'at+jwt';
 
@@ -57,7 +55,11 @@ export interface ExchangeRequest {
  * It also carries SeaTable's claim names (dtable_uuid, username, app_name), so services written for
  * SeaTable's payload read it unchanged; fine-grained grants go into `scp` (src/verify/scopes.ts).
  */
-export async function signBaseToken(deps: Deps, grant: BaseTokenGrant, ttlSeconds?: number) {
+export async function signBaseToken(
+  deps: Pick<Deps, 'audit' | 'keys' | 'clock' | 'config'>,
+  grant: BaseTokenGrant,
+  ttlSeconds?: number,
+) {
   const key = await deps.keys.current();
   const now = epochSeconds(deps.clock);
   const expiresAt = now + Math.min(ttlSeconds ?? Infinity, deps.config.baseTokenTtlSeconds);
@@ -88,6 +90,7 @@ export async function signBaseToken(deps: Deps, grant: BaseTokenGrant, ttlSecond
   })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: BASE_TOKEN_TYPE })
     .setIssuer(deps.config.issuer)
+    // `aud` binds the token to the one base it was issued for (the verifier's own spelling of it).
     .setAudience(baseAudience(grant.baseUuid))
     .setSubject(grant.userId)
     .setJti(jti)
@@ -130,7 +133,7 @@ export type ExchangeableToken = Omit<Selectable<ApiTokensTable>, 'updated_at'> &
  * the exchange's CPU (bench/RESULTS.md).
  */
 export async function loadApiTokenForExchange(
-  deps: Deps,
+  deps: Pick<Deps, 'db'>,
   id: string,
   baseUuid?: string,
 ): Promise<ExchangeableToken | undefined> {
@@ -153,7 +156,7 @@ export async function loadApiTokenForExchange(
  * (NocoDB's statuses: expired, disabled, unknown and out-of-scope 401; insufficient permission 403).
  */
 export async function evaluateApiToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'clock'>,
   token: ExchangeableToken,
   request: ExchangeRequest,
 ): Promise<{ baseUuid: string; scopes: Scopes }> {
@@ -202,7 +205,11 @@ export async function evaluateApiToken(
   };
 }
 
-async function baseInScope(deps: Deps, token: ExchangeableToken, baseUuid: string): Promise<boolean> {
+async function baseInScope(
+  deps: Pick<Deps, 'db'>,
+  token: ExchangeableToken,
+  baseUuid: string,
+): Promise<boolean> {
   switch (token.scope_type) {
     case 'base':
       return token.base_id === baseUuid;
@@ -230,22 +237,19 @@ async function baseInScope(deps: Deps, token: ExchangeableToken, baseUuid: strin
 }
 
 /** API-Token → Base-Token. The current secret, or the previous one during a regenerate's grace period. */
-export async function exchangeApiToken(deps: Deps, secret: string, request: ExchangeRequest = {}) {
+export async function exchangeApiToken(
+  deps: Pick<Deps, 'db' | 'audit' | 'keys' | 'clock' | 'config' | 'hashToken'>,
+  secret: string,
+  request: ExchangeRequest = {},
+) {
   const id = expectOpaqueToken(secret, 'api');
   const hash = await deps.hashToken(secret);
   const token = await loadApiTokenForExchange(deps, id, request.baseUuid);
   const now = epochSeconds(deps.clock);
-  const current = token !== undefined && constantTimeEqual(token.secret_hash, hash);
-  const previous =
-    token !== undefined &&
-    !current &&
-    token.previous_secret_hash !== null &&
-    (token.previous_secret_expires_at ?? 0) > now &&
-    constantTimeEqual(token.previous_secret_hash, hash);
-  if (!token || (!current && !previous))
-    throw new AppError('token_invalid', 'the token is malformed or unknown');
+  const matched = token === undefined ? null : matchesSecret(token, hash, now);
+  if (!token || matched === null) throw new AppError('token_invalid', 'the token is malformed or unknown');
   const { baseUuid, scopes } = await evaluateApiToken(deps, token, request);
-  if (current) await touchLastUsed(deps.db, 'api_tokens', token.id, token.last_used_at, now);
+  if (matched === 'current') await touchLastUsed(deps.db, 'api_tokens', token.id, token.last_used_at, now);
   else
     await deps.db
       .updateTable('api_tokens')
@@ -269,7 +273,7 @@ export async function exchangeApiToken(deps: Deps, secret: string, request: Exch
 
 /** Account-Token → Base-Token for a base the caller is a member of, with the caller's own permission (or less). */
 export async function exchangeAccountToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'keys' | 'clock' | 'config'>,
   principal: Principal,
   baseUuid: string,
   request: ExchangeRequest = {},

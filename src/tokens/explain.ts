@@ -1,4 +1,4 @@
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import { allows, type ScopeAction } from '../verify/scopes';
@@ -12,7 +12,7 @@ import { claimsOf } from './grants';
  * failed request, who only gets the status and code.
  */
 export async function explainApiToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'clock'>,
   principal: Principal,
   id: string,
   request: ExchangeRequest & { action?: ScopeAction },

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema';
+import type { TokenTable } from './kinds';
 
 /**
  * `last_used_at` is recorded to the minute: a token used again within that minute causes no write,
@@ -9,7 +10,7 @@ export const LAST_USED_RESOLUTION_SECONDS = 60;
 
 export async function touchLastUsed(
   db: Kysely<Database>,
-  table: 'account_tokens' | 'api_tokens',
+  table: TokenTable,
   id: string,
   previous: number | null,
   now: number,

@@ -1,6 +1,6 @@
 import { actorOf } from '../audit/events';
 import { z } from 'zod';
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, forbidden } from '../errors';
@@ -37,7 +37,7 @@ export function parseTokenPolicy(value: string | null | undefined): TokenPolicy 
   return parsed.success ? parsed.data : DEFAULT_POLICY;
 }
 
-export async function getTokenPolicy(deps: Deps): Promise<TokenPolicy> {
+export async function getTokenPolicy(deps: Pick<Deps, 'db'>): Promise<TokenPolicy> {
   const row = await deps.db
     .selectFrom('settings')
     .select('value')
@@ -47,7 +47,7 @@ export async function getTokenPolicy(deps: Deps): Promise<TokenPolicy> {
 }
 
 export async function setTokenPolicy(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'clock'>,
   actor: Principal,
   patch: Partial<TokenPolicy>,
 ): Promise<TokenPolicy> {

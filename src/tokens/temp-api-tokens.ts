@@ -1,6 +1,6 @@
 import { actorOf } from '../audit/events';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import type { Principal } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import { memberBase, weakest } from '../bases/bases';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
@@ -23,7 +23,11 @@ export const TEMP_TOKEN_TTL_SECONDS = 3600;
 /** SeaTable names the source of a temporary token's Base-Token "scripts". */
 const TEMP_TOKEN_APP_NAME = 'scripts';
 
-export async function mintTempApiToken(deps: Deps, principal: Principal, baseUuid: string): Promise<string> {
+export async function mintTempApiToken(
+  deps: Pick<Deps, 'db' | 'audit' | 'keys' | 'clock' | 'config'>,
+  principal: Principal,
+  baseUuid: string,
+): Promise<string> {
   const { permission } = await memberBase(deps, principal, baseUuid);
   const key = await deps.keys.current();
   const now = epochSeconds(deps.clock);
@@ -52,7 +56,7 @@ export async function mintTempApiToken(deps: Deps, principal: Principal, baseUui
 
 /** Temporary API-Token → Base-Token, with the lesser of its permission and its maker's current one. */
 export async function exchangeTempApiToken(
-  deps: Deps,
+  deps: Pick<Deps, 'db' | 'audit' | 'keys' | 'clock' | 'config'>,
   token: string,
   ttlSeconds?: number,
   clientIp: string | null = null,
@@ -108,7 +112,7 @@ export async function exchangeTempApiToken(
   );
 }
 
-async function verifyTempApiToken(deps: Deps, token: string) {
+async function verifyTempApiToken(deps: Pick<Deps, 'keys' | 'clock' | 'config'>, token: string) {
   try {
     // The verifier library's structural checks first: a kid is required (jose would otherwise try any
     // key that fits), canonical base64url only, no jku/jwk/x5u/x5c headers, bounded length.

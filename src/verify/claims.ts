@@ -50,7 +50,8 @@ export interface BaseTokenClaims {
   readonly scp?: Scopes;
 }
 
-const AUDIENCE_PREFIX = 'urn:tokenladder:base:';
+/** What every Base-Token's `aud` starts with; the base UUID follows. */
+export const BASE_AUDIENCE_PREFIX = 'urn:tokenladder:base:';
 const LOWERCASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PERMISSIONS: readonly string[] = ['r', 'rw', 'admin', 'custom'] satisfies BasePermission[];
 const TOKEN_TYPES: readonly string[] = ['api_token', 'account_token'] satisfies BaseTokenType[];
@@ -82,7 +83,7 @@ export function normalizeBaseUuid(uuid: string): string | undefined {
 export function baseAudience(uuid: string): string {
   const normalized = normalizeBaseUuid(uuid);
   if (normalized === undefined) throw new TypeError('baseAudience: not a UUID');
-  return AUDIENCE_PREFIX + normalized;
+  return BASE_AUDIENCE_PREFIX + normalized;
 }
 
 /**
@@ -168,7 +169,7 @@ export function parseBaseTokenClaims(
     typeof token_name === 'string' &&
     typeof base_uuid === 'string' &&
     LOWERCASE_UUID.test(base_uuid) &&
-    aud === AUDIENCE_PREFIX + base_uuid &&
+    aud === BASE_AUDIENCE_PREFIX + base_uuid &&
     isOneOf<BasePermission>(permission, PERMISSIONS);
   if (!valid) throw new BaseTokenError('token_claims_invalid');
   const scopes = scp === undefined ? undefined : parseScopes(scp);

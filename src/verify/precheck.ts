@@ -12,7 +12,8 @@ import { BaseTokenError } from './errors';
  */
 export const MAX_TOKEN_LENGTH = 4096;
 
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** The shape of a compact JWS (three base64url segments); tokenladder's server code reuses it. */
+export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** RFC 7638 SHA-256 thumbprint, base64url: 43 chars. */
 const THUMBPRINT_KID = /^[A-Za-z0-9_-]{43}$/;
 /** Key-bearing/key-locating headers the issuer never sets; jose ignores them, we refuse them outright. */

@@ -1,0 +1,187 @@
+import { sql, type Compilable, type Expression, type ExpressionBuilder } from 'kysely';
+import type { AuditEvent } from '../audit/events';
+import { epochSeconds } from '../clock';
+import type { Deps } from '../deps';
+import { inIdList } from '../store/id-list';
+import type { Database, RevocationKind } from '../store/schema';
+import { OPAQUE_KINDS, type OpaqueKind, type TokenTable } from '../tokens/kinds';
+
+/**
+ * Every write that revokes a credential or publishes a revocation to the feed is built here: the
+ * conditional UPDATE of the token rows, the guard that says it took effect, and the feed rows, all
+ * for one atomic write with the action's audit records.
+ */
+
+/** Clock skew a verifier allows on `iat`/`exp`: entries outlive the tokens they match by this much. */
+const VERIFIER_SKEW_SECONDS = 60;
+
+export type RevocationReason = 'deleted' | 'disabled' | 'regenerated' | 'revoked' | 'leaked' | 'kill_switch';
+
+export interface Revocation {
+  /** `client`: Base-Tokens whose `client_id` is this token id; `jti`: one Base-Token. */
+  kind: RevocationKind;
+  value: string;
+  reason: RevocationReason;
+  /** For a `jti`: when that Base-Token expires. A source token's entry lasts one Base-Token lifetime. */
+  tokenExpiresAt?: number;
+}
+
+type FeedDeps = Pick<Deps, 'db' | 'clock' | 'config'>;
+
+/**
+ * Statements that publish revocations to the feed, for the same atomic write as the action itself.
+ * `seq` (the feed cursor) is computed inside the write, so concurrent writers never share one. With
+ * `onlyIf`, the entries are written only when the action took effect. Expired entries are dropped
+ * here too (the newest row stays, so `seq` never goes back).
+ */
+export function revocationStatements(
+  deps: FeedDeps,
+  revocations: readonly Revocation[],
+  onlyIf?: Expression<unknown>,
+): Compilable[] {
+  if (revocations.length === 0) return [];
+  const now = epochSeconds(deps.clock);
+  const { db } = deps;
+  const inserts = revocations.map((revocation) => {
+    const expiresAt =
+      (revocation.tokenExpiresAt ?? now + deps.config.baseTokenTtlSeconds) + VERIFIER_SKEW_SECONDS;
+    const select = db.selectNoFrom((eb) => [
+      db.selectFrom('revocations').select(sql<number>`coalesce(max(seq), 0) + 1`.as('next')).as('seq'),
+      eb.val(revocation.kind).as('kind'),
+      eb.val(revocation.value).as('value'),
+      eb.val(now).as('revoked_at'),
+      eb.val(expiresAt).as('expires_at'),
+      eb.val(revocation.reason).as('reason'),
+    ]);
+    return db
+      .insertInto('revocations')
+      .columns(['seq', 'kind', 'value', 'revoked_at', 'expires_at', 'reason'])
+      .expression(onlyIf ? select.where((eb) => eb.exists(onlyIf)) : select);
+  });
+  const prune = db
+    .deleteFrom('revocations')
+    .where('expires_at', '<', now)
+    .where(
+      'seq',
+      '<',
+      db.selectFrom('revocations').select((eb) => eb.fn.max('seq').as('m')),
+    );
+  return [...inserts, prune];
+}
+
+/**
+ * Feed entries for source tokens (opaque token ids): every Base-Token they were exchanged for stops
+ * at the verifiers. Alone, for a change that leaves the token itself in place (disabled, narrowed,
+ * regenerated, its owner deactivated); with `revokeStatement`, for a revocation.
+ */
+export function publishRevocations(
+  deps: FeedDeps,
+  ids: readonly string[],
+  reason: RevocationReason,
+  onlyIf?: Expression<unknown>,
+): Compilable[] {
+  return revocationStatements(
+    deps,
+    ids.map((value) => ({ kind: 'client', value, reason })),
+    onlyIf,
+  );
+}
+
+/** Which tokens of a kind a revocation takes (all conditions hold together). */
+export interface RevokeTarget {
+  /** These tokens. */
+  ids?: readonly string[];
+  /** Only tokens of this user (the kind's owner column); without `ids`, every one of theirs. */
+  owner?: string;
+  /** Not this token (the one making the request). */
+  except?: string;
+}
+
+export interface RevokeOptions {
+  /** The write's time (epoch seconds): `revoked_at`, and what the `applied` guard looks for. */
+  now: number;
+  /** A query that must return a row, checked inside the write (the action's own precondition). */
+  onlyIf?: Expression<unknown>;
+  /** With `ids`: revoke them only if every one is still live, so overlapping requests never revoke part of a list. */
+  allOrNothing?: boolean;
+}
+
+/**
+ * The conditional UPDATE that revokes the live (not yet revoked) tokens of `target`: sets
+ * `revoked_at`, and `updated_at` where the kind's table has one. Its affected rows are the tokens
+ * this write revoked. Publish them with `publishRevocations` in the same atomic write.
+ */
+export function revokeStatement(
+  deps: Pick<Deps, 'db'>,
+  kind: OpaqueKind,
+  target: RevokeTarget,
+  { now, onlyIf, allOrNothing = false }: RevokeOptions,
+): Compilable {
+  const { table, hasUpdatedAt } = OPAQUE_KINDS[kind];
+  let update = deps.db
+    .updateTable(table)
+    .set(hasUpdatedAt ? { revoked_at: now, updated_at: now } : { revoked_at: now })
+    .where(targetFilter(kind, target))
+    .where('revoked_at', 'is', null);
+  if (allOrNothing && target.ids) {
+    const stillLive = deps.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where(targetFilter(kind, target))
+      .where('revoked_at', 'is', null);
+    update = update.where(stillLive, '=', target.ids.length);
+  }
+  if (onlyIf) update = update.where((eb) => eb.exists(onlyIf));
+  return update;
+}
+
+function targetFilter(kind: OpaqueKind, { ids, owner, except }: RevokeTarget) {
+  // Never an empty condition: that would revoke every token of the kind.
+  if (ids === undefined && owner === undefined)
+    throw new Error('a revocation names its tokens or their owner');
+  const column = OPAQUE_KINDS[kind].owner;
+  return (eb: ExpressionBuilder<Database, TokenTable>) =>
+    eb.and([
+      ...(ids !== undefined ? [inIdList('id', ids)] : []),
+      ...(owner !== undefined ? [eb(column, '=', owner)] : []),
+      ...(except !== undefined ? [eb('id', '!=', except)] : []),
+    ]);
+}
+
+/**
+ * Revokes tokens of one kind by id and publishes them, with the action's audit records, in one
+ * atomic write. Feed entries and records are written only if this write revoked every listed token
+ * (all of them now carry this second's `revoked_at`; a concurrent revocation of the same token in the
+ * same second could still pass: both then answer as done). Returns how many tokens it revoked.
+ */
+export async function revokeTokens(
+  deps: Pick<Deps, 'db' | 'clock' | 'config' | 'audit'>,
+  request: {
+    kind: OpaqueKind;
+    ids: readonly string[];
+    /** Only if they belong to this user. */
+    owner?: string;
+    reason: RevocationReason;
+    events: readonly AuditEvent[];
+    allOrNothing?: boolean;
+  },
+): Promise<number> {
+  const { kind, ids, owner, reason, events, allOrNothing } = request;
+  const now = epochSeconds(deps.clock);
+  const target = { ids, owner };
+  const applied = deps.db
+    .selectFrom(OPAQUE_KINDS[kind].table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where(targetFilter(kind, target))
+    .where('revoked_at', '=', now)
+    .having((eb) => eb.fn.countAll(), '=', ids.length);
+  const [result] = await deps.audit.commit(
+    [
+      revokeStatement(deps, kind, target, { now, allOrNothing }),
+      ...publishRevocations(deps, ids, reason, applied),
+    ],
+    events,
+    { onlyIf: applied },
+  );
+  return result!.numAffectedRows;
+}
