@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PASSWORD, snapshot, testApp, type TestApp } from '../helpers/app';
+import { PASSWORD, testApp, type TestApp } from '../helpers/app';
+import { dbDigest } from '../helpers/db-digest';
 
 describe('users, roles and teams', () => {
   let t: TestApp;
@@ -59,7 +60,7 @@ describe('users, roles and teams', () => {
       token: admin,
       body: { email: 'bo@example.com', password: PASSWORD, role: 'user' },
     });
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     const duplicate = await t.call('POST', '/api/v1/users', {
       token: admin,
       body: { email: 'BO@example.com', password: PASSWORD, role: 'user' },
@@ -72,13 +73,13 @@ describe('users, roles and teams', () => {
     });
     expect(short.status).toBe(400);
     expect(short.body.error.message).toBe('password: password must be at least 15 characters');
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   it('forbids plain users any user administration', async () => {
     const user = await t.userWithToken(admin, 'cal@example.com');
     await t.call('GET', '/api/v1/me', { token: user.token }); // its first use records last_used_at
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     for (const [method, path, body] of [
       ['GET', '/api/v1/users', undefined],
       ['POST', '/api/v1/users', { email: 'x@example.com', password: PASSWORD, role: 'system_admin' }],
@@ -89,7 +90,7 @@ describe('users, roles and teams', () => {
       expect(response.status, `${method} ${path}`).toBe(403);
       expect(response.body.error.code).toBe('insufficient_permission');
     }
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   it('confines a team admin to their own team', async () => {
@@ -114,7 +115,7 @@ describe('users, roles and teams', () => {
       expect.objectContaining({ id: red, name: 'Red' }),
     ]);
 
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     expect(
       (
         await t.call('POST', '/api/v1/users', {
@@ -156,7 +157,7 @@ describe('users, roles and teams', () => {
         })
       ).status,
     ).toBe(403);
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
 
     const deactivated = await t.call('PATCH', `/api/v1/users/${member.body.id}`, {
       token: lead.token,
