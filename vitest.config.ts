@@ -1,8 +1,28 @@
 import { defineConfig } from 'vitest/config';
 
+// Two projects: `fast` is the edit loop (`npm run test:fast`), in-process tests only; `slow` holds the
+// tests that start processes, workerd or a browser. `npm test` runs both.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'fast',
+          include: ['test/{unit,http,security,verify,client,store,tooling}/**/*.test.ts'],
+          // Starts tokenladder processes (serve, migrate) about a dozen times.
+          exclude: ['test/security/process.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'slow',
+          include: ['test/{e2e,workers,browser}/**/*.test.ts', 'test/security/process.test.ts'],
+          globalSetup: ['test/setup/build-cli.ts'],
+        },
+      },
+    ],
   },
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs Debian's Chromium for the browser tests (test/browser) when it is missing.
-# Idempotent: does nothing when /usr/bin/chromium (or $CHROMIUM_PATH) already exists.
+# Installs Debian's Chromium for the browser tests (test/browser) when it is missing: `npm run setup:browser`,
+# which .ci/run calls before `npm test`. The tests never install anything; without Chromium they are skipped
+# (and fail under CI). Idempotent: does nothing when /usr/bin/chromium (or $CHROMIUM_PATH) already exists.
 set -euo pipefail
 CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
 if [ -x "$CHROMIUM" ]; then

@@ -1,35 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_SCHEMA_FILE, clientSchemaSource } from '../../scripts/generate-client';
-import {
-  createBaseTokenSource,
-  createClient,
-  exchange,
-  TokenladderError,
-  unwrap,
-  type TokenladderClient,
-} from '../../src/client';
+import { createBaseTokenSource, TokenladderError, type TokenladderClient } from '../../src/client';
 import { OPENAPI_PATH } from '../../src/openapi/document';
-import { createBaseTokenVerifier } from '../../src/verify';
-import { ADMIN, testApp, type TestApp } from '../helpers/app';
-import { serveTokenladder, type Running } from '../helpers/processes';
-
-/** A client that calls the app in-process, counting requests per path. */
-function inProcessClient(t: TestApp, token?: string) {
-  const calls: string[] = [];
-  const client = createClient({
-    baseUrl: 'http://tokenladder.test',
-    token,
-    fetch: async (request) => {
-      calls.push(`${request.method} ${new URL(request.url).pathname}`);
-      return t.app.request(request);
-    },
-  });
-  return { client, calls };
-}
+import { inProcessClient, testApp, type TestApp } from '../helpers/app';
 
 describe('the generated client types', () => {
   it('match the live OpenAPI document (run `npm run gen:client` after changing a route)', async () => {
@@ -94,66 +68,6 @@ describe('createBaseTokenSource', () => {
     expect(failure).toMatchObject({ status: 401, code: 'token_invalid' });
     await expect(source.token()).rejects.toThrow(TokenladderError);
     expect(calls).toHaveLength(2);
-  });
-});
-
-describe('the client against a running server', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tokenladder-client-'));
-  let server: Running;
-  let baseUrl: string;
-  beforeAll(async () => {
-    const started = await serveTokenladder({
-      TOKENLADDER_DB: join(dir, 'client.db'),
-      TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1',
-      TOKENLADDER_ADMIN_EMAIL: ADMIN.email,
-      TOKENLADDER_ADMIN_PASSWORD: ADMIN.password,
-    });
-    server = started;
-    baseUrl = `${started.url}/`;
-  });
-  afterAll(async () => {
-    await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('walks the whole chain with typed calls', async () => {
-    const anonymous = createClient({ baseUrl });
-    const signedIn = unwrap(
-      await anonymous.POST('/api/v1/account-tokens', {
-        body: { email: ADMIN.email, password: ADMIN.password, name: 'client test' },
-      }),
-    );
-    const tl: TokenladderClient = createClient({ baseUrl, token: signedIn.token });
-    expect(unwrap(await tl.GET('/api/v1/me')).email).toBe(ADMIN.email);
-
-    const base = unwrap(await tl.POST('/api/v1/bases', { body: { name: 'Typed' } }));
-    const created = unwrap(
-      await tl.POST('/api/v1/bases/{uuid}/api-tokens', {
-        params: { path: { uuid: base.uuid } },
-        body: { name: 'typed', permission: 'rw' },
-      }),
-    );
-    const listed = unwrap(
-      await tl.GET('/api/v1/api-tokens', { params: { query: { base_uuid: base.uuid } } }),
-    );
-    expect(listed.api_tokens.map((token) => token.name)).toEqual(['typed']);
-    expect(JSON.stringify(listed)).not.toContain(created.token);
-
-    // Asking for less (attenuation), then verifying offline against the JWKS.
-    const issued = await exchange(anonymous, created.token, { permission: 'r' });
-    const verifier = createBaseTokenVerifier({
-      issuer: baseUrl.replace(/\/$/, ''),
-      jwksUrl: `${baseUrl}.well-known/jwks.json`,
-    });
-    const claims = await verifier.verify(issued.base_token, { baseUuid: base.uuid });
-    expect(claims.permission).toBe('r');
-
-    const refused = await anonymous.POST('/api/v1/account-tokens', {
-      body: { email: ADMIN.email, password: 'wrong password, certainly' },
-    });
-    expect(() => unwrap(refused)).toThrow(
-      expect.objectContaining({ status: 401, code: 'invalid_credentials' }),
-    );
   });
 });
 

@@ -2,13 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ADMIN } from '../helpers/app';
 import { ROOT, serveTokenladder, type Running } from '../helpers/processes';
 
 const JWT = /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/;
 
-// Every command is a fresh `node` process compiling TypeScript: slow on a busy machine, hence the timeout.
+// Every command is a fresh `node` process (the CLI bundled by test/setup/build-cli.ts); the server runs
+// bin/tokenladder.mjs. Slow on a busy machine, hence the timeout.
 describe('the tokenladder client commands against a running server', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokenladder-cli-client-'));
   const config = join(dir, 'config');
@@ -16,7 +17,7 @@ describe('the tokenladder client commands against a running server', { timeout: 
   let server: Running;
   let url: string;
   const cli = (args: string[], options: { input?: string; env?: Record<string, string> } = {}) => {
-    const result = spawnSync('node', ['bin/tokenladder.mjs', ...args], {
+    const result = spawnSync('node', [inject('cliBundle'), ...args], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',

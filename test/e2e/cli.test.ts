@@ -2,18 +2,20 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort, ROOT, start } from '../helpers/processes';
 
-describe('the tokenladder command', () => {
+// Each command is a fresh `node` process, which takes seconds on a busy machine: hence the timeout.
+describe('the tokenladder command', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokenladder-cli-'));
   const env = {
     PATH: process.env.PATH ?? '',
     TOKENLADDER_DB: join(dir, 'cli.db'),
     TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1',
   };
+  // The CLI bundled once by test/setup/build-cli.ts; the last test runs bin/tokenladder.mjs itself.
   const cli = (args: string[], input?: string, extraEnv: Record<string, string> = {}) =>
-    spawnSync('node', ['bin/tokenladder.mjs', ...args], {
+    spawnSync('node', [inject('cliBundle'), ...args], {
       cwd: ROOT,
       env: { ...env, ...extraEnv },
       input,

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { createApp } from '../../src/app';
+import { createClient as createTypedClient } from '../../src/client';
 import type { AppConfig } from '../../src/config';
 import { VERSION } from '../../src/config';
 import type { Logger } from '../../src/deps';
@@ -92,7 +93,9 @@ export async function testApp(options: TestAppOptions = {}) {
   await bootstrapAdmin(deps, ADMIN.email, ADMIN.password);
   const app = createApp(deps);
   const client = createClient(app);
-  return { app, deps, raw, clock, kekText, ...client };
+  /** The typed client as `token` (see inProcessClient): bodies typed by the documented responses. */
+  const api = (token?: string) => inProcessClient({ app }, token).client;
+  return { app, deps, raw, clock, kekText, ...client, api };
 }
 
 export type TestApp = Awaited<ReturnType<typeof testApp>>;
@@ -105,8 +108,7 @@ export interface CallOptions {
 
 export interface CallResult {
   status: number;
-  // Tests read whatever JSON came back.
-  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON came back
+  // biome-ignore lint/suspicious/noExplicitAny: `call` sends what the typed client (`t.api`) refuses to (bad bodies, wrong methods, raw paths) and reads whatever came back
   body: any;
   headers: Headers;
 }
@@ -159,21 +161,19 @@ function createClient(app: { request: (path: string, init?: RequestInit) => Resp
   return { call, login, userWithToken, createBase, createApiToken };
 }
 
-/** A digest of every row of every table: equal before and after proves a request changed nothing. */
 /**
- * Tables that record attempts rather than state: a refused request is meant to add an audit record
- * (failed authentication, denied access) and to count toward throttling. Tests of those assert them
- * directly; "nothing changed" means nothing else changed.
+ * The typed client (src/client: openapi-fetch over the generated `paths`) calling the app in-process,
+ * so response bodies are checked against the documented shapes; `calls` lists `METHOD /path` per request.
  */
-export const ATTEMPT_TABLES = ['audit_events', 'throttle_counters'];
-
-/** Every table's rows (but ATTEMPT_TABLES unless asked), for "nothing changed" assertions. */
-export function snapshot(raw: Database.Database, options: { includeAttempts?: boolean } = {}): string {
-  const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
-    name: string;
-  }[];
-  const kept = options.includeAttempts ? tables : tables.filter(({ name }) => !ATTEMPT_TABLES.includes(name));
-  return JSON.stringify(
-    kept.map(({ name }) => [name, raw.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]),
-  );
+export function inProcessClient(t: { app: ReturnType<typeof createApp> }, token?: string) {
+  const calls: string[] = [];
+  const client = createTypedClient({
+    baseUrl: 'http://tokenladder.test',
+    token,
+    fetch: async (request) => {
+      calls.push(`${request.method} ${new URL(request.url).pathname}`);
+      return t.app.request(request);
+    },
+  });
+  return { client, calls };
 }

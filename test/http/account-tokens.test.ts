@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { ADMIN, PASSWORD, snapshot, testApp, type TestApp } from '../helpers/app';
+import { ADMIN, PASSWORD, testApp, type TestApp } from '../helpers/app';
+import { dbDigest } from '../helpers/db-digest';
 import { errorBody } from '../helpers/errors';
 
 describe('Account-Tokens', () => {
@@ -12,7 +13,7 @@ describe('Account-Tokens', () => {
     const admin = await t.login();
     const user = await t.userWithToken(admin, 'dora@example.com');
     await t.call('PATCH', `/api/v1/users/${user.id}`, { token: admin, body: { is_active: false } });
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     const verify = vi.spyOn(t.deps.passwords, 'verify');
 
     const attempts = [
@@ -28,7 +29,7 @@ describe('Account-Tokens', () => {
     }
     expect(verify).toHaveBeenCalledTimes(3);
     expect(verify.mock.calls[0]![1]).toBeNull(); // unknown email: the dummy hash path
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   it('matches emails case-insensitively and passwords after NFKC normalisation', async () => {
@@ -83,14 +84,15 @@ describe('Account-Tokens', () => {
   it("lists the caller's tokens without secrets and revokes one at once", async () => {
     const first = await t.login();
     const second = await t.login();
-    const list = await t.call('GET', '/api/v1/account-tokens', { token: first });
-    expect(list.status).toBe(200);
-    expect(list.body.account_tokens).toHaveLength(2);
-    expect(JSON.stringify(list.body)).not.toContain(first);
-    expect(JSON.stringify(list.body)).not.toContain(second);
-    const firstId = (await t.call('GET', '/api/v1/me', { token: first })).body.account_token_id;
-    const current = list.body.account_tokens.find((token: { current: boolean }) => token.current);
-    expect(list.body.account_tokens.filter((token: { current: boolean }) => token.current)).toHaveLength(1);
+    const list = await t.api(first).GET('/api/v1/account-tokens');
+    expect(list.response.status).toBe(200);
+    const tokens = list.data!.account_tokens;
+    expect(tokens).toHaveLength(2);
+    expect(JSON.stringify(list.data)).not.toContain(first);
+    expect(JSON.stringify(list.data)).not.toContain(second);
+    const firstId = (await t.api(first).GET('/api/v1/me')).data?.account_token_id;
+    const current = tokens.find((token) => token.current);
+    expect(tokens.filter((token) => token.current)).toHaveLength(1);
     expect(current).toEqual({
       id: firstId,
       name: 'default',
@@ -100,7 +102,7 @@ describe('Account-Tokens', () => {
       current: true,
     });
 
-    const secondId = list.body.account_tokens.find((token: { current: boolean }) => !token.current).id;
+    const secondId = tokens.find((token) => !token.current)!.id;
     expect((await t.call('DELETE', `/api/v1/account-tokens/${secondId}`, { token: first })).status).toBe(204);
     const revoked = await t.call('GET', '/api/v1/me', { token: second });
     expect(revoked.status).toBe(401);
@@ -111,7 +113,7 @@ describe('Account-Tokens', () => {
   it("cannot revoke someone else's Account-Token (404, and it keeps working)", async () => {
     const admin = await t.login();
     const user = await t.userWithToken(admin, 'fay@example.com');
-    const adminTokenId = (await t.call('GET', '/api/v1/me', { token: admin })).body.account_token_id;
+    const adminTokenId = (await t.api(admin).GET('/api/v1/me')).data!.account_token_id;
     expect(
       (await t.call('DELETE', `/api/v1/account-tokens/${adminTokenId}`, { token: user.token })).status,
     ).toBe(404);

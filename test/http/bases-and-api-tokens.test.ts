@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { snapshot, testApp, type TestApp } from '../helpers/app';
+import { testApp, type TestApp } from '../helpers/app';
+import { dbDigest } from '../helpers/db-digest';
 
 const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString());
 
@@ -54,7 +55,7 @@ describe('bases, members and API-Tokens', () => {
     const bobBase = await t.createBase(bob.token, 'Bob Inventory');
     const aliceToken = await t.createApiToken(alice.token, aliceBase, 'alice job', 'rw');
     const bobToken = await t.createApiToken(bob.token, bobBase, 'bob job', 'rw');
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     expect((await t.call('GET', `/api/v1/bases/${aliceBase}/api-tokens`, { token: bob.token })).status).toBe(
       404,
     );
@@ -84,7 +85,7 @@ describe('bases, members and API-Tokens', () => {
     const wrongBase = await exchange(aliceToken.token, { base_uuid: bobBase });
     expect(wrongBase.status).toBe(401);
     expect(wrongBase.body.error.code).toBe('base_not_in_scope');
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
     expect(claimsOf((await exchange(bobToken.token)).body.base_token).base_uuid).toBe(bobBase);
     expect(claimsOf((await exchange(aliceToken.token)).body.base_token).base_uuid).toBe(aliceBase);
   });
@@ -94,14 +95,14 @@ describe('bases, members and API-Tokens', () => {
       token: alice.token,
       body: { permission: 'r' },
     });
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     const denied = await t.call('POST', `/api/v1/bases/${aliceBase}/api-tokens`, {
       token: bob.token,
       body: { name: 'bob rw', permission: 'rw' },
     });
     expect(denied.status).toBe(403);
     expect(denied.body.error.code).toBe('insufficient_permission');
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
     expect(
       (
         await t.call('POST', `/api/v1/bases/${aliceBase}/api-tokens`, {

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { snapshot, testApp, type TestApp } from '../helpers/app';
+import { testApp, type TestApp } from '../helpers/app';
+import { dbDigest } from '../helpers/db-digest';
 import { errorBody } from '../helpers/errors';
 
 describe('bad input and bad credentials: a clear 4xx, the error shape, nothing written', () => {
@@ -38,7 +39,7 @@ describe('bad input and bad credentials: a clear 4xx, the error shape, nothing w
   const authed = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${admin}`, ...extra });
 
   it('rejects malformed JSON, wrong media types and non-object bodies', async () => {
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     await expectError(
       await raw('POST', '/api/v1/bases', {
         headers: authed({ 'content-type': 'application/json' }),
@@ -87,11 +88,11 @@ describe('bad input and bad credentials: a clear 4xx, the error shape, nothing w
       );
     }
     await expectError(await raw('POST', '/api/v1/bases', { headers: authed() }), 400, 'invalid_request');
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   it('refuses unknown fields instead of ignoring them (no mass assignment)', async () => {
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     const response = await t.call('POST', '/api/v1/bases', {
       token: admin,
       body: { name: 'x', created_by: 'someone' },
@@ -116,11 +117,11 @@ describe('bad input and bad credentials: a clear 4xx, the error shape, nothing w
       body: JSON.parse('{"name":"p","__proto__":{"polluted":true}}'),
     });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   it('limits body size, with or without Content-Length', async () => {
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     const big = JSON.stringify({ name: 'x'.repeat(20_000) });
     await expectError(
       await raw('POST', '/api/v1/bases', {
@@ -144,11 +145,11 @@ describe('bad input and bad credentials: a clear 4xx, the error shape, nothing w
       413,
       'payload_too_large',
     );
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   it('validates names and ids before touching the database', async () => {
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     for (const name of [
       '',
       '   ',
@@ -180,7 +181,7 @@ describe('bad input and bad credentials: a clear 4xx, the error shape, nothing w
     });
     expect(sqlish.status).toBe(201);
     expect(sqlish.body.name).toBe("'; DROP TABLE api_tokens;--");
-    expect(snapshot(t.raw)).not.toBe(before); // the base above was created, verbatim
+    expect(dbDigest(t.raw)).not.toBe(before); // the base above was created, verbatim
     expect(t.raw.prepare('SELECT count(*) AS n FROM api_tokens').get()).toEqual({ n: 1 });
   });
 
@@ -240,7 +241,7 @@ describe('bad input and bad credentials: a clear 4xx, the error shape, nothing w
     const sameId =
       body +
       base32(new Uint8Array([sum >>> 24, (sum >>> 16) & 255, (sum >>> 8) & 255, sum & 255])).slice(0, 7);
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     // The same caller-chosen request id on both, so the bodies may differ in nothing at all.
     const requestId = { 'x-request-id': 'same-request-id-0001' };
     const unknown = await (
@@ -251,13 +252,13 @@ describe('bad input and bad credentials: a clear 4xx, the error shape, nothing w
     ).text();
     expect(wrongSecret).toBe(unknown);
     expect(JSON.parse(unknown).error.code).toBe('token_invalid');
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   it('refuses the wrong kind of token on every route', async () => {
     const baseToken = (await t.call('POST', '/api/v1/base-tokens', { token: apiToken.token })).body
       .base_token;
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     for (const token of [apiToken.token, baseToken]) {
       const response = await t.call('GET', '/api/v1/me', { token });
       expect(response.status).toBe(401);
@@ -274,7 +275,7 @@ describe('bad input and bad credentials: a clear 4xx, the error shape, nothing w
     const baseForExchange = await t.call('POST', '/api/v1/base-tokens', { token: baseToken });
     expect(baseForExchange.status).toBe(401);
     expect(baseForExchange.body.error.code).toBe('wrong_token_type');
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   it('answers unknown routes and methods with the JSON error shape', async () => {
@@ -319,7 +320,7 @@ describe('bad input and bad credentials: a clear 4xx, the error shape, nothing w
       { authorization: 'Bearer nonsense' },
       { authorization: `Bearer ${apiToken.token}` },
     ];
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     for (const [method, path] of routes) {
       for (const headers of credentials) {
         for (const body of method === 'GET' || method === 'DELETE' ? [undefined] : bodies) {
@@ -332,7 +333,7 @@ describe('bad input and bad credentials: a clear 4xx, the error shape, nothing w
         }
       }
     }
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
     expect(t.deps.log).toBeDefined();
   });
 });

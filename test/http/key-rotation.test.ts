@@ -17,10 +17,7 @@ describe('signing-key rotation', () => {
     apiToken = (await t.createApiToken(admin, baseUuid, 'job', 'r')).token;
   });
 
-  const kids = async () =>
-    (await t.call('GET', '/.well-known/jwks.json')).body.keys.map(
-      (key: { kid: string }) => key.kid,
-    ) as string[];
+  const kids = async () => (await t.api().GET('/.well-known/jwks.json')).data!.keys.map((key) => key.kid);
   const issue = async () =>
     (await t.call('POST', '/api/v1/base-tokens', { token: apiToken })).body.base_token as string;
   const kidOf = (jwt: string) => decodeProtectedHeader(jwt).kid;
@@ -39,10 +36,10 @@ describe('signing-key rotation', () => {
     const before = await issue();
     expect(kidOf(before)).toBe(k1);
 
-    const rotated = await t.call('POST', '/api/v1/keys/rotate', { token: admin, body: {} });
-    expect(rotated.status).toBe(201);
-    expect(rotated.body).toMatchObject({ state: 'next', activated_at: '2026-11-01T13:00:00Z' });
-    const k2 = rotated.body.kid;
+    const rotated = await t.api(admin).POST('/api/v1/keys/rotate', { body: {} });
+    expect(rotated.response.status).toBe(201);
+    expect(rotated.data).toMatchObject({ state: 'next', activated_at: '2026-11-01T13:00:00Z' });
+    const k2 = rotated.data!.kid;
     expect(await kids()).toEqual([k1, k2]);
     expect(kidOf(await issue())).toBe(k1); // verifiers may not have fetched k2 yet
 
@@ -51,9 +48,7 @@ describe('signing-key rotation', () => {
     t.clock.advance(1);
     const after = await issue();
     expect(kidOf(after)).toBe(k2);
-    const states = (await t.call('GET', '/api/v1/keys', { token: admin })).body.keys.map(
-      (key: { kid: string; state: string }) => [key.kid, key.state],
-    );
+    const states = (await t.api(admin).GET('/api/v1/keys')).data!.keys.map((key) => [key.kid, key.state]);
     expect(states).toEqual([
       [k1, 'retired'],
       [k2, 'current'],
@@ -73,12 +68,12 @@ describe('signing-key rotation', () => {
   it('revokes a compromised key at once', async () => {
     const [k1] = await kids();
     const signedByOld = await issue();
-    const rotated = await t.call('POST', '/api/v1/keys/rotate', { token: admin, body: { revoke_old: true } });
-    expect(rotated.body.state).toBe('current');
-    expect(await kids()).toEqual([rotated.body.kid]);
+    const rotated = await t.api(admin).POST('/api/v1/keys/rotate', { body: { revoke_old: true } });
+    expect(rotated.data?.state).toBe('current');
+    expect(await kids()).toEqual([rotated.data?.kid]);
     expect(await kids()).not.toContain(k1);
     expect(await verifiesNow(signedByOld)).toBe(false);
-    expect(kidOf(await issue())).toBe(rotated.body.kid);
+    expect(kidOf(await issue())).toBe(rotated.data?.kid);
     expect(t.raw.prepare('SELECT count(*) AS n FROM signing_keys WHERE kid = ?').get(k1)).toEqual({ n: 0 });
   });
 

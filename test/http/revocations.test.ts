@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createBaseTokenVerifier, createRevocationList } from '../../src/verify';
-import { snapshot, testApp, type TestApp } from '../helpers/app';
+import { testApp, type TestApp } from '../helpers/app';
+import { dbDigest } from '../helpers/db-digest';
 
 async function setup(config = {}) {
   const t = await testApp({ config });
@@ -179,7 +180,7 @@ describe('revoking one Base-Token', () => {
     const { t, alice, base } = await setup();
     const token = await t.createApiToken(alice.token, base, 'ci', 'r');
     const jwt = await exchange(t, token.token);
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     for (const garbage of [
       'not a token',
       `${jwt.slice(0, -4)}AAAA`,
@@ -188,7 +189,7 @@ describe('revoking one Base-Token', () => {
       const answer = await t.call('POST', '/api/v1/base-tokens/revoke', { body: { token: garbage } });
       expect(answer).toMatchObject({ status: 200, body: { received: 1 } });
     }
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
     expect((await t.call('POST', '/api/v1/base-tokens/revoke', { body: { token: jwt } })).body).toEqual({
       received: 1,
     });
@@ -225,12 +226,12 @@ describe('leak reports', () => {
     const audit = await t.call('GET', '/api/v1/audit?action=token.leak_report', { token: alice.token });
     expect(audit.body.events).toHaveLength(3);
     // Idempotent: the same report again changes nothing, and answers the same.
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     expect(await t.call('POST', '/api/v1/leaked-tokens', { body: report })).toMatchObject({
       status: 202,
       body: { received: 5 },
     });
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   it('need the real secret: a right id with a wrong secret revokes nothing', async () => {
@@ -238,9 +239,9 @@ describe('leak reports', () => {
     const api = await t.createApiToken(alice.token, base, 'safe', 'r');
     const { mintOpaqueToken } = await import('../../src/tokens/opaque');
     const forged = (await mintOpaqueToken('api', api.id)).token;
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     expect((await t.call('POST', '/api/v1/leaked-tokens', { body: { tokens: [forged] } })).status).toBe(202);
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
     expect((await t.call('POST', '/api/v1/base-tokens', { token: api.token })).status).toBe(201);
   });
 
@@ -323,7 +324,7 @@ describe('kill switch', () => {
     const bob = await t.userWithToken(admin, 'bob@example.com');
     const bobBase = await t.createBase(bob.token, 'Bob');
     await t.createApiToken(bob.token, bobBase, 'bobs', 'r');
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     expect(
       (await t.call('POST', '/api/v1/kill-switch', { token: alice.token, body: { base_uuid: bobBase } }))
         .status,
@@ -336,7 +337,7 @@ describe('kill switch', () => {
       (await t.call('POST', '/api/v1/kill-switch', { token: admin, body: { created_before: 'yesterday' } }))
         .status,
     ).toBe(400);
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
     expect(
       (await t.call('POST', '/api/v1/kill-switch', { token: alice.token, body: { base_uuid: base } })).body
         .disabled,

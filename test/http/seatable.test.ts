@@ -1,6 +1,7 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN, PASSWORD, snapshot, START, testApp, type TestApp } from '../helpers/app';
+import { ADMIN, PASSWORD, START, testApp, type TestApp } from '../helpers/app';
+import { dbDigest } from '../helpers/db-digest';
 
 /** What test/helpers/app.ts configures as the base servers. */
 const SERVERS = {
@@ -89,7 +90,7 @@ describe('SeaTable-compatible routes', () => {
   );
 
   it("answers bad logins in SeaTable's shapes, writing nothing", async () => {
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     const wrong = await seatable('POST', '/api2/auth-token/', {
       token: null,
       fields: { username: ADMIN.email, password: 'not the password' },
@@ -111,7 +112,7 @@ describe('SeaTable-compatible routes', () => {
       fields: { ...{ username: ADMIN.email, password: ADMIN.password }, platform: 'linux' },
     });
     expect(partialDevice).toMatchObject({ status: 400, body: { error_msg: 'invalid params' } });
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   it('names the Account-Token after the device when the client sends one', async () => {
@@ -205,7 +206,7 @@ describe('SeaTable-compatible routes', () => {
   );
 
   it('refuses bases for another owner, group workspaces and bad names', async () => {
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     expect(
       await seatable('POST', '/api/v2.1/dtables/', { fields: { name: 'x', owner: 'someone@example.com' } }),
     ).toMatchObject({ status: 403, body: { error_msg: 'Permission denied.' } });
@@ -217,7 +218,7 @@ describe('SeaTable-compatible routes', () => {
       await seatable('POST', '/api/v2.1/dtables/', { fields: { name: 'a/b', owner: ADMIN.email } }),
     ).toMatchObject({ status: 400, body: { error_msg: 'name invalid.' } });
     expect((await seatable('POST', '/api/v2.1/dtables/', { fields: { name: 'x' } })).status).toBe(400);
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   describe('API-Tokens of a base', () => {
@@ -276,7 +277,7 @@ describe('SeaTable-compatible routes', () => {
       await seatable('POST', `${basePath(name)}/api-tokens/`, {
         fields: { app_name: 'zapier', permission: 'r' },
       });
-      const before = snapshot(t.raw);
+      const before = dbDigest(t.raw);
       expect(
         await seatable('POST', `${basePath(name)}/api-tokens/`, {
           fields: { app_name: '', permission: 'r' },
@@ -295,7 +296,7 @@ describe('SeaTable-compatible routes', () => {
       expect(
         await seatable('PUT', `${basePath(name)}/api-tokens/nope/`, { fields: { permission: 'rw' } }),
       ).toMatchObject({ status: 404 });
-      expect(snapshot(t.raw)).toBe(before);
+      expect(dbDigest(t.raw)).toBe(before);
     });
 
     it('answers 404 for unknown workspaces and bases, and validates base names in paths', async () => {

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PASSWORD, snapshot, testApp, type TestApp } from '../helpers/app';
+import { PASSWORD, testApp, type TestApp } from '../helpers/app';
+import { dbDigest } from '../helpers/db-digest';
 
 const DAY = 86400;
 
@@ -61,14 +62,14 @@ describe('API-Token lifecycle', () => {
   });
 
   it('refuses expiries in the past, both forms at once, and bad values', async () => {
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     expect((await mint({ name: 'past', expires_at: '2020-01-01T00:00:00Z' })).status).toBe(400);
     expect(
       (await mint({ name: 'both', expires_at: '2027-01-01T00:00:00Z', expires_in_days: 7 })).status,
     ).toBe(400);
     expect((await mint({ name: 'zero', expires_in_days: 0 })).status).toBe(400);
     expect((await mint({ name: 'text', expires_at: 'next tuesday' })).status).toBe(400);
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   it('disables and re-enables a token without deleting it', async () => {
@@ -206,13 +207,13 @@ describe('API-Token lifecycle', () => {
       })
     ).body;
 
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     const mixed = await t.call('POST', '/api/v1/api-tokens/bulk-delete', {
       token: alice.token,
       body: { ids: [a.id, foreign.id] },
     });
     expect(mixed.status).toBe(404);
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
 
     // Overlapping requests: one wins whole, the other changes nothing.
     const [first, second] = await Promise.all([
@@ -411,7 +412,7 @@ describe('API-Token lifecycle', () => {
     const bob = await t.userWithToken(admin, 'bob@example.com');
     const token = (await mint({ name: 'mine' })).body;
     await t.call('GET', '/api/v1/me', { token: bob.token });
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     for (const [method, path, body] of [
       ['GET', `/api/v1/api-tokens/${token.id}`, undefined],
       ['PATCH', `/api/v1/api-tokens/${token.id}`, { enabled: false }],
@@ -421,6 +422,6 @@ describe('API-Token lifecycle', () => {
     ] as const) {
       expect((await t.call(method, path, { token: bob.token, body })).status, `${method} ${path}`).toBe(404);
     }
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 });

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PASSWORD, snapshot, testApp, type TestApp } from '../helpers/app';
+import { PASSWORD, testApp, type TestApp } from '../helpers/app';
+import { dbDigest } from '../helpers/db-digest';
 
 describe('users, roles and teams', () => {
   let t: TestApp;
@@ -10,15 +11,14 @@ describe('users, roles and teams', () => {
   });
 
   const createTeam = async (name: string) =>
-    (await t.call('POST', '/api/v1/teams', { token: admin, body: { name } })).body.id as string;
+    (await t.api(admin).POST('/api/v1/teams', { body: { name } })).data!.id;
 
   it('lets a system admin create, list and update users, each with a personal workspace', async () => {
-    const created = await t.call('POST', '/api/v1/users', {
-      token: admin,
+    const created = await t.api(admin).POST('/api/v1/users', {
       body: { email: 'Ann@Example.com', password: PASSWORD, role: 'user', name: 'Ann' },
     });
-    expect(created.status).toBe(201);
-    expect(created.body).toEqual({
+    expect(created.response.status).toBe(201);
+    expect(created.data).toEqual({
       id: expect.any(String),
       email: 'ann@example.com',
       name: 'Ann',
@@ -28,16 +28,16 @@ describe('users, roles and teams', () => {
       created_at: '2026-11-01T12:00:00Z',
       updated_at: '2026-11-01T12:00:00Z',
     });
-    expect(JSON.stringify(created.body)).not.toContain('scrypt');
-    const list = await t.call('GET', '/api/v1/users', { token: admin });
-    expect(list.body.users.map((user: { email: string }) => user.email).sort()).toEqual([
+    expect(JSON.stringify(created.data)).not.toContain('scrypt');
+    const list = await t.api(admin).GET('/api/v1/users');
+    expect(list.data?.users.map((user) => user.email).sort()).toEqual([
       'admin@example.com',
       'ann@example.com',
     ]);
 
     const ann = await t.login('ann@example.com', PASSWORD);
-    const workspaces = await t.call('GET', '/api/v1/workspaces', { token: ann });
-    expect(workspaces.body.workspaces).toEqual([
+    const workspaces = await t.api(ann).GET('/api/v1/workspaces');
+    expect(workspaces.data?.workspaces).toEqual([
       {
         id: expect.any(String),
         name: 'Personal',
@@ -47,11 +47,11 @@ describe('users, roles and teams', () => {
       },
     ]);
 
-    const renamed = await t.call('PATCH', `/api/v1/users/${created.body.id}`, {
-      token: admin,
+    const renamed = await t.api(admin).PATCH('/api/v1/users/{id}', {
+      params: { path: { id: created.data!.id } },
       body: { name: 'Ann B.', role: 'system_admin' },
     });
-    expect(renamed.body).toMatchObject({ name: 'Ann B.', role: 'system_admin' });
+    expect(renamed.data).toMatchObject({ name: 'Ann B.', role: 'system_admin' });
   });
 
   it('rejects a duplicate email with 409 and a weak password with 400, writing nothing', async () => {
@@ -59,7 +59,7 @@ describe('users, roles and teams', () => {
       token: admin,
       body: { email: 'bo@example.com', password: PASSWORD, role: 'user' },
     });
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     const duplicate = await t.call('POST', '/api/v1/users', {
       token: admin,
       body: { email: 'BO@example.com', password: PASSWORD, role: 'user' },
@@ -72,13 +72,13 @@ describe('users, roles and teams', () => {
     });
     expect(short.status).toBe(400);
     expect(short.body.error.message).toBe('password: password must be at least 15 characters');
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   it('forbids plain users any user administration', async () => {
     const user = await t.userWithToken(admin, 'cal@example.com');
     await t.call('GET', '/api/v1/me', { token: user.token }); // its first use records last_used_at
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     for (const [method, path, body] of [
       ['GET', '/api/v1/users', undefined],
       ['POST', '/api/v1/users', { email: 'x@example.com', password: PASSWORD, role: 'system_admin' }],
@@ -89,7 +89,7 @@ describe('users, roles and teams', () => {
       expect(response.status, `${method} ${path}`).toBe(403);
       expect(response.body.error.code).toBe('insufficient_permission');
     }
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   it('confines a team admin to their own team', async () => {
@@ -98,23 +98,23 @@ describe('users, roles and teams', () => {
     const lead = await t.userWithToken(admin, 'lead@example.com', { role: 'team_admin', team_id: red });
     const outsider = await t.userWithToken(admin, 'blue@example.com', { team_id: blue });
 
-    const member = await t.call('POST', '/api/v1/users', {
-      token: lead.token,
+    const member = await t.api(lead.token).POST('/api/v1/users', {
       body: { email: 'red1@example.com', password: PASSWORD, role: 'user' },
     });
-    expect(member.status).toBe(201);
-    expect(member.body.team_id).toBe(red);
+    expect(member.response.status).toBe(201);
+    expect(member.data?.team_id).toBe(red);
+    const memberId = member.data!.id;
 
-    const listed = await t.call('GET', '/api/v1/users', { token: lead.token });
-    expect(listed.body.users.map((user: { email: string }) => user.email).sort()).toEqual([
+    const listed = await t.api(lead.token).GET('/api/v1/users');
+    expect(listed.data?.users.map((user) => user.email).sort()).toEqual([
       'lead@example.com',
       'red1@example.com',
     ]);
-    expect((await t.call('GET', '/api/v1/teams', { token: lead.token })).body.teams).toEqual([
+    expect((await t.api(lead.token).GET('/api/v1/teams')).data?.teams).toEqual([
       expect.objectContaining({ id: red, name: 'Red' }),
     ]);
 
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     expect(
       (
         await t.call('POST', '/api/v1/users', {
@@ -142,7 +142,7 @@ describe('users, roles and teams', () => {
     expect((await t.call('GET', `/api/v1/users/${outsider.id}`, { token: lead.token })).status).toBe(404);
     expect(
       (
-        await t.call('PATCH', `/api/v1/users/${member.body.id}`, {
+        await t.call('PATCH', `/api/v1/users/${memberId}`, {
           token: lead.token,
           body: { role: 'system_admin' },
         })
@@ -150,19 +150,19 @@ describe('users, roles and teams', () => {
     ).toBe(403);
     expect(
       (
-        await t.call('PATCH', `/api/v1/users/${member.body.id}`, {
+        await t.call('PATCH', `/api/v1/users/${memberId}`, {
           token: lead.token,
           body: { team_id: blue },
         })
       ).status,
     ).toBe(403);
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
 
-    const deactivated = await t.call('PATCH', `/api/v1/users/${member.body.id}`, {
-      token: lead.token,
+    const deactivated = await t.api(lead.token).PATCH('/api/v1/users/{id}', {
+      params: { path: { id: memberId } },
       body: { is_active: false },
     });
-    expect(deactivated.body.is_active).toBe(false);
+    expect(deactivated.data?.is_active).toBe(false);
   });
 
   it('requires a team for a team admin', async () => {
@@ -180,7 +180,7 @@ describe('users, roles and teams', () => {
   });
 
   it('does not let an admin lock themselves out', async () => {
-    const me = (await t.call('GET', '/api/v1/me', { token: admin })).body;
+    const me = (await t.api(admin).GET('/api/v1/me')).data!;
     expect(
       (await t.call('PATCH', `/api/v1/users/${me.id}`, { token: admin, body: { is_active: false } })).status,
     ).toBe(409);

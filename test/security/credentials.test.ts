@@ -10,7 +10,8 @@ import { appConfigFromEnv, parseEnv } from '../../src/config';
 import { ensureAdmin } from '../../src/startup';
 import { hitCounter, peekCounter, resetCounter } from '../../src/throttle/counters';
 import { workerSettings } from '../../src/workers/config';
-import { ADMIN, PASSWORD, snapshot, testApp, type TestApp } from '../helpers/app';
+import { ADMIN, PASSWORD, testApp, type TestApp } from '../helpers/app';
+import { dbDigest } from '../helpers/db-digest';
 
 const LIMITS = { accountLimit: 3, addressLimit: 5, windowSeconds: 900 };
 const TOO_MANY = { error: { code: 'rate_limited', message: 'too many sign-in attempts; try again later' } };
@@ -22,7 +23,7 @@ const counters = (raw: Database.Database) =>
     window_start: number;
   }[];
 
-// "Nothing changed" below is `snapshot`: every table but the audit log and these counters (checked on their own).
+// "Nothing changed" below is `dbDigest`: every table but the audit log and these counters (checked on their own).
 /** Uses each token once, so its `last_used_at` (one-minute resolution) is written before a snapshot. */
 async function warm(t: TestApp, ...tokens: string[]) {
   for (const token of tokens) expect((await t.call('GET', '/api/v1/me', { token })).status).toBe(200);
@@ -55,7 +56,7 @@ describe('login throttling', () => {
       expect((await signIn(t, ADMIN.email, 'wrong wrong wrong wrong')).status).toBe(401);
     const verify = vi.spyOn(t.deps.passwords, 'verify');
     const hash = vi.spyOn(t.deps.passwords, 'hash');
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
 
     const locked = await signIn(t, ADMIN.email, ADMIN.password);
     expect(locked.status).toBe(429);
@@ -68,7 +69,7 @@ describe('login throttling', () => {
     expect(later.headers.get('retry-after')).toBe('300');
     expect(verify).not.toHaveBeenCalled();
     expect(hash).not.toHaveBeenCalled();
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
 
     // The window ends: the right password works again.
     t.clock.advance(300);
@@ -268,7 +269,7 @@ describe('password policy', () => {
     t.call('POST', '/api/v1/users', { token: admin, body: { email, password, role: 'user' } });
 
   it('C-09 refuses passwords on the common-password list, case-insensitively after NFKC, also padded with digits or symbols', async () => {
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     for (const password of [
       '1qaz2wsx3edc4rfv',
       '1QAZ2WSX3EDC4RFV',
@@ -282,7 +283,7 @@ describe('password policy', () => {
       expect(reply.body.error.code).toBe('invalid_request');
       expect(reply.body.error.message).toMatch(/too common/);
     }
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
   });
 
   it('C-09 refuses the email address or its local part as the password', async () => {
@@ -308,13 +309,13 @@ describe('password policy', () => {
 
   it('applies to an admin setting a password (PATCH) and to the first admin (Node and Workers)', async () => {
     const user = (await create('pat@example.com', PASSWORD)).body;
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     const patched = await t.call('PATCH', `/api/v1/users/${user.id}`, {
       token: admin,
       body: { password: 'pat@example.com' },
     });
     expect(patched.status).toBe(400);
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
 
     const env = parseEnv({
       TOKENLADDER_ADMIN_EMAIL: 'root@example.com',
@@ -416,7 +417,7 @@ describe('C-11 password change', () => {
     const alice = await t.userWithToken(admin, 'alice@example.com');
     const other = await t.login('alice@example.com', PASSWORD);
     await warm(t, alice.token, other);
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     for (let i = 0; i < 3; i++) {
       const reply = await change(alice.token, {
         current_password: 'not my password at all',
@@ -425,21 +426,21 @@ describe('C-11 password change', () => {
       expect(reply.status).toBe(401);
       expect(reply.body.error.code).toBe('invalid_credentials');
     }
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
     const verify = vi.spyOn(t.deps.passwords, 'verify');
     const locked = await change(alice.token, { current_password: PASSWORD, new_password: NEW });
     expect(locked.status).toBe(429);
     expect(locked.headers.get('retry-after')).toBe('900');
     expect((await signIn(t, 'alice@example.com', PASSWORD, '192.0.2.99')).status).toBe(429);
     expect(verify).not.toHaveBeenCalled();
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
     expect((await t.call('GET', '/api/v1/me', { token: other })).status).toBe(200);
   });
 
   it('refuses a new password outside the policy with 400 before checking the current one', async () => {
     const alice = await t.userWithToken(admin, 'alice@example.com');
     await warm(t, alice.token);
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     const countersBefore = counters(t.raw);
     for (const new_password of ['too short', 'alice@example.com', 'password12345678']) {
       const reply = await change(alice.token, { current_password: PASSWORD, new_password });
@@ -450,7 +451,7 @@ describe('C-11 password change', () => {
     expect(
       (await change(alice.token, { current_password: PASSWORD, new_password: NEW, extra: 1 })).status,
     ).toBe(400);
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
     expect(counters(t.raw)).toEqual(countersBefore);
   });
 
@@ -531,7 +532,7 @@ describe('admin revoke-all', () => {
     const plain = await t.userWithToken(admin, 'plain@example.com');
     await warm(t, tina.token, member.token, outsider.token, boss.token, plain.token);
 
-    const before = snapshot(t.raw);
+    const before = dbDigest(t.raw);
     const refused = [
       [await revokeAll(plain.token, member.id), 403, 'insufficient_permission'],
       [await revokeAll(tina.token, outsider.id), 404, 'not_found'],
@@ -544,7 +545,7 @@ describe('admin revoke-all', () => {
       expect(reply.status).toBe(status);
       expect(reply.body.error.code).toBe(code);
     }
-    expect(snapshot(t.raw)).toBe(before);
+    expect(dbDigest(t.raw)).toBe(before);
 
     expect((await revokeAll(tina.token, member.id)).body).toEqual({ account_tokens: 1, api_tokens: 0 });
     expect((await t.call('GET', '/api/v1/me', { token: member.token })).status).toBe(401);

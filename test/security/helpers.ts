@@ -6,6 +6,7 @@ import type { AppConfig } from '../../src/config';
 import { AppError } from '../../src/errors';
 import { mintOpaqueToken, parseOpaqueToken, type OpaqueKind } from '../../src/tokens/opaque';
 import { testApp, type CallOptions, type CallResult, type TestApp } from '../helpers/app';
+import { dbDigest, LAST_USED_COLUMNS } from '../helpers/db-digest';
 import { errorBody } from '../helpers/errors';
 
 /**
@@ -15,32 +16,12 @@ import { errorBody } from '../helpers/errors';
 export const SECURITY_CONFIG: Partial<AppConfig> = {};
 
 /**
- * Columns an accepted authentication may write (one-minute resolution `last_used_at`), so a request
- * that authenticates and is then refused (403, 404, 409) may still touch them. Everything else must be equal.
+ * Digest of every row of every table but the catalog's allowed side-effect tables of a refusal (audit
+ * records of the failure, throttling counters: expectRejected checks the audit rows it adds are failures),
+ * without the `last_used_at` columns an accepted authentication may write before a 403, 404 or 409.
  */
-const VOLATILE_COLUMNS = new Set(['last_used_at', 'previous_last_used_at']);
-/**
- * The catalog's allowed side-effect tables of a refusal: audit records of the failure and throttling
- * counters. They are left out of the digest; expectRejected checks the audit rows it adds are failures.
- */
-const SIDE_EFFECT_TABLES = new Set(['audit_events', 'throttle_counters']);
-
-/** Digest of every row of every table, without the volatile columns and side-effect tables. */
-export function stateSnapshot(raw: Database.Database): string {
-  const tables = (
-    raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
-      name: string;
-    }[]
-  ).filter(({ name }) => !SIDE_EFFECT_TABLES.has(name));
-  return JSON.stringify(
-    tables.map(({ name }) => [
-      name,
-      (raw.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all() as Record<string, unknown>[]).map((row) =>
-        Object.fromEntries(Object.entries(row).filter(([column]) => !VOLATILE_COLUMNS.has(column))),
-      ),
-    ]),
-  );
-}
+export const stateSnapshot = (raw: Database.Database): string =>
+  dbDigest(raw, { ignoreColumns: LAST_USED_COLUMNS });
 
 export interface User {
   id: string;

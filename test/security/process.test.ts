@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateKekText } from '../../src/keys/kek';
 import { freePort, ROOT, start, type Running } from '../helpers/processes';
 
@@ -14,15 +14,16 @@ const dir = mkdtempSync(join(tmpdir(), 'tl-process-'));
 const baseEnv = { PATH: process.env.PATH ?? '', TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1' };
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+// One-off commands run the CLI bundled by test/setup/build-cli.ts; the running server is bin/tokenladder.mjs.
 /** `tokenladder migrate` against a database file: what a start does first, without serving. */
 const migrate = (env: Record<string, string>) =>
-  spawnSync('node', ['bin/tokenladder.mjs', 'migrate'], {
+  spawnSync('node', [inject('cliBundle'), 'migrate'], {
     cwd: ROOT,
     env: { ...baseEnv, ...env },
     encoding: 'utf8',
   });
 const serveOnce = (env: Record<string, string>) =>
-  spawnSync('node', ['bin/tokenladder.mjs', 'serve'], {
+  spawnSync('node', [inject('cliBundle'), 'serve'], {
     cwd: ROOT,
     env: { ...baseEnv, PORT: '1', ...env },
     encoding: 'utf8',
@@ -125,7 +126,7 @@ describe('refused starts', () => {
     const file = join(dir, 'kek.db');
     const kek = generateKekText();
     const keys = (env: Record<string, string>) =>
-      spawnSync('node', ['bin/tokenladder.mjs', 'keys', 'list', '--json'], {
+      spawnSync('node', [inject('cliBundle'), 'keys', 'list', '--json'], {
         cwd: ROOT,
         env: { ...baseEnv, TOKENLADDER_DB: file, ...env },
         encoding: 'utf8',

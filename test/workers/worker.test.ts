@@ -8,7 +8,8 @@ import { isUniqueViolation } from '../../src/store/atomic';
 import { createD1Store, type D1Binding } from '../../src/store/d1';
 import { readMigrations } from '../../src/store/migration-files';
 import { migrateSqlite } from '../../src/store/sqlite';
-import { ATTEMPT_TABLES, PASSWORD, testApp } from '../helpers/app';
+import { PASSWORD, testApp } from '../helpers/app';
+import { d1Digest } from '../helpers/db-digest';
 import {
   checkErrorCases,
   revokeAndCheck,
@@ -29,27 +30,8 @@ const UNAVAILABLE = {
   },
 };
 
-/**
- * Every row of every table except D1's own and ATTEMPT_TABLES (audit records, throttle counters: a refused
- * request is meant to add to them); last_used_at is left out because the real clock may cross a minute.
- */
-async function d1Rows(db: TestD1): Promise<string> {
-  const { results: tables } = await db
-    .prepare(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
-    )
-    .all();
-  const dump: unknown[] = [];
-  for (const { name } of tables as { name: string }[]) {
-    if (ATTEMPT_TABLES.includes(name)) continue;
-    const { results } = await db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all();
-    dump.push(
-      name,
-      results.map(({ last_used_at: _ignored, ...row }) => row),
-    );
-  }
-  return JSON.stringify(dump);
-}
+/** The D1 digest; last_used_at is left out because the real clock may cross a minute. */
+const d1Rows = (db: TestD1) => d1Digest(db, { ignoreColumns: ['last_used_at'] });
 
 const insertStatement = (table: string, row: Row) =>
   `INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row)
