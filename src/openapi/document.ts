@@ -3,8 +3,8 @@ import { Hono } from 'hono';
 import { openAPIRouteHandler, resolver } from 'hono-openapi';
 import { z } from 'zod';
 import type { Deps } from '../deps';
-import { ERROR_RESPONSES, SEATABLE_ERROR_RESPONSE, type ErrorStatus } from './describe';
-import { errorSchema } from './schemas';
+import { ERROR_RESPONSES, SEATABLE_ERROR_RESPONSE, type ErrorStatus } from './route-doc';
+import { errorSchema } from './responses';
 
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PATH = '/docs';
@@ -71,7 +71,7 @@ function docsContentSecurityPolicy(issuer: string): string {
 }
 
 /**
- * `GET /openapi.json` (OpenAPI 3.1, generated from the routes' zod schemas and `describe()` calls)
+ * `GET /openapi.json` (OpenAPI 3.1, generated from the routes' zod schemas and `routeDoc()` calls)
  * and `GET /docs` (Scalar's interactive reference). Both public: the API's shape is no secret.
  * `app` is the whole application; it is read at the first request, when every route is mounted.
  */
@@ -107,7 +107,7 @@ export function openApiRoutes(app: Hono<any, any, any>, deps: Deps) {
     },
     // The JWKS path ends in ".json"; without this hono-openapi would drop it as a static file.
     excludeStaticFile: false,
-    // describe() lists every error response itself, in our error shape.
+    // routeDoc() lists every error response itself, in our error shape.
     defaultValidationErrorResponse: false,
   });
   // The document changes only with a deploy; a short public cache spares the generation.

@@ -7,8 +7,9 @@ import { badRequest } from '../errors';
 import { readCredential } from '../http/auth';
 import { clientIp } from '../http/client-ip';
 import { requireJsonBody, validate } from '../http/validate';
-import { describe, json } from '../openapi/describe';
-import { baseTokenSchema } from '../openapi/schemas';
+import { exchangeBody } from '../openapi/requests';
+import { baseTokenSchema } from '../openapi/responses';
+import { jsonResponse, routeDoc } from '../openapi/route-doc';
 import {
   exchangeAccountToken,
   exchangeApiToken,
@@ -16,7 +17,6 @@ import {
   type IssuedBaseToken,
 } from '../tokens/base-tokens';
 import { parseOpaqueToken } from '../tokens/opaque';
-import { exchangeSchema } from './api-token-schemas';
 
 /** The native answer to an exchange. */
 export const baseTokenResponse = ({ jwt, expiresAt, grant, permission, scp }: IssuedBaseToken) => ({
@@ -25,6 +25,26 @@ export const baseTokenResponse = ({ jwt, expiresAt, grant, permission, scp }: Is
   base_uuid: grant.baseUuid,
   permission,
   ...(scp && { scopes: scp }),
+});
+
+const exchangeDoc = routeDoc({
+  summary: 'Exchange an API-Token (or an Account-Token + base_uuid) for a Base-Token',
+  description:
+    'Send the API-Token as `Authorization: Token <t>` or `Bearer <t>`. ' +
+    'The body is optional for a single-base API-Token; it may name the base and ask for less ' +
+    '(permission, scopes, table, ttl). Asking for more than the token grants is 403.',
+  tags: ['Base-Tokens'],
+  auth: 'api-token',
+  body: true,
+  errors: [403, 404, 429],
+  responses: {
+    201: jsonResponse('The Base-Token (EdDSA JWT, typ at+jwt)', baseTokenSchema, {
+      base_token: 'eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9.…',
+      expires_at: '2026-11-04T12:00:00Z',
+      base_uuid: '0b5c9a3e-6a0e-4d7c-9f3e-2a1b4c5d6e7f',
+      permission: 'r',
+    }),
+  },
 });
 
 /**
@@ -37,30 +57,12 @@ export function baseTokenRoutes(deps: Deps) {
     readCredential(c);
     await next();
   });
-  const doc = describe({
-    summary: 'Exchange an API-Token (or an Account-Token + base_uuid) for a Base-Token',
-    description:
-      'Send the API-Token as `Authorization: Token <t>` or `Bearer <t>`. The body is optional for a single-base API-Token; ' +
-      'it may name the base and ask for less (permission, scopes, table, ttl). Asking for more than the token grants is 403.',
-    tags: ['Base-Tokens'],
-    auth: 'api-token',
-    body: true,
-    errors: [403, 404, 429],
-    responses: {
-      201: json('The Base-Token (EdDSA JWT, typ at+jwt)', baseTokenSchema, {
-        base_token: 'eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9.…',
-        expires_at: '2026-11-04T12:00:00Z',
-        base_uuid: '0b5c9a3e-6a0e-4d7c-9f3e-2a1b4c5d6e7f',
-        permission: 'r',
-      }),
-    },
-  });
   return new Hono().post(
     '/api/v1/base-tokens',
-    doc,
+    exchangeDoc,
     credentialPresent,
     requireJsonBody,
-    validate('json', exchangeSchema),
+    validate('json', exchangeBody),
     async (c) => {
       const token = readCredential(c);
       const { base_uuid, permission, scopes, table, ttl } = c.req.valid('json');

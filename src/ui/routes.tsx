@@ -13,7 +13,8 @@ import { clientIp } from '../http/client-ip';
 import { STATUS, storeUnavailable } from '../http/errors';
 import { requestLog } from '../http/hygiene';
 import { displayName, emailAddress, uuidParam } from '../http/validate';
-import { createBaseTokenSchema, expiresAtFrom } from '../routes/api-token-schemas';
+import { createBaseApiTokenBody } from '../openapi/requests';
+import { expiryOf } from '../tokens/expiry';
 import { bulkRevokeApiTokens, regenerateApiToken, updateApiToken } from '../tokens/api-token-lifecycle';
 import { createApiToken, listBaseApiTokens } from '../tokens/api-tokens';
 import { CSS, SCRIPT } from './assets';
@@ -81,7 +82,7 @@ const uiHeaders = createMiddleware(async (c, next) => {
 
 const TOKEN_ID = /^[a-z2-7]{16}$/;
 const EXPIRES = z.enum(['7', '30', '60', '90', '365', 'never']);
-/** The form's own choices; what they grant is then checked by the API's schema (createBaseTokenSchema). */
+/** The form's own choices; what they grant is then checked by the API's schema (createBaseApiTokenBody). */
 const createTokenForm = z.object({
   permission: z.enum(['r', 'rw', 'custom'], 'choose read-only, read & write or custom'),
   expires: EXPIRES,
@@ -335,17 +336,17 @@ export function uiRoutes(deps: Deps) {
     };
     const choices = createTokenForm.safeParse(values);
     if (!choices.success) return basePage(c, uuid, { error: formProblem(choices.error), values }, 400);
-    const parsed = createBaseTokenSchema.safeParse(
+    const parsed = createBaseApiTokenBody.safeParse(
       apiTokenBody(values, choices.data.permission, choices.data.expires),
     );
     if (!parsed.success) return basePage(c, uuid, { error: formProblem(parsed.error), values }, 400);
-    const body = parsed.data;
+    const { expires_at, expires_in_days, ...body } = parsed.data;
     try {
-      const expiresAt = expiresAtFrom(body, epochSeconds(deps.clock)) ?? null;
+      const expiry = { expiresAt: expires_at, expiresInDays: expires_in_days };
       const created = await createApiToken(deps, c.var.principal, {
         ...body,
         resources: { type: 'base', base_uuid: uuid },
-        expiresAt,
+        expiresAt: expiryOf(expiry, epochSeconds(deps.clock)) ?? null,
       });
       return basePage(c, uuid, {
         secret: { heading: 'API-Token created', tokenName: created.name, token: created.token },

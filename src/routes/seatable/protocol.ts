@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Logger } from '../deps';
-import { AppError, type ErrorCode } from '../errors';
-import { storeUnavailable } from './errors';
-import { requestLog } from './hygiene';
+import type { Logger } from '../../deps';
+import { AppError, type ErrorCode } from '../../errors';
+import { storeUnavailable } from '../../http/errors';
+import { requestLog } from '../../http/hygiene';
 
 /**
  * SeaTable's error shapes, for the compatible routes: Django REST Framework's `{"detail"}` for
