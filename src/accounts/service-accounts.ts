@@ -3,14 +3,21 @@ import type { Principal } from './account-tokens';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { forbidden } from '../errors';
-import { userView } from './users';
+import { userOf, type User } from './users';
+
+/** A service account: a user of kind `service`. */
+export type ServiceAccount = User & { kind: 'service' };
 
 /**
  * Service accounts (Airtable's idea): non-login users that own API-Tokens, so an integration does not
  * die when the employee who set it up leaves. They have no password (sign-in always fails) and get
  * base access like anyone else, through base membership.
  */
-export async function createServiceAccount(deps: Deps, actor: Principal, name: string) {
+export async function createServiceAccount(
+  deps: Deps,
+  actor: Principal,
+  name: string,
+): Promise<ServiceAccount> {
   if (actor.role !== 'system_admin') throw forbidden('only system admins create service accounts');
   const now = epochSeconds(deps.clock);
   const id = crypto.randomUUID();
@@ -40,7 +47,7 @@ export async function createServiceAccount(deps: Deps, actor: Principal, name: s
       },
     ],
   );
-  return { ...userView(user), kind: user.kind };
+  return { ...userOf(user), kind: user.kind };
 }
 
 export async function listServiceAccounts(deps: Deps, actor: Principal) {
@@ -52,5 +59,5 @@ export async function listServiceAccounts(deps: Deps, actor: Principal) {
     .orderBy('created_at')
     .orderBy('id')
     .execute();
-  return rows.map((row) => ({ ...userView(row), kind: row.kind }));
+  return rows.map((row): ServiceAccount => ({ ...userOf(row), kind: 'service' }));
 }

@@ -1,5 +1,5 @@
 import { actorOf } from '../audit/events';
-import { epochSeconds, isoTime } from '../clock';
+import { epochSeconds } from '../clock';
 import type { Principal } from '../accounts/account-tokens';
 import type { Deps } from '../deps';
 import { conflict, forbidden, notFound } from '../errors';
@@ -14,14 +14,43 @@ export const weakest = (a: BasePermission, b: BasePermission): BasePermission =>
 
 type BaseRow = Selectable<BasesTable>;
 
-export function baseView(base: BaseRow, permission: BasePermission) {
+/** A base with the caller's permission on it; times in epoch seconds. */
+export interface Base {
+  uuid: string;
+  name: string;
+  workspaceId: string;
+  createdBy: string;
+  createdAt: number;
+  updatedAt: number;
+  permission: BasePermission;
+}
+
+/** A workspace with the bases in it the caller is a member of. */
+export interface Workspace {
+  id: string;
+  name: string;
+  kind: 'personal';
+  createdAt: number;
+  bases: Base[];
+}
+
+/** A member of a base. */
+export interface BaseMember {
+  userId: string;
+  email: string;
+  name: string;
+  permission: BasePermission;
+  createdAt: number;
+}
+
+function baseOf(base: BaseRow, permission: BasePermission): Base {
   return {
     uuid: base.id,
     name: base.name,
-    workspace_id: base.workspace_id,
-    created_by: base.created_by,
-    created_at: isoTime(base.created_at),
-    updated_at: isoTime(base.updated_at),
+    workspaceId: base.workspace_id,
+    createdBy: base.created_by,
+    createdAt: base.created_at,
+    updatedAt: base.updated_at,
     permission,
   };
 }
@@ -48,7 +77,7 @@ export async function adminBase(deps: Deps, principal: Principal, uuid: string) 
   return found;
 }
 
-export async function listWorkspaces(deps: Deps, principal: Principal) {
+export async function listWorkspaces(deps: Deps, principal: Principal): Promise<Workspace[]> {
   const workspaces = await deps.db
     .selectFrom('workspaces')
     .selectAll()
@@ -70,10 +99,10 @@ export async function listWorkspaces(deps: Deps, principal: Principal) {
     id: workspace.id,
     name: workspace.name,
     kind: 'personal' as const,
-    created_at: isoTime(workspace.created_at),
+    createdAt: workspace.created_at,
     bases: bases
       .filter((base) => base.workspace_id === workspace.id && base.permission !== null)
-      .map(({ permission, ...base }) => baseView(base, permission!)),
+      .map(({ permission, ...base }) => baseOf(base, permission!)),
   }));
 }
 
@@ -121,7 +150,7 @@ export async function createBase(
     if (isUniqueViolation(error)) throw conflict('a base with this name already exists in the workspace');
     throw error;
   }
-  return baseView(base, 'admin');
+  return baseOf(base, 'admin');
 }
 
 export async function listBases(deps: Deps, principal: Principal) {
@@ -134,10 +163,10 @@ export async function listBases(deps: Deps, principal: Principal) {
     .orderBy('b.name')
     .orderBy('b.id')
     .execute();
-  return rows.map(({ permission, ...base }) => baseView(base, permission));
+  return rows.map(({ permission, ...base }) => baseOf(base, permission));
 }
 
-export async function listMembers(deps: Deps, principal: Principal, uuid: string) {
+export async function listMembers(deps: Deps, principal: Principal, uuid: string): Promise<BaseMember[]> {
   await memberBase(deps, principal, uuid);
   const rows = await deps.db
     .selectFrom('base_members as m')
@@ -147,7 +176,13 @@ export async function listMembers(deps: Deps, principal: Principal, uuid: string
     .orderBy('m.created_at')
     .orderBy('m.user_id')
     .execute();
-  return rows.map((row) => ({ ...row, created_at: isoTime(row.created_at) }));
+  return rows.map((row) => ({
+    userId: row.user_id,
+    email: row.email,
+    name: row.name,
+    permission: row.permission,
+    createdAt: row.created_at,
+  }));
 }
 
 /** A base must keep one admin: the guard sits inside the write, so two concurrent demotions cannot both pass. */
@@ -201,7 +236,7 @@ export async function setMember(
     { onlyIf: applied },
   );
   if (result!.numAffectedRows === 0) throw conflict('a base must keep at least one admin');
-  return (await listMembers(deps, principal, uuid)).find((member) => member.user_id === userId)!;
+  return (await listMembers(deps, principal, uuid)).find((member) => member.userId === userId)!;
 }
 
 export async function removeMember(deps: Deps, principal: Principal, uuid: string, userId: string) {

@@ -8,6 +8,7 @@ import { clientIp } from '../http/client-ip';
 import { displayName, emailAddress, idParam, requireJsonBody, validate } from '../http/validate';
 import { accountTokenCreatedSchema, accountTokenSchema, listOf, meSchema } from '../openapi/responses';
 import { emptyResponse, jsonResponse, routeDoc } from '../openapi/route-doc';
+import { accountTokenCreatedJson, accountTokenJson } from './serializers';
 
 const loginBody = z
   .strictObject({
@@ -128,10 +129,10 @@ export function accountTokenRoutes(deps: Deps) {
         expiresInDays: expires_in_days,
         clientIp: clientIp(c, deps.config.clientIpHeader),
       });
-      return c.json(created, 201);
+      return c.json(accountTokenCreatedJson(created), 201);
     })
     .get('/api/v1/account-tokens', listAccountTokensDoc, auth, async (c) =>
-      c.json({ account_tokens: await listAccountTokens(deps, c.var.principal) }),
+      c.json({ account_tokens: (await listAccountTokens(deps, c.var.principal)).map(accountTokenJson) }),
     )
     .delete(
       '/api/v1/account-tokens/:id',
@@ -160,7 +161,8 @@ export function accountTokenRoutes(deps: Deps) {
           newPassword: body.new_password,
           keepOtherTokens: body.keep_other_tokens,
         };
-        return c.json(await changePassword(deps, c.var.principal, change));
+        const { revokedAccountTokens } = await changePassword(deps, c.var.principal, change);
+        return c.json({ revoked_account_tokens: revokedAccountTokens });
       },
     );
 }

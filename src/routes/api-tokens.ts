@@ -37,6 +37,7 @@ import {
 import { explainApiToken } from '../tokens/explain';
 import { expiryOf } from '../tokens/expiry';
 import type { ScopeAction } from '../verify/scopes';
+import { apiTokenCreatedJson, apiTokenJson, explanationJson } from './serializers';
 import { serviceAccountRoutes } from './service-accounts';
 
 const tags: ['API-Tokens'] = ['API-Tokens'];
@@ -157,12 +158,13 @@ export function apiTokenRoutes(deps: Deps) {
           resources: { type: 'base', base_uuid: c.req.valid('param').uuid },
           expiresAt: expiryOf(expiry, now()) ?? null,
         });
-        return c.json(created, 201);
+        return c.json(apiTokenCreatedJson(created), 201);
       },
     )
-    .get('/api/v1/bases/:uuid/api-tokens', listBaseApiTokensDoc, validate('param', baseParams), async (c) =>
-      c.json({ api_tokens: await listBaseApiTokens(deps, c.var.principal, c.req.valid('param').uuid) }),
-    )
+    .get('/api/v1/bases/:uuid/api-tokens', listBaseApiTokensDoc, validate('param', baseParams), async (c) => {
+      const tokens = await listBaseApiTokens(deps, c.var.principal, c.req.valid('param').uuid);
+      return c.json({ api_tokens: tokens.map(apiTokenJson) });
+    })
     .post(
       '/api/v1/api-tokens',
       createApiTokenDoc,
@@ -175,12 +177,13 @@ export function apiTokenRoutes(deps: Deps) {
           ...body,
           expiresAt: expiryOf(expiry, now()) ?? null,
         });
-        return c.json(created, 201);
+        return c.json(apiTokenCreatedJson(created), 201);
       },
     )
-    .get('/api/v1/api-tokens', listApiTokensDoc, validate('query', apiTokenFiltersQuery), async (c) =>
-      c.json({ api_tokens: await listApiTokens(deps, c.var.principal, c.req.valid('query')) }),
-    )
+    .get('/api/v1/api-tokens', listApiTokensDoc, validate('query', apiTokenFiltersQuery), async (c) => {
+      const tokens = await listApiTokens(deps, c.var.principal, c.req.valid('query'));
+      return c.json({ api_tokens: tokens.map(apiTokenJson) });
+    })
     .post(
       '/api/v1/api-tokens/bulk-delete',
       bulkDeleteDoc,
@@ -191,7 +194,7 @@ export function apiTokenRoutes(deps: Deps) {
     )
     .get('/api/v1/api-tokens/:id', getApiTokenDoc, validate('param', tokenParams), async (c) => {
       await manageableApiToken(deps, c.var.principal, c.req.valid('param').id);
-      return c.json(await apiTokenById(deps, c.req.valid('param').id));
+      return c.json(apiTokenJson(await apiTokenById(deps, c.req.valid('param').id)));
     })
     .patch(
       '/api/v1/api-tokens/:id',
@@ -206,7 +209,7 @@ export function apiTokenRoutes(deps: Deps) {
           ...patch,
           expiresAt: expiryOf(expiry, now()),
         });
-        return c.json(updated);
+        return c.json(apiTokenJson(updated));
       },
     )
     .delete('/api/v1/api-tokens/:id', revokeApiTokenDoc, validate('param', tokenParams), async (c) => {
@@ -222,7 +225,9 @@ export function apiTokenRoutes(deps: Deps) {
       async (c) => {
         const { id } = c.req.valid('param');
         const { grace_seconds } = c.req.valid('json');
-        return c.json(await regenerateApiToken(deps, c.var.principal, id, grace_seconds));
+        return c.json(
+          apiTokenCreatedJson(await regenerateApiToken(deps, c.var.principal, id, grace_seconds)),
+        );
       },
     )
     .post(
@@ -234,7 +239,9 @@ export function apiTokenRoutes(deps: Deps) {
       async (c) => {
         const { base_uuid, permission, action, table } = c.req.valid('json');
         const request = { baseUuid: base_uuid, permission, action: action as ScopeAction | undefined, table };
-        return c.json(await explainApiToken(deps, c.var.principal, c.req.valid('param').id, request));
+        return c.json(
+          explanationJson(await explainApiToken(deps, c.var.principal, c.req.valid('param').id, request)),
+        );
       },
     );
   // The service-account routes mint API-Tokens too; mounted here so the app keeps its route order.

@@ -7,6 +7,7 @@ import { requireAccount, type AppEnv } from '../http/auth';
 import { epochFromIso, idParam, uuidParam, validate } from '../http/validate';
 import { auditPageSchema, chainReportSchema } from '../openapi/responses';
 import { jsonResponse, routeDoc } from '../openapi/route-doc';
+import { auditPageJson } from './serializers';
 
 const auditQuery = z.strictObject({
   action: z
@@ -54,7 +55,9 @@ export function auditRoutes(deps: Deps) {
   return new Hono<AppEnv>()
     .get('/api/v1/audit', listAuditEventsDoc, auth, validate('query', auditQuery), async (c) => {
       const { cursor, ...filters } = c.req.valid('query');
-      return c.json(await listAuditEvents(deps, c.var.principal, { ...filters, before: cursor }));
+      return c.json(
+        auditPageJson(await listAuditEvents(deps, c.var.principal, { ...filters, before: cursor })),
+      );
     })
     .get('/api/v1/audit/verify', verifyAuditChainDoc, auth, async (c) => {
       if (c.var.principal.role !== 'system_admin')

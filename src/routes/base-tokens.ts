@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { authenticateAccountToken } from '../accounts/account-tokens';
-import { isoTime } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest } from '../errors';
 import { readCredential } from '../http/auth';
@@ -17,15 +16,7 @@ import {
   type IssuedBaseToken,
 } from '../tokens/base-tokens';
 import { parseOpaqueToken } from '../tokens/opaque';
-
-/** The native answer to an exchange. */
-export const baseTokenResponse = ({ jwt, expiresAt, grant, permission, scp }: IssuedBaseToken) => ({
-  base_token: jwt,
-  expires_at: isoTime(expiresAt),
-  base_uuid: grant.baseUuid,
-  permission,
-  ...(scp && { scopes: scp }),
-});
+import { baseTokenJson } from './serializers';
 
 const exchangeDoc = routeDoc({
   summary: 'Exchange an API-Token (or an Account-Token + base_uuid) for a Base-Token',
@@ -82,7 +73,7 @@ export function baseTokenRoutes(deps: Deps) {
       } else {
         issued = await exchangeApiToken(deps, token, request);
       }
-      return c.json(baseTokenResponse(issued), 201);
+      return c.json(baseTokenJson(issued), 201);
     },
   );
 }

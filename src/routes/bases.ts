@@ -14,6 +14,7 @@ import { requireAccount, type AppEnv } from '../http/auth';
 import { baseName, requireJsonBody, uuidParam, validate } from '../http/validate';
 import { baseSchema, baseSummarySchema, listOf, memberSchema, workspaceSchema } from '../openapi/responses';
 import { emptyResponse, jsonResponse, routeDoc } from '../openapi/route-doc';
+import { baseJson, memberJson, workspaceJson } from './serializers';
 
 const baseParams = z.object({ uuid: uuidParam });
 const memberParams = z.object({ uuid: uuidParam, user_id: z.uuid('is not a user id') });
@@ -89,20 +90,22 @@ export function baseRoutes(deps: Deps) {
     .use('/api/v1/bases', auth)
     .use('/api/v1/bases/*', auth)
     .get('/api/v1/workspaces', listWorkspacesDoc, async (c) =>
-      c.json({ workspaces: await listWorkspaces(deps, c.var.principal) }),
+      c.json({ workspaces: (await listWorkspaces(deps, c.var.principal)).map(workspaceJson) }),
     )
     .post('/api/v1/bases', createBaseDoc, requireJsonBody, validate('json', createBaseBody), async (c) =>
-      c.json(await createBase(deps, c.var.principal, c.req.valid('json')), 201),
+      c.json(baseJson(await createBase(deps, c.var.principal, c.req.valid('json'))), 201),
     )
     .get('/api/v1/bases', listBasesDoc, async (c) =>
-      c.json({ bases: await listBases(deps, c.var.principal) }),
+      c.json({ bases: (await listBases(deps, c.var.principal)).map(baseJson) }),
     )
     .get('/api/v1/bases/:uuid', getBaseDoc, validate('param', baseParams), async (c) => {
       const { base, permission } = await memberBase(deps, c.var.principal, c.req.valid('param').uuid);
       return c.json({ uuid: base.id, name: base.name, workspace_id: base.workspace_id, permission });
     })
     .get('/api/v1/bases/:uuid/members', listMembersDoc, validate('param', baseParams), async (c) =>
-      c.json({ members: await listMembers(deps, c.var.principal, c.req.valid('param').uuid) }),
+      c.json({
+        members: (await listMembers(deps, c.var.principal, c.req.valid('param').uuid)).map(memberJson),
+      }),
     )
     .put(
       '/api/v1/bases/:uuid/members/:user_id',
@@ -112,7 +115,9 @@ export function baseRoutes(deps: Deps) {
       validate('json', memberBody),
       async (c) => {
         const { uuid, user_id } = c.req.valid('param');
-        return c.json(await setMember(deps, c.var.principal, uuid, user_id, c.req.valid('json').permission));
+        return c.json(
+          memberJson(await setMember(deps, c.var.principal, uuid, user_id, c.req.valid('json').permission)),
+        );
       },
     )
     .delete(

@@ -1,24 +1,14 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { actorOf } from '../audit/events';
-import { isoTime } from '../clock';
 import type { Deps } from '../deps';
 import { forbidden } from '../errors';
 import { requireAccount, type AppEnv } from '../http/auth';
 import { requestLog } from '../http/hygiene';
 import { requireJsonBody, validate } from '../http/validate';
-import type { KeyInfo } from '../keys/signing-keys';
 import { listOf, signingKeySchema } from '../openapi/responses';
 import { jsonResponse, routeDoc } from '../openapi/route-doc';
-
-const keyView = (key: KeyInfo) => ({
-  kid: key.kid,
-  alg: key.alg,
-  state: key.state,
-  created_at: isoTime(key.created_at),
-  activated_at: isoTime(key.activated_at),
-  retired_at: isoTime(key.retired_at),
-});
+import { signingKeyJson } from './serializers';
 
 const rotateBody = z.strictObject({
   activate_after_seconds: z
@@ -57,7 +47,9 @@ export function keyRoutes(deps: Deps) {
       if (c.var.principal.role !== 'system_admin') throw forbidden('only system admins manage signing keys');
       await next();
     })
-    .get('/api/v1/keys', listKeysDoc, async (c) => c.json({ keys: (await deps.keys.list()).map(keyView) }))
+    .get('/api/v1/keys', listKeysDoc, async (c) =>
+      c.json({ keys: (await deps.keys.list()).map(signingKeyJson) }),
+    )
     .post('/api/v1/keys/rotate', rotateKeyDoc, requireJsonBody, validate('json', rotateBody), async (c) => {
       const body = c.req.valid('json');
       const key = await deps.keys.rotate({
@@ -69,6 +61,6 @@ export function keyRoutes(deps: Deps) {
         kid: key.kid,
         revoke_old: body.revoke_old ?? false,
       });
-      return c.json(keyView(key), 201);
+      return c.json(signingKeyJson(key), 201);
     });
 }

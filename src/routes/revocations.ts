@@ -11,6 +11,7 @@ import { reportLeakedTokens } from '../incidents/leaked-tokens';
 import { constantTimeEqual } from '../lib/bytes';
 import { killSwitchResultSchema, receivedSchema, revocationFeedSchema } from '../openapi/responses';
 import { emptyResponse, jsonResponse, routeDoc } from '../openapi/route-doc';
+import { killSwitchJson } from './serializers';
 import { revokeBaseToken } from '../revocations/base-tokens';
 import { latestRevocation, readRevocations } from '../revocations/feed';
 import { MAX_TOKEN_LENGTH } from '../verify/precheck';
@@ -148,7 +149,7 @@ export function revocationRoutes(deps: Deps) {
           createdBefore: body.created_before,
           dryRun: body.dry_run,
         };
-        return c.json(await killSwitch(deps, c.var.principal, filter));
+        return c.json(killSwitchJson(await killSwitch(deps, c.var.principal, filter)));
       },
     );
 }

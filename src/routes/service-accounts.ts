@@ -10,6 +10,7 @@ import { apiTokenCreatedResponse, listOf, serviceAccountSchema } from '../openap
 import { jsonResponse, routeDoc } from '../openapi/route-doc';
 import { createApiToken } from '../tokens/api-tokens';
 import { expiryOf } from '../tokens/expiry';
+import { apiTokenCreatedJson, serviceAccountJson } from './serializers';
 
 const createServiceAccountDoc = routeDoc({
   summary: 'Create a service account (system admins)',
@@ -52,10 +53,16 @@ export function serviceAccountRoutes(deps: Deps) {
       createServiceAccountDoc,
       requireJsonBody,
       validate('json', createServiceAccountBody),
-      async (c) => c.json(await createServiceAccount(deps, c.var.principal, c.req.valid('json').name), 201),
+      async (c) =>
+        c.json(
+          serviceAccountJson(await createServiceAccount(deps, c.var.principal, c.req.valid('json').name)),
+          201,
+        ),
     )
     .get('/api/v1/service-accounts', listServiceAccountsDoc, async (c) =>
-      c.json({ service_accounts: await listServiceAccounts(deps, c.var.principal) }),
+      c.json({
+        service_accounts: (await listServiceAccounts(deps, c.var.principal)).map(serviceAccountJson),
+      }),
     )
     .post(
       '/api/v1/service-accounts/:id/api-tokens',
@@ -72,7 +79,7 @@ export function serviceAccountRoutes(deps: Deps) {
           { ...body, expiresAt: expiryOf(expiry, epochSeconds(deps.clock)) ?? null },
           c.req.valid('param').id,
         );
-        return c.json(created, 201);
+        return c.json(apiTokenCreatedJson(created), 201);
       },
     );
 }

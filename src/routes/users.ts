@@ -15,6 +15,7 @@ import { requireAccount, type AppEnv } from '../http/auth';
 import { displayName, emailAddress, requireJsonBody, validate } from '../http/validate';
 import { listOf, teamSchema, userSchema } from '../openapi/responses';
 import { jsonResponse, routeDoc } from '../openapi/route-doc';
+import { teamJson, userJson } from './serializers';
 
 const teamId = z.uuid('must be a team id').nullable();
 
@@ -122,13 +123,13 @@ export function userRoutes(deps: Deps) {
     .use('/api/v1/users', auth)
     .use('/api/v1/teams', auth)
     .post('/api/v1/users', createUserDoc, requireJsonBody, validate('json', createUserBody), async (c) =>
-      c.json(await createUser(deps, c.var.principal, c.req.valid('json')), 201),
+      c.json(userJson(await createUser(deps, c.var.principal, c.req.valid('json'))), 201),
     )
     .get('/api/v1/users', listUsersDoc, async (c) =>
-      c.json({ users: await listUsers(deps, c.var.principal) }),
+      c.json({ users: (await listUsers(deps, c.var.principal)).map(userJson) }),
     )
     .get('/api/v1/users/:id', getUserDoc, validate('param', userParams), async (c) =>
-      c.json(await getUser(deps, c.var.principal, c.req.valid('param').id)),
+      c.json(userJson(await getUser(deps, c.var.principal, c.req.valid('param').id))),
     )
     .patch(
       '/api/v1/users/:id',
@@ -137,15 +138,23 @@ export function userRoutes(deps: Deps) {
       requireJsonBody,
       validate('json', updateUserBody),
       async (c) =>
-        c.json(await updateUser(deps, c.var.principal, c.req.valid('param').id, c.req.valid('json'))),
+        c.json(
+          userJson(await updateUser(deps, c.var.principal, c.req.valid('param').id, c.req.valid('json'))),
+        ),
     )
-    .post('/api/v1/users/:id/revoke-tokens', revokeUserTokensDoc, validate('param', userParams), async (c) =>
-      c.json(await revokeUserTokens(deps, c.var.principal, c.req.valid('param').id)),
+    .post(
+      '/api/v1/users/:id/revoke-tokens',
+      revokeUserTokensDoc,
+      validate('param', userParams),
+      async (c) => {
+        const revoked = await revokeUserTokens(deps, c.var.principal, c.req.valid('param').id);
+        return c.json({ account_tokens: revoked.accountTokens, api_tokens: revoked.apiTokens });
+      },
     )
     .post('/api/v1/teams', createTeamDoc, requireJsonBody, validate('json', createTeamBody), async (c) =>
-      c.json(await createTeam(deps, c.var.principal, c.req.valid('json').name), 201),
+      c.json(teamJson(await createTeam(deps, c.var.principal, c.req.valid('json').name)), 201),
     )
     .get('/api/v1/teams', listTeamsDoc, async (c) =>
-      c.json({ teams: await listTeams(deps, c.var.principal) }),
+      c.json({ teams: (await listTeams(deps, c.var.principal)).map(teamJson) }),
     );
 }

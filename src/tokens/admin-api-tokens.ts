@@ -3,7 +3,7 @@ import { revocationStatements, sourceRevocations } from '../revocations/feed';
 import type { Principal } from '../accounts/account-tokens';
 import type { Deps } from '../deps';
 import { forbidden, notFound } from '../errors';
-import { apiTokenViews, liveApiTokens } from './api-tokens';
+import { apiTokensOf, liveApiTokens } from './api-tokens';
 import { epochSeconds } from '../clock';
 
 /**
@@ -46,7 +46,7 @@ export async function adminListBaseApiTokens(
   teamId?: string,
 ) {
   await overseenBase(deps, actor, baseUuid, teamId);
-  return apiTokenViews(deps, await liveApiTokens(deps).where('t.base_id', '=', baseUuid).execute());
+  return apiTokensOf(deps, await liveApiTokens(deps).where('t.base_id', '=', baseUuid).execute());
 }
 
 export async function adminRevokeApiToken(
@@ -116,9 +116,9 @@ export async function teamApiTokens(
       .select((eb) => eb.fn.countAll<number>().as('total'))
       .executeTakeFirstOrThrow(),
   ]);
-  const views = await apiTokenViews(deps, rows);
+  const tokens = await apiTokensOf(deps, rows);
   return {
-    tokens: views.map((view, index) => ({ ...view, base_name: rows[index]!.base_name })),
+    tokens: tokens.map((token, index) => ({ ...token, baseName: rows[index]!.base_name })),
     total: Number(count.total),
   };
 }

@@ -268,11 +268,10 @@ export function uiRoutes(deps: Deps) {
       }
       return incorrect();
     }
-    const expiresAt = created.expires_at === null ? null : Date.parse(created.expires_at) / 1000;
     setSessionCookie(
       c,
       created.token,
-      expiresAt === null ? SESSION_DAYS * 86400 : expiresAt - epochSeconds(deps.clock),
+      created.expiresAt === null ? SESSION_DAYS * 86400 : created.expiresAt - epochSeconds(deps.clock),
     );
     clearSignInCookie(c);
     return c.redirect('/ui/bases', 303);

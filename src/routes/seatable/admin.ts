@@ -89,7 +89,7 @@ export function seatableAdminRoutes(deps: Deps) {
       return c.json({
         api_tokens: tokens.map((token) => ({
           ...apiTokenObject(token),
-          creator: token.created_by_email,
+          creator: token.createdByEmail,
           avatar_url: '',
         })),
       });
@@ -115,10 +115,10 @@ export function seatableAdminRoutes(deps: Deps) {
       return c.json({
         api_tokens: tokens.map((token) => ({
           ...apiTokenObject(token),
-          creator: token.created_by_email,
+          creator: token.createdByEmail,
           avatar_url: '',
-          dtable_uuid: token.base_uuid,
-          dtable_name: token.base_name,
+          dtable_uuid: token.baseUuid,
+          dtable_name: token.baseName,
           dtable_icon: '',
           dtable_color: '',
         })),

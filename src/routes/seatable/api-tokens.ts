@@ -11,7 +11,7 @@ import {
   createApiToken,
   findApiTokenByName,
   listBaseApiTokens,
-  type ApiTokenView,
+  type ApiToken,
 } from '../../tokens/api-tokens';
 import { exchangeApiToken } from '../../tokens/base-tokens';
 import { parseOpaqueToken } from '../../tokens/opaque';
@@ -25,15 +25,13 @@ import * as seatable from './schemas';
  * An API-Token as SeaTable returns one. `api_token` is the secret only in the create response:
  * tokenladder stores hashes, so lists carry `null` where SeaTable repeats the secret.
  */
-export function apiTokenObject(token: ApiTokenView, secret: string | null = null) {
-  const generatedAt = Date.parse(token.created_at) / 1000;
-  const lastAccess = token.last_used_at === null ? generatedAt : Date.parse(token.last_used_at) / 1000;
+export function apiTokenObject(token: ApiToken, secret: string | null = null) {
   return {
     app_name: token.name,
     api_token: secret,
-    generated_by: token.created_by_email,
-    generated_at: seatableTime(generatedAt),
-    last_access: seatableTime(lastAccess),
+    generated_by: token.createdByEmail,
+    generated_at: seatableTime(token.createdAt),
+    last_access: seatableTime(token.lastUsedAt ?? token.createdAt),
     permission: token.permission,
   };
 }

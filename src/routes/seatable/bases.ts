@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { createBase, listWorkspaces, memberBaseByName } from '../../bases/bases';
+import { createBase, listWorkspaces, memberBaseByName, type Base } from '../../bases/bases';
 import type { Deps } from '../../deps';
 import { badRequest, forbidden } from '../../errors';
 import { requireAccount, type AppEnv } from '../../http/auth';
@@ -11,27 +11,17 @@ import { parseExpiry } from './expiry';
 import { readFields, seatableTime } from './protocol';
 import * as seatable from './schemas';
 
-interface SeatableTable {
-  uuid: string;
-  name: string;
-  workspace_id: string;
-  created_by: string;
-  created_at: string;
-  updated_at: string;
-}
-
 /** A base as SeaTable lists one (`id` is SeaTable's numeric id; ours is the uuid). */
-function tableObject(base: SeatableTable, creatorEmail: string) {
-  const toSeatable = (iso: string) => seatableTime(Date.parse(iso) / 1000);
+function tableObject(base: Base, creatorEmail: string) {
   return {
     id: base.uuid,
-    workspace_id: base.workspace_id,
+    workspace_id: base.workspaceId,
     uuid: base.uuid,
     name: base.name,
     creator: creatorEmail,
     modifier: creatorEmail,
-    created_at: toSeatable(base.created_at),
-    updated_at: toSeatable(base.updated_at),
+    created_at: seatableTime(base.createdAt),
+    updated_at: seatableTime(base.updatedAt),
   };
 }
 
