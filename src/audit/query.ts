@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Principal } from '../accounts/account-tokens';
+import { isSystemAdmin, type Caller } from '../accounts/operator';
 import type { AuditActor } from './events';
 import type { Deps } from '../deps';
+import { forbidden } from '../errors';
 import type { AuditOutcome, Database } from '../store/schema';
 import { verifyAuditRows, type AuditRow, type ChainReport, type Sha256Hex } from './chain';
 
@@ -136,6 +138,15 @@ export function auditRecordOf(row: AuditRow): AuditRecord {
     details: row.details === null ? null : (JSON.parse(row.details) as Record<string, unknown>),
     hash: row.hash,
   };
+}
+
+/** Checks the whole chain (see verifyAuditChain), for system admins and the operator. */
+export async function checkAuditChain(
+  deps: Pick<Deps, 'db' | 'hashToken'>,
+  caller: Caller,
+): Promise<ChainReport> {
+  if (!isSystemAdmin(caller)) throw forbidden('only system admins check the audit chain');
+  return verifyAuditChain(deps.db, deps.hashToken);
 }
 
 /** Checks the whole chain, reading it in pages so a long log does not sit in memory at once. */

@@ -1,6 +1,7 @@
 import { actorOf } from '../audit/events';
 import { epochSeconds } from '../clock';
 import type { Principal } from '../accounts/account-tokens';
+import { normalizeEmail } from '../accounts/users';
 import type { Deps } from '../deps';
 import { conflict, forbidden, notFound } from '../errors';
 import { isUniqueViolation } from '../store/atomic';
@@ -106,16 +107,23 @@ export async function listWorkspaces(deps: Deps, principal: Principal): Promise<
   }));
 }
 
-export async function createBase(
-  deps: Deps,
-  principal: Principal,
-  input: { name: string; workspace_id?: string },
-) {
+/** A new base: in the caller's first workspace unless named; `ownerEmail`, if given, must be the caller's. */
+export interface NewBase {
+  name: string;
+  workspaceId?: string;
+  ownerEmail?: string;
+}
+
+/** Creates a base in one of the caller's own workspaces; the caller becomes its admin. */
+export async function createBase(deps: Deps, principal: Principal, input: NewBase): Promise<Base> {
+  // Nobody creates a base for someone else (SeaTable's form names the owner).
+  if (input.ownerEmail !== undefined && normalizeEmail(input.ownerEmail) !== principal.email)
+    throw forbidden('you can only create bases you own');
   let workspaceQuery = deps.db
     .selectFrom('workspaces')
     .select('id')
     .where('owner_user_id', '=', principal.userId);
-  if (input.workspace_id !== undefined) workspaceQuery = workspaceQuery.where('id', '=', input.workspace_id);
+  if (input.workspaceId !== undefined) workspaceQuery = workspaceQuery.where('id', '=', input.workspaceId);
   const workspace = await workspaceQuery.orderBy('created_at').executeTakeFirst();
   if (!workspace) throw notFound('workspace');
   const now = epochSeconds(deps.clock);

@@ -1,21 +1,14 @@
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { authenticateAccountToken } from '../accounts/account-tokens';
 import type { Deps } from '../deps';
-import { badRequest } from '../errors';
 import { readCredential } from '../http/auth';
 import { clientIp } from '../http/client-ip';
 import { requireJsonBody, validate } from '../http/validate';
 import { exchangeBody } from '../openapi/requests';
 import { baseTokenSchema } from '../openapi/responses';
 import { jsonResponse, routeDoc } from '../openapi/route-doc';
-import {
-  exchangeAccountToken,
-  exchangeApiToken,
-  type ExchangeRequest,
-  type IssuedBaseToken,
-} from '../tokens/base-tokens';
-import { parseOpaqueToken } from '../tokens/opaque';
+import type { ExchangeRequest } from '../tokens/base-tokens';
+import { exchangeCredential } from '../tokens/exchange';
 import { baseTokenJson } from './serializers';
 
 const exchangeDoc = routeDoc({
@@ -38,24 +31,26 @@ const exchangeDoc = routeDoc({
   },
 });
 
+/** The credential, read once per request. */
+type ExchangeEnv = { Variables: { credential: string } };
+
 /**
  * The exchange: an API-Token (or an Account-Token naming the base) → a Base-Token JWT. The body is
  * optional with a single-base API-Token; it may name the base and ask for less (attenuation).
  */
 export function baseTokenRoutes(deps: Deps) {
   // The credential is checked for shape before the body, so an anonymous caller learns nothing from validation.
-  const credentialPresent = createMiddleware(async (c, next) => {
-    readCredential(c);
+  const credentialPresent = createMiddleware<ExchangeEnv>(async (c, next) => {
+    c.set('credential', readCredential(c));
     await next();
   });
-  return new Hono().post(
+  return new Hono<ExchangeEnv>().post(
     '/api/v1/base-tokens',
     exchangeDoc,
     credentialPresent,
     requireJsonBody,
     validate('json', exchangeBody),
     async (c) => {
-      const token = readCredential(c);
       const { base_uuid, permission, scopes, table, ttl } = c.req.valid('json');
       const request: ExchangeRequest = {
         baseUuid: base_uuid,
@@ -65,15 +60,7 @@ export function baseTokenRoutes(deps: Deps) {
         ttlSeconds: ttl,
         clientIp: clientIp(c, deps.config.clientIpHeader),
       };
-      let issued: IssuedBaseToken;
-      if (parseOpaqueToken(token)?.kind === 'account') {
-        const principal = await authenticateAccountToken(deps, token);
-        if (!base_uuid) throw badRequest('base_uuid: required when exchanging an Account-Token');
-        issued = await exchangeAccountToken(deps, principal, base_uuid, request);
-      } else {
-        issued = await exchangeApiToken(deps, token, request);
-      }
-      return c.json(baseTokenJson(issued), 201);
+      return c.json(baseTokenJson(await exchangeCredential(deps, c.var.credential, request)), 201);
     },
   );
 }

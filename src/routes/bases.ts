@@ -92,9 +92,11 @@ export function baseRoutes(deps: Deps) {
     .get('/api/v1/workspaces', listWorkspacesDoc, async (c) =>
       c.json({ workspaces: (await listWorkspaces(deps, c.var.principal)).map(workspaceJson) }),
     )
-    .post('/api/v1/bases', createBaseDoc, requireJsonBody, validate('json', createBaseBody), async (c) =>
-      c.json(baseJson(await createBase(deps, c.var.principal, c.req.valid('json'))), 201),
-    )
+    .post('/api/v1/bases', createBaseDoc, requireJsonBody, validate('json', createBaseBody), async (c) => {
+      const { name, workspace_id } = c.req.valid('json');
+      const base = await createBase(deps, c.var.principal, { name, workspaceId: workspace_id });
+      return c.json(baseJson(base), 201);
+    })
     .get('/api/v1/bases', listBasesDoc, async (c) =>
       c.json({ bases: (await listBases(deps, c.var.principal)).map(baseJson) }),
     )

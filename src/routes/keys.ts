@@ -1,11 +1,10 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { actorOf } from '../audit/events';
 import type { Deps } from '../deps';
-import { forbidden } from '../errors';
 import { requireAccount, type AppEnv } from '../http/auth';
 import { requestLog } from '../http/hygiene';
 import { requireJsonBody, validate } from '../http/validate';
+import { authorizeKeyAdmin, listSigningKeys, rotateSigningKey } from '../keys/admin';
 import { listOf, signingKeySchema } from '../openapi/responses';
 import { jsonResponse, routeDoc } from '../openapi/route-doc';
 import { signingKeyJson } from './serializers';
@@ -40,27 +39,29 @@ const rotateKeyDoc = routeDoc({
 /** Signing keys, for system admins: list them, rotate (planned, or at once when a key is compromised). */
 export function keyRoutes(deps: Deps) {
   const auth = requireAccount(deps);
-  return new Hono<AppEnv>()
-    .use('/api/v1/keys', auth)
-    .use('/api/v1/keys/*', auth)
-    .use('/api/v1/keys*', async (c, next) => {
-      if (c.var.principal.role !== 'system_admin') throw forbidden('only system admins manage signing keys');
-      await next();
-    })
-    .get('/api/v1/keys', listKeysDoc, async (c) =>
-      c.json({ keys: (await deps.keys.list()).map(signingKeyJson) }),
-    )
-    .post('/api/v1/keys/rotate', rotateKeyDoc, requireJsonBody, validate('json', rotateBody), async (c) => {
-      const body = c.req.valid('json');
-      const key = await deps.keys.rotate({
-        activateAfterSeconds: body.activate_after_seconds ?? deps.config.keyActivationDelaySeconds,
-        revokeOld: body.revoke_old ?? false,
-        actor: actorOf(c.var.principal),
-      });
-      requestLog(c, deps.log).info('signing key rotation', {
-        kid: key.kid,
-        revoke_old: body.revoke_old ?? false,
-      });
-      return c.json(signingKeyJson(key), 201);
-    });
+  return (
+    new Hono<AppEnv>()
+      .use('/api/v1/keys', auth)
+      .use('/api/v1/keys/*', auth)
+      // Refused before the body is read, as for any path under /api/v1/keys.
+      .use('/api/v1/keys*', async (c, next) => {
+        authorizeKeyAdmin(c.var.principal);
+        await next();
+      })
+      .get('/api/v1/keys', listKeysDoc, async (c) =>
+        c.json({ keys: (await listSigningKeys(deps, c.var.principal)).map(signingKeyJson) }),
+      )
+      .post('/api/v1/keys/rotate', rotateKeyDoc, requireJsonBody, validate('json', rotateBody), async (c) => {
+        const body = c.req.valid('json');
+        const key = await rotateSigningKey(deps, c.var.principal, {
+          activateAfterSeconds: body.activate_after_seconds ?? deps.config.keyActivationDelaySeconds,
+          revokeOld: body.revoke_old ?? false,
+        });
+        requestLog(c, deps.log).info('signing key rotation', {
+          kid: key.kid,
+          revoke_old: body.revoke_old ?? false,
+        });
+        return c.json(signingKeyJson(key), 201);
+      })
+  );
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { anonymousActor } from '../audit/events';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
-import { requireAccount, type AppEnv } from '../http/auth';
+import { bearerCredential, requireAccount, type AppEnv } from '../http/auth';
 import { clientIp } from '../http/client-ip';
 import { epochFromIso, requireJsonBody, uuidParam, validate } from '../http/validate';
 import { killSwitch } from '../incidents/kill-switch';
@@ -101,7 +101,7 @@ export function revocationRoutes(deps: Deps) {
   return new Hono<AppEnv>()
     .get('/api/v1/revocations', feedDoc, validate('query', feedQuery), async (c) => {
       if (feedTokenHash !== null) {
-        const presented = /^Bearer (\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
+        const presented = bearerCredential(c) ?? '';
         if (!constantTimeEqual(await deps.hashToken(presented), await feedTokenHash))
           throw new AppError('missing_credentials', 'the revocation feed needs its Bearer credential');
       }

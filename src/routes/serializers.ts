@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { AccountToken } from '../accounts/account-tokens';
 import type { ServiceAccount } from '../accounts/service-accounts';
 import type { Team, User } from '../accounts/users';
+import type { ChainReport } from '../audit/chain';
 import type { AuditPage, AuditRecord } from '../audit/query';
 import type { Base, BaseMember, Workspace } from '../bases/bases';
 import { isoTime } from '../clock';
@@ -12,6 +13,7 @@ import type {
   apiTokenSchema,
   auditEventSchema,
   auditPageSchema,
+  chainReportSchema,
   baseSchema,
   baseTokenSchema,
   explanationSchema,
@@ -202,4 +204,9 @@ export const signingKeyJson = (key: KeyInfo): Json<typeof signingKeySchema> => (
   created_at: isoTime(key.created_at),
   activated_at: isoTime(key.activated_at),
   retired_at: isoTime(key.retired_at),
+});
+
+export const chainReportJson = ({ anchoredAt, ...report }: ChainReport): Json<typeof chainReportSchema> => ({
+  ...report,
+  anchored_at: anchoredAt,
 });

@@ -17,7 +17,11 @@ function authorize(actor: Principal, teamId: string | undefined): void {
       ? actor.role !== 'system_admin'
       : actor.role !== 'team_admin' || actor.teamId !== teamId
   ) {
-    throw forbidden('Permission denied.');
+    throw forbidden(
+      teamId === undefined
+        ? 'only system admins oversee the API-Tokens of every base'
+        : "only the team's admins oversee the API-Tokens of its bases",
+    );
   }
 }
 

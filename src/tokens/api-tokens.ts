@@ -5,6 +5,7 @@ import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, conflict, forbidden, notFound } from '../errors';
 import { isUniqueViolation } from '../store/atomic';
+import { inIdList } from '../store/id-list';
 import type { ApiTokenPermission, ScopeType } from '../store/schema';
 import {
   ceilingOf,
@@ -340,12 +341,35 @@ export async function listApiTokens(deps: Deps, principal: Principal, filters: T
   return apiTokensOf(deps, await visibleApiTokens(deps, principal, filters).execute());
 }
 
+/** The single-base tokens of a base the caller sees: all of them for its admins, their own for other members. */
+async function baseApiTokenRows(deps: Deps, principal: Principal, uuid: string) {
+  const { permission } = await memberBase(deps, principal, uuid);
+  const query = liveApiTokens(deps).where('t.base_id', '=', uuid);
+  return permission === 'admin' ? query : query.where('t.created_by', '=', principal.userId);
+}
+
 /** The single-base tokens of a base: all of them for its admins, their own for other members. */
 export async function listBaseApiTokens(deps: Deps, principal: Principal, uuid: string) {
-  const { permission } = await memberBase(deps, principal, uuid);
-  let query = liveApiTokens(deps).where('t.base_id', '=', uuid);
-  if (permission !== 'admin') query = query.where('t.created_by', '=', principal.userId);
-  return apiTokensOf(deps, await query.execute());
+  return apiTokensOf(deps, await (await baseApiTokenRows(deps, principal, uuid)).execute());
+}
+
+/**
+ * Single-base tokens of a base by id, in the order asked, if the caller sees every one of them (as
+ * listBaseApiTokens); else 404.
+ */
+export async function baseApiTokensById(
+  deps: Deps,
+  principal: Principal,
+  uuid: string,
+  ids: string[],
+): Promise<ApiToken[]> {
+  const rows = await (await baseApiTokenRows(deps, principal, uuid)).where(inIdList('t.id', ids)).execute();
+  const tokens = await apiTokensOf(deps, rows);
+  return ids.map((id) => {
+    const token = tokens.find((candidate) => candidate.id === id);
+    if (!token) throw notFound('API-Token');
+    return token;
+  });
 }
 
 /** A token the caller may manage (see visibleApiTokens); 404 for everything else. */

@@ -16,7 +16,7 @@ import { displayName, emailAddress, uuidParam } from '../http/validate';
 import { createBaseApiTokenBody } from '../openapi/requests';
 import { expiryOf } from '../tokens/expiry';
 import { bulkRevokeApiTokens, regenerateApiToken, updateApiToken } from '../tokens/api-token-lifecycle';
-import { createApiToken, listBaseApiTokens } from '../tokens/api-tokens';
+import { baseApiTokensById, createApiToken, listBaseApiTokens } from '../tokens/api-tokens';
 import { CSS, SCRIPT } from './assets';
 import { CSRF_FIELD, CSRF_LABEL, csrfToken, csrfTokenMatches, sameOrigin } from './csrf';
 import { noticeFrom } from './format';
@@ -180,13 +180,8 @@ export function uiRoutes(deps: Deps) {
   };
 
   /** A single-base token of this base the caller may manage; 404 otherwise. */
-  const baseToken = async (c: Context<UiEnv>, uuid: string, id: string) => {
-    const token = (await listBaseApiTokens(deps, c.var.principal, uuid)).find(
-      (candidate) => candidate.id === id,
-    );
-    if (!token) throw notFound('API-Token');
-    return token;
-  };
+  const baseToken = async (c: Context<UiEnv>, uuid: string, id: string) =>
+    (await baseApiTokensById(deps, c.var.principal, uuid, [id]))[0]!;
 
   const signInPage = async (
     c: Context,
@@ -437,16 +432,10 @@ export function uiRoutes(deps: Deps) {
     if (ids.length === 0) return c.redirect(baseTokensUrl(uuid), 303);
     if (ids.length > 100 || !ids.every((id) => TOKEN_ID.test(id)))
       throw new AppError('invalid_request', 'select at most 100 API-Tokens');
-    const all = await listBaseApiTokens(deps, c.var.principal, uuid);
-    const tokens = ids.map((id) => all.find((token) => token.id === id));
-    if (tokens.some((token) => token === undefined)) throw notFound('API-Token');
+    const tokens = await baseApiTokensById(deps, c.var.principal, uuid, ids);
     return render(
       c,
-      <ConfirmDeletePage
-        viewer={c.var.viewer}
-        base={await baseInfo(c, uuid)}
-        tokens={tokens.filter((token) => token !== undefined)}
-      />,
+      <ConfirmDeletePage viewer={c.var.viewer} base={await baseInfo(c, uuid)} tokens={tokens} />,
     );
   });
 
@@ -455,8 +444,7 @@ export function uiRoutes(deps: Deps) {
     const ids = [...new Set(fields(await formOf(c), 'ids'))];
     if (ids.length === 0 || ids.length > 100 || !ids.every((id) => TOKEN_ID.test(id)))
       throw new AppError('invalid_request', 'select 1 to 100 API-Tokens');
-    const all = await listBaseApiTokens(deps, c.var.principal, uuid);
-    if (!ids.every((id) => all.some((token) => token.id === id))) throw notFound('API-Token');
+    await baseApiTokensById(deps, c.var.principal, uuid, ids);
     await bulkRevokeApiTokens(deps, c.var.principal, ids);
     return c.redirect(`${baseTokensUrl(uuid)}?notice=tokens-deleted`, 303);
   });

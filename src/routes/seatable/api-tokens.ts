@@ -1,21 +1,20 @@
 import { Hono } from 'hono';
 import type { Deps } from '../../deps';
 import { badRequest } from '../../errors';
-import { clientIp } from '../../http/client-ip';
+import { clientIp as clientIpOf } from '../../http/client-ip';
 import { readCredential, requireAccount, type AppEnv } from '../../http/auth';
 import { displayName } from '../../http/validate';
 import { jsonResponse, routeDoc } from '../../openapi/route-doc';
 import type { ApiTokenPermission } from '../../store/schema';
-import { revokeApiToken, updateApiToken } from '../../tokens/api-token-lifecycle';
+import { revokeApiToken, setApiTokenPermission } from '../../tokens/api-token-lifecycle';
 import {
   createApiToken,
   findApiTokenByName,
   listBaseApiTokens,
   type ApiToken,
 } from '../../tokens/api-tokens';
-import { exchangeApiToken } from '../../tokens/base-tokens';
-import { parseOpaqueToken } from '../../tokens/opaque';
-import { exchangeTempApiToken, mintTempApiToken } from '../../tokens/temp-api-tokens';
+import { exchangeAppToken } from '../../tokens/exchange';
+import { mintTempApiToken } from '../../tokens/temp-api-tokens';
 import { baseServers, pathBase } from './bases';
 import { parseExpiry } from './expiry';
 import { readFields, seatableTime } from './protocol';
@@ -131,10 +130,9 @@ export function seatableApiTokenRoutes(deps: Deps) {
     .put(`${BASE_PATH}/api-tokens/:app_name/`, changePermissionDoc, auth, async (c) => {
       const { base } = await pathBase(deps, c);
       const permission = readPermission(await readFields(c));
-      const token = await findApiTokenByName(deps, c.var.principal, base.id, c.req.param('app_name'));
-      if (token.permission === permission)
-        throw badRequest(`api token already has ${permission} permission.`);
-      return c.json(apiTokenObject(await updateApiToken(deps, c.var.principal, token.id, { permission })));
+      const name = c.req.param('app_name');
+      const token = await setApiTokenPermission(deps, c.var.principal, base.id, name, permission);
+      return c.json(apiTokenObject(token));
     })
     .delete(`${BASE_PATH}/api-tokens/:app_name/`, revokeDoc, auth, async (c) => {
       const { base } = await pathBase(deps, c);
@@ -147,27 +145,17 @@ export function seatableApiTokenRoutes(deps: Deps) {
       return c.json({ api_token: await mintTempApiToken(deps, c.var.principal, base.id) });
     })
     .get('/api/v2.1/dtable/app-access-token/', appAccessTokenDoc, async (c) => {
-      const token = readCredential(c);
+      const credential = readCredential(c);
       const ttlSeconds = parseExpiry(c.req.query('exp'), deps.config.baseTokenTtlSeconds);
-      // An opaque API-Token, or else a temporary API-Token (a JWT), as SeaTable accepts both here.
-      const temporary = parseOpaqueToken(token) === null && token.includes('.');
-      const from = clientIp(c, deps.config.clientIpHeader);
-      const issued = temporary
-        ? await exchangeTempApiToken(deps, token, ttlSeconds, from)
-        : await exchangeApiToken(deps, token, { ttlSeconds, clientIp: from });
-      const { jwt, grant } = issued;
+      const clientIp = clientIpOf(c, deps.config.clientIpHeader);
+      const { issued, base } = await exchangeAppToken(deps, credential, { ttlSeconds, clientIp });
       // SeaTable's answer names one base: a multi-base token must be exchanged on /api/v1 with base_uuid.
-      const base = await deps.db
-        .selectFrom('bases')
-        .select(['name', 'workspace_id'])
-        .where('id', '=', grant.baseUuid)
-        .executeTakeFirstOrThrow();
       return c.json({
-        app_name: grant.tokenName,
-        access_token: jwt,
-        dtable_uuid: grant.baseUuid,
+        app_name: issued.grant.tokenName,
+        access_token: issued.jwt,
+        dtable_uuid: issued.grant.baseUuid,
         ...baseServers(deps),
-        workspace_id: base.workspace_id,
+        workspace_id: base.workspaceId,
         dtable_name: base.name,
       });
     });

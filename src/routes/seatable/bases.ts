@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { createBase, listWorkspaces, memberBaseByName, type Base } from '../../bases/bases';
 import type { Deps } from '../../deps';
-import { badRequest, forbidden } from '../../errors';
+import { badRequest } from '../../errors';
 import { requireAccount, type AppEnv } from '../../http/auth';
 import { baseName } from '../../http/validate';
 import { jsonResponse, routeDoc } from '../../openapi/route-doc';
@@ -97,9 +97,11 @@ export function seatableBaseRoutes(deps: Deps) {
       if (owner === undefined && workspace_id === undefined) throw badRequest('owner invalid.');
       if (owner?.endsWith('@seafile_group'))
         throw badRequest('group workspaces are not supported by tokenladder');
-      if (owner !== undefined && owner.trim().toLowerCase() !== c.var.principal.email)
-        throw forbidden('Permission denied.');
-      const base = await createBase(deps, c.var.principal, { name: name.data, workspace_id });
+      const base = await createBase(deps, c.var.principal, {
+        name: name.data,
+        workspaceId: workspace_id,
+        ownerEmail: owner,
+      });
       return c.json({ table: tableObject(base, c.var.principal.email) }, 201);
     })
     .get(
