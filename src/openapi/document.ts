@@ -11,7 +11,9 @@ export const DOCS_PATH = '/docs';
 
 const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   400: 'Bad input: invalid_request (the first problem, with its field), invalid_json, invalid_authorization_header',
-  401: 'No valid credential: missing_credentials, invalid_credentials, token_invalid, token_expired, token_disabled, token_revoked, base_not_in_scope, wrong_token_type, account_disabled',
+  401:
+    'No valid credential: missing_credentials, invalid_credentials, token_invalid, token_expired, ' +
+    'token_disabled, token_revoked, base_not_in_scope, wrong_token_type, account_disabled',
   403: 'insufficient_permission: the credential is valid but may not do this',
   404: 'not_found: also for things the caller may not see',
   409: 'conflict: a name already taken, or a change that would break an invariant',
@@ -84,7 +86,8 @@ export function openApiRoutes(app: Hono<any, any, any>, deps: Deps) {
         title: 'tokenladder',
         version: config.version,
         description:
-          'Token-hierarchy authentication: Account-Token → API-Token → Base-Token (EdDSA JWT, verified offline against /.well-known/jwks.json). ' +
+          'Token-hierarchy authentication: Account-Token → API-Token → Base-Token ' +
+          '(EdDSA JWT, verified offline against /.well-known/jwks.json). ' +
           'Errors are {"error": {"code", "message"}}; SeaTable-compatible routes answer SeaTable\'s shapes.',
       },
       servers: [{ url: config.issuer }],

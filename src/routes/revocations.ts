@@ -39,7 +39,8 @@ const tags: ['Revocation and incidents'] = ['Revocation and incidents'];
 const feedDoc = routeDoc({
   summary: 'The revocation feed verifiers poll',
   description:
-    'Entries `client` (reject Base-Tokens whose `client_id` is this token id and whose `iat` is at or before `revoked_at`) ' +
+    'Entries `client` (reject Base-Tokens whose `client_id` is this token id ' +
+    'and whose `iat` is at or before `revoked_at`) ' +
     'and `jti` (reject that Base-Token), each kept until the Base-Tokens it can match have expired. ' +
     'Poll with `since` = the last `cursor` and `If-None-Match` = the last ETag: an idle poll is a 304. ' +
     'Public unless the operator sets TOKENLADDER_REVOCATIONS_TOKEN (then send it as a Bearer token).',

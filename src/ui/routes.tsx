@@ -58,7 +58,8 @@ import {
  * The API's own headers stay; these replace them on /ui responses.
  */
 export const UI_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const UI_HEADERS: Record<string, string> = {
   'Content-Security-Policy': UI_CSP,

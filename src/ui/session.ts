@@ -131,7 +131,10 @@ export const requireSession = (deps: Deps) =>
     await next();
   });
 
-/** Every state-changing request of a session: the form's CSRF token and, when the browser sends one, a same-site Origin. */
+/**
+ * Every state-changing request of a session: the form's CSRF token and, when the browser sends one, a
+ * same-site Origin.
+ */
 export const requireCsrf = (deps: Deps) =>
   createMiddleware<UiEnv>(async (c, next) => {
     const form = await formOf(c);
