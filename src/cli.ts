@@ -1,12 +1,14 @@
 // The `tokenladder` command: serve, migrate, create users, list signing keys; and the client commands (src/cli/).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { Principal } from './accounts/account-tokens';
+import type { Principal } from './accounts/principal';
 import { createUser, ROLES } from './accounts/users';
-import { verifyAuditChain } from './audit/query';
+import { OPERATOR } from './accounts/operator';
+import { checkAuditChain } from './audit/query';
 import { isoTime } from './clock';
 import { registerClientCommands } from './cli/client-commands';
 import { describeError, exitCodeOf } from './cli/exit-codes';
 import { appConfigFromEnv, parseEnv, VERSION } from './config';
+import { listSigningKeys, rotateSigningKey } from './keys/admin';
 import { base64url, randomBytes } from './lib/bytes';
 import { startServer } from './node';
 import { openDatabase } from './runtime/node/database';
@@ -109,7 +111,7 @@ keys
   .description('list signing keys and their states')
   .option('--json', 'machine-readable output')
   .action(async (options: { json?: boolean }) => {
-    const rows = await withDeps((deps) => deps.keys.list());
+    const rows = await withDeps((deps) => listSigningKeys(deps, OPERATOR));
     if (options.json) return console.log(JSON.stringify(rows, null, 2));
     console.table(
       rows.map((row) => ({
@@ -134,7 +136,7 @@ keys
   .option('--revoke-old', 'emergency: the old key is compromised')
   .action(async (options: { delay?: number; revokeOld?: boolean }) => {
     const key = await withDeps((deps) =>
-      deps.keys.rotate({
+      rotateSigningKey(deps, OPERATOR, {
         activateAfterSeconds: options.delay ?? deps.config.keyActivationDelaySeconds,
         revokeOld: options.revokeOld ?? false,
       }),
@@ -152,7 +154,7 @@ audit
   )
   .option('--json', 'machine-readable output')
   .action(async (options: { json?: boolean }) => {
-    const report = await withDeps((deps) => verifyAuditChain(deps.db, deps.hashToken));
+    const report = await withDeps((deps) => checkAuditChain(deps, OPERATOR));
     if (options.json) console.log(JSON.stringify(report, null, 2));
     else if (report.ok) {
       console.log(

@@ -1,6 +1,6 @@
 import type { Compilable, Expression } from 'kysely';
 import { actorOf, anonymousActor, type AuditEvent } from '../audit/events';
-import { epochSeconds, isoTime } from '../clock';
+import { epochSeconds } from '../clock';
 import { publishRevocations, revokeStatement, revokeTokens } from '../revocations/revoke';
 import { insertIfExists } from '../store/insert-if';
 import type { Deps } from '../deps';
@@ -12,8 +12,6 @@ import { beginLoginAttempt, type LoginAttempt } from './login-throttle';
 import { normalizePassword } from './passwords';
 import { normalizeEmail } from './email';
 import type { Principal } from './principal';
-
-export type { Principal } from './principal';
 
 const INVALID_CREDENTIALS = new AppError('invalid_credentials', 'email or password is incorrect');
 
@@ -127,7 +125,7 @@ async function attemptLogin(
         actor: { userId: user.id, tokenId: token.created.id, clientIp: input.clientIp },
         subjectUserId: user.id,
         targetId: token.created.id,
-        details: { name: token.created.name, expires_at: token.created.expires_at },
+        details: { name: token.created.name, expires_at: token.created.expiresAt },
       },
       ...evicted.map(
         (id): AuditEvent => ({
@@ -215,7 +213,7 @@ async function newAccountToken(
     revoked_at: null,
   };
   const statement = insertIfExists(deps.db, 'account_tokens', row, onlyIf);
-  return { statement, created: { ...accountTokenView(row), token: minted.token } };
+  return { statement, created: { ...accountTokenOf(row), token: minted.token } };
 }
 
 export async function authenticateAccountToken(
@@ -274,7 +272,7 @@ export async function listAccountTokens(deps: Pick<Deps, 'db'>, principal: Princ
     .orderBy('created_at')
     .orderBy('id')
     .execute();
-  return rows.map((row) => ({ ...accountTokenView(row), current: row.id === principal.tokenId }));
+  return rows.map((row) => ({ ...accountTokenOf(row), current: row.id === principal.tokenId }));
 }
 
 /** Revokes one of the caller's own Account-Tokens; it stops working with the next request. */
@@ -309,18 +307,27 @@ export async function revokeAccountToken(
   if (revoked === 0) throw notFound('Account-Token');
 }
 
-function accountTokenView(row: {
+/** An Account-Token as the domain answers it (never its secret); times in epoch seconds. */
+export interface AccountToken {
+  id: string;
+  name: string;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+}
+
+function accountTokenOf(row: {
   id: string;
   name: string;
   created_at: number;
   expires_at: number | null;
   last_used_at: number | null;
-}) {
+}): AccountToken {
   return {
     id: row.id,
     name: row.name,
-    created_at: isoTime(row.created_at),
-    expires_at: isoTime(row.expires_at),
-    last_used_at: isoTime(row.last_used_at),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    lastUsedAt: row.last_used_at,
   };
 }

@@ -25,7 +25,7 @@ export async function changePassword(
   deps: Pick<Deps, 'db' | 'atomic' | 'audit' | 'passwords' | 'clock' | 'config' | 'log' | 'hashToken'>,
   principal: Principal,
   change: PasswordChange,
-): Promise<{ revoked_account_tokens: number }> {
+): Promise<{ revokedAccountTokens: number }> {
   // The new password first: refusing it costs no hash and no attempt.
   const problem = passwordPolicyProblem(deps, change.newPassword, { email: principal.email });
   if (problem) throw badRequest(`new_password: ${problem}`);
@@ -105,5 +105,5 @@ export async function changePassword(
     { onlyIf: changed },
   );
   if (update!.numAffectedRows === 0) throw conflict('the password was changed meanwhile; retry');
-  return { revoked_account_tokens: change.keepOtherTokens ? 0 : revoke!.numAffectedRows };
+  return { revokedAccountTokens: change.keepOtherTokens ? 0 : revoke!.numAffectedRows };
 }

@@ -3,7 +3,10 @@ import type { Principal } from './principal';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { forbidden } from '../errors';
-import { userView } from './users';
+import { userOf, type User } from './users';
+
+/** A service account: a user of kind `service`. */
+export type ServiceAccount = User & { kind: 'service' };
 
 /**
  * Service accounts (Airtable's idea): non-login users that own API-Tokens, so an integration does not
@@ -14,7 +17,7 @@ export async function createServiceAccount(
   deps: Pick<Deps, 'db' | 'audit' | 'clock'>,
   actor: Principal,
   name: string,
-) {
+): Promise<ServiceAccount> {
   if (actor.role !== 'system_admin') throw forbidden('only system admins create service accounts');
   const now = epochSeconds(deps.clock);
   const id = crypto.randomUUID();
@@ -44,7 +47,7 @@ export async function createServiceAccount(
       },
     ],
   );
-  return { ...userView(user), kind: user.kind };
+  return { ...userOf(user), kind: user.kind };
 }
 
 export async function listServiceAccounts(deps: Pick<Deps, 'db'>, actor: Principal) {
@@ -56,5 +59,5 @@ export async function listServiceAccounts(deps: Pick<Deps, 'db'>, actor: Princip
     .orderBy('created_at')
     .orderBy('id')
     .execute();
-  return rows.map((row) => ({ ...userView(row), kind: row.kind }));
+  return rows.map((row): ServiceAccount => ({ ...userOf(row), kind: 'service' }));
 }

@@ -1,5 +1,5 @@
 import type { Insertable } from 'kysely';
-import { epochSeconds, isoTime } from '../clock';
+import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, conflict, forbidden, notFound } from '../errors';
 import { actorOf } from '../audit/events';
@@ -145,12 +145,12 @@ export async function listUsers(deps: Pick<Deps, 'db'>, actor: Principal) {
   let query = deps.db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id');
   if (actor.role === 'team_admin') query = query.where('team_id', '=', actor.teamId);
   else if (actor.role !== 'system_admin') throw forbidden('only administrators can list users');
-  return (await query.execute()).map(userView);
+  return (await query.execute()).map(userOf);
 }
 
-export async function getUser(deps: Pick<Deps, 'db'>, actor: Principal, id: string) {
+export async function getUser(deps: Pick<Deps, 'db'>, actor: Principal, id: string): Promise<User> {
   const user = await visibleUser(deps, actor, id);
-  return userView(user);
+  return userOf(user);
 }
 
 export interface UserPatch {
@@ -242,7 +242,7 @@ export async function revokeUserTokens(
   deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
   actor: Principal,
   id: string,
-): Promise<{ account_tokens: number; api_tokens: number }> {
+): Promise<{ accountTokens: number; apiTokens: number }> {
   const target = await visibleUser(deps, actor, id);
   if (actor.role === 'team_admin' && target.role === 'system_admin')
     throw forbidden('team admins cannot change system admins');
@@ -264,7 +264,7 @@ export async function revokeUserTokens(
       },
     ],
   );
-  return { account_tokens: account!.numAffectedRows, api_tokens: api!.numAffectedRows };
+  return { accountTokens: account!.numAffectedRows, apiTokens: api!.numAffectedRows };
 }
 
 /** The ids of a user's tokens that are not revoked (disabled or expired ones included), for the revocation feed. */
@@ -321,7 +321,19 @@ async function visibleUser(deps: Pick<Deps, 'db'>, actor: Principal, id: string)
   return user;
 }
 
-export function userView(user: {
+/** A user as the domain answers it (never the password hash); times in epoch seconds. */
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  teamId: string | null;
+  isActive: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export function userOf(user: {
   id: string;
   email: string;
   name: string;
@@ -330,17 +342,24 @@ export function userView(user: {
   is_active: number;
   created_at: number;
   updated_at: number;
-}) {
+}): User {
   return {
     id: user.id,
     email: user.email,
     name: user.name,
     role: user.role,
-    team_id: user.team_id,
-    is_active: user.is_active === 1,
-    created_at: isoTime(user.created_at),
-    updated_at: isoTime(user.updated_at),
+    teamId: user.team_id,
+    isActive: user.is_active === 1,
+    createdAt: user.created_at,
+    updatedAt: user.updated_at,
   };
+}
+
+/** A team; `createdAt` in epoch seconds. */
+export interface Team {
+  id: string;
+  name: string;
+  createdAt: number;
 }
 
 export async function createTeam(deps: Pick<Deps, 'db' | 'clock'>, actor: Principal, name: string) {
@@ -352,17 +371,18 @@ export async function createTeam(deps: Pick<Deps, 'db' | 'clock'>, actor: Princi
     if (isUniqueViolation(error)) throw conflict('a team with this name already exists');
     throw error;
   }
-  return teamView(team);
+  return teamOf(team);
 }
 
 export async function listTeams(deps: Pick<Deps, 'db'>, actor: Principal) {
   let query = deps.db.selectFrom('teams').selectAll().orderBy('name');
   if (actor.role === 'team_admin') query = query.where('id', '=', actor.teamId);
   else if (actor.role !== 'system_admin') throw forbidden('only administrators can list teams');
-  return (await query.execute()).map(teamView);
+  return (await query.execute()).map(teamOf);
 }
 
-const teamView = (team: { id: string; name: string; created_at: number }) => ({
-  ...team,
-  created_at: isoTime(team.created_at),
+const teamOf = (team: { id: string; name: string; created_at: number }): Team => ({
+  id: team.id,
+  name: team.name,
+  createdAt: team.created_at,
 });

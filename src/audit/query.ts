@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Principal } from '../accounts/principal';
-import { isoTime } from '../clock';
+import { isSystemAdmin, type Caller } from '../accounts/operator';
+import type { AuditActor } from './events';
 import type { Deps } from '../deps';
+import { forbidden } from '../errors';
 import type { AuditOutcome, Database } from '../store/schema';
 import { verifyAuditRows, type AuditRow, type ChainReport, type Sha256Hex } from './chain';
 
@@ -38,14 +40,14 @@ export async function listAuditEvents(
   principal: Principal,
   filters: AuditFilters,
   window = AUDIT_SCAN_WINDOW,
-) {
+): Promise<AuditPage> {
   const bounds = await deps.db
     .selectFrom('audit_events')
     .select((eb) => [eb.fn.min('seq').as('first'), eb.fn.max('seq').as('last')])
     .executeTakeFirst();
   const first = bounds?.first ?? null;
   const last = bounds?.last ?? null;
-  if (first === null || last === null) return { events: [], next_cursor: null };
+  if (first === null || last === null) return { events: [], nextCursor: null };
   const top = Math.min(filters.before ?? last + 1, last + 1);
   const floor = Math.max(first, top - window);
   let query = deps.db.selectFrom('audit_events').selectAll().where('seq', '<', top).where('seq', '>=', floor);
@@ -88,7 +90,7 @@ export async function listAuditEvents(
     .execute();
   const page = rows.slice(0, filters.limit);
   if (rows.length > filters.limit)
-    return { events: page.map(auditEventView), next_cursor: String(page[page.length - 1]!.seq) };
+    return { events: page.map(auditRecordOf), nextCursor: page[page.length - 1]!.seq };
   // The window is exhausted: continue below it, unless it reached the oldest record or, records being
   // written in time order, a time before `since`.
   let more = floor > first;
@@ -100,22 +102,51 @@ export async function listAuditEvents(
       .executeTakeFirst();
     more = oldestInWindow === undefined || oldestInWindow.at >= filters.since;
   }
-  return { events: page.map(auditEventView), next_cursor: more ? String(floor) : null };
+  return { events: page.map(auditRecordOf), nextCursor: more ? floor : null };
 }
 
-export function auditEventView(row: AuditRow) {
+/** An audit record as the domain answers it; `at` in epoch seconds. */
+export interface AuditRecord {
+  seq: number;
+  at: number;
+  action: string;
+  outcome: AuditOutcome;
+  actor: AuditActor;
+  subjectUserId: string | null;
+  baseUuid: string | null;
+  targetId: string | null;
+  details: Record<string, unknown> | null;
+  hash: string;
+}
+
+/** A page of records, newest first; `nextCursor` is the `before` of the next page, null at the end. */
+export interface AuditPage {
+  events: AuditRecord[];
+  nextCursor: number | null;
+}
+
+export function auditRecordOf(row: AuditRow): AuditRecord {
   return {
     seq: row.seq,
-    at: isoTime(row.at),
+    at: row.at,
     action: row.action,
     outcome: row.outcome,
-    actor: { user_id: row.actor_user_id, token_id: row.actor_token_id, client_ip: row.client_ip },
-    subject_user_id: row.subject_user_id,
-    base_uuid: row.base_id,
-    target_id: row.target_id,
+    actor: { userId: row.actor_user_id, tokenId: row.actor_token_id, clientIp: row.client_ip },
+    subjectUserId: row.subject_user_id,
+    baseUuid: row.base_id,
+    targetId: row.target_id,
     details: row.details === null ? null : (JSON.parse(row.details) as Record<string, unknown>),
     hash: row.hash,
   };
+}
+
+/** Checks the whole chain (see verifyAuditChain), for system admins and the operator. */
+export async function checkAuditChain(
+  deps: Pick<Deps, 'db' | 'hashToken'>,
+  caller: Caller,
+): Promise<ChainReport> {
+  if (!isSystemAdmin(caller)) throw forbidden('only system admins check the audit chain');
+  return verifyAuditChain(deps.db, deps.hashToken);
 }
 
 /** Checks the whole chain, reading it in pages so a long log does not sit in memory at once. */

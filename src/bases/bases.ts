@@ -1,6 +1,7 @@
 import { actorOf } from '../audit/events';
-import { epochSeconds, isoTime } from '../clock';
+import { epochSeconds } from '../clock';
 import type { Principal } from '../accounts/principal';
+import { normalizeEmail } from '../accounts/email';
 import type { Deps } from '../deps';
 import { conflict, forbidden, notFound } from '../errors';
 import { isUniqueViolation } from '../store/atomic';
@@ -14,14 +15,43 @@ export const weakest = (a: BasePermission, b: BasePermission): BasePermission =>
 
 type BaseRow = Selectable<BasesTable>;
 
-export function baseView(base: BaseRow, permission: BasePermission) {
+/** A base with the caller's permission on it; times in epoch seconds. */
+export interface Base {
+  uuid: string;
+  name: string;
+  workspaceId: string;
+  createdBy: string;
+  createdAt: number;
+  updatedAt: number;
+  permission: BasePermission;
+}
+
+/** A workspace with the bases in it the caller is a member of. */
+export interface Workspace {
+  id: string;
+  name: string;
+  kind: 'personal';
+  createdAt: number;
+  bases: Base[];
+}
+
+/** A member of a base. */
+export interface BaseMember {
+  userId: string;
+  email: string;
+  name: string;
+  permission: BasePermission;
+  createdAt: number;
+}
+
+function baseOf(base: BaseRow, permission: BasePermission): Base {
   return {
     uuid: base.id,
     name: base.name,
-    workspace_id: base.workspace_id,
-    created_by: base.created_by,
-    created_at: isoTime(base.created_at),
-    updated_at: isoTime(base.updated_at),
+    workspaceId: base.workspace_id,
+    createdBy: base.created_by,
+    createdAt: base.created_at,
+    updatedAt: base.updated_at,
     permission,
   };
 }
@@ -48,7 +78,7 @@ export async function adminBase(deps: Pick<Deps, 'db'>, principal: Principal, uu
   return found;
 }
 
-export async function listWorkspaces(deps: Pick<Deps, 'db'>, principal: Principal) {
+export async function listWorkspaces(deps: Pick<Deps, 'db'>, principal: Principal): Promise<Workspace[]> {
   const workspaces = await deps.db
     .selectFrom('workspaces')
     .selectAll()
@@ -70,23 +100,34 @@ export async function listWorkspaces(deps: Pick<Deps, 'db'>, principal: Principa
     id: workspace.id,
     name: workspace.name,
     kind: 'personal' as const,
-    created_at: isoTime(workspace.created_at),
+    createdAt: workspace.created_at,
     bases: bases
       .filter((base) => base.workspace_id === workspace.id && base.permission !== null)
-      .map(({ permission, ...base }) => baseView(base, permission!)),
+      .map(({ permission, ...base }) => baseOf(base, permission!)),
   }));
 }
 
+/** A new base: in the caller's first workspace unless named; `ownerEmail`, if given, must be the caller's. */
+export interface NewBase {
+  name: string;
+  workspaceId?: string;
+  ownerEmail?: string;
+}
+
+/** Creates a base in one of the caller's own workspaces; the caller becomes its admin. */
 export async function createBase(
   deps: Pick<Deps, 'db' | 'audit' | 'clock'>,
   principal: Principal,
-  input: { name: string; workspace_id?: string },
-) {
+  input: NewBase,
+): Promise<Base> {
+  // Nobody creates a base for someone else (SeaTable's form names the owner).
+  if (input.ownerEmail !== undefined && normalizeEmail(input.ownerEmail) !== principal.email)
+    throw forbidden('you can only create bases you own');
   let workspaceQuery = deps.db
     .selectFrom('workspaces')
     .select('id')
     .where('owner_user_id', '=', principal.userId);
-  if (input.workspace_id !== undefined) workspaceQuery = workspaceQuery.where('id', '=', input.workspace_id);
+  if (input.workspaceId !== undefined) workspaceQuery = workspaceQuery.where('id', '=', input.workspaceId);
   const workspace = await workspaceQuery.orderBy('created_at').executeTakeFirst();
   if (!workspace) throw notFound('workspace');
   const now = epochSeconds(deps.clock);
@@ -121,7 +162,7 @@ export async function createBase(
     if (isUniqueViolation(error)) throw conflict('a base with this name already exists in the workspace');
     throw error;
   }
-  return baseView(base, 'admin');
+  return baseOf(base, 'admin');
 }
 
 export async function listBases(deps: Pick<Deps, 'db'>, principal: Principal) {
@@ -134,10 +175,14 @@ export async function listBases(deps: Pick<Deps, 'db'>, principal: Principal) {
     .orderBy('b.name')
     .orderBy('b.id')
     .execute();
-  return rows.map(({ permission, ...base }) => baseView(base, permission));
+  return rows.map(({ permission, ...base }) => baseOf(base, permission));
 }
 
-export async function listMembers(deps: Pick<Deps, 'db'>, principal: Principal, uuid: string) {
+export async function listMembers(
+  deps: Pick<Deps, 'db'>,
+  principal: Principal,
+  uuid: string,
+): Promise<BaseMember[]> {
   await memberBase(deps, principal, uuid);
   const rows = await deps.db
     .selectFrom('base_members as m')
@@ -147,7 +192,13 @@ export async function listMembers(deps: Pick<Deps, 'db'>, principal: Principal, 
     .orderBy('m.created_at')
     .orderBy('m.user_id')
     .execute();
-  return rows.map((row) => ({ ...row, created_at: isoTime(row.created_at) }));
+  return rows.map((row) => ({
+    userId: row.user_id,
+    email: row.email,
+    name: row.name,
+    permission: row.permission,
+    createdAt: row.created_at,
+  }));
 }
 
 /** A base must keep one admin: the guard sits inside the write, so two concurrent demotions cannot both pass. */
@@ -201,7 +252,7 @@ export async function setMember(
     { onlyIf: applied },
   );
   if (result!.numAffectedRows === 0) throw conflict('a base must keep at least one admin');
-  return (await listMembers(deps, principal, uuid)).find((member) => member.user_id === userId)!;
+  return (await listMembers(deps, principal, uuid)).find((member) => member.userId === userId)!;
 }
 
 export async function removeMember(

@@ -5,7 +5,7 @@ import type { Deps } from '../deps';
 import { AppError, type ErrorCode } from '../errors';
 import { OPAQUE_KINDS } from '../tokens/kinds';
 import { parseOpaqueToken, type OpaqueKind } from '../tokens/opaque';
-import type { AppEnv } from './auth';
+import { presentedCredential, type AppEnv } from './auth';
 import { clientIp } from './client-ip';
 
 /** Refusals of a presented credential: recorded as `auth.failure`. */
@@ -64,8 +64,7 @@ export function auditFailures(deps: Deps) {
 }
 
 function presentedToken(c: Context) {
-  const header = c.req.header('authorization') ?? c.req.header('xc-token');
-  const token = header?.split(' ').pop();
+  const token = presentedCredential(c);
   return token ? parseOpaqueToken(token) : null;
 }
 

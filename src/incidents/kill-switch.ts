@@ -58,7 +58,7 @@ export async function killSwitch(
   const batch = rows.slice(0, KILL_SWITCH_BATCH);
   const more = rows.length > KILL_SWITCH_BATCH;
   if (filter.dryRun || batch.length === 0)
-    return { disabled: batch.length, more, dry_run: filter.dryRun ?? false };
+    return { disabled: batch.length, more, dryRun: filter.dryRun ?? false };
 
   const now = epochSeconds(deps.clock);
   const ids = batch.map((row) => row.id);
@@ -93,5 +93,5 @@ export async function killSwitch(
     ),
   ];
   await deps.audit.commit([disable, ...publishRevocations(deps, ids, 'kill_switch')], events);
-  return { disabled: ids.length, more, dry_run: false };
+  return { disabled: ids.length, more, dryRun: false };
 }

@@ -3,15 +3,17 @@ import { Hono } from 'hono';
 import { openAPIRouteHandler, resolver } from 'hono-openapi';
 import { z } from 'zod';
 import type { Deps } from '../deps';
-import { ERROR_RESPONSES, SEATABLE_ERROR_RESPONSE, type ErrorStatus } from './describe';
-import { errorSchema } from './schemas';
+import { ERROR_RESPONSES, SEATABLE_ERROR_RESPONSE, type ErrorStatus } from './route-doc';
+import { errorSchema } from './responses';
 
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PATH = '/docs';
 
 const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   400: 'Bad input: invalid_request (the first problem, with its field), invalid_json, invalid_authorization_header',
-  401: 'No valid credential: missing_credentials, invalid_credentials, token_invalid, token_expired, token_disabled, token_revoked, base_not_in_scope, wrong_token_type, account_disabled',
+  401:
+    'No valid credential: missing_credentials, invalid_credentials, token_invalid, token_expired, ' +
+    'token_disabled, token_revoked, base_not_in_scope, wrong_token_type, account_disabled',
   403: 'insufficient_permission: the credential is valid but may not do this',
   404: 'not_found: also for things the caller may not see',
   409: 'conflict: a name already taken, or a change that would break an invariant',
@@ -71,7 +73,7 @@ function docsContentSecurityPolicy(issuer: string): string {
 }
 
 /**
- * `GET /openapi.json` (OpenAPI 3.1, generated from the routes' zod schemas and `describe()` calls)
+ * `GET /openapi.json` (OpenAPI 3.1, generated from the routes' zod schemas and `routeDoc()` calls)
  * and `GET /docs` (Scalar's interactive reference). Both public: the API's shape is no secret.
  * `app` is the whole application; it is read at the first request, when every route is mounted.
  */
@@ -84,7 +86,8 @@ export function openApiRoutes(app: Hono<any, any, any>, deps: Deps) {
         title: 'tokenladder',
         version: config.version,
         description:
-          'Token-hierarchy authentication: Account-Token → API-Token → Base-Token (EdDSA JWT, verified offline against /.well-known/jwks.json). ' +
+          'Token-hierarchy authentication: Account-Token → API-Token → Base-Token ' +
+          '(EdDSA JWT, verified offline against /.well-known/jwks.json). ' +
           'Errors are {"error": {"code", "message"}}; SeaTable-compatible routes answer SeaTable\'s shapes.',
       },
       servers: [{ url: config.issuer }],
@@ -107,7 +110,7 @@ export function openApiRoutes(app: Hono<any, any, any>, deps: Deps) {
     },
     // The JWKS path ends in ".json"; without this hono-openapi would drop it as a static file.
     excludeStaticFile: false,
-    // describe() lists every error response itself, in our error shape.
+    // routeDoc() lists every error response itself, in our error shape.
     defaultValidationErrorResponse: false,
   });
   // The document changes only with a deploy; a short public cache spares the generation.

@@ -1,18 +1,26 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { createServiceAccount, listServiceAccounts } from '../accounts/service-accounts';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { requireAccount, type AppEnv } from '../http/auth';
 import { idParam, requireJsonBody, uuidParam, validate } from '../http/validate';
-import { describe, json, noContent } from '../openapi/describe';
 import {
+  apiTokenFiltersQuery,
+  bulkDeleteBody,
+  createApiTokenBody,
+  createBaseApiTokenBody,
+  explainBody,
+  regenerateBody,
+  updateApiTokenBody,
+} from '../openapi/requests';
+import {
+  apiTokenCreatedResponse,
   apiTokenCreatedSchema,
   apiTokenSchema,
-  explainSchema as explanationSchema,
+  explanationSchema,
   listOf,
-  serviceAccountSchema as serviceAccountView,
-} from '../openapi/schemas';
+} from '../openapi/responses';
+import { emptyResponse, jsonResponse, routeDoc } from '../openapi/route-doc';
 import {
   bulkRevokeApiTokens,
   regenerateApiToken,
@@ -27,292 +35,215 @@ import {
   manageableApiToken,
 } from '../tokens/api-tokens';
 import { explainApiToken } from '../tokens/explain';
+import { expiryOf } from '../tokens/expiry';
 import type { ScopeAction } from '../verify/scopes';
-import {
-  bulkDeleteSchema,
-  createBaseTokenSchema,
-  createTokenSchema,
-  expiresAtFrom,
-  explainSchema,
-  listFiltersSchema,
-  regenerateSchema,
-  serviceAccountSchema,
-  updateTokenSchema,
-} from './api-token-schemas';
+import { apiTokenCreatedJson, apiTokenJson, explanationJson } from './serializers';
+import { serviceAccountRoutes } from './service-accounts';
+
+const tags: ['API-Tokens'] = ['API-Tokens'];
+
+const createBaseApiTokenDoc = routeDoc({
+  summary: 'Create an API-Token for one base',
+  description: 'Never above your own permission on the base (403); names are unique per base (409).',
+  tags,
+  auth: 'account',
+  body: true,
+  errors: [403, 404, 409],
+  responses: { 201: apiTokenCreatedResponse },
+});
+
+const listBaseApiTokensDoc = routeDoc({
+  summary: "A base's API-Tokens (all for base admins, your own otherwise; no secrets)",
+  tags,
+  auth: 'account',
+  errors: [404],
+  responses: { 200: jsonResponse('The tokens', listOf('api_tokens', apiTokenSchema)) },
+});
+
+const createApiTokenDoc = routeDoc({
+  summary: 'Create an API-Token for several bases, a workspace or all your bases',
+  tags,
+  auth: 'account',
+  body: true,
+  errors: [403, 404, 409],
+  responses: { 201: apiTokenCreatedResponse },
+});
+
+const listApiTokensDoc = routeDoc({
+  summary: 'The API-Tokens you may manage, filtered (no secrets)',
+  tags,
+  auth: 'account',
+  responses: { 200: jsonResponse('The tokens', listOf('api_tokens', apiTokenSchema)) },
+});
+
+const bulkDeleteDoc = routeDoc({
+  summary: 'Revoke up to 100 API-Tokens, all or nothing',
+  tags,
+  auth: 'account',
+  body: true,
+  errors: [403, 404],
+  responses: {
+    200: jsonResponse('How many were revoked', z.strictObject({ deleted: z.number().int() })),
+  },
+});
+
+const getApiTokenDoc = routeDoc({
+  summary: 'One API-Token (no secret)',
+  tags,
+  auth: 'account',
+  errors: [404],
+  responses: { 200: jsonResponse('The token', apiTokenSchema) },
+});
+
+const updateApiTokenDoc = routeDoc({
+  summary: 'Rename, re-scope, re-date, enable or disable an API-Token',
+  tags,
+  auth: 'account',
+  body: true,
+  errors: [403, 404, 409],
+  responses: { 200: jsonResponse('The token', apiTokenSchema) },
+});
+
+const revokeApiTokenDoc = routeDoc({
+  summary: 'Revoke an API-Token at once',
+  tags,
+  auth: 'account',
+  errors: [404],
+  responses: { 204: emptyResponse('Revoked') },
+});
+
+const regenerateApiTokenDoc = routeDoc({
+  summary: 'New secret for an API-Token (same id, name, grant, expiry)',
+  description: 'The old secret dies at once, or after `grace_seconds`.',
+  tags,
+  auth: 'account',
+  body: true,
+  errors: [404, 409],
+  responses: {
+    200: jsonResponse('The token with its new secret `token` (shown only here)', apiTokenCreatedSchema),
+  },
+});
+
+const explainApiTokenDoc = routeDoc({
+  summary: 'Why an exchange or action with this token would be refused',
+  tags,
+  auth: 'account',
+  body: true,
+  errors: [404],
+  responses: { 200: jsonResponse('The verdict', explanationSchema) },
+});
+
+const baseParams = z.object({ uuid: uuidParam });
+const tokenParams = z.object({ id: idParam });
 
 /** API-Tokens: minted with an Account-Token, listed without secrets, managed through their whole life. */
 export function apiTokenRoutes(deps: Deps) {
   const auth = requireAccount(deps);
-  const tokenId = validate('param', z.object({ id: idParam }));
   const now = () => epochSeconds(deps.clock);
-  const tags: ['API-Tokens'] = ['API-Tokens'];
-  const createdResponse = json(
-    'The new API-Token with its secret `token` (shown only here)',
-    apiTokenCreatedSchema,
-    {
-      id: 'm4zq2k7d3x5v6w2p',
-      token: 'tl_api_m4zq2k7d3x5v6w2p_…',
-      name: 'nightly-report',
-      permission: 'r',
-      scopes: null,
-      resources: { type: 'base', base_uuid: '0b5c9a3e-6a0e-4d7c-9f3e-2a1b4c5d6e7f' },
-      base_uuid: '0b5c9a3e-6a0e-4d7c-9f3e-2a1b4c5d6e7f',
-      enabled: true,
-      expires_at: '2027-01-30T12:00:00Z',
-      expired: false,
-      created_by: '5d2f0c1a-3b4e-4f6a-8c9d-0e1f2a3b4c5d',
-      created_by_email: 'ada@example.com',
-      created_at: '2026-11-01T12:00:00Z',
-      updated_at: '2026-11-01T12:00:00Z',
-      last_used_at: null,
-      previous_secret: null,
-    },
-  );
-  return new Hono<AppEnv>()
+  const tokens = new Hono<AppEnv>()
+    .use('/api/v1/bases/:uuid/api-tokens', auth)
     .use('/api/v1/api-tokens', auth)
     .use('/api/v1/api-tokens/*', auth)
-    .use('/api/v1/service-accounts', auth)
-    .use('/api/v1/service-accounts/*', auth)
     .post(
       '/api/v1/bases/:uuid/api-tokens',
-      describe({
-        summary: 'Create an API-Token for one base',
-        description: 'Never above your own permission on the base (403); names are unique per base (409).',
-        tags,
-        auth: 'account',
-        body: true,
-        errors: [403, 404, 409],
-        responses: { 201: createdResponse },
-      }),
-      auth,
-      validate('param', z.object({ uuid: uuidParam })),
+      createBaseApiTokenDoc,
+      validate('param', baseParams),
       requireJsonBody,
-      validate('json', createBaseTokenSchema),
+      validate('json', createBaseApiTokenBody),
       async (c) => {
-        const body = c.req.valid('json');
-        const resources = { type: 'base' as const, base_uuid: c.req.valid('param').uuid };
+        const { expires_at, expires_in_days, ...body } = c.req.valid('json');
+        const expiry = { expiresAt: expires_at, expiresInDays: expires_in_days };
         const created = await createApiToken(deps, c.var.principal, {
           ...body,
-          resources,
-          expiresAt: expiresAtFrom(body, now()) ?? null,
+          resources: { type: 'base', base_uuid: c.req.valid('param').uuid },
+          expiresAt: expiryOf(expiry, now()) ?? null,
         });
-        return c.json(created, 201);
+        return c.json(apiTokenCreatedJson(created), 201);
       },
     )
-    .get(
-      '/api/v1/bases/:uuid/api-tokens',
-      describe({
-        summary: "A base's API-Tokens (all for base admins, your own otherwise; no secrets)",
-        tags,
-        auth: 'account',
-        errors: [404],
-        responses: { 200: json('The tokens', listOf('api_tokens', apiTokenSchema)) },
-      }),
-      auth,
-      validate('param', z.object({ uuid: uuidParam })),
-      async (c) =>
-        c.json({ api_tokens: await listBaseApiTokens(deps, c.var.principal, c.req.valid('param').uuid) }),
-    )
+    .get('/api/v1/bases/:uuid/api-tokens', listBaseApiTokensDoc, validate('param', baseParams), async (c) => {
+      const tokens = await listBaseApiTokens(deps, c.var.principal, c.req.valid('param').uuid);
+      return c.json({ api_tokens: tokens.map(apiTokenJson) });
+    })
     .post(
       '/api/v1/api-tokens',
-      describe({
-        summary: 'Create an API-Token for several bases, a workspace or all your bases',
-        tags,
-        auth: 'account',
-        body: true,
-        errors: [403, 404, 409],
-        responses: { 201: createdResponse },
-      }),
+      createApiTokenDoc,
       requireJsonBody,
-      validate('json', createTokenSchema),
+      validate('json', createApiTokenBody),
       async (c) => {
-        const body = c.req.valid('json');
-        return c.json(
-          await createApiToken(deps, c.var.principal, {
-            ...body,
-            expiresAt: expiresAtFrom(body, now()) ?? null,
-          }),
-          201,
-        );
+        const { expires_at, expires_in_days, ...body } = c.req.valid('json');
+        const expiry = { expiresAt: expires_at, expiresInDays: expires_in_days };
+        const created = await createApiToken(deps, c.var.principal, {
+          ...body,
+          expiresAt: expiryOf(expiry, now()) ?? null,
+        });
+        return c.json(apiTokenCreatedJson(created), 201);
       },
     )
-    .get(
-      '/api/v1/api-tokens',
-      describe({
-        summary: 'The API-Tokens you may manage, filtered (no secrets)',
-        tags,
-        auth: 'account',
-        responses: { 200: json('The tokens', listOf('api_tokens', apiTokenSchema)) },
-      }),
-      validate('query', listFiltersSchema),
-      async (c) => c.json({ api_tokens: await listApiTokens(deps, c.var.principal, c.req.valid('query')) }),
-    )
+    .get('/api/v1/api-tokens', listApiTokensDoc, validate('query', apiTokenFiltersQuery), async (c) => {
+      const tokens = await listApiTokens(deps, c.var.principal, c.req.valid('query'));
+      return c.json({ api_tokens: tokens.map(apiTokenJson) });
+    })
     .post(
       '/api/v1/api-tokens/bulk-delete',
-      describe({
-        summary: 'Revoke up to 100 API-Tokens, all or nothing',
-        tags,
-        auth: 'account',
-        body: true,
-        errors: [403, 404],
-        responses: { 200: json('How many were revoked', z.strictObject({ deleted: z.number().int() })) },
-      }),
+      bulkDeleteDoc,
       requireJsonBody,
-      validate('json', bulkDeleteSchema),
+      validate('json', bulkDeleteBody),
       async (c) =>
         c.json({ deleted: await bulkRevokeApiTokens(deps, c.var.principal, c.req.valid('json').ids) }),
     )
-    .get(
-      '/api/v1/api-tokens/:id',
-      describe({
-        summary: 'One API-Token (no secret)',
-        tags,
-        auth: 'account',
-        errors: [404],
-        responses: { 200: json('The token', apiTokenSchema) },
-      }),
-      tokenId,
-      async (c) => {
-        await manageableApiToken(deps, c.var.principal, c.req.valid('param').id);
-        return c.json(await apiTokenById(deps, c.req.valid('param').id));
-      },
-    )
+    .get('/api/v1/api-tokens/:id', getApiTokenDoc, validate('param', tokenParams), async (c) => {
+      await manageableApiToken(deps, c.var.principal, c.req.valid('param').id);
+      return c.json(apiTokenJson(await apiTokenById(deps, c.req.valid('param').id)));
+    })
     .patch(
       '/api/v1/api-tokens/:id',
-      describe({
-        summary: 'Rename, re-scope, re-date, enable or disable an API-Token',
-        tags,
-        auth: 'account',
-        body: true,
-        errors: [403, 404, 409],
-        responses: { 200: json('The token', apiTokenSchema) },
-      }),
-      tokenId,
+      updateApiTokenDoc,
+      validate('param', tokenParams),
       requireJsonBody,
-      validate('json', updateTokenSchema),
+      validate('json', updateApiTokenBody),
       async (c) => {
-        const body = c.req.valid('json');
-        return c.json(
-          await updateApiToken(deps, c.var.principal, c.req.valid('param').id, {
-            ...body,
-            expiresAt: expiresAtFrom(body, now()),
-          }),
-        );
+        const { expires_at, expires_in_days, ...patch } = c.req.valid('json');
+        const expiry = { expiresAt: expires_at, expiresInDays: expires_in_days };
+        const updated = await updateApiToken(deps, c.var.principal, c.req.valid('param').id, {
+          ...patch,
+          expiresAt: expiryOf(expiry, now()),
+        });
+        return c.json(apiTokenJson(updated));
       },
     )
-    .delete(
-      '/api/v1/api-tokens/:id',
-      describe({
-        summary: 'Revoke an API-Token at once',
-        tags,
-        auth: 'account',
-        errors: [404],
-        responses: { 204: noContent('Revoked') },
-      }),
-      tokenId,
-      async (c) => {
-        await revokeApiToken(deps, c.var.principal, c.req.valid('param').id);
-        return c.body(null, 204);
-      },
-    )
+    .delete('/api/v1/api-tokens/:id', revokeApiTokenDoc, validate('param', tokenParams), async (c) => {
+      await revokeApiToken(deps, c.var.principal, c.req.valid('param').id);
+      return c.body(null, 204);
+    })
     .post(
       '/api/v1/api-tokens/:id/regenerate',
-      describe({
-        summary: 'New secret for an API-Token (same id, name, grant, expiry)',
-        description: 'The old secret dies at once, or after `grace_seconds`.',
-        tags,
-        auth: 'account',
-        body: true,
-        errors: [404, 409],
-        responses: {
-          200: json('The token with its new secret `token` (shown only here)', apiTokenCreatedSchema),
-        },
-      }),
-      tokenId,
+      regenerateApiTokenDoc,
+      validate('param', tokenParams),
       requireJsonBody,
-      validate('json', regenerateSchema),
-      async (c) =>
-        c.json(
-          await regenerateApiToken(
-            deps,
-            c.var.principal,
-            c.req.valid('param').id,
-            c.req.valid('json').grace_seconds,
-          ),
-        ),
+      validate('json', regenerateBody),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const { grace_seconds } = c.req.valid('json');
+        return c.json(
+          apiTokenCreatedJson(await regenerateApiToken(deps, c.var.principal, id, grace_seconds)),
+        );
+      },
     )
     .post(
       '/api/v1/api-tokens/:id/explain',
-      describe({
-        summary: 'Why an exchange or action with this token would be refused',
-        tags,
-        auth: 'account',
-        body: true,
-        errors: [404],
-        responses: { 200: json('The verdict', explanationSchema) },
-      }),
-      tokenId,
+      explainApiTokenDoc,
+      validate('param', tokenParams),
       requireJsonBody,
-      validate('json', explainSchema),
+      validate('json', explainBody),
       async (c) => {
         const { base_uuid, permission, action, table } = c.req.valid('json');
+        const request = { baseUuid: base_uuid, permission, action: action as ScopeAction | undefined, table };
         return c.json(
-          await explainApiToken(deps, c.var.principal, c.req.valid('param').id, {
-            baseUuid: base_uuid,
-            permission,
-            action: action as ScopeAction | undefined,
-            table,
-          }),
+          explanationJson(await explainApiToken(deps, c.var.principal, c.req.valid('param').id, request)),
         );
-      },
-    )
-    .post(
-      '/api/v1/service-accounts',
-      describe({
-        summary: 'Create a service account (system admins)',
-        tags: ['Service accounts'],
-        auth: 'account',
-        body: true,
-        errors: [403, 409],
-        responses: { 201: json('The service account', serviceAccountView) },
-      }),
-      requireJsonBody,
-      validate('json', serviceAccountSchema),
-      async (c) => c.json(await createServiceAccount(deps, c.var.principal, c.req.valid('json').name), 201),
-    )
-    .get(
-      '/api/v1/service-accounts',
-      describe({
-        summary: 'List service accounts (system admins)',
-        tags: ['Service accounts'],
-        auth: 'account',
-        errors: [403],
-        responses: { 200: json('The service accounts', listOf('service_accounts', serviceAccountView)) },
-      }),
-      async (c) => c.json({ service_accounts: await listServiceAccounts(deps, c.var.principal) }),
-    )
-    .post(
-      '/api/v1/service-accounts/:id/api-tokens',
-      describe({
-        summary: 'Create an API-Token owned by a service account (system admins)',
-        tags: ['Service accounts', 'API-Tokens'],
-        auth: 'account',
-        body: true,
-        errors: [403, 404, 409],
-        responses: { 201: createdResponse },
-      }),
-      validate('param', z.object({ id: z.uuid('is not a user id') })),
-      requireJsonBody,
-      validate('json', createTokenSchema),
-      async (c) => {
-        const body = c.req.valid('json');
-        const created = await createApiToken(
-          deps,
-          c.var.principal,
-          { ...body, expiresAt: expiresAtFrom(body, now()) ?? null },
-          c.req.valid('param').id,
-        );
-        return c.json(created, 201);
       },
     );
+  // The service-account routes mint API-Tokens too; mounted here so the app keeps its route order.
+  return tokens.route('/', serviceAccountRoutes(deps));
 }

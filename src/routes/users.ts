@@ -13,12 +13,13 @@ import {
 import type { Deps } from '../deps';
 import { requireAccount, type AppEnv } from '../http/auth';
 import { displayName, emailAddress, requireJsonBody, validate } from '../http/validate';
-import { describe, json } from '../openapi/describe';
-import { listOf, teamSchema, userSchema } from '../openapi/schemas';
+import { listOf, teamSchema, userSchema } from '../openapi/responses';
+import { jsonResponse, routeDoc } from '../openapi/route-doc';
+import { teamJson, userJson } from './serializers';
 
 const teamId = z.uuid('must be a team id').nullable();
 
-const createUserSchema = z.strictObject({
+const createUserBody = z.strictObject({
   email: emailAddress,
   password: z.string(),
   role: z.enum(ROLES),
@@ -26,7 +27,7 @@ const createUserSchema = z.strictObject({
   team_id: teamId.optional(),
 });
 
-const updateUserSchema = z
+const updateUserBody = z
   .strictObject({
     name: displayName,
     role: z.enum(ROLES),
@@ -37,113 +38,123 @@ const updateUserSchema = z
   .partial()
   .refine((patch) => Object.keys(patch).length > 0, 'send at least one field to change');
 
-const userIdParam = z.object({ id: z.uuid('is not a user id') });
+const createTeamBody = z.strictObject({ name: displayName });
+
+const userParams = z.object({ id: z.uuid('is not a user id') });
 
 const tokensRevokedSchema = z
   .strictObject({ account_tokens: z.number().int(), api_tokens: z.number().int() })
   .meta({ id: 'UserTokensRevoked' });
 
+const tags: ['Users and teams'] = ['Users and teams'];
+
+const createUserDoc = routeDoc({
+  summary: 'Create a user (system admins; team admins in their team)',
+  tags,
+  auth: 'account',
+  body: true,
+  errors: [403, 409],
+  responses: { 201: jsonResponse('The new user', userSchema) },
+});
+
+const listUsersDoc = routeDoc({
+  summary: 'List users (admins)',
+  tags,
+  auth: 'account',
+  errors: [403],
+  responses: { 200: jsonResponse('The users you manage', listOf('users', userSchema)) },
+});
+
+const getUserDoc = routeDoc({
+  summary: 'One user (admins)',
+  tags,
+  auth: 'account',
+  errors: [403, 404],
+  responses: { 200: jsonResponse('The user', userSchema) },
+});
+
+const updateUserDoc = routeDoc({
+  summary: 'Change a user (admins); deactivating stops all their tokens at once',
+  tags,
+  auth: 'account',
+  body: true,
+  errors: [403, 404, 409],
+  responses: { 200: jsonResponse('The user', userSchema) },
+});
+
+const revokeUserTokensDoc = routeDoc({
+  summary: 'Revoke every Account-Token and API-Token of a user (admins)',
+  description:
+    'System admins for anyone, team admins for users of their own team. ' +
+    'Your own current token is included when you target yourself.',
+  tags,
+  auth: 'account',
+  errors: [403, 404],
+  responses: {
+    200: jsonResponse('How many live tokens were revoked', tokensRevokedSchema, {
+      account_tokens: 2,
+      api_tokens: 5,
+    }),
+  },
+});
+
+const createTeamDoc = routeDoc({
+  summary: 'Create a team (system admins)',
+  tags,
+  auth: 'account',
+  body: true,
+  errors: [403, 409],
+  responses: { 201: jsonResponse('The new team', teamSchema) },
+});
+
+const listTeamsDoc = routeDoc({
+  summary: 'List teams (admins)',
+  tags,
+  auth: 'account',
+  errors: [403],
+  responses: { 200: jsonResponse('The teams', listOf('teams', teamSchema)) },
+});
+
 /** Users and teams, for system admins (everything) and team admins (their own team). */
 export function userRoutes(deps: Deps) {
+  const auth = requireAccount(deps);
   return new Hono<AppEnv>()
-    .use('/api/v1/users/*', requireAccount(deps))
-    .use('/api/v1/users', requireAccount(deps))
-    .use('/api/v1/teams', requireAccount(deps))
-    .post(
-      '/api/v1/users',
-      describe({
-        summary: 'Create a user (system admins; team admins in their team)',
-        tags: ['Users and teams'],
-        auth: 'account',
-        body: true,
-        errors: [403, 409],
-        responses: { 201: json('The new user', userSchema) },
-      }),
-      requireJsonBody,
-      validate('json', createUserSchema),
-      async (c) => c.json(await createUser(deps, c.var.principal, c.req.valid('json')), 201),
+    .use('/api/v1/users/*', auth)
+    .use('/api/v1/users', auth)
+    .use('/api/v1/teams', auth)
+    .post('/api/v1/users', createUserDoc, requireJsonBody, validate('json', createUserBody), async (c) =>
+      c.json(userJson(await createUser(deps, c.var.principal, c.req.valid('json'))), 201),
     )
-    .get(
-      '/api/v1/users',
-      describe({
-        summary: 'List users (admins)',
-        tags: ['Users and teams'],
-        auth: 'account',
-        errors: [403],
-        responses: { 200: json('The users you manage', listOf('users', userSchema)) },
-      }),
-      async (c) => c.json({ users: await listUsers(deps, c.var.principal) }),
+    .get('/api/v1/users', listUsersDoc, async (c) =>
+      c.json({ users: (await listUsers(deps, c.var.principal)).map(userJson) }),
     )
-    .get(
-      '/api/v1/users/:id',
-      describe({
-        summary: 'One user (admins)',
-        tags: ['Users and teams'],
-        auth: 'account',
-        errors: [403, 404],
-        responses: { 200: json('The user', userSchema) },
-      }),
-      validate('param', userIdParam),
-      async (c) => c.json(await getUser(deps, c.var.principal, c.req.valid('param').id)),
+    .get('/api/v1/users/:id', getUserDoc, validate('param', userParams), async (c) =>
+      c.json(userJson(await getUser(deps, c.var.principal, c.req.valid('param').id))),
     )
     .patch(
       '/api/v1/users/:id',
-      describe({
-        summary: 'Change a user (admins); deactivating stops all their tokens at once',
-        tags: ['Users and teams'],
-        auth: 'account',
-        body: true,
-        errors: [403, 404, 409],
-        responses: { 200: json('The user', userSchema) },
-      }),
-      validate('param', userIdParam),
+      updateUserDoc,
+      validate('param', userParams),
       requireJsonBody,
-      validate('json', updateUserSchema),
+      validate('json', updateUserBody),
       async (c) =>
-        c.json(await updateUser(deps, c.var.principal, c.req.valid('param').id, c.req.valid('json'))),
+        c.json(
+          userJson(await updateUser(deps, c.var.principal, c.req.valid('param').id, c.req.valid('json'))),
+        ),
     )
     .post(
       '/api/v1/users/:id/revoke-tokens',
-      describe({
-        summary: 'Revoke every Account-Token and API-Token of a user (admins)',
-        description:
-          'System admins for anyone, team admins for users of their own team. Your own current token is included when you target yourself.',
-        tags: ['Users and teams'],
-        auth: 'account',
-        errors: [403, 404],
-        responses: {
-          200: json('How many live tokens were revoked', tokensRevokedSchema, {
-            account_tokens: 2,
-            api_tokens: 5,
-          }),
-        },
-      }),
-      validate('param', userIdParam),
-      async (c) => c.json(await revokeUserTokens(deps, c.var.principal, c.req.valid('param').id)),
+      revokeUserTokensDoc,
+      validate('param', userParams),
+      async (c) => {
+        const revoked = await revokeUserTokens(deps, c.var.principal, c.req.valid('param').id);
+        return c.json({ account_tokens: revoked.accountTokens, api_tokens: revoked.apiTokens });
+      },
     )
-    .post(
-      '/api/v1/teams',
-      describe({
-        summary: 'Create a team (system admins)',
-        tags: ['Users and teams'],
-        auth: 'account',
-        body: true,
-        errors: [403, 409],
-        responses: { 201: json('The new team', teamSchema) },
-      }),
-      requireJsonBody,
-      validate('json', z.strictObject({ name: displayName })),
-      async (c) => c.json(await createTeam(deps, c.var.principal, c.req.valid('json').name), 201),
+    .post('/api/v1/teams', createTeamDoc, requireJsonBody, validate('json', createTeamBody), async (c) =>
+      c.json(teamJson(await createTeam(deps, c.var.principal, c.req.valid('json').name)), 201),
     )
-    .get(
-      '/api/v1/teams',
-      describe({
-        summary: 'List teams (admins)',
-        tags: ['Users and teams'],
-        auth: 'account',
-        errors: [403],
-        responses: { 200: json('The teams', listOf('teams', teamSchema)) },
-      }),
-      async (c) => c.json({ teams: await listTeams(deps, c.var.principal) }),
+    .get('/api/v1/teams', listTeamsDoc, async (c) =>
+      c.json({ teams: (await listTeams(deps, c.var.principal)).map(teamJson) }),
     );
 }

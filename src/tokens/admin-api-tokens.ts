@@ -3,7 +3,7 @@ import { revokeTokens } from '../revocations/revoke';
 import type { Principal } from '../accounts/principal';
 import type { Deps } from '../deps';
 import { forbidden, notFound } from '../errors';
-import { apiTokenViews, liveApiTokens } from './api-tokens';
+import { apiTokensOf, liveApiTokens } from './api-tokens';
 import { OPAQUE_KINDS } from './kinds';
 
 /**
@@ -17,7 +17,11 @@ function authorize(actor: Principal, teamId: string | undefined): void {
       ? actor.role !== 'system_admin'
       : actor.role !== 'team_admin' || actor.teamId !== teamId
   ) {
-    throw forbidden('Permission denied.');
+    throw forbidden(
+      teamId === undefined
+        ? 'only system admins oversee the API-Tokens of every base'
+        : "only the team's admins oversee the API-Tokens of its bases",
+    );
   }
 }
 
@@ -51,7 +55,7 @@ export async function adminListBaseApiTokens(
   teamId?: string,
 ) {
   await overseenBase(deps, actor, baseUuid, teamId);
-  return apiTokenViews(deps, await liveApiTokens(deps).where('t.base_id', '=', baseUuid).execute());
+  return apiTokensOf(deps, await liveApiTokens(deps).where('t.base_id', '=', baseUuid).execute());
 }
 
 export async function adminRevokeApiToken(
@@ -109,9 +113,9 @@ export async function teamApiTokens(
       .select((eb) => eb.fn.countAll<number>().as('total'))
       .executeTakeFirstOrThrow(),
   ]);
-  const views = await apiTokenViews(deps, rows);
+  const tokens = await apiTokensOf(deps, rows);
   return {
-    tokens: views.map((view, index) => ({ ...view, base_name: rows[index]!.base_name })),
+    tokens: tokens.map((token, index) => ({ ...token, baseName: rows[index]!.base_name })),
     total: Number(count.total),
   };
 }

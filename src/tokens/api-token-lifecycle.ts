@@ -6,7 +6,13 @@ import { badRequest, conflict, notFound } from '../errors';
 import { isUniqueViolation } from '../store/atomic';
 import { inIdList } from '../store/id-list';
 import type { ApiTokenPermission } from '../store/schema';
-import { apiTokenById, assertOwnerCovers, manageableApiToken, visibleApiTokens } from './api-tokens';
+import {
+  apiTokenById,
+  assertOwnerCovers,
+  findApiTokenByName,
+  manageableApiToken,
+  visibleApiTokens,
+} from './api-tokens';
 import { isSubsetOf, scopesOfPermission, summaryPermission, tokenScopes, type Scopes } from './grants';
 import { OPAQUE_KINDS } from './kinds';
 import { mintOpaqueToken } from './opaque';
@@ -231,4 +237,20 @@ export async function bulkRevokeApiTokens(
   });
   if (revoked !== unique.length) throw notFound('API-Token (revoked meanwhile)');
   return unique.length;
+}
+
+/**
+ * Sets the coarse permission of a base's token found by name (SeaTable's way of addressing one). As
+ * in SeaTable, asking for the permission it already has is a 400, not a silent success.
+ */
+export async function setApiTokenPermission(
+  deps: Deps,
+  principal: Principal,
+  baseUuid: string,
+  name: string,
+  permission: ApiTokenPermission,
+) {
+  const token = await findApiTokenByName(deps, principal, baseUuid, name);
+  if (token.permission === permission) throw badRequest(`api token already has ${permission} permission.`);
+  return updateApiToken(deps, principal, token.id, { permission });
 }

@@ -1,10 +1,11 @@
 import { actorOf } from '../audit/events';
 import type { Principal } from '../accounts/principal';
 import { memberBase } from '../bases/bases';
-import { epochSeconds, isoTime } from '../clock';
+import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, conflict, forbidden, notFound } from '../errors';
 import { isUniqueViolation } from '../store/atomic';
+import { inIdList } from '../store/id-list';
 import type { ApiTokenPermission, ScopeType } from '../store/schema';
 import {
   ceilingOf,
@@ -63,7 +64,32 @@ export const liveApiTokens = (deps: Pick<Deps, 'db'>) =>
 
 export type ApiTokenRow = Awaited<ReturnType<ReturnType<typeof liveApiTokens>['execute']>>[number];
 
-function apiTokenView(row: ApiTokenRow, baseUuids: string[], now: number) {
+/** An API-Token as the domain answers it (never its secret); times in epoch seconds. */
+export interface ApiToken {
+  id: string;
+  name: string;
+  /** The coarse grant (a summary when `scopes` are set). */
+  permission: ApiTokenPermission;
+  scopes: Scopes | null;
+  resources: TokenResources;
+  /** The base of a single-base token, else null. */
+  baseUuid: string | null;
+  enabled: boolean;
+  expiresAt: number | null;
+  expired: boolean;
+  createdBy: string;
+  createdByEmail: string;
+  createdAt: number;
+  updatedAt: number;
+  lastUsedAt: number | null;
+  /** The old secret during a regeneration grace period. */
+  previousSecret: { expiresAt: number; lastUsedAt: number | null } | null;
+}
+
+/** A token just minted or regenerated, with its secret (shown once). */
+export type ApiTokenWithSecret = ApiToken & { token: string };
+
+function apiTokenOf(row: ApiTokenRow, baseUuids: string[], now: number): ApiToken {
   const resources: TokenResources =
     row.scope_type === 'base'
       ? { type: 'base', base_uuid: row.base_id! }
@@ -79,31 +105,26 @@ function apiTokenView(row: ApiTokenRow, baseUuids: string[], now: number) {
     permission: row.permission,
     scopes: row.grants === null ? null : tokenScopes(row),
     resources,
-    base_uuid: row.base_id,
+    baseUuid: row.base_id,
     enabled: row.enabled === 1,
-    expires_at: isoTime(row.expires_at),
+    expiresAt: row.expires_at,
     expired: row.expires_at !== null && row.expires_at <= now,
-    created_by: row.created_by,
-    created_by_email: row.created_by_email,
-    created_at: isoTime(row.created_at),
-    updated_at: isoTime(row.updated_at),
-    last_used_at: isoTime(row.last_used_at),
-    previous_secret: graceOpen
-      ? {
-          expires_at: isoTime(row.previous_secret_expires_at!),
-          last_used_at: isoTime(row.previous_last_used_at),
-        }
+    createdBy: row.created_by,
+    createdByEmail: row.created_by_email,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastUsedAt: row.last_used_at,
+    previousSecret: graceOpen
+      ? { expiresAt: row.previous_secret_expires_at!, lastUsedAt: row.previous_last_used_at }
       : null,
   };
 }
 
-export type ApiTokenView = ReturnType<typeof apiTokenView>;
-
-/** Views for rows, with the base lists of multi-base tokens fetched in one query. */
-export async function apiTokenViews(
+/** The tokens of rows, with the base lists of multi-base tokens fetched in one query. */
+export async function apiTokensOf(
   deps: Pick<Deps, 'db' | 'clock'>,
   rows: ApiTokenRow[],
-): Promise<ApiTokenView[]> {
+): Promise<ApiToken[]> {
   const multi = rows.filter((row) => row.scope_type === 'bases').map((row) => row.id);
   const links =
     multi.length === 0
@@ -116,7 +137,7 @@ export async function apiTokenViews(
           .execute();
   const now = epochSeconds(deps.clock);
   return rows.map((row) =>
-    apiTokenView(
+    apiTokenOf(
       row,
       links.filter((link) => link.token_id === row.id).map((link) => link.base_id),
       now,
@@ -124,10 +145,10 @@ export async function apiTokenViews(
   );
 }
 
-export async function apiTokenById(deps: Pick<Deps, 'db' | 'clock'>, id: string): Promise<ApiTokenView> {
+export async function apiTokenById(deps: Pick<Deps, 'db' | 'clock'>, id: string): Promise<ApiToken> {
   const row = await liveApiTokens(deps).where('t.id', '=', id).executeTakeFirst();
   if (!row) throw notFound('API-Token');
-  return (await apiTokenViews(deps, [row]))[0]!;
+  return (await apiTokensOf(deps, [row]))[0]!;
 }
 
 /** The user's permission on a base, or null if they are not a member. */
@@ -328,7 +349,14 @@ export async function listApiTokens(
   principal: Principal,
   filters: TokenFilters = {},
 ) {
-  return apiTokenViews(deps, await visibleApiTokens(deps, principal, filters).execute());
+  return apiTokensOf(deps, await visibleApiTokens(deps, principal, filters).execute());
+}
+
+/** The single-base tokens of a base the caller sees: all of them for its admins, their own for other members. */
+async function baseApiTokenRows(deps: Pick<Deps, 'db' | 'clock'>, principal: Principal, uuid: string) {
+  const { permission } = await memberBase(deps, principal, uuid);
+  const query = liveApiTokens(deps).where('t.base_id', '=', uuid);
+  return permission === 'admin' ? query : query.where('t.created_by', '=', principal.userId);
 }
 
 /** The single-base tokens of a base: all of them for its admins, their own for other members. */
@@ -337,10 +365,26 @@ export async function listBaseApiTokens(
   principal: Principal,
   uuid: string,
 ) {
-  const { permission } = await memberBase(deps, principal, uuid);
-  let query = liveApiTokens(deps).where('t.base_id', '=', uuid);
-  if (permission !== 'admin') query = query.where('t.created_by', '=', principal.userId);
-  return apiTokenViews(deps, await query.execute());
+  return apiTokensOf(deps, await (await baseApiTokenRows(deps, principal, uuid)).execute());
+}
+
+/**
+ * Single-base tokens of a base by id, in the order asked, if the caller sees every one of them (as
+ * listBaseApiTokens); else 404.
+ */
+export async function baseApiTokensById(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  principal: Principal,
+  uuid: string,
+  ids: string[],
+): Promise<ApiToken[]> {
+  const rows = await (await baseApiTokenRows(deps, principal, uuid)).where(inIdList('t.id', ids)).execute();
+  const tokens = await apiTokensOf(deps, rows);
+  return ids.map((id) => {
+    const token = tokens.find((candidate) => candidate.id === id);
+    if (!token) throw notFound('API-Token');
+    return token;
+  });
 }
 
 /** A token the caller may manage (see visibleApiTokens); 404 for everything else. */
@@ -367,5 +411,5 @@ export async function findApiTokenByName(
     .where('t.name', '=', name)
     .executeTakeFirst();
   if (!row) throw notFound('API-Token');
-  return (await apiTokenViews(deps, [row]))[0]!;
+  return (await apiTokensOf(deps, [row]))[0]!;
 }

@@ -9,14 +9,12 @@ import {
 } from '../verify/scopes';
 
 /**
- * "2026-11-01 12:00 UTC" from an ISO time: unambiguous for every reader, no client-side locale guessing.
+ * "2026-11-01 12:00 UTC" from epoch seconds: unambiguous for every reader, no client-side locale guessing.
  * Tables leave out the " UTC" (a note under them says so) or show the day only.
  */
-export function formatTime(iso: string | null, style: 'full' | 'minute' | 'date' = 'full'): string {
-  if (iso === null) return '';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const text = date.toISOString().slice(0, 16).replace('T', ' ');
+export function formatTime(seconds: number | null, style: 'full' | 'minute' | 'date' = 'full'): string {
+  if (seconds === null) return '';
+  const text = new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ');
   return style === 'date' ? text.slice(0, 10) : style === 'minute' ? text : `${text} UTC`;
 }
 

@@ -11,9 +11,10 @@ import { AppError, notFound } from '../errors';
 import { clientIp } from '../http/client-ip';
 import { classifyError, logUnhandled, STATUS } from '../http/errors';
 import { displayName, emailAddress, uuidParam } from '../http/validate';
-import { createBaseTokenSchema, expiresAtFrom } from '../routes/api-token-schemas';
+import { createBaseApiTokenBody } from '../openapi/requests';
+import { expiryOf } from '../tokens/expiry';
 import { bulkRevokeApiTokens, regenerateApiToken, updateApiToken } from '../tokens/api-token-lifecycle';
-import { createApiToken, listBaseApiTokens } from '../tokens/api-tokens';
+import { baseApiTokensById, createApiToken, listBaseApiTokens } from '../tokens/api-tokens';
 import { CSS, SCRIPT } from './assets';
 import { CSRF_FIELD, CSRF_LABEL, csrfToken, csrfTokenMatches, sameOrigin } from './csrf';
 import { noticeFrom } from './format';
@@ -55,7 +56,8 @@ import {
  * The API's own headers stay; these replace them on /ui responses.
  */
 export const UI_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const UI_HEADERS: Record<string, string> = {
   'Content-Security-Policy': UI_CSP,
@@ -79,7 +81,7 @@ const uiHeaders = createMiddleware(async (c, next) => {
 
 const TOKEN_ID = /^[a-z2-7]{16}$/;
 const EXPIRES = z.enum(['7', '30', '60', '90', '365', 'never']);
-/** The form's own choices; what they grant is then checked by the API's schema (createBaseTokenSchema). */
+/** The form's own choices; what they grant is then checked by the API's schema (createBaseApiTokenBody). */
 const createTokenForm = z.object({
   permission: z.enum(['r', 'rw', 'custom'], 'choose read-only, read & write or custom'),
   expires: EXPIRES,
@@ -177,13 +179,8 @@ export function uiRoutes(deps: Deps) {
   };
 
   /** A single-base token of this base the caller may manage; 404 otherwise. */
-  const baseToken = async (c: Context<UiEnv>, uuid: string, id: string) => {
-    const token = (await listBaseApiTokens(deps, c.var.principal, uuid)).find(
-      (candidate) => candidate.id === id,
-    );
-    if (!token) throw notFound('API-Token');
-    return token;
-  };
+  const baseToken = async (c: Context<UiEnv>, uuid: string, id: string) =>
+    (await baseApiTokensById(deps, c.var.principal, uuid, [id]))[0]!;
 
   const signInPage = async (
     c: Context,
@@ -265,11 +262,10 @@ export function uiRoutes(deps: Deps) {
       }
       return incorrect();
     }
-    const expiresAt = created.expires_at === null ? null : Date.parse(created.expires_at) / 1000;
     setSessionCookie(
       c,
       created.token,
-      expiresAt === null ? SESSION_DAYS * 86400 : expiresAt - epochSeconds(deps.clock),
+      created.expiresAt === null ? SESSION_DAYS * 86400 : created.expiresAt - epochSeconds(deps.clock),
     );
     clearSignInCookie(c);
     return c.redirect('/ui/bases', 303);
@@ -333,17 +329,17 @@ export function uiRoutes(deps: Deps) {
     };
     const choices = createTokenForm.safeParse(values);
     if (!choices.success) return basePage(c, uuid, { error: formProblem(choices.error), values }, 400);
-    const parsed = createBaseTokenSchema.safeParse(
+    const parsed = createBaseApiTokenBody.safeParse(
       apiTokenBody(values, choices.data.permission, choices.data.expires),
     );
     if (!parsed.success) return basePage(c, uuid, { error: formProblem(parsed.error), values }, 400);
-    const body = parsed.data;
+    const { expires_at, expires_in_days, ...body } = parsed.data;
     try {
-      const expiresAt = expiresAtFrom(body, epochSeconds(deps.clock)) ?? null;
+      const expiry = { expiresAt: expires_at, expiresInDays: expires_in_days };
       const created = await createApiToken(deps, c.var.principal, {
         ...body,
         resources: { type: 'base', base_uuid: uuid },
-        expiresAt,
+        expiresAt: expiryOf(expiry, epochSeconds(deps.clock)) ?? null,
       });
       return basePage(c, uuid, {
         secret: { heading: 'API-Token created', tokenName: created.name, token: created.token },
@@ -435,16 +431,10 @@ export function uiRoutes(deps: Deps) {
     if (ids.length === 0) return c.redirect(baseTokensUrl(uuid), 303);
     if (ids.length > 100 || !ids.every((id) => TOKEN_ID.test(id)))
       throw new AppError('invalid_request', 'select at most 100 API-Tokens');
-    const all = await listBaseApiTokens(deps, c.var.principal, uuid);
-    const tokens = ids.map((id) => all.find((token) => token.id === id));
-    if (tokens.some((token) => token === undefined)) throw notFound('API-Token');
+    const tokens = await baseApiTokensById(deps, c.var.principal, uuid, ids);
     return render(
       c,
-      <ConfirmDeletePage
-        viewer={c.var.viewer}
-        base={await baseInfo(c, uuid)}
-        tokens={tokens.filter((token) => token !== undefined)}
-      />,
+      <ConfirmDeletePage viewer={c.var.viewer} base={await baseInfo(c, uuid)} tokens={tokens} />,
     );
   });
 
@@ -453,8 +443,7 @@ export function uiRoutes(deps: Deps) {
     const ids = [...new Set(fields(await formOf(c), 'ids'))];
     if (ids.length === 0 || ids.length > 100 || !ids.every((id) => TOKEN_ID.test(id)))
       throw new AppError('invalid_request', 'select 1 to 100 API-Tokens');
-    const all = await listBaseApiTokens(deps, c.var.principal, uuid);
-    if (!ids.every((id) => all.some((token) => token.id === id))) throw notFound('API-Token');
+    await baseApiTokensById(deps, c.var.principal, uuid, ids);
     await bulkRevokeApiTokens(deps, c.var.principal, ids);
     return c.redirect(`${baseTokensUrl(uuid)}?notice=tokens-deleted`, 303);
   });

@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
-import { authenticateAccountToken, type Principal } from '../accounts/account-tokens';
+import { authenticateAccountToken } from '../accounts/account-tokens';
+import type { Principal } from '../accounts/principal';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import { clientIp } from '../http/client-ip';
@@ -131,7 +132,10 @@ export const requireSession = (deps: Deps) =>
     await next();
   });
 
-/** Every state-changing request of a session: the form's CSRF token and, when the browser sends one, a same-site Origin. */
+/**
+ * Every state-changing request of a session: the form's CSRF token and, when the browser sends one, a
+ * same-site Origin.
+ */
 export const requireCsrf = (deps: Deps) =>
   createMiddleware<UiEnv>(async (c, next) => {
     const form = await formOf(c);

@@ -225,7 +225,7 @@ describe('audit log', () => {
         3,
       );
       found.push(...page.events.map((event) => event.details!.name as string));
-      cursor = page.next_cursor === null ? undefined : Number(page.next_cursor);
+      cursor = page.nextCursor ?? undefined;
       pages++;
     } while (cursor !== undefined);
     expect(found).toEqual(['a2', 'a1', 'a0']);
@@ -240,7 +240,7 @@ describe('audit log', () => {
       { action: 'api_token.create', limit: 50, since },
       3,
     );
-    expect(recent).toMatchObject({ events: [{ details: { name: 'late' } }], next_cursor: null });
+    expect(recent).toMatchObject({ events: [{ details: { name: 'late' } }], nextCursor: null });
   });
 
   it('records sign-ins, failed sign-ins and key rotations', async () => {

@@ -1,37 +1,27 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { createBase, listWorkspaces, memberBaseByName } from '../../bases/bases';
+import { createBase, listWorkspaces, memberBaseByName, type Base } from '../../bases/bases';
 import type { Deps } from '../../deps';
-import { badRequest, forbidden } from '../../errors';
+import { badRequest } from '../../errors';
 import { requireAccount, type AppEnv } from '../../http/auth';
-import { readFields, seatableTime } from '../../http/seatable';
 import { baseName } from '../../http/validate';
-import { describe, json } from '../../openapi/describe';
-import * as seatable from '../../openapi/seatable-schemas';
+import { jsonResponse, routeDoc } from '../../openapi/route-doc';
 import { exchangeAccountToken } from '../../tokens/base-tokens';
 import { parseExpiry } from './expiry';
-
-interface SeatableTable {
-  uuid: string;
-  name: string;
-  workspace_id: string;
-  created_by: string;
-  created_at: string;
-  updated_at: string;
-}
+import { readFields, seatableTime } from './protocol';
+import * as seatable from './schemas';
 
 /** A base as SeaTable lists one (`id` is SeaTable's numeric id; ours is the uuid). */
-function tableObject(base: SeatableTable, creatorEmail: string) {
-  const toSeatable = (iso: string) => seatableTime(Date.parse(iso) / 1000);
+function tableObject(base: Base, creatorEmail: string) {
   return {
     id: base.uuid,
-    workspace_id: base.workspace_id,
+    workspace_id: base.workspaceId,
     uuid: base.uuid,
     name: base.name,
     creator: creatorEmail,
     modifier: creatorEmail,
-    created_at: toSeatable(base.created_at),
-    updated_at: toSeatable(base.updated_at),
+    created_at: seatableTime(base.createdAt),
+    updated_at: seatableTime(base.updatedAt),
   };
 }
 
@@ -53,71 +43,70 @@ export function baseServers(deps: Deps) {
   };
 }
 
+const tags: ['SeaTable'] = ['SeaTable'];
+
+const workspacesDoc = routeDoc({
+  summary: 'Workspaces with their bases (SeaTable)',
+  tags,
+  auth: 'account',
+  seatable: true,
+  responses: { 200: jsonResponse('Your workspaces', seatable.workspaces) },
+});
+
+const createBaseDoc = routeDoc({
+  summary: 'Create a base (SeaTable)',
+  tags,
+  auth: 'account',
+  seatable: true,
+  body: true,
+  errors: [404],
+  requestBody: seatable.formBody(seatable.createBaseForm),
+  responses: { 201: jsonResponse('The base', z.strictObject({ table: seatable.table })) },
+});
+
+const accessTokenDoc = routeDoc({
+  summary: 'Account-Token → Base-Token (SeaTable)',
+  tags,
+  auth: 'account',
+  seatable: true,
+  errors: [404],
+  parameters: [seatable.expParameter],
+  responses: { 200: jsonResponse('The Base-Token and where to use it', seatable.accessToken) },
+});
+
 /** SeaTable's workspaces, base creation and Account-Token → Base-Token. */
 export function seatableBaseRoutes(deps: Deps) {
   const auth = requireAccount(deps);
-  const tags: ['SeaTable'] = ['SeaTable'];
   return new Hono<AppEnv>()
-    .get(
-      '/api/v2.1/workspaces/',
-      describe({
-        summary: 'Workspaces with their bases (SeaTable)',
-        tags,
-        auth: 'account',
-        seatable: true,
-        responses: { 200: json('Your workspaces', seatable.workspaces) },
-      }),
-      auth,
-      async (c) => {
-        const workspaces = await listWorkspaces(deps, c.var.principal);
-        return c.json({
-          workspace_list: workspaces.map((workspace) => ({
-            id: workspace.id,
-            name: workspace.name,
-            owner_type: 'Personal',
-            table_list: workspace.bases.map((base) => tableObject(base, c.var.principal.email)),
-          })),
-        });
-      },
-    )
-    .post(
-      '/api/v2.1/dtables/',
-      describe({
-        summary: 'Create a base (SeaTable)',
-        tags,
-        auth: 'account',
-        seatable: true,
-        body: true,
-        errors: [404],
-        requestBody: seatable.formBody(seatable.createBaseForm),
-        responses: { 201: json('The base', z.strictObject({ table: seatable.table })) },
-      }),
-      auth,
-      async (c) => {
-        const fields = await readFields(c);
-        const name = baseName.safeParse(fields.name ?? '');
-        if (!name.success) throw badRequest('name invalid.');
-        const { owner, workspace_id } = fields;
-        if (owner === undefined && workspace_id === undefined) throw badRequest('owner invalid.');
-        if (owner?.endsWith('@seafile_group'))
-          throw badRequest('group workspaces are not supported by tokenladder');
-        if (owner !== undefined && owner.trim().toLowerCase() !== c.var.principal.email)
-          throw forbidden('Permission denied.');
-        const base = await createBase(deps, c.var.principal, { name: name.data, workspace_id });
-        return c.json({ table: tableObject(base, c.var.principal.email) }, 201);
-      },
-    )
+    .get('/api/v2.1/workspaces/', workspacesDoc, auth, async (c) => {
+      const workspaces = await listWorkspaces(deps, c.var.principal);
+      return c.json({
+        workspace_list: workspaces.map((workspace) => ({
+          id: workspace.id,
+          name: workspace.name,
+          owner_type: 'Personal',
+          table_list: workspace.bases.map((base) => tableObject(base, c.var.principal.email)),
+        })),
+      });
+    })
+    .post('/api/v2.1/dtables/', createBaseDoc, auth, async (c) => {
+      const fields = await readFields(c);
+      const name = baseName.safeParse(fields.name ?? '');
+      if (!name.success) throw badRequest('name invalid.');
+      const { owner, workspace_id } = fields;
+      if (owner === undefined && workspace_id === undefined) throw badRequest('owner invalid.');
+      if (owner?.endsWith('@seafile_group'))
+        throw badRequest('group workspaces are not supported by tokenladder');
+      const base = await createBase(deps, c.var.principal, {
+        name: name.data,
+        workspaceId: workspace_id,
+        ownerEmail: owner,
+      });
+      return c.json({ table: tableObject(base, c.var.principal.email) }, 201);
+    })
     .get(
       '/api/v2.1/workspace/:workspace_id/dtable/:base_name/access-token/',
-      describe({
-        summary: 'Account-Token → Base-Token (SeaTable)',
-        tags,
-        auth: 'account',
-        seatable: true,
-        errors: [404],
-        parameters: [seatable.expParameter],
-        responses: { 200: json('The Base-Token and where to use it', seatable.accessToken) },
-      }),
+      accessTokenDoc,
       auth,
       async (c) => {
         const { base } = await pathBase(deps, c);

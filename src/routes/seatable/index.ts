@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Deps } from '../../deps';
 import type { AppEnv } from '../../http/auth';
-import { handleSeatableError } from '../../http/seatable';
+import { handleSeatableError } from './protocol';
 import { seatableAdminRoutes } from './admin';
 import { seatableApiTokenRoutes } from './api-tokens';
 import { seatableAuthRoutes } from './auth';

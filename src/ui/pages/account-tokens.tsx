@@ -1,15 +1,9 @@
 /** @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
+import type { AccountToken } from '../../accounts/account-tokens';
 import { CsrfField, Layout, Time, TimesNote, type Viewer } from './layout';
 
-export interface AccountTokenItem {
-  id: string;
-  name: string;
-  created_at: string | null;
-  expires_at: string | null;
-  last_used_at: string | null;
-  current: boolean;
-}
+export type AccountTokenItem = AccountToken & { current: boolean };
 
 export const AccountTokensPage: FC<{ viewer: Viewer; tokens: AccountTokenItem[]; notice?: string }> = ({
   viewer,
@@ -49,13 +43,13 @@ export const AccountTokensPage: FC<{ viewer: Viewer; tokens: AccountTokenItem[];
                   {token.name} {token.current && <span class="badge badge-r">this session</span>}
                 </td>
                 <td data-label="Created">
-                  <Time iso={token.created_at} day />
+                  <Time at={token.createdAt} day />
                 </td>
                 <td data-label="Last used">
-                  <Time iso={token.last_used_at} short />
+                  <Time at={token.lastUsedAt} short />
                 </td>
                 <td data-label="Expires">
-                  <Time iso={token.expires_at} day />
+                  <Time at={token.expiresAt} day />
                 </td>
                 <td class="actions">
                   <form method="post" action={`/ui/account-tokens/${token.id}/revoke`}>

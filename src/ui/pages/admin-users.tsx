@@ -1,17 +1,10 @@
 /** @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
+import type { User } from '../../accounts/users';
 import { ROLE_LABEL } from '../format';
 import { Layout, Time, TimesNote, type Viewer } from './layout';
 
-export interface UserItem {
-  id: string;
-  email: string;
-  name: string;
-  role: string;
-  team_id: string | null;
-  is_active: boolean;
-  created_at: string;
-}
+export type UserItem = User;
 
 export const AdminUsersPage: FC<{ viewer: Viewer; users: UserItem[] }> = ({ viewer, users }) => (
   <Layout title="Users" viewer={viewer} section="users">
@@ -40,21 +33,21 @@ export const AdminUsersPage: FC<{ viewer: Viewer; users: UserItem[] }> = ({ view
               <td data-label="Name">{user.name || <span class="muted">—</span>}</td>
               <td data-label="Role">{ROLE_LABEL[user.role] ?? user.role}</td>
               <td data-label="Team">
-                {user.team_id ? (
-                  <span class="mono small">{user.team_id.slice(0, 8)}</span>
+                {user.teamId ? (
+                  <span class="mono small">{user.teamId.slice(0, 8)}</span>
                 ) : (
                   <span class="muted">—</span>
                 )}
               </td>
               <td data-label="Status">
-                {user.is_active ? (
+                {user.isActive ? (
                   <span class="badge badge-rw">active</span>
                 ) : (
                   <span class="badge badge-danger">deactivated</span>
                 )}
               </td>
               <td data-label="Created">
-                <Time iso={user.created_at} day />
+                <Time at={user.createdAt} day />
               </td>
             </tr>
           ))}

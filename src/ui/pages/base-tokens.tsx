@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
-import type { ApiTokenView } from '../../tokens/api-tokens';
+import type { ApiToken } from '../../tokens/api-tokens';
 import { CATEGORIES, RECORD_OPERATIONS, scopesOfPermission } from '../../verify/scopes';
 import { CATEGORY_LABEL, grantKind, OPERATION_LABEL, PERMISSION_LABEL } from '../format';
 import { CsrfField, ErrorAlert, Layout, Time, TimesNote, type Viewer } from './layout';
@@ -45,7 +45,7 @@ export const baseTokensUrl = (uuid: string) => `/ui/bases/${uuid}`;
 export const tokenUrl = (uuid: string, id: string) => `/ui/bases/${uuid}/tokens/${id}`;
 
 /** The Active switch: a real button posting the opposite state. */
-export const ActiveSwitch: FC<{ viewer: Viewer; base: BaseInfo; token: ApiTokenView; back?: 'token' }> = ({
+export const ActiveSwitch: FC<{ viewer: Viewer; base: BaseInfo; token: ApiToken; back?: 'token' }> = ({
   viewer,
   base,
   token,
@@ -267,7 +267,7 @@ const CreateTokenForm: FC<{ viewer: Viewer; base: BaseInfo; values: TokenFormVal
 export interface BaseTokensProps {
   viewer: Viewer;
   base: BaseInfo;
-  tokens: ApiTokenView[];
+  tokens: ApiToken[];
   notice?: string;
   error?: string;
   values?: TokenFormValues;
@@ -351,19 +351,19 @@ export const BaseTokensPage: FC<BaseTokensProps> = ({
                     </span>
                   </td>
                   <td data-label="Creator" class="creator">
-                    {token.created_by_email}
+                    {token.createdByEmail}
                   </td>
                   <td data-label="Created">
-                    <Time iso={token.created_at} day />
+                    <Time at={token.createdAt} day />
                   </td>
                   <td data-label="Last used">
-                    <Time iso={token.last_used_at} short />
+                    <Time at={token.lastUsedAt} short />
                   </td>
                   <td data-label="Expires">
                     {token.expired ? (
                       <span class="badge badge-danger">expired</span>
                     ) : (
-                      <Time iso={token.expires_at} day />
+                      <Time at={token.expiresAt} day />
                     )}
                   </td>
                   <td data-label="Active">

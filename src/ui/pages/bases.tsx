@@ -1,14 +1,10 @@
 /** @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
+import type { Base } from '../../bases/bases';
 import { PERMISSION_LABEL } from '../format';
 import { CsrfField, ErrorAlert, Layout, Time, TimesNote, type Viewer } from './layout';
 
-export interface BaseItem {
-  uuid: string;
-  name: string;
-  permission: string;
-  created_at: string;
-}
+export type BaseItem = Base;
 
 export const BasesPage: FC<{
   viewer: Viewer;
@@ -75,7 +71,7 @@ export const BasesPage: FC<{
                     </span>
                   </td>
                   <td data-label="Created">
-                    <Time iso={base.created_at} day />
+                    <Time at={base.createdAt} day />
                   </td>
                   <td class="actions">
                     <a

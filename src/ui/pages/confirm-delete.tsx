@@ -1,10 +1,10 @@
 /** @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
-import type { ApiTokenView } from '../../tokens/api-tokens';
+import type { ApiToken } from '../../tokens/api-tokens';
 import { baseTokensUrl, type BaseInfo } from './base-tokens';
 import { CsrfField, Layout, type Viewer } from './layout';
 
-export const ConfirmDeletePage: FC<{ viewer: Viewer; base: BaseInfo; tokens: ApiTokenView[] }> = ({
+export const ConfirmDeletePage: FC<{ viewer: Viewer; base: BaseInfo; tokens: ApiToken[] }> = ({
   viewer,
   base,
   tokens,

@@ -4,6 +4,7 @@ import type { Child, FC } from 'hono/jsx';
 import type { Role } from '../../store/schema';
 import { CSS_URL, SCRIPT_URL } from '../assets';
 import { CSRF_FIELD } from '../csrf';
+import { isoTime } from '../../clock';
 import { formatTime } from '../format';
 
 /** The signed-in user as the pages need them. */
@@ -29,18 +30,21 @@ export const CsrfField: FC<{ token: string }> = ({ token }) => (
   <input type="hidden" name={CSRF_FIELD} value={token} />
 );
 
-/** A time; in tables `short` (to the minute, UTC said below the table) or `day`, the full time as a tooltip. */
-export const Time: FC<{ iso: string | null; empty?: string; short?: boolean; day?: boolean }> = ({
-  iso,
+/**
+ * A time (epoch seconds); in tables `short` (to the minute, UTC said below the table) or `day`, the
+ * full time as a tooltip.
+ */
+export const Time: FC<{ at: number | null; empty?: string; short?: boolean; day?: boolean }> = ({
+  at,
   empty = 'never',
   short = false,
   day = false,
 }) =>
-  iso === null ? (
+  at === null ? (
     <span class="muted">{empty}</span>
   ) : (
-    <time datetime={iso} title={short || day ? formatTime(iso) : undefined}>
-      {formatTime(iso, day ? 'date' : short ? 'minute' : 'full')}
+    <time datetime={isoTime(at)} title={short || day ? formatTime(at) : undefined}>
+      {formatTime(at, day ? 'date' : short ? 'minute' : 'full')}
     </time>
   );
 

@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
-import type { ApiTokenView } from '../../tokens/api-tokens';
+import type { ApiToken } from '../../tokens/api-tokens';
 import { grantKind, PERMISSION_LABEL, scopeLines } from '../format';
 import { ActiveSwitch, baseTokensUrl, tokenUrl, type BaseInfo } from './base-tokens';
 import { CsrfField, ErrorAlert, Layout, Time, type Viewer } from './layout';
@@ -8,7 +8,7 @@ import { CsrfField, ErrorAlert, Layout, Time, type Viewer } from './layout';
 export const TokenPage: FC<{
   viewer: Viewer;
   base: BaseInfo;
-  token: ApiTokenView;
+  token: ApiToken;
   notice?: string;
   error?: string;
   name?: string;
@@ -48,22 +48,18 @@ export const TokenPage: FC<{
             </p>
           </dd>
           <dt>Creator</dt>
-          <dd>{token.created_by_email}</dd>
+          <dd>{token.createdByEmail}</dd>
           <dt>Created</dt>
           <dd>
-            <Time iso={token.created_at} />
+            <Time at={token.createdAt} />
           </dd>
           <dt>Last used</dt>
           <dd>
-            <Time iso={token.last_used_at} />
+            <Time at={token.lastUsedAt} />
           </dd>
           <dt>Expires</dt>
           <dd>
-            {token.expired ? (
-              <span class="badge badge-danger">expired</span>
-            ) : (
-              <Time iso={token.expires_at} />
-            )}
+            {token.expired ? <span class="badge badge-danger">expired</span> : <Time at={token.expiresAt} />}
           </dd>
           <dt>Active</dt>
           <dd>

@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import { jsonResponse } from './route-doc';
 
 /**
- * Response bodies of the native API, for the OpenAPI document (and so for the typed client).
+ * Response bodies of the native API, for the OpenAPI document (and so for the typed client), and the
+ * types the routes' serializers return (`z.infer<typeof apiTokenSchema>`), so the compiler checks the
+ * wire form against what is documented. Request bodies are in src/openapi/requests.ts or beside
+ * their routes.
  * Strict objects on purpose: test/http/openapi.test.ts parses real responses with them, so a field
- * added to a view without being documented here fails a test instead of drifting silently.
+ * added to a serializer without being documented here fails a test instead of drifting silently.
  * `.meta({ id })` makes each a named component (`#/components/schemas/<id>`).
  */
 
@@ -187,6 +191,30 @@ export const apiTokenCreatedSchema = z
   })
   .meta({ id: 'ApiTokenCreated' });
 
+/** The answer to every creation: the token with its secret, shown only once. */
+export const apiTokenCreatedResponse = jsonResponse(
+  'The new API-Token with its secret `token` (shown only here)',
+  apiTokenCreatedSchema,
+  {
+    id: 'm4zq2k7d3x5v6w2p',
+    token: 'tl_api_m4zq2k7d3x5v6w2p_…',
+    name: 'nightly-report',
+    permission: 'r',
+    scopes: null,
+    resources: { type: 'base', base_uuid: '0b5c9a3e-6a0e-4d7c-9f3e-2a1b4c5d6e7f' },
+    base_uuid: '0b5c9a3e-6a0e-4d7c-9f3e-2a1b4c5d6e7f',
+    enabled: true,
+    expires_at: '2027-01-30T12:00:00Z',
+    expired: false,
+    created_by: '5d2f0c1a-3b4e-4f6a-8c9d-0e1f2a3b4c5d',
+    created_by_email: 'ada@example.com',
+    created_at: '2026-11-01T12:00:00Z',
+    updated_at: '2026-11-01T12:00:00Z',
+    last_used_at: null,
+    previous_secret: null,
+  },
+);
+
 export const baseTokenSchema = z
   .strictObject({
     base_token: z.string().meta({ description: 'EdDSA-signed JWT (typ at+jwt); verify it against the JWKS' }),
@@ -197,7 +225,7 @@ export const baseTokenSchema = z
   })
   .meta({ id: 'BaseToken' });
 
-export const explainSchema = z
+export const explanationSchema = z
   .strictObject({
     allowed: z.boolean(),
     base_uuid: z.string().nullable(),
@@ -229,6 +257,70 @@ export const tokenPolicyResponseSchema = z
     service_account_max_permission: level,
   })
   .meta({ id: 'TokenPolicy' });
+
+// Audit, revocation and incident responses.
+
+export const auditEventSchema = z
+  .strictObject({
+    seq: z.number().int(),
+    at: z.iso.datetime(),
+    action: z.string(),
+    outcome: z.enum(['success', 'failure']),
+    actor: z.strictObject({
+      user_id: z.string().nullable(),
+      token_id: z.string().nullable(),
+      client_ip: z.string().nullable(),
+    }),
+    subject_user_id: z.string().nullable(),
+    base_uuid: z.string().nullable(),
+    target_id: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()).nullable(),
+    hash: z.string(),
+  })
+  .meta({ id: 'AuditEvent' });
+
+export const auditPageSchema = z
+  .strictObject({ events: z.array(auditEventSchema), next_cursor: z.string().nullable() })
+  .meta({ id: 'AuditPage' });
+
+export const chainReportSchema = z
+  .strictObject({
+    ok: z.boolean(),
+    checked: z.number().int(),
+    first: z.number().int().nullable(),
+    last: z.number().int().nullable(),
+    anchored_at: z.string().nullable(),
+    broken: z
+      .strictObject({
+        seq: z.number().int(),
+        reason: z.enum(['hash_mismatch', 'prev_hash_mismatch', 'seq_gap']),
+      })
+      .optional(),
+  })
+  .meta({ id: 'AuditChainReport' });
+
+export const revocationFeedSchema = z
+  .strictObject({
+    revocations: z.array(
+      z.strictObject({
+        kind: z.enum(['client', 'jti']),
+        value: z.string(),
+        revoked_at: z.number().int(),
+        expires_at: z.number().int(),
+      }),
+    ),
+    cursor: z.string(),
+    complete: z.boolean(),
+    reset: z.boolean(),
+    poll_interval_seconds: z.number().int(),
+  })
+  .meta({ id: 'RevocationFeed' });
+
+export const receivedSchema = z.strictObject({ received: z.number().int() }).meta({ id: 'Received' });
+
+export const killSwitchResultSchema = z
+  .strictObject({ disabled: z.number().int(), more: z.boolean(), dry_run: z.boolean() })
+  .meta({ id: 'KillSwitchResult' });
 
 /** `{ <key>: [item, …] }`, the list envelope every native list uses. */
 export const listOf = <Key extends string>(key: Key, item: z.ZodType) =>

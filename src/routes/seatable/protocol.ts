@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Logger } from '../deps';
-import { AppError, type ErrorCode } from '../errors';
-import { classifyError } from './errors';
+import type { Logger } from '../../deps';
+import { AppError, type ErrorCode } from '../../errors';
+import { classifyError } from '../../http/errors';
 
 /**
  * SeaTable's error shapes, for the compatible routes: Django REST Framework's `{"detail"}` for

@@ -3,20 +3,25 @@ import { displayName, uuidParam } from '../http/validate';
 import { scopesFromInput, scopesInput } from '../tokens/grants';
 import { CATEGORIES, RECORD_OPERATIONS } from '../verify/scopes';
 
-/** Expiry as the API takes it: `expires_at` (ISO 8601 or null for never) or `expires_in_days` (NocoDB's presets, or any). */
+/**
+ * Request bodies and queries shared by several entry points: the API-Token routes, the service-account
+ * routes, the exchange, and the UI's create form (which validates what it builds with the API's own
+ * schema). Routes keep their other request schemas beside them. Names say what they validate
+ * (`…Body`, `…Query`); response bodies are in src/openapi/responses.ts.
+ */
+
+/**
+ * Expiry as the API takes it: `expires_at` (ISO 8601, or null for never; read as epoch seconds) or
+ * `expires_in_days` (NocoDB's presets, or any). src/tokens/expiry.ts turns either into a time.
+ */
 const expiry = {
-  expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
+  expires_at: z.iso
+    .datetime({ offset: true })
+    .transform((iso) => Math.floor(Date.parse(iso) / 1000))
+    .nullable()
+    .optional(),
   expires_in_days: z.number().int().min(1).max(3650).optional(),
 };
-
-export function expiresAtFrom(
-  input: { expires_at?: string | null; expires_in_days?: number },
-  now: number,
-): number | null | undefined {
-  if (input.expires_in_days !== undefined) return now + input.expires_in_days * 86400;
-  if (input.expires_at === undefined) return undefined;
-  return input.expires_at === null ? null : Math.floor(Date.parse(input.expires_at) / 1000);
-}
 
 const oneExpiry = (input: { expires_at?: unknown; expires_in_days?: unknown }) =>
   input.expires_at === undefined || input.expires_in_days === undefined;
@@ -35,7 +40,7 @@ const resources = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('all') }),
 ]);
 
-export const createBaseTokenSchema = z
+export const createBaseApiTokenBody = z
   .strictObject({ name: displayName, ...grant, ...expiry })
   .refine(oneGrant, 'send permission or scopes, not both')
   .refine(
@@ -50,7 +55,7 @@ export const createBaseTokenSchema = z
     ],
   });
 
-export const createTokenSchema = z
+export const createApiTokenBody = z
   .strictObject({ name: displayName, resources, ...grant, ...expiry })
   .refine(oneGrant, 'send permission or scopes, not both')
   .refine(
@@ -59,14 +64,14 @@ export const createTokenSchema = z
   )
   .refine(oneExpiry, 'send expires_at or expires_in_days, not both');
 
-export const updateTokenSchema = z
+export const updateApiTokenBody = z
   .strictObject({ name: displayName, enabled: z.boolean(), ...grant, ...expiry })
   .partial()
   .refine((input) => Object.keys(input).length > 0, 'send at least one field to change')
   .refine(oneGrant, 'send permission or scopes, not both')
   .refine(oneExpiry, 'send expires_at or expires_in_days, not both');
 
-export const listFiltersSchema = z.strictObject({
+export const apiTokenFiltersQuery = z.strictObject({
   base_uuid: uuidParam.optional(),
   created_by: z.uuid('is not a user id').optional(),
   status: z.enum(['active', 'expired', 'disabled']).optional(),
@@ -79,7 +84,7 @@ const ACTIONS = [
 const table = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not a table id');
 
 /** Attenuation: ask for less than the token grants. */
-export const exchangeSchema = z
+export const exchangeBody = z
   .strictObject({
     base_uuid: uuidParam.optional(),
     ...grant,
@@ -91,14 +96,14 @@ export const exchangeSchema = z
     examples: [{}, { base_uuid: '0b5c9a3e-6a0e-4d7c-9f3e-2a1b4c5d6e7f', permission: 'r', ttl: 3600 }],
   });
 
-export const explainSchema = z.strictObject({
+export const explainBody = z.strictObject({
   base_uuid: uuidParam.optional(),
   permission: z.enum(['r', 'rw']).optional(),
   action: z.enum(ACTIONS).optional(),
   table: table.optional(),
 });
 
-export const regenerateSchema = z.strictObject({
+export const regenerateBody = z.strictObject({
   grace_seconds: z
     .number()
     .int()
@@ -106,10 +111,10 @@ export const regenerateSchema = z.strictObject({
     .max(7 * 86400)
     .optional(),
 });
-export const bulkDeleteSchema = z.strictObject({
+export const bulkDeleteBody = z.strictObject({
   ids: z
     .array(z.string().regex(/^[a-z2-7]{16}$/, 'is not a token id'))
     .min(1)
     .max(100),
 });
-export const serviceAccountSchema = z.strictObject({ name: displayName });
+export const createServiceAccountBody = z.strictObject({ name: displayName });

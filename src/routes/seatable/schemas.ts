@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 /**
  * SeaTable's request and response shapes, for the document only: these routes parse their forms
- * themselves (src/http/seatable.ts readFields) to keep SeaTable's error bodies, so nothing here
+ * themselves (readFields in ./protocol.ts) to keep SeaTable's error bodies, so nothing here
  * validates; the schemas describe what SeaTable clients send and get.
  */
 

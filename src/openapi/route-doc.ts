@@ -3,14 +3,32 @@ import type { z } from 'zod';
 
 /**
  * How a route describes itself in `GET /openapi.json`. Request schemas need nothing extra: every
- * `validate(target, schema)` (src/http/validate.ts) is read into the document. Each route adds one
- * `describe({...})` as its first handler, for what validation cannot tell:
+ * `validate(target, schema)` (src/http/validate.ts) is read into the document. Each route declares one
+ * `routeDoc({...})` as a named constant above its router function, and passes it as its first handler,
+ * for what validation cannot tell:
  *
  * ```ts
- * .post('/api/v1/things', describe({
- *     summary: 'Create a thing', tags: ['Things'], auth: 'account', body: true, errors: [403, 409],
- *     responses: { 201: json('The new thing', thingSchema) },   // thingSchema: src/openapi/schemas.ts
- *   }), requireJsonBody, validate('json', createThingSchema), handler)
+ * const createThingDoc = routeDoc({
+ *   summary: 'Create a thing',
+ *   tags: ['Things'],
+ *   auth: 'account',
+ *   body: true,
+ *   errors: [403, 409],
+ *   responses: { 201: jsonResponse('The new thing', thingSchema) }, // src/openapi/responses.ts
+ * });
+ *
+ * export function thingRoutes(deps: Deps) {
+ *   const auth = requireAccount(deps); // once per file
+ *   return new Hono<AppEnv>()
+ *     .use('/api/v1/things', auth)
+ *     .post(
+ *       '/api/v1/things',
+ *       createThingDoc,
+ *       requireJsonBody,
+ *       validate('json', createThingBody),
+ *       async (c) => c.json(thingJson(await createThing(deps, c.var.principal, c.req.valid('json'))), 201),
+ *     );
+ * }
  * ```
  *
  * `auth` adds the security requirement and 400/401 (SeaTable routes: `seatable: true`, its error
@@ -45,7 +63,7 @@ export const ERROR_RESPONSES: Record<ErrorStatus, string> = {
   429: 'TooManyRequests',
   503: 'ServiceUnavailable',
 };
-/** SeaTable-compatible routes answer SeaTable's error bodies instead (src/http/seatable.ts). */
+/** SeaTable-compatible routes answer SeaTable's error bodies instead (src/routes/seatable/protocol.ts). */
 export const SEATABLE_ERROR_RESPONSE = 'SeatableError';
 
 type Responses = NonNullable<DescribeRouteOptions['responses']>;
@@ -62,7 +80,7 @@ export interface RouteDoc {
   errors?: ErrorStatus[];
   /** SeaTable's error bodies (`{detail}`, `{error_msg}`, `{non_field_errors}`) instead of ours. */
   seatable?: boolean;
-  /** Success responses, built with `json()` or `noContent()`. */
+  /** Success responses, built with `jsonResponse()` or `emptyResponse()`. */
   responses: Responses;
   /** Extra query or header parameters the route reads without `validate()`. */
   parameters?: DescribeRouteOptions['parameters'];
@@ -74,7 +92,7 @@ export interface RouteDoc {
 const TOKEN_SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { token: [] }];
 
 /** The OpenAPI operation for one route; see the comment at the top of this file. */
-export function describe(doc: RouteDoc) {
+export function routeDoc(doc: RouteDoc) {
   const statuses = new Set<ErrorStatus>(doc.errors);
   if (doc.auth !== 'none') for (const status of [400, 401] as const) statuses.add(status);
   // SeaTable answers a missing credential with 403, as Django REST Framework does.
@@ -98,11 +116,12 @@ export function describe(doc: RouteDoc) {
 }
 
 /** A JSON success response; `example` shows up in the docs at /docs. */
-export function json(description: string, schema: z.ZodType, example?: unknown) {
+export function jsonResponse(description: string, schema: z.ZodType, example?: unknown) {
   return {
     description,
     content: { 'application/json': { schema: resolver(schema), ...(example !== undefined && { example }) } },
   };
 }
 
-export const noContent = (description: string) => ({ description });
+/** A success response without a body (204, 304). */
+export const emptyResponse = (description: string) => ({ description });

@@ -1,0 +1,18 @@
+import type { Principal } from './principal';
+
+/**
+ * The operator at the server's console (the `tokenladder` command, with the database and the key
+ * encryption key in hand): allowed what a system admin is, with no account behind it.
+ */
+export const OPERATOR = { operator: true } as const;
+export type Operator = typeof OPERATOR;
+
+/** Who calls an administrative domain function: a signed-in user, or the operator. */
+export type Caller = Principal | Operator;
+
+export const isOperator = (caller: Caller): caller is Operator => 'operator' in caller;
+
+/** System admins, and the operator. */
+export function isSystemAdmin(caller: Caller): boolean {
+  return isOperator(caller) || caller.role === 'system_admin';
+}
