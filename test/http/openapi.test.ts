@@ -118,7 +118,7 @@ describe('GET /openapi.json', () => {
 
   it('describes every route the app serves, with its error responses', () => {
     expect(documentationGaps(t.app, doc)).toEqual([]);
-    // Spot checks of what describe() derives.
+    // Spot checks of what routeDoc() derives.
     const login = doc.paths['/api/v1/account-tokens'].post;
     expect(login.security).toEqual([]);
     expect(Object.keys(login.responses)).toEqual(
