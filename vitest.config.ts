@@ -10,7 +10,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'fast',
-          include: ['test/{unit,http,security,verify,client,store,tooling}/**/*.test.ts'],
+          include: ['test/{unit,http,security,verify,client,store,tooling,guarantees}/**/*.test.ts'],
           // Starts tokenladder processes (serve, migrate) about a dozen times.
           exclude: ['test/security/process.test.ts'],
         },
