@@ -155,7 +155,7 @@ export function apiTokenRoutes(deps: Deps) {
         const expiry = { expiresAt: expires_at, expiresInDays: expires_in_days };
         const created = await createApiToken(deps, c.var.principal, {
           ...body,
-          resources: { type: 'base', base_uuid: c.req.valid('param').uuid },
+          resources: { type: 'base', baseUuid: c.req.valid('param').uuid },
           expiresAt: expiryOf(expiry, now()) ?? null,
         });
         return c.json(apiTokenCreatedJson(created), 201);
@@ -181,7 +181,9 @@ export function apiTokenRoutes(deps: Deps) {
       },
     )
     .get('/api/v1/api-tokens', listApiTokensDoc, validate('query', apiTokenFiltersQuery), async (c) => {
-      const tokens = await listApiTokens(deps, c.var.principal, c.req.valid('query'));
+      const { base_uuid, created_by, status } = c.req.valid('query');
+      const filters = { baseUuid: base_uuid, createdBy: created_by, status };
+      const tokens = await listApiTokens(deps, c.var.principal, filters);
       return c.json({ api_tokens: tokens.map(apiTokenJson) });
     })
     .post(

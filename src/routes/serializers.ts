@@ -19,6 +19,7 @@ import type {
   explanationSchema,
   killSwitchResultSchema,
   memberSchema,
+  resourcesSchema,
   serviceAccountSchema,
   signingKeySchema,
   teamSchema,
@@ -26,7 +27,7 @@ import type {
   workspaceSchema,
 } from '../openapi/responses';
 import type { KeyInfo } from '../keys/signing-keys';
-import type { ApiToken, ApiTokenWithSecret } from '../tokens/api-tokens';
+import type { ApiToken, ApiTokenWithSecret, TokenResources } from '../tokens/api-tokens';
 import type { IssuedBaseToken } from '../tokens/base-tokens';
 import type { Explanation } from '../tokens/explain';
 
@@ -44,13 +45,26 @@ type Frozen<T> = T extends (infer Item)[]
     ? { readonly [Key in keyof T]: Frozen<T[Key]> }
     : T;
 
+function resourcesJson(resources: TokenResources): Json<typeof resourcesSchema> {
+  switch (resources.type) {
+    case 'base':
+      return { type: 'base', base_uuid: resources.baseUuid };
+    case 'bases':
+      return { type: 'bases', base_uuids: resources.baseUuids };
+    case 'workspace':
+      return { type: 'workspace', workspace_id: resources.workspaceId };
+    case 'all':
+      return resources;
+  }
+}
+
 export function apiTokenJson(token: ApiToken): Json<typeof apiTokenSchema> {
   return {
     id: token.id,
     name: token.name,
     permission: token.permission,
     scopes: token.scopes,
-    resources: token.resources,
+    resources: resourcesJson(token.resources),
     base_uuid: token.baseUuid,
     enabled: token.enabled,
     expires_at: isoTime(token.expiresAt),

@@ -338,7 +338,7 @@ export function uiRoutes(deps: Deps) {
       const expiry = { expiresAt: expires_at, expiresInDays: expires_in_days };
       const created = await createApiToken(deps, c.var.principal, {
         ...body,
-        resources: { type: 'base', base_uuid: uuid },
+        resources: { type: 'base', baseUuid: uuid },
         expiresAt: expiryOf(expiry, epochSeconds(deps.clock)) ?? null,
       });
       return basePage(c, uuid, {

@@ -122,7 +122,7 @@ export function seatableApiTokenRoutes(deps: Deps) {
       const created = await createApiToken(deps, c.var.principal, {
         name: name.data,
         permission: readPermission(fields),
-        resources: { type: 'base', base_uuid: base.id },
+        resources: { type: 'base', baseUuid: base.id },
         expiresAt: null,
       });
       return c.json(apiTokenObject(created, created.token), 201);
