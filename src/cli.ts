@@ -112,14 +112,25 @@ keys
   .option('--json', 'machine-readable output')
   .action(async (options: { json?: boolean }) => {
     const rows = await withDeps((deps) => listSigningKeys(deps, OPERATOR));
-    if (options.json) return console.log(JSON.stringify(rows, null, 2));
+    if (options.json) {
+      // The command's own JSON: the database's column names, epoch seconds.
+      const json = rows.map((row) => ({
+        kid: row.kid,
+        alg: row.alg,
+        state: row.state,
+        created_at: row.createdAt,
+        activated_at: row.activatedAt,
+        retired_at: row.retiredAt,
+      }));
+      return console.log(JSON.stringify(json, null, 2));
+    }
     console.table(
       rows.map((row) => ({
         kid: row.kid,
         alg: row.alg,
         state: row.state,
-        created: isoTime(row.created_at),
-        retired: isoTime(row.retired_at),
+        created: isoTime(row.createdAt),
+        retired: isoTime(row.retiredAt),
       })),
     );
   });
@@ -141,7 +152,7 @@ keys
         revokeOld: options.revokeOld ?? false,
       }),
     );
-    console.log(`new key ${key.kid} (${key.state}), signs from ${isoTime(key.activated_at)}`);
+    console.log(`new key ${key.kid} (${key.state}), signs from ${isoTime(key.activatedAt)}`);
     if (options.revokeOld)
       console.log('the old key is deleted; verifiers drop it when they next fetch the JWKS');
   });

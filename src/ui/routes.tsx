@@ -153,8 +153,8 @@ export function uiRoutes(deps: Deps) {
   const app = new Hono<UiEnv>();
 
   const baseInfo = async (c: Context<UiEnv>, uuid: string) => {
-    const { base, permission } = await memberBase(deps, c.var.principal, uuid);
-    return { uuid: base.id, name: base.name, permission };
+    const { name, permission } = await memberBase(deps, c.var.principal, uuid);
+    return { uuid, name, permission };
   };
 
   const basePage = async (
