@@ -1,6 +1,5 @@
 // The `tokenladder` command: serve, migrate, create users, list signing keys; and the client commands (src/cli/).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { Principal } from './accounts/principal';
 import { createUser, ROLES } from './accounts/users';
 import { OPERATOR } from './accounts/operator';
 import { checkAuditChain } from './audit/query';
@@ -81,25 +80,15 @@ user
       passwordStdin?: boolean;
     }) => {
       const password = options.passwordStdin ? await readStdin() : base64url(randomBytes(24));
-      const created = await withDeps((deps) => {
-        // The operator at the console acts with full rights.
-        const operator: Principal = {
-          userId: 'cli',
-          email: 'cli',
-          name: 'cli',
-          role: 'system_admin',
-          teamId: null,
-          tokenId: 'cli',
-          tokenName: 'cli',
-        };
-        return createUser(deps, operator, {
+      const created = await withDeps((deps) =>
+        createUser(deps, OPERATOR, {
           email: options.email,
           password,
           role: options.role,
           name: options.name,
           team_id: options.team ?? null,
-        });
-      });
+        }),
+      );
       console.log(`created ${created.role} ${created.email} (id ${created.id})`);
       if (!options.passwordStdin) console.log(`password (shown only this once): ${password}`);
     },
