@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { listAccountTokens, login, revokeAccountToken } from '../accounts/account-tokens';
-import { listUsers } from '../accounts/users';
+import { listUsers, seesEveryUser } from '../accounts/users';
 import { createBase, listBases, memberBase } from '../bases/bases';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
@@ -471,7 +471,7 @@ export function uiRoutes(deps: Deps) {
   });
 
   app.get('/ui/admin/users', session, async (c) => {
-    if (c.var.principal.role !== 'system_admin') {
+    if (!seesEveryUser(c.var.principal)) {
       return render(
         c,
         <ErrorPage
