@@ -38,7 +38,6 @@ import { explainApiToken } from '../tokens/explain';
 import { expiryOf } from '../tokens/expiry';
 import type { ScopeAction } from '../verify/scopes';
 import { apiTokenCreatedJson, apiTokenJson, explanationJson } from './serializers';
-import { serviceAccountRoutes } from './service-accounts';
 
 const tags: ['API-Tokens'] = ['API-Tokens'];
 
@@ -140,7 +139,7 @@ const tokenParams = z.object({ id: idParam });
 export function apiTokenRoutes(deps: Deps) {
   const auth = requireAccount(deps);
   const now = () => epochSeconds(deps.clock);
-  const tokens = new Hono<AppEnv>()
+  return new Hono<AppEnv>()
     .use('/api/v1/bases/:uuid/api-tokens', auth)
     .use('/api/v1/api-tokens', auth)
     .use('/api/v1/api-tokens/*', auth)
@@ -246,6 +245,4 @@ export function apiTokenRoutes(deps: Deps) {
         );
       },
     );
-  // The service-account routes mint API-Tokens too; mounted here so the app keeps its route order.
-  return tokens.route('/', serviceAccountRoutes(deps));
 }
