@@ -27,13 +27,7 @@ import {
   revokeApiToken,
   updateApiToken,
 } from '../tokens/api-token-lifecycle';
-import {
-  apiTokenById,
-  createApiToken,
-  listApiTokens,
-  listBaseApiTokens,
-  manageableApiToken,
-} from '../tokens/api-tokens';
+import { createApiToken, getApiToken, listApiTokens, listBaseApiTokens } from '../tokens/api-tokens';
 import { explainApiToken } from '../tokens/explain';
 import { expiryOf } from '../tokens/expiry';
 import type { ScopeAction } from '../verify/scopes';
@@ -194,8 +188,7 @@ export function apiTokenRoutes(deps: Deps) {
         c.json({ deleted: await bulkRevokeApiTokens(deps, c.var.principal, c.req.valid('json').ids) }),
     )
     .get('/api/v1/api-tokens/:id', getApiTokenDoc, validate('param', tokenParams), async (c) => {
-      await manageableApiToken(deps, c.var.principal, c.req.valid('param').id);
-      return c.json(apiTokenJson(await apiTokenById(deps, c.req.valid('param').id)));
+      return c.json(apiTokenJson(await getApiToken(deps, c.var.principal, c.req.valid('param').id)));
     })
     .patch(
       '/api/v1/api-tokens/:id',

@@ -387,7 +387,7 @@ export async function baseApiTokensById(
   });
 }
 
-/** A token the caller may manage (see visibleApiTokens); 404 for everything else. */
+/** The row of a token the caller may manage (see visibleApiTokens), for the domain's writes; else 404. */
 export async function manageableApiToken(
   deps: Pick<Deps, 'db' | 'clock'>,
   principal: Principal,
@@ -396,6 +396,15 @@ export async function manageableApiToken(
   const row = await visibleApiTokens(deps, principal).where('t.id', '=', id).executeTakeFirst();
   if (!row) throw notFound('API-Token');
   return row;
+}
+
+/** A token the caller may manage (see visibleApiTokens); 404 for everything else. */
+export async function getApiToken(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  principal: Principal,
+  id: string,
+): Promise<ApiToken> {
+  return (await apiTokensOf(deps, [await manageableApiToken(deps, principal, id)]))[0]!;
 }
 
 /** One single-base token of a base by name, if the caller may manage it; else 404. */
