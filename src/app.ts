@@ -15,6 +15,7 @@ import { keyRoutes } from './routes/keys';
 import { metaRoutes } from './routes/meta';
 import { policyRoutes } from './routes/policy';
 import { seatableRoutes } from './routes/seatable';
+import { serviceAccountRoutes } from './routes/service-accounts';
 import { userRoutes } from './routes/users';
 import { uiRoutes } from './ui';
 
@@ -39,6 +40,7 @@ export function createApp(deps: Deps) {
   app.route('/', userRoutes(deps));
   app.route('/', baseRoutes(deps));
   app.route('/', apiTokenRoutes(deps));
+  app.route('/', serviceAccountRoutes(deps));
   app.route('/', baseTokenRoutes(deps));
   app.route('/', policyRoutes(deps));
   app.route('/', keyRoutes(deps));

@@ -1,6 +1,5 @@
 // The `tokenladder` command: serve, migrate, create users, list signing keys; and the client commands (src/cli/).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { Principal } from './accounts/principal';
 import { createUser, ROLES } from './accounts/users';
 import { OPERATOR } from './accounts/operator';
 import { checkAuditChain } from './audit/query';
@@ -81,25 +80,15 @@ user
       passwordStdin?: boolean;
     }) => {
       const password = options.passwordStdin ? await readStdin() : base64url(randomBytes(24));
-      const created = await withDeps((deps) => {
-        // The operator at the console acts with full rights.
-        const operator: Principal = {
-          userId: 'cli',
-          email: 'cli',
-          name: 'cli',
-          role: 'system_admin',
-          teamId: null,
-          tokenId: 'cli',
-          tokenName: 'cli',
-        };
-        return createUser(deps, operator, {
+      const created = await withDeps((deps) =>
+        createUser(deps, OPERATOR, {
           email: options.email,
           password,
           role: options.role,
           name: options.name,
           team_id: options.team ?? null,
-        });
-      });
+        }),
+      );
       console.log(`created ${created.role} ${created.email} (id ${created.id})`);
       if (!options.passwordStdin) console.log(`password (shown only this once): ${password}`);
     },
@@ -112,14 +101,25 @@ keys
   .option('--json', 'machine-readable output')
   .action(async (options: { json?: boolean }) => {
     const rows = await withDeps((deps) => listSigningKeys(deps, OPERATOR));
-    if (options.json) return console.log(JSON.stringify(rows, null, 2));
+    if (options.json) {
+      // The command's own JSON: the database's column names, epoch seconds.
+      const json = rows.map((row) => ({
+        kid: row.kid,
+        alg: row.alg,
+        state: row.state,
+        created_at: row.createdAt,
+        activated_at: row.activatedAt,
+        retired_at: row.retiredAt,
+      }));
+      return console.log(JSON.stringify(json, null, 2));
+    }
     console.table(
       rows.map((row) => ({
         kid: row.kid,
         alg: row.alg,
         state: row.state,
-        created: isoTime(row.created_at),
-        retired: isoTime(row.retired_at),
+        created: isoTime(row.createdAt),
+        retired: isoTime(row.retiredAt),
       })),
     );
   });
@@ -141,7 +141,7 @@ keys
         revokeOld: options.revokeOld ?? false,
       }),
     );
-    console.log(`new key ${key.kid} (${key.state}), signs from ${isoTime(key.activated_at)}`);
+    console.log(`new key ${key.kid} (${key.state}), signs from ${isoTime(key.activatedAt)}`);
     if (options.revokeOld)
       console.log('the old key is deleted; verifiers drop it when they next fetch the JWKS');
   });

@@ -12,7 +12,7 @@ export type Caller = Principal | Operator;
 
 export const isOperator = (caller: Caller): caller is Operator => 'operator' in caller;
 
-/** System admins, and the operator. */
-export function isSystemAdmin(caller: Caller): boolean {
+/** System admins, and the operator. Anyone else is a signed-in user with a lesser role. */
+export function isSystemAdmin(caller: Caller): caller is Operator | (Principal & { role: 'system_admin' }) {
   return isOperator(caller) || caller.role === 'system_admin';
 }

@@ -2,11 +2,12 @@ import type { Insertable } from 'kysely';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, conflict, forbidden, notFound } from '../errors';
-import { actorOf } from '../audit/events';
+import { actorOf, type AuditActor } from '../audit/events';
 import { publishRevocations, revokeStatement } from '../revocations/revoke';
 import { isUniqueViolation } from '../store/atomic';
 import type { Role, UsersTable } from '../store/schema';
 import { normalizeEmail } from './email';
+import { isOperator, isSystemAdmin, type Caller } from './operator';
 import type { Principal } from './principal';
 import { passwordPolicyProblem } from './passwords';
 
@@ -43,10 +44,19 @@ async function userRows(deps: Pick<Deps, 'passwords' | 'clock' | 'config'>, inpu
   return { user, workspace };
 }
 
-/** Creates a user (and their personal workspace) as `actor`, within what the actor's role allows. */
+/**
+ * How `tokenladder user create` has always recorded the operator in the audit log: as user and token
+ * "cli" (key rotation records the operator as no actor). Kept, so the log reads as it always has.
+ */
+const CONSOLE_USER_CREATE_ACTOR: AuditActor = { userId: 'cli', tokenId: 'cli', clientIp: null };
+
+/**
+ * Creates a user (and their personal workspace) as `actor`, within what the actor's role allows;
+ * the operator may do what a system admin may.
+ */
 export async function createUser(
   deps: Pick<Deps, 'db' | 'audit' | 'passwords' | 'clock' | 'config'>,
-  actor: Principal,
+  actor: Caller,
   input: NewUser,
 ) {
   // Without a team_id, a team admin's new user joins their team.
@@ -54,7 +64,9 @@ export async function createUser(
     deps,
     actor,
     input.role,
-    input.team_id === undefined && actor.role === 'team_admin' ? actor.teamId : (input.team_id ?? null),
+    input.team_id === undefined && !isOperator(actor) && actor.role === 'team_admin'
+      ? actor.teamId
+      : (input.team_id ?? null),
   );
   if (input.role === 'team_admin' && !teamId) throw badRequest('team_id: a team admin must belong to a team');
   const { user, workspace } = await userRows(deps, { ...input, team_id: teamId });
@@ -64,7 +76,7 @@ export async function createUser(
       [
         {
           action: 'user.create',
-          actor: actorOf(actor),
+          actor: isOperator(actor) ? CONSOLE_USER_CREATE_ACTOR : actorOf(actor),
           subjectUserId: user.id,
           targetId: user.id,
           details: { role: user.role, team_id: user.team_id ?? null },
@@ -141,14 +153,23 @@ export async function bootstrapAdmin(
   return (insertedUser?.numAffectedRows ?? 0) > 0;
 }
 
+/**
+ * Whether the caller sees every user: system admins and the operator. (Team admins see their own
+ * team's; other users none.) The API's user list and the UI's users page both go by it.
+ */
+export const seesEveryUser = (caller: Caller): boolean => isSystemAdmin(caller);
+
+/** The users the actor may see: all of them (see seesEveryUser), or a team admin's team. */
 export async function listUsers(deps: Pick<Deps, 'db'>, actor: Principal) {
   let query = deps.db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id');
-  if (actor.role === 'team_admin') query = query.where('team_id', '=', actor.teamId);
-  else if (actor.role !== 'system_admin') throw forbidden('only administrators can list users');
+  if (!seesEveryUser(actor)) {
+    if (actor.role !== 'team_admin') throw forbidden('only administrators can list users');
+    query = query.where('team_id', '=', actor.teamId);
+  }
   return (await query.execute()).map(userOf);
 }
 
-export async function getUser(deps: Pick<Deps, 'db'>, actor: Principal, id: string): Promise<User> {
+export async function getUser(deps: Pick<Deps, 'db'>, actor: Caller, id: string): Promise<User> {
   const user = await visibleUser(deps, actor, id);
   return userOf(user);
 }
@@ -292,11 +313,11 @@ async function liveTokenIds(deps: Pick<Deps, 'db'>, userId: string) {
  */
 async function authorizeUserWrite(
   deps: Pick<Deps, 'db'>,
-  actor: Principal,
+  actor: Caller,
   role: Role,
   teamId: string | null,
 ): Promise<string | null> {
-  if (actor.role === 'system_admin') {
+  if (isSystemAdmin(actor)) {
     if (
       teamId !== null &&
       !(await deps.db.selectFrom('teams').select('id').where('id', '=', teamId).executeTakeFirst())
@@ -312,11 +333,12 @@ async function authorizeUserWrite(
 }
 
 /** A user the actor may see: 404 (not 403) for everyone outside their reach. */
-async function visibleUser(deps: Pick<Deps, 'db'>, actor: Principal, id: string) {
-  if (actor.role !== 'system_admin' && actor.role !== 'team_admin')
+async function visibleUser(deps: Pick<Deps, 'db'>, actor: Caller, id: string) {
+  if (!isSystemAdmin(actor) && actor.role !== 'team_admin')
     throw forbidden('only administrators can manage users');
   const user = await deps.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!user || (actor.role === 'team_admin' && (user.team_id === null || user.team_id !== actor.teamId)))
+  // Past the check above, whoever is not a system admin is a team admin: they see their own team.
+  if (!user || (!isSystemAdmin(actor) && (user.team_id === null || user.team_id !== actor.teamId)))
     throw notFound('user');
   return user;
 }

@@ -56,8 +56,8 @@ function baseOf(base: BaseRow, permission: BasePermission): Base {
   };
 }
 
-/** The caller's base and permission on it; 404 for bases the caller is not a member of (no existence leak). */
-export async function memberBase(deps: Pick<Deps, 'db'>, principal: Principal, uuid: string) {
+/** The caller's base, with their permission on it; 404 for bases the caller is not a member of (no existence leak). */
+export async function memberBase(deps: Pick<Deps, 'db'>, principal: Principal, uuid: string): Promise<Base> {
   const row = await deps.db
     .selectFrom('bases as b')
     .innerJoin('base_members as m', 'm.base_id', 'b.id')
@@ -68,14 +68,14 @@ export async function memberBase(deps: Pick<Deps, 'db'>, principal: Principal, u
     .executeTakeFirst();
   if (!row) throw notFound('base');
   const { permission, ...base } = row;
-  return { base, permission };
+  return baseOf(base, permission);
 }
 
 /** Like memberBase, and the caller must be an admin of the base (403 for other members). */
-export async function adminBase(deps: Pick<Deps, 'db'>, principal: Principal, uuid: string) {
-  const found = await memberBase(deps, principal, uuid);
-  if (found.permission !== 'admin') throw forbidden('only base admins can do this');
-  return found;
+export async function adminBase(deps: Pick<Deps, 'db'>, principal: Principal, uuid: string): Promise<Base> {
+  const base = await memberBase(deps, principal, uuid);
+  if (base.permission !== 'admin') throw forbidden('only base admins can do this');
+  return base;
 }
 
 export async function listWorkspaces(deps: Pick<Deps, 'db'>, principal: Principal): Promise<Workspace[]> {
@@ -312,7 +312,7 @@ export async function memberBaseByName(
   principal: Principal,
   workspaceId: string,
   name: string,
-) {
+): Promise<Base> {
   const row = await deps.db
     .selectFrom('workspaces as w')
     .leftJoin('bases as b', (join) => join.onRef('b.workspace_id', '=', 'w.id').on('b.name', '=', name))

@@ -31,14 +31,31 @@ export interface SigningKey {
   privateKey: CryptoKey;
 }
 
+/** A signing key's public facts and state; times in epoch seconds. */
 export interface KeyInfo {
+  kid: string;
+  alg: string;
+  state: SigningKeyState;
+  createdAt: number;
+  activatedAt: number | null;
+  retiredAt: number | null;
+}
+
+const keyInfoOf = (row: {
   kid: string;
   alg: string;
   state: SigningKeyState;
   created_at: number;
   activated_at: number | null;
   retired_at: number | null;
-}
+}): KeyInfo => ({
+  kid: row.kid,
+  alg: row.alg,
+  state: row.state,
+  createdAt: row.created_at,
+  activatedAt: row.activated_at,
+  retiredAt: row.retired_at,
+});
 
 export interface KeyRing {
   /** The key that signs now (imported once and cached, never per request). */
@@ -251,15 +268,16 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
         if ((inserted?.numAffectedRows ?? 0) === 0) throw conflict('a key rotation is already pending');
       }
       loaded = undefined;
-      const { private_jwk_encrypted: _sealed, public_jwk: _public, ...info } = row;
-      return info;
+      return keyInfoOf(row);
     },
-    list: () =>
-      db
-        .selectFrom('signing_keys')
-        .select(['kid', 'alg', 'state', 'created_at', 'activated_at', 'retired_at'])
-        .orderBy('created_at')
-        .execute(),
+    list: async () =>
+      (
+        await db
+          .selectFrom('signing_keys')
+          .select(['kid', 'alg', 'state', 'created_at', 'activated_at', 'retired_at'])
+          .orderBy('created_at')
+          .execute()
+      ).map(keyInfoOf),
   };
 }
 

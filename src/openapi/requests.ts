@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { displayName, uuidParam } from '../http/validate';
+import type { TokenResources } from '../tokens/api-tokens';
 import { scopesFromInput, scopesInput } from '../tokens/grants';
 import { CATEGORIES, RECORD_OPERATIONS } from '../verify/scopes';
 
@@ -33,12 +34,26 @@ const grant = {
   scopes: scopesInput.transform(scopesFromInput).optional(),
 };
 
-const resources = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('base'), base_uuid: uuidParam }),
-  z.strictObject({ type: z.literal('bases'), base_uuids: z.array(uuidParam).min(1).max(100) }),
-  z.strictObject({ type: z.literal('workspace'), workspace_id: z.uuid('is not a workspace id') }),
-  z.strictObject({ type: z.literal('all') }),
-]);
+/** Which bases a new token reaches, as the API takes it; read as the domain's TokenResources. */
+const resources = z
+  .discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('base'), base_uuid: uuidParam }),
+    z.strictObject({ type: z.literal('bases'), base_uuids: z.array(uuidParam).min(1).max(100) }),
+    z.strictObject({ type: z.literal('workspace'), workspace_id: z.uuid('is not a workspace id') }),
+    z.strictObject({ type: z.literal('all') }),
+  ])
+  .transform((wire): TokenResources => {
+    switch (wire.type) {
+      case 'base':
+        return { type: 'base', baseUuid: wire.base_uuid };
+      case 'bases':
+        return { type: 'bases', baseUuids: wire.base_uuids };
+      case 'workspace':
+        return { type: 'workspace', workspaceId: wire.workspace_id };
+      case 'all':
+        return wire;
+    }
+  });
 
 export const createBaseApiTokenBody = z
   .strictObject({ name: displayName, ...grant, ...expiry })

@@ -1,15 +1,39 @@
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
+import type { RevocationKind } from '../store/schema';
 
 // The feed's read side; every write to it is built in ./revoke.ts.
 
 const PAGE = 1000;
 
+/** One feed entry: a client id (an API- or Account-Token) or a Base-Token's jti; times in epoch seconds. */
+export interface RevocationEntry {
+  kind: RevocationKind;
+  value: string;
+  revokedAt: number;
+  /** When every Base-Token the entry can match has expired; the entry leaves the feed then. */
+  expiresAt: number;
+}
+
+/** A page of the feed, and the cursor to read on from. */
+export interface RevocationPage {
+  entries: RevocationEntry[];
+  cursor: number;
+  /** Whether the page reaches the newest entry. */
+  complete: boolean;
+  /** Whether the reader's cursor was ahead of the feed and reading restarted from the beginning. */
+  reset: boolean;
+}
+
 /**
  * The feed after a cursor: live entries (not yet expired) with `seq` above it, oldest first. A cursor
  * ahead of the feed (a database restored from a backup) restarts the reader from the beginning.
  */
-export async function readRevocations(deps: Pick<Deps, 'db' | 'clock'>, since: number, latest: number) {
+export async function readRevocations(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  since: number,
+  latest: number,
+): Promise<RevocationPage> {
   const now = epochSeconds(deps.clock);
   const reset = since > latest;
   const from = reset ? 0 : since;
@@ -24,13 +48,13 @@ export async function readRevocations(deps: Pick<Deps, 'db' | 'clock'>, since: n
   const page = rows.slice(0, PAGE);
   const complete = rows.length <= PAGE;
   return {
-    revocations: page.map(({ kind, value, revoked_at, expires_at }) => ({
-      kind,
-      value,
-      revoked_at,
-      expires_at,
+    entries: page.map((row) => ({
+      kind: row.kind,
+      value: row.value,
+      revokedAt: row.revoked_at,
+      expiresAt: row.expires_at,
     })),
-    cursor: String(complete ? latest : page[page.length - 1]!.seq),
+    cursor: complete ? latest : page[page.length - 1]!.seq,
     complete,
     reset,
   };

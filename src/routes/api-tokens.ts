@@ -27,18 +27,11 @@ import {
   revokeApiToken,
   updateApiToken,
 } from '../tokens/api-token-lifecycle';
-import {
-  apiTokenById,
-  createApiToken,
-  listApiTokens,
-  listBaseApiTokens,
-  manageableApiToken,
-} from '../tokens/api-tokens';
+import { createApiToken, getApiToken, listApiTokens, listBaseApiTokens } from '../tokens/api-tokens';
 import { explainApiToken } from '../tokens/explain';
 import { expiryOf } from '../tokens/expiry';
 import type { ScopeAction } from '../verify/scopes';
 import { apiTokenCreatedJson, apiTokenJson, explanationJson } from './serializers';
-import { serviceAccountRoutes } from './service-accounts';
 
 const tags: ['API-Tokens'] = ['API-Tokens'];
 
@@ -140,7 +133,7 @@ const tokenParams = z.object({ id: idParam });
 export function apiTokenRoutes(deps: Deps) {
   const auth = requireAccount(deps);
   const now = () => epochSeconds(deps.clock);
-  const tokens = new Hono<AppEnv>()
+  return new Hono<AppEnv>()
     .use('/api/v1/bases/:uuid/api-tokens', auth)
     .use('/api/v1/api-tokens', auth)
     .use('/api/v1/api-tokens/*', auth)
@@ -155,7 +148,7 @@ export function apiTokenRoutes(deps: Deps) {
         const expiry = { expiresAt: expires_at, expiresInDays: expires_in_days };
         const created = await createApiToken(deps, c.var.principal, {
           ...body,
-          resources: { type: 'base', base_uuid: c.req.valid('param').uuid },
+          resources: { type: 'base', baseUuid: c.req.valid('param').uuid },
           expiresAt: expiryOf(expiry, now()) ?? null,
         });
         return c.json(apiTokenCreatedJson(created), 201);
@@ -181,7 +174,9 @@ export function apiTokenRoutes(deps: Deps) {
       },
     )
     .get('/api/v1/api-tokens', listApiTokensDoc, validate('query', apiTokenFiltersQuery), async (c) => {
-      const tokens = await listApiTokens(deps, c.var.principal, c.req.valid('query'));
+      const { base_uuid, created_by, status } = c.req.valid('query');
+      const filters = { baseUuid: base_uuid, createdBy: created_by, status };
+      const tokens = await listApiTokens(deps, c.var.principal, filters);
       return c.json({ api_tokens: tokens.map(apiTokenJson) });
     })
     .post(
@@ -193,8 +188,7 @@ export function apiTokenRoutes(deps: Deps) {
         c.json({ deleted: await bulkRevokeApiTokens(deps, c.var.principal, c.req.valid('json').ids) }),
     )
     .get('/api/v1/api-tokens/:id', getApiTokenDoc, validate('param', tokenParams), async (c) => {
-      await manageableApiToken(deps, c.var.principal, c.req.valid('param').id);
-      return c.json(apiTokenJson(await apiTokenById(deps, c.req.valid('param').id)));
+      return c.json(apiTokenJson(await getApiToken(deps, c.var.principal, c.req.valid('param').id)));
     })
     .patch(
       '/api/v1/api-tokens/:id',
@@ -244,6 +238,4 @@ export function apiTokenRoutes(deps: Deps) {
         );
       },
     );
-  // The service-account routes mint API-Tokens too; mounted here so the app keeps its route order.
-  return tokens.route('/', serviceAccountRoutes(deps));
 }

@@ -14,7 +14,7 @@ import { requireAccount, type AppEnv } from '../http/auth';
 import { baseName, requireJsonBody, uuidParam, validate } from '../http/validate';
 import { baseSchema, baseSummarySchema, listOf, memberSchema, workspaceSchema } from '../openapi/responses';
 import { emptyResponse, jsonResponse, routeDoc } from '../openapi/route-doc';
-import { baseJson, memberJson, workspaceJson } from './serializers';
+import { baseJson, baseSummaryJson, memberJson, workspaceJson } from './serializers';
 
 const baseParams = z.object({ uuid: uuidParam });
 const memberParams = z.object({ uuid: uuidParam, user_id: z.uuid('is not a user id') });
@@ -101,8 +101,7 @@ export function baseRoutes(deps: Deps) {
       c.json({ bases: (await listBases(deps, c.var.principal)).map(baseJson) }),
     )
     .get('/api/v1/bases/:uuid', getBaseDoc, validate('param', baseParams), async (c) => {
-      const { base, permission } = await memberBase(deps, c.var.principal, c.req.valid('param').uuid);
-      return c.json({ uuid: base.id, name: base.name, workspace_id: base.workspace_id, permission });
+      return c.json(baseSummaryJson(await memberBase(deps, c.var.principal, c.req.valid('param').uuid)));
     })
     .get('/api/v1/bases/:uuid/members', listMembersDoc, validate('param', baseParams), async (c) =>
       c.json({

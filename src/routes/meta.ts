@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Deps } from '../deps';
 import { jwksSchema, serverInfoSchema } from '../openapi/responses';
 import { jsonResponse, routeDoc } from '../openapi/route-doc';
+import { BASE_AUDIENCE_PREFIX } from '../verify/claims';
 
 const pingDoc = routeDoc({
   summary: 'Liveness',
@@ -37,7 +38,7 @@ export function metaRoutes(deps: Deps) {
       algorithm: 'EdDSA',
       type: 'at+jwt',
       lifetime_seconds: config.baseTokenTtlSeconds,
-      audience_prefix: 'urn:tokenladder:base:',
+      audience_prefix: BASE_AUDIENCE_PREFIX,
     },
     account_token: { max_age_seconds: config.accountTokenMaxAgeSeconds },
   };

@@ -1,12 +1,20 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { Deps } from '../deps';
 import { requireAccount, type AppEnv } from '../http/auth';
 import { requireJsonBody, validate } from '../http/validate';
 import { tokenPolicyResponseSchema } from '../openapi/responses';
 import { jsonResponse, routeDoc } from '../openapi/route-doc';
-import { getTokenPolicy, setTokenPolicy, tokenPolicySchema } from '../tokens/policy';
+import { getTokenPolicy, setTokenPolicy } from '../tokens/policy';
+import { tokenPolicyJson } from './serializers';
 
-const policyPatchBody = tokenPolicySchema
+const policyPatchBody = z
+  .strictObject({
+    max_lifetime_days: z.number().int().min(1).max(3650).nullable(),
+    require_expiry: z.boolean(),
+    forbid_all_bases_scope: z.boolean(),
+    service_account_max_permission: z.enum(['r', 'rw']),
+  })
   .partial()
   .refine((patch) => Object.keys(patch).length > 0, 'send at least one field');
 
@@ -31,8 +39,15 @@ export function policyRoutes(deps: Deps) {
   const path = '/api/v1/token-policy';
   return new Hono<AppEnv>()
     .use(path, requireAccount(deps))
-    .get(path, getPolicyDoc, async (c) => c.json(await getTokenPolicy(deps)))
-    .put(path, setPolicyDoc, requireJsonBody, validate('json', policyPatchBody), async (c) =>
-      c.json(await setTokenPolicy(deps, c.var.principal, c.req.valid('json'))),
-    );
+    .get(path, getPolicyDoc, async (c) => c.json(tokenPolicyJson(await getTokenPolicy(deps))))
+    .put(path, setPolicyDoc, requireJsonBody, validate('json', policyPatchBody), async (c) => {
+      const body = c.req.valid('json');
+      const patch = {
+        maxLifetimeDays: body.max_lifetime_days,
+        requireExpiry: body.require_expiry,
+        forbidAllBasesScope: body.forbid_all_bases_scope,
+        serviceAccountMaxPermission: body.service_account_max_permission,
+      };
+      return c.json(tokenPolicyJson(await setTokenPolicy(deps, c.var.principal, patch)));
+    });
 }

@@ -11,7 +11,7 @@ import { reportLeakedTokens } from '../incidents/leaked-tokens';
 import { constantTimeEqual } from '../lib/bytes';
 import { killSwitchResultSchema, receivedSchema, revocationFeedSchema } from '../openapi/responses';
 import { emptyResponse, jsonResponse, routeDoc } from '../openapi/route-doc';
-import { killSwitchJson } from './serializers';
+import { killSwitchJson, revocationFeedJson } from './serializers';
 import { revokeBaseToken } from '../revocations/base-tokens';
 import { latestRevocation, readRevocations } from '../revocations/feed';
 import { MAX_TOKEN_LENGTH } from '../verify/precheck';
@@ -113,7 +113,7 @@ export function revocationRoutes(deps: Deps) {
       c.header('ETag', etag);
       if (c.req.header('if-none-match') === etag && since === latest) return c.body(null, 304);
       const page = await readRevocations(deps, since, latest);
-      return c.json({ ...page, poll_interval_seconds: deps.config.revocationPollSeconds });
+      return c.json(revocationFeedJson(page, deps.config.revocationPollSeconds));
     })
     .post(
       '/api/v1/base-tokens/revoke',

@@ -15,20 +15,26 @@ import type {
   auditPageSchema,
   chainReportSchema,
   baseSchema,
+  baseSummarySchema,
   baseTokenSchema,
   explanationSchema,
   killSwitchResultSchema,
   memberSchema,
+  resourcesSchema,
+  revocationFeedSchema,
   serviceAccountSchema,
   signingKeySchema,
   teamSchema,
+  tokenPolicyResponseSchema,
   userSchema,
   workspaceSchema,
 } from '../openapi/responses';
 import type { KeyInfo } from '../keys/signing-keys';
-import type { ApiToken, ApiTokenWithSecret } from '../tokens/api-tokens';
+import type { RevocationPage } from '../revocations/feed';
+import type { ApiToken, ApiTokenWithSecret, TokenResources } from '../tokens/api-tokens';
 import type { IssuedBaseToken } from '../tokens/base-tokens';
 import type { Explanation } from '../tokens/explain';
+import type { TokenPolicy } from '../tokens/policy';
 
 /**
  * The /api/v1 wire form of domain values: snake_case, ISO-8601 times. Each serializer returns the
@@ -44,13 +50,26 @@ type Frozen<T> = T extends (infer Item)[]
     ? { readonly [Key in keyof T]: Frozen<T[Key]> }
     : T;
 
+function resourcesJson(resources: TokenResources): Json<typeof resourcesSchema> {
+  switch (resources.type) {
+    case 'base':
+      return { type: 'base', base_uuid: resources.baseUuid };
+    case 'bases':
+      return { type: 'bases', base_uuids: resources.baseUuids };
+    case 'workspace':
+      return { type: 'workspace', workspace_id: resources.workspaceId };
+    case 'all':
+      return resources;
+  }
+}
+
 export function apiTokenJson(token: ApiToken): Json<typeof apiTokenSchema> {
   return {
     id: token.id,
     name: token.name,
     permission: token.permission,
     scopes: token.scopes,
-    resources: token.resources,
+    resources: resourcesJson(token.resources),
     base_uuid: token.baseUuid,
     enabled: token.enabled,
     expires_at: isoTime(token.expiresAt),
@@ -134,6 +153,14 @@ export const baseJson = (base: Base): Json<typeof baseSchema> => ({
   permission: base.permission,
 });
 
+/** A base in brief: `GET /api/v1/bases/{uuid}`. */
+export const baseSummaryJson = (base: Base): Json<typeof baseSummarySchema> => ({
+  uuid: base.uuid,
+  name: base.name,
+  workspace_id: base.workspaceId,
+  permission: base.permission,
+});
+
 export const workspaceJson = (workspace: Workspace): Json<typeof workspaceSchema> => ({
   id: workspace.id,
   name: workspace.name,
@@ -201,12 +228,36 @@ export const signingKeyJson = (key: KeyInfo): Json<typeof signingKeySchema> => (
   kid: key.kid,
   alg: key.alg,
   state: key.state,
-  created_at: isoTime(key.created_at),
-  activated_at: isoTime(key.activated_at),
-  retired_at: isoTime(key.retired_at),
+  created_at: isoTime(key.createdAt),
+  activated_at: isoTime(key.activatedAt),
+  retired_at: isoTime(key.retiredAt),
 });
 
 export const chainReportJson = ({ anchoredAt, ...report }: ChainReport): Json<typeof chainReportSchema> => ({
   ...report,
   anchored_at: anchoredAt,
+});
+
+/** A page of the revocation feed; its times stay epoch seconds (verifiers compare them with `iat`). */
+export const revocationFeedJson = (
+  page: RevocationPage,
+  pollIntervalSeconds: number,
+): Json<typeof revocationFeedSchema> => ({
+  revocations: page.entries.map((entry) => ({
+    kind: entry.kind,
+    value: entry.value,
+    revoked_at: entry.revokedAt,
+    expires_at: entry.expiresAt,
+  })),
+  cursor: String(page.cursor),
+  complete: page.complete,
+  reset: page.reset,
+  poll_interval_seconds: pollIntervalSeconds,
+});
+
+export const tokenPolicyJson = (policy: TokenPolicy): Json<typeof tokenPolicyResponseSchema> => ({
+  max_lifetime_days: policy.maxLifetimeDays,
+  require_expiry: policy.requireExpiry,
+  forbid_all_bases_scope: policy.forbidAllBasesScope,
+  service_account_max_permission: policy.serviceAccountMaxPermission,
 });

@@ -20,9 +20,9 @@ import { assertPolicyAllowsNewToken, getTokenPolicy } from './policy';
 
 /** Which bases a token reaches: one (SeaTable), a list, a whole workspace, or all of its owner's. */
 export type TokenResources =
-  | { type: 'base'; base_uuid: string }
-  | { type: 'bases'; base_uuids: string[] }
-  | { type: 'workspace'; workspace_id: string }
+  | { type: 'base'; baseUuid: string }
+  | { type: 'bases'; baseUuids: string[] }
+  | { type: 'workspace'; workspaceId: string }
   | { type: 'all' };
 
 export interface NewApiToken {
@@ -92,11 +92,11 @@ export type ApiTokenWithSecret = ApiToken & { token: string };
 function apiTokenOf(row: ApiTokenRow, baseUuids: string[], now: number): ApiToken {
   const resources: TokenResources =
     row.scope_type === 'base'
-      ? { type: 'base', base_uuid: row.base_id! }
+      ? { type: 'base', baseUuid: row.base_id! }
       : row.scope_type === 'bases'
-        ? { type: 'bases', base_uuids: baseUuids }
+        ? { type: 'bases', baseUuids }
         : row.scope_type === 'workspace'
-          ? { type: 'workspace', workspace_id: row.workspace_id! }
+          ? { type: 'workspace', workspaceId: row.workspace_id! }
           : { type: 'all' };
   const graceOpen = row.previous_secret_expires_at !== null && row.previous_secret_expires_at > now;
   return {
@@ -227,15 +227,15 @@ export async function createApiToken(
 
   let baseIds: string[] = [];
   if (resources.type === 'base') {
-    if (owner.id === principal.userId) await memberBase(deps, principal, resources.base_uuid); // 404 for non-members
-    baseIds = [resources.base_uuid];
+    if (owner.id === principal.userId) await memberBase(deps, principal, resources.baseUuid); // 404 for non-members
+    baseIds = [resources.baseUuid];
   } else if (resources.type === 'bases') {
-    baseIds = [...new Set(resources.base_uuids)];
+    baseIds = [...new Set(resources.baseUuids)];
   } else if (resources.type === 'workspace') {
     const workspace = await deps.db
       .selectFrom('workspaces')
       .select('id')
-      .where('id', '=', resources.workspace_id)
+      .where('id', '=', resources.workspaceId)
       .where('owner_user_id', '=', owner.id)
       .executeTakeFirst();
     if (!workspace) throw notFound('workspace');
@@ -249,8 +249,8 @@ export async function createApiToken(
     name: input.name,
     created_by: owner.id,
     scope_type: scopeType,
-    base_id: resources.type === 'base' ? resources.base_uuid : null,
-    workspace_id: resources.type === 'workspace' ? resources.workspace_id : null,
+    base_id: resources.type === 'base' ? resources.baseUuid : null,
+    workspace_id: resources.type === 'workspace' ? resources.workspaceId : null,
     permission,
     grants: input.scopes ? JSON.stringify(scopes) : null,
     secret_hash: minted.hash,
@@ -300,8 +300,8 @@ export async function createApiToken(
 }
 
 export interface TokenFilters {
-  base_uuid?: string;
-  created_by?: string;
+  baseUuid?: string;
+  createdBy?: string;
   status?: 'active' | 'expired' | 'disabled';
 }
 
@@ -326,14 +326,14 @@ export function visibleApiTokens(
       eb.or([eb('t.created_by', '=', principal.userId), eb('t.base_id', 'in', administered)]),
     );
   }
-  if (filters.base_uuid !== undefined) {
+  if (filters.baseUuid !== undefined) {
     const linked = deps.db
       .selectFrom('api_token_bases')
       .select('token_id')
-      .where('base_id', '=', filters.base_uuid);
-    query = query.where((eb) => eb.or([eb('t.base_id', '=', filters.base_uuid!), eb('t.id', 'in', linked)]));
+      .where('base_id', '=', filters.baseUuid);
+    query = query.where((eb) => eb.or([eb('t.base_id', '=', filters.baseUuid!), eb('t.id', 'in', linked)]));
   }
-  if (filters.created_by !== undefined) query = query.where('t.created_by', '=', filters.created_by);
+  if (filters.createdBy !== undefined) query = query.where('t.created_by', '=', filters.createdBy);
   if (filters.status === 'disabled') query = query.where('t.enabled', '=', 0);
   if (filters.status === 'expired') query = query.where('t.expires_at', '<=', now);
   if (filters.status === 'active') {
@@ -387,7 +387,7 @@ export async function baseApiTokensById(
   });
 }
 
-/** A token the caller may manage (see visibleApiTokens); 404 for everything else. */
+/** The row of a token the caller may manage (see visibleApiTokens), for the domain's writes; else 404. */
 export async function manageableApiToken(
   deps: Pick<Deps, 'db' | 'clock'>,
   principal: Principal,
@@ -396,6 +396,15 @@ export async function manageableApiToken(
   const row = await visibleApiTokens(deps, principal).where('t.id', '=', id).executeTakeFirst();
   if (!row) throw notFound('API-Token');
   return row;
+}
+
+/** A token the caller may manage (see visibleApiTokens); 404 for everything else. */
+export async function getApiToken(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  principal: Principal,
+  id: string,
+): Promise<ApiToken> {
+  return (await apiTokensOf(deps, [await manageableApiToken(deps, principal, id)]))[0]!;
 }
 
 /** One single-base token of a base by name, if the caller may manage it; else 404. */

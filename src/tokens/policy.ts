@@ -7,25 +7,43 @@ import { badRequest, forbidden } from '../errors';
 import type { ApiTokenPermission, ScopeType, UserKind } from '../store/schema';
 
 /** Instance-wide rules for API-Tokens, set by a system admin; checked at creation and at every exchange. */
-export const tokenPolicySchema = z.strictObject({
+export interface TokenPolicy {
   /** No token may live longer than this many days (null: no limit). */
-  max_lifetime_days: z.number().int().min(1).max(3650).nullable(),
+  maxLifetimeDays: number | null;
   /** Tokens must be created with an expiry. */
-  require_expiry: z.boolean(),
+  requireExpiry: boolean;
   /** Tokens for "all bases, current and future" are not allowed. */
-  forbid_all_bases_scope: z.boolean(),
+  forbidAllBasesScope: boolean;
   /** The most a service account's token may grant. */
+  serviceAccountMaxPermission: 'r' | 'rw';
+}
+
+export const DEFAULT_POLICY: TokenPolicy = {
+  maxLifetimeDays: null,
+  requireExpiry: false,
+  forbidAllBasesScope: false,
+  serviceAccountMaxPermission: 'rw',
+};
+
+/**
+ * The policy as the settings table stores it (JSON). Its field names are the stored format: they stay
+ * as they are whatever the domain calls them.
+ */
+const storedPolicySchema = z.strictObject({
+  max_lifetime_days: z.number().int().min(1).max(3650).nullable(),
+  require_expiry: z.boolean(),
+  forbid_all_bases_scope: z.boolean(),
   service_account_max_permission: z.enum(['r', 'rw']),
 });
 
-export type TokenPolicy = z.infer<typeof tokenPolicySchema>;
+type StoredPolicy = z.infer<typeof storedPolicySchema>;
 
-export const DEFAULT_POLICY: TokenPolicy = {
-  max_lifetime_days: null,
-  require_expiry: false,
-  forbid_all_bases_scope: false,
-  service_account_max_permission: 'rw',
-};
+const storedOf = (policy: TokenPolicy): StoredPolicy => ({
+  max_lifetime_days: policy.maxLifetimeDays,
+  require_expiry: policy.requireExpiry,
+  forbid_all_bases_scope: policy.forbidAllBasesScope,
+  service_account_max_permission: policy.serviceAccountMaxPermission,
+});
 
 /** The settings row holding the policy. */
 export const TOKEN_POLICY_KEY = 'token_policy';
@@ -33,8 +51,14 @@ export const TOKEN_POLICY_KEY = 'token_policy';
 /** A stored policy (JSON) read leniently: unknown or missing fields take their defaults. */
 export function parseTokenPolicy(value: string | null | undefined): TokenPolicy {
   if (value === null || value === undefined) return DEFAULT_POLICY;
-  const parsed = tokenPolicySchema.safeParse({ ...DEFAULT_POLICY, ...JSON.parse(value) });
-  return parsed.success ? parsed.data : DEFAULT_POLICY;
+  const parsed = storedPolicySchema.safeParse({ ...storedOf(DEFAULT_POLICY), ...JSON.parse(value) });
+  if (!parsed.success) return DEFAULT_POLICY;
+  return {
+    maxLifetimeDays: parsed.data.max_lifetime_days,
+    requireExpiry: parsed.data.require_expiry,
+    forbidAllBasesScope: parsed.data.forbid_all_bases_scope,
+    serviceAccountMaxPermission: parsed.data.service_account_max_permission,
+  };
 }
 
 export async function getTokenPolicy(deps: Pick<Deps, 'db'>): Promise<TokenPolicy> {
@@ -46,14 +70,21 @@ export async function getTokenPolicy(deps: Pick<Deps, 'db'>): Promise<TokenPolic
   return parseTokenPolicy(row?.value);
 }
 
+/** Changes the fields of the policy that `patch` gives (undefined: unchanged); system admins only. */
 export async function setTokenPolicy(
   deps: Pick<Deps, 'db' | 'audit' | 'clock'>,
   actor: Principal,
   patch: Partial<TokenPolicy>,
 ): Promise<TokenPolicy> {
   if (actor.role !== 'system_admin') throw forbidden('only system admins set the token policy');
-  const policy = { ...(await getTokenPolicy(deps)), ...patch };
-  const value = JSON.stringify(policy);
+  const current = await getTokenPolicy(deps);
+  const policy: TokenPolicy = {
+    maxLifetimeDays: patch.maxLifetimeDays !== undefined ? patch.maxLifetimeDays : current.maxLifetimeDays,
+    requireExpiry: patch.requireExpiry ?? current.requireExpiry,
+    forbidAllBasesScope: patch.forbidAllBasesScope ?? current.forbidAllBasesScope,
+    serviceAccountMaxPermission: patch.serviceAccountMaxPermission ?? current.serviceAccountMaxPermission,
+  };
+  const value = JSON.stringify(storedOf(policy));
   const now = epochSeconds(deps.clock);
   await deps.audit.commit(
     [
@@ -86,24 +117,24 @@ export function policyProblem(
   now: number,
   atCreation: boolean,
 ): { lifetime: boolean; message: string } | null {
-  const maxSeconds = policy.max_lifetime_days === null ? null : policy.max_lifetime_days * 86400;
+  const maxSeconds = policy.maxLifetimeDays === null ? null : policy.maxLifetimeDays * 86400;
   const lifetime = (message: string) => ({ lifetime: true, message });
-  if (atCreation && policy.require_expiry && token.expiresAt === null)
+  if (atCreation && policy.requireExpiry && token.expiresAt === null)
     return lifetime('the token policy requires an expiry');
   if (
     atCreation &&
     maxSeconds !== null &&
     (token.expiresAt === null || token.expiresAt - token.createdAt > maxSeconds)
   ) {
-    return lifetime(`the token policy allows at most ${policy.max_lifetime_days} days of lifetime`);
+    return lifetime(`the token policy allows at most ${policy.maxLifetimeDays} days of lifetime`);
   }
   if (maxSeconds !== null && token.createdAt + maxSeconds <= now)
     return lifetime('the token is older than the token policy allows');
-  if (policy.forbid_all_bases_scope && token.scopeType === 'all')
+  if (policy.forbidAllBasesScope && token.scopeType === 'all')
     return { lifetime: false, message: 'the token policy forbids tokens for all bases' };
   if (
     token.ownerKind === 'service' &&
-    policy.service_account_max_permission === 'r' &&
+    policy.serviceAccountMaxPermission === 'r' &&
     token.permission === 'rw'
   ) {
     return { lifetime: false, message: 'the token policy limits service accounts to read-only tokens' };

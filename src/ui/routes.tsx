@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { listAccountTokens, login, revokeAccountToken } from '../accounts/account-tokens';
-import { listUsers } from '../accounts/users';
+import { listUsers, seesEveryUser } from '../accounts/users';
 import { createBase, listBases, memberBase } from '../bases/bases';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
@@ -153,8 +153,8 @@ export function uiRoutes(deps: Deps) {
   const app = new Hono<UiEnv>();
 
   const baseInfo = async (c: Context<UiEnv>, uuid: string) => {
-    const { base, permission } = await memberBase(deps, c.var.principal, uuid);
-    return { uuid: base.id, name: base.name, permission };
+    const { name, permission } = await memberBase(deps, c.var.principal, uuid);
+    return { uuid, name, permission };
   };
 
   const basePage = async (
@@ -338,7 +338,7 @@ export function uiRoutes(deps: Deps) {
       const expiry = { expiresAt: expires_at, expiresInDays: expires_in_days };
       const created = await createApiToken(deps, c.var.principal, {
         ...body,
-        resources: { type: 'base', base_uuid: uuid },
+        resources: { type: 'base', baseUuid: uuid },
         expiresAt: expiryOf(expiry, epochSeconds(deps.clock)) ?? null,
       });
       return basePage(c, uuid, {
@@ -471,7 +471,7 @@ export function uiRoutes(deps: Deps) {
   });
 
   app.get('/ui/admin/users', session, async (c) => {
-    if (c.var.principal.role !== 'system_admin') {
+    if (!seesEveryUser(c.var.principal)) {
       return render(
         c,
         <ErrorPage

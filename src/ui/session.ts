@@ -3,6 +3,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { authenticateAccountToken } from '../accounts/account-tokens';
 import type { Principal } from '../accounts/principal';
+import { seesEveryUser } from '../accounts/users';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import { clientIp } from '../http/client-ip';
@@ -126,7 +127,7 @@ export const requireSession = (deps: Deps) =>
     c.set('viewer', {
       email: principal.email,
       name: principal.name,
-      role: principal.role,
+      seesEveryUser: seesEveryUser(principal),
       csrf: await csrfToken(token, CSRF_LABEL.session),
     });
     await next();

@@ -110,39 +110,39 @@ export function seatableApiTokenRoutes(deps: Deps) {
   const auth = requireAccount(deps);
   return new Hono<AppEnv>()
     .get(`${BASE_PATH}/api-tokens/`, listDoc, auth, async (c) => {
-      const { base } = await pathBase(deps, c);
-      const tokens = await listBaseApiTokens(deps, c.var.principal, base.id);
+      const base = await pathBase(deps, c);
+      const tokens = await listBaseApiTokens(deps, c.var.principal, base.uuid);
       return c.json({ api_tokens: tokens.map((token) => apiTokenObject(token)) });
     })
     .post(`${BASE_PATH}/api-tokens/`, createDoc, auth, async (c) => {
-      const { base } = await pathBase(deps, c);
+      const base = await pathBase(deps, c);
       const fields = await readFields(c);
       const name = displayName.safeParse(fields.app_name ?? '');
       if (!name.success) throw badRequest('app_name invalid.');
       const created = await createApiToken(deps, c.var.principal, {
         name: name.data,
         permission: readPermission(fields),
-        resources: { type: 'base', base_uuid: base.id },
+        resources: { type: 'base', baseUuid: base.uuid },
         expiresAt: null,
       });
       return c.json(apiTokenObject(created, created.token), 201);
     })
     .put(`${BASE_PATH}/api-tokens/:app_name/`, changePermissionDoc, auth, async (c) => {
-      const { base } = await pathBase(deps, c);
+      const base = await pathBase(deps, c);
       const permission = readPermission(await readFields(c));
       const name = c.req.param('app_name');
-      const token = await setApiTokenPermission(deps, c.var.principal, base.id, name, permission);
+      const token = await setApiTokenPermission(deps, c.var.principal, base.uuid, name, permission);
       return c.json(apiTokenObject(token));
     })
     .delete(`${BASE_PATH}/api-tokens/:app_name/`, revokeDoc, auth, async (c) => {
-      const { base } = await pathBase(deps, c);
-      const token = await findApiTokenByName(deps, c.var.principal, base.id, c.req.param('app_name'));
+      const base = await pathBase(deps, c);
+      const token = await findApiTokenByName(deps, c.var.principal, base.uuid, c.req.param('app_name'));
       await revokeApiToken(deps, c.var.principal, token.id);
       return c.json({ success: true });
     })
     .get(`${BASE_PATH}/temp-api-token/`, tempApiTokenDoc, auth, async (c) => {
-      const { base } = await pathBase(deps, c);
-      return c.json({ api_token: await mintTempApiToken(deps, c.var.principal, base.id) });
+      const base = await pathBase(deps, c);
+      return c.json({ api_token: await mintTempApiToken(deps, c.var.principal, base.uuid) });
     })
     .get('/api/v2.1/dtable/app-access-token/', appAccessTokenDoc, async (c) => {
       const credential = readCredential(c);

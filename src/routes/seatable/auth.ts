@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { login } from '../../accounts/account-tokens';
+import { isSystemAdmin } from '../../accounts/operator';
 import type { Deps } from '../../deps';
 import { badRequest } from '../../errors';
 import { requireAccount, type AppEnv } from '../../http/auth';
@@ -89,12 +90,13 @@ export function seatableAuthRoutes(deps: Deps) {
     })
     .get('/api2/account/info/', accountInfoDoc, auth, (c) => {
       const { email, name, role, teamId } = c.var.principal;
+      // SeaTable's staff flags; tokenladder's own rules decide nothing by them.
       return c.json({
         email,
         name,
         login_id: '',
         contact_email: email,
-        is_staff: role === 'system_admin',
+        is_staff: isSystemAdmin(c.var.principal),
         avatar_url: '',
         ...(teamId !== null && { org_id: teamId, is_org_staff: role === 'team_admin' }),
       });

@@ -109,14 +109,14 @@ export function seatableBaseRoutes(deps: Deps) {
       accessTokenDoc,
       auth,
       async (c) => {
-        const { base } = await pathBase(deps, c);
+        const base = await pathBase(deps, c);
         const ttlSeconds = parseExpiry(c.req.query('exp'), deps.config.baseTokenTtlSeconds);
-        const { jwt } = await exchangeAccountToken(deps, c.var.principal, base.id, { ttlSeconds });
+        const { jwt } = await exchangeAccountToken(deps, c.var.principal, base.uuid, { ttlSeconds });
         return c.json({
           access_token: jwt,
-          dtable_uuid: base.id,
+          dtable_uuid: base.uuid,
           ...baseServers(deps),
-          workspace_id: base.workspace_id,
+          workspace_id: base.workspaceId,
           dtable_name: base.name,
         });
       },

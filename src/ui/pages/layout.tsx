@@ -1,7 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { Context } from 'hono';
 import type { Child, FC } from 'hono/jsx';
-import type { Role } from '../../store/schema';
 import { CSS_URL, SCRIPT_URL } from '../assets';
 import { CSRF_FIELD } from '../csrf';
 import { isoTime } from '../../clock';
@@ -11,7 +10,8 @@ import { formatTime } from '../format';
 export interface Viewer {
   email: string;
   name: string;
-  role: Role;
+  /** Whether the Users page is theirs (src/accounts/users.ts seesEveryUser). */
+  seesEveryUser: boolean;
   /** The CSRF token for this session's forms. */
   csrf: string;
 }
@@ -103,7 +103,7 @@ export const Layout: FC<LayoutProps> = ({ title, viewer, section, notice, childr
                 <NavLink href="/ui/account-tokens" current={section === 'account-tokens'}>
                   Account-Tokens
                 </NavLink>
-                {viewer.role === 'system_admin' && (
+                {viewer.seesEveryUser && (
                   <NavLink href="/ui/admin/users" current={section === 'users'}>
                     Users
                   </NavLink>
