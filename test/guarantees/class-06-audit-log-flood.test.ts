@@ -72,7 +72,9 @@ describe('class 06: Anonymous callers can fill the audit log', () => {
     const { t, alice, api, accountId, count, rows } = await setup();
     await t.call('PATCH', `/api/v1/api-tokens/${api.id}`, { token: alice.token, body: { enabled: false } });
     const spare = await t.login('alice@example.com', 'a perfectly fine passphrase');
-    expect((await t.call('DELETE', `/api/v1/account-tokens/${accountId}`, { token: spare })).status).toBe(204);
+    expect((await t.call('DELETE', `/api/v1/account-tokens/${accountId}`, { token: spare })).status).toBe(
+      204,
+    );
     const before = count();
     for (let i = 0; i < 3; i++) {
       expect((await t.call('POST', '/api/v1/base-tokens', { token: api.token })).status).toBe(401);

@@ -27,7 +27,12 @@ describe('class 08: Per-address limits count each IPv6 address separately', () =
   it('counts sign-ins from one /64 against one budget, however the addresses are written', async () => {
     const t = await app();
     const statuses = [];
-    const addresses = ['2001:db8:1:2::1', '2001:DB8:1:2:0:0:0:2', '2001:db8:1:2:ffff:ffff:ffff:fffe', '2001:db8:1:2::4'];
+    const addresses = [
+      '2001:db8:1:2::1',
+      '2001:DB8:1:2:0:0:0:2',
+      '2001:db8:1:2:ffff:ffff:ffff:fffe',
+      '2001:db8:1:2::4',
+    ];
     for (const [i, address] of addresses.entries()) statuses.push((await signIn(t, address, i)).status);
     expect(statuses).toEqual([401, 401, 401, 429]);
     // Another /64 has its own budget; so has an IPv4 address.
@@ -38,7 +43,12 @@ describe('class 08: Per-address limits count each IPv6 address separately', () =
   it('counts an IPv4-mapped IPv6 address as its IPv4 address', async () => {
     const t = await app();
     const statuses = [];
-    for (const [i, address] of ['203.0.113.5', '::ffff:203.0.113.5', '::FFFF:cb00:7105', '203.0.113.5'].entries())
+    for (const [i, address] of [
+      '203.0.113.5',
+      '::ffff:203.0.113.5',
+      '::FFFF:cb00:7105',
+      '203.0.113.5',
+    ].entries())
       statuses.push((await signIn(t, address, i)).status);
     expect(statuses).toEqual([401, 401, 401, 429]);
     // 203.0.113.6 is another IPv4 address: not on the same key.
@@ -47,7 +57,8 @@ describe('class 08: Per-address limits count each IPv6 address separately', () =
 
   it('keys leak reports on the /64 too', async () => {
     const t = await app();
-    for (let i = 0; i < 30; i++) expect((await leakReport(t, `2001:db8:aa:bb::${i.toString(16)}`)).status).toBe(202);
+    for (let i = 0; i < 30; i++)
+      expect((await leakReport(t, `2001:db8:aa:bb::${i.toString(16)}`)).status).toBe(202);
     const over = await leakReport(t, '2001:db8:aa:bb:1234:5678:9abc:def0');
     expect(over.status).toBe(429);
     expect((await leakReport(t, '2001:db8:aa:bc::1')).status).toBe(202);
@@ -57,12 +68,19 @@ describe('class 08: Per-address limits count each IPv6 address separately', () =
     expect(appConfigFromEnv(parseEnv({})).ipv6PrefixLength).toBe(64);
     expect(appConfigFromEnv(parseEnv({ TOKENLADDER_IPV6_PREFIX_LENGTH: '48' })).ipv6PrefixLength).toBe(48);
     for (const bad of ['0', '129', '64.5', 'sixty-four', '-1'])
-      expect(() => parseEnv({ TOKENLADDER_IPV6_PREFIX_LENGTH: bad }), bad).toThrow(/TOKENLADDER_IPV6_PREFIX_LENGTH/);
+      expect(() => parseEnv({ TOKENLADDER_IPV6_PREFIX_LENGTH: bad }), bad).toThrow(
+        /TOKENLADDER_IPV6_PREFIX_LENGTH/,
+      );
 
     // /48: two different /64s inside one /48 share a budget.
     const t = await app({ ipv6PrefixLength: 48 });
     const statuses = [];
-    for (const [i, address] of ['2001:db8:5:1::1', '2001:db8:5:2::1', '2001:db8:5:ffff::1', '2001:db8:5:3::9'].entries())
+    for (const [i, address] of [
+      '2001:db8:5:1::1',
+      '2001:db8:5:2::1',
+      '2001:db8:5:ffff::1',
+      '2001:db8:5:3::9',
+    ].entries())
       statuses.push((await signIn(t, address, i)).status);
     expect(statuses).toEqual([401, 401, 401, 429]);
     expect((await signIn(t, '2001:db8:6::1', 9)).status).toBe(401);

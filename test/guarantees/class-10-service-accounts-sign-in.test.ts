@@ -22,13 +22,19 @@ describe('class 10: Service accounts can be given a password and sign in', () =>
     admin = await t.login();
     alice = await t.userWithToken(admin, 'alice@example.com');
     base = await t.createBase(alice.token, 'CRM');
-    const created = await t.call('POST', '/api/v1/service-accounts', { token: admin, body: { name: 'sync' } });
+    const created = await t.call('POST', '/api/v1/service-accounts', {
+      token: admin,
+      body: { name: 'sync' },
+    });
     service = { id: created.body.id, email: created.body.email };
     await t.call('PUT', `/api/v1/bases/${base}/members/${service.id}`, {
       token: alice.token,
       body: { permission: 'rw' },
     });
-    await t.call('PUT', '/api/v1/token-policy', { token: admin, body: { service_account_max_permission: 'r' } });
+    await t.call('PUT', '/api/v1/token-policy', {
+      token: admin,
+      body: { service_account_max_permission: 'r' },
+    });
   });
 
   /** What an older version let happen: a service account with a password (set through PATCH /users). */
@@ -65,7 +71,8 @@ describe('class 10: Service accounts can be given a password and sign in', () =>
     expect(dbDigest(t.raw)).toBe(before);
     // Other changes still work.
     expect(
-      (await t.call('PATCH', `/api/v1/users/${service.id}`, { token: admin, body: { name: 'renamed' } })).status,
+      (await t.call('PATCH', `/api/v1/users/${service.id}`, { token: admin, body: { name: 'renamed' } }))
+        .status,
     ).toBe(200);
   });
 

@@ -23,7 +23,11 @@ describe('class 12: The SQLite database and WAL are created world-readable (0644
   /** Opens, writes (so the WAL and shared-memory files exist), checks, closes. */
   function openAndWrite(file: string) {
     const { raw } = openDatabase(parseEnv({ TOKENLADDER_DB: file }));
-    raw.prepare("INSERT INTO settings (key, value, updated_at) VALUES ('mode-test', 'x', 0) ON CONFLICT(key) DO NOTHING").run();
+    raw
+      .prepare(
+        "INSERT INTO settings (key, value, updated_at) VALUES ('mode-test', 'x', 0) ON CONFLICT(key) DO NOTHING",
+      )
+      .run();
     for (const path of [file, `${file}-wal`, `${file}-shm`]) {
       expect(existsSync(path), path).toBe(true);
       expect(modeOf(path).toString(8), path).toBe('600');

@@ -13,6 +13,7 @@ async function setup() {
   const red = await team('Red');
   const blue = await team('Blue');
   const lead = await t.userWithToken(admin, 'lead@example.com', { role: 'team_admin', team_id: red });
+  await t.call('GET', '/api/v1/me', { token: lead.token }); // its first use records last_used_at
   await t.userWithToken(admin, 'red1@example.com', { team_id: red });
   await t.userWithToken(admin, 'blue1@example.com', { team_id: blue });
   await t.userWithToken(admin, 'loner@example.com');
@@ -54,7 +55,8 @@ describe('class 13: Team admins learn whether an email exists anywhere on the in
     expect(dbDigest(t.raw)).toBe(before);
     // Successful creates do not use the budget up; the next day it is back.
     t.clock.advance(86400);
-    for (let i = 0; i < CONFLICTS_PER_DAY + 2; i++) expect((await create(`new${i}@example.com`)).status).toBe(201);
+    for (let i = 0; i < CONFLICTS_PER_DAY + 2; i++)
+      expect((await create(`new${i}@example.com`)).status).toBe(201);
     expect((await create('blue1@example.com')).status).toBe(409);
 
     // Every probe is on record for system admins (who see every team); the record names no other user.
