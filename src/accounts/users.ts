@@ -206,6 +206,9 @@ export async function updateUser(
     patch.team_id !== undefined ? patch.team_id : target.team_id,
   );
   if (role === 'team_admin' && !teamId) throw badRequest('team_id: a team admin must belong to a team');
+  // Service accounts never sign in (README: service accounts): they have no password to set.
+  if (patch.password !== undefined && target.kind !== 'person')
+    throw badRequest('password: service accounts never sign in; they use API-Tokens');
   if (patch.password !== undefined) {
     const problem = passwordPolicyProblem(deps, patch.password, { email: target.email });
     if (problem) throw badRequest(`password: ${problem}`);
