@@ -46,6 +46,11 @@ export interface AppConfig {
    * `['*']` for any; empty: no CORS at all, no `Access-Control-*` header is ever sent.
    */
   corsOrigins: string[];
+  /**
+   * Per-address limits key an IPv6 address on its first this-many bits (64: one /64, what a single
+   * customer line or host is given); IPv4 addresses count one by one (src/throttle/address-key.ts).
+   */
+  ipv6PrefixLength: number;
   /** One JSON line per request (method, path, status, duration, request id, client address); off by default. */
   accessLog: boolean;
   /** What the SeaTable-compatible routes tell clients about where bases are served (trailing slash kept). */
@@ -112,6 +117,7 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name')
     .transform((name) => name.toLowerCase())
     .optional(),
+  TOKENLADDER_IPV6_PREFIX_LENGTH: z.coerce.number().int().min(32).max(128).default(64),
   TOKENLADDER_USE_API_GATEWAY: z.enum(['true', 'false', '1', '0']).default('false'),
   TOKENLADDER_CORS_ORIGINS: z
     .string()
@@ -178,6 +184,7 @@ export function appConfigFromEnv(env: Env): AppConfig {
     jwksMaxAgeSeconds: env.TOKENLADDER_JWKS_MAX_AGE,
     keyActivationDelaySeconds: env.TOKENLADDER_KEY_ACTIVATION_DELAY,
     clientIpHeader: env.TOKENLADDER_CLIENT_IP_HEADER ?? null,
+    ipv6PrefixLength: env.TOKENLADDER_IPV6_PREFIX_LENGTH,
     revocationFeedToken: env.TOKENLADDER_REVOCATIONS_TOKEN ?? null,
     revocationPollSeconds: env.TOKENLADDER_REVOCATION_POLL,
     // 0 days: keep forever.

@@ -76,11 +76,13 @@ async function attemptLogin(
     throw INVALID_CREDENTIALS;
   const user = await deps.db
     .selectFrom('users')
-    .select(['id', 'password_hash', 'is_active'])
+    .select(['id', 'password_hash', 'is_active', 'kind'])
     .where('email', '=', normalizeEmail(input.email))
     .executeTakeFirst();
   const verification = await verifyCounted(deps, attempt, input.password, user?.password_hash ?? null);
-  if (!user || !verification.ok || !user.is_active) throw INVALID_CREDENTIALS;
+  // Service accounts never sign in, whatever password hash an older version let them have: the same
+  // answer after the same work as a wrong password, so this is no oracle either.
+  if (!user || !verification.ok || !user.is_active || user.kind !== 'person') throw INVALID_CREDENTIALS;
 
   // The password checked is still the user's (a password change or deactivation may have committed
   // while the hash ran): everything below is written only then.
@@ -89,7 +91,8 @@ async function attemptLogin(
     .select('id')
     .where('id', '=', user.id)
     .where('password_hash', '=', user.password_hash)
-    .where('is_active', '=', 1);
+    .where('is_active', '=', 1)
+    .where('kind', '=', 'person');
   const token = await newAccountToken(
     deps,
     user.id,
@@ -234,7 +237,7 @@ export async function authenticateAccountToken(
       't.revoked_at',
       't.last_used_at',
     ])
-    .select(['u.id as user_id', 'u.email', 'u.name', 'u.role', 'u.team_id', 'u.is_active'])
+    .select(['u.id as user_id', 'u.email', 'u.name', 'u.role', 'u.team_id', 'u.is_active', 'u.kind'])
     .where('t.id', '=', id)
     .executeTakeFirst();
   const now = epochSeconds(deps.clock);
@@ -243,6 +246,10 @@ export async function authenticateAccountToken(
   }
   const maxAge = deps.config.accountTokenMaxAgeSeconds;
   if (row.revoked_at !== null) throw new AppError('token_revoked', 'this Account-Token has been revoked');
+  // A service account's Account-Token (an older version let one sign in) is void: its API-Tokens,
+  // capped by service_account_max_permission, are its only credentials.
+  if (row.kind !== 'person')
+    throw new AppError('token_revoked', 'service accounts do not sign in; this Account-Token is void');
   // A max age set after a token was made applies to it too.
   if (
     (row.expires_at !== null && row.expires_at <= now) ||

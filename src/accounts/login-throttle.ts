@@ -12,6 +12,7 @@ import {
   type CounterLimit,
 } from '../throttle/counters';
 import type { LoginThrottleConfig } from '../config';
+import { addressKey as addressKeyOf } from '../throttle/address-key';
 import { normalizeEmail } from './email';
 
 const PREFIX = 'login:';
@@ -49,7 +50,7 @@ export async function beginLoginAttempt(
   await maybePrune(deps, config, now);
   const accountKey = `${PREFIX}account:${await deps.hashToken(normalizeEmail(input.email))}`;
   // Without a known address (no socket, trusted header missing) all such requests share one counter: fail closed.
-  const addressKey = `${PREFIX}address:${input.clientIp ?? 'unknown'}`;
+  const addressKey = `${PREFIX}address:${addressKeyOf(input.clientIp, deps.config.ipv6PrefixLength)}`;
   const accountLimit: CounterLimit = { limit: config.accountLimit, windowSeconds: config.windowSeconds };
   const addressLimit: CounterLimit = { limit: config.addressLimit, windowSeconds: config.windowSeconds };
   const [accountHit, addressHit] = await deps.atomic([

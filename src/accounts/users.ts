@@ -1,10 +1,16 @@
 import type { Insertable } from 'kysely';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
-import { badRequest, conflict, forbidden, notFound } from '../errors';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../errors';
 import { actorOf, type AuditActor } from '../audit/events';
 import { publishRevocations, revokeStatement } from '../revocations/revoke';
-import { isUniqueViolation } from '../store/atomic';
+import { isUniqueViolation, type StatementResult } from '../store/atomic';
+import {
+  counterStateOf,
+  hitCounterStatement,
+  refundCounterStatement,
+  type CounterLimit,
+} from '../throttle/counters';
 import type { Role, UsersTable } from '../store/schema';
 import { normalizeEmail } from './email';
 import { isOperator, isSystemAdmin, type Caller } from './operator';
@@ -55,7 +61,7 @@ const CONSOLE_USER_CREATE_ACTOR: AuditActor = { userId: 'cli', tokenId: 'cli', c
  * the operator may do what a system admin may.
  */
 export async function createUser(
-  deps: Pick<Deps, 'db' | 'audit' | 'passwords' | 'clock' | 'config'>,
+  deps: Pick<Deps, 'db' | 'atomic' | 'audit' | 'passwords' | 'clock' | 'config'>,
   actor: Caller,
   input: NewUser,
 ) {
@@ -70,9 +76,16 @@ export async function createUser(
   );
   if (input.role === 'team_admin' && !teamId) throw badRequest('team_id: a team admin must belong to a team');
   const { user, workspace } = await userRows(deps, { ...input, team_id: teamId });
+  // Emails are unique instance-wide, so "taken" is an answer about every team: a team admin gets it a
+  // bounded number of times (README: what a team admin learns).
+  const budget = isSystemAdmin(actor) ? null : await takeConflictBudget(deps, actor.userId);
   try {
     await deps.audit.commit(
-      [deps.db.insertInto('users').values(user), deps.db.insertInto('workspaces').values(workspace)],
+      [
+        deps.db.insertInto('users').values(user),
+        deps.db.insertInto('workspaces').values(workspace),
+        ...(budget ? [budget.giveBack] : []),
+      ],
       [
         {
           action: 'user.create',
@@ -84,10 +97,51 @@ export async function createUser(
       ],
     );
   } catch (error) {
-    if (isUniqueViolation(error)) throw conflict('a user with this email already exists');
-    throw error;
+    if (!isUniqueViolation(error)) {
+      if (budget) await deps.atomic([budget.giveBack]);
+      throw error;
+    }
+    // On record for system admins (they see every team); the record names no other user.
+    await deps.audit.record({
+      action: 'user.create',
+      outcome: 'failure',
+      actor: isOperator(actor) ? CONSOLE_USER_CREATE_ACTOR : actorOf(actor),
+      details: { code: 'conflict', email: user.email, team_id: user.team_id ?? null },
+    });
+    throw conflict('a user with this email already exists');
   }
   return getUser(deps, actor, user.id);
+}
+
+/**
+ * User creations by one team admin that may answer "this email is taken", per day: enough for typos
+ * and re-adding someone, too few to map who has an account in other teams. Every create counts before
+ * the insert (so parallel requests cannot all pass) and a successful one gives its count back.
+ */
+export const TEAM_ADMIN_CONFLICT_LIMIT: CounterLimit = { limit: 10, windowSeconds: 86400 };
+
+/**
+ * Takes one from the team admin's budget, or refuses with 429 whatever the email (past the budget a
+ * free email and a taken one get the same answer). `giveBack` returns it, with a successful write.
+ */
+async function takeConflictBudget(deps: Pick<Deps, 'db' | 'atomic' | 'clock'>, userId: string) {
+  const key = `user-create:conflict:${userId}`;
+  const now = epochSeconds(deps.clock);
+  const [hit] = await deps.atomic([hitCounterStatement(deps.db, key, TEAM_ADMIN_CONFLICT_LIMIT, now)]);
+  const state = counterStateOf(counterRow(hit), TEAM_ADMIN_CONFLICT_LIMIT, now);
+  if (!state.allowed)
+    throw new AppError(
+      'rate_limited',
+      'too many attempts to create a user whose email is taken; retry later',
+      state.retryAfterSeconds,
+    );
+  return { giveBack: refundCounterStatement(deps.db, key, state.windowStart!) };
+}
+
+function counterRow(result: StatementResult | undefined): { hits: number; window_start: number } {
+  const row = result?.rows[0] as { hits: number; window_start: number } | undefined;
+  if (!row) throw new Error('throttle counter upsert returned no row');
+  return row;
 }
 
 /**
@@ -206,6 +260,9 @@ export async function updateUser(
     patch.team_id !== undefined ? patch.team_id : target.team_id,
   );
   if (role === 'team_admin' && !teamId) throw badRequest('team_id: a team admin must belong to a team');
+  // Service accounts never sign in (README: service accounts): they have no password to set.
+  if (patch.password !== undefined && target.kind !== 'person')
+    throw badRequest('password: service accounts never sign in; they use API-Tokens');
   if (patch.password !== undefined) {
     const problem = passwordPolicyProblem(deps, patch.password, { email: target.email });
     if (problem) throw badRequest(`password: ${problem}`);

@@ -74,3 +74,12 @@ export const anonymousActor = (clientIp: string | null): AuditActor => ({
   tokenId: null,
   clientIp,
 });
+
+/**
+ * `text` cut to at most `max` characters (whole code points), marked with a trailing `…` when cut:
+ * for audit fields a caller chooses (a request path), so no record can be made large.
+ */
+export function boundedText(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}

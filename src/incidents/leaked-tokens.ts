@@ -4,6 +4,7 @@ import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import { revokeBaseToken } from '../revocations/base-tokens';
 import { revokeTokens } from '../revocations/revoke';
+import { addressKey } from '../throttle/address-key';
 import { hitCounter } from '../throttle/counters';
 import { matchesSecret, OPAQUE_KINDS, type StoredSecrets } from '../tokens/kinds';
 import { parseOpaqueToken, type OpaqueKind } from '../tokens/opaque';
@@ -23,7 +24,11 @@ export async function reportLeakedTokens(
   tokens: readonly string[],
   clientIp: string | null,
 ): Promise<number> {
-  const limited = await hitCounter(deps, `leak:ip:${clientIp ?? 'unknown'}`, LEAK_REPORT_LIMIT);
+  const limited = await hitCounter(
+    deps,
+    `leak:ip:${addressKey(clientIp, deps.config.ipv6PrefixLength)}`,
+    LEAK_REPORT_LIMIT,
+  );
   if (!limited.allowed)
     throw new AppError(
       'rate_limited',

@@ -53,7 +53,7 @@ const createUserDoc = routeDoc({
   tags,
   auth: 'account',
   body: true,
-  errors: [403, 409],
+  errors: [403, 409, 429],
   responses: { 201: jsonResponse('The new user', userSchema) },
 });
 

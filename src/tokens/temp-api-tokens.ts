@@ -72,7 +72,7 @@ export async function exchangeTempApiToken(
     .leftJoin('account_tokens as a', (join) =>
       join.on('a.id', '=', claims.client_id).onRef('a.user_id', '=', 'u.id'),
     )
-    .select(['u.is_active', 'm.permission', 'a.revoked_at', 'a.expires_at', 'a.id as maker_token'])
+    .select(['u.is_active', 'u.kind', 'm.permission', 'a.revoked_at', 'a.expires_at', 'a.id as maker_token'])
     .select((eb) =>
       eb
         .exists(
@@ -87,7 +87,13 @@ export async function exchangeTempApiToken(
     .where('u.id', '=', claims.sub)
     .executeTakeFirst();
   if (!maker) throw new AppError('token_invalid', 'the token is malformed or unknown');
-  if (maker.maker_token === null || maker.revoked_at !== null || maker.revoked_itself) {
+  if (
+    maker.maker_token === null ||
+    maker.revoked_at !== null ||
+    maker.revoked_itself ||
+    // Made with a service account's Account-Token, which is void (src/accounts/account-tokens.ts).
+    maker.kind !== 'person'
+  ) {
     throw new AppError(
       'token_revoked',
       'this temporary API-Token, or the Account-Token that made it, has been revoked',

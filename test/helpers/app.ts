@@ -53,6 +53,7 @@ export const testConfig = (overrides: Partial<AppConfig> = {}): AppConfig => ({
   keyActivationDelaySeconds: 3600,
   // Tests say where they come from with this header (app.request has no socket).
   clientIpHeader: 'x-test-client-ip',
+  ipv6PrefixLength: 64,
   auditRetentionSeconds: 365 * 86400,
   revocationFeedToken: null,
   revocationPollSeconds: 30,
