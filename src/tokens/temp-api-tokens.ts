@@ -8,7 +8,9 @@ import { AppError, forbidden } from '../errors';
 import { base64url, randomBytes } from '../lib/bytes';
 import type { BasePermission } from '../store/schema';
 import { precheckToken } from '../verify/precheck';
+import { accountTokenEnd } from '../accounts/account-tokens';
 import { signBaseToken } from './base-tokens';
+import { earliest } from './expiry';
 import { ceilingOf, intersectScopes } from './grants';
 
 /**
@@ -72,7 +74,14 @@ export async function exchangeTempApiToken(
     .leftJoin('account_tokens as a', (join) =>
       join.on('a.id', '=', claims.client_id).onRef('a.user_id', '=', 'u.id'),
     )
-    .select(['u.is_active', 'm.permission', 'a.revoked_at', 'a.expires_at', 'a.id as maker_token'])
+    .select([
+      'u.is_active',
+      'm.permission',
+      'a.revoked_at',
+      'a.created_at',
+      'a.expires_at',
+      'a.id as maker_token',
+    ])
     .select((eb) =>
       eb
         .exists(
@@ -93,7 +102,12 @@ export async function exchangeTempApiToken(
       'this temporary API-Token, or the Account-Token that made it, has been revoked',
     );
   }
-  if (maker.expires_at !== null && maker.expires_at <= now)
+  // Its Account-Token's end: its expiry, or the configured maximum age (set since, too).
+  const makerEndsAt =
+    maker.created_at === null
+      ? null
+      : accountTokenEnd(deps, { created_at: maker.created_at, expires_at: maker.expires_at });
+  if (makerEndsAt !== null && makerEndsAt <= now)
     throw new AppError('token_expired', 'the Account-Token that made this temporary API-Token has expired');
   if (!maker.is_active) throw new AppError('account_disabled', "this token's maker is deactivated");
   if (maker.permission === null) throw forbidden("this token's maker no longer has access to its base");
@@ -106,6 +120,8 @@ export async function exchangeTempApiToken(
       clientId: claims.client_id,
       tokenType: 'account_token',
       tokenName: TEMP_TOKEN_APP_NAME,
+      // Never beyond the temporary token's own hour, nor its Account-Token's end.
+      endsAt: earliest(claims.exp, makerEndsAt),
       clientIp,
     },
     ttlSeconds,
@@ -126,17 +142,18 @@ async function verifyTempApiToken(deps: Pick<Deps, 'keys' | 'clock' | 'config'>,
       maxTokenAge: TEMP_TOKEN_TTL_SECONDS,
       currentDate: new Date(deps.clock.now()),
     });
-    const { sub, base_uuid, permission, client_id, jti } = payload;
+    const { sub, base_uuid, permission, client_id, jti, exp } = payload;
     if (
       typeof sub !== 'string' ||
       typeof base_uuid !== 'string' ||
       typeof client_id !== 'string' ||
       typeof jti !== 'string' ||
+      typeof exp !== 'number' ||
       (permission !== 'r' && permission !== 'rw')
     ) {
       throw new AppError('token_invalid', 'the token is malformed or unknown');
     }
-    return { sub, base_uuid, client_id, jti, permission: permission as BasePermission };
+    return { sub, base_uuid, client_id, jti, exp, permission: permission as BasePermission };
   } catch (error) {
     if (error instanceof AppError) throw error;
     if (error instanceof joseErrors.JWTExpired)
