@@ -60,6 +60,16 @@ CREATE TABLE account_tokens (
 );
 CREATE INDEX account_tokens_user ON account_tokens (user_id);
 
+-- SeaTable's temporary API-Tokens (one-hour JWTs): one row per token minted, so that revoking the
+-- Account-Token that made one can publish every live one to the revocation feed (their Base-Tokens
+-- carry the temporary token's `jti` as `client_id`). Rows are dropped once the token has expired.
+CREATE TABLE temp_api_tokens (
+  jti TEXT PRIMARY KEY,
+  account_token_id TEXT NOT NULL REFERENCES account_tokens (id),
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX temp_api_tokens_account_token ON temp_api_tokens (account_token_id);
+
 CREATE TABLE api_tokens (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,

@@ -5,6 +5,7 @@ import { publishRevocations, revokeStatement, revokeTokens } from '../revocation
 import { insertIfExists } from '../store/insert-if';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
+import { earliest } from '../tokens/expiry';
 import { touchLastUsed } from '../tokens/last-used';
 import { matchesSecret, OPAQUE_KINDS } from '../tokens/kinds';
 import { expectOpaqueToken, mintOpaqueToken } from '../tokens/opaque';
@@ -219,6 +220,18 @@ async function newAccountToken(
   return { statement, created: { ...accountTokenOf(row), token: minted.token } };
 }
 
+/**
+ * When an Account-Token ends: the earlier of its expiry and its creation plus the configured maximum
+ * age (a maximum age set after a token was made applies to it too); null for never.
+ */
+export function accountTokenEnd(
+  deps: Pick<Deps, 'config'>,
+  token: { created_at: number; expires_at: number | null },
+): number | null {
+  const maxAge = deps.config.accountTokenMaxAgeSeconds;
+  return earliest(token.expires_at, maxAge === null ? null : token.created_at + maxAge);
+}
+
 export async function authenticateAccountToken(
   deps: Pick<Deps, 'db' | 'clock' | 'config' | 'hashToken'>,
   token: string,
@@ -244,19 +257,14 @@ export async function authenticateAccountToken(
   if (!row || matchesSecret(row, hash, now) !== 'current') {
     throw new AppError('token_invalid', 'the token is malformed or unknown');
   }
-  const maxAge = deps.config.accountTokenMaxAgeSeconds;
   if (row.revoked_at !== null) throw new AppError('token_revoked', 'this Account-Token has been revoked');
   // A service account's Account-Token (an older version let one sign in) is void: its API-Tokens,
   // capped by service_account_max_permission, are its only credentials.
   if (row.kind !== 'person')
     throw new AppError('token_revoked', 'service accounts do not sign in; this Account-Token is void');
-  // A max age set after a token was made applies to it too.
-  if (
-    (row.expires_at !== null && row.expires_at <= now) ||
-    (maxAge !== null && row.created_at + maxAge <= now)
-  ) {
+  const endsAt = accountTokenEnd(deps, row);
+  if (endsAt !== null && endsAt <= now)
     throw new AppError('token_expired', 'this Account-Token has expired; sign in again');
-  }
   if (!row.is_active) throw new AppError('account_disabled', 'this account is deactivated');
   await touchLastUsed(deps.db, 'account_tokens', row.id, row.last_used_at, now);
   return {
@@ -267,6 +275,7 @@ export async function authenticateAccountToken(
     teamId: row.team_id,
     tokenId: row.id,
     tokenName: row.token_name,
+    tokenEndsAt: endsAt,
   };
 }
 

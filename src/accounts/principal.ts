@@ -10,6 +10,11 @@ export interface Principal {
   /** The Account-Token this request came with. */
   tokenId: string;
   tokenName: string;
+  /**
+   * When that Account-Token ends (epoch seconds): the earlier of its expiry and its creation plus the
+   * configured maximum age; null for never. Base-Tokens exchanged with it end by then too.
+   */
+  tokenEndsAt: number | null;
   /** Where the request came from (set by the HTTP layer; for the audit log). */
   clientIp?: string | null;
 }

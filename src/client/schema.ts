@@ -374,7 +374,7 @@ export interface paths {
         put?: never;
         /**
          * New secret for an API-Token (same id, name, grant, expiry)
-         * @description The old secret dies at once, or after `grace_seconds`.
+         * @description The old secret dies at once, or after `grace_seconds`. Only the token's owner obtains a secret (a system admin for a service account's token); an admin of the token gets 403 and may disable or delete it.
          */
         post: operations["postApiV1ApiTokensByIdRegenerate"];
         delete?: never;
@@ -2514,6 +2514,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];

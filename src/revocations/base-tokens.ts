@@ -9,7 +9,8 @@ import { revocationStatements, type RevocationReason } from './revoke';
 
 /**
  * Revokes one Base-Token (or one of SeaTable's temporary API-Tokens, which the exchange checks) by its
- * `jti`, published in the feed until the token expires. Only a token this instance signed and that is
+ * `jti`, published in the feed until the token expires. A temporary API-Token's Base-Tokens carry its
+ * `jti` as `client_id`, so its revocation also publishes a `client` entry: they stop at verifiers too. Only a token this instance signed and that is
  * still valid counts; anything else is ignored, and the caller's answer does not tell the difference.
  * Returns whether a token was revoked.
  */
@@ -75,7 +76,12 @@ async function commitRevocation(
   actor: AuditActor,
 ) {
   await deps.audit.commit(
-    revocationStatements(deps, [{ kind: 'jti', value: claims.jti, reason, tokenExpiresAt: claims.exp }]),
+    revocationStatements(deps, [
+      { kind: 'jti', value: claims.jti, reason, tokenExpiresAt: claims.exp },
+      ...(claims.kind === 'temp_api_token'
+        ? [{ kind: 'client' as const, value: claims.jti, reason, tokenExpiresAt: claims.exp }]
+        : []),
+    ]),
     [
       {
         action: reason === 'leaked' ? 'token.leak_report' : 'base_token.revoke',

@@ -18,7 +18,10 @@ const VERIFIER_SKEW_SECONDS = 60;
 export type RevocationReason = 'deleted' | 'disabled' | 'regenerated' | 'revoked' | 'leaked' | 'kill_switch';
 
 export interface Revocation {
-  /** `client`: Base-Tokens whose `client_id` is this token id; `jti`: one Base-Token. */
+  /**
+   * `client`: Base-Tokens whose `client_id` is this token id (an API-Token's or Account-Token's id, a
+   * temporary API-Token's `jti`); `jti`: one Base-Token (or one temporary API-Token, for its exchange).
+   */
   kind: RevocationKind;
   value: string;
   reason: RevocationReason;
@@ -71,8 +74,9 @@ export function revocationStatements(
 
 /**
  * Feed entries for source tokens (opaque token ids): every Base-Token they were exchanged for stops
- * at the verifiers. Alone, for a change that leaves the token itself in place (disabled, narrowed,
- * regenerated, its owner deactivated); with `revokeStatement`, for a revocation.
+ * at the verifiers, and for an Account-Token, every Base-Token of the live temporary API-Tokens it
+ * made (see publishTempApiTokens). Alone, for a change that leaves the token itself in place
+ * (disabled, narrowed, regenerated, its owner deactivated); with `revokeStatement`, for a revocation.
  */
 export function publishRevocations(
   deps: FeedDeps,
@@ -80,11 +84,51 @@ export function publishRevocations(
   reason: RevocationReason,
   onlyIf?: Expression<unknown>,
 ): Compilable[] {
-  return revocationStatements(
-    deps,
-    ids.map((value) => ({ kind: 'client', value, reason })),
-    onlyIf,
-  );
+  if (ids.length === 0) return [];
+  return [
+    ...revocationStatements(
+      deps,
+      ids.map((value) => ({ kind: 'client', value, reason })),
+      onlyIf,
+    ),
+    publishTempApiTokens(deps, ids, reason, onlyIf),
+  ];
+}
+
+/**
+ * One `client` entry per live temporary API-Token (SeaTable's) made by these Account-Tokens: their
+ * Base-Tokens carry the temporary token's `jti` as `client_id`, so they stop at verifiers with the
+ * Account-Token. Built inside the write from `temp_api_tokens`, so a temporary token made up to the
+ * moment of the write is included; `seq` continues the feed, numbered in `jti` order. An entry lasts
+ * until its temporary token expires (no Base-Token outlives it). Ids of other kinds match no row.
+ */
+function publishTempApiTokens(
+  deps: FeedDeps,
+  accountTokenIds: readonly string[],
+  reason: RevocationReason,
+  onlyIf?: Expression<unknown>,
+): Compilable {
+  const now = epochSeconds(deps.clock);
+  const { db } = deps;
+  let select = db
+    .selectFrom('temp_api_tokens as t')
+    .select((eb) => [
+      sql<number>`(SELECT coalesce(max(seq), 0) FROM revocations) + row_number() OVER (ORDER BY t.jti)`.as(
+        'seq',
+      ),
+      eb.val<RevocationKind>('client').as('kind'),
+      't.jti as value',
+      eb.val(now).as('revoked_at'),
+      sql<number>`t.expires_at + ${VERIFIER_SKEW_SECONDS}`.as('expires_at'),
+      eb.val(reason).as('reason'),
+    ])
+    .where(inIdList('t.account_token_id', accountTokenIds))
+    .where('t.expires_at', '>', now);
+  if (onlyIf) select = select.where((eb) => eb.exists(onlyIf));
+  return db
+    .insertInto('revocations')
+    .columns(['seq', 'kind', 'value', 'revoked_at', 'expires_at', 'reason'])
+    .expression(select);
 }
 
 /** Which tokens of a kind a revocation takes (all conditions hold together). */

@@ -107,11 +107,13 @@ const revokeApiTokenDoc = routeDoc({
 
 const regenerateApiTokenDoc = routeDoc({
   summary: 'New secret for an API-Token (same id, name, grant, expiry)',
-  description: 'The old secret dies at once, or after `grace_seconds`.',
+  description:
+    "The old secret dies at once, or after `grace_seconds`. Only the token's owner obtains a secret " +
+    "(a system admin for a service account's token); an admin of the token gets 403 and may disable or delete it.",
   tags,
   auth: 'account',
   body: true,
-  errors: [404, 409],
+  errors: [403, 404, 409],
   responses: {
     200: jsonResponse('The token with its new secret `token` (shown only here)', apiTokenCreatedSchema),
   },

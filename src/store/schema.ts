@@ -8,6 +8,7 @@ export interface Database {
   bases: BasesTable;
   base_members: BaseMembersTable;
   account_tokens: AccountTokensTable;
+  temp_api_tokens: TempApiTokensTable;
   api_tokens: ApiTokensTable;
   api_token_bases: ApiTokenBasesTable;
   signing_keys: SigningKeysTable;
@@ -76,6 +77,13 @@ export interface AccountTokensTable {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
+}
+
+/** A temporary API-Token (SeaTable's, a JWT) while it lives: which Account-Token made it. */
+export interface TempApiTokensTable {
+  jti: string;
+  account_token_id: string;
+  expires_at: number;
 }
 
 export interface ApiTokensTable {

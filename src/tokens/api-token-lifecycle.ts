@@ -2,7 +2,7 @@ import type { Principal } from '../accounts/principal';
 import { actorOf, type AuditEvent } from '../audit/events';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
-import { badRequest, conflict, notFound } from '../errors';
+import { badRequest, conflict, forbidden, notFound } from '../errors';
 import { isUniqueViolation } from '../store/atomic';
 import { inIdList } from '../store/id-list';
 import type { ApiTokenPermission } from '../store/schema';
@@ -135,9 +135,27 @@ export async function updateApiToken(
 }
 
 /**
- * A new secret for the same token (id, name, grant and expiry unchanged). The old secret stops at
- * once, or after `graceSeconds` so an integration can roll over without downtime. A compare-and-swap
- * on the current secret makes two concurrent regenerations leave exactly one new secret valid.
+ * Whether `principal` may obtain a new secret of a token owned by `ownerId`. Administering a token
+ * (a base admin, a system admin) may disable or revoke it; only its owner obtains a secret, since a
+ * secret acts as its owner. A service account never signs in: the system admins who mint its tokens
+ * stand in for it.
+ */
+export async function mayRegenerateApiToken(
+  deps: Pick<Deps, 'db'>,
+  principal: Principal,
+  ownerId: string,
+): Promise<boolean> {
+  if (ownerId === principal.userId) return true;
+  if (principal.role !== 'system_admin') return false;
+  const owner = await deps.db.selectFrom('users').select('kind').where('id', '=', ownerId).executeTakeFirst();
+  return owner?.kind === 'service';
+}
+
+/**
+ * A new secret for the same token (id, name, grant and expiry unchanged), for its owner only (see
+ * mayRegenerateApiToken). The old secret stops at once, or after `graceSeconds` so an integration can
+ * roll over without downtime. A compare-and-swap on the current secret makes two concurrent
+ * regenerations leave exactly one new secret valid.
  */
 export async function regenerateApiToken(
   deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
@@ -146,6 +164,8 @@ export async function regenerateApiToken(
   graceSeconds = 0,
 ) {
   const token = await manageableApiToken(deps, principal, id);
+  if (!(await mayRegenerateApiToken(deps, principal, token.created_by)))
+    throw forbidden("only a token's owner obtains its secret: administering it may disable or delete it");
   const current = await deps.db
     .selectFrom('api_tokens')
     .select(['secret_hash', 'last_used_at'])

@@ -19,7 +19,8 @@ import {
 import { matchesSecret } from './kinds';
 import { expectOpaqueToken } from './opaque';
 import { touchLastUsed } from './last-used';
-import { parseTokenPolicy, policyProblem, TOKEN_POLICY_KEY } from './policy';
+import { earliest } from './expiry';
+import { parseTokenPolicy, policyEndOf, policyProblem, TOKEN_POLICY_KEY } from './policy';
 import type { ApiTokensTable, BasePermission, UserKind } from '../store/schema';
 import { baseAudience } from '../verify/claims';
 
@@ -32,6 +33,12 @@ export interface BaseTokenGrant {
   clientId: string;
   tokenType: 'api_token' | 'account_token';
   tokenName: string;
+  /**
+   * When the credential it came from ends (epoch seconds; null for never): the earliest of its expiry,
+   * its previous secret's grace period, the token policy's maximum lifetime, the Account-Token's expiry
+   * and maximum age. The Base-Token never outlives it.
+   */
+  endsAt: number | null;
   /** Where the exchange came from, for the audit record. */
   clientIp?: string | null;
 }
@@ -51,7 +58,9 @@ export interface ExchangeRequest {
 }
 
 /**
- * Signs a Base-Token (RFC 9068 access-token profile) with the current key; always with a kid.
+ * Signs a Base-Token (RFC 9068 access-token profile) with the current key; always with a kid. It
+ * expires at the earliest of now + the asked lifetime, now + the configured lifetime and the end of
+ * its source (`grant.endsAt`).
  * It also carries SeaTable's claim names (dtable_uuid, username, app_name), so services written for
  * SeaTable's payload read it unchanged; fine-grained grants go into `scp` (src/verify/scopes.ts).
  */
@@ -62,7 +71,10 @@ export async function signBaseToken(
 ) {
   const key = await deps.keys.current();
   const now = epochSeconds(deps.clock);
-  const expiresAt = now + Math.min(ttlSeconds ?? Infinity, deps.config.baseTokenTtlSeconds);
+  const expiresAt = earliest(
+    now + Math.min(ttlSeconds ?? Infinity, deps.config.baseTokenTtlSeconds),
+    grant.endsAt,
+  )!;
   const { permission, scp } = claimsOf(grant.scopes);
   const jti = crypto.randomUUID();
   // Recorded before the token is handed out: a Base-Token the audit log does not know never leaves.
@@ -159,14 +171,17 @@ export async function evaluateApiToken(
   deps: Pick<Deps, 'db' | 'clock'>,
   token: ExchangeableToken,
   request: ExchangeRequest,
-): Promise<{ baseUuid: string; scopes: Scopes }> {
+): Promise<{ baseUuid: string; scopes: Scopes; endsAt: number | null }> {
   const now = epochSeconds(deps.clock);
   if (token.revoked_at !== null) throw new AppError('token_revoked', 'this API-Token has been revoked');
   if (token.enabled !== 1) throw new AppError('token_disabled', 'this API-Token is disabled');
   if (token.expires_at !== null && token.expires_at <= now)
     throw new AppError('token_expired', 'this API-Token has expired');
+  const tokenPolicy = parseTokenPolicy(token.policy);
+  // The token ends at its expiry or when the policy's maximum lifetime runs out, whichever is first.
+  const endsAt = earliest(token.expires_at, policyEndOf(tokenPolicy, token.created_at));
   const policy = policyProblem(
-    parseTokenPolicy(token.policy),
+    tokenPolicy,
     {
       createdAt: token.created_at,
       expiresAt: token.expires_at,
@@ -197,11 +212,13 @@ export async function evaluateApiToken(
     return {
       baseUuid,
       scopes: COARSE_SCOPES[token.permission === 'r' || token.owner_permission === 'r' ? 'r' : 'rw'],
+      endsAt,
     };
   }
   return {
     baseUuid,
     scopes: attenuate(intersectScopes(tokenScopes(token), ceilingOf(token.owner_permission)), request),
+    endsAt,
   };
 }
 
@@ -248,7 +265,7 @@ export async function exchangeApiToken(
   const now = epochSeconds(deps.clock);
   const matched = token === undefined ? null : matchesSecret(token, hash, now);
   if (!token || matched === null) throw new AppError('token_invalid', 'the token is malformed or unknown');
-  const { baseUuid, scopes } = await evaluateApiToken(deps, token, request);
+  const { baseUuid, scopes, endsAt } = await evaluateApiToken(deps, token, request);
   if (matched === 'current') await touchLastUsed(deps.db, 'api_tokens', token.id, token.last_used_at, now);
   else
     await deps.db
@@ -265,6 +282,8 @@ export async function exchangeApiToken(
       clientId: token.id,
       tokenType: 'api_token',
       tokenName: token.name,
+      // The previous secret (a regenerate's grace period) ends sooner than the token.
+      endsAt: matched === 'previous' ? earliest(endsAt, token.previous_secret_expires_at) : endsAt,
       clientIp: request.clientIp,
     },
     request.ttlSeconds,
@@ -289,6 +308,7 @@ export async function exchangeAccountToken(
       clientId: principal.tokenId,
       tokenType: 'account_token',
       tokenName: principal.tokenName,
+      endsAt: principal.tokenEndsAt,
       clientIp: request.clientIp ?? principal.clientIp,
     },
     request.ttlSeconds,

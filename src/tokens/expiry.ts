@@ -1,3 +1,12 @@
+/**
+ * The earliest of several ends (epoch seconds); null ("never") ones are ignored, and null if all are.
+ * A Base-Token ends at the earliest end of everything it came from (src/tokens/base-tokens.ts).
+ */
+export function earliest(...ends: readonly (number | null | undefined)[]): number | null {
+  const known = ends.filter((end): end is number => typeof end === 'number');
+  return known.length === 0 ? null : Math.min(...known);
+}
+
 /** How a new or changed token asks to expire: at a time (epoch seconds, null for never) or in days. */
 export interface ExpiryRequest {
   expiresAt?: number | null;

@@ -98,6 +98,11 @@ export async function setTokenPolicy(
   return policy;
 }
 
+/** When the policy's maximum lifetime ends a token made at `createdAt` (epoch seconds); null for no limit. */
+export function policyEndOf(policy: TokenPolicy, createdAt: number): number | null {
+  return policy.maxLifetimeDays === null ? null : createdAt + policy.maxLifetimeDays * 86400;
+}
+
 interface TokenFacts {
   createdAt: number;
   expiresAt: number | null;

@@ -8,14 +8,18 @@ import { AppError, forbidden } from '../errors';
 import { base64url, randomBytes } from '../lib/bytes';
 import type { BasePermission } from '../store/schema';
 import { precheckToken } from '../verify/precheck';
+import { accountTokenEnd } from '../accounts/account-tokens';
 import { signBaseToken } from './base-tokens';
+import { earliest } from './expiry';
 import { ceilingOf, intersectScopes } from './grants';
 
 /**
  * SeaTable's temporary API-Token: good for one hour, for one base, with the permission its maker has.
- * Like SeaTable's it is a signed JWT rather than a row, so it needs no storage and no clean-up; unlike
- * SeaTable's it is signed with our asymmetric key and typed apart from Base-Tokens (its own `typ` and
- * `aud`), so no Base-Token verifier accepts one. Its exchange re-checks the maker's membership.
+ * Like SeaTable's it is a signed JWT; unlike SeaTable's it is signed with our asymmetric key and typed
+ * apart from Base-Tokens (its own `typ` and `aud`), so no Base-Token verifier accepts one. Its exchange
+ * re-checks the maker's membership and Account-Token. Its Base-Tokens carry its `jti` as `client_id`,
+ * and a row in `temp_api_tokens` (kept while it lives) names the Account-Token that made it, so
+ * revoking either one publishes a feed entry that ends them (src/revocations/revoke.ts).
  */
 export const TEMP_TOKEN_TYPE = 'tl-temp-api-token+jwt';
 export const TEMP_TOKEN_AUDIENCE = 'urn:tokenladder:temp-api-token';
@@ -32,13 +36,25 @@ export async function mintTempApiToken(
   const key = await deps.keys.current();
   const now = epochSeconds(deps.clock);
   const jti = base64url(randomBytes(16));
-  await deps.audit.record({
-    action: 'temp_api_token.create',
-    actor: actorOf(principal),
-    subjectUserId: principal.userId,
-    baseId: baseUuid,
-    targetId: jti,
-  });
+  const expiresAt = now + TEMP_TOKEN_TTL_SECONDS;
+  await deps.audit.commit(
+    [
+      deps.db
+        .insertInto('temp_api_tokens')
+        .values({ jti, account_token_id: principal.tokenId, expires_at: expiresAt }),
+      // Expired ones can have no live Base-Token left: nothing to publish for them any more.
+      deps.db.deleteFrom('temp_api_tokens').where('expires_at', '<=', now),
+    ],
+    [
+      {
+        action: 'temp_api_token.create',
+        actor: actorOf(principal),
+        subjectUserId: principal.userId,
+        baseId: baseUuid,
+        targetId: jti,
+      },
+    ],
+  );
   return new SignJWT({
     base_uuid: baseUuid,
     permission: weakest(permission, 'rw'),
@@ -50,7 +66,7 @@ export async function mintTempApiToken(
     .setSubject(principal.userId)
     .setJti(jti)
     .setIssuedAt(now)
-    .setExpirationTime(now + TEMP_TOKEN_TTL_SECONDS)
+    .setExpirationTime(expiresAt)
     .sign(key.privateKey);
 }
 
@@ -72,7 +88,20 @@ export async function exchangeTempApiToken(
     .leftJoin('account_tokens as a', (join) =>
       join.on('a.id', '=', claims.client_id).onRef('a.user_id', '=', 'u.id'),
     )
-    .select(['u.is_active', 'u.kind', 'm.permission', 'a.revoked_at', 'a.expires_at', 'a.id as maker_token'])
+    // Its record: which Account-Token made it (what that one's revocation publishes).
+    .leftJoin('temp_api_tokens as tt', (join) =>
+      join.on('tt.jti', '=', claims.jti).onRef('tt.account_token_id', '=', 'a.id'),
+    )
+    .select([
+      'u.is_active',
+      'u.kind',
+      'm.permission',
+      'a.revoked_at',
+      'a.created_at',
+      'a.expires_at',
+      'a.id as maker_token',
+      'tt.jti as recorded',
+    ])
     .select((eb) =>
       eb
         .exists(
@@ -99,7 +128,14 @@ export async function exchangeTempApiToken(
       'this temporary API-Token, or the Account-Token that made it, has been revoked',
     );
   }
-  if (maker.expires_at !== null && maker.expires_at <= now)
+  // Signed by us but never recorded (made before the record existed): not one we can revoke.
+  if (maker.recorded === null) throw new AppError('token_invalid', 'the token is malformed or unknown');
+  // Its Account-Token's end: its expiry, or the configured maximum age (set since, too).
+  const makerEndsAt =
+    maker.created_at === null
+      ? null
+      : accountTokenEnd(deps, { created_at: maker.created_at, expires_at: maker.expires_at });
+  if (makerEndsAt !== null && makerEndsAt <= now)
     throw new AppError('token_expired', 'the Account-Token that made this temporary API-Token has expired');
   if (!maker.is_active) throw new AppError('account_disabled', "this token's maker is deactivated");
   if (maker.permission === null) throw forbidden("this token's maker no longer has access to its base");
@@ -109,9 +145,12 @@ export async function exchangeTempApiToken(
       userId: claims.sub,
       baseUuid: claims.base_uuid,
       scopes: intersectScopes(ceilingOf(claims.permission), ceilingOf(maker.permission)),
-      clientId: claims.client_id,
+      // Its own jti: revoking it (or its Account-Token, which publishes its live ones) ends these.
+      clientId: claims.jti,
       tokenType: 'account_token',
       tokenName: TEMP_TOKEN_APP_NAME,
+      // Never beyond the temporary token's own hour, nor its Account-Token's end.
+      endsAt: earliest(claims.exp, makerEndsAt),
       clientIp,
     },
     ttlSeconds,
@@ -132,17 +171,18 @@ async function verifyTempApiToken(deps: Pick<Deps, 'keys' | 'clock' | 'config'>,
       maxTokenAge: TEMP_TOKEN_TTL_SECONDS,
       currentDate: new Date(deps.clock.now()),
     });
-    const { sub, base_uuid, permission, client_id, jti } = payload;
+    const { sub, base_uuid, permission, client_id, jti, exp } = payload;
     if (
       typeof sub !== 'string' ||
       typeof base_uuid !== 'string' ||
       typeof client_id !== 'string' ||
       typeof jti !== 'string' ||
+      typeof exp !== 'number' ||
       (permission !== 'r' && permission !== 'rw')
     ) {
       throw new AppError('token_invalid', 'the token is malformed or unknown');
     }
-    return { sub, base_uuid, client_id, jti, permission: permission as BasePermission };
+    return { sub, base_uuid, client_id, jti, exp, permission: permission as BasePermission };
   } catch (error) {
     if (error instanceof AppError) throw error;
     if (error instanceof joseErrors.JWTExpired)

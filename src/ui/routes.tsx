@@ -13,7 +13,12 @@ import { classifyError, logUnhandled, STATUS } from '../http/errors';
 import { displayName, emailAddress, uuidParam } from '../http/validate';
 import { createBaseApiTokenBody } from '../openapi/requests';
 import { expiryOf } from '../tokens/expiry';
-import { bulkRevokeApiTokens, regenerateApiToken, updateApiToken } from '../tokens/api-token-lifecycle';
+import {
+  bulkRevokeApiTokens,
+  mayRegenerateApiToken,
+  regenerateApiToken,
+  updateApiToken,
+} from '../tokens/api-token-lifecycle';
 import { baseApiTokensById, createApiToken, listBaseApiTokens } from '../tokens/api-tokens';
 import { CSS, SCRIPT } from './assets';
 import { CSRF_FIELD, CSRF_LABEL, csrfToken, csrfTokenMatches, sameOrigin } from './csrf';
@@ -360,6 +365,7 @@ export function uiRoutes(deps: Deps) {
         viewer={c.var.viewer}
         base={await baseInfo(c, uuid)}
         token={token}
+        regenerable={await mayRegenerateApiToken(deps, c.var.principal, token.createdBy)}
         notice={noticeFrom(c.req.query('notice'))}
       />,
     );
@@ -395,6 +401,7 @@ export function uiRoutes(deps: Deps) {
           viewer={c.var.viewer}
           base={await baseInfo(c, uuid)}
           token={token}
+          regenerable={await mayRegenerateApiToken(deps, c.var.principal, token.createdBy)}
           error={message}
           name={name}
         />,

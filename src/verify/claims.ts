@@ -39,7 +39,10 @@ export interface BaseTokenClaims {
   readonly iat: number;
   readonly exp: number;
   readonly jti: string;
-  /** Id of the API-Token or Account-Token that was exchanged. */
+  /**
+   * Id of the API-Token or Account-Token that was exchanged; for a temporary API-Token (SeaTable's
+   * temp-api-token, `token_name` `scripts`), that token's `jti`. Revocation feed `client` entries match it.
+   */
   readonly client_id: string;
   readonly token_type: BaseTokenType;
   readonly token_name: string;

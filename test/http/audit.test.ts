@@ -213,6 +213,7 @@ describe('audit log', () => {
       teamId: null,
       tokenId: 'x',
       tokenName: 'x',
+      tokenEndsAt: null,
     };
     const found: string[] = [];
     let cursor: number | undefined;

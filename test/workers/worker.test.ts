@@ -205,6 +205,46 @@ describe('src/worker.ts inside workerd, on a local D1 migrated by wrangler', () 
     );
   });
 
+  it("publishes a signed-out Account-Token's temporary API-Tokens to the feed on D1 (issue 13, class 4)", async () => {
+    const session = (
+      await call(target, 'POST', '/api/v1/account-tokens', {
+        body: { email: target.admin.email, password: target.admin.password },
+      })
+    ).body.token as string;
+    const workspace = (await call(target, 'GET', '/api/v1/workspaces', { token: session })).body.workspaces[0]
+      .id;
+    await call(target, 'POST', '/api/v1/bases', { token: session, body: { name: 'd1-temp' } });
+    const temps: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const minted = await call(
+        target,
+        'GET',
+        `/api/v2.1/workspace/${workspace}/dtable/d1-temp/temp-api-token/`,
+        {
+          headers: { authorization: `Token ${session}` },
+        },
+      );
+      expect(minted.status).toBe(200);
+      temps.push(minted.body.api_token);
+    }
+    const jtis = temps.map(
+      (temp) => JSON.parse(Buffer.from(temp.split('.')[1]!, 'base64url').toString()).jti,
+    );
+    const exchanged = await call(target, 'GET', '/api/v2.1/dtable/app-access-token/', {
+      headers: { authorization: `Token ${temps[0]}` },
+    });
+    expect(exchanged.status).toBe(200);
+    const me = (await call(target, 'GET', '/api/v1/me', { token: session })).body;
+    expect(
+      (await call(target, 'DELETE', `/api/v1/account-tokens/${me.account_token_id}`, { token: session }))
+        .status,
+    ).toBe(204);
+    const values = (await call(target, 'GET', '/api/v1/revocations')).body.revocations.map(
+      (entry: { value: string }) => entry.value,
+    );
+    expect(values).toEqual(expect.arrayContaining([me.account_token_id, ...jtis]));
+  });
+
   it.each([
     ['no-kek', 'TOKENLADDER_KEK: required on Workers'],
     ['costly-scrypt', 'TOKENLADDER_SCRYPT: scrypt parameters out of bounds'],

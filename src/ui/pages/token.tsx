@@ -9,10 +9,12 @@ export const TokenPage: FC<{
   viewer: Viewer;
   base: BaseInfo;
   token: ApiToken;
+  /** Whether the viewer may obtain a new secret (its owner only: src/tokens/api-token-lifecycle.ts). */
+  regenerable: boolean;
   notice?: string;
   error?: string;
   name?: string;
-}> = ({ viewer, base, token, notice, error, name }) => (
+}> = ({ viewer, base, token, regenerable, notice, error, name }) => (
   <Layout title={`${token.name}: API-Token`} viewer={viewer} section="bases" notice={notice}>
     <div class="page-head">
       <div>
@@ -92,19 +94,21 @@ export const TokenPage: FC<{
             </button>
           </form>
         </section>
-        <section class="card" aria-labelledby="regenerate">
-          <h2 id="regenerate">Regenerate the secret</h2>
-          <p>
-            A new secret replaces the current one, which stops working at once. Name, permission and expiry
-            stay.
-          </p>
-          <form method="post" action={`${tokenUrl(base.uuid, token.id)}/regenerate`}>
-            <CsrfField token={viewer.csrf} />
-            <button type="submit" class="btn btn-secondary">
-              Regenerate
-            </button>
-          </form>
-        </section>
+        {regenerable && (
+          <section class="card" aria-labelledby="regenerate">
+            <h2 id="regenerate">Regenerate the secret</h2>
+            <p>
+              A new secret replaces the current one, which stops working at once. Name, permission and expiry
+              stay.
+            </p>
+            <form method="post" action={`${tokenUrl(base.uuid, token.id)}/regenerate`}>
+              <CsrfField token={viewer.csrf} />
+              <button type="submit" class="btn btn-secondary">
+                Regenerate
+              </button>
+            </form>
+          </section>
+        )}
         <section class="card danger-zone" aria-labelledby="delete">
           <h2 id="delete">Delete</h2>
           <p>Whatever uses this token is refused from then on. This cannot be undone.</p>
