@@ -72,7 +72,10 @@ async function world() {
     });
   const workspace = (await t.call('GET', '/api/v1/workspaces', { token: alice.token })).body.workspaces[0].id;
   const single = await t.createApiToken(alice.token, target, 'single', 'rw');
-  const ws = await multiBaseToken(t, alice.token, 'workspace', { type: 'workspace', workspace_id: workspace });
+  const ws = await multiBaseToken(t, alice.token, 'workspace', {
+    type: 'workspace',
+    workspace_id: workspace,
+  });
   const listed = await multiBaseToken(t, bob.token, 'listed', { type: 'bases', base_uuids: [target, bobs] });
   const all = await multiBaseToken(t, bob.token, 'all', { type: 'all' });
   return { t, admin, alice, bob, carol, target, other, bobs, single, ws, listed, all };
@@ -111,7 +114,10 @@ describe('class 03: the kill switch misses and over-reaches', () => {
     expect(dbDigest(t.raw)).toBe(digest);
 
     // The real run does exactly what the dry run said.
-    const real = await t.call('POST', '/api/v1/kill-switch', { token: w.carol.token, body: { base_uuid: target } });
+    const real = await t.call('POST', '/api/v1/kill-switch', {
+      token: w.carol.token,
+      body: { base_uuid: target },
+    });
     expect(real.body).toEqual({ ...dry.body, dry_run: false });
 
     // No token exchanges for the target base any more.
@@ -147,7 +153,10 @@ describe('class 03: the kill switch misses and over-reaches', () => {
     });
     expect(again.body).toEqual({ disabled: 0, base_access_ended: 0, more: false, dry_run: true });
     const settled = dbDigest(t.raw);
-    const noop = await t.call('POST', '/api/v1/kill-switch', { token: w.carol.token, body: { base_uuid: target } });
+    const noop = await t.call('POST', '/api/v1/kill-switch', {
+      token: w.carol.token,
+      body: { base_uuid: target },
+    });
     expect(noop.body).toEqual({ disabled: 0, base_access_ended: 0, more: false, dry_run: false });
     expect(dbDigest(t.raw)).toBe(settled);
   });
