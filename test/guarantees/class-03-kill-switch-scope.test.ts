@@ -78,6 +78,8 @@ async function world() {
   });
   const listed = await multiBaseToken(t, bob.token, 'listed', { type: 'bases', base_uuids: [target, bobs] });
   const all = await multiBaseToken(t, bob.token, 'all', { type: 'all' });
+  // Carol's first use of her Account-Token is recorded (last_used_at): before any digest is taken.
+  await t.call('GET', '/api/v1/workspaces', { token: carol.token });
   return { t, admin, alice, bob, carol, target, other, bobs, single, ws, listed, all };
 }
 
@@ -181,7 +183,6 @@ describe('class 03: the kill switch misses and over-reaches', () => {
 
   it('a base admin still cannot name a base they do not administer (nothing changes)', async () => {
     const w = await world();
-    await w.t.call('GET', '/api/v1/workspaces', { token: w.carol.token }); // her first use, recorded
     const digest = dbDigest(w.t.raw);
     for (const base of [w.other, w.bobs]) {
       const refused = await w.t.call('POST', '/api/v1/kill-switch', {

@@ -146,8 +146,9 @@ describe('class 07: the revocation feed can be grown without limit', () => {
       fetch: feed as typeof fetch,
       currentDate: () => new Date(now),
     });
-    const victim = { client_id: 'victim', jti: 'j1', iat: seconds - 10 };
-    const bystander = { client_id: 'bystander', jti: 'j2', iat: seconds - 10 };
+    const aud = 'urn:tokenladder:base:0f8fad5b-d9cb-469f-a165-70867728950e';
+    const victim = { client_id: 'victim', jti: 'j1', iat: seconds - 10, aud };
+    const bystander = { client_id: 'bystander', jti: 'j2', iat: seconds - 10, aud };
     // Nothing read yet: nothing is accepted.
     expect(() => revocations.check(bystander)).toThrow(
       expect.objectContaining({ code: 'revocations_unavailable' }),

@@ -243,7 +243,11 @@ describe('fine-grained permissions and resource scopes', () => {
         "INSERT INTO api_tokens VALUES (?, '00000000-0000-4000-8000-000000000001', 'legacy', 'rw', ?, 'u1', 1, NULL, NULL)",
       )
       .run(minted.id, minted.hash);
-    expect(migrateSqlite(raw, readMigrations())).toEqual(['0002_token_lifecycle.sql', '0003_security.sql']);
+    expect(migrateSqlite(raw, readMigrations())).toEqual([
+      '0002_token_lifecycle.sql',
+      '0003_security.sql',
+      '0004_revocation_scope.sql',
+    ]);
     const row = raw
       .prepare('SELECT scope_type, base_id, permission, grants, enabled, expires_at FROM api_tokens')
       .get();
