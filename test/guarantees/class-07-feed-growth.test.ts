@@ -163,4 +163,34 @@ describe('class 07: the revocation feed can be grown without limit', () => {
     expect(() => revocations.check(victim)).toThrow(expect.objectContaining({ code: 'token_revoked' }));
     expect(() => revocations.check(bystander)).not.toThrow();
   });
+
+  it('a verifier refuses every token while the feed holds an entry kind it does not understand', async () => {
+    const now = Date.UTC(2026, 10, 1, 12, 0, 0);
+    const seconds = Math.floor(now / 1000);
+    let kind = 'client';
+    const revocations = createRevocationList({
+      url: 'http://issuer.test/api/v1/revocations',
+      fetch: (async () =>
+        Response.json({
+          revocations: [{ kind, value: 'someone', revoked_at: seconds, expires_at: seconds + 3600 }],
+          cursor: '1',
+          complete: true,
+          reset: false,
+        })) as typeof fetch,
+      currentDate: () => new Date(now),
+    });
+    const claims = {
+      client_id: 'bystander',
+      jti: 'j',
+      iat: seconds - 10,
+      aud: 'urn:tokenladder:base:0f8fad5b-d9cb-469f-a165-70867728950e',
+    };
+    await revocations.sync();
+    expect(() => revocations.check(claims)).not.toThrow();
+    kind = 'something_new';
+    await expect(revocations.sync()).rejects.toThrow(/does not understand/);
+    expect(() => revocations.check(claims)).toThrow(
+      expect.objectContaining({ code: 'revocations_unavailable' }),
+    );
+  });
 });
