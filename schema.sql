@@ -105,6 +105,15 @@ CREATE TABLE api_token_bases (
 );
 CREATE INDEX api_token_bases_base ON api_token_bases (base_id);
 
+-- Bases a kill switch took from a workspace- or all-bases API-Token (it has no list to edit): the
+-- exchange refuses the token for them; its other bases are untouched.
+CREATE TABLE api_token_base_blocks (
+  token_id TEXT NOT NULL REFERENCES api_tokens (id),
+  base_id TEXT NOT NULL REFERENCES bases (id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (token_id, base_id)
+);
+
 CREATE TABLE signing_keys (
   kid TEXT PRIMARY KEY,
   alg TEXT NOT NULL,
@@ -147,19 +156,29 @@ CREATE TABLE audit_events (
 );
 
 -- What verifiers poll: Base-Tokens whose source (`client_id`) was revoked, disabled or regenerated
--- are rejected when issued at or before `revoked_at`; a `jti` row rejects one Base-Token. Kept until
--- every Base-Token it can match has expired (`expires_at`). `seq` is the feed cursor.
+-- are rejected when issued at or before `revoked_at`; a `client_base` row does so only for the
+-- source's Base-Tokens for one base (`base_id`, a kill switch); a `jti` row rejects one Base-Token
+-- (`client_id`: its source, whose live jti rows are bounded). A source has one row per kind and base:
+-- publishing it again replaces the row with a new `seq`. Kept until every Base-Token it can match has
+-- expired (`expires_at`). `seq` is the feed cursor.
 CREATE TABLE revocations (
   seq INTEGER PRIMARY KEY,
-  kind TEXT NOT NULL CHECK (kind IN ('client', 'jti')),
+  kind TEXT NOT NULL CHECK (kind IN ('client', 'jti', 'client_base')),
   value TEXT NOT NULL,
+  base_id TEXT,
+  client_id TEXT,
   revoked_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
-  reason TEXT NOT NULL
+  reason TEXT NOT NULL,
+  CHECK ((kind = 'client_base') = (base_id IS NOT NULL))
 );
 CREATE INDEX revocations_expires ON revocations (expires_at);
 -- One entry per revoked Base-Token, however many times it is reported.
 CREATE UNIQUE INDEX revocations_jti ON revocations (value) WHERE kind = 'jti';
+-- A source's live entry, found when it is published again (and replaced).
+CREATE INDEX revocations_source ON revocations (value, base_id) WHERE kind != 'jti';
+-- The live jti entries of one source token (bounded per source).
+CREATE INDEX revocations_jti_source ON revocations (client_id) WHERE kind = 'jti';
 
 -- Fixed-window counters for login throttling and rate limits, shared by every process and isolate.
 CREATE TABLE throttle_counters (

@@ -20,6 +20,7 @@ export const AUDIT_ACTIONS = [
   'api_token.permission_change',
   'api_token.enable',
   'api_token.disable',
+  'api_token.base_access_end',
   'api_token.expiry_change',
   'api_token.regenerate',
   'api_token.delete',

@@ -553,7 +553,7 @@ export interface paths {
         };
         /**
          * The revocation feed verifiers poll
-         * @description Entries `client` (reject Base-Tokens whose `client_id` is this token id and whose `iat` is at or before `revoked_at`) and `jti` (reject that Base-Token), each kept until the Base-Tokens it can match have expired. Poll with `since` = the last `cursor` and `If-None-Match` = the last ETag: an idle poll is a 304. Public unless the operator sets TOKENLADDER_REVOCATIONS_TOKEN (then send it as a Bearer token).
+         * @description Entries `client` (reject Base-Tokens whose `client_id` is this token id and whose `iat` is at or before `revoked_at`), `client_base` (the same, only for Base-Tokens whose `aud` is the entry's `aud`) and `jti` (reject that Base-Token), each kept until the Base-Tokens it can match have expired. A source has one entry: publishing it again moves it to a new cursor position. A verifier refuses every token until it has read the feed to `complete`, and on an entry kind it does not know. Poll with `since` = the last `cursor` and `If-None-Match` = the last ETag: an idle poll is a 304. Public unless the operator sets TOKENLADDER_REVOCATIONS_TOKEN (then send it as a Bearer token).
          */
         get: operations["getApiV1Revocations"];
         put?: never;
@@ -614,8 +614,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Disable every API-Token matching a filter
-         * @description System admins: any of user_id, base_uuid, created_before. Base admins: base_uuid of a base they administer. At most 500 tokens per call (`more` says whether to call again); `dry_run` counts without disabling.
+         * End the access of every API-Token matching a filter
+         * @description System admins: any of user_id, base_uuid, created_before. Base admins: base_uuid of a base they administer. Without base_uuid, matching tokens are disabled. With base_uuid, every token that reaches the base loses it and nothing else: its single-base tokens are disabled (`disabled`), multi-base tokens lose that base and keep their others (`base_access_ended`). At most 500 tokens per call (`more` says whether to call again); `dry_run` answers what the call would do, changing nothing.
          */
         post: operations["postApiV1KillSwitch"];
         delete?: never;
@@ -1268,8 +1268,9 @@ export interface components {
         RevocationFeed: {
             revocations: {
                 /** @enum {string} */
-                kind: "client" | "jti";
+                kind: "client" | "jti" | "client_base";
                 value: string;
+                aud?: string;
                 revoked_at: number;
                 expires_at: number;
             }[];
@@ -1283,6 +1284,7 @@ export interface components {
         };
         KillSwitchResult: {
             disabled: number;
+            base_access_ended: number;
             more: boolean;
             dry_run: boolean;
         };

@@ -141,13 +141,25 @@ export interface KeyRingOptions {
   retiredKeyGraceSeconds: number;
   /** How long this process trusts its loaded keys before re-reading them (rotation by another process). */
   reloadAfterSeconds?: number;
+  /**
+   * How often (at most) the key that signs is compared with the database's current key, one indexed
+   * read: a key revoked by another process (`revoke_old`) stops signing here, and leaves this process's
+   * JWKS, within this bound. Default {@link KEY_CHECK_INTERVAL_MS}.
+   */
+  checkAfterMs?: number;
 }
+
+/** The bound on how long another process keeps signing with (and publishing) a revoked key: 1 s. */
+export const KEY_CHECK_INTERVAL_MS = 1000;
 
 export function createKeyRing(options: KeyRingOptions): KeyRing {
   const { db, atomic, audit, kek, clock } = options;
   const reloadAfter = (options.reloadAfterSeconds ?? 60) * 1000;
+  const checkAfter = options.checkAfterMs ?? KEY_CHECK_INTERVAL_MS;
   type Loaded = {
     at: number;
+    /** When the current key was last confirmed against the database. */
+    checkedAt: number;
     current: SigningKey;
     jwks: { keys: PublicJwk[] };
     resolver: JWTVerifyGetKey;
@@ -178,6 +190,7 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     ].filter((at): at is number => at !== null && at !== undefined && at > now);
     return {
       at: clock.now(),
+      checkedAt: clock.now(),
       current: { kid: currentRow.kid, alg: currentRow.alg, privateKey },
       jwks,
       resolver: createLocalJWKSet(jwks),
@@ -185,12 +198,29 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     };
   };
 
+  /**
+   * Whether the database still names our key as the current one (the unique index on the current key
+   * makes this one indexed read). An emergency rotation elsewhere replaces it: reload at once.
+   */
+  const stillCurrent = async (keys: Loaded, now: number) => {
+    if (now - keys.checkedAt < checkAfter && now >= keys.checkedAt) return true;
+    const row = await db
+      .selectFrom('signing_keys')
+      .select('kid')
+      .where('state', '=', 'current')
+      .executeTakeFirst();
+    if (row?.kid !== keys.current.kid) return false;
+    keys.checkedAt = now;
+    return true;
+  };
+
   const fresh = async () => {
     const now = clock.now();
     const stale =
       !loaded ||
       now - loaded.at >= reloadAfter ||
-      (loaded.nextActivation !== null && now >= loaded.nextActivation * 1000);
+      (loaded.nextActivation !== null && now >= loaded.nextActivation * 1000) ||
+      !(await stillCurrent(loaded, now));
     if (!stale) return loaded!;
     // One load at a time; concurrent requests share it.
     loading ??= load().finally(() => (loading = undefined));

@@ -303,8 +303,9 @@ export const revocationFeedSchema = z
   .strictObject({
     revocations: z.array(
       z.strictObject({
-        kind: z.enum(['client', 'jti']),
+        kind: z.enum(['client', 'jti', 'client_base']),
         value: z.string(),
+        aud: z.string().optional(),
         revoked_at: z.number().int(),
         expires_at: z.number().int(),
       }),
@@ -319,7 +320,12 @@ export const revocationFeedSchema = z
 export const receivedSchema = z.strictObject({ received: z.number().int() }).meta({ id: 'Received' });
 
 export const killSwitchResultSchema = z
-  .strictObject({ disabled: z.number().int(), more: z.boolean(), dry_run: z.boolean() })
+  .strictObject({
+    disabled: z.number().int(),
+    base_access_ended: z.number().int(),
+    more: z.boolean(),
+    dry_run: z.boolean(),
+  })
   .meta({ id: 'KillSwitchResult' });
 
 /** `{ <key>: [item, …] }`, the list envelope every native list uses. */

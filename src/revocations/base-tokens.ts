@@ -1,11 +1,21 @@
 import { jwtVerify } from 'jose';
 import { isUniqueViolation } from '../store/atomic';
 import type { AuditActor } from '../audit/events';
+import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { BASE_TOKEN_TYPE } from '../tokens/base-tokens';
 import { TEMP_TOKEN_AUDIENCE, TEMP_TOKEN_TYPE } from '../tokens/temp-api-tokens';
 import { BASE_AUDIENCE_PREFIX } from '../verify/claims';
 import { revocationStatements, type RevocationReason } from './revoke';
+
+/**
+ * Live `jti` entries per source token (`client_id`) at most. Anyone holding a Base-Token may revoke it,
+ * so without a bound one API-Token could grow the feed by one entry per exchange. Past the bound, a
+ * revocation instead publishes (or moves forward) the source's single `client` entry up to that
+ * token's `iat`: the token is refused all the same, and so is every Base-Token of that source issued
+ * at or before it. The feed holds at most this many jti entries plus one entry per source.
+ */
+export const JTI_ENTRIES_PER_SOURCE = 100;
 
 /**
  * Revokes one Base-Token (or one of SeaTable's temporary API-Tokens, which the exchange checks) by its
@@ -23,7 +33,9 @@ export async function revokeBaseToken(
   let claims: {
     jti: string;
     exp: number;
+    iat: number;
     sub: string;
+    clientId: string;
     base: string | null;
     kind: 'base_token' | 'temp_api_token';
   };
@@ -46,18 +58,30 @@ export async function revokeBaseToken(
     claims = {
       jti: payload.jti!,
       exp: payload.exp!,
+      iat: payload.iat!,
       sub: payload.sub!,
+      // Every token we sign names its source; the subject bounds anything that would not.
+      clientId: typeof payload.client_id === 'string' ? payload.client_id : payload.sub!,
       base,
       kind: temp ? 'temp_api_token' : 'base_token',
     };
   } catch {
     return false;
   }
+  // Revoked already: its own entry, or its source's entry from past the per-source bound.
   const already = await deps.db
     .selectFrom('revocations')
     .select('seq')
-    .where('kind', '=', 'jti')
-    .where('value', '=', claims.jti)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('kind', '=', 'jti'), eb('value', '=', claims.jti)]),
+        eb.and([
+          eb('kind', '=', 'client'),
+          eb('value', '=', claims.clientId),
+          eb('revoked_at', '>=', claims.iat),
+        ]),
+      ]),
+    )
     .executeTakeFirst();
   if (already) return true;
   try {
@@ -71,17 +95,47 @@ export async function revokeBaseToken(
 
 async function commitRevocation(
   deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
-  claims: { jti: string; exp: number; sub: string; base: string | null; kind: string },
+  claims: {
+    jti: string;
+    exp: number;
+    iat: number;
+    sub: string;
+    clientId: string;
+    base: string | null;
+    kind: string;
+  },
   reason: RevocationReason,
   actor: AuditActor,
 ) {
+  const now = epochSeconds(deps.clock);
+  // Decided inside the write, so concurrent revocations cannot all slip under the bound.
+  const liveOfSource = (full: boolean) =>
+    deps.db
+      .selectFrom('revocations')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('kind', '=', 'jti')
+      .where('client_id', '=', claims.clientId)
+      .where('expires_at', '>', now)
+      .having((eb) => eb.fn.countAll(), full ? '>=' : '<', JTI_ENTRIES_PER_SOURCE);
   await deps.audit.commit(
-    revocationStatements(deps, [
-      { kind: 'jti', value: claims.jti, reason, tokenExpiresAt: claims.exp },
+    [
+      ...revocationStatements(
+        deps,
+        [{ kind: 'client', value: claims.clientId, reason, revokedAt: claims.iat }],
+        liveOfSource(true),
+      ),
+      ...revocationStatements(
+        deps,
+        [{ kind: 'jti', value: claims.jti, clientId: claims.clientId, reason, tokenExpiresAt: claims.exp }],
+        liveOfSource(false),
+      ),
+      // A temporary API-Token's Base-Tokens carry its jti as client_id: they end with it.
       ...(claims.kind === 'temp_api_token'
-        ? [{ kind: 'client' as const, value: claims.jti, reason, tokenExpiresAt: claims.exp }]
+        ? revocationStatements(deps, [
+            { kind: 'client', value: claims.jti, reason, tokenExpiresAt: claims.exp },
+          ])
         : []),
-    ]),
+    ],
     [
       {
         action: reason === 'leaked' ? 'token.leak_report' : 'base_token.revoke',

@@ -6,10 +6,15 @@ import type { RevocationKind } from '../store/schema';
 
 const PAGE = 1000;
 
-/** One feed entry: a client id (an API- or Account-Token) or a Base-Token's jti; times in epoch seconds. */
+/**
+ * One feed entry: a client id (an API- or Account-Token), a client id on one base (`baseId`), or a
+ * Base-Token's jti; times in epoch seconds.
+ */
 export interface RevocationEntry {
   kind: RevocationKind;
   value: string;
+  /** `client_base`: the base; null otherwise. */
+  baseId: string | null;
   revokedAt: number;
   /** When every Base-Token the entry can match has expired; the entry leaves the feed then. */
   expiresAt: number;
@@ -39,7 +44,7 @@ export async function readRevocations(
   const from = reset ? 0 : since;
   const rows = await deps.db
     .selectFrom('revocations')
-    .select(['seq', 'kind', 'value', 'revoked_at', 'expires_at'])
+    .select(['seq', 'kind', 'value', 'base_id', 'revoked_at', 'expires_at'])
     .where('seq', '>', from)
     .where('expires_at', '>', now)
     .orderBy('seq')
@@ -51,6 +56,7 @@ export async function readRevocations(
     entries: page.map((row) => ({
       kind: row.kind,
       value: row.value,
+      baseId: row.base_id,
       revokedAt: row.revoked_at,
       expiresAt: row.expires_at,
     })),

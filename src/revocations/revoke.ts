@@ -20,13 +20,20 @@ export type RevocationReason = 'deleted' | 'disabled' | 'regenerated' | 'revoked
 export interface Revocation {
   /**
    * `client`: Base-Tokens whose `client_id` is this token id (an API-Token's or Account-Token's id, a
-   * temporary API-Token's `jti`); `jti`: one Base-Token (or one temporary API-Token, for its exchange).
+   * temporary API-Token's `jti`); `client_base`: those of them for one base (`baseId`); `jti`: one
+   * Base-Token (or one temporary API-Token, for its exchange).
    */
   kind: RevocationKind;
   value: string;
   reason: RevocationReason;
+  /** `client_base`: the base. */
+  baseId?: string;
+  /** `jti`: the Base-Token's source token, whose live jti entries are bounded (see revokeBaseToken). */
+  clientId?: string;
   /** For a `jti`: when that Base-Token expires. A source token's entry lasts one Base-Token lifetime. */
   tokenExpiresAt?: number;
+  /** Base-Tokens issued at or before this time (epoch seconds) are revoked; default now. */
+  revokedAt?: number;
 }
 
 type FeedDeps = Pick<Deps, 'db' | 'clock' | 'config'>;
@@ -36,6 +43,10 @@ type FeedDeps = Pick<Deps, 'db' | 'clock' | 'config'>;
  * `seq` (the feed cursor) is computed inside the write, so concurrent writers never share one. With
  * `onlyIf`, the entries are written only when the action took effect. Expired entries are dropped
  * here too (the newest row stays, so `seq` never goes back).
+ *
+ * A source (`client`, `client_base`) has one entry: publishing it again writes a new row with the next
+ * `seq` (so pollers read it) and the later of the two revocation times and expiries, then deletes the
+ * older row. However often a token is disabled and enabled, the feed holds one entry for it.
  */
 export function revocationStatements(
   deps: FeedDeps,
@@ -45,21 +56,47 @@ export function revocationStatements(
   if (revocations.length === 0) return [];
   const now = epochSeconds(deps.clock);
   const { db } = deps;
-  const inserts = revocations.map((revocation) => {
+  const statements = revocations.flatMap((revocation): Compilable[] => {
     const expiresAt =
       (revocation.tokenExpiresAt ?? now + deps.config.baseTokenTtlSeconds) + VERIFIER_SKEW_SECONDS;
+    const revokedAt = revocation.revokedAt ?? now;
+    const baseId = revocation.kind === 'client_base' ? (revocation.baseId ?? null) : null;
+    if (revocation.kind === 'client_base' && baseId === null)
+      throw new Error('a client_base revocation names its base');
+    const source =
+      revocation.kind === 'jti' ? null : { kind: revocation.kind, value: revocation.value, baseId };
+    const earlier = (column: 'revoked_at' | 'expires_at' | 'seq') =>
+      db
+        .selectFrom('revocations as r')
+        .select((eb) => eb.fn.max(`r.${column}` as const).as('m'))
+        .where(sameSource(source!));
     const select = db.selectNoFrom((eb) => [
       db.selectFrom('revocations').select(sql<number>`coalesce(max(seq), 0) + 1`.as('next')).as('seq'),
       eb.val(revocation.kind).as('kind'),
       eb.val(revocation.value).as('value'),
-      eb.val(now).as('revoked_at'),
-      eb.val(expiresAt).as('expires_at'),
+      eb.val(baseId).as('base_id'),
+      eb.val(revocation.kind === 'jti' ? (revocation.clientId ?? null) : null).as('client_id'),
+      (source
+        ? sql<number>`max(${revokedAt}, coalesce((${earlier('revoked_at')}), 0))`
+        : sql<number>`${revokedAt}`
+      ).as('revoked_at'),
+      (source
+        ? sql<number>`max(${expiresAt}, coalesce((${earlier('expires_at')}), 0))`
+        : sql<number>`${expiresAt}`
+      ).as('expires_at'),
       eb.val(revocation.reason).as('reason'),
     ]);
-    return db
+    const insert = db
       .insertInto('revocations')
-      .columns(['seq', 'kind', 'value', 'revoked_at', 'expires_at', 'reason'])
+      .columns(['seq', 'kind', 'value', 'base_id', 'client_id', 'revoked_at', 'expires_at', 'reason'])
       .expression(onlyIf ? select.where((eb) => eb.exists(onlyIf)) : select);
+    if (!source) return [insert];
+    // The newest row of the source stays: the one just written (or, without it, the one already there).
+    const replaced = db
+      .deleteFrom('revocations')
+      .where(sameSource(source, 'revocations'))
+      .where('seq', '<', earlier('seq'));
+    return [insert, replaced];
   });
   const prune = db
     .deleteFrom('revocations')
@@ -69,7 +106,18 @@ export function revocationStatements(
       '<',
       db.selectFrom('revocations').select((eb) => eb.fn.max('seq').as('m')),
     );
-  return [...inserts, prune];
+  return [...statements, prune];
+}
+
+/** The rows of one source's entry (kind, token id and, for `client_base`, the base). */
+function sameSource(
+  source: { kind: RevocationKind; value: string; baseId: string | null },
+  table: 'r' | 'revocations' = 'r',
+) {
+  const ref = (column: string) => sql.ref(`${table}.${column}`);
+  const base =
+    source.baseId === null ? sql`${ref('base_id')} IS NULL` : sql`${ref('base_id')} = ${source.baseId}`;
+  return sql<boolean>`(${ref('kind')} = ${source.kind} AND ${ref('value')} = ${source.value} AND ${base})`;
 }
 
 /**

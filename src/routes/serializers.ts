@@ -35,6 +35,7 @@ import type { ApiToken, ApiTokenWithSecret, TokenResources } from '../tokens/api
 import type { IssuedBaseToken } from '../tokens/base-tokens';
 import type { Explanation } from '../tokens/explain';
 import type { TokenPolicy } from '../tokens/policy';
+import { baseAudience } from '../verify/claims';
 
 /**
  * The /api/v1 wire form of domain values: snake_case, ISO-8601 times. Each serializer returns the
@@ -201,10 +202,12 @@ export const auditPageJson = (page: AuditPage): Json<typeof auditPageSchema> => 
 
 export const killSwitchJson = (result: {
   disabled: number;
+  baseAccessEnded: number;
   more: boolean;
   dryRun: boolean;
 }): Json<typeof killSwitchResultSchema> => ({
   disabled: result.disabled,
+  base_access_ended: result.baseAccessEnded,
   more: result.more,
   dry_run: result.dryRun,
 });
@@ -246,6 +249,7 @@ export const revocationFeedJson = (
   revocations: page.entries.map((entry) => ({
     kind: entry.kind,
     value: entry.value,
+    ...(entry.baseId !== null && { aud: baseAudience(entry.baseId) }),
     revoked_at: entry.revokedAt,
     expires_at: entry.expiresAt,
   })),

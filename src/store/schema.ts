@@ -11,6 +11,7 @@ export interface Database {
   temp_api_tokens: TempApiTokensTable;
   api_tokens: ApiTokensTable;
   api_token_bases: ApiTokenBasesTable;
+  api_token_base_blocks: ApiTokenBaseBlocksTable;
   signing_keys: SigningKeysTable;
   settings: SettingsTable;
   audit_events: AuditEventsTable;
@@ -117,6 +118,13 @@ export interface ApiTokenBasesTable {
   base_id: string;
 }
 
+/** A base a kill switch took from a workspace- or all-bases token. */
+export interface ApiTokenBaseBlocksTable {
+  token_id: string;
+  base_id: string;
+  created_at: number;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -153,12 +161,16 @@ export interface AuditEventsTable {
   hash: string;
 }
 
-export type RevocationKind = 'client' | 'jti';
+export type RevocationKind = 'client' | 'jti' | 'client_base';
 
 export interface RevocationsTable {
   seq: number;
   kind: RevocationKind;
   value: string;
+  /** `client_base`: the base; null otherwise. */
+  base_id: string | null;
+  /** `jti`: the Base-Token's source token; null otherwise. */
+  client_id: string | null;
   revoked_at: number;
   expires_at: number;
   reason: string;

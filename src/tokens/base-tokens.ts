@@ -137,6 +137,8 @@ export type ExchangeableToken = Omit<Selectable<ApiTokensTable>, 'updated_at'> &
   owner_permission: BasePermission | null;
   /** The stored token policy (JSON), if any. */
   policy: string | null;
+  /** 1 when a kill switch took the target base from this (workspace or all-bases) token. */
+  blocked: number;
 };
 
 /**
@@ -154,7 +156,9 @@ export async function loadApiTokenForExchange(
            t.secret_hash, t.previous_secret_hash, t.previous_secret_expires_at, t.enabled, t.expires_at,
            t.created_at, t.last_used_at, t.previous_last_used_at, t.revoked_at,
            u.is_active, u.kind AS owner_kind, m.permission AS owner_permission,
-           (SELECT value FROM settings WHERE key = ${TOKEN_POLICY_KEY}) AS policy
+           (SELECT value FROM settings WHERE key = ${TOKEN_POLICY_KEY}) AS policy,
+           EXISTS (SELECT 1 FROM api_token_base_blocks AS k
+                    WHERE k.token_id = t.id AND k.base_id = COALESCE(${baseUuid ?? null}, t.base_id)) AS blocked
       FROM api_tokens AS t
       JOIN users AS u ON u.id = t.created_by
       LEFT JOIN base_members AS m ON m.user_id = t.created_by AND m.base_id = COALESCE(${baseUuid ?? null}, t.base_id)
@@ -227,6 +231,8 @@ async function baseInScope(
   token: ExchangeableToken,
   baseUuid: string,
 ): Promise<boolean> {
+  // A kill switch ended this token's access to the base (src/incidents/kill-switch.ts).
+  if (token.blocked) return false;
   switch (token.scope_type) {
     case 'base':
       return token.base_id === baseUuid;

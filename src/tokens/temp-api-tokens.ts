@@ -108,8 +108,17 @@ export async function exchangeTempApiToken(
           eb
             .selectFrom('revocations')
             .select('seq')
-            .where('kind', '=', 'jti')
-            .where('value', '=', claims.jti),
+            .where((eb) =>
+              eb.or([
+                eb.and([eb('kind', '=', 'jti'), eb('value', '=', claims.jti)]),
+                // Past the per-source bound on jti entries, a revocation covers its source up to its iat.
+                eb.and([
+                  eb('kind', '=', 'client'),
+                  eb('value', '=', claims.client_id),
+                  eb('revoked_at', '>=', claims.iat),
+                ]),
+              ]),
+            ),
         )
         .as('revoked_itself'),
     )
@@ -171,18 +180,19 @@ async function verifyTempApiToken(deps: Pick<Deps, 'keys' | 'clock' | 'config'>,
       maxTokenAge: TEMP_TOKEN_TTL_SECONDS,
       currentDate: new Date(deps.clock.now()),
     });
-    const { sub, base_uuid, permission, client_id, jti, exp } = payload;
+    const { sub, base_uuid, permission, client_id, jti, exp, iat } = payload;
     if (
       typeof sub !== 'string' ||
       typeof base_uuid !== 'string' ||
       typeof client_id !== 'string' ||
       typeof jti !== 'string' ||
       typeof exp !== 'number' ||
+      typeof iat !== 'number' ||
       (permission !== 'r' && permission !== 'rw')
     ) {
       throw new AppError('token_invalid', 'the token is malformed or unknown');
     }
-    return { sub, base_uuid, client_id, jti, exp, permission: permission as BasePermission };
+    return { sub, base_uuid, client_id, jti, exp, iat, permission: permission as BasePermission };
   } catch (error) {
     if (error instanceof AppError) throw error;
     if (error instanceof joseErrors.JWTExpired)

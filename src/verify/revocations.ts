@@ -46,14 +46,30 @@ export interface RevocationList {
   stop(): void;
   /** One poll now; true when the list changed. Throws on a failed poll. */
   sync(): Promise<boolean>;
-  /** Throws `token_revoked` for a revoked token, `revocations_unavailable` when stale beyond the bound. */
-  check(claims: { client_id: string; jti: string; iat: number }): void;
-  status(): { lastSyncAt: Date | null; cursor: string; entries: number; intervalSeconds: number };
+  /**
+   * Throws `token_revoked` for a revoked token; `revocations_unavailable` until the list has read the
+   * whole feed (its first poll, a catch-up longer than one poll reads, a feed entry it does not
+   * understand) or when stale beyond `maxStalenessSeconds`.
+   */
+  check(claims: { client_id: string; jti: string; iat: number; aud: string }): void;
+  status(): {
+    lastSyncAt: Date | null;
+    cursor: string;
+    entries: number;
+    intervalSeconds: number;
+    /** Whether the list has read the feed to its newest entry (else every token is refused). */
+    complete: boolean;
+  };
 }
 
+/**
+ * `client`: Base-Tokens whose `client_id` is `value`, issued at or before `revoked_at`; `client_base`:
+ * the same, only those whose `aud` is `aud` (the source lost one base); `jti`: one Base-Token.
+ */
 interface FeedEntry {
-  kind: 'client' | 'jti';
+  kind: 'client' | 'jti' | 'client_base';
   value: string;
+  aud?: string;
   revoked_at: number;
   expires_at: number;
 }
@@ -67,7 +83,18 @@ interface FeedPage {
 }
 
 const DEFAULT_INTERVAL_SECONDS = 30;
-const MAX_PAGES_PER_SYNC = 100;
+/** Pages one `sync()` reads at most; a longer catch-up continues at once, refusing tokens meanwhile. */
+export const MAX_PAGES_PER_SYNC = 100;
+
+function isFeedEntry(entry: unknown): entry is FeedEntry {
+  const e = entry as Record<string, unknown>;
+  return (
+    (e?.kind === 'client' || e?.kind === 'jti' || (e?.kind === 'client_base' && typeof e.aud === 'string')) &&
+    typeof e.value === 'string' &&
+    Number.isFinite(e.revoked_at) &&
+    Number.isFinite(e.expires_at)
+  );
+}
 
 function isFeedPage(value: unknown): value is FeedPage {
   if (typeof value !== 'object' || value === null) return false;
@@ -77,16 +104,7 @@ function isFeedPage(value: unknown): value is FeedPage {
     typeof page.cursor === 'string' &&
     /^\d+$/.test(page.cursor) &&
     typeof page.complete === 'boolean' &&
-    typeof page.reset === 'boolean' &&
-    page.revocations.every((entry: unknown) => {
-      const e = entry as Record<string, unknown>;
-      return (
-        (e?.kind === 'client' || e?.kind === 'jti') &&
-        typeof e.value === 'string' &&
-        Number.isFinite(e.revoked_at) &&
-        Number.isFinite(e.expires_at)
-      );
-    })
+    typeof page.reset === 'boolean'
   );
 }
 
@@ -106,7 +124,11 @@ export function createRevocationList(options: RevocationListOptions): Revocation
   const now = () => (options.currentDate?.() ?? new Date()).getTime();
   /** client_id → the latest revoked_at (tokens issued at or before it are revoked) and when to forget it. */
   const clients = new Map<string, { revokedAt: number; expiresAt: number }>();
+  /** `${client_id} ${aud}` → the same, for sources that lost one base. */
+  const clientBases = new Map<string, { revokedAt: number; expiresAt: number }>();
   const jtis = new Map<string, number>();
+  /** Whether the last sync read the feed to its newest entry: until then every token is refused. */
+  let caughtUp = false;
   let cursor = '0';
   let etag: string | null = null;
   let lastSyncAt: number | null = null;
@@ -121,8 +143,10 @@ export function createRevocationList(options: RevocationListOptions): Revocation
       jtis.set(entry.value, Math.max(jtis.get(entry.value) ?? 0, entry.expires_at));
       return;
     }
-    const known = clients.get(entry.value);
-    clients.set(entry.value, {
+    const map = entry.kind === 'client' ? clients : clientBases;
+    const key = entry.kind === 'client' ? entry.value : `${entry.value} ${entry.aud}`;
+    const known = map.get(key);
+    map.set(key, {
       revokedAt: Math.max(known?.revokedAt ?? 0, entry.revoked_at),
       expiresAt: Math.max(known?.expiresAt ?? 0, entry.expires_at),
     });
@@ -130,7 +154,8 @@ export function createRevocationList(options: RevocationListOptions): Revocation
 
   function forgetExpired() {
     const seconds = Math.floor(now() / 1000);
-    for (const [key, entry] of clients) if (entry.expiresAt <= seconds) clients.delete(key);
+    for (const map of [clients, clientBases])
+      for (const [key, entry] of map) if (entry.expiresAt <= seconds) map.delete(key);
     for (const [key, expiresAt] of jtis) if (expiresAt <= seconds) jtis.delete(key);
   }
 
@@ -147,40 +172,61 @@ export function createRevocationList(options: RevocationListOptions): Revocation
     if (!response.ok) throw new Error(`revocation feed answered ${response.status}`);
     const body: unknown = await response.json();
     if (!isFeedPage(body)) throw new Error('revocation feed answered an unexpected body');
+    if (!body.revocations.every(isFeedEntry)) {
+      // An entry this verifier cannot read may revoke anything: refuse every token until it can.
+      caughtUp = false;
+      throw new Error('revocation feed holds an entry this verifier does not understand: upgrade it');
+    }
     etag = response.headers.get('etag');
     return body;
   }
 
   async function sync(): Promise<boolean> {
     let changed = false;
+    let complete = false;
     for (let pages = 0; pages < MAX_PAGES_PER_SYNC; pages++) {
       const page = await fetchPage();
-      if (page === null) break;
+      if (page === null) {
+        // 304: nothing after the cursor of a feed read to its end.
+        complete = caughtUp;
+        break;
+      }
       if (page.reset) {
         // The feed restarted (a restored database): rebuild from what it holds now.
         clients.clear();
+        clientBases.clear();
         jtis.clear();
+        caughtUp = false;
       }
       for (const entry of page.revocations) apply(entry);
       changed ||= page.revocations.length > 0 || page.reset;
       cursor = page.cursor;
       if (typeof page.poll_interval_seconds === 'number' && page.poll_interval_seconds >= 1)
         advisedInterval = page.poll_interval_seconds;
-      if (page.complete) break;
+      if (page.complete) {
+        complete = true;
+        break;
+      }
       etag = null;
     }
-    lastSyncAt = now();
+    // Fail closed: a partial read (the page cap) may have missed entries in pages not read yet.
+    caughtUp = complete;
+    if (complete) lastSyncAt = now();
     forgetExpired();
     return changed;
   }
 
   function schedule() {
     if (!running) return;
-    timer = setTimeout(() => {
-      sync()
-        .catch((error: unknown) => options.onError?.(error))
-        .finally(schedule);
-    }, intervalSeconds() * 1000);
+    // Behind the feed (a long catch-up): read on at once rather than after an interval.
+    timer = setTimeout(
+      () => {
+        sync()
+          .catch((error: unknown) => options.onError?.(error))
+          .finally(schedule);
+      },
+      caughtUp ? intervalSeconds() * 1000 : 0,
+    );
     // A background poll must not keep a Node process alive.
     (timer as { unref?: () => void }).unref?.();
   }
@@ -202,6 +248,7 @@ export function createRevocationList(options: RevocationListOptions): Revocation
     },
     sync,
     check(claims) {
+      if (!caughtUp) throw new BaseTokenError('revocations_unavailable');
       if (
         options.maxStalenessSeconds !== undefined &&
         (lastSyncAt === null || now() - lastSyncAt > options.maxStalenessSeconds * 1000)
@@ -211,12 +258,16 @@ export function createRevocationList(options: RevocationListOptions): Revocation
       if (jtis.has(claims.jti)) throw new BaseTokenError('token_revoked');
       const client = clients.get(claims.client_id);
       if (client !== undefined && claims.iat <= client.revokedAt) throw new BaseTokenError('token_revoked');
+      const clientBase = clientBases.get(`${claims.client_id} ${claims.aud}`);
+      if (clientBase !== undefined && claims.iat <= clientBase.revokedAt)
+        throw new BaseTokenError('token_revoked');
     },
     status: () => ({
       lastSyncAt: lastSyncAt === null ? null : new Date(lastSyncAt),
       cursor,
-      entries: clients.size + jtis.size,
+      entries: clients.size + clientBases.size + jtis.size,
       intervalSeconds: intervalSeconds(),
+      complete: caughtUp,
     }),
   };
 }

@@ -296,12 +296,12 @@ describe('kill switch', () => {
       token: admin,
       body: { base_uuid: base, created_before: cutoff, dry_run: true },
     });
-    expect(dry.body).toEqual({ disabled: 1, more: false, dry_run: true });
+    expect(dry.body).toEqual({ disabled: 1, base_access_ended: 0, more: false, dry_run: true });
     const answer = await t.call('POST', '/api/v1/kill-switch', {
       token: admin,
       body: { base_uuid: base, created_before: cutoff },
     });
-    expect(answer.body).toEqual({ disabled: 1, more: false, dry_run: false });
+    expect(answer.body).toEqual({ disabled: 1, base_access_ended: 0, more: false, dry_run: false });
     expect((await t.call('POST', '/api/v1/base-tokens', { token: old.token })).body.error.code).toBe(
       'token_disabled',
     );

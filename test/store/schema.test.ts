@@ -38,6 +38,7 @@ describe('migrations and schema.sql', () => {
       '0002_token_lifecycle.sql',
       '0003_security.sql',
       '0004_temp_api_tokens.sql',
+      '0005_revocation_scope.sql',
     ]);
     expect(migrateSqlite(raw, readMigrations())).toEqual([]);
     const rows = raw.prepare('SELECT id, name, applied_at FROM d1_migrations').all();
@@ -46,6 +47,7 @@ describe('migrations and schema.sql', () => {
       { id: 2, name: '0002_token_lifecycle.sql', applied_at: expect.any(String) },
       { id: 3, name: '0003_security.sql', applied_at: expect.any(String) },
       { id: 4, name: '0004_temp_api_tokens.sql', applied_at: expect.any(String) },
+      { id: 5, name: '0005_revocation_scope.sql', applied_at: expect.any(String) },
     ]);
   });
 

@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { createBaseTokenVerifier, createRevocationList } from '../../src/verify';
+import { testApp, type TestApp } from '../helpers/app';
+
+/**
+ * Class 7 of issue 13: no signed-in user (nor an anonymous holder of Base-Tokens) can grow the
+ * revocation feed without limit, and a verifier that has not read the whole feed refuses tokens
+ * instead of accepting ones revoked in a page it has not read yet.
+ */
+
+type Entry = { kind: string; value: string; revoked_at: number; expires_at: number };
+
+/** Every entry of the feed, read page by page from the start. */
+async function wholeFeed(t: TestApp): Promise<Entry[]> {
+  const entries: Entry[] = [];
+  let cursor = '0';
+  for (;;) {
+    const page = (await t.call('GET', `/api/v1/revocations?since=${cursor}`)).body;
+    entries.push(...page.revocations);
+    cursor = page.cursor;
+    if (page.complete) return entries;
+  }
+}
+
+function verifierFor(t: TestApp) {
+  const revocations = createRevocationList({
+    url: 'http://tokenladder.test/api/v1/revocations',
+    fetch: async (input, init) => t.app.request(String(input).replace('http://tokenladder.test', ''), init),
+    currentDate: () => new Date(t.clock.now()),
+  });
+  return {
+    revocations,
+    async accepts(jwt: string) {
+      const verifier = createBaseTokenVerifier({
+        issuer: 'http://tokenladder.test',
+        jwks: await t.deps.keys.jwks(),
+        currentDate: () => new Date(t.clock.now()),
+        audience: JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()).aud,
+        revocations,
+        cache: false,
+      });
+      try {
+        await verifier.verify(jwt);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+async function setup() {
+  const t = await testApp();
+  const admin = await t.login();
+  const alice = await t.userWithToken(admin, 'alice@example.com');
+  const base = await t.createBase(alice.token, 'Projects');
+  const api = await t.createApiToken(alice.token, base, 'job', 'r');
+  return { t, alice, base, api };
+}
+
+const exchange = async (t: TestApp, token: string) =>
+  (await t.call('POST', '/api/v1/base-tokens', { token })).body.base_token as string;
+
+describe('class 07: the revocation feed can be grown without limit', () => {
+  it('toggling `enabled` in a loop leaves one entry per token, and pollers still see each new revocation', async () => {
+    const { t, alice, api } = await setup();
+    const verifier = verifierFor(t);
+    const toggle = async (enabled: boolean) => {
+      const answer = await t.call('PATCH', `/api/v1/api-tokens/${api.id}`, {
+        token: alice.token,
+        body: { enabled },
+      });
+      expect(answer.status).toBe(200);
+      t.clock.advance(1);
+    };
+    for (let round = 0; round < 50; round++) {
+      await toggle(false);
+      await toggle(true);
+      if (round === 10) await verifier.revocations.sync();
+    }
+    const entries = (await wholeFeed(t)).filter((entry) => entry.value === api.id);
+    expect(entries.length).toBeLessThanOrEqual(1);
+
+    // A Base-Token issued now, then the token disabled once more: a poller that read the feed
+    // earlier (its cursor past the older entry for this token) must see the new revocation time.
+    t.clock.advance(5);
+    const jwt = await exchange(t, api.token);
+    await verifier.revocations.sync();
+    expect(await verifier.accepts(jwt)).toBe(true);
+    t.clock.advance(5);
+    await toggle(false);
+    await verifier.revocations.sync();
+    expect(await verifier.accepts(jwt)).toBe(false);
+    // A fresh verifier reading the feed from the start refuses it too.
+    const fresh = verifierFor(t);
+    await fresh.revocations.sync();
+    expect(await fresh.accepts(jwt)).toBe(false);
+    expect((await wholeFeed(t)).filter((entry) => entry.value === api.id)).toHaveLength(1);
+  });
+
+  it('exchange + anonymous revoke in a loop leaves a bounded feed, and every revoked Base-Token stays refused', async () => {
+    const { t, api } = await setup();
+    const revoked: string[] = [];
+    for (let i = 0; i < 130; i++) {
+      const jwt = await exchange(t, api.token);
+      const answer = await t.call('POST', '/api/v1/base-tokens/revoke', { body: { token: jwt } });
+      expect(answer.status).toBe(200);
+      revoked.push(jwt);
+    }
+    // At most 100 live jti entries per source token, then one entry for the source itself.
+    expect((await wholeFeed(t)).length).toBeLessThanOrEqual(101);
+    const verifier = verifierFor(t);
+    await verifier.revocations.sync();
+    for (const jwt of revoked) expect(await verifier.accepts(jwt)).toBe(false);
+    // Nothing beyond what was revoked: a Base-Token issued later still verifies.
+    t.clock.advance(2);
+    const later = await exchange(t, api.token);
+    await verifier.revocations.sync();
+    expect(await verifier.accepts(later)).toBe(true);
+  });
+
+  it('a verifier whose sync stops at its page cap refuses tokens until it has read the whole feed', async () => {
+    // A feed of 150 one-entry pages (a verifier reads at most 100 per sync); page 120 revokes `victim`.
+    const pages = 150;
+    const now = Date.UTC(2026, 10, 1, 12, 0, 0);
+    const seconds = Math.floor(now / 1000);
+    const feed = async (input: string | URL | Request) => {
+      const since = Number(new URL(String(input)).searchParams.get('since') ?? '0');
+      const seq = since + 1;
+      return Response.json({
+        revocations: [
+          {
+            kind: 'client',
+            value: seq === 120 ? 'victim' : `filler-${seq}`,
+            revoked_at: seconds,
+            expires_at: seconds + 3600,
+          },
+        ],
+        cursor: String(seq),
+        complete: seq >= pages,
+        reset: false,
+      });
+    };
+    const revocations = createRevocationList({
+      url: 'http://issuer.test/api/v1/revocations',
+      fetch: feed as typeof fetch,
+      currentDate: () => new Date(now),
+    });
+    const aud = 'urn:tokenladder:base:0f8fad5b-d9cb-469f-a165-70867728950e';
+    const victim = { client_id: 'victim', jti: 'j1', iat: seconds - 10, aud };
+    const bystander = { client_id: 'bystander', jti: 'j2', iat: seconds - 10, aud };
+    // Nothing read yet: nothing is accepted.
+    expect(() => revocations.check(bystander)).toThrow(
+      expect.objectContaining({ code: 'revocations_unavailable' }),
+    );
+    await revocations.sync();
+    expect(() => revocations.check(victim)).toThrow();
+    expect(() => revocations.check(bystander)).toThrow(
+      expect.objectContaining({ code: 'revocations_unavailable' }),
+    );
+    // Once the rest is read: the revoked token is refused as revoked, the other accepted.
+    await revocations.sync();
+    expect(() => revocations.check(victim)).toThrow(expect.objectContaining({ code: 'token_revoked' }));
+    expect(() => revocations.check(bystander)).not.toThrow();
+  });
+
+  it('a verifier refuses every token while the feed holds an entry kind it does not understand', async () => {
+    const now = Date.UTC(2026, 10, 1, 12, 0, 0);
+    const seconds = Math.floor(now / 1000);
+    let kind = 'client';
+    const revocations = createRevocationList({
+      url: 'http://issuer.test/api/v1/revocations',
+      fetch: (async () =>
+        Response.json({
+          revocations: [{ kind, value: 'someone', revoked_at: seconds, expires_at: seconds + 3600 }],
+          cursor: '1',
+          complete: true,
+          reset: false,
+        })) as typeof fetch,
+      currentDate: () => new Date(now),
+    });
+    const claims = {
+      client_id: 'bystander',
+      jti: 'j',
+      iat: seconds - 10,
+      aud: 'urn:tokenladder:base:0f8fad5b-d9cb-469f-a165-70867728950e',
+    };
+    await revocations.sync();
+    expect(() => revocations.check(claims)).not.toThrow();
+    kind = 'something_new';
+    await expect(revocations.sync()).rejects.toThrow(/does not understand/);
+    expect(() => revocations.check(claims)).toThrow(
+      expect.objectContaining({ code: 'revocations_unavailable' }),
+    );
+  });
+});
