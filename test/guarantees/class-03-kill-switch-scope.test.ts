@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createBaseTokenVerifier, createRevocationList } from '../../src/verify';
 import { testApp, type TestApp } from '../helpers/app';
 import { dbDigest } from '../helpers/db-digest';
+import { feedVerifier } from '../helpers/feed-verifier';
 
 /**
  * Class 3 of issue 13: `POST /api/v1/kill-switch {base_uuid}` must end every API-Token's access to that
@@ -23,33 +23,6 @@ async function multiBaseToken(t: TestApp, owner: string, name: string, resources
   });
   if (created.status !== 201) throw new Error(JSON.stringify(created.body));
   return created.body as { id: string; token: string };
-}
-
-/** A verifier of this app's Base-Tokens whose feed is read through app.request, on the app's clock. */
-function verifierFor(t: TestApp) {
-  const revocations = createRevocationList({
-    url: 'http://tokenladder.test/api/v1/revocations',
-    fetch: async (input, init) => t.app.request(String(input).replace('http://tokenladder.test', ''), init),
-    currentDate: () => new Date(t.clock.now()),
-  });
-  return {
-    revocations,
-    async accepts(jwt: string, baseUuid: string) {
-      const verifier = createBaseTokenVerifier({
-        issuer: 'http://tokenladder.test',
-        jwks: await t.deps.keys.jwks(),
-        currentDate: () => new Date(t.clock.now()),
-        revocations,
-        cache: false,
-      });
-      try {
-        await verifier.verify(jwt, { baseUuid });
-        return true;
-      } catch {
-        return false;
-      }
-    },
-  };
 }
 
 async function world() {
@@ -87,7 +60,7 @@ describe('class 03: the kill switch misses and over-reaches', () => {
   it("a base admin's kill switch ends every token's access to the base, whatever its scope, and nothing else", async () => {
     const w = await world();
     const { t, target, other, bobs } = w;
-    const verifier = verifierFor(t);
+    const verifier = feedVerifier(t);
     // Base-Tokens issued before the kill switch, for the target base and for bases beyond it.
     const before = {
       single: (await exchange(t, w.single.token)).body.base_token as string,

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBaseTokenVerifier, createRevocationList } from '../../src/verify';
 import { PASSWORD, testApp, type TestApp } from '../helpers/app';
 import { dbDigest } from '../helpers/db-digest';
+import { feedVerifier } from '../helpers/feed-verifier';
 
 // Issue 13, class 4: a temporary API-Token (SeaTable's temp-api-token) that is revoked (by its jti,
 // reported leaked, or with the Account-Token that made it) ends the Base-Tokens it was exchanged for at
@@ -14,33 +14,6 @@ const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A verifier of this app's Base-Tokens reading the feed through app.request, on the app's clock. */
-function verifierFor(t: TestApp) {
-  const revocations = createRevocationList({
-    url: 'http://tokenladder.test/api/v1/revocations',
-    fetch: async (input, init) => t.app.request(String(input).replace('http://tokenladder.test', ''), init),
-    currentDate: () => new Date(t.clock.now()),
-  });
-  return {
-    /** Syncs the feed, then verifies: the claims, or the refusal's code. */
-    async check(jwt: string, baseUuid: string): Promise<string> {
-      await revocations.sync();
-      const verifier = createBaseTokenVerifier({
-        issuer: 'http://tokenladder.test',
-        jwks: await t.deps.keys.jwks(),
-        currentDate: () => new Date(t.clock.now()),
-        revocations,
-      });
-      try {
-        await verifier.verify(jwt, { baseUuid });
-        return 'accepted';
-      } catch (error) {
-        return (error as { code?: string }).code ?? String(error);
-      }
-    },
-  };
-}
 
 async function seatable(t: TestApp, path: string, credential: string) {
   const response = await t.app.request(path, { headers: { authorization: `Token ${credential}` } });
@@ -72,7 +45,7 @@ async function setup(t: TestApp) {
     expect(exchanged.status).toBe(201);
     return exchanged.body.base_token as string;
   };
-  return { admin, alice, base, mintTemp, baseTokenOf, direct, verifier: verifierFor(t) };
+  return { admin, alice, base, mintTemp, baseTokenOf, direct, verifier: syncedVerifier(t) };
 }
 
 describe('class 04: A leaked or revoked temporary API-Token (SeaTable) leaves its Base-Tokens alive', () => {
@@ -177,3 +150,14 @@ describe('class 04: A leaked or revoked temporary API-Token (SeaTable) leaves it
     expect(dbDigest(second.raw)).toBe(before);
   });
 });
+
+/** The feed verifier, synced before every check (a verifier that has polled since the last change). */
+function syncedVerifier(t: TestApp) {
+  const verifier = feedVerifier(t);
+  return {
+    check: async (jwt: string, baseUuid: string) => {
+      await verifier.revocations.sync();
+      return verifier.check(jwt, baseUuid);
+    },
+  };
+}

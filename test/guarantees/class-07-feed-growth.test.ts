@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createBaseTokenVerifier, createRevocationList } from '../../src/verify';
 import { testApp, type TestApp } from '../helpers/app';
+import { createRevocationList } from '../../src/verify';
+import { feedVerifier } from '../helpers/feed-verifier';
 
 /**
  * Class 7 of issue 13: no signed-in user (nor an anonymous holder of Base-Tokens) can grow the
@@ -22,33 +23,6 @@ async function wholeFeed(t: TestApp): Promise<Entry[]> {
   }
 }
 
-function verifierFor(t: TestApp) {
-  const revocations = createRevocationList({
-    url: 'http://tokenladder.test/api/v1/revocations',
-    fetch: async (input, init) => t.app.request(String(input).replace('http://tokenladder.test', ''), init),
-    currentDate: () => new Date(t.clock.now()),
-  });
-  return {
-    revocations,
-    async accepts(jwt: string) {
-      const verifier = createBaseTokenVerifier({
-        issuer: 'http://tokenladder.test',
-        jwks: await t.deps.keys.jwks(),
-        currentDate: () => new Date(t.clock.now()),
-        audience: JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()).aud,
-        revocations,
-        cache: false,
-      });
-      try {
-        await verifier.verify(jwt);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-  };
-}
-
 async function setup() {
   const t = await testApp();
   const admin = await t.login();
@@ -64,7 +38,7 @@ const exchange = async (t: TestApp, token: string) =>
 describe('class 07: the revocation feed can be grown without limit', () => {
   it('toggling `enabled` in a loop leaves one entry per token, and pollers still see each new revocation', async () => {
     const { t, alice, api } = await setup();
-    const verifier = verifierFor(t);
+    const verifier = feedVerifier(t);
     const toggle = async (enabled: boolean) => {
       const answer = await t.call('PATCH', `/api/v1/api-tokens/${api.id}`, {
         token: alice.token,
@@ -92,7 +66,7 @@ describe('class 07: the revocation feed can be grown without limit', () => {
     await verifier.revocations.sync();
     expect(await verifier.accepts(jwt)).toBe(false);
     // A fresh verifier reading the feed from the start refuses it too.
-    const fresh = verifierFor(t);
+    const fresh = feedVerifier(t);
     await fresh.revocations.sync();
     expect(await fresh.accepts(jwt)).toBe(false);
     expect((await wholeFeed(t)).filter((entry) => entry.value === api.id)).toHaveLength(1);
@@ -109,7 +83,7 @@ describe('class 07: the revocation feed can be grown without limit', () => {
     }
     // At most 100 live jti entries per source token, then one entry for the source itself.
     expect((await wholeFeed(t)).length).toBeLessThanOrEqual(101);
-    const verifier = verifierFor(t);
+    const verifier = feedVerifier(t);
     await verifier.revocations.sync();
     for (const jwt of revoked) expect(await verifier.accepts(jwt)).toBe(false);
     // Nothing beyond what was revoked: a Base-Token issued later still verifies.
