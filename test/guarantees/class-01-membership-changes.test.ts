@@ -58,7 +58,19 @@ async function world(memberPermission: 'r' | 'rw' | 'admin') {
     return exchanged.body.base_token as string;
   };
   const feedCursor = async () => (await t.call('GET', '/api/v1/revocations')).body.cursor as string;
-  return { t, admin, alice, bob, base, other, apiToken, exchange, baseToken, feedCursor, check: verifierFor(t) };
+  return {
+    t,
+    admin,
+    alice,
+    bob,
+    base,
+    other,
+    apiToken,
+    exchange,
+    baseToken,
+    feedCursor,
+    check: verifierFor(t),
+  };
 }
 
 type World = Awaited<ReturnType<typeof world>>;
@@ -106,26 +118,46 @@ describe('class 01: Membership changes never reach verifiers', () => {
     ['admin', 'rw', 'rw'],
     ['rw', 'r', 'r'],
     ['admin', 'r', 'r'],
-  ] as const)('a member demoted %s → %s: Base-Tokens issued before are refused, new ones carry %s', async (from, to, after) => {
-    const w = await world(from);
-    const tokens = await issued(w);
-    expect(permissionOf(tokens.fromAccount)).toBe(from);
-    const demoted = await w.t.call('PUT', `/api/v1/bases/${w.base}/members/${w.bob.id}`, {
-      token: w.alice.token,
-      body: { permission: to },
-    });
-    expect(demoted.status).toBe(200);
-    expect(await w.check(tokens.fromApi, w.base)).toBe('token_revoked');
-    expect(await w.check(tokens.fromAccount, w.base)).toBe('token_revoked');
-    await othersUntouched(w, tokens);
-    // Exchanged after the change: accepted, with only what is left.
+  ] as const)(
+    'a member demoted %s → %s: Base-Tokens issued before are refused, new ones carry %s',
+    async (from, to, after) => {
+      const w = await world(from);
+      const tokens = await issued(w);
+      expect(permissionOf(tokens.fromAccount)).toBe(from);
+      const demoted = await w.t.call('PUT', `/api/v1/bases/${w.base}/members/${w.bob.id}`, {
+        token: w.alice.token,
+        body: { permission: to },
+      });
+      expect(demoted.status).toBe(200);
+      expect(await w.check(tokens.fromApi, w.base)).toBe('token_revoked');
+      expect(await w.check(tokens.fromAccount, w.base)).toBe('token_revoked');
+      await othersUntouched(w, tokens);
+      // Exchanged after the change: accepted, with only what is left.
+      w.t.clock.advance(1);
+      const account = await w.baseToken(w.bob.token);
+      const api = await w.baseToken(w.apiToken.token);
+      expect(permissionOf(account)).toBe(after);
+      expect(permissionOf(api)).toBe(after === 'r' ? 'r' : 'rw');
+      expect(await w.check(account, w.base)).toBe('accepted');
+      expect(await w.check(api, w.base)).toBe('accepted');
+    },
+  );
+
+  it.each([
+    ['demoting', 'PUT', { permission: 'rw' }],
+    ['removing', 'DELETE', undefined],
+  ] as const)('%s the last admin is refused and publishes nothing', async (_what, method, body) => {
+    const w = await world('rw');
+    const alices = await w.baseToken(w.alice.token);
     w.t.clock.advance(1);
-    const account = await w.baseToken(w.bob.token);
-    const api = await w.baseToken(w.apiToken.token);
-    expect(permissionOf(account)).toBe(after);
-    expect(permissionOf(api)).toBe(after === 'r' ? 'r' : 'rw');
-    expect(await w.check(account, w.base)).toBe('accepted');
-    expect(await w.check(api, w.base)).toBe('accepted');
+    const digest = dbDigest(w.t.raw);
+    const refused = await w.t.call(method, `/api/v1/bases/${w.base}/members/${w.alice.id}`, {
+      token: w.alice.token,
+      body,
+    });
+    expect(refused.status).toBe(409);
+    expect(dbDigest(w.t.raw)).toBe(digest);
+    expect(await w.check(alices, w.base)).toBe('accepted');
   });
 
   it('a user deactivated: every Base-Token of theirs is refused, new exchanges too', async () => {
@@ -181,9 +213,9 @@ describe('class 01: Membership changes never reach verifiers', () => {
     });
     expect(await w.check(afterScoped, w.base)).toBe('accepted');
     const afterDated = await w.baseToken(dated.token);
-    expect(JSON.parse(Buffer.from(afterDated.split('.')[1]!, 'base64url').toString()).exp).toBeLessThanOrEqual(
-      Math.floor(w.t.clock.now() / 1000) + 86400,
-    );
+    expect(
+      JSON.parse(Buffer.from(afterDated.split('.')[1]!, 'base64url').toString()).exp,
+    ).toBeLessThanOrEqual(Math.floor(w.t.clock.now() / 1000) + 86400);
   });
 
   it('a service-account cap lowered to r: Base-Tokens of its rw API-Tokens are refused, and they exchange no more', async () => {
