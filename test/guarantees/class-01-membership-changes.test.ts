@@ -344,6 +344,67 @@ describe('class 01: Membership changes never reach verifiers', () => {
     expect(await w.check(tokens.fromAccount, w.base)).toBe('accepted');
   });
 
+  it('the feed holds one subject_base entry per (user, base), however often a member is demoted and promoted', async () => {
+    const w = await world('admin');
+    for (let i = 0; i < 5; i++) {
+      w.t.clock.advance(1);
+      for (const permission of ['r', 'admin'] as const)
+        await w.t.call('PUT', `/api/v1/bases/${w.base}/members/${w.bob.id}`, {
+          token: w.alice.token,
+          body: { permission },
+        });
+    }
+    const feed = (await w.t.call('GET', '/api/v1/revocations')).body.revocations;
+    expect(feed).toEqual([
+      {
+        kind: 'subject_base',
+        value: w.bob.id,
+        aud: `urn:tokenladder:base:${w.base}`,
+        revoked_at: Math.floor(w.t.clock.now() / 1000),
+        expires_at: expect.any(Number),
+      },
+    ]);
+  });
+
+  it('the verifier applies subject_base to one user on one base, issued at or before it, and refuses everything on one without aud', async () => {
+    const seconds = Math.floor(Date.UTC(2026, 10, 1, 12, 0, 0) / 1000);
+    const aud = 'urn:tokenladder:base:0f8fad5b-d9cb-469f-a165-70867728950e';
+    let entry: Record<string, unknown> = {
+      kind: 'subject_base',
+      value: 'bob',
+      aud,
+      revoked_at: seconds,
+      expires_at: seconds + 3600,
+    };
+    const revocations = createRevocationList({
+      url: 'http://issuer.test/api/v1/revocations',
+      fetch: (async () =>
+        Response.json({ revocations: [entry], cursor: '1', complete: true, reset: false })) as typeof fetch,
+      currentDate: () => new Date(seconds * 1000),
+    });
+    const claims = (sub: string, iat: number, audience = aud) => ({
+      client_id: 'some-token',
+      jti: crypto.randomUUID(),
+      iat,
+      aud: audience,
+      sub,
+    });
+    await revocations.sync();
+    expect(() => revocations.check(claims('bob', seconds))).toThrow(
+      expect.objectContaining({ code: 'token_revoked' }),
+    );
+    expect(() => revocations.check(claims('bob', seconds + 1))).not.toThrow();
+    expect(() => revocations.check(claims('alice', seconds))).not.toThrow();
+    expect(() =>
+      revocations.check(claims('bob', seconds, 'urn:tokenladder:base:6ba7b810-9dad-41d1-80b4-00c04fd430c8')),
+    ).not.toThrow();
+    entry = { ...entry, aud: undefined };
+    await expect(revocations.sync()).rejects.toThrow(/does not understand/);
+    expect(() => revocations.check(claims('alice', seconds + 1))).toThrow(
+      expect.objectContaining({ code: 'revocations_unavailable' }),
+    );
+  });
+
   it('adding a member revokes nothing', async () => {
     const w = await world('rw');
     const tokens = await issued(w);
