@@ -157,20 +157,22 @@ CREATE TABLE audit_events (
 
 -- What verifiers poll: Base-Tokens whose source (`client_id`) was revoked, disabled or regenerated
 -- are rejected when issued at or before `revoked_at`; a `client_base` row does so only for the
--- source's Base-Tokens for one base (`base_id`, a kill switch); a `jti` row rejects one Base-Token
+-- source's Base-Tokens for one base (`base_id`, a kill switch); a `subject_base` row rejects the
+-- Base-Tokens of one user (`value`) for one base (`base_id`), whatever their source (the member was
+-- removed or demoted); a `jti` row rejects one Base-Token
 -- (`client_id`: its source, whose live jti rows are bounded). A source has one row per kind and base:
 -- publishing it again replaces the row with a new `seq`. Kept until every Base-Token it can match has
 -- expired (`expires_at`). `seq` is the feed cursor.
 CREATE TABLE revocations (
   seq INTEGER PRIMARY KEY,
-  kind TEXT NOT NULL CHECK (kind IN ('client', 'jti', 'client_base')),
+  kind TEXT NOT NULL CHECK (kind IN ('client', 'jti', 'client_base', 'subject_base')),
   value TEXT NOT NULL,
   base_id TEXT,
   client_id TEXT,
   revoked_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   reason TEXT NOT NULL,
-  CHECK ((kind = 'client_base') = (base_id IS NOT NULL))
+  CHECK ((kind IN ('client_base', 'subject_base')) = (base_id IS NOT NULL))
 );
 CREATE INDEX revocations_expires ON revocations (expires_at);
 -- One entry per revoked Base-Token, however many times it is reported.

@@ -4,6 +4,7 @@ import type { Principal } from '../accounts/principal';
 import { normalizeEmail } from '../accounts/email';
 import type { Deps } from '../deps';
 import { conflict, forbidden, notFound } from '../errors';
+import { publishSubjectBaseRevocation } from '../revocations/revoke';
 import { isUniqueViolation } from '../store/atomic';
 import type { Selectable } from 'kysely';
 import type { BasePermission, BasesTable } from '../store/schema';
@@ -210,8 +211,17 @@ const otherAdminExists = (deps: Pick<Deps, 'db'>, uuid: string, userId: string) 
     .where('permission', '=', 'admin')
     .where('user_id', '!=', userId);
 
+/** The permissions above `permission`: a member holding one of them is demoted by setting it. */
+const above = (permission: BasePermission): BasePermission[] =>
+  (Object.keys(RANK) as BasePermission[]).filter((other) => RANK[other] > RANK[permission]);
+
+/**
+ * Adds a member or changes their permission. A demotion (admin → rw → r) ends, at every verifier,
+ * the Base-Tokens the member holds for the base (feed entry `subject_base`, in the same write); they
+ * exchange again for what is left. Adding or promoting a member revokes nothing.
+ */
 export async function setMember(
-  deps: Pick<Deps, 'db' | 'audit' | 'clock'>,
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
   principal: Principal,
   uuid: string,
   userId: string,
@@ -227,8 +237,22 @@ export async function setMember(
     .where('base_id', '=', uuid)
     .where('user_id', '=', userId)
     .where('permission', '=', permission);
-  const [result] = await deps.audit.commit(
+  // Read inside the write, before the upsert: the member holds more than `permission` and the upsert
+  // will apply (a demotion needs another admin to remain, as the upsert's own guard says).
+  const demoted = deps.db
+    .selectFrom('base_members')
+    .select('user_id')
+    .where('base_id', '=', uuid)
+    .where('user_id', '=', userId)
+    .where('permission', 'in', above(permission))
+    .where(({ exists }) => exists(otherAdminExists(deps, uuid, userId)));
+  const revocation =
+    permission === 'admin'
+      ? []
+      : publishSubjectBaseRevocation(deps, { userId, baseId: uuid }, 'member_demoted', demoted);
+  const results = await deps.audit.commit(
     [
+      ...revocation,
       deps.db
         .insertInto('base_members')
         .values({ base_id: uuid, user_id: userId, permission, created_at: now })
@@ -251,12 +275,17 @@ export async function setMember(
     ],
     { onlyIf: applied },
   );
-  if (result!.numAffectedRows === 0) throw conflict('a base must keep at least one admin');
+  if (results[revocation.length]!.numAffectedRows === 0)
+    throw conflict('a base must keep at least one admin');
   return (await listMembers(deps, principal, uuid)).find((member) => member.userId === userId)!;
 }
 
+/**
+ * Removes a member (never the last admin). Ends, at every verifier, the Base-Tokens the member holds
+ * for the base (feed entry `subject_base`, in the same write), whatever they were exchanged from.
+ */
 export async function removeMember(
-  deps: Pick<Deps, 'db' | 'audit'>,
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
   principal: Principal,
   uuid: string,
   userId: string,
@@ -269,8 +298,19 @@ export async function removeMember(
     .where('user_id', '=', userId);
   // The guard below says "no longer a member", which is also true of someone who never was.
   if (!(await membership.executeTakeFirst())) throw notFound('member');
-  const [result] = await deps.audit.commit(
+  // The rows the delete takes; the feed entry, written first, goes with them.
+  const removable = membership.where(({ or, eb, exists }) =>
+    or([eb('permission', '!=', 'admin'), exists(otherAdminExists(deps, uuid, userId))]),
+  );
+  const revocation = publishSubjectBaseRevocation(
+    deps,
+    { userId, baseId: uuid },
+    'member_removed',
+    removable,
+  );
+  const results = await deps.audit.commit(
     [
+      ...revocation,
       deps.db
         .deleteFrom('base_members')
         .where('base_id', '=', uuid)
@@ -292,7 +332,7 @@ export async function removeMember(
       onlyIf: deps.db.selectNoFrom((eb) => eb.lit(1).as('gone')).where((eb) => eb.not(eb.exists(membership))),
     },
   );
-  if (result!.numAffectedRows === 0) {
+  if (results[revocation.length]!.numAffectedRows === 0) {
     const member = await deps.db
       .selectFrom('base_members')
       .select('user_id')

@@ -553,7 +553,7 @@ export interface paths {
         };
         /**
          * The revocation feed verifiers poll
-         * @description Entries `client` (reject Base-Tokens whose `client_id` is this token id and whose `iat` is at or before `revoked_at`), `client_base` (the same, only for Base-Tokens whose `aud` is the entry's `aud`) and `jti` (reject that Base-Token), each kept until the Base-Tokens it can match have expired. A source has one entry: publishing it again moves it to a new cursor position. A verifier refuses every token until it has read the feed to `complete`, and on an entry kind it does not know. Poll with `since` = the last `cursor` and `If-None-Match` = the last ETag: an idle poll is a 304. Public unless the operator sets TOKENLADDER_REVOCATIONS_TOKEN (then send it as a Bearer token).
+         * @description Entries `client` (reject Base-Tokens whose `client_id` is this token id and whose `iat` is at or before `revoked_at`), `client_base` (the same, only for Base-Tokens whose `aud` is the entry's `aud`) `subject_base` (reject Base-Tokens whose `sub` is this user id and whose `aud` is the entry's `aud`, issued at or before `revoked_at`: the user was removed from that base or demoted on it) and `jti` (reject that Base-Token), each kept until the Base-Tokens it can match have expired. A source has one entry: publishing it again moves it to a new cursor position. A verifier refuses every token until it has read the feed to `complete`, and on an entry kind it does not know. Poll with `since` = the last `cursor` and `If-None-Match` = the last ETag: an idle poll is a 304. Public unless the operator sets TOKENLADDER_REVOCATIONS_TOKEN (then send it as a Bearer token).
          */
         get: operations["getApiV1Revocations"];
         put?: never;
@@ -1268,7 +1268,7 @@ export interface components {
         RevocationFeed: {
             revocations: {
                 /** @enum {string} */
-                kind: "client" | "jti" | "client_base";
+                kind: "client" | "jti" | "client_base" | "subject_base";
                 value: string;
                 aud?: string;
                 revoked_at: number;

@@ -303,7 +303,7 @@ export const revocationFeedSchema = z
   .strictObject({
     revocations: z.array(
       z.strictObject({
-        kind: z.enum(['client', 'jti', 'client_base']),
+        kind: z.enum(['client', 'jti', 'client_base', 'subject_base']),
         value: z.string(),
         aud: z.string().optional(),
         revoked_at: z.number().int(),

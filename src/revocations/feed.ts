@@ -7,13 +7,13 @@ import type { RevocationKind } from '../store/schema';
 const PAGE = 1000;
 
 /**
- * One feed entry: a client id (an API- or Account-Token), a client id on one base (`baseId`), or a
- * Base-Token's jti; times in epoch seconds.
+ * One feed entry: a client id (an API- or Account-Token), a client id on one base (`baseId`), a user
+ * id on one base (`subject_base`), or a Base-Token's jti; times in epoch seconds.
  */
 export interface RevocationEntry {
   kind: RevocationKind;
   value: string;
-  /** `client_base`: the base; null otherwise. */
+  /** `client_base`, `subject_base`: the base; null otherwise. */
   baseId: string | null;
   revokedAt: number;
   /** When every Base-Token the entry can match has expired; the entry leaves the feed then. */

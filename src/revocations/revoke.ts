@@ -15,18 +15,28 @@ import { OPAQUE_KINDS, type OpaqueKind, type TokenTable } from '../tokens/kinds'
 /** Clock skew a verifier allows on `iat`/`exp`: entries outlive the tokens they match by this much. */
 const VERIFIER_SKEW_SECONDS = 60;
 
-export type RevocationReason = 'deleted' | 'disabled' | 'regenerated' | 'revoked' | 'leaked' | 'kill_switch';
+export type RevocationReason =
+  | 'deleted'
+  | 'disabled'
+  | 'regenerated'
+  | 'revoked'
+  | 'leaked'
+  | 'kill_switch'
+  | 'member_removed'
+  | 'member_demoted'
+  | 'policy_tightened';
 
 export interface Revocation {
   /**
    * `client`: Base-Tokens whose `client_id` is this token id (an API-Token's or Account-Token's id, a
-   * temporary API-Token's `jti`); `client_base`: those of them for one base (`baseId`); `jti`: one
-   * Base-Token (or one temporary API-Token, for its exchange).
+   * temporary API-Token's `jti`); `client_base`: those of them for one base (`baseId`);
+   * `subject_base`: every Base-Token of one user (`value`, their `sub`) for one base (`baseId`),
+   * whatever its source; `jti`: one Base-Token (or one temporary API-Token, for its exchange).
    */
   kind: RevocationKind;
   value: string;
   reason: RevocationReason;
-  /** `client_base`: the base. */
+  /** `client_base`, `subject_base`: the base. */
   baseId?: string;
   /** `jti`: the Base-Token's source token, whose live jti entries are bounded (see revokeBaseToken). */
   clientId?: string;
@@ -44,7 +54,7 @@ type FeedDeps = Pick<Deps, 'db' | 'clock' | 'config'>;
  * `onlyIf`, the entries are written only when the action took effect. Expired entries are dropped
  * here too (the newest row stays, so `seq` never goes back).
  *
- * A source (`client`, `client_base`) has one entry: publishing it again writes a new row with the next
+ * A source (`client`, `client_base`, `subject_base`) has one entry: publishing it again writes a new row with the next
  * `seq` (so pollers read it) and the later of the two revocation times and expiries, then deletes the
  * older row. However often a token is disabled and enabled, the feed holds one entry for it.
  */
@@ -60,9 +70,9 @@ export function revocationStatements(
     const expiresAt =
       (revocation.tokenExpiresAt ?? now + deps.config.baseTokenTtlSeconds) + VERIFIER_SKEW_SECONDS;
     const revokedAt = revocation.revokedAt ?? now;
-    const baseId = revocation.kind === 'client_base' ? (revocation.baseId ?? null) : null;
-    if (revocation.kind === 'client_base' && baseId === null)
-      throw new Error('a client_base revocation names its base');
+    const perBase = revocation.kind === 'client_base' || revocation.kind === 'subject_base';
+    const baseId = perBase ? (revocation.baseId ?? null) : null;
+    if (perBase && baseId === null) throw new Error(`a ${revocation.kind} revocation names its base`);
     const source =
       revocation.kind === 'jti' ? null : { kind: revocation.kind, value: revocation.value, baseId };
     const earlier = (column: 'revoked_at' | 'expires_at' | 'seq') =>
@@ -109,7 +119,7 @@ export function revocationStatements(
   return [...statements, prune];
 }
 
-/** The rows of one source's entry (kind, token id and, for `client_base`, the base). */
+/** The rows of one source's entry (kind, token or user id and, for per-base kinds, the base). */
 function sameSource(
   source: { kind: RevocationKind; value: string; baseId: string | null },
   table: 'r' | 'revocations' = 'r',
@@ -118,6 +128,24 @@ function sameSource(
   const base =
     source.baseId === null ? sql`${ref('base_id')} IS NULL` : sql`${ref('base_id')} = ${source.baseId}`;
   return sql<boolean>`(${ref('kind')} = ${source.kind} AND ${ref('value')} = ${source.value} AND ${base})`;
+}
+
+/**
+ * The feed entry that ends a user's Base-Tokens for one base, whatever they were exchanged from
+ * (API-Tokens, Account-Tokens, temporary API-Tokens): for a member removed from the base or demoted
+ * on it. A token exchanged afterwards carries what is left. One live entry per (user, base).
+ */
+export function publishSubjectBaseRevocation(
+  deps: FeedDeps,
+  subject: { userId: string; baseId: string },
+  reason: RevocationReason,
+  onlyIf?: Expression<unknown>,
+): Compilable[] {
+  return revocationStatements(
+    deps,
+    [{ kind: 'subject_base', value: subject.userId, baseId: subject.baseId, reason }],
+    onlyIf,
+  );
 }
 
 /**

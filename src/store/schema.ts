@@ -161,13 +161,13 @@ export interface AuditEventsTable {
   hash: string;
 }
 
-export type RevocationKind = 'client' | 'jti' | 'client_base';
+export type RevocationKind = 'client' | 'jti' | 'client_base' | 'subject_base';
 
 export interface RevocationsTable {
   seq: number;
   kind: RevocationKind;
   value: string;
-  /** `client_base`: the base; null otherwise. */
+  /** `client_base`, `subject_base`: the base; null otherwise. */
   base_id: string | null;
   /** `jti`: the Base-Token's source token; null otherwise. */
   client_id: string | null;

@@ -99,8 +99,13 @@ export async function updateApiToken(
     events.push(event(patch.enabled ? 'api_token.enable' : 'api_token.disable', {}));
   if (patch.expiresAt !== undefined && patch.expiresAt !== token.expires_at)
     events.push(event('api_token.expiry_change', { from: token.expires_at, to: patch.expiresAt }));
-  // Disabling, or taking away anything the token granted, ends the Base-Tokens already derived from it.
-  const narrowed = scopes !== undefined && !isSubsetOf(tokenScopes(token), scopes);
+  // Disabling, or taking away anything the token granted (scopes, or time: an earlier expiry, which
+  // Base-Tokens issued before it would outlive), ends the Base-Tokens already derived from it.
+  const shortened =
+    patch.expiresAt !== undefined &&
+    patch.expiresAt !== null &&
+    (token.expires_at === null || patch.expiresAt < token.expires_at);
+  const narrowed = (scopes !== undefined && !isSubsetOf(tokenScopes(token), scopes)) || shortened;
   const revocation: RevocationReason | null =
     patch.enabled === false && enabledNow ? 'disabled' : narrowed ? 'revoked' : null;
   const stillLive = deps.db

@@ -4,6 +4,7 @@ import type { Principal } from '../accounts/principal';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, forbidden } from '../errors';
+import { publishRevocations } from '../revocations/revoke';
 import type { ApiTokenPermission, ScopeType, UserKind } from '../store/schema';
 
 /** Instance-wide rules for API-Tokens, set by a system admin; checked at creation and at every exchange. */
@@ -70,9 +71,13 @@ export async function getTokenPolicy(deps: Pick<Deps, 'db'>): Promise<TokenPolic
   return parseTokenPolicy(row?.value);
 }
 
-/** Changes the fields of the policy that `patch` gives (undefined: unchanged); system admins only. */
+/**
+ * Changes the fields of the policy that `patch` gives (undefined: unchanged); system admins only.
+ * A stricter policy ends, at every verifier, the Base-Tokens of the API-Tokens it ends or shortens
+ * (see tokensEndedBy), in the same write as the change.
+ */
 export async function setTokenPolicy(
-  deps: Pick<Deps, 'db' | 'audit' | 'clock'>,
+  deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
   actor: Principal,
   patch: Partial<TokenPolicy>,
 ): Promise<TokenPolicy> {
@@ -86,16 +91,64 @@ export async function setTokenPolicy(
   };
   const value = JSON.stringify(storedOf(policy));
   const now = epochSeconds(deps.clock);
+  const ended = await tokensEndedBy(deps, current, policy, now);
   await deps.audit.commit(
     [
       deps.db
         .insertInto('settings')
         .values({ key: TOKEN_POLICY_KEY, value, updated_at: now })
         .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now })),
+      ...publishRevocations(deps, ended, 'policy_tightened'),
     ],
-    [{ action: 'policy.update', actor: actorOf(actor), details: { policy: value } }],
+    [
+      {
+        action: 'policy.update',
+        actor: actorOf(actor),
+        details: { policy: value, ...(ended.length > 0 && { ended_api_tokens: ended.length }) },
+      },
+    ],
   );
   return policy;
+}
+
+/**
+ * The live API-Tokens whose Base-Tokens a change from `before` to `after` must end at verifiers: the
+ * tokens the new policy refuses (policyProblem: all-bases scope newly forbidden; a service account's
+ * rw token under a cap lowered to r) and those a shorter maximum lifetime ends before a Base-Token
+ * issued now would expire (so Base-Tokens already issued could outlive the token). Read before the
+ * write that changes the policy; a token created meanwhile was checked against the old policy and is
+ * refused at its next exchange, only its Base-Tokens of that moment escape.
+ */
+async function tokensEndedBy(
+  deps: Pick<Deps, 'db' | 'config'>,
+  before: TokenPolicy,
+  after: TokenPolicy,
+  now: number,
+): Promise<string[]> {
+  const forbidsAll = after.forbidAllBasesScope && !before.forbidAllBasesScope;
+  const capsServices =
+    after.serviceAccountMaxPermission === 'r' && before.serviceAccountMaxPermission === 'rw';
+  const shorter =
+    after.maxLifetimeDays !== null &&
+    (before.maxLifetimeDays === null || after.maxLifetimeDays < before.maxLifetimeDays);
+  if (!forbidsAll && !capsServices && !shorter) return [];
+  const rows = await deps.db
+    .selectFrom('api_tokens as t')
+    .innerJoin('users as u', 'u.id', 't.created_by')
+    .select('t.id')
+    .where('t.revoked_at', 'is', null)
+    .where((eb) =>
+      eb.or([
+        ...(forbidsAll ? [eb('t.scope_type', '=', 'all')] : []),
+        ...(capsServices ? [eb.and([eb('u.kind', '=', 'service'), eb('t.permission', '=', 'rw')])] : []),
+        ...(shorter
+          ? [eb('t.created_at', '<', now + deps.config.baseTokenTtlSeconds - after.maxLifetimeDays! * 86400)]
+          : []),
+      ]),
+    )
+    .orderBy('t.id')
+    .execute();
+  return rows.map((row) => row.id);
 }
 
 /** When the policy's maximum lifetime ends a token made at `createdAt` (epoch seconds); null for no limit. */

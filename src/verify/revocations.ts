@@ -51,7 +51,7 @@ export interface RevocationList {
    * whole feed (its first poll, a catch-up longer than one poll reads, a feed entry it does not
    * understand) or when stale beyond `maxStalenessSeconds`.
    */
-  check(claims: { client_id: string; jti: string; iat: number; aud: string }): void;
+  check(claims: { client_id: string; jti: string; iat: number; aud: string; sub: string }): void;
   status(): {
     lastSyncAt: Date | null;
     cursor: string;
@@ -64,10 +64,12 @@ export interface RevocationList {
 
 /**
  * `client`: Base-Tokens whose `client_id` is `value`, issued at or before `revoked_at`; `client_base`:
- * the same, only those whose `aud` is `aud` (the source lost one base); `jti`: one Base-Token.
+ * the same, only those whose `aud` is `aud` (the source lost one base); `subject_base`: Base-Tokens
+ * whose `sub` is `value` and whose `aud` is `aud`, issued at or before `revoked_at`, whatever their
+ * source (the user was removed from the base or demoted on it); `jti`: one Base-Token.
  */
 interface FeedEntry {
-  kind: 'client' | 'jti' | 'client_base';
+  kind: 'client' | 'jti' | 'client_base' | 'subject_base';
   value: string;
   aud?: string;
   revoked_at: number;
@@ -89,7 +91,9 @@ export const MAX_PAGES_PER_SYNC = 100;
 function isFeedEntry(entry: unknown): entry is FeedEntry {
   const e = entry as Record<string, unknown>;
   return (
-    (e?.kind === 'client' || e?.kind === 'jti' || (e?.kind === 'client_base' && typeof e.aud === 'string')) &&
+    (e?.kind === 'client' ||
+      e?.kind === 'jti' ||
+      ((e?.kind === 'client_base' || e?.kind === 'subject_base') && typeof e.aud === 'string')) &&
     typeof e.value === 'string' &&
     Number.isFinite(e.revoked_at) &&
     Number.isFinite(e.expires_at)
@@ -126,6 +130,8 @@ export function createRevocationList(options: RevocationListOptions): Revocation
   const clients = new Map<string, { revokedAt: number; expiresAt: number }>();
   /** `${client_id} ${aud}` → the same, for sources that lost one base. */
   const clientBases = new Map<string, { revokedAt: number; expiresAt: number }>();
+  /** `${sub} ${aud}` → the same, for a user who lost (some of) their access to one base. */
+  const subjectBases = new Map<string, { revokedAt: number; expiresAt: number }>();
   const jtis = new Map<string, number>();
   /** Whether the last sync read the feed to its newest entry: until then every token is refused. */
   let caughtUp = false;
@@ -143,7 +149,7 @@ export function createRevocationList(options: RevocationListOptions): Revocation
       jtis.set(entry.value, Math.max(jtis.get(entry.value) ?? 0, entry.expires_at));
       return;
     }
-    const map = entry.kind === 'client' ? clients : clientBases;
+    const map = entry.kind === 'client' ? clients : entry.kind === 'client_base' ? clientBases : subjectBases;
     const key = entry.kind === 'client' ? entry.value : `${entry.value} ${entry.aud}`;
     const known = map.get(key);
     map.set(key, {
@@ -154,7 +160,7 @@ export function createRevocationList(options: RevocationListOptions): Revocation
 
   function forgetExpired() {
     const seconds = Math.floor(now() / 1000);
-    for (const map of [clients, clientBases])
+    for (const map of [clients, clientBases, subjectBases])
       for (const [key, entry] of map) if (entry.expiresAt <= seconds) map.delete(key);
     for (const [key, expiresAt] of jtis) if (expiresAt <= seconds) jtis.delete(key);
   }
@@ -195,6 +201,7 @@ export function createRevocationList(options: RevocationListOptions): Revocation
         // The feed restarted (a restored database): rebuild from what it holds now.
         clients.clear();
         clientBases.clear();
+        subjectBases.clear();
         jtis.clear();
         caughtUp = false;
       }
@@ -261,11 +268,14 @@ export function createRevocationList(options: RevocationListOptions): Revocation
       const clientBase = clientBases.get(`${claims.client_id} ${claims.aud}`);
       if (clientBase !== undefined && claims.iat <= clientBase.revokedAt)
         throw new BaseTokenError('token_revoked');
+      const subjectBase = subjectBases.get(`${claims.sub} ${claims.aud}`);
+      if (subjectBase !== undefined && claims.iat <= subjectBase.revokedAt)
+        throw new BaseTokenError('token_revoked');
     },
     status: () => ({
       lastSyncAt: lastSyncAt === null ? null : new Date(lastSyncAt),
       cursor,
-      entries: clients.size + clientBases.size + jtis.size,
+      entries: clients.size + clientBases.size + subjectBases.size + jtis.size,
       intervalSeconds: intervalSeconds(),
       complete: caughtUp,
     }),

@@ -121,8 +121,8 @@ describe('class 07: the revocation feed can be grown without limit', () => {
       currentDate: () => new Date(now),
     });
     const aud = 'urn:tokenladder:base:0f8fad5b-d9cb-469f-a165-70867728950e';
-    const victim = { client_id: 'victim', jti: 'j1', iat: seconds - 10, aud };
-    const bystander = { client_id: 'bystander', jti: 'j2', iat: seconds - 10, aud };
+    const victim = { client_id: 'victim', jti: 'j1', iat: seconds - 10, aud, sub: 'u1' };
+    const bystander = { client_id: 'bystander', jti: 'j2', iat: seconds - 10, aud, sub: 'u2' };
     // Nothing read yet: nothing is accepted.
     expect(() => revocations.check(bystander)).toThrow(
       expect.objectContaining({ code: 'revocations_unavailable' }),
@@ -158,6 +158,7 @@ describe('class 07: the revocation feed can be grown without limit', () => {
       jti: 'j',
       iat: seconds - 10,
       aud: 'urn:tokenladder:base:0f8fad5b-d9cb-469f-a165-70867728950e',
+      sub: 'u1',
     };
     await revocations.sync();
     expect(() => revocations.check(claims)).not.toThrow();

@@ -248,6 +248,7 @@ describe('fine-grained permissions and resource scopes', () => {
       '0003_security.sql',
       '0004_temp_api_tokens.sql',
       '0005_revocation_scope.sql',
+      '0006_subject_base_revocations.sql',
     ]);
     const row = raw
       .prepare('SELECT scope_type, base_id, permission, grants, enabled, expires_at FROM api_tokens')

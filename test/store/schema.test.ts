@@ -39,6 +39,7 @@ describe('migrations and schema.sql', () => {
       '0003_security.sql',
       '0004_temp_api_tokens.sql',
       '0005_revocation_scope.sql',
+      '0006_subject_base_revocations.sql',
     ]);
     expect(migrateSqlite(raw, readMigrations())).toEqual([]);
     const rows = raw.prepare('SELECT id, name, applied_at FROM d1_migrations').all();
@@ -48,6 +49,7 @@ describe('migrations and schema.sql', () => {
       { id: 3, name: '0003_security.sql', applied_at: expect.any(String) },
       { id: 4, name: '0004_temp_api_tokens.sql', applied_at: expect.any(String) },
       { id: 5, name: '0005_revocation_scope.sql', applied_at: expect.any(String) },
+      { id: 6, name: '0006_subject_base_revocations.sql', applied_at: expect.any(String) },
     ]);
   });
 
