@@ -1,36 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { createBaseTokenVerifier, createRevocationList } from '../../src/verify';
-import { testApp, type TestApp } from '../helpers/app';
+import { createRevocationList } from '../../src/verify';
+import { testApp } from '../helpers/app';
+import { feedVerifier } from '../helpers/feed-verifier';
 import { dbDigest } from '../helpers/db-digest';
 
 // Issue 13, class 1: every change that reduces what a user may do on a base reaches verifiers through
 // the feed, in the same write as the change: their Base-Tokens issued before it (from API-Tokens and
 // from Account-Tokens) are refused, and one exchanged after it carries only what is left. Changes that
 // reduce nothing (a promotion, a new member, a role or team that grants no base access) revoke nothing.
-
-/** A verifier of this app's Base-Tokens reading the feed through app.request, on the app's clock. */
-function verifierFor(t: TestApp) {
-  const revocations = createRevocationList({
-    url: 'http://tokenladder.test/api/v1/revocations',
-    fetch: async (input, init) => t.app.request(String(input).replace('http://tokenladder.test', ''), init),
-    currentDate: () => new Date(t.clock.now()),
-  });
-  return async (jwt: string, baseUuid: string): Promise<string> => {
-    await revocations.sync();
-    const verifier = createBaseTokenVerifier({
-      issuer: 'http://tokenladder.test',
-      jwks: await t.deps.keys.jwks(),
-      currentDate: () => new Date(t.clock.now()),
-      revocations,
-    });
-    try {
-      await verifier.verify(jwt, { baseUuid });
-      return 'accepted';
-    } catch (error) {
-      return (error as { code?: string }).code ?? String(error);
-    }
-  };
-}
 
 const permissionOf = (jwt: string): string =>
   JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()).permission;
@@ -69,7 +46,7 @@ async function world(memberPermission: 'r' | 'rw' | 'admin') {
     exchange,
     baseToken,
     feedCursor,
-    check: verifierFor(t),
+    check: feedVerifier(t).checkSynced,
   };
 }
 

@@ -45,7 +45,15 @@ async function setup(t: TestApp) {
     expect(exchanged.status).toBe(201);
     return exchanged.body.base_token as string;
   };
-  return { admin, alice, base, mintTemp, baseTokenOf, direct, verifier: syncedVerifier(t) };
+  return {
+    admin,
+    alice,
+    base,
+    mintTemp,
+    baseTokenOf,
+    direct,
+    verifier: { check: feedVerifier(t).checkSynced },
+  };
 }
 
 describe('class 04: A leaked or revoked temporary API-Token (SeaTable) leaves its Base-Tokens alive', () => {
@@ -150,14 +158,3 @@ describe('class 04: A leaked or revoked temporary API-Token (SeaTable) leaves it
     expect(dbDigest(second.raw)).toBe(before);
   });
 });
-
-/** The feed verifier, synced before every check (a verifier that has polled since the last change). */
-function syncedVerifier(t: TestApp) {
-  const verifier = feedVerifier(t);
-  return {
-    check: async (jwt: string, baseUuid: string) => {
-      await verifier.revocations.sync();
-      return verifier.check(jwt, baseUuid);
-    },
-  };
-}

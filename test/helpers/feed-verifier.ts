@@ -33,6 +33,11 @@ export function feedVerifier(t: TestApp) {
   return {
     revocations,
     check,
+    /** As `check`, after a poll: a verifier that has read every change made so far. */
+    checkSynced: async (jwt: string, baseUuid?: string) => {
+      await revocations.sync();
+      return check(jwt, baseUuid);
+    },
     accepts: async (jwt: string, baseUuid?: string) => (await check(jwt, baseUuid)) === 'accepted',
   };
 }
