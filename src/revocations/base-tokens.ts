@@ -6,6 +6,7 @@ import type { Deps } from '../deps';
 import { BASE_TOKEN_TYPE } from '../tokens/base-tokens';
 import { TEMP_TOKEN_AUDIENCE, TEMP_TOKEN_TYPE } from '../tokens/temp-api-tokens';
 import { BASE_AUDIENCE_PREFIX } from '../verify/claims';
+import { entriesRevoking } from './feed';
 import { revocationStatements, type RevocationReason } from './revoke';
 
 /**
@@ -69,20 +70,7 @@ export async function revokeBaseToken(
     return false;
   }
   // Revoked already: its own entry, or its source's entry from past the per-source bound.
-  const already = await deps.db
-    .selectFrom('revocations')
-    .select('seq')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('kind', '=', 'jti'), eb('value', '=', claims.jti)]),
-        eb.and([
-          eb('kind', '=', 'client'),
-          eb('value', '=', claims.clientId),
-          eb('revoked_at', '>=', claims.iat),
-        ]),
-      ]),
-    )
-    .executeTakeFirst();
+  const already = await entriesRevoking(deps.db, claims).executeTakeFirst();
   if (already) return true;
   try {
     await commitRevocation(deps, claims, reason, actor);

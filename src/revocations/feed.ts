@@ -1,6 +1,7 @@
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
-import type { RevocationKind } from '../store/schema';
+import type { Kysely } from 'kysely';
+import type { Database, RevocationKind } from '../store/schema';
 
 // The feed's read side; every write to it is built in ./revoke.ts.
 
@@ -76,4 +77,25 @@ export async function latestRevocation(deps: Pick<Deps, 'db'>): Promise<number> 
         .executeTakeFirst()
     )?.m ?? 0
   );
+}
+
+/**
+ * The feed rows that revoke one signed token (a Base-Token or a temporary API-Token): its own `jti`
+ * entry, or its source's `client` entry at or after its `iat` (what a revocation past the per-source
+ * bound on jti entries publishes). Selects `seq`; a row means revoked.
+ */
+export function entriesRevoking(db: Kysely<Database>, token: { jti: string; clientId: string; iat: number }) {
+  return db
+    .selectFrom('revocations')
+    .select('seq')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('kind', '=', 'jti'), eb('value', '=', token.jti)]),
+        eb.and([
+          eb('kind', '=', 'client'),
+          eb('value', '=', token.clientId),
+          eb('revoked_at', '>=', token.iat),
+        ]),
+      ]),
+    );
 }

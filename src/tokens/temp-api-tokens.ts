@@ -7,6 +7,7 @@ import type { Deps } from '../deps';
 import { AppError, forbidden } from '../errors';
 import { base64url, randomBytes } from '../lib/bytes';
 import type { BasePermission } from '../store/schema';
+import { entriesRevoking } from '../revocations/feed';
 import { precheckToken } from '../verify/precheck';
 import { accountTokenEnd } from '../accounts/account-tokens';
 import { signBaseToken } from './base-tokens';
@@ -104,22 +105,7 @@ export async function exchangeTempApiToken(
     ])
     .select((eb) =>
       eb
-        .exists(
-          eb
-            .selectFrom('revocations')
-            .select('seq')
-            .where((eb) =>
-              eb.or([
-                eb.and([eb('kind', '=', 'jti'), eb('value', '=', claims.jti)]),
-                // Past the per-source bound on jti entries, a revocation covers its source up to its iat.
-                eb.and([
-                  eb('kind', '=', 'client'),
-                  eb('value', '=', claims.client_id),
-                  eb('revoked_at', '>=', claims.iat),
-                ]),
-              ]),
-            ),
-        )
+        .exists(entriesRevoking(deps.db, { jti: claims.jti, clientId: claims.client_id, iat: claims.iat }))
         .as('revoked_itself'),
     )
     .where('u.id', '=', claims.sub)
