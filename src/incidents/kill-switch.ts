@@ -135,9 +135,21 @@ export async function killSwitch(
       );
     if (blocked.length > 0)
       statements.push(
+        // Selected by one JSON id list, not spelled out as values: D1 binds at most 100 parameters.
         deps.db
           .insertInto('api_token_base_blocks')
-          .values(blocked.map((row) => ({ token_id: row.id, base_id: base, created_at: now })))
+          .columns(['token_id', 'base_id', 'created_at'])
+          .expression(
+            deps.db
+              .selectFrom('api_tokens')
+              .select((eb) => ['id', eb.val(base).as('base_id'), eb.val(now).as('created_at')])
+              .where(
+                inIdList(
+                  'id',
+                  blocked.map((row) => row.id),
+                ),
+              ),
+          )
           .onConflict((oc) => oc.doNothing()),
       );
     statements.push(

@@ -203,6 +203,28 @@ describe('src/worker.ts inside workerd, on a local D1 migrated by wrangler', () 
     expect(feed.body.revocations.map((entry: { value: string }) => entry.value)).toEqual(
       expect.arrayContaining(ids),
     );
+
+    // The kill switch blocks many workspace-scope tokens for one base in one statement on D1 too.
+    const workspace = (await call(target, 'GET', '/api/v1/workspaces', { token: admin })).body.workspaces[0]
+      .id;
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        call(target, 'POST', '/api/v1/api-tokens', {
+          token: admin,
+          body: {
+            name: `ws-${i}`,
+            permission: 'r',
+            resources: { type: 'workspace', workspace_id: workspace },
+          },
+        }),
+      ),
+    );
+    const killed = await call(target, 'POST', '/api/v1/kill-switch', {
+      token: admin,
+      body: { base_uuid: base },
+    });
+    expect(killed.status, JSON.stringify(killed.body)).toBe(200);
+    expect(killed.body.base_access_ended).toBe(40);
   });
 
   it("publishes a signed-out Account-Token's temporary API-Tokens to the feed on D1 (issue 13, class 4)", async () => {
