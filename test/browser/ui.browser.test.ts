@@ -8,6 +8,17 @@ import { freePort, jsonCaller, ROOT, serveTokenladder, type Running } from '../h
 
 // Installed by `npm run setup:browser` (scripts/ensure-chromium.sh, which .ci/run calls), never by the tests.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Headless, and no background connections: this machine's network refuses them, many at a time.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const HAS_CHROMIUM = existsSync(CHROMIUM);
 const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
 if (!HAS_CHROMIUM && IN_CI)
@@ -48,16 +59,7 @@ describe.skipIf(!HAS_CHROMIUM)('web UI in Chromium', () => {
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
       viewport: { width: 1200, height: 800 },
     });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });
@@ -399,16 +401,7 @@ describe.skipIf(!HAS_CHROMIUM)('web UI in Chromium', () => {
     const other = await chromium.launchPersistentContext(join(dir, 'profile-dana'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
     });
     try {
       const danaPage = other.pages()[0] ?? (await other.newPage());
