@@ -11,15 +11,19 @@ export default defineConfig({
         test: {
           name: 'fast',
           include: ['test/{unit,http,security,verify,client,store,tooling,guarantees}/**/*.test.ts'],
-          // Starts tokenladder processes (serve, migrate) about a dozen times.
-          exclude: ['test/security/process.test.ts'],
+          // Starts tokenladder processes (serve, migrate) about a dozen times; the model test's second process.
+          exclude: ['test/security/process.test.ts', 'test/guarantees/model-processes.test.ts'],
         },
       },
       {
         extends: true,
         test: {
           name: 'slow',
-          include: ['test/{e2e,workers,browser}/**/*.test.ts', 'test/security/process.test.ts'],
+          include: [
+            'test/{e2e,workers,browser}/**/*.test.ts',
+            'test/security/process.test.ts',
+            'test/guarantees/model-processes.test.ts',
+          ],
           globalSetup: ['test/setup/build-cli.ts'],
         },
       },
