@@ -32,6 +32,8 @@ export interface Stats {
   /** Verdicts: accepted, and refused because something ended the token (not only expired). */
   accepted: number;
   ended: number;
+  /** Race Base-Tokens refused though only the change-first order explains them (the known defect). */
+  refusedOnArrival: number;
   /** How many Base-Tokens each kind of change ended (debugging aid: TOKENLADDER_MODEL_VERBOSE=1). */
   why: Record<string, number>;
 }
@@ -45,6 +47,7 @@ export const newStats = (): Stats => ({
   checks: 0,
   accepted: 0,
   ended: 0,
+  refusedOnArrival: 0,
   why: {},
 });
 

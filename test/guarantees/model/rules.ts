@@ -182,10 +182,10 @@ export interface BaseToken {
   /** What ended it, or null while nothing has. */
   ended: string | null;
   /**
-   * Exchanged concurrently with a change that ends what it relies on, with an outcome both orders
-   * explain: the verifier's first verdict says which order it was (see Race in ./commands.ts).
+   * Exchanged concurrently with a change that ends what it relies on, with an outcome that allows
+   * either verdict (see Race in ./commands.ts): why, and the verifier's first verdict settles it.
    */
-  undecided?: boolean;
+  undecided?: string;
   /** Expired past the verifier's tolerance and seen refused: it can never come back, so it is not checked again. */
   past?: boolean;
 }

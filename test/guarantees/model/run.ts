@@ -57,7 +57,7 @@ export async function runModel(run: ModelRun) {
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(
-    `model (${run.name}): ${stats.sequences} sequences, ${stats.steps} steps (${stats.exchanges} exchanges, ${stats.races} races), ${stats.issued} Base-Tokens, ${stats.checks} verifier checks (${stats.accepted} accepted, ${stats.ended} refused as ended) in ${seconds} s`,
+    `model (${run.name}): ${stats.sequences} sequences, ${stats.steps} steps (${stats.exchanges} exchanges, ${stats.races} races), ${stats.issued} Base-Tokens, ${stats.checks} verifier checks (${stats.accepted} accepted, ${stats.ended} refused as ended, ${stats.refusedOnArrival} refused on arrival) in ${seconds} s`,
   );
   if (process.env.TOKENLADDER_MODEL_VERBOSE) console.log(stats.why);
 }
