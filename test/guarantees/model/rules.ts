@@ -8,7 +8,8 @@
  * A Base-Token is accepted by a synced verifier iff
  *   1. it has not expired: now < exp + 30 s (the verifier's clock tolerance), and
  *   2. no change since it was issued ended it. A change ends the Base-Tokens issued before it that
- *      rely on what it takes away, and never one issued after it:
+ *      rely on what it takes away, and never one issued after it (a change made after a Base-Token's
+ *      `exp` may also leave it to its 30 s of tolerance: it is past its end by the issuer's clock):
  *      - its API-Token disabled (PATCH, or the kill switch), deleted, regenerated (with or without a
  *        grace period), narrowed (its grant no longer contains the old one, or an earlier expiry),
  *        reported leaked (either live secret), or refused or shortened by a stricter token policy
@@ -181,6 +182,8 @@ export interface BaseToken {
   exp: number;
   /** What ended it, or null while nothing has. */
   ended: string | null;
+  /** Ended by a change made after its `exp`: within the verifier's tolerance it may still be accepted. */
+  endedAfterExp?: boolean;
   /**
    * Exchanged concurrently with a change that ends what it relies on, with an outcome that allows
    * either verdict (see Race in ./commands.ts): why, and the verifier's first verdict settles it.
@@ -323,8 +326,12 @@ export function exchangeTemp(m: Model, index: number): Expected {
   };
 }
 
-/** Whether a synced verifier must accept this Base-Token now. */
-export const accepted = (m: Model, b: BaseToken) => b.ended === null && m.now < b.exp + TOLERANCE;
+/** Whether a synced verifier must accept this Base-Token now: true, false, or either (see rule 2). */
+export function accepted(m: Model, b: BaseToken): boolean | 'either' {
+  if (m.now >= b.exp + TOLERANCE) return false;
+  if (b.ended === null) return true;
+  return b.endedAfterExp ? 'either' : false;
+}
 
 /** What the Base-Token's source grants its holder on its base now, time limits aside; null for nothing. */
 export function allowedNow(m: Model, b: BaseToken): Grant | null {
@@ -347,7 +354,11 @@ export function allowedNow(m: Model, b: BaseToken): Grant | null {
 // happens: the Base-Tokens issued so far that rely on it end; later ones are not touched.
 
 function end(m: Model, why: string, relies: (b: BaseToken) => boolean) {
-  for (const b of m.baseTokens) if (b.ended === null && relies(b)) b.ended = why;
+  for (const b of m.baseTokens)
+    if (b.ended === null && relies(b)) {
+      b.ended = why;
+      b.endedAfterExp = m.now >= b.exp;
+    }
 }
 
 const fromApiToken = (index: number) => (b: BaseToken) => b.source.kind === 'api' && b.source.token === index;
