@@ -15,8 +15,8 @@ import { envNumber, runModel } from './model/run';
 // test/guarantees/model-processes.test.ts. Replay: TOKENLADDER_MODEL_SEED / TOKENLADDER_MODEL_PATH (a
 // race's order is not replayed: a replay may need a few tries).
 
-const DEFAULT_RUNS = 12;
-const MAX_STEPS = 40;
+const DEFAULT_RUNS = 20;
+const MAX_STEPS = 60;
 
 let child: Child;
 beforeAll(async () => {

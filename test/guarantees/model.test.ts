@@ -31,8 +31,8 @@ import { envNumber, runModel } from './model/run';
 // first; replay a failure with TOKENLADDER_MODEL_SEED=<seed> and TOKENLADDER_MODEL_PATH=<the path
 // fast-check prints> for the shrunk counterexample alone.
 
-const DEFAULT_RUNS = 30;
-const MAX_STEPS = 40;
+const DEFAULT_RUNS = 40;
+const MAX_STEPS = 60;
 
 describe('model: every Base-Token is accepted exactly while its source grants it (one process)', () => {
   const runs = envNumber('TOKENLADDER_MODEL_RUNS', DEFAULT_RUNS);

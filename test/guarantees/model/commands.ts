@@ -953,7 +953,7 @@ class Report implements Action {
   async send(m: M.Model, r: Real, via: number) {
     const target = at(this.list(m), this.n);
     const secret = this.secretOf(m, target);
-    const leak = this.asLeak || this.what === 'api' || this.what === 'old api' || this.what === 'account';
+    const leak = this.leak();
     // 30 reports per address and hour: each report comes from an address of its own.
     const address = `10.${(r.counter >> 16) & 255}.${(r.counter >> 8) & 255}.${r.counter & 255}`;
     r.counter++;
@@ -966,7 +966,7 @@ class Report implements Action {
     return { ...reply, target, sent: secret };
   }
   settle(m: M.Model, reply: Reply) {
-    const leak = reply.status === 202;
+    const leak = this.leak();
     isDone(reply, leak ? 202 : 200, `${this}`);
     const target = reply.target!;
     const why = leak ? 'reported leaked' : 'revoked by its holder';
@@ -989,8 +989,12 @@ class Report implements Action {
       if (m.now < temp.exp) M.endTemp(m, target, `temporary API-Token ${why}`);
     }
   }
+  /** Opaque tokens only through a leak report; signed ones through either way. */
+  leak() {
+    return this.asLeak || this.what === 'api' || this.what === 'old api' || this.what === 'account';
+  }
   toString() {
-    return `${this.asLeak ? 'reportLeaked' : 'revoke'}(${this.what} #${this.n})`;
+    return `${this.leak() ? 'reportLeaked' : 'revoke'}(${this.what} #${this.n})`;
   }
 }
 
@@ -1059,6 +1063,7 @@ class Step implements Command {
     r.stats.steps++;
     if (this.action instanceof Exchange) r.stats.exchanges++;
     const reply = await this.action.send(m, r, this.via % r.procs.length);
+    r.trace.push(`${this} → ${reply.status}`);
     this.action.settle(m, reply);
     await invariant(m, r);
   }
@@ -1088,6 +1093,7 @@ class Race implements Command {
       this.exchange.send(m, r, viaExchange),
       this.change.send(m, r, viaChange),
     ]);
+    r.trace.push(`${this} → ${e.status} ‖ ${c.status}`);
     const before = this.exchange.expect(m, e);
     // "Exchange first": its Base-Token exists when the change happens. Does the change end it?
     let reliedOn = false;
@@ -1148,6 +1154,7 @@ class AdvanceClock implements Command {
   async run(m: M.Model, r: Real) {
     r.stats.steps++;
     r.clock.advance(this.seconds);
+    r.trace.push(`${this}`);
     m.now += this.seconds;
     await invariant(m, r);
   }

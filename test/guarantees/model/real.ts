@@ -59,6 +59,8 @@ export interface Real {
   verifier: ReturnType<typeof feedVerifier>;
   /** For unique names and client addresses. */
   counter: number;
+  /** The steps run in this sequence with their answers, for the failure message. */
+  trace: string[];
   stats: Stats;
   close(): void;
 }
@@ -146,7 +148,16 @@ async function setup(t: TestApp, procs: Proc[], stats: Stats, close: () => void)
   }
   t.clock.advance(1);
   model.now = Math.floor(t.clock.now() / 1000);
-  const real: Real = { procs, clock: t.clock, admin, verifier: feedVerifier(t), counter: 0, stats, close };
+  const real: Real = {
+    procs,
+    clock: t.clock,
+    admin,
+    verifier: feedVerifier(t),
+    counter: 0,
+    trace: [],
+    stats,
+    close,
+  };
   return { model, real };
 }
 

@@ -246,7 +246,7 @@ export function reaches(m: Model, t: ApiToken, base: number): boolean {
 }
 
 /** Why the token policy refuses a token whatever the time (scope, service-account cap), or null. */
-function policyForbids(m: Model, t: ApiToken): string | null {
+function policyForbids(m: Model, t: Pick<ApiToken, 'reach' | 'owner' | 'grant'>): string | null {
   if (m.policy.forbidAllBases && t.reach.type === 'all') return 'the policy forbids all-bases tokens';
   if (m.users[t.owner]!.kind === 'service' && m.policy.serviceMax === 'r' && summary(t.grant) === 'rw')
     return "the policy caps service accounts' tokens to r";
@@ -267,7 +267,7 @@ export function policyRefusesToMake(
     return 'longer than the maximum lifetime';
   const end = policyEnd(m, token);
   if (end !== null && end <= m.now) return 'older than the maximum lifetime';
-  return policyForbids(m, { ...token, cutOff: new Set() } as ApiToken);
+  return policyForbids(m, token);
 }
 
 /** An exchange of API-Token `index` for `base` with `secret`. */

@@ -38,6 +38,10 @@ export async function runModel(run: ModelRun) {
           const { model, real } = await run.world(stats);
           try {
             await fc.asyncModelRun(() => ({ model, real }), cmds);
+          } catch (error) {
+            // What ran, with the answers (a race's order is not replayed: this says what happened).
+            if (error instanceof Error) error.message += `\n  steps run: ${real.trace.join('; ')}`;
+            throw error;
           } finally {
             real.close();
           }
