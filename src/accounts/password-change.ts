@@ -92,7 +92,7 @@ export async function changePassword(
           .execute()
       ).map((row) => row.id);
   const [update, revoke] = await deps.audit.commit(
-    [...statements, ...publishRevocations(deps, others, 'revoked', changed)],
+    [...statements, ...publishRevocations(deps, others, 'password_changed', changed)],
     [
       {
         action: 'password.change',

@@ -291,7 +291,7 @@ export async function updateUser(
         })
         .where('id', '=', id),
       ...(resetting ? [revokeStatement(deps, 'account', { ids: ids.account }, { now })] : []),
-      ...publishRevocations(deps, revoked, deactivating ? 'disabled' : 'revoked'),
+      ...publishRevocations(deps, revoked, deactivating ? 'user_deactivated' : 'password_changed'),
     ],
     [
       {
@@ -330,7 +330,7 @@ export async function revokeUserTokens(
     [
       revokeStatement(deps, 'account', { owner: id }, { now }),
       revokeStatement(deps, 'api', { owner: id }, { now }),
-      ...publishRevocations(deps, [...ids.account, ...ids.api], 'revoked'),
+      ...publishRevocations(deps, [...ids.account, ...ids.api], 'user_tokens_revoked'),
     ],
     [
       {

@@ -5,6 +5,7 @@ import type { Deps } from '../deps';
 import { inIdList } from '../store/id-list';
 import type { Database, RevocationKind } from '../store/schema';
 import { OPAQUE_KINDS, type OpaqueKind, type TokenTable } from '../tokens/kinds';
+import { RULES, type PublishingChange, type Rule } from './rules';
 
 /**
  * Every write that revokes a credential or publishes a revocation to the feed is built here: the
@@ -15,16 +16,8 @@ import { OPAQUE_KINDS, type OpaqueKind, type TokenTable } from '../tokens/kinds'
 /** Clock skew a verifier allows on `iat`/`exp`: entries outlive the tokens they match by this much. */
 const VERIFIER_SKEW_SECONDS = 60;
 
-export type RevocationReason =
-  | 'deleted'
-  | 'disabled'
-  | 'regenerated'
-  | 'revoked'
-  | 'leaked'
-  | 'kill_switch'
-  | 'member_removed'
-  | 'member_demoted'
-  | 'policy_tightened';
+/** The change a write publishes for: its rule (./rules.ts) says which feed kinds it may write. */
+export type { PublishingChange } from './rules';
 
 export interface Revocation {
   /**
@@ -35,7 +28,7 @@ export interface Revocation {
    */
   kind: RevocationKind;
   value: string;
-  reason: RevocationReason;
+  change: PublishingChange;
   /** `client_base`, `subject_base`: the base. */
   baseId?: string;
   /** `jti`: the Base-Token's source token, whose live jti entries are bounded (see revokeBaseToken). */
@@ -112,7 +105,7 @@ export function revocationStatements(
         ? sql<number>`max(${expiresAt}, coalesce((${earlier('expires_at')}), 0))`
         : sql<number>`${expiresAt}`
       ).as('expires_at'),
-      eb.val(revocation.reason).as('reason'),
+      eb.val(storedReason(revocation.change, revocation.kind)).as('reason'),
       (revocation.gen === undefined
         ? sql<number | null>`NULL`
         : sql<number>`max(${revocation.gen}, coalesce((${earlierGen()}), 0))`
@@ -141,6 +134,17 @@ export function revocationStatements(
   return [...statements, prune];
 }
 
+/**
+ * The reason a feed entry is stored with, from its change's rule; a kind the rule does not list is a
+ * bug in the caller (the rules are the statement of what each change ends).
+ */
+function storedReason(change: PublishingChange, kind: RevocationKind): string {
+  const rule: Rule = RULES[change];
+  if (!rule.feed.includes(kind))
+    throw new Error(`${change} does not publish ${kind} entries (src/revocations/rules.ts)`);
+  return rule.reason!;
+}
+
 /** The rows of one source's entry (kind, token or user id and, for per-base kinds, the base). */
 function sameSource(
   source: { kind: RevocationKind; value: string; baseId: string | null },
@@ -160,12 +164,12 @@ function sameSource(
 export function publishSubjectBaseRevocation(
   deps: FeedDeps,
   subject: { userId: string; baseId: string },
-  reason: RevocationReason,
+  change: PublishingChange,
   onlyIf?: Expression<unknown>,
 ): Compilable[] {
   return revocationStatements(
     deps,
-    [{ kind: 'subject_base', value: subject.userId, baseId: subject.baseId, reason }],
+    [{ kind: 'subject_base', value: subject.userId, baseId: subject.baseId, change }],
     onlyIf,
   );
 }
@@ -179,17 +183,17 @@ export function publishSubjectBaseRevocation(
 export function publishRevocations(
   deps: FeedDeps,
   ids: readonly string[],
-  reason: RevocationReason,
+  change: PublishingChange,
   onlyIf?: Expression<unknown>,
 ): Compilable[] {
   if (ids.length === 0) return [];
   return [
     ...revocationStatements(
       deps,
-      ids.map((value) => ({ kind: 'client', value, reason })),
+      ids.map((value) => ({ kind: 'client', value, change })),
       onlyIf,
     ),
-    publishTempApiTokens(deps, ids, reason, onlyIf),
+    publishTempApiTokens(deps, ids, change, onlyIf),
   ];
 }
 
@@ -203,7 +207,7 @@ export function publishRevocations(
 function publishTempApiTokens(
   deps: FeedDeps,
   accountTokenIds: readonly string[],
-  reason: RevocationReason,
+  change: PublishingChange,
   onlyIf?: Expression<unknown>,
 ): Compilable {
   const now = epochSeconds(deps.clock);
@@ -218,7 +222,7 @@ function publishTempApiTokens(
       't.jti as value',
       eb.val(now).as('revoked_at'),
       sql<number>`t.expires_at + ${VERIFIER_SKEW_SECONDS}`.as('expires_at'),
-      eb.val(reason).as('reason'),
+      eb.val(storedReason(change, 'client')).as('reason'),
     ])
     .where(inIdList('t.account_token_id', accountTokenIds))
     .where('t.expires_at', '>', now);
@@ -303,12 +307,12 @@ export async function revokeTokens(
     ids: readonly string[];
     /** Only if they belong to this user. */
     owner?: string;
-    reason: RevocationReason;
+    change: PublishingChange;
     events: readonly AuditEvent[];
     allOrNothing?: boolean;
   },
 ): Promise<number> {
-  const { kind, ids, owner, reason, events, allOrNothing } = request;
+  const { kind, ids, owner, change, events, allOrNothing } = request;
   const now = epochSeconds(deps.clock);
   const target = { ids, owner };
   const applied = deps.db
@@ -320,7 +324,7 @@ export async function revokeTokens(
   const [result] = await deps.audit.commit(
     [
       revokeStatement(deps, kind, target, { now, allOrNothing }),
-      ...publishRevocations(deps, ids, reason, applied),
+      ...publishRevocations(deps, ids, change, applied),
     ],
     events,
     { onlyIf: applied },

@@ -130,7 +130,7 @@ export function revocationRoutes(deps: Deps) {
       validate('json', revokeBaseTokenBody),
       async (c) => {
         const actor = anonymousActor(clientIp(c, deps.config.clientIpHeader));
-        await revokeBaseToken(deps, c.req.valid('json').token, 'revoked', actor);
+        await revokeBaseToken(deps, c.req.valid('json').token, 'base_token_revoked', actor);
         return c.json({ received: 1 });
       },
     )

@@ -16,7 +16,7 @@ import {
 import { isSubsetOf, scopesOfPermission, summaryPermission, tokenScopes, type Scopes } from './grants';
 import { OPAQUE_KINDS } from './kinds';
 import { mintOpaqueToken } from './opaque';
-import { publishRevocations, revokeTokens, type RevocationReason } from '../revocations/revoke';
+import { publishRevocations, revokeTokens, type PublishingChange } from '../revocations/revoke';
 import { assertPolicyAllowsNewToken, getTokenPolicy } from './policy';
 
 export interface ApiTokenPatch {
@@ -106,8 +106,8 @@ export async function updateApiToken(
     patch.expiresAt !== null &&
     (token.expires_at === null || patch.expiresAt < token.expires_at);
   const narrowed = (scopes !== undefined && !isSubsetOf(tokenScopes(token), scopes)) || shortened;
-  const revocation: RevocationReason | null =
-    patch.enabled === false && enabledNow ? 'disabled' : narrowed ? 'revoked' : null;
+  const revocation: PublishingChange | null =
+    patch.enabled === false && enabledNow ? 'api_token_disabled' : narrowed ? 'api_token_narrowed' : null;
   const stillLive = deps.db
     .selectFrom('api_tokens')
     .select('id')
@@ -201,7 +201,7 @@ export async function regenerateApiToken(
         .where('revoked_at', 'is', null),
       // Base-Tokens issued until now stop at every verifier polling the feed; with a grace period,
       // those the old secret obtains during it live their normal lifetime (README: Revocation).
-      ...publishRevocations(deps, [id], 'regenerated', applied),
+      ...publishRevocations(deps, [id], 'api_token_regenerated', applied),
     ],
     [
       {
@@ -245,7 +245,7 @@ export async function bulkRevokeApiTokens(
   const revoked = await revokeTokens(deps, {
     kind: 'api',
     ids: unique,
-    reason: 'deleted',
+    change: 'api_token_deleted',
     allOrNothing: true,
     events: visible
       .filter((row) => unique.includes(row.id))
