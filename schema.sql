@@ -162,7 +162,8 @@ CREATE TABLE audit_events (
 -- removed or demoted); a `jti` row rejects one Base-Token
 -- (`client_id`: its source, whose live jti rows are bounded). A source has one row per kind and base:
 -- publishing it again replaces the row with a new `seq`. Kept until every Base-Token it can match has
--- expired (`expires_at`). `seq` is the feed cursor.
+-- expired (`expires_at`). `seq` is the feed cursor. An entry refuses the Base-Tokens it matches whose
+-- `gen` claim (the feed position their exchange read) is below its `gen`; NULL means its own `seq`.
 CREATE TABLE revocations (
   seq INTEGER PRIMARY KEY,
   kind TEXT NOT NULL CHECK (kind IN ('client', 'jti', 'client_base', 'subject_base')),
@@ -172,6 +173,7 @@ CREATE TABLE revocations (
   revoked_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   reason TEXT NOT NULL,
+  gen INTEGER,
   CHECK ((kind IN ('client_base', 'subject_base')) = (base_id IS NOT NULL))
 );
 CREATE INDEX revocations_expires ON revocations (expires_at);

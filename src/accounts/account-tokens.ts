@@ -1,6 +1,7 @@
 import type { Compilable, Expression } from 'kysely';
 import { actorOf, anonymousActor, type AuditEvent } from '../audit/events';
 import { epochSeconds } from '../clock';
+import { feedPosition } from '../revocations/feed';
 import { publishRevocations, revokeStatement, revokeTokens } from '../revocations/revoke';
 import { insertIfExists } from '../store/insert-if';
 import type { Deps } from '../deps';
@@ -251,6 +252,7 @@ export async function authenticateAccountToken(
       't.last_used_at',
     ])
     .select(['u.id as user_id', 'u.email', 'u.name', 'u.role', 'u.team_id', 'u.is_active', 'u.kind'])
+    .select(feedPosition.as('gen'))
     .where('t.id', '=', id)
     .executeTakeFirst();
   const now = epochSeconds(deps.clock);
@@ -276,6 +278,7 @@ export async function authenticateAccountToken(
     tokenId: row.id,
     tokenName: row.token_name,
     tokenEndsAt: endsAt,
+    gen: row.gen,
   };
 }
 

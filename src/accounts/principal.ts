@@ -15,6 +15,11 @@ export interface Principal {
    * configured maximum age; null for never. Base-Tokens exchanged with it end by then too.
    */
   tokenEndsAt: number | null;
+  /**
+   * The revocation feed's position read with the Account-Token (src/revocations/feed.ts,
+   * feedPosition): Base-Tokens and temporary API-Tokens made with this request carry it as `gen`.
+   */
+  gen: number;
   /** Where the request came from (set by the HTTP layer; for the audit log). */
   clientIp?: string | null;
 }

@@ -1273,6 +1273,8 @@ export interface components {
                 aud?: string;
                 revoked_at: number;
                 expires_at: number;
+                /** @description Entries other than `jti`: refuses the Base-Tokens the entry matches whose `gen` claim is below this (exchanged before the entry was written); tokens without `gen` compare `iat` with `revoked_at`. */
+                gen?: number;
             }[];
             cursor: string;
             complete: boolean;

@@ -308,6 +308,15 @@ export const revocationFeedSchema = z
         aud: z.string().optional(),
         revoked_at: z.number().int(),
         expires_at: z.number().int(),
+        gen: z
+          .number()
+          .int()
+          .optional()
+          .meta({
+            description:
+              'Entries other than `jti`: refuses the Base-Tokens the entry matches whose `gen` claim is below this ' +
+              '(exchanged before the entry was written); tokens without `gen` compare `iat` with `revoked_at`.',
+          }),
       }),
     ),
     cursor: z.string(),

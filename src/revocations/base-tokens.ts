@@ -13,8 +13,8 @@ import { revocationStatements, type RevocationReason } from './revoke';
  * Live `jti` entries per source token (`client_id`) at most. Anyone holding a Base-Token may revoke it,
  * so without a bound one API-Token could grow the feed by one entry per exchange. Past the bound, a
  * revocation instead publishes (or moves forward) the source's single `client` entry up to that
- * token's `iat`: the token is refused all the same, and so is every Base-Token of that source issued
- * at or before it. The feed holds at most this many jti entries plus one entry per source.
+ * token (its `gen`, or for a token without one its `iat`): the token is refused all the same, and so
+ * is every Base-Token of that source exchanged before it. The feed holds at most this many jti entries plus one entry per source.
  */
 export const JTI_ENTRIES_PER_SOURCE = 100;
 
@@ -35,6 +35,7 @@ export async function revokeBaseToken(
     jti: string;
     exp: number;
     iat: number;
+    gen?: number;
     sub: string;
     clientId: string;
     base: string | null;
@@ -60,6 +61,7 @@ export async function revokeBaseToken(
       jti: payload.jti!,
       exp: payload.exp!,
       iat: payload.iat!,
+      ...(Number.isSafeInteger(payload.gen) && { gen: payload.gen as number }),
       sub: payload.sub!,
       // Every token we sign names its source; the subject bounds anything that would not.
       clientId: typeof payload.client_id === 'string' ? payload.client_id : payload.sub!,
@@ -87,6 +89,7 @@ async function commitRevocation(
     jti: string;
     exp: number;
     iat: number;
+    gen?: number;
     sub: string;
     clientId: string;
     base: string | null;
@@ -109,7 +112,18 @@ async function commitRevocation(
     [
       ...revocationStatements(
         deps,
-        [{ kind: 'client', value: claims.clientId, reason, revokedAt: claims.iat }],
+        [
+          {
+            kind: 'client',
+            value: claims.clientId,
+            reason,
+            revokedAt: claims.iat,
+            // Up to this token: the source's Base-Tokens exchanged at its feed position or before. A
+            // token without `gen` (older than 0.2) cannot say where it stands: the entry then ends
+            // every Base-Token of the source exchanged before this write.
+            ...(claims.gen !== undefined && { gen: claims.gen + 1 }),
+          },
+        ],
         liveOfSource(true),
       ),
       ...revocationStatements(

@@ -1,6 +1,6 @@
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, RevocationKind } from '../store/schema';
 
 // The feed's read side; every write to it is built in ./revoke.ts.
@@ -19,6 +19,8 @@ export interface RevocationEntry {
   revokedAt: number;
   /** When every Base-Token the entry can match has expired; the entry leaves the feed then. */
   expiresAt: number;
+  /** It refuses the Base-Tokens it matches whose `gen` is below this (see feedPosition). */
+  gen: number;
 }
 
 /** A page of the feed, and the cursor to read on from. */
@@ -45,7 +47,7 @@ export async function readRevocations(
   const from = reset ? 0 : since;
   const rows = await deps.db
     .selectFrom('revocations')
-    .select(['seq', 'kind', 'value', 'base_id', 'revoked_at', 'expires_at'])
+    .select(['seq', 'kind', 'value', 'base_id', 'revoked_at', 'expires_at', 'gen'])
     .where('seq', '>', from)
     .where('expires_at', '>', now)
     .orderBy('seq')
@@ -60,6 +62,7 @@ export async function readRevocations(
       baseId: row.base_id,
       revokedAt: row.revoked_at,
       expiresAt: row.expires_at,
+      gen: row.gen ?? row.seq,
     })),
     cursor: complete ? latest : page[page.length - 1]!.seq,
     complete,
@@ -80,11 +83,25 @@ export async function latestRevocation(deps: Pick<Deps, 'db'>): Promise<number> 
 }
 
 /**
- * The feed rows that revoke one signed token (a Base-Token or a temporary API-Token): its own `jti`
- * entry, or its source's `client` entry at or after its `iat` (what a revocation past the per-source
- * bound on jti entries publishes). Selects `seq`; a row means revoked.
+ * The feed's position: the newest entry's `seq` (0 for an empty feed). An exchange reads it in the
+ * same statement as the source it checks (one consistent snapshot on SQLite, D1 and PostgreSQL) and
+ * signs it into the Base-Token as `gen`. Every change that takes access away writes its feed entries
+ * in the same atomic write as the change, each with a `seq` above every earlier one (src/revocations/
+ * revoke.ts): so an exchange that read the source before the change committed carries a `gen` below
+ * the entry's and is refused, one that read it after sees the change itself. No clock is compared.
  */
-export function entriesRevoking(db: Kysely<Database>, token: { jti: string; clientId: string; iat: number }) {
+export const feedPosition = sql<number>`(SELECT coalesce(max(seq), 0) FROM revocations)`;
+
+/**
+ * The feed rows that revoke one signed token (a Base-Token or a temporary API-Token): its own `jti`
+ * entry, or its source's `client` entry written after it was issued (what a revocation past the
+ * per-source bound on jti entries publishes): by `gen` when the token carries one, else by `iat`.
+ * Selects `seq`; a row means revoked.
+ */
+export function entriesRevoking(
+  db: Kysely<Database>,
+  token: { jti: string; clientId: string; iat: number; gen?: number },
+) {
   return db
     .selectFrom('revocations')
     .select('seq')
@@ -94,7 +111,9 @@ export function entriesRevoking(db: Kysely<Database>, token: { jti: string; clie
         eb.and([
           eb('kind', '=', 'client'),
           eb('value', '=', token.clientId),
-          eb('revoked_at', '>=', token.iat),
+          token.gen === undefined
+            ? eb('revoked_at', '>=', token.iat)
+            : eb(sql<number>`coalesce(gen, seq)`, '>', token.gen),
         ]),
       ]),
     );

@@ -42,8 +42,17 @@ export interface Revocation {
   clientId?: string;
   /** For a `jti`: when that Base-Token expires. A source token's entry lasts one Base-Token lifetime. */
   tokenExpiresAt?: number;
-  /** Base-Tokens issued at or before this time (epoch seconds) are revoked; default now. */
+  /**
+   * For Base-Tokens without a `gen` claim (issued before tokenladder 0.2): those issued at or before
+   * this time (epoch seconds) are revoked; default now.
+   */
   revokedAt?: number;
+  /**
+   * Base-Tokens whose `gen` is below this are revoked; default the entry's own `seq`, i.e. every
+   * matching Base-Token exchanged before this write. Only the per-source bound on jti entries sets a
+   * smaller one (up to one Base-Token of the source).
+   */
+  gen?: number;
 }
 
 type FeedDeps = Pick<Deps, 'db' | 'clock' | 'config'>;
@@ -80,6 +89,15 @@ export function revocationStatements(
         .selectFrom('revocations as r')
         .select((eb) => eb.fn.max(`r.${column}` as const).as('m'))
         .where(sameSource(source!));
+    // NULL stands for the row's own seq, above every earlier entry's: the common case stores nothing.
+    // An explicit one never goes below what the source's earlier entries already refused.
+    const earlierGen = () =>
+      db
+        .selectFrom('revocations as r')
+        .select(sql<number>`max(coalesce(r.gen, r.seq))`.as('m'))
+        .where(sameSource(source!));
+    if (revocation.gen !== undefined && !source)
+      throw new Error('a jti entry matches one token, not a generation');
     const select = db.selectNoFrom((eb) => [
       db.selectFrom('revocations').select(sql<number>`coalesce(max(seq), 0) + 1`.as('next')).as('seq'),
       eb.val(revocation.kind).as('kind'),
@@ -95,10 +113,14 @@ export function revocationStatements(
         : sql<number>`${expiresAt}`
       ).as('expires_at'),
       eb.val(revocation.reason).as('reason'),
+      (revocation.gen === undefined
+        ? sql<number | null>`NULL`
+        : sql<number>`max(${revocation.gen}, coalesce((${earlierGen()}), 0))`
+      ).as('gen'),
     ]);
     const insert = db
       .insertInto('revocations')
-      .columns(['seq', 'kind', 'value', 'base_id', 'client_id', 'revoked_at', 'expires_at', 'reason'])
+      .columns(['seq', 'kind', 'value', 'base_id', 'client_id', 'revoked_at', 'expires_at', 'reason', 'gen'])
       .expression(onlyIf ? select.where((eb) => eb.exists(onlyIf)) : select);
     if (!source) return [insert];
     // The newest row of the source stays: the one just written (or, without it, the one already there).

@@ -252,6 +252,8 @@ export const revocationFeedJson = (
     ...(entry.baseId !== null && { aud: baseAudience(entry.baseId) }),
     revoked_at: entry.revokedAt,
     expires_at: entry.expiresAt,
+    // A jti entry matches one token whatever its position.
+    ...(entry.kind !== 'jti' && { gen: entry.gen }),
   })),
   cursor: String(page.cursor),
   complete: page.complete,

@@ -174,6 +174,11 @@ export interface RevocationsTable {
   revoked_at: number;
   expires_at: number;
   reason: string;
+  /**
+   * Refuses the Base-Tokens the entry matches whose `gen` claim is below this (they were exchanged
+   * before the entry was written); null for entries written before migration 0007: `seq`.
+   */
+  gen: number | null;
 }
 
 export interface ThrottleCountersTable {

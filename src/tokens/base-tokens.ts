@@ -23,6 +23,7 @@ import { earliest } from './expiry';
 import { parseTokenPolicy, policyEndOf, policyProblem, TOKEN_POLICY_KEY } from './policy';
 import type { ApiTokensTable, BasePermission, UserKind } from '../store/schema';
 import { baseAudience } from '../verify/claims';
+import { feedPosition } from '../revocations/feed';
 
 export const BASE_TOKEN_TYPE = 'at+jwt';
 
@@ -41,6 +42,11 @@ export interface BaseTokenGrant {
   endsAt: number | null;
   /** Where the exchange came from, for the audit record. */
   clientIp?: string | null;
+  /**
+   * The feed position read in the same statement as the source (`feedPosition`), signed as `gen`:
+   * feed entries written after that read refuse the Base-Token.
+   */
+  gen: number;
 }
 
 /**
@@ -96,6 +102,7 @@ export async function signBaseToken(
     base_uuid: grant.baseUuid,
     permission,
     ...(scp && { scp }),
+    gen: grant.gen,
     dtable_uuid: grant.baseUuid,
     username: grant.userId,
     ...(grant.tokenType === 'api_token' && { app_name: grant.tokenName }),
@@ -139,6 +146,8 @@ export type ExchangeableToken = Omit<Selectable<ApiTokensTable>, 'updated_at'> &
   policy: string | null;
   /** 1 when a kill switch took the target base from this (workspace or all-bases) token. */
   blocked: number;
+  /** The feed position, read with all of the above (src/revocations/feed.ts, feedPosition). */
+  gen: number;
 };
 
 /**
@@ -158,7 +167,8 @@ export async function loadApiTokenForExchange(
            u.is_active, u.kind AS owner_kind, m.permission AS owner_permission,
            (SELECT value FROM settings WHERE key = ${TOKEN_POLICY_KEY}) AS policy,
            EXISTS (SELECT 1 FROM api_token_base_blocks AS k
-                    WHERE k.token_id = t.id AND k.base_id = COALESCE(${baseUuid ?? null}, t.base_id)) AS blocked
+                    WHERE k.token_id = t.id AND k.base_id = COALESCE(${baseUuid ?? null}, t.base_id)) AS blocked,
+           ${feedPosition} AS gen
       FROM api_tokens AS t
       JOIN users AS u ON u.id = t.created_by
       LEFT JOIN base_members AS m ON m.user_id = t.created_by AND m.base_id = COALESCE(${baseUuid ?? null}, t.base_id)
@@ -291,6 +301,7 @@ export async function exchangeApiToken(
       // The previous secret (a regenerate's grace period) ends sooner than the token.
       endsAt: matched === 'previous' ? earliest(endsAt, token.previous_secret_expires_at) : endsAt,
       clientIp: request.clientIp,
+      gen: token.gen,
     },
     request.ttlSeconds,
   );
@@ -316,6 +327,7 @@ export async function exchangeAccountToken(
       tokenName: principal.tokenName,
       endsAt: principal.tokenEndsAt,
       clientIp: request.clientIp ?? principal.clientIp,
+      gen: principal.gen,
     },
     request.ttlSeconds,
   );

@@ -7,7 +7,7 @@ import type { Deps } from '../deps';
 import { AppError, forbidden } from '../errors';
 import { base64url, randomBytes } from '../lib/bytes';
 import type { BasePermission } from '../store/schema';
-import { entriesRevoking } from '../revocations/feed';
+import { entriesRevoking, feedPosition } from '../revocations/feed';
 import { precheckToken } from '../verify/precheck';
 import { accountTokenEnd } from '../accounts/account-tokens';
 import { signBaseToken } from './base-tokens';
@@ -60,6 +60,8 @@ export async function mintTempApiToken(
     base_uuid: baseUuid,
     permission: weakest(permission, 'rw'),
     client_id: principal.tokenId,
+    // Feed entries for its Account-Token written after that was read refuse it (entriesRevoking).
+    gen: principal.gen,
   })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: TEMP_TOKEN_TYPE })
     .setIssuer(deps.config.issuer)
@@ -104,10 +106,10 @@ export async function exchangeTempApiToken(
       'tt.jti as recorded',
     ])
     .select((eb) =>
-      eb
-        .exists(entriesRevoking(deps.db, { jti: claims.jti, clientId: claims.client_id, iat: claims.iat }))
-        .as('revoked_itself'),
+      eb.exists(entriesRevoking(deps.db, { ...claims, clientId: claims.client_id })).as('revoked_itself'),
     )
+    // Read with everything above: what the Base-Token carries as `gen`.
+    .select(feedPosition.as('gen'))
     .where('u.id', '=', claims.sub)
     .executeTakeFirst();
   if (!maker) throw new AppError('token_invalid', 'the token is malformed or unknown');
@@ -147,6 +149,7 @@ export async function exchangeTempApiToken(
       // Never beyond the temporary token's own hour, nor its Account-Token's end.
       endsAt: earliest(claims.exp, makerEndsAt),
       clientIp,
+      gen: maker.gen,
     },
     ttlSeconds,
   );
@@ -166,7 +169,7 @@ async function verifyTempApiToken(deps: Pick<Deps, 'keys' | 'clock' | 'config'>,
       maxTokenAge: TEMP_TOKEN_TTL_SECONDS,
       currentDate: new Date(deps.clock.now()),
     });
-    const { sub, base_uuid, permission, client_id, jti, exp, iat } = payload;
+    const { sub, base_uuid, permission, client_id, jti, exp, iat, gen } = payload;
     if (
       typeof sub !== 'string' ||
       typeof base_uuid !== 'string' ||
@@ -174,11 +177,22 @@ async function verifyTempApiToken(deps: Pick<Deps, 'keys' | 'clock' | 'config'>,
       typeof jti !== 'string' ||
       typeof exp !== 'number' ||
       typeof iat !== 'number' ||
-      (permission !== 'r' && permission !== 'rw')
+      (permission !== 'r' && permission !== 'rw') ||
+      (gen !== undefined && !Number.isSafeInteger(gen))
     ) {
       throw new AppError('token_invalid', 'the token is malformed or unknown');
     }
-    return { sub, base_uuid, client_id, jti, exp, iat, permission: permission as BasePermission };
+    return {
+      sub,
+      base_uuid,
+      client_id,
+      jti,
+      exp,
+      iat,
+      // Absent from temporary tokens made before 0.2: their `iat` is compared instead.
+      ...(gen !== undefined && { gen: gen as number }),
+      permission: permission as BasePermission,
+    };
   } catch (error) {
     if (error instanceof AppError) throw error;
     if (error instanceof joseErrors.JWTExpired)

@@ -51,6 +51,12 @@ export interface BaseTokenClaims {
   readonly permission: BasePermission;
   /** Fine-grained permissions (see scopes.ts), present when the token grants less than `permission` says alone. */
   readonly scp?: Scopes;
+  /**
+   * The revocation feed's position when the token was exchanged, read together with its source: feed
+   * entries written later (a higher `gen`) refuse it, earlier ones do not, whatever the clocks say.
+   * Absent from Base-Tokens issued before tokenladder 0.2 (their `iat` is compared instead).
+   */
+  readonly gen?: number;
 }
 
 /** What every Base-Token's `aud` starts with; the base UUID follows. */
@@ -154,7 +160,7 @@ export function parseBaseTokenClaims(
   payload: Readonly<Record<string, unknown>>,
   expectedAudiences: readonly string[],
 ): BaseTokenClaims {
-  const { iss, aud, sub, iat, exp, jti, client_id, token_type, token_name, base_uuid, permission, scp } =
+  const { iss, aud, sub, iat, exp, jti, client_id, token_type, token_name, base_uuid, permission, scp, gen } =
     payload;
 
   // jose accepts an array `aud` that merely contains the expected value; the contract is one base.
@@ -173,7 +179,8 @@ export function parseBaseTokenClaims(
     typeof base_uuid === 'string' &&
     LOWERCASE_UUID.test(base_uuid) &&
     aud === BASE_AUDIENCE_PREFIX + base_uuid &&
-    isOneOf<BasePermission>(permission, PERMISSIONS);
+    isOneOf<BasePermission>(permission, PERMISSIONS) &&
+    (gen === undefined || (Number.isSafeInteger(gen) && (gen as number) >= 0));
   if (!valid) throw new BaseTokenError('token_claims_invalid');
   const scopes = scp === undefined ? undefined : parseScopes(scp);
   if (scp !== undefined && scopes === undefined) throw new BaseTokenError('token_claims_invalid');
@@ -191,5 +198,6 @@ export function parseBaseTokenClaims(
     base_uuid,
     permission,
     ...(scopes && { scp: scopes }),
+    ...(gen !== undefined && { gen: gen as number }),
   });
 }

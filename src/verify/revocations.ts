@@ -51,7 +51,14 @@ export interface RevocationList {
    * whole feed (its first poll, a catch-up longer than one poll reads, a feed entry it does not
    * understand) or when stale beyond `maxStalenessSeconds`.
    */
-  check(claims: { client_id: string; jti: string; iat: number; aud: string; sub: string }): void;
+  check(claims: {
+    client_id: string;
+    jti: string;
+    iat: number;
+    aud: string;
+    sub: string;
+    gen?: number;
+  }): void;
   status(): {
     lastSyncAt: Date | null;
     cursor: string;
@@ -63,10 +70,13 @@ export interface RevocationList {
 }
 
 /**
- * `client`: Base-Tokens whose `client_id` is `value`, issued at or before `revoked_at`; `client_base`:
- * the same, only those whose `aud` is `aud` (the source lost one base); `subject_base`: Base-Tokens
- * whose `sub` is `value` and whose `aud` is `aud`, issued at or before `revoked_at`, whatever their
- * source (the user was removed from the base or demoted on it); `jti`: one Base-Token.
+ * `client`: Base-Tokens whose `client_id` is `value`, exchanged before the entry was written;
+ * `client_base`: the same, only those whose `aud` is `aud` (the source lost one base);
+ * `subject_base`: Base-Tokens whose `sub` is `value` and whose `aud` is `aud`, whatever their source
+ * (the user was removed from the base or demoted on it); `jti`: one Base-Token.
+ *
+ * "Exchanged before": the token's `gen` claim is below the entry's `gen`. A token or an entry without
+ * `gen` (from tokenladder before 0.2) compares times instead: `iat` at or before `revoked_at`.
  */
 interface FeedEntry {
   kind: 'client' | 'jti' | 'client_base' | 'subject_base';
@@ -74,6 +84,22 @@ interface FeedEntry {
   aud?: string;
   revoked_at: number;
   expires_at: number;
+  gen?: number;
+}
+
+/** What the list keeps per source: the latest entry's position and time, and when to forget it. */
+interface SourceEntry {
+  /** The highest `gen` of the source's entries (0: none carried one). */
+  gen: number;
+  revokedAt: number;
+  expiresAt: number;
+}
+
+/** Whether a source entry refuses a token: by generation when both carry one, else by time. */
+function refuses(entry: SourceEntry | undefined, claims: { iat: number; gen?: number }): boolean {
+  if (entry === undefined) return false;
+  if (claims.gen !== undefined && entry.gen > 0) return claims.gen < entry.gen;
+  return claims.iat <= entry.revokedAt;
 }
 
 interface FeedPage {
@@ -96,7 +122,8 @@ function isFeedEntry(entry: unknown): entry is FeedEntry {
       ((e?.kind === 'client_base' || e?.kind === 'subject_base') && typeof e.aud === 'string')) &&
     typeof e.value === 'string' &&
     Number.isFinite(e.revoked_at) &&
-    Number.isFinite(e.expires_at)
+    Number.isFinite(e.expires_at) &&
+    (e.gen === undefined || (Number.isSafeInteger(e.gen) && (e.gen as number) > 0))
   );
 }
 
@@ -126,12 +153,12 @@ export function createRevocationList(options: RevocationListOptions): Revocation
     throw new TypeError('revocation list: intervalSeconds must be >= 1');
   const doFetch = options.fetch ?? fetch;
   const now = () => (options.currentDate?.() ?? new Date()).getTime();
-  /** client_id → the latest revoked_at (tokens issued at or before it are revoked) and when to forget it. */
-  const clients = new Map<string, { revokedAt: number; expiresAt: number }>();
+  /** client_id → its entry: tokens exchanged before it are revoked. */
+  const clients = new Map<string, SourceEntry>();
   /** `${client_id} ${aud}` → the same, for sources that lost one base. */
-  const clientBases = new Map<string, { revokedAt: number; expiresAt: number }>();
+  const clientBases = new Map<string, SourceEntry>();
   /** `${sub} ${aud}` → the same, for a user who lost (some of) their access to one base. */
-  const subjectBases = new Map<string, { revokedAt: number; expiresAt: number }>();
+  const subjectBases = new Map<string, SourceEntry>();
   const jtis = new Map<string, number>();
   /** Whether the last sync read the feed to its newest entry: until then every token is refused. */
   let caughtUp = false;
@@ -153,6 +180,7 @@ export function createRevocationList(options: RevocationListOptions): Revocation
     const key = entry.kind === 'client' ? entry.value : `${entry.value} ${entry.aud}`;
     const known = map.get(key);
     map.set(key, {
+      gen: Math.max(known?.gen ?? 0, entry.gen ?? 0),
       revokedAt: Math.max(known?.revokedAt ?? 0, entry.revoked_at),
       expiresAt: Math.max(known?.expiresAt ?? 0, entry.expires_at),
     });
@@ -263,13 +291,11 @@ export function createRevocationList(options: RevocationListOptions): Revocation
         throw new BaseTokenError('revocations_unavailable');
       }
       if (jtis.has(claims.jti)) throw new BaseTokenError('token_revoked');
-      const client = clients.get(claims.client_id);
-      if (client !== undefined && claims.iat <= client.revokedAt) throw new BaseTokenError('token_revoked');
-      const clientBase = clientBases.get(`${claims.client_id} ${claims.aud}`);
-      if (clientBase !== undefined && claims.iat <= clientBase.revokedAt)
-        throw new BaseTokenError('token_revoked');
-      const subjectBase = subjectBases.get(`${claims.sub} ${claims.aud}`);
-      if (subjectBase !== undefined && claims.iat <= subjectBase.revokedAt)
+      if (
+        refuses(clients.get(claims.client_id), claims) ||
+        refuses(clientBases.get(`${claims.client_id} ${claims.aud}`), claims) ||
+        refuses(subjectBases.get(`${claims.sub} ${claims.aud}`), claims)
+      )
         throw new BaseTokenError('token_revoked');
     },
     status: () => ({

@@ -339,6 +339,8 @@ describe('class 01: Membership changes never reach verifiers', () => {
         aud: `urn:tokenladder:base:${w.base}`,
         revoked_at: Math.floor(w.t.clock.now() / 1000),
         expires_at: expect.any(Number),
+        // Written anew at each of the 5 demotions: the newest feed position.
+        gen: 5,
       },
     ]);
   });

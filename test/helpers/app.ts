@@ -116,7 +116,9 @@ export interface CallResult {
   headers: Headers;
 }
 
-function createClient(app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> }) {
+export function createClient(app: {
+  request: (path: string, init?: RequestInit) => Response | Promise<Response>;
+}) {
   async function call(method: string, path: string, options: CallOptions = {}): Promise<CallResult> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;

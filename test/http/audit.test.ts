@@ -214,6 +214,7 @@ describe('audit log', () => {
       tokenId: 'x',
       tokenName: 'x',
       tokenEndsAt: null,
+      gen: 0,
     };
     const found: string[] = [];
     let cursor: number | undefined;

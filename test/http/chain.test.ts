@@ -90,6 +90,8 @@ describe('the whole chain: admin → Account-Token → base → API-Token → Ba
       token_name: 'nightly sync',
       base_uuid: base.body.uuid,
       permission: 'r',
+      // The revocation feed's position at the exchange (empty feed): later entries refuse it.
+      gen: 0,
       // SeaTable's claim names, for services written against its payload.
       dtable_uuid: base.body.uuid,
       username: admin.body.id,

@@ -65,11 +65,13 @@ describe('revocation feed', () => {
     expect(answer.status).toBe(200);
     const now = Math.floor(t.clock.now() / 1000);
     expect(answer.body.revocations).toEqual(
-      ['deleted', 'disabled', 'regenerated', 'narrowed'].map((name) => ({
+      ['deleted', 'disabled', 'regenerated', 'narrowed'].map((name, index) => ({
         kind: 'client',
         value: ids[name],
         revoked_at: now,
         expires_at: now + 3 * 86400 + 60,
+        // Each the next feed position: Base-Tokens exchanged before it carry a lower `gen`.
+        gen: index + 1,
       })),
     );
     expect(answer.body).toMatchObject({ complete: true, reset: false, poll_interval_seconds: 30 });

@@ -249,6 +249,7 @@ describe('fine-grained permissions and resource scopes', () => {
       '0004_temp_api_tokens.sql',
       '0005_revocation_scope.sql',
       '0006_subject_base_revocations.sql',
+      '0007_revocation_generations.sql',
     ]);
     const row = raw
       .prepare('SELECT scope_type, base_id, permission, grants, enabled, expires_at FROM api_tokens')

@@ -429,6 +429,10 @@ describe('J-35 custom claim types and values', () => {
     ['token_name missing', { token_name: undefined }],
     ['base_uuid missing', { base_uuid: undefined }],
     ['base_uuid not a UUID', { base_uuid: 'base-a' }],
+    ['gen a string', { gen: '7' }],
+    ['gen negative', { gen: -1 }],
+    ['gen a fraction', { gen: 1.5 }],
+    ['gen null', { gen: null }],
   ])('%s', async (_name, overrides) => {
     await expectCode(await signed(overrides), 'token_claims_invalid');
   });

@@ -132,7 +132,7 @@ export async function startWorkerd(persistTo: string, variants: WorkerVariant[] 
         body,
       });
       const bytes = await response.arrayBuffer();
-      return new Response(response.status === 204 ? null : bytes, {
+      return new Response(response.status === 204 || response.status === 304 ? null : bytes, {
         status: response.status,
         headers: [...response.headers],
       });

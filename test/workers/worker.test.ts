@@ -8,6 +8,7 @@ import { isUniqueViolation } from '../../src/store/atomic';
 import { createD1Store, type D1Binding } from '../../src/store/d1';
 import { readMigrations } from '../../src/store/migration-files';
 import { migrateSqlite } from '../../src/store/sqlite';
+import { createBaseTokenVerifier, createRevocationList } from '../../src/verify';
 import { PASSWORD, testApp } from '../helpers/app';
 import { d1Digest } from '../helpers/db-digest';
 import {
@@ -265,6 +266,56 @@ describe('src/worker.ts inside workerd, on a local D1 migrated by wrangler', () 
       (entry: { value: string }) => entry.value,
     );
     expect(values).toEqual(expect.arrayContaining([me.account_token_id, ...jtis]));
+  });
+
+  it('orders exchanges and revocations by feed position on D1, not by clock (issue 13, class 2)', async () => {
+    const session = (
+      await call(target, 'POST', '/api/v1/account-tokens', {
+        body: { email: target.admin.email, password: target.admin.password },
+      })
+    ).body.token as string;
+    const base = (await call(target, 'POST', '/api/v1/bases', { token: session, body: { name: 'd1-gen' } }))
+      .body.uuid as string;
+    const created = await call(target, 'POST', `/api/v1/bases/${base}/api-tokens`, {
+      token: session,
+      body: { name: 'racer', permission: 'rw' },
+    });
+    const token = created.body as { id: string; token: string };
+    const revocations = createRevocationList({
+      url: `${target.origin}/api/v1/revocations`,
+      fetch: (input, init) => target.fetch(new Request(String(input), init)),
+    });
+    const jwks = (await call(target, 'GET', '/.well-known/jwks.json')).body;
+    const verifier = createBaseTokenVerifier({ issuer: target.origin, jwks, revocations, cache: false });
+    const verdict = async (jwt: string) => {
+      await revocations.sync();
+      return verifier.verify(jwt, { baseUuid: base }).then(
+        () => 'accepted',
+        (error: { code?: string }) => error.code,
+      );
+    };
+    const exchange = () => call(target, 'POST', '/api/v1/base-tokens', { token: token.token });
+    const toggle = (enabled: boolean) =>
+      call(target, 'PATCH', `/api/v1/api-tokens/${token.id}`, { token: session, body: { enabled } });
+
+    // Disabled and re-enabled, then exchanged, within well under a second: the new one works.
+    const before = (await exchange()).body.base_token as string;
+    expect((await toggle(false)).status).toBe(200);
+    expect((await toggle(true)).status).toBe(200);
+    const after = (await exchange()).body.base_token as string;
+    expect(await verdict(before)).toBe('token_revoked');
+    expect(await verdict(after)).toBe('accepted');
+
+    // Exchanges racing a disable: whichever order D1 ran them in, a Base-Token that came out is refused
+    // once the disable is in the feed (it read the token before the disable committed).
+    for (let round = 0; round < 5; round++) {
+      const [raced, disabled] = await Promise.all([exchange(), toggle(false)]);
+      expect(disabled.status).toBe(200);
+      if (raced.status === 201) expect(await verdict(raced.body.base_token)).toBe('token_revoked');
+      else expect(raced.body.error.code).toBe('token_disabled');
+      expect((await toggle(true)).status).toBe(200);
+      expect(await verdict((await exchange()).body.base_token)).toBe('accepted');
+    }
   });
 
   it.each([
