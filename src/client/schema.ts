@@ -300,7 +300,7 @@ export interface paths {
         put?: never;
         /**
          * Create an API-Token for one base
-         * @description Never above your own permission on the base (403); names are unique per base (409).
+         * @description Never above your own permission on the base (403); names are unique per base (409); at most TOKENLADDER_API_TOKEN_CREATE_LIMIT a day per user (429).
          */
         post: operations["postApiV1BasesByUuidApiTokens"];
         delete?: never;
@@ -2216,6 +2216,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getApiV1ApiTokens: {
@@ -2344,6 +2345,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     postApiV1ApiTokensBulkDelete: {
@@ -2721,6 +2723,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     postApiV1BaseTokens: {
@@ -3381,6 +3384,7 @@ export interface operations {
             404: components["responses"]["SeatableError"];
             413: components["responses"]["SeatableError"];
             415: components["responses"]["SeatableError"];
+            429: components["responses"]["SeatableError"];
         };
     };
     putApiV21WorkspaceByWorkspaceIdDtableByBaseNameApiTokensByAppName: {

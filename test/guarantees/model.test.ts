@@ -296,12 +296,11 @@ class ChangeApiToken implements Command {
         body: { permission },
       });
       const member = m.members[token.base]![token.owner];
-      if (member === undefined || (permission === 'rw' && member === 'r')) {
-        // Nobody mints a token above their own permission; an owner no longer a member of the token's
-        // base cannot change its permission (404; it exchanges nothing anyway, and can still be
-        // disabled or deleted).
-        expect(response.status, JSON.stringify(response.body)).toBeGreaterThanOrEqual(400);
-        expect(response.status).toBeLessThan(500);
+      if (permission === 'rw' && token.permission === 'r' && (member === undefined || member === 'r')) {
+        // Nobody widens a token above its owner's permission, nor at all once its owner has left the
+        // token's base (403). Narrowing, or asking for the permission it has, grants nothing more:
+        // that works whatever the owner holds now.
+        expect(response.status, JSON.stringify(response.body)).toBe(403);
       } else {
         expect(response.status, JSON.stringify(response.body)).toBe(200);
         // Narrowing (rw → r) ends its Base-Tokens; widening or the same permission ends nothing.
@@ -314,11 +313,16 @@ class ChangeApiToken implements Command {
         token: owner,
         body: { enabled },
       });
-      expect(response.status, JSON.stringify(response.body)).toBe(200);
-      // Disabling ends its Base-Tokens (even when already disabled: there are none live then);
-      // enabling ends nothing.
-      if (!enabled) token.revokedAt = at;
-      token.enabled = enabled;
+      if (enabled && !token.enabled && m.members[token.base]![token.owner] === undefined) {
+        // Enabling again widens it: refused once its owner has left the token's base (403).
+        expect(response.status, JSON.stringify(response.body)).toBe(403);
+      } else {
+        expect(response.status, JSON.stringify(response.body)).toBe(200);
+        // Disabling ends its Base-Tokens (even when already disabled: there are none live then);
+        // enabling ends nothing.
+        if (!enabled) token.revokedAt = at;
+        token.enabled = enabled;
+      }
     }
     await invariant(m, r);
   }
