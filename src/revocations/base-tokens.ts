@@ -7,7 +7,7 @@ import { BASE_TOKEN_TYPE } from '../tokens/base-tokens';
 import { TEMP_TOKEN_AUDIENCE, TEMP_TOKEN_TYPE } from '../tokens/temp-api-tokens';
 import { BASE_AUDIENCE_PREFIX } from '../verify/claims';
 import { entriesRevoking } from './feed';
-import { revocationStatements, type PublishingChange } from './revoke';
+import { revocationStatements } from './revoke';
 import { RULES } from './rules';
 
 /**

@@ -1,4 +1,4 @@
-import { sql, type Compilable, type Expression, type ExpressionBuilder } from 'kysely';
+import { sql, type Compilable, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { AuditEvent } from '../audit/events';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
@@ -193,7 +193,55 @@ export function publishRevocations(
       ids.map((value) => ({ kind: 'client', value, change })),
       onlyIf,
     ),
-    publishTempApiTokens(deps, ids, change, onlyIf),
+    publishTempApiTokens(deps, inIdList('t.account_token_id', ids), change, onlyIf),
+  ];
+}
+
+/**
+ * Feed entries for every live token of one kind a user owns (but `except`), chosen inside the write:
+ * a token created up to the moment of the write, in this process or any other, is included, so no
+ * Base-Token exchanged from it before the change escapes (a list read before the write could miss
+ * it). For Account-Tokens, the live temporary API-Tokens they made too. Put these before the write's
+ * own revocation of the same tokens (they look for live ones). A source's earlier entry is replaced,
+ * as `revocationStatements` does.
+ */
+export function publishOwnedRevocations(
+  deps: FeedDeps,
+  kind: OpaqueKind,
+  target: { owner: string; except?: string },
+  change: PublishingChange,
+  onlyIf?: Expression<unknown>,
+): Compilable[] {
+  const now = epochSeconds(deps.clock);
+  const { db } = deps;
+  const { table, owner } = OPAQUE_KINDS[kind];
+  const except = target.except === undefined ? sql`` : sql` AND owned.id != ${target.except}`;
+  const owned = sql`SELECT owned.id FROM ${sql.table(table)} AS owned
+    WHERE owned.${sql.ref(owner)} = ${target.owner} AND owned.revoked_at IS NULL${except}`;
+  const expiresAt = now + deps.config.baseTokenTtlSeconds + VERIFIER_SKEW_SECONDS;
+  const earlier = (column: 'revoked_at' | 'expires_at' | 'seq', of: string) =>
+    sql<number>`(SELECT max(r.${sql.ref(column)}) FROM revocations AS r
+      WHERE r.kind = 'client' AND r.base_id IS NULL AND r.value = ${sql.ref(of)})`;
+  const insert = sql`INSERT INTO revocations (seq, kind, value, revoked_at, expires_at, reason)
+    SELECT (SELECT coalesce(max(seq), 0) FROM revocations) + row_number() OVER (ORDER BY o.id),
+           'client', o.id,
+           max(${now}, coalesce(${earlier('revoked_at', 'o.id')}, 0)),
+           max(${expiresAt}, coalesce(${earlier('expires_at', 'o.id')}, 0)),
+           ${storedReason(change, 'client')}
+      FROM (${owned}) AS o${onlyIf ? sql` WHERE EXISTS ${onlyIf}` : sql``}`;
+  // The newest row of each of these sources stays: the one just written.
+  const replaced = db
+    .deleteFrom('revocations')
+    .where('kind', '=', 'client')
+    .where('base_id', 'is', null)
+    .where(sql<boolean>`value IN (${owned})`)
+    .where('seq', '<', earlier('seq', 'revocations.value'));
+  return [
+    { compile: () => insert.compile(db) },
+    replaced,
+    ...(kind === 'account'
+      ? [publishTempApiTokens(deps, sql<boolean>`t.account_token_id IN (${owned})`, change, onlyIf)]
+      : []),
   ];
 }
 
@@ -206,7 +254,7 @@ export function publishRevocations(
  */
 function publishTempApiTokens(
   deps: FeedDeps,
-  accountTokenIds: readonly string[],
+  madeBy: Expression<SqlBool>,
   change: PublishingChange,
   onlyIf?: Expression<unknown>,
 ): Compilable {
@@ -224,7 +272,7 @@ function publishTempApiTokens(
       sql<number>`t.expires_at + ${VERIFIER_SKEW_SECONDS}`.as('expires_at'),
       eb.val(storedReason(change, 'client')).as('reason'),
     ])
-    .where(inIdList('t.account_token_id', accountTokenIds))
+    .where(madeBy)
     .where('t.expires_at', '>', now);
   if (onlyIf) select = select.where((eb) => eb.exists(onlyIf));
   return db
