@@ -201,9 +201,7 @@ export function publishRevocations(
  * Feed entries for every live token of one kind a user owns (but `except`), chosen inside the write:
  * a token created up to the moment of the write, in this process or any other, is included, so no
  * Base-Token exchanged from it before the change escapes (a list read before the write could miss
- * it). For Account-Tokens, the live temporary API-Tokens they made too. Put these before the write's
- * own revocation of the same tokens (they look for live ones). A source's earlier entry is replaced,
- * as `revocationStatements` does.
+ * it). Put these before the write's own revocation of the same tokens (they look for live ones).
  */
 export function publishOwnedRevocations(
   deps: FeedDeps,
@@ -212,12 +210,37 @@ export function publishOwnedRevocations(
   change: PublishingChange,
   onlyIf?: Expression<unknown>,
 ): Compilable[] {
+  const { db } = deps;
+  const owned =
+    kind === 'account'
+      ? db.selectFrom('account_tokens as owned').select('owned.id').where('owned.user_id', '=', target.owner)
+      : db.selectFrom('api_tokens as owned').select('owned.id').where('owned.created_by', '=', target.owner);
+  return publishSelectedRevocations(
+    deps,
+    kind,
+    owned
+      .where('owned.revoked_at', 'is', null)
+      .$if(target.except !== undefined, (query) => query.where('owned.id', '!=', target.except!)),
+    change,
+    onlyIf,
+  );
+}
+
+/**
+ * Feed entries (`client`) for the tokens of one kind a query selects (its column `id`), chosen inside
+ * the write, so the tokens are those the database holds at that moment whatever another process did
+ * meanwhile; for Account-Tokens, the live temporary API-Tokens they made too. A source's earlier entry
+ * is replaced, as `revocationStatements` does; `seq` continues the feed in id order.
+ */
+export function publishSelectedRevocations(
+  deps: FeedDeps,
+  kind: OpaqueKind,
+  selected: Expression<{ id: string }>,
+  change: PublishingChange,
+  onlyIf?: Expression<unknown>,
+): Compilable[] {
   const now = epochSeconds(deps.clock);
   const { db } = deps;
-  const { table, owner } = OPAQUE_KINDS[kind];
-  const except = target.except === undefined ? sql`` : sql` AND owned.id != ${target.except}`;
-  const owned = sql`SELECT owned.id FROM ${sql.table(table)} AS owned
-    WHERE owned.${sql.ref(owner)} = ${target.owner} AND owned.revoked_at IS NULL${except}`;
   const expiresAt = now + deps.config.baseTokenTtlSeconds + VERIFIER_SKEW_SECONDS;
   const earlier = (column: 'revoked_at' | 'expires_at' | 'seq', of: string) =>
     sql<number>`(SELECT max(r.${sql.ref(column)}) FROM revocations AS r
@@ -228,19 +251,19 @@ export function publishOwnedRevocations(
            max(${now}, coalesce(${earlier('revoked_at', 'o.id')}, 0)),
            max(${expiresAt}, coalesce(${earlier('expires_at', 'o.id')}, 0)),
            ${storedReason(change, 'client')}
-      FROM (${owned}) AS o${onlyIf ? sql` WHERE EXISTS ${onlyIf}` : sql``}`;
+      FROM ${selected} AS o${onlyIf ? sql` WHERE EXISTS ${onlyIf}` : sql``}`;
   // The newest row of each of these sources stays: the one just written.
   const replaced = db
     .deleteFrom('revocations')
     .where('kind', '=', 'client')
     .where('base_id', 'is', null)
-    .where(sql<boolean>`value IN (${owned})`)
+    .where(sql<boolean>`value IN ${selected}`)
     .where('seq', '<', earlier('seq', 'revocations.value'));
   return [
     { compile: () => insert.compile(db) },
     replaced,
     ...(kind === 'account'
-      ? [publishTempApiTokens(deps, sql<boolean>`t.account_token_id IN (${owned})`, change, onlyIf)]
+      ? [publishTempApiTokens(deps, sql<boolean>`t.account_token_id IN ${selected}`, change, onlyIf)]
       : []),
   ];
 }
