@@ -22,6 +22,11 @@ export interface AppConfig {
   passwordMaxLength: number;
   /** Failed sign-in limits per account and per client address (src/accounts/login-throttle.ts). */
   loginThrottle: LoginThrottleConfig;
+  /**
+   * API-Tokens one user may create per day (src/tokens/api-tokens.ts): each deleted token is a
+   * revocation feed entry, so create → delete loops are what would grow the feed without bound.
+   */
+  apiTokenCreateLimit: number;
   scrypt: ScryptParams;
   bodyLimitBytes: number;
   jwksMaxAgeSeconds: number;
@@ -78,6 +83,7 @@ export const envSchema = z.object({
   TOKENLADDER_LOGIN_LIMIT_ACCOUNT: z.coerce.number().int().min(1).max(100).default(10),
   TOKENLADDER_LOGIN_LIMIT_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(100),
   TOKENLADDER_LOGIN_WINDOW: seconds(60, 86400).default(900),
+  TOKENLADDER_API_TOKEN_CREATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   TOKENLADDER_SCRYPT: z
     .string()
     .regex(/^ln=\d+,r=\d+,p=\d+$/, 'must look like ln=15,r=8,p=3')
@@ -179,6 +185,7 @@ export function appConfigFromEnv(env: Env): AppConfig {
       addressLimit: env.TOKENLADDER_LOGIN_LIMIT_ADDRESS,
       windowSeconds: env.TOKENLADDER_LOGIN_WINDOW,
     },
+    apiTokenCreateLimit: env.TOKENLADDER_API_TOKEN_CREATE_LIMIT,
     scrypt: env.TOKENLADDER_SCRYPT ?? DEFAULT_SCRYPT,
     bodyLimitBytes: env.TOKENLADDER_BODY_LIMIT,
     jwksMaxAgeSeconds: env.TOKENLADDER_JWKS_MAX_AGE,

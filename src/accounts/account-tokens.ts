@@ -108,7 +108,7 @@ async function attemptLogin(
     ...(evicted.length > 0
       ? [revokeStatement(deps, 'account', { ids: evicted }, { now, onlyIf: stillValid })]
       : []),
-    ...publishRevocations(deps, evicted, 'revoked', stillValid),
+    ...publishRevocations(deps, evicted, 'account_token_revoked', stillValid),
     token.statement,
     ...attempt.succeeded(),
   ];
@@ -313,7 +313,7 @@ export async function revokeAccountToken(
     kind: 'account',
     ids: [id],
     owner: principal.userId,
-    reason: 'revoked',
+    change: 'account_token_revoked',
     events: [
       {
         action: OPAQUE_KINDS.account.revokeAction,

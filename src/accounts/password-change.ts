@@ -2,7 +2,7 @@ import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { AppError, badRequest, conflict } from '../errors';
 import { actorOf } from '../audit/events';
-import { publishRevocations, revokeStatement } from '../revocations/revoke';
+import { publishOwnedRevocations, revokeStatement } from '../revocations/revoke';
 import { recordFailedSignIn, verifyCounted } from './account-tokens';
 import type { Principal } from './principal';
 import { beginLoginAttempt } from './login-throttle';
@@ -62,24 +62,6 @@ export async function changePassword(
     .select('id')
     .where('id', '=', user.id)
     .where('password_hash', '=', newHash);
-  const statements = [
-    deps.db
-      .updateTable('users')
-      .set({ password_hash: newHash, updated_at: now })
-      .where('id', '=', user.id)
-      .where('password_hash', '=', user.password_hash),
-    ...(change.keepOtherTokens
-      ? []
-      : [
-          revokeStatement(
-            deps,
-            'account',
-            { owner: user.id, except: principal.tokenId },
-            { now, onlyIf: changed },
-          ),
-        ]),
-    ...attempt.succeeded(),
-  ];
   const others = change.keepOtherTokens
     ? []
     : (
@@ -91,8 +73,37 @@ export async function changePassword(
           .where('revoked_at', 'is', null)
           .execute()
       ).map((row) => row.id);
-  const [update, revoke] = await deps.audit.commit(
-    [...statements, ...publishRevocations(deps, others, 'revoked', changed)],
+  // The feed entries are chosen from the rows inside the write, before revoking them: a sign-in
+  // with the old password in another process up to the moment of the write is ended too.
+  const published = change.keepOtherTokens
+    ? []
+    : publishOwnedRevocations(
+        deps,
+        'account',
+        { owner: user.id, except: principal.tokenId },
+        'password_changed',
+        changed,
+      );
+  const results = await deps.audit.commit(
+    [
+      deps.db
+        .updateTable('users')
+        .set({ password_hash: newHash, updated_at: now })
+        .where('id', '=', user.id)
+        .where('password_hash', '=', user.password_hash),
+      ...published,
+      ...(change.keepOtherTokens
+        ? []
+        : [
+            revokeStatement(
+              deps,
+              'account',
+              { owner: user.id, except: principal.tokenId },
+              { now, onlyIf: changed },
+            ),
+          ]),
+      ...attempt.succeeded(),
+    ],
     [
       {
         action: 'password.change',
@@ -104,6 +115,8 @@ export async function changePassword(
     ],
     { onlyIf: changed },
   );
+  const update = results[0];
+  const revoke = results[1 + published.length];
   if (update!.numAffectedRows === 0) throw conflict('the password was changed meanwhile; retry');
   return { revokedAccountTokens: change.keepOtherTokens ? 0 : revoke!.numAffectedRows };
 }

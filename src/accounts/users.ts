@@ -3,7 +3,7 @@ import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../errors';
 import { actorOf, type AuditActor } from '../audit/events';
-import { publishRevocations, revokeStatement } from '../revocations/revoke';
+import { publishOwnedRevocations, revokeStatement } from '../revocations/revoke';
 import { isUniqueViolation, type StatementResult } from '../store/atomic';
 import {
   counterStateOf,
@@ -274,7 +274,6 @@ export async function updateUser(
   const live = deactivating || resetting ? await liveTokenIds(deps, id) : { account: [], api: [] };
   // The token this request came with stays (an admin resetting their own password through this route).
   const ids = { account: live.account.filter((tokenId) => tokenId !== actor.tokenId), api: live.api };
-  const revoked = [...ids.account, ...(deactivating ? ids.api : [])];
   const now = epochSeconds(deps.clock);
   const changed = Object.keys(patch).filter((key) => key !== 'password' || patch.password !== undefined);
   await deps.audit.commit(
@@ -290,8 +289,18 @@ export async function updateUser(
           updated_at: now,
         })
         .where('id', '=', id),
-      ...(resetting ? [revokeStatement(deps, 'account', { ids: ids.account }, { now })] : []),
-      ...publishRevocations(deps, revoked, deactivating ? 'disabled' : 'revoked'),
+      // Published from the rows inside the write (before revoking them): a token made meanwhile, in
+      // any process, is included.
+      ...(deactivating || resetting
+        ? publishOwnedRevocations(
+            deps,
+            'account',
+            { owner: id, except: actor.tokenId },
+            deactivating ? 'user_deactivated' : 'password_changed',
+          )
+        : []),
+      ...(deactivating ? publishOwnedRevocations(deps, 'api', { owner: id }, 'user_deactivated') : []),
+      ...(resetting ? [revokeStatement(deps, 'account', { owner: id, except: actor.tokenId }, { now })] : []),
     ],
     [
       {
@@ -326,11 +335,16 @@ export async function revokeUserTokens(
     throw forbidden('team admins cannot change system admins');
   const now = epochSeconds(deps.clock);
   const ids = await liveTokenIds(deps, id);
-  const [account, api] = await deps.audit.commit(
+  // Published from the rows inside the write, before revoking them: none made meanwhile escapes.
+  const published = [
+    ...publishOwnedRevocations(deps, 'account', { owner: id }, 'user_tokens_revoked'),
+    ...publishOwnedRevocations(deps, 'api', { owner: id }, 'user_tokens_revoked'),
+  ];
+  const results = await deps.audit.commit(
     [
+      ...published,
       revokeStatement(deps, 'account', { owner: id }, { now }),
       revokeStatement(deps, 'api', { owner: id }, { now }),
-      ...publishRevocations(deps, [...ids.account, ...ids.api], 'revoked'),
     ],
     [
       {
@@ -342,6 +356,7 @@ export async function revokeUserTokens(
       },
     ],
   );
+  const [account, api] = results.slice(published.length, published.length + 2);
   return { accountTokens: account!.numAffectedRows, apiTokens: api!.numAffectedRows };
 }
 

@@ -300,7 +300,7 @@ export interface paths {
         put?: never;
         /**
          * Create an API-Token for one base
-         * @description Never above your own permission on the base (403); names are unique per base (409).
+         * @description Never above your own permission on the base (403); names are unique per base (409); at most TOKENLADDER_API_TOKEN_CREATE_LIMIT a day per user (429).
          */
         post: operations["postApiV1BasesByUuidApiTokens"];
         delete?: never;
@@ -553,7 +553,7 @@ export interface paths {
         };
         /**
          * The revocation feed verifiers poll
-         * @description Entries `client` (reject Base-Tokens whose `client_id` is this token id and whose `iat` is at or before `revoked_at`), `client_base` (the same, only for Base-Tokens whose `aud` is the entry's `aud`) `subject_base` (reject Base-Tokens whose `sub` is this user id and whose `aud` is the entry's `aud`, issued at or before `revoked_at`: the user was removed from that base or demoted on it) and `jti` (reject that Base-Token), each kept until the Base-Tokens it can match have expired. A source has one entry: publishing it again moves it to a new cursor position. A verifier refuses every token until it has read the feed to `complete`, and on an entry kind it does not know. Poll with `since` = the last `cursor` and `If-None-Match` = the last ETag: an idle poll is a 304. Public unless the operator sets TOKENLADDER_REVOCATIONS_TOKEN (then send it as a Bearer token).
+         * @description Entries `client` (reject Base-Tokens whose `client_id` is this token id), `client_base` (the same, only for Base-Tokens whose `aud` is the entry's `aud`), `subject_base` (reject Base-Tokens whose `sub` is this user id and whose `aud` is the entry's `aud`: the user was removed from that base or demoted on it) and `jti` (reject that Base-Token), each kept until the Base-Tokens it can match have expired. The first three match only Base-Tokens exchanged before the entry was written: those whose `gen` claim is below the entry's `gen` (a Base-Token without `gen`: whose `iat` is at or before `revoked_at`). A source has one entry: publishing it again moves it to a new cursor position. A verifier refuses every token until it has read the feed to `complete`, and on an entry kind it does not know. Poll with `since` = the last `cursor` and `If-None-Match` = the last ETag: an idle poll is a 304. Public unless the operator sets TOKENLADDER_REVOCATIONS_TOKEN (then send it as a Bearer token).
          */
         get: operations["getApiV1Revocations"];
         put?: never;
@@ -2216,6 +2216,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getApiV1ApiTokens: {
@@ -2344,6 +2345,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     postApiV1ApiTokensBulkDelete: {
@@ -2721,6 +2723,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     postApiV1BaseTokens: {
@@ -3381,6 +3384,7 @@ export interface operations {
             404: components["responses"]["SeatableError"];
             413: components["responses"]["SeatableError"];
             415: components["responses"]["SeatableError"];
+            429: components["responses"]["SeatableError"];
         };
     };
     putApiV21WorkspaceByWorkspaceIdDtableByBaseNameApiTokensByAppName: {

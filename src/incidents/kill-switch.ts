@@ -155,7 +155,7 @@ export async function killSwitch(
     statements.push(
       ...revocationStatements(
         deps,
-        toCut.map((row) => ({ kind: 'client_base', value: row.id, baseId: base, reason: 'kill_switch' })),
+        toCut.map((row) => ({ kind: 'client_base', value: row.id, baseId: base, change: 'kill_switch' })),
       ),
     );
   }

@@ -39,7 +39,7 @@ export async function reportLeakedTokens(
   for (const token of new Set(tokens)) {
     const opaque = parseOpaqueToken(token);
     if (opaque) await revokeLeakedOpaqueToken(deps, token, opaque, actor);
-    else if (COMPACT_JWS.test(token)) await revokeBaseToken(deps, token, 'leaked', actor);
+    else if (COMPACT_JWS.test(token)) await revokeBaseToken(deps, token, 'leak_reported', actor);
   }
   return tokens.length;
 }
@@ -66,7 +66,7 @@ async function revokeLeakedOpaqueToken(
   await revokeTokens(deps, {
     kind,
     ids: [id],
-    reason: 'leaked',
+    change: 'leak_reported',
     events: [
       {
         action: 'token.leak_report',

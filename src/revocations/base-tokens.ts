@@ -7,7 +7,8 @@ import { BASE_TOKEN_TYPE } from '../tokens/base-tokens';
 import { TEMP_TOKEN_AUDIENCE, TEMP_TOKEN_TYPE } from '../tokens/temp-api-tokens';
 import { BASE_AUDIENCE_PREFIX } from '../verify/claims';
 import { entriesRevoking } from './feed';
-import { revocationStatements, type RevocationReason } from './revoke';
+import { revocationStatements } from './revoke';
+import { RULES } from './rules';
 
 /**
  * Live `jti` entries per source token (`client_id`) at most. Anyone holding a Base-Token may revoke it,
@@ -28,7 +29,7 @@ export const JTI_ENTRIES_PER_SOURCE = 100;
 export async function revokeBaseToken(
   deps: Pick<Deps, 'db' | 'audit' | 'keys' | 'clock' | 'config'>,
   jwt: string,
-  reason: RevocationReason,
+  change: 'base_token_revoked' | 'leak_reported',
   actor: AuditActor,
 ): Promise<boolean> {
   let claims: {
@@ -75,7 +76,7 @@ export async function revokeBaseToken(
   const already = await entriesRevoking(deps.db, claims).executeTakeFirst();
   if (already) return true;
   try {
-    await commitRevocation(deps, claims, reason, actor);
+    await commitRevocation(deps, claims, change, actor);
   } catch (error) {
     // Revoked meanwhile by a concurrent report: done either way, and recorded once.
     if (!isUniqueViolation(error)) throw error;
@@ -95,7 +96,7 @@ async function commitRevocation(
     base: string | null;
     kind: string;
   },
-  reason: RevocationReason,
+  change: 'base_token_revoked' | 'leak_reported',
   actor: AuditActor,
 ) {
   const now = epochSeconds(deps.clock);
@@ -116,7 +117,7 @@ async function commitRevocation(
           {
             kind: 'client',
             value: claims.clientId,
-            reason,
+            change,
             revokedAt: claims.iat,
             // Up to this token: the source's Base-Tokens exchanged at its feed position or before. A
             // token without `gen` (older than 0.2) cannot say where it stands: the entry then ends
@@ -128,24 +129,24 @@ async function commitRevocation(
       ),
       ...revocationStatements(
         deps,
-        [{ kind: 'jti', value: claims.jti, clientId: claims.clientId, reason, tokenExpiresAt: claims.exp }],
+        [{ kind: 'jti', value: claims.jti, clientId: claims.clientId, change, tokenExpiresAt: claims.exp }],
         liveOfSource(false),
       ),
       // A temporary API-Token's Base-Tokens carry its jti as client_id: they end with it.
       ...(claims.kind === 'temp_api_token'
         ? revocationStatements(deps, [
-            { kind: 'client', value: claims.jti, reason, tokenExpiresAt: claims.exp },
+            { kind: 'client', value: claims.jti, change, tokenExpiresAt: claims.exp },
           ])
         : []),
     ],
     [
       {
-        action: reason === 'leaked' ? 'token.leak_report' : 'base_token.revoke',
+        action: change === 'leak_reported' ? 'token.leak_report' : 'base_token.revoke',
         actor,
         subjectUserId: claims.sub,
         baseId: claims.base,
         targetId: claims.jti,
-        details: { token_type: claims.kind, reason },
+        details: { token_type: claims.kind, reason: RULES[change].reason },
       },
     ],
   );

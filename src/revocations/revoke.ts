@@ -1,10 +1,11 @@
-import { sql, type Compilable, type Expression, type ExpressionBuilder } from 'kysely';
+import { sql, type Compilable, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { AuditEvent } from '../audit/events';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { inIdList } from '../store/id-list';
 import type { Database, RevocationKind } from '../store/schema';
 import { OPAQUE_KINDS, type OpaqueKind, type TokenTable } from '../tokens/kinds';
+import { RULES, type PublishingChange, type Rule } from './rules';
 
 /**
  * Every write that revokes a credential or publishes a revocation to the feed is built here: the
@@ -15,16 +16,8 @@ import { OPAQUE_KINDS, type OpaqueKind, type TokenTable } from '../tokens/kinds'
 /** Clock skew a verifier allows on `iat`/`exp`: entries outlive the tokens they match by this much. */
 const VERIFIER_SKEW_SECONDS = 60;
 
-export type RevocationReason =
-  | 'deleted'
-  | 'disabled'
-  | 'regenerated'
-  | 'revoked'
-  | 'leaked'
-  | 'kill_switch'
-  | 'member_removed'
-  | 'member_demoted'
-  | 'policy_tightened';
+/** The change a write publishes for: its rule (./rules.ts) says which feed kinds it may write. */
+export type { PublishingChange } from './rules';
 
 export interface Revocation {
   /**
@@ -35,7 +28,7 @@ export interface Revocation {
    */
   kind: RevocationKind;
   value: string;
-  reason: RevocationReason;
+  change: PublishingChange;
   /** `client_base`, `subject_base`: the base. */
   baseId?: string;
   /** `jti`: the Base-Token's source token, whose live jti entries are bounded (see revokeBaseToken). */
@@ -112,7 +105,7 @@ export function revocationStatements(
         ? sql<number>`max(${expiresAt}, coalesce((${earlier('expires_at')}), 0))`
         : sql<number>`${expiresAt}`
       ).as('expires_at'),
-      eb.val(revocation.reason).as('reason'),
+      eb.val(storedReason(revocation.change, revocation.kind)).as('reason'),
       (revocation.gen === undefined
         ? sql<number | null>`NULL`
         : sql<number>`max(${revocation.gen}, coalesce((${earlierGen()}), 0))`
@@ -141,6 +134,17 @@ export function revocationStatements(
   return [...statements, prune];
 }
 
+/**
+ * The reason a feed entry is stored with, from its change's rule; a kind the rule does not list is a
+ * bug in the caller (the rules are the statement of what each change ends).
+ */
+function storedReason(change: PublishingChange, kind: RevocationKind): string {
+  const rule: Rule = RULES[change];
+  if (!rule.feed.includes(kind))
+    throw new Error(`${change} does not publish ${kind} entries (src/revocations/rules.ts)`);
+  return rule.reason!;
+}
+
 /** The rows of one source's entry (kind, token or user id and, for per-base kinds, the base). */
 function sameSource(
   source: { kind: RevocationKind; value: string; baseId: string | null },
@@ -160,12 +164,12 @@ function sameSource(
 export function publishSubjectBaseRevocation(
   deps: FeedDeps,
   subject: { userId: string; baseId: string },
-  reason: RevocationReason,
+  change: PublishingChange,
   onlyIf?: Expression<unknown>,
 ): Compilable[] {
   return revocationStatements(
     deps,
-    [{ kind: 'subject_base', value: subject.userId, baseId: subject.baseId, reason }],
+    [{ kind: 'subject_base', value: subject.userId, baseId: subject.baseId, change }],
     onlyIf,
   );
 }
@@ -179,17 +183,88 @@ export function publishSubjectBaseRevocation(
 export function publishRevocations(
   deps: FeedDeps,
   ids: readonly string[],
-  reason: RevocationReason,
+  change: PublishingChange,
   onlyIf?: Expression<unknown>,
 ): Compilable[] {
   if (ids.length === 0) return [];
   return [
     ...revocationStatements(
       deps,
-      ids.map((value) => ({ kind: 'client', value, reason })),
+      ids.map((value) => ({ kind: 'client', value, change })),
       onlyIf,
     ),
-    publishTempApiTokens(deps, ids, reason, onlyIf),
+    publishTempApiTokens(deps, inIdList('t.account_token_id', ids), change, onlyIf),
+  ];
+}
+
+/**
+ * Feed entries for every live token of one kind a user owns (but `except`), chosen inside the write:
+ * a token created up to the moment of the write, in this process or any other, is included, so no
+ * Base-Token exchanged from it before the change escapes (a list read before the write could miss
+ * it). Put these before the write's own revocation of the same tokens (they look for live ones).
+ */
+export function publishOwnedRevocations(
+  deps: FeedDeps,
+  kind: OpaqueKind,
+  target: { owner: string; except?: string },
+  change: PublishingChange,
+  onlyIf?: Expression<unknown>,
+): Compilable[] {
+  const { db } = deps;
+  const owned =
+    kind === 'account'
+      ? db.selectFrom('account_tokens as owned').select('owned.id').where('owned.user_id', '=', target.owner)
+      : db.selectFrom('api_tokens as owned').select('owned.id').where('owned.created_by', '=', target.owner);
+  return publishSelectedRevocations(
+    deps,
+    kind,
+    owned
+      .where('owned.revoked_at', 'is', null)
+      .$if(target.except !== undefined, (query) => query.where('owned.id', '!=', target.except!)),
+    change,
+    onlyIf,
+  );
+}
+
+/**
+ * Feed entries (`client`) for the tokens of one kind a query selects (its column `id`), chosen inside
+ * the write, so the tokens are those the database holds at that moment whatever another process did
+ * meanwhile; for Account-Tokens, the live temporary API-Tokens they made too. A source's earlier entry
+ * is replaced, as `revocationStatements` does; `seq` continues the feed in id order.
+ */
+export function publishSelectedRevocations(
+  deps: FeedDeps,
+  kind: OpaqueKind,
+  selected: Expression<{ id: string }>,
+  change: PublishingChange,
+  onlyIf?: Expression<unknown>,
+): Compilable[] {
+  const now = epochSeconds(deps.clock);
+  const { db } = deps;
+  const expiresAt = now + deps.config.baseTokenTtlSeconds + VERIFIER_SKEW_SECONDS;
+  const earlier = (column: 'revoked_at' | 'expires_at' | 'seq', of: string) =>
+    sql<number>`(SELECT max(r.${sql.ref(column)}) FROM revocations AS r
+      WHERE r.kind = 'client' AND r.base_id IS NULL AND r.value = ${sql.ref(of)})`;
+  const insert = sql`INSERT INTO revocations (seq, kind, value, revoked_at, expires_at, reason)
+    SELECT (SELECT coalesce(max(seq), 0) FROM revocations) + row_number() OVER (ORDER BY o.id),
+           'client', o.id,
+           max(${now}, coalesce(${earlier('revoked_at', 'o.id')}, 0)),
+           max(${expiresAt}, coalesce(${earlier('expires_at', 'o.id')}, 0)),
+           ${storedReason(change, 'client')}
+      FROM ${selected} AS o${onlyIf ? sql` WHERE EXISTS ${onlyIf}` : sql``}`;
+  // The newest row of each of these sources stays: the one just written.
+  const replaced = db
+    .deleteFrom('revocations')
+    .where('kind', '=', 'client')
+    .where('base_id', 'is', null)
+    .where(sql<boolean>`value IN ${selected}`)
+    .where('seq', '<', earlier('seq', 'revocations.value'));
+  return [
+    { compile: () => insert.compile(db) },
+    replaced,
+    ...(kind === 'account'
+      ? [publishTempApiTokens(deps, sql<boolean>`t.account_token_id IN ${selected}`, change, onlyIf)]
+      : []),
   ];
 }
 
@@ -202,8 +277,8 @@ export function publishRevocations(
  */
 function publishTempApiTokens(
   deps: FeedDeps,
-  accountTokenIds: readonly string[],
-  reason: RevocationReason,
+  madeBy: Expression<SqlBool>,
+  change: PublishingChange,
   onlyIf?: Expression<unknown>,
 ): Compilable {
   const now = epochSeconds(deps.clock);
@@ -218,9 +293,9 @@ function publishTempApiTokens(
       't.jti as value',
       eb.val(now).as('revoked_at'),
       sql<number>`t.expires_at + ${VERIFIER_SKEW_SECONDS}`.as('expires_at'),
-      eb.val(reason).as('reason'),
+      eb.val(storedReason(change, 'client')).as('reason'),
     ])
-    .where(inIdList('t.account_token_id', accountTokenIds))
+    .where(madeBy)
     .where('t.expires_at', '>', now);
   if (onlyIf) select = select.where((eb) => eb.exists(onlyIf));
   return db
@@ -303,12 +378,12 @@ export async function revokeTokens(
     ids: readonly string[];
     /** Only if they belong to this user. */
     owner?: string;
-    reason: RevocationReason;
+    change: PublishingChange;
     events: readonly AuditEvent[];
     allOrNothing?: boolean;
   },
 ): Promise<number> {
-  const { kind, ids, owner, reason, events, allOrNothing } = request;
+  const { kind, ids, owner, change, events, allOrNothing } = request;
   const now = epochSeconds(deps.clock);
   const target = { ids, owner };
   const applied = deps.db
@@ -320,7 +395,7 @@ export async function revokeTokens(
   const [result] = await deps.audit.commit(
     [
       revokeStatement(deps, kind, target, { now, allOrNothing }),
-      ...publishRevocations(deps, ids, reason, applied),
+      ...publishRevocations(deps, ids, change, applied),
     ],
     events,
     { onlyIf: applied },

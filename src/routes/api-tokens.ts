@@ -37,11 +37,12 @@ const tags: ['API-Tokens'] = ['API-Tokens'];
 
 const createBaseApiTokenDoc = routeDoc({
   summary: 'Create an API-Token for one base',
-  description: 'Never above your own permission on the base (403); names are unique per base (409).',
+  description:
+    'Never above your own permission on the base (403); names are unique per base (409); at most TOKENLADDER_API_TOKEN_CREATE_LIMIT a day per user (429).',
   tags,
   auth: 'account',
   body: true,
-  errors: [403, 404, 409],
+  errors: [403, 404, 409, 429],
   responses: { 201: apiTokenCreatedResponse },
 });
 
@@ -58,7 +59,7 @@ const createApiTokenDoc = routeDoc({
   tags,
   auth: 'account',
   body: true,
-  errors: [403, 404, 409],
+  errors: [403, 404, 409, 429],
   responses: { 201: apiTokenCreatedResponse },
 });
 

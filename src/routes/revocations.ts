@@ -39,12 +39,13 @@ const tags: ['Revocation and incidents'] = ['Revocation and incidents'];
 const feedDoc = routeDoc({
   summary: 'The revocation feed verifiers poll',
   description:
-    'Entries `client` (reject Base-Tokens whose `client_id` is this token id ' +
-    'and whose `iat` is at or before `revoked_at`), ' +
-    "`client_base` (the same, only for Base-Tokens whose `aud` is the entry's `aud`) " +
-    "`subject_base` (reject Base-Tokens whose `sub` is this user id and whose `aud` is the entry's `aud`, " +
-    'issued at or before `revoked_at`: the user was removed from that base or demoted on it) ' +
+    'Entries `client` (reject Base-Tokens whose `client_id` is this token id), ' +
+    "`client_base` (the same, only for Base-Tokens whose `aud` is the entry's `aud`), " +
+    "`subject_base` (reject Base-Tokens whose `sub` is this user id and whose `aud` is the entry's `aud`: " +
+    'the user was removed from that base or demoted on it) ' +
     'and `jti` (reject that Base-Token), each kept until the Base-Tokens it can match have expired. ' +
+    'The first three match only Base-Tokens exchanged before the entry was written: those whose `gen` claim ' +
+    "is below the entry's `gen` (a Base-Token without `gen`: whose `iat` is at or before `revoked_at`). " +
     'A source has one entry: publishing it again moves it to a new cursor position. ' +
     'A verifier refuses every token until it has read the feed to `complete`, and on an entry kind it does not know. ' +
     'Poll with `since` = the last `cursor` and `If-None-Match` = the last ETag: an idle poll is a 304. ' +
@@ -130,7 +131,7 @@ export function revocationRoutes(deps: Deps) {
       validate('json', revokeBaseTokenBody),
       async (c) => {
         const actor = anonymousActor(clientIp(c, deps.config.clientIpHeader));
-        await revokeBaseToken(deps, c.req.valid('json').token, 'revoked', actor);
+        await revokeBaseToken(deps, c.req.valid('json').token, 'base_token_revoked', actor);
         return c.json({ received: 1 });
       },
     )

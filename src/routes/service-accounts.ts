@@ -36,7 +36,7 @@ const createServiceAccountTokenDoc = routeDoc({
   tags: ['Service accounts', 'API-Tokens'],
   auth: 'account',
   body: true,
-  errors: [403, 404, 409],
+  errors: [403, 404, 409, 429],
   responses: { 201: apiTokenCreatedResponse },
 });
 

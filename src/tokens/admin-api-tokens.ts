@@ -75,7 +75,7 @@ export async function adminRevokeApiToken(
   const revoked = await revokeTokens(deps, {
     kind: 'api',
     ids: [token.id],
-    reason: 'deleted',
+    change: 'api_token_deleted',
     events: [
       {
         action: OPAQUE_KINDS.api.revokeAction,

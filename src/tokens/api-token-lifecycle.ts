@@ -11,12 +11,13 @@ import {
   assertOwnerCovers,
   findApiTokenByName,
   manageableApiToken,
+  membershipOf,
   visibleApiTokens,
 } from './api-tokens';
 import { isSubsetOf, scopesOfPermission, summaryPermission, tokenScopes, type Scopes } from './grants';
 import { OPAQUE_KINDS } from './kinds';
 import { mintOpaqueToken } from './opaque';
-import { publishRevocations, revokeTokens, type RevocationReason } from '../revocations/revoke';
+import { publishRevocations, revokeTokens, type PublishingChange } from '../revocations/revoke';
 import { assertPolicyAllowsNewToken, getTokenPolicy } from './policy';
 
 export interface ApiTokenPatch {
@@ -40,7 +41,21 @@ async function tokenBaseIds(
   ).map((row) => row.base_id);
 }
 
-/** Renames, re-scopes, enables/disables or re-dates a token in place (same id, same secret). */
+/** Refuses to widen a token whose owner is no longer a member of one of its bases. */
+async function assertOwnerStillMember(deps: Pick<Deps, 'db'>, ownerId: string, baseIds: string[]) {
+  for (const baseId of baseIds) {
+    if ((await membershipOf(deps, ownerId, baseId)) === null) {
+      throw forbidden(
+        `the token's owner no longer has access to base ${baseId}: the token can be narrowed, disabled or deleted, not widened`,
+      );
+    }
+  }
+}
+
+/**
+ * Renames, re-scopes, enables/disables or re-dates a token in place (same id, same secret). Whatever
+ * widens it is checked against its owner's membership now; whatever narrows it always works.
+ */
 export async function updateApiToken(
   deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>,
   principal: Principal,
@@ -56,8 +71,21 @@ export async function updateApiToken(
     .executeTakeFirstOrThrow();
   const scopes = patch.scopes ?? (patch.permission ? scopesOfPermission(patch.permission) : undefined);
   const permission = patch.scopes ? summaryPermission(patch.scopes) : (patch.permission ?? token.permission);
-  if (scopes) await assertOwnerCovers(deps, token.created_by, await tokenBaseIds(deps, token), scopes);
   const expiresAt = patch.expiresAt !== undefined ? patch.expiresAt : token.expires_at;
+  // What the change would give that the token does not give now: more scopes, more time, or being
+  // enabled again. A change that gives nothing more (disable, an earlier expiry, fewer scopes, a
+  // rename) needs nothing of its owner, so it works even after the owner left a base of the token.
+  const widerScopes = scopes !== undefined && !isSubsetOf(scopes, tokenScopes(token));
+  const longer =
+    patch.expiresAt !== undefined &&
+    token.expires_at !== null &&
+    (patch.expiresAt === null || patch.expiresAt > token.expires_at);
+  const reenabled = patch.enabled === true && token.enabled !== 1;
+  if (widerScopes || longer || reenabled) {
+    const baseIds = await tokenBaseIds(deps, token);
+    await assertOwnerStillMember(deps, token.created_by, baseIds);
+    if (widerScopes) await assertOwnerCovers(deps, token.created_by, baseIds, scopes);
+  }
   if (patch.expiresAt !== undefined && patch.expiresAt !== null && patch.expiresAt <= now)
     throw badRequest('expires_at: must be in the future');
   if (patch.expiresAt !== undefined || scopes) {
@@ -106,8 +134,8 @@ export async function updateApiToken(
     patch.expiresAt !== null &&
     (token.expires_at === null || patch.expiresAt < token.expires_at);
   const narrowed = (scopes !== undefined && !isSubsetOf(tokenScopes(token), scopes)) || shortened;
-  const revocation: RevocationReason | null =
-    patch.enabled === false && enabledNow ? 'disabled' : narrowed ? 'revoked' : null;
+  const revocation: PublishingChange | null =
+    patch.enabled === false && enabledNow ? 'api_token_disabled' : narrowed ? 'api_token_narrowed' : null;
   const stillLive = deps.db
     .selectFrom('api_tokens')
     .select('id')
@@ -201,7 +229,7 @@ export async function regenerateApiToken(
         .where('revoked_at', 'is', null),
       // Base-Tokens issued until now stop at every verifier polling the feed; with a grace period,
       // those the old secret obtains during it live their normal lifetime (README: Revocation).
-      ...publishRevocations(deps, [id], 'regenerated', applied),
+      ...publishRevocations(deps, [id], 'api_token_regenerated', applied),
     ],
     [
       {
@@ -245,7 +273,7 @@ export async function bulkRevokeApiTokens(
   const revoked = await revokeTokens(deps, {
     kind: 'api',
     ids: unique,
-    reason: 'deleted',
+    change: 'api_token_deleted',
     allOrNothing: true,
     events: visible
       .filter((row) => unique.includes(row.id))

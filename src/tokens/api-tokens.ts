@@ -3,10 +3,11 @@ import type { Principal } from '../accounts/principal';
 import { memberBase } from '../bases/bases';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
-import { badRequest, conflict, forbidden, notFound } from '../errors';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../errors';
 import { isUniqueViolation } from '../store/atomic';
 import { inIdList } from '../store/id-list';
 import type { ApiTokenPermission, ScopeType } from '../store/schema';
+import { hitCounter, refundCounterStatement, type CounterLimit } from '../throttle/counters';
 import {
   ceilingOf,
   isSubsetOf,
@@ -196,12 +197,51 @@ async function ownerFor(deps: Pick<Deps, 'db'>, principal: Principal, ownerId: s
   return owner;
 }
 
+/** The creation quota's window: a day from the first creation counted in it (src/throttle/counters.ts). */
+export const API_TOKEN_CREATE_WINDOW_SECONDS = 86400;
+
+/**
+ * Takes one creation from the signed-in user's daily quota (TOKENLADDER_API_TOKEN_CREATE_LIMIT), or
+ * refuses with 429. Every deleted API-Token is one revocation feed entry, so without it a create →
+ * delete loop would grow the feed without bound. It counts against whoever creates: a system admin
+ * minting for service accounts spends their own quota (one per service account would multiply it).
+ * Counted before the insert, so parallel requests cannot all pass; `giveBack` returns it when the
+ * insert fails. The first refusal of a window is on record; the rest are counted, not recorded, so
+ * the loop cannot grow the audit log instead.
+ */
+async function takeCreation(deps: Pick<Deps, 'db' | 'audit' | 'clock' | 'config'>, principal: Principal) {
+  const quota: CounterLimit = {
+    limit: deps.config.apiTokenCreateLimit,
+    windowSeconds: API_TOKEN_CREATE_WINDOW_SECONDS,
+  };
+  const key = `api-token-create:${principal.userId}`;
+  const state = await hitCounter(deps, key, quota);
+  if (!state.allowed) {
+    if (state.hits === quota.limit + 1) {
+      await deps.audit.record({
+        action: 'api_token.create',
+        outcome: 'failure',
+        actor: actorOf(principal),
+        subjectUserId: principal.userId,
+        details: { code: 'rate_limited', limit: quota.limit, window_seconds: quota.windowSeconds },
+      });
+    }
+    throw new AppError(
+      'rate_limited',
+      `at most ${quota.limit} API-Tokens can be created a day; retry later`,
+      state.retryAfterSeconds,
+    );
+  }
+  return { giveBack: refundCounterStatement(deps.db, key, state.windowStart!) };
+}
+
 /**
  * Mints an API-Token. Nobody mints above what the owner holds on each base it reaches; the instance
  * token policy applies. Names are unique per base (single-base tokens) or per owner (the others).
+ * Each creation counts against the creator's daily quota (takeCreation).
  */
 export async function createApiToken(
-  deps: Pick<Deps, 'db' | 'audit' | 'clock'>,
+  deps: Pick<Deps, 'db' | 'atomic' | 'audit' | 'clock' | 'config'>,
   principal: Principal,
   input: NewApiToken,
   ownerId: string = principal.userId,
@@ -242,6 +282,7 @@ export async function createApiToken(
   }
   await assertOwnerCovers(deps, owner.id, baseIds, scopes);
 
+  const creation = await takeCreation(deps, principal);
   const minted = await mintOpaqueToken('api');
   const scopeType: ScopeType = resources.type;
   const row = {
@@ -288,6 +329,7 @@ export async function createApiToken(
       ],
     );
   } catch (error) {
+    await deps.atomic([creation.giveBack]);
     if (isUniqueViolation(error))
       throw conflict(
         resources.type === 'base'

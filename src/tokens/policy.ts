@@ -4,7 +4,7 @@ import type { Principal } from '../accounts/principal';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { badRequest, forbidden } from '../errors';
-import { publishRevocations } from '../revocations/revoke';
+import { publishSelectedRevocations } from '../revocations/revoke';
 import type { ApiTokenPermission, ScopeType, UserKind } from '../store/schema';
 
 /** Instance-wide rules for API-Tokens, set by a system admin; checked at creation and at every exchange. */
@@ -91,20 +91,23 @@ export async function setTokenPolicy(
   };
   const value = JSON.stringify(storedOf(policy));
   const now = epochSeconds(deps.clock);
-  const ended = await tokensEndedBy(deps, current, policy, now);
+  const ended = tokensEndedBy(deps, current, policy, now);
+  // How many, for the record; the feed entries themselves are chosen inside the write, so a token
+  // made meanwhile (checked against the old policy) is ended too.
+  const endedCount = ended === null ? 0 : (await ended.execute()).length;
   await deps.audit.commit(
     [
       deps.db
         .insertInto('settings')
         .values({ key: TOKEN_POLICY_KEY, value, updated_at: now })
         .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now })),
-      ...publishRevocations(deps, ended, 'policy_tightened'),
+      ...(ended === null ? [] : publishSelectedRevocations(deps, 'api', ended, 'policy_tightened')),
     ],
     [
       {
         action: 'policy.update',
         actor: actorOf(actor),
-        details: { policy: value, ...(ended.length > 0 && { ended_api_tokens: ended.length }) },
+        details: { policy: value, ...(endedCount > 0 && { ended_api_tokens: endedCount }) },
       },
     ],
   );
@@ -112,27 +115,26 @@ export async function setTokenPolicy(
 }
 
 /**
- * The live API-Tokens whose Base-Tokens a change from `before` to `after` must end at verifiers: the
- * tokens the new policy refuses (policyProblem: all-bases scope newly forbidden; a service account's
- * rw token under a cap lowered to r) and those a shorter maximum lifetime ends before a Base-Token
- * issued now would expire (so Base-Tokens already issued could outlive the token). Read before the
- * write that changes the policy; a token created meanwhile was checked against the old policy and is
- * refused at its next exchange, only its Base-Tokens of that moment escape.
+ * The live API-Tokens whose Base-Tokens a change from `before` to `after` must end at verifiers (a
+ * query selecting their `id`, run inside the write), or null for none: the tokens the new policy
+ * refuses (policyProblem: all-bases scope newly forbidden; a service account's rw token under a cap
+ * lowered to r) and those a shorter maximum lifetime ends before a Base-Token issued now would expire
+ * (so Base-Tokens already issued could outlive the token).
  */
-async function tokensEndedBy(
+function tokensEndedBy(
   deps: Pick<Deps, 'db' | 'config'>,
   before: TokenPolicy,
   after: TokenPolicy,
   now: number,
-): Promise<string[]> {
+) {
   const forbidsAll = after.forbidAllBasesScope && !before.forbidAllBasesScope;
   const capsServices =
     after.serviceAccountMaxPermission === 'r' && before.serviceAccountMaxPermission === 'rw';
   const shorter =
     after.maxLifetimeDays !== null &&
     (before.maxLifetimeDays === null || after.maxLifetimeDays < before.maxLifetimeDays);
-  if (!forbidsAll && !capsServices && !shorter) return [];
-  const rows = await deps.db
+  if (!forbidsAll && !capsServices && !shorter) return null;
+  return deps.db
     .selectFrom('api_tokens as t')
     .innerJoin('users as u', 'u.id', 't.created_by')
     .select('t.id')
@@ -145,10 +147,7 @@ async function tokensEndedBy(
           ? [eb('t.created_at', '<', now + deps.config.baseTokenTtlSeconds - after.maxLifetimeDays! * 86400)]
           : []),
       ]),
-    )
-    .orderBy('t.id')
-    .execute();
-  return rows.map((row) => row.id);
+    );
 }
 
 /** When the policy's maximum lifetime ends a token made at `createdAt` (epoch seconds); null for no limit. */

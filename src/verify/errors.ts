@@ -15,7 +15,7 @@
  * | `token_type_invalid` | header `typ` is not `at+jwt` |
  * | `token_claims_invalid` | a required claim is missing or has the wrong type/value |
  * | `jwks_unavailable` | JWKS fetch failed/timed out/was invalid and no fresh cached set could answer |
- * | `token_revoked` | the revocation feed lists the token's `jti`, or its source token (`client_id`) as revoked at or after `iat` |
+ * | `token_revoked` | the revocation feed lists the token's `jti`, or an entry for its source (`client_id`, on its base or all) or for its user on its base, written after the token was exchanged (its `gen`) |
  * | `revocations_unavailable` | the revocation feed could not be read for longer than `maxStalenessSeconds` (only when set) |
  *
  * @example

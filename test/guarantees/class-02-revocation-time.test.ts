@@ -10,6 +10,7 @@ import { createNodeDeps } from '../../src/runtime/node/deps';
 import { configureSqlite } from '../../src/store/sqlite';
 import { createClient, frozenClock, PASSWORD, silentLog, START, testApp, testConfig } from '../helpers/app';
 import { feedVerifier } from '../helpers/feed-verifier';
+import { publishOwnedRevocations } from '../../src/revocations/revoke';
 
 /**
  * Class 2 of issue 13: the revocation time was read from the clock before the write committed, and
@@ -320,6 +321,28 @@ describe('class 02: the revocation time is taken before the write commits', () =
     ).toBe(200);
     expect(await verifier.checkSynced(atRevocation)).toBe('token_revoked');
     expect(await verifier.checkSynced(later)).toBe('accepted');
+    w.close();
+  });
+});
+
+describe('class 02, the same gap for lists: which tokens a user-wide change ends is read inside its write', () => {
+  it('a token another process made after the deactivation was prepared, and exchanged before it committed, is refused', async () => {
+    const w = await world();
+    const verifier = feedVerifier(w.a);
+    // The deactivation's feed entries, built as the change prepares its write…
+    const published = publishOwnedRevocations(w.a.deps, 'api', { owner: w.bob.id }, 'user_deactivated');
+    // …meanwhile process B makes a new API-Token and exchanges it…
+    const made = await w.b.call('POST', `/api/v1/bases/${w.base}/api-tokens`, {
+      token: w.bob.token,
+      body: { name: 'made meanwhile', permission: 'r' },
+    });
+    expect(made.status).toBe(201);
+    const meanwhile = (
+      await w.b.call('POST', '/api/v1/base-tokens', { token: made.body.token, body: { base_uuid: w.base } })
+    ).body.base_token as string;
+    // …then the write commits: the entries are chosen from the rows as they are now.
+    await w.a.deps.atomic([...published]);
+    expect(await verifier.checkSynced(meanwhile)).toBe('token_revoked');
     w.close();
   });
 });

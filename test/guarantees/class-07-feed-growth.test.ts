@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { appConfigFromEnv, parseEnv, type AppConfig } from '../../src/config';
 import { testApp, type TestApp } from '../helpers/app';
+import { dbDigest } from '../helpers/db-digest';
 import { createRevocationList } from '../../src/verify';
 import { feedVerifier } from '../helpers/feed-verifier';
 
@@ -23,8 +25,8 @@ async function wholeFeed(t: TestApp): Promise<Entry[]> {
   }
 }
 
-async function setup() {
-  const t = await testApp();
+async function setup(config: Partial<AppConfig> = {}) {
+  const t = await testApp({ config });
   const admin = await t.login();
   const alice = await t.userWithToken(admin, 'alice@example.com');
   const base = await t.createBase(alice.token, 'Projects');
@@ -70,6 +72,132 @@ describe('class 07: the revocation feed can be grown without limit', () => {
     await fresh.revocations.sync();
     expect(await fresh.accepts(jwt)).toBe(false);
     expect((await wholeFeed(t)).filter((entry) => entry.value === api.id)).toHaveLength(1);
+  });
+
+  it('create → delete in a loop stops at the daily creation quota: 429, the feed stops growing, nothing written', async () => {
+    const quota = 20;
+    // setup() creates one token ('job'): that one counts too.
+    const { t, alice, base } = await setup({ apiTokenCreateLimit: quota });
+    const create = (name: string, token = alice.token) =>
+      t.call('POST', `/api/v1/bases/${base}/api-tokens`, { token, body: { name, permission: 'r' } });
+    const feedSizes: number[] = [];
+    for (let i = 1; i < quota; i++) {
+      const created = await create(`loop-${i}`);
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const deleted = await t.call('DELETE', `/api/v1/api-tokens/${created.body.id}`, { token: alice.token });
+      expect(deleted.status).toBe(204);
+      t.clock.advance(1);
+      feedSizes.push((await wholeFeed(t)).length);
+    }
+    // Each delete added one entry until now.
+    expect(feedSizes.at(-1)).toBe(quota - 1);
+
+    // Past the quota: 429 with the error envelope and Retry-After, on every route that creates one,
+    // and nothing written (the attempt is counted, outside the digest).
+    const before = dbDigest(t.raw);
+    const feedBefore = (await wholeFeed(t)).length;
+    for (let i = 0; i < 10; i++) {
+      const refused = await create(`over-${i}`);
+      expect(refused.status).toBe(429);
+      expect(refused.body.error.code).toBe('rate_limited');
+      expect(refused.body.error.message).toMatch(/at most 20 API-Tokens/);
+      expect(Object.keys(refused.body.error).sort()).toEqual(['code', 'message', 'request_id']);
+      const retryAfter = Number(refused.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(86400);
+      t.clock.advance(1);
+    }
+    const multi = await t.call('POST', '/api/v1/api-tokens', {
+      token: alice.token,
+      body: { name: 'multi', permission: 'r', resources: { type: 'bases', base_uuids: [base] } },
+    });
+    expect(multi.status, JSON.stringify(multi.body)).toBe(429);
+    const workspace = (await t.call('GET', '/api/v1/workspaces', { token: alice.token })).body.workspaces[0]
+      .id as string;
+    const seatable = await t.app.request(`/api/v2.1/workspace/${workspace}/dtable/Projects/api-tokens/`, {
+      method: 'POST',
+      headers: { authorization: `Token ${alice.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ app_name: 'seatable', permission: 'r' }),
+    });
+    expect(seatable.status).toBe(429);
+    expect(seatable.headers.get('retry-after')).not.toBeNull();
+    expect(dbDigest(t.raw)).toBe(before);
+    expect((await wholeFeed(t)).length).toBe(feedBefore);
+
+    // The refusal is on record once per window, not once per attempt (the audit log is no way around).
+    const records = (
+      await t.call('GET', '/api/v1/audit?action=api_token.create&outcome=failure', { token: alice.token })
+    ).body.events as { details: Record<string, unknown> }[];
+    expect(records).toHaveLength(1);
+    expect(records[0]!.details).toMatchObject({ code: 'rate_limited', limit: quota });
+
+    // Another user's quota is their own; and the next day alice's is back.
+    const admin = await t.login();
+    const bob = await t.userWithToken(admin, 'bob@example.com');
+    const bobBase = await t.createBase(bob.token, 'Bob');
+    expect(
+      (
+        await t.call('POST', `/api/v1/bases/${bobBase}/api-tokens`, {
+          token: bob.token,
+          body: { name: 'mine', permission: 'r' },
+        })
+      ).status,
+    ).toBe(201);
+    t.clock.advance(86400);
+    expect((await create('tomorrow')).status).toBe(201);
+  });
+
+  it('a refused creation (a taken name) does not use the quota up', async () => {
+    const { t, alice, base } = await setup({ apiTokenCreateLimit: 3 });
+    const create = (name: string) =>
+      t.call('POST', `/api/v1/bases/${base}/api-tokens`, {
+        token: alice.token,
+        body: { name, permission: 'r' },
+      });
+    for (let i = 0; i < 5; i++) expect((await create('job')).status).toBe(409);
+    expect((await create('second')).status).toBe(201);
+    expect((await create('third')).status).toBe(201);
+    expect((await create('fourth')).status).toBe(429);
+  });
+
+  it('takes the quota from TOKENLADDER_API_TOKEN_CREATE_LIMIT: 1000 a day unless set, at least 1', () => {
+    expect(appConfigFromEnv(parseEnv({})).apiTokenCreateLimit).toBe(1000);
+    expect(appConfigFromEnv(parseEnv({ TOKENLADDER_API_TOKEN_CREATE_LIMIT: '50' })).apiTokenCreateLimit).toBe(
+      50,
+    );
+    for (const bad of ['0', '-1', '1.5', 'many'])
+      expect(() => parseEnv({ TOKENLADDER_API_TOKEN_CREATE_LIMIT: bad })).toThrow(
+        /TOKENLADDER_API_TOKEN_CREATE_LIMIT/,
+      );
+  });
+
+  it("a system admin minting for service accounts spends the admin's own quota, whichever account", async () => {
+    const { t, alice, base } = await setup({ apiTokenCreateLimit: 2 });
+    const admin = await t.login();
+    const services: string[] = [];
+    for (const name of ['one', 'two', 'three']) {
+      const service = (await t.call('POST', '/api/v1/service-accounts', { token: admin, body: { name } }))
+        .body.id as string;
+      await t.call('PUT', `/api/v1/bases/${base}/members/${service}`, {
+        token: alice.token,
+        body: { permission: 'r' },
+      });
+      services.push(service);
+    }
+    const mint = (service: string) =>
+      t.call('POST', `/api/v1/service-accounts/${service}/api-tokens`, {
+        token: admin,
+        body: { name: `sync-${service}`, permission: 'r', resources: { type: 'base', base_uuid: base } },
+      });
+    expect((await mint(services[0]!)).status).toBe(201);
+    expect((await mint(services[1]!)).status).toBe(201);
+    const before = dbDigest(t.raw);
+    const refused = await mint(services[2]!);
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('rate_limited');
+    expect(dbDigest(t.raw)).toBe(before);
+    // Alice (who made one token in setup) still has her own second one.
+    expect((await t.createApiToken(alice.token, base, 'second', 'r')).id).toBeTruthy();
   });
 
   it('exchange + anonymous revoke in a loop leaves a bounded feed, and every revoked Base-Token stays refused', async () => {

@@ -129,4 +129,50 @@ describe('class 10: Service accounts can be given a password and sign in', () =>
     expect(page.status).toBe(303);
     expect(dbDigest(t.raw)).toBe(before);
   });
+
+  // SeaTable's temporary API-Token (src/tokens/temp-api-tokens.ts), driven as in class 4's test.
+  const aliceWorkspace = async () =>
+    (await t.call('GET', '/api/v1/workspaces', { token: alice.token })).body.workspaces[0].id as string;
+  const seatable = async (path: string, credential: string) => {
+    const response = await t.app.request(path, { headers: { authorization: `Token ${credential}` } });
+    return { status: response.status, body: await response.json() };
+  };
+  const tempPath = (workspace: string) => `/api/v2.1/workspace/${workspace}/dtable/CRM/temp-api-token/`;
+  const exchangePath = '/api/v2.1/dtable/app-access-token/';
+
+  it('refuses to make a temporary API-Token with a service account’s Account-Token, changing nothing', async () => {
+    const token = await legacyAccountToken();
+    const path = tempPath(await aliceWorkspace());
+    // The route works for a person on the same base.
+    expect((await seatable(path, alice.token)).status).toBe(200);
+    const before = dbDigest(t.raw);
+    const refused = await seatable(path, token);
+    expect(refused.status).toBe(401);
+    expect(refused.body.api_token).toBeUndefined();
+    expect(dbDigest(t.raw)).toBe(before);
+  });
+
+  it('refuses to exchange a temporary API-Token of a service account made by an older version, changing nothing', async () => {
+    const token = await legacyAccountToken();
+    const path = tempPath(await aliceWorkspace());
+    // What an older version let happen: the service account's Account-Token made a temporary token
+    // (it passed for a person then).
+    t.raw.prepare("UPDATE users SET kind = 'person' WHERE id = ?").run(service.id);
+    const minted = await seatable(path, token);
+    t.raw.prepare("UPDATE users SET kind = 'service' WHERE id = ?").run(service.id);
+    expect(minted.status, JSON.stringify(minted.body)).toBe(200);
+    const temp = minted.body.api_token as string;
+
+    const before = dbDigest(t.raw);
+    const refused = await seatable(exchangePath, temp);
+    expect(refused.status).toBe(401);
+    expect(refused.body.access_token).toBeUndefined();
+    // Nor does it pass as a credential anywhere else.
+    expect((await t.call('GET', '/api/v1/me', { token: temp })).status).toBe(401);
+    expect(
+      (await t.call('POST', '/api/v1/base-tokens', { token: temp, body: { base_uuid: base } })).status,
+    ).toBe(401);
+    expect((await seatable('/api2/account/info/', temp)).status).toBe(401);
+    expect(dbDigest(t.raw)).toBe(before);
+  });
 });

@@ -46,6 +46,8 @@ export const testConfig = (overrides: Partial<AppConfig> = {}): AppConfig => ({
   // High enough that no test trips it by accident (the suite signs in many times from one address);
   // test/http/credentials.test.ts sets low limits where it tests throttling.
   loginThrottle: { accountLimit: 1000, addressLimit: 100_000, windowSeconds: 900 },
+  // The production default; test/guarantees/class-07-feed-growth.test.ts sets a low one.
+  apiTokenCreateLimit: 1000,
   // Cheap parameters keep the suite fast; the production default is checked in its own test.
   scrypt: { ln: 10, r: 8, p: 1 },
   bodyLimitBytes: 16 * 1024,

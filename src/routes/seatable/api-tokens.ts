@@ -59,7 +59,7 @@ const createDoc = routeDoc({
   auth: 'account',
   seatable: true,
   body: true,
-  errors: [404],
+  errors: [404, 429],
   requestBody: seatable.formBody(seatable.createApiTokenForm),
   responses: {
     201: jsonResponse('The token with its secret `api_token` (shown only here)', seatable.apiToken),

@@ -1,19 +1,33 @@
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Env } from '../../config';
+import { consoleLogger, type Logger } from '../../lib/logger';
 import { readMigrations } from '../../store/migration-files';
 import { configureSqlite, migrateSqlite } from '../../store/sqlite';
+import { kekFileOf } from './kek';
 
 /**
  * Opens (creating the folder) and migrates the database named by TOKENLADDER_DB. What tokenladder
  * creates is private to its user, like the KEK beside it: folders 0700 (an existing folder is the
- * operator's and stays as it is), the database file 0600, and so its -wal and -shm files, which
- * SQLite creates with the database file's mode.
+ * operator's and stays as it is, unless plainly an older version's data folder), the database file 0600, and so its -wal and -shm files, which
+ * SQLite creates with the database file's mode. What an older version left open (a 0755 folder, 0644
+ * files) is tightened first, with one warning saying what changed (tightenLeftovers).
  */
-export function openDatabase(env: Env): { raw: Database.Database; applied: string[] } {
+export function openDatabase(
+  env: Env,
+  log: Pick<Logger, 'warn'> = consoleLogger,
+): { raw: Database.Database; applied: string[] } {
   const file = env.TOKENLADDER_DB;
-  if (file !== ':memory:') createPrivately(resolve(file));
+  if (file !== ':memory:') {
+    const path = resolve(file);
+    const changed = tightenLeftovers(path, kekFileOf(env));
+    if (changed.length > 0)
+      log.warn('tightened the modes of database files an older version left readable by others', {
+        changed,
+      });
+    createPrivately(path);
+  }
   const raw = new Database(file);
   try {
     configureSqlite(raw);
@@ -44,4 +58,63 @@ function createPrivately(file: string): void {
     // Another process created it meanwhile: theirs is the file, with the mode it was made with.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+}
+
+/** The file's mode less every group and other bit, or null when it is not ours or has none to drop. */
+function tighterMode(path: string, uid: number): { from: number; to: number } | null {
+  let stats: ReturnType<typeof statSync>;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const from = stats.mode & 0o7777;
+  // Only what we own: another user's file (root's, an operator's) is theirs to set.
+  if (stats.uid !== uid || (from & 0o077) === 0) return null;
+  return { from, to: from & ~0o077 };
+}
+
+const octal = (mode: number) => `0${mode.toString(8)}`;
+
+/**
+ * Folders and files from before class 12 (the umask's 0755 and 0644): the database, its -wal and -shm
+ * (left by a crash, or by a process still running) lose every group and other bit, never gaining any.
+ * The folder becomes 0700 only when it is plainly the data folder: ours, open to others, and holding
+ * nothing but the database's files and the KEK file. A folder that also holds other things (a home,
+ * a project, /tmp), or that the operator closed to others (0750, for a backup group), is theirs.
+ * Answers what changed, as "path: from → to".
+ */
+function tightenLeftovers(file: string, kekFile: string): string[] {
+  const uid = process.getuid?.();
+  // Without POSIX owners (Windows) modes say nothing.
+  if (uid === undefined) return [];
+  const changed: string[] = [];
+  const tighten = (path: string, mode: { from: number; to: number } | null) => {
+    if (mode === null) return;
+    try {
+      chmodSync(path, mode.to);
+    } catch (error) {
+      // Gone meanwhile (SQLite removes -wal and -shm as the last connection closes): nothing to tighten.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    changed.push(`${path}: ${octal(mode.from)} → ${octal(mode.to)}`);
+  };
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) tighten(path, tighterMode(path, uid));
+
+  const folder = dirname(file);
+  const folderMode = tighterMode(folder, uid);
+  if (folderMode === null || (folderMode.from & 0o007) === 0) return changed;
+  const own = new Set(['', '-wal', '-shm', '-journal'].map((suffix) => `${basename(file)}${suffix}`));
+  if (dirname(kekFile) === folder) own.add(basename(kekFile));
+  let entries: string[];
+  try {
+    entries = readdirSync(folder);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return changed;
+    throw error;
+  }
+  if (entries.every((entry) => own.has(entry))) tighten(folder, folderMode);
+  return changed;
 }

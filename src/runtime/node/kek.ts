@@ -11,7 +11,7 @@ import { generateKekText, importKek } from '../../keys/kek';
 export async function loadKek(env: Env, raw: Database.Database): Promise<CryptoKey> {
   if (env.TOKENLADDER_KEK) return importKek(env.TOKENLADDER_KEK);
   if (env.TOKENLADDER_DB === ':memory:') return importKek(generateKekText());
-  const file = env.TOKENLADDER_KEK_FILE ?? join(dirname(resolve(env.TOKENLADDER_DB)), 'kek.key');
+  const file = kekFileOf(env);
   if (existsSync(file)) return importKek(readFileSync(file, 'utf8').trim());
   const { keys } = raw.prepare('SELECT count(*) AS keys FROM signing_keys').get() as { keys: number };
   if (keys > 0)
@@ -22,3 +22,7 @@ export async function loadKek(env: Env, raw: Database.Database): Promise<CryptoK
   writeFileSync(file, `${text}\n`, { mode: 0o600, flag: 'wx' });
   return importKek(text);
 }
+
+/** Where the KEK file is: TOKENLADDER_KEK_FILE, else kek.key beside the database. */
+export const kekFileOf = (env: Pick<Env, 'TOKENLADDER_DB' | 'TOKENLADDER_KEK_FILE'>) =>
+  resolve(env.TOKENLADDER_KEK_FILE ?? join(dirname(resolve(env.TOKENLADDER_DB)), 'kek.key'));

@@ -324,13 +324,7 @@ class CreateApiToken implements Action {
     const expiresAt = this.days === null ? null : m.now + this.days * M.DAY;
     const policy = M.policyRefusesToMake(m, { createdAt: m.now, expiresAt, reach, owner, grant });
     if (policy) return policy;
-    const listed = reach.type === 'base' ? [reach.base] : reach.type === 'bases' ? reach.bases : [];
-    for (const b of listed) {
-      const role = M.roleOf(m, owner, b);
-      if (role === undefined) return `owner not a member of base ${b}`;
-      if (!M.within(grant, M.ceiling(role))) return `above the owner's ${role} on base ${b}`;
-    }
-    return null;
+    return M.wideningRefused(m, { reach, owner }, grant);
   }
   settle(m: M.Model, reply: Reply) {
     const refusal = this.refusal(m);
@@ -458,6 +452,9 @@ class SwitchApiToken extends ManageApiToken {
       t.deleted = true;
       return;
     }
+    // Enabling a disabled token again gives it more: its owner must still be a member of its bases.
+    const refusal = this.action === 'enable' && !t.enabled ? M.wideningRefused(m, t) : null;
+    if (refusal) return isDone(reply, 403, `${this} (${refusal})`);
     isDone(reply, 200, `${this}`);
     if (this.action === 'disable' && t.enabled) M.endApiToken(m, reply.target!, 'API-Token disabled');
     t.enabled = this.action === 'enable';
@@ -515,13 +512,9 @@ class RegrantApiToken extends ManageApiToken {
   }
   refusal(m: M.Model, t: M.ApiToken): string | null {
     const grant = M.GRANTS[this.grant];
-    // Checked on the bases it lists (a workspace or all-bases token is capped at every exchange).
-    const listed = t.reach.type === 'base' ? [t.reach.base] : t.reach.type === 'bases' ? t.reach.bases : [];
-    for (const b of listed) {
-      const role = M.roleOf(m, t.owner, b);
-      if (role === undefined) return `owner not a member of base ${b}`;
-      if (!M.within(grant, M.ceiling(role))) return `above the owner's ${role}`;
-    }
+    const wider = !M.within(grant, t.grant);
+    const refused = wider ? M.wideningRefused(m, t, grant) : null;
+    if (refused) return refused;
     return M.policyRefusesToMake(m, { ...t, grant });
   }
   settle(m: M.Model, reply: Reply) {
@@ -557,7 +550,9 @@ class RedateApiToken extends ManageApiToken {
   settle(m: M.Model, reply: Reply) {
     const t = m.apiTokens[reply.target!]!;
     const expiresAt = this.seconds === null ? null : m.now + this.seconds;
-    const refusal = M.policyRefusesToMake(m, { ...t, expiresAt });
+    const longer = t.expiresAt !== null && (expiresAt === null || expiresAt > t.expiresAt);
+    const refusal =
+      (longer ? M.wideningRefused(m, t) : null) ?? M.policyRefusesToMake(m, { ...t, expiresAt });
     if (refusal) return isRefused(reply, `${this} (${refusal})`);
     isDone(reply, 200, `${this}`);
     if (expiresAt !== null && (t.expiresAt === null || expiresAt < t.expiresAt))

@@ -245,6 +245,29 @@ export function reaches(m: Model, t: ApiToken, base: number): boolean {
   }
 }
 
+/** The bases a token lists (its base, or its list of bases); a workspace or all-bases token lists none. */
+export const listedBases = (t: Pick<ApiToken, 'reach'>): number[] =>
+  t.reach.type === 'base' ? [t.reach.base] : t.reach.type === 'bases' ? t.reach.bases : [];
+
+/**
+ * Why a change that gives a token more (a wider grant, a later or no expiry, being enabled again) is
+ * refused, or null: its owner must still be a member of every base it lists, holding at least the new
+ * grant. A change that gives nothing more (narrowing, disabling, an earlier expiry) needs nothing of
+ * the owner, so it works whatever they hold now.
+ */
+export function wideningRefused(
+  m: Model,
+  t: Pick<ApiToken, 'reach' | 'owner'>,
+  grant?: Grant,
+): string | null {
+  for (const b of listedBases(t)) {
+    const role = roleOf(m, t.owner, b);
+    if (role === undefined) return `owner not a member of base ${b}`;
+    if (grant && !within(grant, ceiling(role))) return `above the owner's ${role} on base ${b}`;
+  }
+  return null;
+}
+
 /** Why the token policy refuses a token whatever the time (scope, service-account cap), or null. */
 function policyForbids(m: Model, t: Pick<ApiToken, 'reach' | 'owner' | 'grant'>): string | null {
   if (m.policy.forbidAllBases && t.reach.type === 'all') return 'the policy forbids all-bases tokens';
