@@ -12,18 +12,22 @@ import { envNumber, runModel } from './model/run';
 // Covered: API-Tokens for one base, a list of bases, a workspace or all bases, with r, rw or custom
 // scopes and an expiry; exchange (current and old secrets), disable/enable/delete, regenerate with and
 // without a grace period, PATCH of the grant and of the expiry, by the owner or a system admin (who may
-// not regenerate a person's token); Account-Tokens (more than one per user, expiring ones, sign-out,
-// revoke-all, their exchanges); SeaTable's temporary API-Tokens and their exchanges; members added,
-// promoted, demoted, removed; new bases; users deactivated and reactivated; service accounts (made by a
-// system admin, members of bases, their tokens and the policy's cap); the token policy (maximum lifetime,
-// forbidding all-bases tokens, the service-account cap, tightened and loosened); the kill switch (for a
-// base, by its admin or a system admin, with or without created_before; for a user); leak reports of
-// every kind of token and revoking one Base-Token or temporary token; clock moves; and races (an
-// exchange sent at the same moment as a change, see model/commands.ts).
+// not regenerate a person's token); Account-Tokens (more than one per user, expiring ones, sign-out, a
+// password change keeping or ending the others, a password reset by an admin, revoke-all, their
+// exchanges); SeaTable's temporary API-Tokens and their exchanges; members added, promoted, demoted,
+// removed; new bases; users deactivated and reactivated; service accounts (made by a system admin,
+// members of bases, their tokens and the policy's cap); the token policy (maximum lifetime, forbidding
+// all-bases tokens, the service-account cap, tightened and loosened); the kill switch (for a base, by
+// its admin or a system admin, with or without created_before; for a user); leak reports of every kind
+// of token and revoking one Base-Token or temporary token; clock moves; and races (an exchange sent at
+// the same moment as a change, see model/commands.ts).
+//
+// Not covered: attenuated exchanges (asking for less), per-table scopes, bulk delete, teams and team
+// admins, SeaTable's own API-Token routes, key rotation, TOKENLADDER_ACCOUNT_TOKEN_MAX_AGE (class 5).
 //
 // This file: one process (in-memory SQLite, frozen clock). model-processes.test.ts: the same with a
-// second process on one database file (the slow project). model-regressions.test.ts: every
-// counterexample found, as a named test.
+// second process on one database file, its clock up to 2 s off (the slow project).
+// model-regressions.test.ts: every counterexample found, as a named test.
 //
 // Bounded for `npm run test:fast`: DEFAULT_RUNS sequences of at most MAX_STEPS steps (fast-check skips
 // generated steps the model says do not apply). Longer: TOKENLADDER_MODEL_RUNS=<n> (and

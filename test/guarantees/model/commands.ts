@@ -671,6 +671,7 @@ class CreateServiceAccount implements Action {
     m.users.push({
       id: reply.body.id,
       email: reply.body.email,
+      password: '',
       kind: 'service',
       active: true,
       workspaceId: '',
@@ -721,7 +722,7 @@ class SignIn implements Action {
     return r.procs[via]!.call('POST', '/api/v1/account-tokens', {
       body: {
         email: m.users[this.user % m.users.length]!.email,
-        password: PASSWORD,
+        password: m.users[this.user % m.users.length]!.password,
         ...(this.days !== null && { expires_in_days: this.days }),
       },
     });
@@ -774,6 +775,74 @@ class SignOut implements Action {
   }
   toString() {
     return `signOut(user ${this.user}, #${this.n})`;
+  }
+}
+
+/** A person changes their password (keeping their other Account-Tokens, or not: by default they go). */
+class ChangePassword implements Action {
+  constructor(
+    readonly user: number,
+    readonly keepOthers: boolean,
+  ) {}
+  applies(m: M.Model) {
+    return M.session(m, this.user % m.users.length) !== -1;
+  }
+  async send(m: M.Model, r: Real, via: number) {
+    const user = this.user % m.users.length;
+    const password = `${PASSWORD} ${r.counter++}`;
+    const reply = await r.procs[via]!.call('POST', '/api/v1/me/password', {
+      token: sessionOf(m, user),
+      body: {
+        current_password: m.users[user]!.password,
+        new_password: password,
+        ...(this.keepOthers && { keep_other_tokens: true }),
+      },
+    });
+    return { ...reply, target: M.session(m, user), sent: password };
+  }
+  settle(m: M.Model, reply: Reply) {
+    isDone(reply, 200, `${this}`);
+    const user = this.user % m.users.length;
+    m.users[user]!.password = reply.sent!;
+    const others = this.keepOthers
+      ? []
+      : indexes(m.accountTokens, (a, i) => a.user === user && !a.revoked && i !== reply.target);
+    for (const a of others) M.endAccountToken(m, a, 'password changed');
+    expect(reply.body.revoked_account_tokens, `${this}`).toBe(others.length);
+  }
+  toString() {
+    return `changePassword(user ${this.user}${this.keepOthers ? ', keeping other tokens' : ''})`;
+  }
+}
+
+/** A system admin sets a user's password: every Account-Token of theirs goes (service accounts have none: 400). */
+class ResetPassword implements Action {
+  constructor(readonly user: number) {}
+  applies() {
+    return true;
+  }
+  async send(m: M.Model, r: Real, via: number) {
+    const password = `${PASSWORD} ${r.counter++}`;
+    const reply = await r.procs[via]!.call(
+      'PATCH',
+      `/api/v1/users/${m.users[this.user % m.users.length]!.id}`,
+      {
+        token: r.admin,
+        body: { password },
+      },
+    );
+    return { ...reply, sent: password };
+  }
+  settle(m: M.Model, reply: Reply) {
+    const user = this.user % m.users.length;
+    if (m.users[user]!.kind === 'service') return isDone(reply, 400, `${this}: a service account`);
+    isDone(reply, 200, `${this}`);
+    m.users[user]!.password = reply.sent!;
+    for (const a of indexes(m.accountTokens, (a) => a.user === user && !a.revoked))
+      M.endAccountToken(m, a, 'password reset by an admin');
+  }
+  toString() {
+    return `resetPassword(user ${this.user})`;
   }
 }
 
@@ -1232,6 +1301,8 @@ const changes: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.tuple(n, fc.constantFrom(1 as const, null)).map(([u, d]) => new SignIn(u, d)) },
   { weight: 2, arbitrary: fc.tuple(n, n).map(([u, a]) => new SignOut(u, a)) },
   { weight: 1, arbitrary: n.map((u) => new RevokeUserTokens(u)) },
+  { weight: 1, arbitrary: fc.tuple(n, bool).map(([u, keep]) => new ChangePassword(u, keep)) },
+  { weight: 1, arbitrary: n.map((u) => new ResetPassword(u)) },
   {
     weight: 2,
     arbitrary: fc.tuple(n, bool, bool).map(([b, sys, before]) => new KillSwitchBase(b, sys, before)),

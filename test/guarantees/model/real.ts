@@ -107,6 +107,7 @@ async function setup(t: TestApp, procs: Proc[], offsets: number[], stats: Stats,
     model.users.push({
       id: user.id,
       email,
+      password: PASSWORD,
       kind: 'person',
       active: true,
       workspaceId: workspaces.workspaces[0].id,

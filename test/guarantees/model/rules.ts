@@ -3,7 +3,9 @@
  * of who may do what, and of which Base-Tokens a verifier that has read the revocation feed accepts.
  * The commands (./commands.ts) drive the real app and compare every answer and every verdict with it.
  *
- * THE RULES (times in whole seconds; "before" and "after" mean the order in which things happened)
+ * THE RULES ("before" and "after" mean the order in which things happened, never a comparison of
+ * clocks; times, where the product counts them, are whole seconds on the clock of the process that
+ * counts them: the two-process run lets the processes' clocks differ by up to 2 s)
  *
  * A Base-Token is accepted by a synced verifier iff
  *   1. it has not expired: now < exp + 30 s (the verifier's clock tolerance), and
@@ -16,7 +18,8 @@
  *        (all-bases tokens once forbidden; service accounts' rw tokens once capped to r; a maximum
  *        lifetime that ends the token within a Base-Token lifetime);
  *      - its API-Token losing that base to the kill switch (a multi-base token keeps its others);
- *      - its Account-Token revoked (sign-out, all of the user's tokens revoked, leak report);
+ *      - its Account-Token revoked (sign-out, a password change or reset, all of the user's tokens
+ *        revoked, leak report);
  *      - its temporary API-Token revoked or reported, or that token's Account-Token revoked;
  *      - its holder deactivated (every Base-Token of theirs);
  *      - its holder removed from its base or demoted on it (every Base-Token of theirs for that base);
@@ -40,6 +43,17 @@
  *     expired, its maker not deactivated since it was made (that ends it for good), active, still a
  *     member. Grant: its permission ∩ the current role. `exp`: the earliest of now + 3 days, its
  *     hour and its Account-Token's expiry.
+ *
+ * Who may change what (commands.ts checks every answer against these):
+ *   - people make API-Tokens within their role on every base a token lists, system admins make them for
+ *     service accounts, and the token policy refuses at creation what it forbids;
+ *   - a token's owner or a system admin manages it, but only its owner (a system admin, for a service
+ *     account) regenerates it; a change that gives a token more (a wider grant, a later or no expiry,
+ *     enabling it again) needs its owner still a member of every base it lists, holding the new grant;
+ *     one that gives nothing more always works;
+ *   - a base's admins set its members, and it keeps one admin; system admins deactivate, reactivate,
+ *     revoke all of a user's tokens and set the policy; the kill switch is a base admin's for their
+ *     base, a system admin's for any base or user.
  */
 
 export const DAY = 86400;
@@ -112,6 +126,8 @@ export type Reach =
 export interface User {
   id: string;
   email: string;
+  /** A person's password (service accounts have none). */
+  password: string;
   kind: 'person' | 'service';
   active: boolean;
   workspaceId: string;
