@@ -1,10 +1,9 @@
 import { SignJWT } from 'jose';
 import { sql, type Selectable } from 'kysely';
 import type { Principal } from '../accounts/principal';
-import { memberBase } from '../bases/bases';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
-import { AppError, forbidden } from '../errors';
+import { AppError, forbidden, notFound } from '../errors';
 import {
   ceilingOf,
   claimsOf,
@@ -146,12 +145,16 @@ export type ExchangeableToken = Omit<Selectable<ApiTokensTable>, 'updated_at'> &
   policy: string | null;
   /** 1 when a kill switch took the target base from this (workspace or all-bases) token. */
   blocked: number;
+  /** 1 when the token's scope reaches the target base (its base, its list, its workspace, all). */
+  in_scope: number;
   /** The feed position, read with all of the above (src/revocations/feed.ts, feedPosition). */
   gen: number;
 };
 
 /**
- * Everything the exchange checks, in one indexed lookup. Hand-written SQL on purpose: this runs on
+ * Everything the exchange checks, in one indexed lookup: one statement, so one consistent snapshot,
+ * read together with the feed position the Base-Token will carry (`gen`). A change committed after
+ * it is refused by its feed entry; one committed before is what this read sees. Hand-written SQL on purpose: this runs on
  * every exchange, and building and compiling it with Kysely's query builder cost about a tenth of
  * the exchange's CPU (bench/RESULTS.md).
  */
@@ -168,6 +171,15 @@ export async function loadApiTokenForExchange(
            (SELECT value FROM settings WHERE key = ${TOKEN_POLICY_KEY}) AS policy,
            EXISTS (SELECT 1 FROM api_token_base_blocks AS k
                     WHERE k.token_id = t.id AND k.base_id = COALESCE(${baseUuid ?? null}, t.base_id)) AS blocked,
+           CASE t.scope_type
+             WHEN 'base' THEN t.base_id = COALESCE(${baseUuid ?? null}, t.base_id)
+             WHEN 'all' THEN 1
+             WHEN 'bases' THEN EXISTS (SELECT 1 FROM api_token_bases AS l
+                                        WHERE l.token_id = t.id AND l.base_id = ${baseUuid ?? null})
+             WHEN 'workspace' THEN EXISTS (SELECT 1 FROM bases AS b
+                                            WHERE b.id = ${baseUuid ?? null} AND b.workspace_id = t.workspace_id)
+             ELSE 0
+           END AS in_scope,
            ${feedPosition} AS gen
       FROM api_tokens AS t
       JOIN users AS u ON u.id = t.created_by
@@ -213,7 +225,8 @@ export async function evaluateApiToken(
   const baseUuid = request.baseUuid ?? token.base_id;
   if (baseUuid === null)
     throw new AppError('invalid_request', 'base_uuid: required for a token that reaches several bases');
-  if (!(await baseInScope(deps, token, baseUuid)))
+  // A kill switch ended this token's access to the base (src/incidents/kill-switch.ts).
+  if (token.blocked || !token.in_scope)
     throw new AppError('base_not_in_scope', "this API-Token's scope does not include that base");
   if (!token.owner_permission) throw forbidden("this API-Token's owner no longer has access to its base");
   const plain =
@@ -234,39 +247,6 @@ export async function evaluateApiToken(
     scopes: attenuate(intersectScopes(tokenScopes(token), ceilingOf(token.owner_permission)), request),
     endsAt,
   };
-}
-
-async function baseInScope(
-  deps: Pick<Deps, 'db'>,
-  token: ExchangeableToken,
-  baseUuid: string,
-): Promise<boolean> {
-  // A kill switch ended this token's access to the base (src/incidents/kill-switch.ts).
-  if (token.blocked) return false;
-  switch (token.scope_type) {
-    case 'base':
-      return token.base_id === baseUuid;
-    case 'all':
-      return true;
-    case 'bases':
-      return (
-        (await deps.db
-          .selectFrom('api_token_bases')
-          .select('base_id')
-          .where('token_id', '=', token.id)
-          .where('base_id', '=', baseUuid)
-          .executeTakeFirst()) !== undefined
-      );
-    case 'workspace':
-      return (
-        (await deps.db
-          .selectFrom('bases')
-          .select('id')
-          .where('id', '=', baseUuid)
-          .where('workspace_id', '=', token.workspace_id)
-          .executeTakeFirst()) !== undefined
-      );
-  }
 }
 
 /** API-Token → Base-Token. The current secret, or the previous one during a regenerate's grace period. */
@@ -314,8 +294,25 @@ export async function exchangeAccountToken(
   baseUuid: string,
   request: ExchangeRequest = {},
 ) {
-  const { permission } = await memberBase(deps, principal, baseUuid);
-  const scopes = attenuate(ceilingOf(permission), request);
+  // The membership, read in one statement with the Account-Token, its user and the feed position the
+  // Base-Token carries: a sign-out, deactivation or demotion committed after this read is refused by
+  // its feed entry, one committed before it is what this read sees (the authentication's own read
+  // came earlier, so it cannot serve as that snapshot).
+  const row = await deps.db
+    .selectFrom('account_tokens as a')
+    .innerJoin('users as u', 'u.id', 'a.user_id')
+    .leftJoin('base_members as m', (join) =>
+      join.onRef('m.user_id', '=', 'u.id').on('m.base_id', '=', baseUuid),
+    )
+    .select(['a.revoked_at', 'u.is_active', 'm.permission'])
+    .select(feedPosition.as('gen'))
+    .where('a.id', '=', principal.tokenId)
+    .executeTakeFirst();
+  if (!row || row.revoked_at !== null)
+    throw new AppError('token_revoked', 'this Account-Token has been revoked');
+  if (!row.is_active) throw new AppError('account_disabled', 'this account is deactivated');
+  if (row.permission === null) throw notFound('base');
+  const scopes = attenuate(ceilingOf(row.permission), request);
   return signBaseToken(
     deps,
     {
@@ -327,7 +324,7 @@ export async function exchangeAccountToken(
       tokenName: principal.tokenName,
       endsAt: principal.tokenEndsAt,
       clientIp: request.clientIp ?? principal.clientIp,
-      gen: principal.gen,
+      gen: row.gen,
     },
     request.ttlSeconds,
   );
