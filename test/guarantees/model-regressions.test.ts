@@ -11,8 +11,9 @@ import { createClient, frozenClock, PASSWORD, silentLog, START, testApp, testCon
 import { feedVerifier } from '../helpers/feed-verifier';
 
 // Counterexamples the model test (model.test.ts, model-processes.test.ts) found, each kept as a named
-// test of what it shows. A known defect not fixed yet is an `it.fails`: it passes while the defect is
-// there and fails once it is fixed (then make it a plain `it`).
+// test of what it shows. A known defect not fixed yet is an `it.fails` named KNOWN DEFECT: it passes
+// while the defect is there and fails once it is fixed (then make it a plain `it`, and drop the
+// model's allowance for it, which names this file).
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -33,14 +34,13 @@ describe('model regressions', () => {
   // Found while writing the model's race rule (model/commands.ts, Race) and confirmed in the two-process
   // setting: racing an Account-Token exchange in one process against a demotion of its user in the
   // other, 2 of 300 exchanges answered 201 with the lower permission (they read the demotion) and a
-  // synced verifier refused that Base-Token at once. An Account-Token exchange reads the feed position
-  // (`gen`) with the Account-Token (authenticateAccountToken) and the membership in a later statement
-  // (memberBase): a demotion that commits between the two gives a Base-Token with the lower permission
-  // and a `gen` below the demotion's feed entry. Safe (nothing is granted that should not be), but the
-  // caller's fresh Base-Token is refused on arrival. Here in one process, deterministically: the exchange
-  // starts k microtask turns after the demotion, for every k up to 80, so some k lands between the two
-  // reads (k = 31…43 when this was written). The model test allows this one case (REFUSED_ON_ARRIVAL).
-  it.fails('KNOWN DEFECT: an Account-Token exchange that reads a concurrent demotion is refused on arrival (it carries the feed position from before it)', async () => {
+  // synced verifier refused that Base-Token at once. The exchange read the feed position (`gen`) with
+  // the Account-Token and the membership in a later statement, so a demotion committed between the two
+  // gave a Base-Token with the lower permission and a `gen` below the demotion's feed entry: refused on
+  // arrival. Fixed on main (68d00ac: the membership is read in the same statement). Here in one process,
+  // deterministically: the exchange starts k microtask turns after the demotion, for every k up to 80,
+  // so some k lands between what were the two reads (k = 31…43 before the fix).
+  it('an Account-Token exchange racing a demotion: read before it, its Base-Token is ended; read after it, it is accepted with what is left', async () => {
     const t = await testApp();
     const admin = await t.login();
     const alice = await t.userWithToken(admin, 'alice@example.com');

@@ -24,10 +24,9 @@ import * as M from './rules';
 // that decides it; if both fit and the change ends what it relies on, the verifier's first verdict
 // says which order it was (accepted: the change came first; refused: the exchange did), and from then
 // on the Base-Token is held to it. So a race can never let a Base-Token that only "exchange first"
-// explains survive a change that ends what it relies on. One known exception, allowed and counted
-// (REFUSED_ON_ARRIVAL, model-regressions.test.ts): an Account-Token exchange that read a concurrent
-// demotion may be refused although only "change first" explains it. Known defects the model allows
-// are named where they are allowed (Expected.knownRefusal too) and counted in the run's summary.
+// explains survive a change that ends what it relies on, nor refuse one that only "change first"
+// explains. Known defects the model allows are named where they are allowed (Expected.knownRefusal)
+// and counted in the run's summary; each has a KNOWN DEFECT test in model-regressions.test.ts.
 
 export interface Action {
   /** Whether the step makes sense in this state (fast-check skips it otherwise, also when shrinking). */
@@ -1077,10 +1076,6 @@ const countKnown = (r: Real, defect: string) => {
   r.stats.known[defect] = (r.stats.known[defect] ?? 0) + 1;
 };
 
-/** Why a race's Base-Token that only the change-first order explains may still be refused (a known defect). */
-const REFUSED_ON_ARRIVAL =
-  'known defect: an Account-Token exchange that read a concurrent demotion carries the feed position from before it (refused on arrival)';
-
 /** After every step: every Base-Token ever issued, checked by a verifier that has read the feed. */
 export async function invariant(m: M.Model, r: Real) {
   expect(Math.floor(r.clock.now() / 1000), 'the model keeps time with the app').toBe(m.now);
@@ -1093,10 +1088,7 @@ export async function invariant(m: M.Model, r: Real) {
     if (b.undecided !== undefined) {
       // A race's Base-Token either verdict fits: the verifier's first one holds from now on.
       expect(['accepted', 'token_revoked'], `${what}, ${b.undecided}`).toContain(verdict);
-      if (verdict === 'token_revoked') {
-        b.ended = b.undecided;
-        if (b.undecided === REFUSED_ON_ARRIVAL) countKnown(r, REFUSED_ON_ARRIVAL);
-      }
+      if (verdict === 'token_revoked') b.ended = b.undecided;
       b.undecided = undefined;
     }
     const expected = M.accepted(m, b);
@@ -1224,10 +1216,6 @@ class Race implements Command {
       if (reliedOn) {
         if (exchangeFirst && changeFirst) b.undecided = 'exchanged just before a change that ends it (race)';
         else if (exchangeFirst) b.ended = 'exchanged just before a change that ends it (race)';
-        // Known (model-regressions.test.ts): an Account-Token exchange reads the membership after the
-        // feed position, so one that reads a demotion may carry a `gen` from before it.
-        else if (this.exchange instanceof ExchangeAccountToken && this.change instanceof SetMember)
-          b.undecided = REFUSED_ON_ARRIVAL;
       }
     }
     await invariant(m, r);
