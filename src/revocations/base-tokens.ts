@@ -1,7 +1,7 @@
 import { jwtVerify } from 'jose';
 import { isUniqueViolation } from '../store/atomic';
 import type { AuditActor } from '../audit/events';
-import { epochSeconds } from '../clock';
+import { epochSeconds, PEER_CLOCK_TOLERANCE_SECONDS } from '../clock';
 import type { Deps } from '../deps';
 import { BASE_TOKEN_TYPE } from '../tokens/base-tokens';
 import { TEMP_TOKEN_AUDIENCE, TEMP_TOKEN_TYPE } from '../tokens/temp-api-tokens';
@@ -48,6 +48,8 @@ export async function revokeBaseToken(
       issuer: deps.config.issuer,
       requiredClaims: ['exp', 'iat', 'sub', 'jti', 'aud'],
       currentDate: new Date(deps.clock.now()),
+      // Signed by another instance whose clock runs a little ahead: still ours, and revocable here.
+      clockTolerance: PEER_CLOCK_TOLERANCE_SECONDS,
     });
     const aud = payload.aud;
     const base =

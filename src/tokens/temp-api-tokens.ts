@@ -2,7 +2,7 @@ import { actorOf } from '../audit/events';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Principal } from '../accounts/principal';
 import { memberBase, weakest } from '../bases/bases';
-import { epochSeconds } from '../clock';
+import { epochSeconds, PEER_CLOCK_TOLERANCE_SECONDS } from '../clock';
 import type { Deps } from '../deps';
 import { AppError, forbidden } from '../errors';
 import { base64url, randomBytes } from '../lib/bytes';
@@ -82,6 +82,8 @@ export async function exchangeTempApiToken(
 ) {
   const claims = await verifyTempApiToken(deps, token);
   const now = epochSeconds(deps.clock);
+  // The clock tolerance is for an instance minting a little ahead, not for exchanging late.
+  if (claims.exp <= now) throw new AppError('token_expired', 'this temporary API-Token has expired');
   const maker = await deps.db
     .selectFrom('users as u')
     .leftJoin('base_members as m', (join) =>
@@ -167,6 +169,8 @@ async function verifyTempApiToken(deps: Pick<Deps, 'keys' | 'clock' | 'config'>,
       typ: TEMP_TOKEN_TYPE,
       requiredClaims: ['exp', 'iat', 'sub', 'jti'],
       maxTokenAge: TEMP_TOKEN_TTL_SECONDS,
+      // Minted by another instance whose clock runs a little ahead: still ours.
+      clockTolerance: PEER_CLOCK_TOLERANCE_SECONDS,
       currentDate: new Date(deps.clock.now()),
     });
     const { sub, base_uuid, permission, client_id, jti, exp, iat, gen } = payload;

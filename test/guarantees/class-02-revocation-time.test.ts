@@ -325,6 +325,29 @@ describe('class 02: the revocation time is taken before the write commits', () =
   });
 });
 
+describe('class 02, clocks of instances differ', () => {
+  it('a temporary API-Token one instance minted with its clock ahead exchanges on another at once', async () => {
+    const w = await world();
+    const workspace = (await w.a.call('GET', '/api/v1/workspaces', { token: w.admin })).body.workspaces[0].id;
+    const minted = await w.b.call('GET', `/api/v2.1/workspace/${workspace}/dtable/Base/temp-api-token/`, {
+      headers: { authorization: `Token ${w.bob.token}` },
+    });
+    expect(minted.status).toBe(200);
+    expect(decodeJwt(minted.body.api_token).iat).toBe(START / 1000 + 2);
+    const exchanged = await w.a.call('GET', '/api/v2.1/dtable/app-access-token/', {
+      headers: { authorization: `Token ${minted.body.api_token}` },
+    });
+    expect(exchanged.status).toBe(200);
+    // And once it is past its hour (by the exchanging instance's clock), it is refused.
+    w.a.clock.advance(3600 + 2);
+    const late = await w.a.call('GET', '/api/v2.1/dtable/app-access-token/', {
+      headers: { authorization: `Token ${minted.body.api_token}` },
+    });
+    expect(late.status).toBe(401);
+    w.close();
+  });
+});
+
 describe('class 02, the same gap for lists: which tokens a user-wide change ends is read inside its write', () => {
   it('a token another process made after the deactivation was prepared, and exchanged before it committed, is refused', async () => {
     const w = await world();
