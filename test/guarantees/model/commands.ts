@@ -25,8 +25,7 @@ import * as M from './rules';
 // says which order it was (accepted: the change came first; refused: the exchange did), and from then
 // on the Base-Token is held to it. So a race can never let a Base-Token that only "exchange first"
 // explains survive a change that ends what it relies on, nor refuse one that only "change first"
-// explains. Known defects the model allows are named where they are allowed (Expected.knownRefusal)
-// and counted in the run's summary; each has a KNOWN DEFECT test in model-regressions.test.ts.
+// explains.
 
 export interface Action {
   /** Whether the step makes sense in this state (fast-check skips it otherwise, also when shrinking). */
@@ -83,8 +82,6 @@ abstract class Exchange implements Action {
   abstract issue(m: M.Model, reply: Reply): Issue;
   abstract readonly status: number;
   abstract toString(): string;
-  /** The known defect the last settle allowed (Expected.knownRefusal), for the statistics. */
-  allowed: string | undefined;
 
   jwtOf(reply: Reply): string {
     return reply.body.base_token ?? reply.body.access_token;
@@ -128,11 +125,6 @@ abstract class Exchange implements Action {
   settle(m: M.Model, reply: Reply) {
     const expected = this.expect(m, reply);
     if (!expected.ok) return isRefused(reply, `${this} (${expected.why})`);
-    if (expected.knownRefusal && reply.status >= 400) {
-      isRefused(reply, `${this} (${expected.knownRefusal})`);
-      this.allowed = expected.knownRefusal;
-      return;
-    }
     isDone(reply, this.status, `${this}`);
     const claims = claimsOf(this.jwtOf(reply));
     expect(
@@ -1052,12 +1044,13 @@ class Report implements Action {
     } else if (this.what === 'account') {
       if (!m.accountTokens[target]!.revoked) M.endAccountToken(m, target, `Account-Token ${why}`);
     } else if (this.what === 'base') {
-      // Only a token still valid by the issuer's clock counts.
+      // A token still valid counts, with the same clock tolerance as the verifier's (another process
+      // may have signed it a little ahead); a token past that is refused everywhere anyway.
       const b = m.baseTokens[target]!;
-      if (m.now < b.exp) M.endBaseToken(b, `Base-Token ${why}`);
+      if (m.now < b.exp + M.TOLERANCE) M.endBaseToken(b, `Base-Token ${why}`);
     } else {
       const temp = m.temps[target]!;
-      if (m.now < temp.exp) M.endTemp(m, target, `temporary API-Token ${why}`);
+      if (m.now < temp.exp + M.TOLERANCE) M.endTemp(m, target, `temporary API-Token ${why}`);
     }
   }
   /** Opaque tokens only through a leak report; signed ones through either way. */
@@ -1071,10 +1064,6 @@ class Report implements Action {
 
 // ---------------------------------------------------------------------------------------------------
 // Steps: one action, a race, the clock
-
-const countKnown = (r: Real, defect: string) => {
-  r.stats.known[defect] = (r.stats.known[defect] ?? 0) + 1;
-};
 
 /** After every step: every Base-Token ever issued, checked by a verifier that has read the feed. */
 export async function invariant(m: M.Model, r: Real) {
@@ -1135,10 +1124,6 @@ class Step implements Command {
     const reply = await M.onProcess(m, via, () => this.action.send(m, r, via));
     r.trace.push(`${this} → ${reply.status}`);
     M.onProcess(m, via, () => this.action.settle(m, reply));
-    if (this.action instanceof Exchange && this.action.allowed) {
-      countKnown(r, this.action.allowed);
-      this.action.allowed = undefined;
-    }
     await invariant(m, r);
   }
   toString() {
@@ -1197,14 +1182,10 @@ class Race implements Command {
     }
     const after = onExchange(() => this.exchange.expect(m, e));
     if (e.status >= 400) {
-      const refusable = (x: M.Expected) => !x.ok || x.knownRefusal !== undefined;
-      expect(
-        refusable(before) || refusable(after),
-        `${this}: refused, though either order allows it: ${text(e)}`,
-      ).toBe(true);
+      expect(before.ok && after.ok, `${this}: refused, though either order allows it: ${text(e)}`).toBe(
+        false,
+      );
       isRefused(e, `${this}`);
-      // Neither order refuses: a known defect did.
-      if (before.ok && after.ok) countKnown(r, (before.knownRefusal ?? after.knownRefusal)!);
     } else {
       const exchangeFirst = before.ok && onExchange(() => this.exchange.fits(m, e, before));
       const changeFirst = after.ok && onExchange(() => this.exchange.fits(m, e, after));

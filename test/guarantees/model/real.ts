@@ -32,8 +32,6 @@ export interface Stats {
   /** Verdicts: accepted, and refused because something ended the token (not only expired). */
   accepted: number;
   ended: number;
-  /** Answers allowed by a known defect, by defect. */
-  known: Record<string, number>;
   /** How many Base-Tokens each kind of change ended (debugging aid: TOKENLADDER_MODEL_VERBOSE=1). */
   why: Record<string, number>;
 }
@@ -47,7 +45,6 @@ export const newStats = (): Stats => ({
   checks: 0,
   accepted: 0,
   ended: 0,
-  known: {},
   why: {},
 });
 

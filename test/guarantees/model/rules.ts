@@ -243,17 +243,8 @@ export function onProcess<T>(m: Model, via: number, fn: () => T): T {
   }
 }
 
-/**
- * An exchange's answer: refused, or a Base-Token with exactly this grant and `exp`. `knownRefusal`: it
- * may be refused all the same, by a known defect kept in model-regressions.test.ts.
- */
-export type Expected =
-  | { ok: false; why: string }
-  | { ok: true; grant: Grant; exp: number; knownRefusal?: string };
-
-/** Known defect: a process whose clock is behind the maker's refuses a temporary API-Token until it reaches its `iat`. */
-export const TEMP_TOKEN_FROM_THE_FUTURE =
-  "known defect: a temporary API-Token's iat is ahead of this process's clock (its exchange allows no clock tolerance)";
+/** An exchange's answer: refused, or a Base-Token with exactly this grant and `exp`. */
+export type Expected = { ok: false; why: string } | { ok: true; grant: Grant; exp: number };
 
 const refuse = (why: string): Expected => ({ ok: false, why });
 const earliest = (...times: (number | null)[]) =>
@@ -388,7 +379,6 @@ export function exchangeTemp(m: Model, index: number): Expected {
     ok: true,
     grant: intersect(ceiling(temp.permission), ceiling(role)),
     exp: earliest(m.now + TTL, temp.exp, a.endsAt),
-    ...(temp.exp - TEMP_TTL > m.now && { knownRefusal: TEMP_TOKEN_FROM_THE_FUTURE }),
   };
 }
 

@@ -69,7 +69,6 @@ export async function runModel(run: ModelRun) {
   console.log(
     `model (${run.name}): ${stats.sequences} sequences, ${stats.steps} steps (${stats.exchanges} exchanges, ${stats.races} races), ${stats.issued} Base-Tokens, ${stats.checks} verifier checks (${stats.accepted} accepted, ${stats.ended} refused as ended) in ${seconds} s`,
   );
-  // Answers only a known defect explains (model-regressions.test.ts), by defect.
-  for (const [defect, count] of Object.entries(stats.known)) console.log(`  ${count} × ${defect}`);
+
   if (process.env.TOKENLADDER_MODEL_VERBOSE) console.log(stats.why);
 }
