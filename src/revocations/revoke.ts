@@ -14,7 +14,7 @@ import { RULES, type PublishingChange, type Rule } from './rules';
  */
 
 /** Clock skew a verifier allows on `iat`/`exp`: entries outlive the tokens they match by this much. */
-const VERIFIER_SKEW_SECONDS = 60;
+export const VERIFIER_SKEW_SECONDS = 60;
 
 /** The change a write publishes for: its rule (./rules.ts) says which feed kinds it may write. */
 export type { PublishingChange } from './rules';
@@ -296,7 +296,8 @@ function publishTempApiTokens(
       eb.val(storedReason(change, 'client')).as('reason'),
     ])
     .where(madeBy)
-    .where('t.expires_at', '>', now);
+    // A Base-Token from it is accepted up to a verifier's clock tolerance past its expiry.
+    .where('t.expires_at', '>', now - VERIFIER_SKEW_SECONDS);
   if (onlyIf) select = select.where((eb) => eb.exists(onlyIf));
   return db
     .insertInto('revocations')

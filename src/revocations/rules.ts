@@ -44,6 +44,7 @@ const CLASS_04 = 'test/guarantees/class-04-temp-token-revocation.test.ts';
 const CLASS_05 = 'test/guarantees/class-05-base-token-outlives-source.test.ts';
 const CLASS_11 = 'test/guarantees/class-11-revoked-key-other-processes.test.ts';
 const MODEL = 'test/guarantees/model.test.ts';
+const MODEL_PROCESSES = 'test/guarantees/model-processes.test.ts';
 
 export const RULES = {
   api_token_deleted: {
@@ -51,7 +52,12 @@ export const RULES = {
     ends: 'The API-Token at once; every Base-Token exchanged from it.',
     feed: ['client'],
     reason: 'deleted',
-    proof: [`${CLASS_02} › API-Token deleted`, `${CLASS_02} › API-Token bulk-deleted`, `${MODEL} › random`],
+    proof: [
+      `${CLASS_02} › API-Token deleted`,
+      `${CLASS_02} › API-Token bulk-deleted`,
+      `${MODEL} › random sequences`,
+      `${MODEL_PROCESSES} › random sequences with races`,
+    ],
   },
   api_token_disabled: {
     change: 'An API-Token is disabled',
@@ -59,7 +65,12 @@ export const RULES = {
     feed: ['client'],
     reason: 'disabled',
     how: 'Enabling it again brings back nothing: Base-Tokens exchanged afterwards work, from the same second on.',
-    proof: [`${CLASS_02} › API-Token disabled`, `${CLASS_02} › same second`, `${MODEL} › random`],
+    proof: [
+      `${CLASS_02} › API-Token disabled`,
+      `${CLASS_02} › same second`,
+      `${MODEL} › random sequences`,
+      `${MODEL_PROCESSES} › random sequences with races`,
+    ],
   },
   api_token_narrowed: {
     change:
@@ -68,7 +79,7 @@ export const RULES = {
     feed: ['client'],
     reason: 'revoked',
     how: 'Widening it ends nothing.',
-    proof: [`${CLASS_01} › narrowed`, `${CLASS_02} › API-Token narrowed`, `${MODEL} › random`],
+    proof: [`${CLASS_01} › narrowed`, `${CLASS_02} › API-Token narrowed`, `${MODEL} › random sequences`],
   },
   api_token_regenerated: {
     change: 'An API-Token is regenerated (a new secret)',
@@ -80,7 +91,7 @@ export const RULES = {
     proof: [
       `${CLASS_02} › API-Token regenerated`,
       `${CLASS_05} › previous secret's grace period`,
-      `${MODEL} › random`,
+      `${MODEL} › random sequences`,
     ],
   },
   api_token_expired: {
@@ -99,7 +110,12 @@ export const RULES = {
       "(SeaTable's) it made and their Base-Tokens.",
     feed: ['client'],
     reason: 'revoked',
-    proof: [`${CLASS_02} › Account-Token revoked`, `${CLASS_04} › signed out`],
+    proof: [
+      `${CLASS_02} › Account-Token revoked`,
+      `${CLASS_04} › signed out`,
+      `${MODEL} › random sequences`,
+      `${MODEL_PROCESSES} › random sequences with races`,
+    ],
   },
   account_token_expired: {
     change: 'An Account-Token reaches its expiry or `TOKENLADDER_ACCOUNT_TOKEN_MAX_AGE`',
@@ -119,14 +135,23 @@ export const RULES = {
       'temporary API-Tokens. API-Tokens stay.',
     feed: ['client'],
     reason: 'revoked',
-    proof: [`${CLASS_02} › password changed`, `${CLASS_04} › password changed`],
+    proof: [
+      `${CLASS_02} › password changed`,
+      `${CLASS_04} › password changed`,
+      `${MODEL} › random sequences`,
+      `${MODEL_PROCESSES} › random sequences with races`,
+    ],
   },
   user_tokens_revoked: {
     change: "A system admin revokes all of a user's tokens",
     ends: 'Every Account-Token and API-Token of the user, and every Base-Token exchanged from them.',
     feed: ['client'],
     reason: 'revoked',
-    proof: [`${CLASS_02} › revokes the user's tokens`],
+    proof: [
+      `${CLASS_02} › revokes the user's tokens`,
+      `${MODEL} › random sequences`,
+      `${MODEL_PROCESSES} › random sequences with races`,
+    ],
   },
   user_deactivated: {
     change: 'A user is deactivated',
@@ -135,7 +160,12 @@ export const RULES = {
       'again); every Base-Token exchanged from any of them.',
     feed: ['client'],
     reason: 'disabled',
-    proof: [`${CLASS_01} › deactivat`, `${CLASS_02} › user deactivated`, `${MODEL} › random`],
+    proof: [
+      `${CLASS_01} › deactivat`,
+      `${CLASS_02} › user deactivated`,
+      `${MODEL} › random sequences`,
+      `${MODEL_PROCESSES} › random sequences with races`,
+    ],
   },
   member_removed: {
     change: 'A member is removed from a base',
@@ -144,14 +174,24 @@ export const RULES = {
       'temporary API-Tokens); their exchanges for it until they are added again.',
     feed: ['subject_base'],
     reason: 'member_removed',
-    proof: [`${CLASS_01} › removed`, `${CLASS_02} › member removed`, `${MODEL} › random`],
+    proof: [
+      `${CLASS_01} › removed`,
+      `${CLASS_02} › member removed`,
+      `${MODEL} › random sequences`,
+      `${MODEL_PROCESSES} › random sequences with races`,
+    ],
   },
   member_demoted: {
     change: 'A member is demoted on a base (admin → rw → r)',
     ends: 'Their Base-Tokens for that base, whatever they were exchanged from; exchanging again yields the new role.',
     feed: ['subject_base'],
     reason: 'member_demoted',
-    proof: [`${CLASS_01} › demot`, `${CLASS_02} › member demoted`, `${MODEL} › random`],
+    proof: [
+      `${CLASS_01} › demot`,
+      `${CLASS_02} › member demoted`,
+      `${MODEL} › random sequences`,
+      `${MODEL_PROCESSES} › random sequences with races`,
+    ],
   },
   leak_reported: {
     change: 'A token is reported leaked (`POST /api/v1/leaked-tokens`, no authentication)',
@@ -160,7 +200,12 @@ export const RULES = {
       'a Base-Token or temporary API-Token is revoked by its `jti` (a temporary one with its Base-Tokens).',
     feed: ['client', 'jti'],
     reason: 'leaked',
-    proof: [`${CLASS_02} › reported leaked`, `${CLASS_04} › reported leaked`],
+    proof: [
+      `${CLASS_02} › reported leaked`,
+      `${CLASS_04} › reported leaked`,
+      `${MODEL} › random sequences`,
+      `${MODEL_PROCESSES} › random sequences with races`,
+    ],
   },
   base_token_revoked: {
     change:
@@ -170,7 +215,12 @@ export const RULES = {
       'Base-Token of the source exchanged up to it.',
     feed: ['jti', 'client'],
     reason: 'revoked',
-    proof: [`${CLASS_02} › revoked by its jti`, `${CLASS_04} › revoked by its jti`],
+    proof: [
+      `${CLASS_02} › revoked by its jti`,
+      `${CLASS_04} › revoked by its jti`,
+      `${MODEL} › random sequences`,
+      `${MODEL_PROCESSES} › random sequences with races`,
+    ],
   },
   kill_switch: {
     change: 'The kill switch (`POST /api/v1/kill-switch`)',
@@ -184,6 +234,8 @@ export const RULES = {
       `${CLASS_03} › ends every token's access to the base`,
       `${CLASS_03} › spares the tokens' other bases`,
       `${CLASS_02} › kill switch`,
+      `${MODEL} › random sequences`,
+      `${MODEL_PROCESSES} › random sequences with races`,
     ],
   },
   policy_tightened: {
@@ -195,7 +247,11 @@ export const RULES = {
       'lifetime.',
     feed: ['client'],
     reason: 'policy_tightened',
-    proof: [`${CLASS_01} › policy`],
+    proof: [
+      `${CLASS_01} › policy`,
+      `${MODEL} › random sequences`,
+      `${MODEL_PROCESSES} › random sequences with races`,
+    ],
   },
   key_revoked: {
     change: 'A signing key is revoked (`POST /api/v1/keys/rotate` with `revoke_old`)',
@@ -215,7 +271,7 @@ export const RULES = {
     proof: [
       `${CLASS_01} › nothing to end`,
       `${CLASS_01} › adding a member revokes nothing`,
-      `${MODEL} › random`,
+      `${MODEL} › random sequences`,
     ],
   },
 } as const satisfies Record<string, Rule>;

@@ -8,6 +8,7 @@ import { AppError, forbidden } from '../errors';
 import { base64url, randomBytes } from '../lib/bytes';
 import type { BasePermission } from '../store/schema';
 import { entriesRevoking, feedPosition } from '../revocations/feed';
+import { VERIFIER_SKEW_SECONDS } from '../revocations/revoke';
 import { precheckToken } from '../verify/precheck';
 import { accountTokenEnd } from '../accounts/account-tokens';
 import { signBaseToken } from './base-tokens';
@@ -43,8 +44,9 @@ export async function mintTempApiToken(
       deps.db
         .insertInto('temp_api_tokens')
         .values({ jti, account_token_id: principal.tokenId, expires_at: expiresAt }),
-      // Expired ones can have no live Base-Token left: nothing to publish for them any more.
-      deps.db.deleteFrom('temp_api_tokens').where('expires_at', '<=', now),
+      // Expired ones (past a verifier's clock tolerance) can have no live Base-Token left: nothing to
+      // publish for them any more.
+      deps.db.deleteFrom('temp_api_tokens').where('expires_at', '<=', now - VERIFIER_SKEW_SECONDS),
     ],
     [
       {

@@ -127,6 +127,21 @@ describe('class 04: A leaked or revoked temporary API-Token (SeaTable) leaves it
     },
   );
 
+  it("ends its Base-Tokens when its maker is deactivated just after its hour, while a verifier's clock tolerance still accepts them", async () => {
+    const t = await testApp();
+    const { admin, alice, base, mintTemp, baseTokenOf, verifier } = await setup(t);
+    const jwt = await baseTokenOf(await mintTemp(alice.token));
+    // 5 s past the temporary token's hour (and the Base-Token's exp): within the verifier's 30 s.
+    t.clock.advance(3600 + 5);
+    expect(await verifier.check(jwt, base)).toBe('accepted');
+    const off = await t.call('PATCH', `/api/v1/users/${alice.id}`, {
+      token: admin,
+      body: { is_active: false },
+    });
+    expect(off.status).toBe(200);
+    expect(await verifier.check(jwt, base)).toBe('token_revoked');
+  });
+
   it('stops exchanging once the Account-Token that made it is past the maximum age, changing nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-class04-'));
     dirs.push(dir);
