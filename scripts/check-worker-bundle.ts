@@ -48,6 +48,8 @@ const NODE_ONLY = [
   /node_modules\/@hono\/node-server\//,
   /node_modules\/commander\//,
   /node_modules\/tsx\//,
+  /node_modules\/prom-client\//,
+  /^src\/metrics\/prometheus\.ts$/,
   /^src\/(node|cli)\.ts$/,
   /^src\/runtime\/node\//,
   /^src\/store\/(sqlite|migration-files)\.ts$/,

@@ -11,7 +11,9 @@ import { accountTokenRoutes } from './routes/account-tokens';
 import { apiTokenRoutes } from './routes/api-tokens';
 import { baseRoutes } from './routes/bases';
 import { baseTokenRoutes } from './routes/base-tokens';
+import { healthRoutes } from './routes/health';
 import { keyRoutes } from './routes/keys';
+import { measureRequests, metricsRoutes } from './routes/metrics';
 import { metaRoutes } from './routes/meta';
 import { policyRoutes } from './routes/policy';
 import { seatableRoutes } from './routes/seatable';
@@ -26,6 +28,7 @@ export function createApp(deps: Deps) {
   // headers. They are set before the handler: reading c.res after it would make the Node adapter
   // build a full Response. A route's own c.header() wins (JWKS Cache-Control, HTML pages' CSP).
   app.use(hygiene());
+  if (deps.metrics) app.use(measureRequests(deps.metrics));
   if (deps.config.accessLog) app.use(accessLog(deps));
   if (deps.config.corsOrigins.length > 0) {
     // Never on /ui or other HTML: only the API and the JWKS are meant to be read cross-origin.
@@ -36,6 +39,8 @@ export function createApp(deps: Deps) {
   app.use(limitBody(deps.config.bodyLimitBytes));
   app.use(auditFailures(deps));
   app.route('/', metaRoutes(deps));
+  app.route('/', healthRoutes(deps));
+  if (deps.metrics) app.route('/', metricsRoutes(deps, deps.metrics));
   app.route('/', accountTokenRoutes(deps));
   app.route('/', userRoutes(deps));
   app.route('/', baseRoutes(deps));

@@ -6,6 +6,7 @@ import { checkAuditChain } from './audit/query';
 import { isoTime } from './clock';
 import { registerClientCommands } from './cli/client-commands';
 import { describeError, exitCodeOf } from './cli/exit-codes';
+import { registerOpsCommands } from './cli/ops-commands';
 import { appConfigFromEnv, parseEnv, VERSION } from './config';
 import { listSigningKeys, rotateSigningKey } from './keys/admin';
 import { base64url, randomBytes } from './lib/bytes';
@@ -170,6 +171,7 @@ audit
   });
 
 registerClientCommands(program);
+registerOpsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

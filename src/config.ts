@@ -58,6 +58,8 @@ export interface AppConfig {
   ipv6PrefixLength: number;
   /** One JSON line per request (method, path, status, duration, request id, client address); off by default. */
   accessLog: boolean;
+  /** GET /metrics: null when off (the default); `token` set: scrapes must send it as a Bearer credential. */
+  metrics?: { token: string | null } | null;
   /** What the SeaTable-compatible routes tell clients about where bases are served (trailing slash kept). */
   seatable: { dtableServer: string; dtableSocket: string; dtableDb: string; useApiGateway: boolean };
 }
@@ -67,6 +69,17 @@ const seconds = (min: number, max: number) => z.coerce.number().int().min(min).m
 /** Every environment variable tokenladder reads, on Node and on Workers. */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(8787),
+  // Loopback by default: reachable from this machine only (a TLS proxy in front); containers set 0.0.0.0.
+  HOST: z
+    .string()
+    .regex(
+      /^(?:[A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:.]{2,45})$/,
+      'must be an IP address or host name, like 127.0.0.1 or 0.0.0.0',
+    )
+    .default('127.0.0.1')
+    .describe(
+      'Node only: the address the server binds (0.0.0.0 or :: for all interfaces, as in a container)',
+    ),
   TOKENLADDER_DB: z.string().min(1).default('./data/tokenladder.db'),
   TOKENLADDER_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
   TOKENLADDER_KEK: z
@@ -145,6 +158,15 @@ export const envSchema = z.object({
     })
     .optional(),
   TOKENLADDER_ACCESS_LOG: z.enum(['true', 'false', '1', '0']).default('false'),
+  TOKENLADDER_METRICS: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .describe('Node only: serve GET /metrics (Prometheus text format); off by default'),
+  TOKENLADDER_METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable characters')
+    .optional()
+    .describe('if set, /metrics requires Authorization: Bearer <this value> (compared in constant time)'),
 });
 
 /** `https://app.example.com[:port]` exactly as a browser sends it in `Origin`. */
@@ -199,6 +221,10 @@ export function appConfigFromEnv(env: Env): AppConfig {
       env.TOKENLADDER_AUDIT_RETENTION_DAYS === 0 ? null : env.TOKENLADDER_AUDIT_RETENTION_DAYS * 86400,
     corsOrigins: env.TOKENLADDER_CORS_ORIGINS ?? [],
     accessLog: env.TOKENLADDER_ACCESS_LOG === 'true' || env.TOKENLADDER_ACCESS_LOG === '1',
+    metrics:
+      env.TOKENLADDER_METRICS === 'true' || env.TOKENLADDER_METRICS === '1'
+        ? { token: env.TOKENLADDER_METRICS_TOKEN ?? null }
+        : null,
     seatable: {
       dtableServer: withSlash(env.TOKENLADDER_BASE_SERVER_URL),
       dtableSocket: withSlash(env.TOKENLADDER_BASE_SOCKET_URL ?? env.TOKENLADDER_BASE_SERVER_URL),

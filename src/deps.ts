@@ -5,6 +5,7 @@ import type { Clock } from './clock';
 import type { AppConfig } from './config';
 import type { KeyRing } from './keys/signing-keys';
 import type { Logger } from './lib/logger';
+import type { AppMetrics } from './metrics/metrics';
 import type { Atomic } from './store/atomic';
 import type { Database } from './store/schema';
 
@@ -28,4 +29,11 @@ export interface Deps {
    * synchronous native hash (no thread-pool hop); elsewhere Web Crypto. Both give the same digest.
    */
   hashToken: (token: string) => string | Promise<string>;
+  /** Request and token metrics for GET /metrics (Node, when config.metrics is on); absent: no /metrics. */
+  metrics?: AppMetrics;
+  /**
+   * Scalar's standalone script for /docs, from the installed @scalar/api-reference package (Node: the
+   * file; Workers: the assets binding); absent or null: /docs/scalar.js answers 404.
+   */
+  docsScript?: () => Promise<ArrayBuffer | ReadableStream | null>;
 }

@@ -5,31 +5,35 @@ import { appConfigFromEnv, parseEnv } from './config';
 import { openDatabase } from './runtime/node/database';
 import { createNodeDeps } from './runtime/node/deps';
 import { loadKek } from './runtime/node/kek';
-import { serveApp } from './runtime/node/serve';
+import { clickableUrl, serveApp } from './runtime/node/serve';
 import { prepare } from './startup';
 
-/** `tokenladder serve`: everything `npm start` does. */
+/** `tokenladder serve`: everything `npm start` does. Rejects with a one-line reason when it cannot listen. */
 export async function startServer(processEnv: Record<string, string | undefined> = process.env) {
   const env = parseEnv(processEnv);
   const { raw, applied } = openDatabase(env);
   const config = appConfigFromEnv(env);
-  const deps = await createNodeDeps({ raw, kek: await loadKek(env, raw), config });
+  const deps = await createNodeDeps({ raw, kek: await loadKek(env, raw), config, processMetrics: true });
   if (applied.length > 0) deps.log.info('applied migrations', { migrations: applied });
+  const print = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    await prepare(deps, {
-      env,
-      keyStore: 'the database',
-      print: (line) => process.stdout.write(`${line}\n`),
-    });
+    await prepare(deps, { env, keyStore: 'the database', print });
   } catch (error) {
     raw.close();
     throw error;
   }
-  const { server, stop } = serveApp(createApp(deps), {
+  const { server, address, stop } = await serveApp(createApp(deps), {
+    host: env.HOST,
     port: env.PORT,
-    onListen: (port) =>
-      deps.log.info('listening', { port, database: env.TOKENLADDER_DB, issuer: config.issuer }),
     onClose: () => raw.close(),
   });
+  deps.log.info('listening', {
+    host: address.address,
+    port: address.port,
+    database: env.TOKENLADDER_DB,
+    issuer: config.issuer,
+  });
+  const url = clickableUrl(env.HOST, address.port);
+  print(`tokenladder listening on ${url}  (web UI ${url}/ui, API reference ${url}/docs)`);
   return { server, deps, stop };
 }

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { openAPIRouteHandler, resolver } from 'hono-openapi';
 import { z } from 'zod';
 import type { Deps } from '../deps';
+import { errorResponse } from '../http/errors';
 import { ERROR_RESPONSES, SEATABLE_ERROR_RESPONSE, type ErrorStatus } from './route-doc';
 import { errorSchema } from './responses';
 
@@ -50,27 +51,37 @@ function errorResponses() {
   return responses;
 }
 
+/** Scalar's standalone script, served from the installed npm package (never a CDN): see DocsScript. */
+export const DOCS_SCRIPT_PATH = '/docs/scalar.js';
+
 /**
- * Scalar's page runs a script from a CDN. `sandbox` gives the page an opaque origin, so that script can
- * never act as this origin (no cookies of /ui, no same-origin reads of the API); it only fetches the
- * public document (CORS *). "Try it" requests then need TOKENLADDER_CORS_ORIGINS to be answered.
+ * The reference's script comes from this server, so /docs works offline. `sandbox` still gives the
+ * page an opaque origin: the script can never act as this origin (no cookies of /ui, no same-origin
+ * reads of the API); it only fetches the public document (CORS *). "Try it" requests then need
+ * TOKENLADDER_CORS_ORIGINS to be answered. Nothing else is loaded: no fonts, no images from elsewhere.
  */
 function docsContentSecurityPolicy(issuer: string): string {
-  const cdn = 'https://cdn.jsdelivr.net';
   return [
     'sandbox allow-scripts allow-popups',
     "default-src 'none'",
     // The one inline script is Scalar's fixed initialisation; nothing on the page comes from a request.
-    `script-src ${cdn} 'unsafe-inline'`,
-    `style-src ${cdn} https://fonts.scalar.com 'unsafe-inline'`,
-    `font-src ${cdn} https://fonts.scalar.com data:`,
-    'img-src https: data:',
+    `script-src 'self' ${issuer} 'unsafe-inline'`,
+    "style-src 'unsafe-inline'",
+    'font-src data:',
+    'img-src data:',
     `connect-src 'self' ${issuer}`,
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join('; ');
 }
+
+/** What shows until the script has mounted, and all that shows without scripts or without the script. */
+const DOCS_FALLBACK =
+  '<div id="app"><p style="font-family:sans-serif;margin:2rem">The API reference is loading. ' +
+  `It needs JavaScript; the OpenAPI document itself is <a href="${OPENAPI_PATH}">${OPENAPI_PATH}</a>.</p></div>` +
+  `<noscript><p style="font-family:sans-serif;margin:2rem">The interactive reference needs JavaScript. ` +
+  `Read the OpenAPI document at <a href="${OPENAPI_PATH}">${OPENAPI_PATH}</a> instead.</p></noscript>`;
 
 /**
  * `GET /openapi.json` (OpenAPI 3.1, generated from the routes' zod schemas and `routeDoc()` calls)
@@ -125,6 +136,21 @@ export function openApiRoutes(app: Hono<any, any, any>, deps: Deps) {
     .get(DOCS_PATH, async (c, next) => {
       c.header('Cache-Control', cacheable);
       c.header('Content-Security-Policy', docsPolicy);
-      return Scalar({ url: OPENAPI_PATH, pageTitle: 'tokenladder API' })(c, next);
+      const page = (await Scalar({
+        url: OPENAPI_PATH,
+        pageTitle: 'tokenladder API',
+        cdn: DOCS_SCRIPT_PATH,
+        withDefaultFonts: false,
+      })(c, next)) as Response;
+      const html = (await page.text()).replace('<div id="app"></div>', DOCS_FALLBACK);
+      return c.html(html);
+    })
+    .get(DOCS_SCRIPT_PATH, async (c) => {
+      const script = deps.docsScript ? await deps.docsScript() : null;
+      if (script === null)
+        return errorResponse(c, 'not_found', 'the API reference script is not installed with this server');
+      c.header('Cache-Control', 'public, max-age=3600');
+      c.header('Content-Type', 'text/javascript; charset=utf-8');
+      return c.body(script);
     });
 }

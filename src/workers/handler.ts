@@ -60,6 +60,8 @@ export function createWorkerHandler({ scrypt, log = workersLogger }: WorkerHandl
 
   return {
     async fetch(request: Request, env: WorkerEnv): Promise<Response> {
+      const placeholder = placeholderIssuerProblem(env, request);
+      if (placeholder) return unavailable(new ConfigError(placeholder), log);
       let app: App;
       try {
         app = await appFor(env);
@@ -68,6 +70,39 @@ export function createWorkerHandler({ scrypt, log = workersLogger }: WorkerHandl
       }
       return app.fetch(request);
     },
+  };
+}
+
+/** wrangler.toml's example TOKENLADDER_ISSUER: a Worker serving it would sign tokens no verifier should accept. */
+export const PLACEHOLDER_ISSUER = 'https://tokenladder.example.workers.dev';
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The placeholder issuer is refused once the Worker is deployed, which a Worker can tell only from
+ * where it is reached: `wrangler dev` (local mode) serves on a loopback host, a deployed Worker (and
+ * `wrangler dev --remote`) on a public one. Locally the placeholder is allowed (.dev.vars usually
+ * overrides it anyway); see docs/workers.md.
+ */
+export function placeholderIssuerProblem(env: WorkerEnv, request: Request): string | null {
+  const issuer = typeof env.TOKENLADDER_ISSUER === 'string' ? env.TOKENLADDER_ISSUER.replace(/\/+$/, '') : '';
+  if (issuer !== PLACEHOLDER_ISSUER) return null;
+  if (LOOPBACK.has(new URL(request.url).hostname)) return null;
+  return `TOKENLADDER_ISSUER: still wrangler.toml's placeholder ${PLACEHOLDER_ISSUER}; set it to this Worker's public URL ([vars] in wrangler.toml, then wrangler deploy)`;
+}
+
+/** The `[assets]` binding wrangler.toml declares (the @scalar/api-reference browser folder). */
+interface AssetsBinding {
+  fetch(request: Request | string): Promise<Response>;
+}
+
+/** /docs' script from the assets binding: the same installed file Node serves, uploaded by wrangler deploy. */
+function assetsDocsScript(binding: unknown) {
+  if (typeof (binding as AssetsBinding | undefined)?.fetch !== 'function') return undefined;
+  const assets = binding as AssetsBinding;
+  return async () => {
+    const response = await assets.fetch('https://assets.invalid/standalone.js');
+    return response.ok ? response.body : null;
   };
 }
 
@@ -84,7 +119,7 @@ async function start(env: WorkerEnv, scrypt: ScryptFunction, log: Logger): Promi
   // No console on Workers: the first admin's password must be a secret, and the log announces it.
   await prepare(deps, { env: settings.admin, keyStore: 'D1' });
   log.info('tokenladder ready', { issuer: settings.config.issuer, version: settings.config.version });
-  return createApp(deps);
+  return createApp({ ...deps, docsScript: assetsDocsScript(env.ASSETS) });
 }
 
 function unavailable(error: unknown, log: Logger): Response {

@@ -5,7 +5,9 @@ import { systemClock, type Clock } from '../../clock';
 import type { AppConfig } from '../../config';
 import { createDeps } from '../../create-deps';
 import { consoleLogger, type Deps, type Logger } from '../../deps';
+import { createPrometheusMetrics } from '../../metrics/prometheus';
 import { createSqliteStore } from '../../store/sqlite';
+import { nodeDocsScript } from './docs-script';
 
 export interface NodeDepsOptions {
   raw: Database.Database;
@@ -13,6 +15,8 @@ export interface NodeDepsOptions {
   config: AppConfig;
   clock?: Clock;
   log?: Logger;
+  /** With metrics on: Node's process metrics too (the server's own process, not a test's or the CLI's). */
+  processMetrics?: boolean;
 }
 
 /** Wires the app's dependencies over an open, migrated SQLite database. Shared by the server, the CLI and tests. */
@@ -22,7 +26,19 @@ export async function createNodeDeps({
   config,
   clock = systemClock,
   log = consoleLogger,
+  processMetrics = false,
 }: NodeDepsOptions): Promise<Deps> {
   const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
-  return createDeps({ ...createSqliteStore(raw), kek, config, clock, log, scrypt: nodeScrypt, hashToken });
+  const deps = await createDeps({
+    ...createSqliteStore(raw),
+    kek,
+    config,
+    clock,
+    log,
+    scrypt: nodeScrypt,
+    hashToken,
+  });
+  const docsScript = nodeDocsScript();
+  if (!config.metrics) return { ...deps, docsScript };
+  return { ...deps, docsScript, metrics: createPrometheusMetrics(deps, { processMetrics }) };
 }

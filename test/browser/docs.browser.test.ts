@@ -1,0 +1,90 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveTokenladder, type Running } from '../helpers/processes';
+
+// Installed by `npm run setup:browser` (scripts/ensure-chromium.sh, which .ci/run calls), never by the tests.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
+if (!HAS_CHROMIUM && IN_CI)
+  throw new Error(`no Chromium at ${CHROMIUM}: CI must run \`npm run setup:browser\` first`);
+
+/**
+ * /docs offline: every request that is not to the tokenladder server itself is aborted (and
+ * recorded), yet the reference renders the API's endpoints from the script the server serves.
+ */
+describe.skipIf(!HAS_CHROMIUM)('/docs in Chromium with the network blocked', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokenladder-docs-'));
+  let server: Running & { url: string };
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await serveTokenladder(
+      {
+        TOKENLADDER_DB: join(dir, 'db', 'tokenladder.db'),
+        TOKENLADDER_ADMIN_EMAIL: 'admin@example.com',
+        TOKENLADDER_ADMIN_PASSWORD: 'correct horse battery staple',
+      },
+      30_000,
+    );
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists the endpoints without any request leaving the machine', { timeout: 60_000 }, async () => {
+    const context = await browser.newContext();
+    const blocked: string[] = [];
+    const origin = new URL(server.url).origin;
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith(`${origin}/`) || url.startsWith('data:') || url.startsWith('blob:'))
+        return route.continue();
+      blocked.push(url);
+      return route.abort('internetdisconnected');
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    const response = await page.goto(`${server.url}/docs`);
+    expect(response?.status()).toBe(200);
+    // Endpoint summaries from the OpenAPI document, rendered by the script.
+    await expect
+      .poll(async () => page.locator('body').textContent(), { timeout: 30_000 })
+      .toContain('Exchange');
+    const text = (await page.locator('body').textContent()) ?? '';
+    expect(text).toContain('/api/v1/base-tokens');
+    expect(text).toContain('Readiness');
+    expect(text).not.toContain('The API reference is loading');
+    expect(errors).toEqual([]);
+    // What the reference tried to load from elsewhere (fonts, telemetry) was refused; it rendered anyway.
+    console.info(`blocked ${blocked.length} requests: ${blocked.slice(0, 5).join(', ')}`);
+    await context.close();
+  });
+
+  it('without JavaScript, /docs links the OpenAPI document', { timeout: 30_000 }, async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/docs`);
+    const link = page.locator('a[href="/openapi.json"]').first();
+    expect(await link.isVisible()).toBe(true);
+    await context.close();
+  });
+});
