@@ -76,6 +76,12 @@ function docsContentSecurityPolicy(issuer: string): string {
   ].join('; ');
 }
 
+/**
+ * The sandbox's opaque origin has no Web Storage, and the reference's script reads localStorage as it
+ * loads (its theme and last-used settings): a memory-only stand-in, defined before the script runs.
+ */
+const STORAGE_STAND_IN = `<script>(function(){for(const name of ['localStorage','sessionStorage']){try{window[name].length}catch{const m=new Map();Object.defineProperty(window,name,{configurable:true,value:{getItem:(k)=>m.has(String(k))?m.get(String(k)):null,setItem:(k,v)=>{m.set(String(k),String(v))},removeItem:(k)=>{m.delete(String(k))},clear:()=>m.clear(),key:(i)=>[...m.keys()][i]??null,get length(){return m.size}}})}}})()</script>`;
+
 /** What shows until the script has mounted, and all that shows without scripts or without the script. */
 const DOCS_FALLBACK =
   '<div id="app"><p style="font-family:sans-serif;margin:2rem">The API reference is loading. ' +
@@ -127,6 +133,14 @@ export function openApiRoutes(app: Hono<any, any, any>, deps: Deps) {
   // The document changes only with a deploy; a short public cache spares the generation.
   const cacheable = 'public, max-age=300';
   const docsPolicy = docsContentSecurityPolicy(config.issuer);
+  const docsConfiguration = {
+    url: OPENAPI_PATH,
+    pageTitle: 'tokenladder API',
+    cdn: DOCS_SCRIPT_PATH,
+    withDefaultFonts: false,
+    // Scalar's "Ask AI" agent would upload the document to Scalar's servers (the CSP blocks it anyway).
+    agent: { disabled: true },
+  } as Parameters<typeof Scalar>[0];
   return new Hono()
     .get(OPENAPI_PATH, async (c, next) => {
       c.header('Cache-Control', cacheable);
@@ -136,13 +150,8 @@ export function openApiRoutes(app: Hono<any, any, any>, deps: Deps) {
     .get(DOCS_PATH, async (c, next) => {
       c.header('Cache-Control', cacheable);
       c.header('Content-Security-Policy', docsPolicy);
-      const page = (await Scalar({
-        url: OPENAPI_PATH,
-        pageTitle: 'tokenladder API',
-        cdn: DOCS_SCRIPT_PATH,
-        withDefaultFonts: false,
-      })(c, next)) as Response;
-      const html = (await page.text()).replace('<div id="app"></div>', DOCS_FALLBACK);
+      const page = (await Scalar(docsConfiguration)(c, next)) as Response;
+      const html = (await page.text()).replace('<div id="app"></div>', DOCS_FALLBACK + STORAGE_STAND_IN);
       return c.html(html);
     })
     .get(DOCS_SCRIPT_PATH, async (c) => {
