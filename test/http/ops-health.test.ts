@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nodeScrypt } from '../../src/accounts/scrypt';
+import { createWorkerHandler, PLACEHOLDER_ISSUER, placeholderIssuerProblem } from '../../src/workers/handler';
+import { ROOT } from '../helpers/processes';
 import { appConfigFromEnv, parseEnv } from '../../src/config';
 import { OPENAPI_PATH } from '../../src/openapi/document';
 import { MIGRATION_NAMES } from '../../src/store/migration-names';
@@ -188,5 +193,48 @@ describe('GET /docs offline', () => {
     const body = await script.text();
     expect(body.length).toBeGreaterThan(100_000);
     expect(body).toContain('createApiReference');
+  });
+});
+
+describe("the Worker and wrangler.toml's placeholder issuer", () => {
+  const env = { TOKENLADDER_ISSUER: PLACEHOLDER_ISSUER };
+  it('refuses it when reached on a public host (deployed, or wrangler dev --remote), before touching D1', async () => {
+    const lines: string[] = [];
+    const log = {
+      info() {},
+      warn() {},
+      error: (message: string, fields?: object) => lines.push(`${message} ${JSON.stringify(fields)}`),
+    };
+    const worker = createWorkerHandler({ scrypt: nodeScrypt, log });
+    const refused = await worker.fetch(new Request('https://tokenladder.example.workers.dev/healthz'), env);
+    expect(refused.status).toBe(503);
+    expect(lines.join('\n')).toMatch(
+      /tokenladder is not configured .*TOKENLADDER_ISSUER: still wrangler\.toml's placeholder/,
+    );
+    const other = await worker.fetch(new Request('https://tokenladder.someone.workers.dev/healthz'), env);
+    expect(other.status).toBe(503);
+  });
+
+  it('allows it on a loopback host (wrangler dev), and allows any other issuer anywhere', () => {
+    for (const url of ['http://localhost:8789/', 'http://127.0.0.1:8789/', 'http://[::1]:8789/'])
+      expect(placeholderIssuerProblem(env, new Request(url)), url).toBeNull();
+    expect(
+      placeholderIssuerProblem(
+        { TOKENLADDER_ISSUER: 'https://auth.example.com' },
+        new Request('https://auth.example.com/'),
+      ),
+    ).toBeNull();
+    expect(
+      placeholderIssuerProblem(
+        { TOKENLADDER_ISSUER: `${PLACEHOLDER_ISSUER}/` },
+        new Request('https://x.workers.dev/'),
+      ),
+    ).toMatch(/placeholder/);
+  });
+
+  it('is the value wrangler.toml ships', () => {
+    expect(readFileSync(join(ROOT, 'wrangler.toml'), 'utf8')).toContain(
+      `TOKENLADDER_ISSUER = "${PLACEHOLDER_ISSUER}"`,
+    );
   });
 });

@@ -78,6 +78,12 @@ describe('src/worker.ts inside workerd, on a local D1 migrated by wrangler', () 
     );
   });
 
+  it('answers /healthz and /readyz on D1 (migrations by wrangler are current); /metrics is not served', async () => {
+    expect(await call(target, 'GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await call(target, 'GET', '/readyz')).toMatchObject({ status: 200, body: { status: 'ready' } });
+    expect((await call(target, 'GET', '/metrics')).status).toBe(404);
+  });
+
   it('runs atomic() as one D1 batch: every statement or none, with affected-row counts', async () => {
     const { db, atomic } = createD1Store((await run.db()) as unknown as D1Binding);
     const [first, second] = [crypto.randomUUID(), crypto.randomUUID()];
