@@ -76,10 +76,7 @@ export const envSchema = z.object({
       /^(?:[A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:.]{2,45})$/,
       'must be an IP address or host name, like 127.0.0.1 or 0.0.0.0',
     )
-    .default('127.0.0.1')
-    .describe(
-      'Node only: the address the server binds (0.0.0.0 or :: for all interfaces, as in a container)',
-    ),
+    .default('127.0.0.1'),
   TOKENLADDER_DB: z.string().min(1).default('./data/tokenladder.db'),
   TOKENLADDER_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
   TOKENLADDER_KEK: z
@@ -158,15 +155,11 @@ export const envSchema = z.object({
     })
     .optional(),
   TOKENLADDER_ACCESS_LOG: z.enum(['true', 'false', '1', '0']).default('false'),
-  TOKENLADDER_METRICS: z
-    .enum(['true', 'false', '1', '0'])
-    .default('false')
-    .describe('Node only: serve GET /metrics (Prometheus text format); off by default'),
+  TOKENLADDER_METRICS: z.enum(['true', 'false', '1', '0']).default('false'),
   TOKENLADDER_METRICS_TOKEN: z
     .string()
     .regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable characters')
-    .optional()
-    .describe('if set, /metrics requires Authorization: Bearer <this value> (compared in constant time)'),
+    .optional(),
 });
 
 /** What docs/configuration.md says about a setting; `npm run docs:config` writes the page from {@link SETTINGS}. */
@@ -183,7 +176,11 @@ export interface SettingDoc {
  */
 export const SETTINGS = {
   PORT: {
-    description: 'HTTP port (Node only)',
+    description: 'HTTP port (Node only); a port already in use stops the start with one line, exit code 1',
+  },
+  HOST: {
+    description:
+      'the address the server binds (Node only): the loopback default is reachable from this machine only, for a TLS proxy in front; `0.0.0.0` (or `::`) binds every interface, as a container needs',
   },
   TOKENLADDER_DB: {
     description:
@@ -295,6 +292,15 @@ export const SETTINGS = {
     unset: 'public feed',
     description:
       'a credential (32–256 printable characters) verifiers must send as `Bearer` to read the feed',
+  },
+  TOKENLADDER_METRICS: {
+    description:
+      '`true`: serve `GET /metrics` in Prometheus text format (exchanges, refusals by code, sign-ins, the revocation feed, latency per route group, database errors; [operations.md](operations.md#metrics)). Node only: on Workers `/metrics` answers 404',
+  },
+  TOKENLADDER_METRICS_TOKEN: {
+    unset: 'no credential',
+    description:
+      'a credential (32–256 printable characters) scrapes of `/metrics` must send as `Bearer` (compared in constant time); without it `/metrics` is open to whoever reaches the port',
   },
 } satisfies Record<keyof typeof envSchema.shape, SettingDoc>;
 
