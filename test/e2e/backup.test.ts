@@ -131,6 +131,9 @@ describe('backup and restore', () => {
     expect(backup.stdout).toMatch(/^backed up .* to .*backup\.db \(\d+ pages, \d+ bytes; \d+ audit records/);
     expect(backup.stdout).toContain(`Keep the key-encryption key separately from this file: ${kekFile}`);
     expect(statSync(backupFile).mode & 0o777).toBe(0o600);
+    console.info(
+      `backup took ${backupEnded - backupStarted} ms; tokens acknowledged before: ${ackedBeforeBackup}, during: ${ackedDuringBackup}; exchanges: ${exchanges}`,
+    );
     // The load really ran while the backup was taken.
     expect(ackedBeforeBackup).toBeGreaterThan(10);
     expect(ackedDuringBackup).toBeGreaterThan(0);
@@ -230,5 +233,14 @@ describe('backup and restore', () => {
       expect(existsSync(fresh.TOKENLADDER_DB), file).toBe(false);
     }
     expect(fileDigest(restored)).toBe(before);
+
+    // Stopped, the same restore goes through and keeps the database it replaces.
+    await servers[1]!.stop();
+    const again = await cli(['restore', backupFile], env);
+    expect(again.stderr).toBe('');
+    expect(again.status).toBe(0);
+    const kept = /the database it replaced is kept as (\S+)/.exec(again.stdout)?.[1];
+    expect(kept && fileDigest(kept)).toBe(before);
+    expect(fileDigest(restored)).toBe(fileDigest(backupFile));
   });
 });
