@@ -44,10 +44,15 @@ export function unreachable(server: string, url: string, error: unknown): CliErr
 }
 
 /** fetch with a timeout; a failure to connect becomes {@link unreachable}. */
+/** The request of each answer, so an error can name its method and URL. */
+const requestOf = new WeakMap<Response, Request>();
+
 export function fetchFor(server: string) {
   return async (request: Request): Promise<Response> => {
     try {
-      return await fetch(request, { signal: AbortSignal.timeout(TIMEOUT_SECONDS * 1000) });
+      const response = await fetch(request, { signal: AbortSignal.timeout(TIMEOUT_SECONDS * 1000) });
+      requestOf.set(response, request);
+      return response;
     } catch (error) {
       throw unreachable(server, request.url, error);
     }
@@ -79,7 +84,7 @@ function refusedHint(credential: Credential): string | undefined {
  * error code and message, its request id and `Retry-After`, and the next step.
  */
 export function ok<Data>(
-  result: { data?: Data; error?: unknown; response: Response; request?: Request },
+  result: { data?: Data; error?: unknown; response: Response },
   credential: Credential = 'account',
 ): Data {
   const { response } = result;
@@ -87,8 +92,9 @@ export function ok<Data>(
   const body = (result.error ?? {}) as {
     error?: { code?: unknown; message?: unknown; request_id?: unknown };
   };
-  const url = result.request?.url ?? response.url;
-  const method = result.request?.method ?? 'GET';
+  const request = requestOf.get(response);
+  const url = request?.url ?? response.url;
+  const method = request?.method ?? 'GET';
   const status = response.status;
   const retryAfter = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
   const requestId =
