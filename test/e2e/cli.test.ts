@@ -78,7 +78,7 @@ describe('the tokenladder command', { timeout: 120_000 }, () => {
     expect(table.status).toBe(0);
     const [header, row] = table.stdout.trimEnd().split('\n');
     expect(header).toMatch(/^KID {42}ALG {4}STATE {4}CREATED_AT +ACTIVATED_AT +RETIRED_AT$/);
-    expect(row).toMatch(/^\S{43}  EdDSA  current  \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  \S+Z +-$/);
+    expect(row).toMatch(/^\S{43} {2}EdDSA {2}current {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}\S+Z +-$/);
   });
 
   it('verifies the audit chain, and names the first tampered record with exit code 1', async () => {
