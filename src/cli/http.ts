@@ -112,7 +112,7 @@ export function ok<Data>(
   const message = ours ? (body.error!.message as string) : `HTTP ${status}`;
   let hint: string | undefined;
   let exitCode: (typeof EXIT)[keyof typeof EXIT] = EXIT.failure;
-  if (!ours && (status === 404 || status === 405 || status < 500))
+  if (!ours && status < 500)
     hint = `the answer is not tokenladder's: is ${new URL(url).origin} a tokenladder server? ${SET_SERVER}`;
   else if (status === 401) {
     exitCode = EXIT.auth;
