@@ -10,7 +10,7 @@ import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { clientIp } from '../http/client-ip';
 import { classifyError, logUnhandled, STATUS } from '../http/errors';
-import { displayName, emailAddress, uuidParam } from '../http/validate';
+import { displayName, emailAddress, humanMessage, uuidParam } from '../http/validate';
 import { createBaseApiTokenBody } from '../openapi/requests';
 import { expiryOf } from '../tokens/expiry';
 import {
@@ -295,7 +295,7 @@ export function uiRoutes(deps: Deps) {
 
   app.post('/ui/bases', session, csrf, async (c) => {
     const name = field(await formOf(c), 'name');
-    const parsed = displayName.safeParse(name);
+    const parsed = displayName.safeParse(name, { error: humanMessage });
     const fail = async (message: string, status: 400 | 403 | 409) =>
       render(
         c,
@@ -332,10 +332,11 @@ export function uiRoutes(deps: Deps) {
       ),
       records: [...new Set(fields(form, 'records'))],
     };
-    const choices = createTokenForm.safeParse(values);
+    const choices = createTokenForm.safeParse(values, { error: humanMessage });
     if (!choices.success) return basePage(c, uuid, { error: formProblem(choices.error), values }, 400);
     const parsed = createBaseApiTokenBody.safeParse(
       apiTokenBody(values, choices.data.permission, choices.data.expires),
+      { error: humanMessage },
     );
     if (!parsed.success) return basePage(c, uuid, { error: formProblem(parsed.error), values }, 400);
     const { expires_at, expires_in_days, ...body } = parsed.data;
@@ -393,7 +394,7 @@ export function uiRoutes(deps: Deps) {
     const id = tokenIdOf(c);
     const token = await baseToken(c, uuid, id);
     const name = field(await formOf(c), 'name');
-    const parsed = displayName.safeParse(name);
+    const parsed = displayName.safeParse(name, { error: humanMessage });
     const fail = async (message: string, status: 400 | 403 | 409) =>
       render(
         c,
