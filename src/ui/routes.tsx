@@ -7,7 +7,7 @@ import { listUsers, seesEveryUser } from '../accounts/users';
 import { createBase, listBases, memberBase } from '../bases/bases';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
-import { AppError, notFound } from '../errors';
+import { AppError, forbidden, notFound } from '../errors';
 import { clientIp } from '../http/client-ip';
 import { classifyError, logUnhandled, STATUS } from '../http/errors';
 import { displayName, emailAddress, humanMessage, uuidParam } from '../http/validate';
@@ -20,7 +20,7 @@ import {
   updateApiToken,
 } from '../tokens/api-token-lifecycle';
 import { baseApiTokensById, createApiToken, listBaseApiTokens } from '../tokens/api-tokens';
-import { CSS, SCRIPT } from './assets';
+import { CSS, FAVICON_SVG, SCRIPT } from './assets';
 import { CSRF_FIELD, CSRF_LABEL, csrfToken, csrfTokenMatches, sameOrigin } from './csrf';
 import { noticeFrom } from './format';
 import { AccountTokensPage } from './pages/account-tokens';
@@ -36,6 +36,7 @@ import {
   type TokenFormValues,
 } from './pages/base-tokens';
 import { ConfirmDeletePage } from './pages/confirm-delete';
+import { ConfirmRegeneratePage } from './pages/confirm-regenerate';
 import { ErrorPage } from './pages/error';
 import { render } from './pages/layout';
 import { SignInPage } from './pages/sign-in';
@@ -217,6 +218,15 @@ export function uiRoutes(deps: Deps) {
       'Cache-Control': 'public, max-age=86400',
     }),
   );
+
+  // The favicon, for the UI and for a browser asking /favicon.ico of any page here (the API docs too).
+  const favicon = (c: Context) =>
+    c.body(FAVICON_SVG, 200, {
+      'Content-Type': 'image/svg+xml',
+      'Cache-Control': 'public, max-age=86400',
+    });
+  app.get('/favicon.svg', favicon);
+  app.get('/favicon.ico', favicon);
 
   app.get('/ui', (c) => c.redirect('/ui/bases', 303));
 
@@ -422,13 +432,32 @@ export function uiRoutes(deps: Deps) {
     return c.redirect(`${tokenUrl(uuid, id)}?notice=token-renamed`, 303);
   });
 
+  /** Step one of Regenerate: a confirmation page; GET, so it changes nothing. */
+  app.get('/ui/bases/:uuid/tokens/:id/regenerate', session, async (c) => {
+    const uuid = baseUuidOf(c);
+    const token = await baseToken(c, uuid, tokenIdOf(c));
+    if (!(await mayRegenerateApiToken(deps, c.var.principal, token.createdBy)))
+      throw forbidden("only a token's owner obtains its secret: administering it may disable or delete it");
+    return render(
+      c,
+      <ConfirmRegeneratePage viewer={c.var.viewer} base={await baseInfo(c, uuid)} token={token} />,
+    );
+  });
+
   app.post('/ui/bases/:uuid/tokens/:id/regenerate', session, csrf, async (c) => {
     const uuid = baseUuidOf(c);
     const id = tokenIdOf(c);
-    await baseToken(c, uuid, id);
+    const token = await baseToken(c, uuid, id);
     const regenerated = await regenerateApiToken(deps, c.var.principal, id);
     return basePage(c, uuid, {
-      secret: { heading: 'New secret generated', tokenName: regenerated.name, token: regenerated.token },
+      secret: {
+        heading: 'New secret generated',
+        tokenName: regenerated.name,
+        token: regenerated.token,
+        // A new secret does not enable the token: say so while it is shown.
+        disabled: !token.enabled,
+        expired: token.expired,
+      },
     });
   });
 
