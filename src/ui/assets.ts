@@ -303,7 +303,7 @@ export const SCRIPT = `(() => {
 })();
 `;
 
-/** The favicon: the header's "tl" mark, as a small SVG served from /favicon.svg (and /favicon.ico). */
+/** The favicon: the header's "tl" mark, as a small SVG served from /ui/assets/favicon.svg. */
 export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#1f56c3"/><text x="16" y="22" font-family="system-ui,sans-serif" font-size="16" font-weight="700" fill="#fff" text-anchor="middle">tl</text></svg>`;
 
 /** A short content hash for cache-busting URLs (FNV-1a; not a security function). */

@@ -219,14 +219,10 @@ export function uiRoutes(deps: Deps) {
     }),
   );
 
-  // The favicon, for the UI and for a browser asking /favicon.ico of any page here (the API docs too).
-  const favicon = (c: Context) =>
-    c.body(FAVICON_SVG, 200, {
-      'Content-Type': 'image/svg+xml',
-      'Cache-Control': 'public, max-age=86400',
-    });
-  app.get('/favicon.svg', favicon);
-  app.get('/favicon.ico', favicon);
+  // The favicon, under /ui like the other assets (the pages link it; no route outside /ui to document).
+  app.get('/ui/assets/favicon.svg', (c) =>
+    c.body(FAVICON_SVG, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=86400' }),
+  );
 
   app.get('/ui', (c) => c.redirect('/ui/bases', 303));
 

@@ -164,7 +164,7 @@ describe.skipIf(!HAS_CHROMIUM)('web UI in Chromium', () => {
       const response = await fetch(href);
       return { href, status: response.status, type: response.headers.get('content-type') };
     });
-    expect(favicon).toEqual({ href: '/favicon.svg', status: 200, type: 'image/svg+xml' });
+    expect(favicon).toEqual({ href: '/ui/assets/favicon.svg', status: 200, type: 'image/svg+xml' });
 
     secret = await createToken('nightly-report', 'rw', '30', 'secret-dialog');
     const exchange = await api('POST', '/api/v1/base-tokens', secret);

@@ -491,7 +491,7 @@ describe('web UI (server side)', () => {
   });
 
   it('serves a favicon (SVG, no external fetch) that every page links', async () => {
-    for (const path of ['/favicon.svg', '/favicon.ico']) {
+    for (const path of ['/ui/assets/favicon.svg']) {
       const response = await t.app.request(path);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('image/svg+xml');
@@ -500,6 +500,6 @@ describe('web UI (server side)', () => {
       expect(svg).not.toMatch(/href|url\(|<script/);
     }
     const page = await (await t.app.request('/ui/login')).text();
-    expect(page).toContain('<link rel="icon" href="/favicon.svg" type="image/svg+xml"/>');
+    expect(page).toContain('<link rel="icon" href="/ui/assets/favicon.svg" type="image/svg+xml"/>');
   });
 });
