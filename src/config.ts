@@ -147,6 +147,135 @@ export const envSchema = z.object({
   TOKENLADDER_ACCESS_LOG: z.enum(['true', 'false', '1', '0']).default('false'),
 });
 
+/** What docs/configuration.md says about a setting; `npm run docs:config` writes the page from {@link SETTINGS}. */
+export interface SettingDoc {
+  /** What leaving the variable unset means, for settings whose schema has no default value. */
+  unset?: string;
+  /** Markdown, one paragraph. */
+  description: string;
+}
+
+/**
+ * The one place settings are described: every variable of {@link envSchema}, no more (the type says so).
+ * Defaults come from the schema itself; `test/tooling/config-docs.test.ts` fails when the page drifts.
+ */
+export const SETTINGS = {
+  PORT: {
+    description: 'HTTP port (Node only)',
+  },
+  TOKENLADDER_DB: {
+    description:
+      'SQLite file (a missing folder is created `0700`, an existing one left as it is; the database and its `-wal`/`-shm` files are created `0600`, like the KEK; at start, what an older version left open is tightened with one warning in the log: those files, when ours, lose their group/other bits, and the folder becomes `0700` when it is ours, open to others and holds nothing but them and `kek.key`; WAL mode, `synchronous=FULL`, foreign keys on, 5 s busy timeout); Node only, Workers use the D1 binding `DB`',
+  },
+  TOKENLADDER_ISSUER: {
+    unset: '`http://localhost:$PORT`',
+    description:
+      '`iss` of Base-Tokens and base of the JWKS URL: set it to the public URL (required on Workers)',
+  },
+  TOKENLADDER_KEK: {
+    unset: 'the KEK file (`TOKENLADDER_KEK_FILE`)',
+    description:
+      "key-encryption key for the signing keys: 32 bytes base64url (`node -e \"console.log(require('crypto').randomBytes(32).toString('base64url'))\"`)",
+  },
+  TOKENLADDER_KEK_FILE: {
+    unset: '`kek.key` beside the database',
+    description:
+      'where the KEK is kept when `TOKENLADDER_KEK` is unset (created `0600` on first start); Node only: on Workers `TOKENLADDER_KEK` is a required secret',
+  },
+  TOKENLADDER_ADMIN_EMAIL: {
+    unset: '`admin@tokenladder.local`',
+    description:
+      'the first system admin, created only when the database has no users; once any user exists it is ignored, with a warning in the log',
+  },
+  TOKENLADDER_ADMIN_PASSWORD: {
+    unset: 'generated, printed once',
+    description:
+      "the first system admin's password (must meet the password policy; checked only when that admin is created, so a value left in the environment never blocks a restart); on Workers a secret, required while there is no user",
+  },
+  TOKENLADDER_BASE_TOKEN_TTL: {
+    description: 'Base-Token lifetime in seconds (60 s – 30 days; the default is 3 days)',
+  },
+  TOKENLADDER_ACCOUNT_TOKEN_MAX_AGE: {
+    unset: 'never expire',
+    description: 'maximum Account-Token age in seconds; applies to existing tokens too',
+  },
+  TOKENLADDER_PASSWORD_MIN_LENGTH: {
+    description:
+      'minimum password length in characters after NFKC (8–128; below 15 a warning is logged at start, since NIST SP 800-63B-4 requires 15 for single-factor passwords); maximum is 128',
+  },
+  TOKENLADDER_LOGIN_LIMIT_ACCOUNT: {
+    description: 'failed sign-ins per account (by email, known or not) per window before 429 (1–100)',
+  },
+  TOKENLADDER_LOGIN_LIMIT_ADDRESS: {
+    description:
+      'failed sign-ins per client address per window before 429 (address from `TOKENLADDER_CLIENT_IP_HEADER` or the socket)',
+  },
+  TOKENLADDER_LOGIN_WINDOW: {
+    description: 'length of the throttling window in seconds (60–86400), counted from the first failure',
+  },
+  TOKENLADDER_API_TOKEN_CREATE_LIMIT: {
+    description:
+      'API-Tokens one user may create per day (every route that creates one; a system admin minting for service accounts spends their own), counted from the first creation of the window; past it 429 `rate_limited` with `Retry-After`, the first refusal of a window recorded in the audit log. It bounds how fast create → delete loops can grow the revocation feed',
+  },
+  TOKENLADDER_SCRYPT: {
+    unset: `\`ln=${DEFAULT_SCRYPT.ln},r=${DEFAULT_SCRYPT.r},p=${DEFAULT_SCRYPT.p}\``,
+    description: 'password hashing cost; bounded to 10≤ln≤17, r≤16, p≤4, N·r·p≤2^20 (the Workers cap)',
+  },
+  TOKENLADDER_BODY_LIMIT: {
+    description: 'request body limit in bytes',
+  },
+  TOKENLADDER_JWKS_MAX_AGE: {
+    description: '`Cache-Control` max-age of the JWKS',
+  },
+  TOKENLADDER_KEY_ACTIVATION_DELAY: {
+    description:
+      'seconds a rotated-in key is published before it signs (longer than verifiers cache the JWKS: 300 s by default plus the max-age)',
+  },
+  TOKENLADDER_BASE_SERVER_URL: {
+    description: '`dtable_server` told to SeaTable clients: where base services run',
+  },
+  TOKENLADDER_BASE_SOCKET_URL: {
+    unset: '`TOKENLADDER_BASE_SERVER_URL`',
+    description: '`dtable_socket` told to SeaTable clients',
+  },
+  TOKENLADDER_BASE_DB_URL: {
+    unset: '`TOKENLADDER_BASE_SERVER_URL`',
+    description: '`dtable_db` told to SeaTable clients',
+  },
+  TOKENLADDER_USE_API_GATEWAY: {
+    description: '`use_api_gateway` told to SeaTable clients',
+  },
+  TOKENLADDER_CLIENT_IP_HEADER: {
+    unset: 'the socket address (Workers: `cf-connecting-ip`)',
+    description:
+      'behind a proxy, the header with the client address (for throttling and the audit log); the last entry of a list is used. Unset: the socket address',
+  },
+  TOKENLADDER_IPV6_PREFIX_LENGTH: {
+    description:
+      'per-address limits (sign-in throttle, leak reports) count an IPv6 address on its network of this many bits (32–128; one /64 is one budget, however many addresses it uses); IPv4-mapped IPv6 addresses count as their IPv4 address',
+  },
+  TOKENLADDER_AUDIT_RETENTION_DAYS: {
+    description: 'audit records older than this are deleted (`0`: keep forever); the newest is always kept',
+  },
+  TOKENLADDER_REVOCATION_POLL: {
+    description: 'the poll interval the revocation feed advises verifiers (the revocation bound)',
+  },
+  TOKENLADDER_CORS_ORIGINS: {
+    unset: 'CORS off',
+    description:
+      'comma-separated browser origins allowed to call `/api/*` and `/.well-known/*`, each exactly as browsers send it (`https://app.example.com`, `http://localhost:5173`; no path, no trailing slash, lowercase host, no default port), or `*` alone for any origin. Never sent with credentials (the API uses no cookies) and never on `/ui`',
+  },
+  TOKENLADDER_ACCESS_LOG: {
+    description:
+      '`true`: one JSON line per request (method, path without the query string, status, `duration_ms`, `request_id`, `client_ip`). Off by default because it costs on the hot path; turn it on where no proxy logs requests',
+  },
+  TOKENLADDER_REVOCATIONS_TOKEN: {
+    unset: 'public feed',
+    description:
+      'a credential (32–256 printable characters) verifiers must send as `Bearer` to read the feed',
+  },
+} satisfies Record<keyof typeof envSchema.shape, SettingDoc>;
+
 /** `https://app.example.com[:port]` exactly as a browser sends it in `Origin`. */
 function isOrigin(text: string): boolean {
   if (!URL.canParse(text)) return false;

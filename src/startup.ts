@@ -61,17 +61,30 @@ export function adminPasswordProblem(config: AppConfig, env: AdminEnv): string |
   return problem && `TOKENLADDER_ADMIN_PASSWORD: ${problem}`;
 }
 
+/** Why the admin variables did nothing: said in the start-up warning (and in docs/troubleshooting.md). */
+export const IGNORED_BECAUSE =
+  'the database already has users, and the first admin is only created on an empty database; sign in with an existing account (or start on a new TOKENLADDER_DB)';
+
 const adminEmail = (env: AdminEnv) => env.TOKENLADDER_ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL;
 
 /**
  * First start on an empty database: a system admin from the environment, or (with a console to show
  * it on) with a generated password shown once. Race-safe: of concurrent starts, one creates it.
+ * Once any user exists the admin variables are ignored, with a warning: they neither change a
+ * password nor block a restart (a weak TOKENLADDER_ADMIN_PASSWORD left in the environment included).
  */
 export async function ensureAdmin(deps: Deps, env: AdminEnv, print?: (line: string) => void): Promise<void> {
+  const anyUser = await deps.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+  if (anyUser) {
+    const given = (['TOKENLADDER_ADMIN_EMAIL', 'TOKENLADDER_ADMIN_PASSWORD'] as const).filter(
+      (name) => env[name] !== undefined,
+    );
+    if (given.length > 0)
+      deps.log.warn(`${given.join(' and ')} ignored: ${IGNORED_BECAUSE}`, { ignored: given });
+    return;
+  }
   const problem = adminPasswordProblem(deps.config, env);
   if (problem) throw new ConfigError(problem);
-  const anyUser = await deps.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
-  if (anyUser) return;
   const email = adminEmail(env);
   let password = env.TOKENLADDER_ADMIN_PASSWORD;
   const generated = password === undefined;

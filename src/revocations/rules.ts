@@ -11,8 +11,8 @@ import type { RevocationKind } from '../store/schema';
  *
  * The table is load-bearing: every write that publishes to the revocation feed names its change here
  * (`revocationStatements` in ./revoke.ts refuses a feed kind its rule does not list, and stores the
- * rule's `reason`), README's "What ends what" table is rendered from it (a test keeps the two equal),
- * and every rule names the tests that show it (a test checks they exist).
+ * rule's `reason`), docs/revocation.md's "What ends what" table is rendered from it (a test keeps the
+ * two equal), and every rule names the tests that show it (a test checks they exist).
  *
  * How a feed entry reaches a Base-Token: the exchange signs the feed's position, read in the same
  * statement as its source, into the token as `gen`; an entry refuses the tokens it matches whose `gen`
@@ -283,7 +283,7 @@ export type PublishingChange = {
   [K in Change]: (typeof RULES)[K]['feed'] extends readonly [] ? never : K;
 }[Change];
 
-/** The rules as the README's "What ends what" table (Markdown). */
+/** The rules as docs/revocation.md's "What ends what" table (Markdown). */
 export function renderRules(): string {
   const cell = (text: string) => text.replaceAll('|', '\\|');
   const feed = (rule: Rule) =>

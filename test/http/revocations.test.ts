@@ -347,10 +347,10 @@ describe('kill switch', () => {
   });
 });
 
-describe('published token patterns (README) for secret scanners', () => {
+describe('published token patterns (docs/security.md) for secret scanners', () => {
   it('find every kind of token we issue, inside surrounding text, and nothing else', async () => {
     const { readFileSync } = await import('node:fs');
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../docs/security.md', import.meta.url), 'utf8');
     // The rows of the scanner table: their pattern starts with \b.
     const pattern = (name: string) =>
       new RegExp(new RegExp(`\\| ${name} \\| \`(\\\\b[^\`]+)\``).exec(readme)![1]!);

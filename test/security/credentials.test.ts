@@ -3,15 +3,40 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { passwordLengthDeviation, passwordPolicyProblem } from '../../src/accounts/passwords';
 import { appConfigFromEnv, parseEnv } from '../../src/config';
-import { ensureAdmin } from '../../src/startup';
+import { generateKekText, importKek } from '../../src/keys/kek';
+import { createNodeDeps } from '../../src/runtime/node/deps';
+import { ensureAdmin, IGNORED_BECAUSE } from '../../src/startup';
+import { readMigrations } from '../../src/store/migration-files';
+import { configureSqlite, migrateSqlite } from '../../src/store/sqlite';
 import { hitCounter, peekCounter, resetCounter } from '../../src/throttle/counters';
 import { workerSettings } from '../../src/workers/config';
-import { ADMIN, PASSWORD, testApp, type TestApp } from '../helpers/app';
+import { ADMIN, PASSWORD, testApp, testConfig, type TestApp } from '../helpers/app';
 import { dbDigest } from '../helpers/db-digest';
+
+/** A migrated database with no user yet: what a first start sees. Logs go to `lines`. */
+async function emptyDatabase() {
+  const raw = new Database(':memory:');
+  configureSqlite(raw);
+  migrateSqlite(raw, readMigrations());
+  const lines: string[] = [];
+  const log = {
+    info: () => {},
+    warn: (message: string) => lines.push(`warn ${message}`),
+    error: (message: string) => lines.push(`error ${message}`),
+  };
+  const deps = await createNodeDeps({
+    raw,
+    kek: await importKek(generateKekText()),
+    config: testConfig(),
+    log,
+  });
+  const users = () => raw.prepare('SELECT email, role FROM users').all();
+  return { raw, deps, lines, users };
+}
 
 const LIMITS = { accountLimit: 3, addressLimit: 5, windowSeconds: 900 };
 const TOO_MANY = { error: { code: 'rate_limited', message: 'too many sign-in attempts; try again later' } };
@@ -321,9 +346,12 @@ describe('password policy', () => {
       TOKENLADDER_ADMIN_EMAIL: 'root@example.com',
       TOKENLADDER_ADMIN_PASSWORD: 'password12345678',
     });
-    await expect(ensureAdmin(t.deps, env, () => {})).rejects.toThrow(
+    // The first admin is made on an empty database only, so that is where the policy applies.
+    const empty = await emptyDatabase();
+    await expect(ensureAdmin(empty.deps, env, () => {})).rejects.toThrow(
       /TOKENLADDER_ADMIN_PASSWORD: password is too common/,
     );
+    expect(empty.users()).toEqual([]);
     expect(() =>
       workerSettings({
         TOKENLADDER_ADMIN_EMAIL: 'ops@example.com',
@@ -340,6 +368,59 @@ describe('password policy', () => {
       /TOKENLADDER_PASSWORD_MIN_LENGTH=8 is below the 15 characters/,
     );
     expect(passwordLengthDeviation({ passwordMinLength: 15, passwordMaxLength: 128 })).toBeNull();
+  });
+});
+
+describe('the first admin from TOKENLADDER_ADMIN_EMAIL/PASSWORD (issue 15: the quick start)', () => {
+  const WEAK = parseEnv({ TOKENLADDER_ADMIN_EMAIL: 'root@example.com', TOKENLADDER_ADMIN_PASSWORD: 'short' });
+  const GOOD = parseEnv({
+    TOKENLADDER_ADMIN_EMAIL: 'root@example.com',
+    TOKENLADDER_ADMIN_PASSWORD: 'a long admin passphrase from env',
+  });
+
+  it('are ignored once users exist, with a warning naming them and saying why; nothing changes', async () => {
+    const empty = await emptyDatabase();
+    const printed: string[] = [];
+    await ensureAdmin(empty.deps, GOOD, (line) => printed.push(line));
+    expect(empty.users()).toEqual([{ email: 'root@example.com', role: 'system_admin' }]);
+    expect(empty.lines).toEqual([]);
+
+    // A restart with other values: the existing admin stays, the variables are ignored, loudly.
+    const before = dbDigest(empty.raw);
+    const other = parseEnv({
+      TOKENLADDER_ADMIN_EMAIL: 'admin@example.com',
+      TOKENLADDER_ADMIN_PASSWORD: 'change me to a long passphrase',
+    });
+    await ensureAdmin(empty.deps, other, (line) => printed.push(line));
+    expect(dbDigest(empty.raw)).toBe(before);
+    expect(empty.lines).toEqual([
+      `warn TOKENLADDER_ADMIN_EMAIL and TOKENLADDER_ADMIN_PASSWORD ignored: ${IGNORED_BECAUSE}`,
+    ]);
+    expect(printed).toEqual(['tokenladder: created the first system admin root@example.com']);
+  });
+
+  it('a weak TOKENLADDER_ADMIN_PASSWORD left in the environment does not block a restart once the admin exists', async () => {
+    const empty = await emptyDatabase();
+    await expect(ensureAdmin(empty.deps, WEAK, () => {})).rejects.toThrow(
+      'TOKENLADDER_ADMIN_PASSWORD: password must be at least 15 characters',
+    );
+    expect(empty.users()).toEqual([]);
+
+    await ensureAdmin(empty.deps, GOOD, () => {});
+    const before = dbDigest(empty.raw);
+    await ensureAdmin(empty.deps, WEAK, () => {});
+    expect(dbDigest(empty.raw)).toBe(before);
+    expect(empty.lines).toEqual([
+      `warn TOKENLADDER_ADMIN_EMAIL and TOKENLADDER_ADMIN_PASSWORD ignored: ${IGNORED_BECAUSE}`,
+    ]);
+  });
+
+  it('say nothing when unset', async () => {
+    const t = await testApp();
+    const lines: string[] = [];
+    const deps = { ...t.deps, log: { ...t.deps.log, warn: (message: string) => lines.push(message) } };
+    await ensureAdmin(deps, parseEnv({}), () => {});
+    expect(lines).toEqual([]);
   });
 });
 

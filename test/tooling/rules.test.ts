@@ -8,7 +8,7 @@ import { testApp } from '../helpers/app';
 import { ROOT } from '../helpers/processes';
 
 // Issue 13, "one place that says what dies when something changes": src/revocations/rules.ts is that
-// place. These keep it true: README shows exactly the rules, every rule names tests that exist, every
+// place. These keep it true: docs/revocation.md shows exactly the rules, every rule names tests that exist, every
 // publishing rule is used by the code, and a write cannot publish what its rule does not list.
 
 const rules = Object.entries(RULES as Record<string, Rule>);
@@ -21,9 +21,9 @@ function sourceFiles(dir: string): string[] {
 }
 
 describe('the rules of what ends what (src/revocations/rules.ts)', () => {
-  it("are README's table, as `npm run docs:rules` writes it", () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    expect(readme, 'README.md is out of date: run npm run docs:rules').toBe(withRules(readme));
+  it("are docs/revocation.md's table, as `npm run docs:rules` writes it", () => {
+    const page = readFileSync(join(ROOT, 'docs/revocation.md'), 'utf8');
+    expect(page, 'docs/revocation.md is out of date: run npm run docs:rules').toBe(withRules(page));
   });
 
   it.each(rules)('%s names tests that exist', (_change, rule) => {
