@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_SCRYPT, scryptParamsProblem, type ScryptParams } from './accounts/passwords';
+import { VERSION } from './version';
 
 /** Limits on password attempts (NIST SP 800-63B-4 §3.2.2: at most 100 consecutive failures per account). */
 export interface LoginThrottleConfig {
@@ -299,7 +300,8 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
   return result.data;
 }
 
-export const VERSION = '0.1.0';
+// In its own module so the CLI prints it without loading the configuration schema (zod).
+export { VERSION };
 
 export function appConfigFromEnv(env: Env): AppConfig {
   return {

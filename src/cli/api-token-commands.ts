@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
-import { unwrap, type Schema } from '../client';
+import type { Schema } from '../client';
 import { clientOptions, signedInClient, type ClientOptions } from './context';
+import { ok } from './http';
 import { printJson, printTable } from './output';
 
 type ApiToken = Schema<'ApiToken'>;
@@ -60,7 +61,7 @@ export function registerApiTokenCommands(
         ]),
       ),
   ).action(async (options: ClientOptions & { base?: string; status?: 'active' | 'expired' | 'disabled' }) => {
-    const { api_tokens } = unwrap(
+    const { api_tokens } = ok(
       await signedInClient(options).GET('/api/v1/api-tokens', {
         params: { query: { base_uuid: options.base, status: options.status } },
       }),
@@ -89,7 +90,7 @@ export function registerApiTokenCommands(
     async (
       options: ClientOptions & { base: string; permission: 'r' | 'rw'; name: string; expiresInDays?: number },
     ) => {
-      const created = unwrap(
+      const created = ok(
         await signedInClient(options).POST('/api/v1/bases/{uuid}/api-tokens', {
           params: { path: { uuid: options.base } },
           body: {
@@ -106,7 +107,7 @@ export function registerApiTokenCommands(
   clientOptions(
     apiTokens.command('delete').description('revoke an API-Token at once').argument('<id>', 'the token id'),
   ).action(async (id: string, options: ClientOptions) => {
-    unwrap(await signedInClient(options).DELETE('/api/v1/api-tokens/{id}', { params: { path: { id } } }));
+    ok(await signedInClient(options).DELETE('/api/v1/api-tokens/{id}', { params: { path: { id } } }));
     if (options.json) return printJson({ id, deleted: true });
     console.log(`deleted API-Token ${id}`);
   });
@@ -118,7 +119,7 @@ export function registerApiTokenCommands(
       .argument('<id>', 'the token id')
       .option('--grace-seconds <seconds>', 'keep the old secret working this long (default 0)', parseSeconds),
   ).action(async (id: string, options: ClientOptions & { graceSeconds?: number }) => {
-    const regenerated = unwrap(
+    const regenerated = ok(
       await signedInClient(options).POST('/api/v1/api-tokens/{id}/regenerate', {
         params: { path: { id } },
         body: { grace_seconds: options.graceSeconds },
@@ -137,7 +138,7 @@ export function registerApiTokenCommands(
         .description(`${name} an API-Token without deleting it`)
         .argument('<id>', 'the token id'),
     ).action(async (id: string, options: ClientOptions) => {
-      const token = unwrap(
+      const token = ok(
         await signedInClient(options).PATCH('/api/v1/api-tokens/{id}', {
           params: { path: { id } },
           body: { enabled },

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { unwrap } from '../client';
 import { clientOptions, signedInClient, type ClientOptions } from './context';
+import { ok } from './http';
 import { printJson, printTable } from './output';
 
 /** `bases list|create`. */
@@ -10,7 +10,7 @@ export function registerBaseCommands(program: Command) {
   clientOptions(
     bases.command('list').description('the bases you are a member of, with your permission'),
   ).action(async (options: ClientOptions) => {
-    const { bases: list } = unwrap(await signedInClient(options).GET('/api/v1/bases'));
+    const { bases: list } = ok(await signedInClient(options).GET('/api/v1/bases'));
     if (options.json) return printJson(list);
     printTable(
       ['uuid', 'name', 'permission', 'created_at'],
@@ -26,7 +26,7 @@ export function registerBaseCommands(program: Command) {
       .argument('<name>', 'the base name')
       .option('--workspace <id>', 'workspace id (default: your personal workspace)'),
   ).action(async (name: string, options: ClientOptions & { workspace?: string }) => {
-    const base = unwrap(
+    const base = ok(
       await signedInClient(options).POST('/api/v1/bases', {
         body: { name, workspace_id: options.workspace },
       }),

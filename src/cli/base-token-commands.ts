@@ -1,9 +1,7 @@
-import { decodeJwt } from 'jose';
 import { Option, type Command } from 'commander';
 import { anonymousClient, clientOptions, serverOf, signedInClient, type ClientOptions } from './context';
-import { exchange, unwrap } from '../client';
-import { BaseTokenError, createBaseTokenVerifier } from '../verify';
 import { CliError, EXIT } from './exit-codes';
+import { ok } from './http';
 import { printFields, printJson } from './output';
 import { readStdin } from './prompt';
 
@@ -15,9 +13,7 @@ interface ExchangeOptions extends ClientOptions {
   apiTokenStdin?: boolean;
 }
 
-const time = (seconds: number) => new Date(seconds * 1000).toISOString();
-
-/** `exchange` (API-Token or Account-Token → Base-Token) and `verify` (offline, against the server's JWKS). */
+/** `exchange` (API-Token or Account-Token → Base-Token) and `verify` (src/cli/verify-command.ts). */
 export function registerBaseTokenCommands(program: Command, parseSeconds: (value: string) => number) {
   clientOptions(
     program
@@ -38,17 +34,22 @@ export function registerBaseTokenCommands(program: Command, parseSeconds: (value
       ttl: options.ttl,
     };
     const apiToken = options.apiTokenStdin ? (await readStdin()).trim() : process.env.TOKENLADDER_API_TOKEN;
-    let issued: Awaited<ReturnType<typeof exchange>>;
+    let issued: { base_token: string };
     if (apiToken) {
-      issued = await exchange(anonymousClient(options), apiToken, request);
+      issued = ok(
+        await anonymousClient(options).POST('/api/v1/base-tokens', {
+          headers: { authorization: `Token ${apiToken}` },
+          body: request,
+        }),
+        'api-token',
+      );
     } else {
       if (!options.base)
-        throw new CliError(
-          'exchanging your Account-Token needs --base (or give an API-Token: --api-token-stdin, TOKENLADDER_API_TOKEN)',
-          EXIT.usage,
-        );
+        throw new CliError('exchanging your Account-Token needs --base', EXIT.usage, {
+          hint: 'or give an API-Token: --api-token-stdin, TOKENLADDER_API_TOKEN',
+        });
       // The signed-in client sends the Account-Token as Bearer; the exchange accepts it with base_uuid.
-      issued = unwrap(await signedInClient(options).POST('/api/v1/base-tokens', { body: request }));
+      issued = ok(await signedInClient(options).POST('/api/v1/base-tokens', { body: request }));
     }
     if (options.json) return printJson(issued);
     process.stdout.write(`${issued.base_token}\n`);
@@ -58,58 +59,30 @@ export function registerBaseTokenCommands(program: Command, parseSeconds: (value
     program
       .command('verify')
       .description(
-        "verify a Base-Token offline against the server's JWKS and print its claims; exit code 1 when invalid",
+        "verify a Base-Token against the server's JWKS and revocation feed and print its claims; exit 1 invalid, 4 revoked, 5 could not check",
       )
       .argument('<jwt>', 'the Base-Token, or - to read it from standard input')
       .option('--base <uuid>', 'require this base (default: the base the token names)'),
   ).action(async (jwt: string, options: ClientOptions & { base?: string }) => {
-    const token = jwt === '-' ? (await readStdin()).trim() : jwt;
-    const server = serverOf(options);
-    const info = unwrap(await anonymousClient(options).GET('/api/v1/server-info'));
-    const invalid = (code: string, message: string) => {
-      if (options.json) printJson({ valid: false, code, message });
-      return new CliError(`invalid Base-Token: ${message} (${code})`, EXIT.failure);
-    };
-    let audience: string | undefined;
-    if (!options.base) {
-      try {
-        audience = decodeJwt(token).aud as string | undefined;
-      } catch {
-        throw invalid('token_malformed', 'not a JWT');
-      }
-      if (typeof audience !== 'string' || !audience.startsWith(info.base_token.audience_prefix))
-        throw invalid('token_audience_mismatch', 'the token names no tokenladder base');
-    }
-    // Keys from the server the user chose; the issuer it reports must be the token's.
-    const verifier = createBaseTokenVerifier({
-      issuer: info.issuer,
-      jwksUrl: `${server}/.well-known/jwks.json`,
-      lifetimeSeconds: info.base_token.lifetime_seconds,
-      cache: false,
+    const token = jwt === '-' ? (await readStdin()).trim() : jwt.trim();
+    const { verifyBaseToken } = await import('./verify-command');
+    const verdict = await verifyBaseToken(token, serverOf(options), options);
+    if (options.json) return printJson(verdict);
+    const { claims } = verdict;
+    printFields({
+      valid: 'yes',
+      revoked: `no (revocation feed read ${verdict.revocations_checked_at})`,
+      base_uuid: claims.base_uuid,
+      permission: claims.permission,
+      scopes: claims.scp ? JSON.stringify(claims.scp) : undefined,
+      sub: claims.sub,
+      token_type: claims.token_type,
+      token_name: claims.token_name,
+      client_id: claims.client_id,
+      issued_at: new Date(claims.iat * 1000).toISOString(),
+      expires_at: new Date(claims.exp * 1000).toISOString(),
+      iss: claims.iss,
+      jti: claims.jti,
     });
-    try {
-      const claims = await verifier.verify(
-        token,
-        options.base ? { baseUuid: options.base } : { audience: audience! },
-      );
-      if (options.json) return printJson({ valid: true, claims });
-      printFields({
-        valid: 'yes',
-        base_uuid: claims.base_uuid,
-        permission: claims.permission,
-        scopes: claims.scp ? JSON.stringify(claims.scp) : undefined,
-        sub: claims.sub,
-        token_type: claims.token_type,
-        token_name: claims.token_name,
-        client_id: claims.client_id,
-        issued_at: time(claims.iat),
-        expires_at: time(claims.exp),
-        iss: claims.iss,
-        jti: claims.jti,
-      });
-    } catch (error) {
-      if (error instanceof BaseTokenError) throw invalid(error.code, error.message);
-      throw error;
-    }
   });
 }

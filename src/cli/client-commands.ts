@@ -4,7 +4,6 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { registerApiTokenCommands } from './api-token-commands';
 import { registerBaseCommands } from './base-commands';
 import { registerBaseTokenCommands } from './base-token-commands';
-import { EXIT_CODES_HELP } from './exit-codes';
 import { registerSessionCommands } from './session-commands';
 
 const wholeNumber = (min: number, max: number, unit: string) => (value: string) => {
@@ -20,13 +19,4 @@ export function registerClientCommands(program: Command) {
   registerBaseCommands(program);
   registerApiTokenCommands(program, days, seconds);
   registerBaseTokenCommands(program, seconds);
-  program.addHelpText(
-    'after',
-    `
-Client commands (login, logout, bases, api-tokens, exchange, verify) talk to a server: --server or
-TOKENLADDER_URL (default http://localhost:8787). They use the Account-Token from TOKENLADDER_TOKEN, else
-the one \`tokenladder login\` stored in $XDG_CONFIG_HOME/tokenladder/credentials.json (~/.config/…, mode 0600).
-Every client command takes --json. Secrets are printed only by api-tokens create/regenerate and exchange.
-${EXIT_CODES_HELP}`,
-  );
 }

@@ -1,7 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { createClient, type TokenladderClient } from '../client';
+import type { TokenladderClient } from '../client';
 import { accountToken } from './credentials';
 import { CliError, EXIT } from './exit-codes';
+import { clientFor } from './http';
 
 export const DEFAULT_SERVER = 'http://localhost:8787';
 
@@ -37,15 +38,16 @@ export function serverOf(options: ClientOptions): string {
   try {
     return options.server ?? parseServer(process.env.TOKENLADDER_URL || DEFAULT_SERVER);
   } catch (error) {
-    throw new CliError(`TOKENLADDER_URL: ${(error as Error).message}`, EXIT.usage);
+    throw new CliError(`TOKENLADDER_URL: ${(error as Error).message}`, EXIT.usage, {
+      hint: 'e.g. TOKENLADDER_URL=https://auth.example.com',
+    });
   }
 }
 
 /** A typed client signed in with the stored (or TOKENLADDER_TOKEN) Account-Token. */
 export function signedInClient(options: ClientOptions): TokenladderClient {
   const server = serverOf(options);
-  return createClient({ baseUrl: server, token: accountToken(server) });
+  return clientFor(server, accountToken(server));
 }
 
-export const anonymousClient = (options: ClientOptions): TokenladderClient =>
-  createClient({ baseUrl: serverOf(options) });
+export const anonymousClient = (options: ClientOptions): TokenladderClient => clientFor(serverOf(options));

@@ -33,7 +33,10 @@ function read(file: string): CredentialsFile {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<CredentialsFile>;
     return { servers: parsed.servers ?? {} };
   } catch {
-    throw new CliError(`${file} is not valid JSON; delete it and log in again`);
+    throw new CliError(`${file} is not valid JSON`, EXIT.failure, {
+      code: 'credentials_unreadable',
+      hint: 'delete it and run tokenladder login',
+    });
   }
 }
 
@@ -76,9 +79,9 @@ export function accountToken(server: string): string {
   if (fromEnv) return fromEnv;
   const stored = storedLogin(server);
   if (!stored)
-    throw new CliError(
-      `not logged in to ${server}: run \`tokenladder login\` or set TOKENLADDER_TOKEN`,
-      EXIT.auth,
-    );
+    throw new CliError(`not logged in to ${server}`, EXIT.auth, {
+      code: 'not_logged_in',
+      hint: `run tokenladder login --server ${server}, or set TOKENLADDER_TOKEN`,
+    });
   return stored.token;
 }

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { createClient, unwrap } from '../client';
 import { clientOptions, serverOf, type ClientOptions } from './context';
 import { forgetLogin, storedLogin, storeLogin } from './credentials';
 import { CliError, EXIT } from './exit-codes';
+import { clientFor, ok } from './http';
 import { printJson } from './output';
 import { ask, askHidden, isInteractive, readStdin } from './prompt';
 
@@ -37,10 +37,11 @@ export function registerSessionCommands(program: Command, parseDays: (value: str
     const email = options.email ?? (await ask('Email: '));
     const password = options.passwordStdin ? await readStdin() : await askHidden('Password: ');
     const name = options.name ?? `tokenladder-cli@${hostname()}`.slice(0, 100);
-    const signedIn = unwrap(
-      await createClient({ baseUrl: server }).POST('/api/v1/account-tokens', {
+    const signedIn = ok(
+      await clientFor(server).POST('/api/v1/account-tokens', {
         body: { email, password, name, expires_in_days: options.expiresInDays },
       }),
+      'password',
     );
     const file = storeLogin(server, {
       token: signedIn.token,
@@ -64,13 +65,12 @@ export function registerSessionCommands(program: Command, parseDays: (value: str
   ).action(async (options: ClientOptions) => {
     const server = serverOf(options);
     const stored = storedLogin(server);
-    if (!stored) throw new CliError(`not logged in to ${server}`, EXIT.auth);
-    const result = await createClient({ baseUrl: server, token: stored.token }).DELETE(
-      '/api/v1/account-tokens/{id}',
-      { params: { path: { id: stored.token_id } } },
-    );
+    if (!stored) throw new CliError(`not logged in to ${server}`, EXIT.auth, { code: 'not_logged_in' });
+    const result = await clientFor(server, stored.token).DELETE('/api/v1/account-tokens/{id}', {
+      params: { path: { id: stored.token_id } },
+    });
     // Already revoked or expired (401) is fine: forgetting it is all that is left to do.
-    if (result.error !== undefined && result.response.status !== 401) unwrap(result);
+    if (result.error !== undefined && result.response.status !== 401) ok(result);
     forgetLogin(server);
     if (options.json) return printJson({ server, logged_out: true, revoked: result.response.ok });
     console.log(`logged out of ${server}${result.response.ok ? '; the Account-Token is revoked' : ''}`);

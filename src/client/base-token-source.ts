@@ -1,6 +1,6 @@
 import type { Client } from 'openapi-fetch';
-import { unwrap } from './errors';
-import type { components, paths } from './schema';
+import { unwrap } from './errors.js';
+import type { components, paths } from './schema.js';
 
 type ExchangeRequest = NonNullable<
   paths['/api/v1/base-tokens']['post']['requestBody']

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { createClient, unwrap, createBaseTokenSource } from 'tokenladder/client';
+ * import { createClient, unwrap, createBaseTokenSource } from '@tokenladder/client';
  * const tl = createClient({ baseUrl: 'https://auth.example.com', token: accountToken });
  * const { bases } = unwrap(await tl.GET('/api/v1/bases'));
  * const created = unwrap(await tl.POST('/api/v1/bases/{uuid}/api-tokens', {
@@ -16,16 +16,16 @@
  * ```
  */
 import createFetchClient, { type Client } from 'openapi-fetch';
-import type { components, paths } from './schema';
+import type { components, paths } from './schema.js';
 
-export type { components, paths } from './schema';
+export type { components, paths } from './schema.js';
 export {
   createBaseTokenSource,
   exchange,
   type BaseTokenSource,
   type BaseTokenSourceOptions,
-} from './base-token-source';
-export { TokenladderError, unwrap } from './errors';
+} from './base-token-source.js';
+export { TokenladderError, unwrap } from './errors.js';
 
 export type TokenladderClient = Client<paths>;
 /** A response body of the native API, by its component name: `Schema<'ApiToken'>`. */

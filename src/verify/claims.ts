@@ -1,5 +1,5 @@
-import { BaseTokenError } from './errors';
-import { allows, parseScopes, scopesOfPermission, type ScopeAction, type Scopes } from './scopes';
+import { BaseTokenError } from './errors.js';
+import { allows, parseScopes, scopesOfPermission, type ScopeAction, type Scopes } from './scopes.js';
 
 /**
  * Coarse access level carried by a Base-Token; `admin` implies `rw`, `r` is read-only, `custom`

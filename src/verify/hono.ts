@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { can, canWrite, type BaseTokenClaims } from './claims';
-import type { ScopeAction } from './scopes';
-import { BaseTokenError } from './errors';
-import type { BaseTokenVerifier } from './verifier';
+import { can, canWrite, type BaseTokenClaims } from './claims.js';
+import type { ScopeAction } from './scopes.js';
+import { BaseTokenError } from './errors.js';
+import type { BaseTokenVerifier } from './verifier.js';
 
 /**
  * Context variables set by {@link baseTokenAuth}.

@@ -1,10 +1,10 @@
 /**
  * Downstream verifier for tokenladder Base-Tokens. Depends only on jose and Web APIs.
- * The Hono middleware lives in `./hono` so this entry point stays framework-free.
+ * The Hono middleware lives in `@tokenladder/verify/hono` so this entry point stays framework-free.
  *
  * @example
  * ```ts
- * import { createBaseTokenVerifier, canWrite, BaseTokenError } from './verify';
+ * import { createBaseTokenVerifier, canWrite, BaseTokenError } from '@tokenladder/verify';
  * ```
  * @module
  */
@@ -15,7 +15,7 @@ export {
   type BaseTokenVerifier,
   type BaseTokenVerifierOptions,
   type VerifyOptions,
-} from './verifier';
+} from './verifier.js';
 export {
   baseAudience,
   can,
@@ -24,8 +24,8 @@ export {
   type BaseTokenClaims,
   type BasePermission,
   type BaseTokenType,
-} from './claims';
-export { BaseTokenError, type BaseTokenErrorCode } from './errors';
+} from './claims.js';
+export { BaseTokenError, type BaseTokenErrorCode } from './errors.js';
 export {
   CATEGORIES,
   RECORD_OPERATIONS,
@@ -33,8 +33,8 @@ export {
   type RecordOperation,
   type ScopeAction,
   type Scopes,
-} from './scopes';
-export { MAX_TOKEN_LENGTH } from './precheck';
-export { createRevocationList, type RevocationList, type RevocationListOptions } from './revocations';
-export type { VerifiedCacheOptions } from './verified-cache';
-export { REMOTE_JWKS_DEFAULTS, type KeySourceOptions } from './key-source';
+} from './scopes.js';
+export { MAX_TOKEN_LENGTH } from './precheck.js';
+export { createRevocationList, type RevocationList, type RevocationListOptions } from './revocations.js';
+export type { VerifiedCacheOptions } from './verified-cache.js';
+export { REMOTE_JWKS_DEFAULTS, type KeySourceOptions } from './key-source.js';

@@ -6,7 +6,7 @@ import {
   type JWTVerifyGetKey,
   type RemoteJWKSetOptions,
 } from 'jose';
-import { BaseTokenError } from './errors';
+import { BaseTokenError } from './errors.js';
 
 /**
  * Where the verifier gets its public keys: exactly one of `jwksUrl`, `jwks` or `key`.

@@ -1,5 +1,5 @@
 import { errors } from 'jose';
-import { BaseTokenError, type BaseTokenErrorCode } from './errors';
+import { BaseTokenError, type BaseTokenErrorCode } from './errors.js';
 
 /** Claim named by jose's JWTClaimValidationFailed → our code; unlisted claims are `token_claims_invalid`. */
 const CLAIM_CODES: Readonly<Record<string, BaseTokenErrorCode>> = {

@@ -1,5 +1,5 @@
 import { decodeProtectedHeader } from 'jose';
-import { BaseTokenError } from './errors';
+import { BaseTokenError } from './errors.js';
 
 /**
  * Longest accepted token. Base-Tokens are ~600 chars; the cap keeps attacker-sized tokens away

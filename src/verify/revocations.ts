@@ -1,4 +1,4 @@
-import { BaseTokenError } from './errors';
+import { BaseTokenError } from './errors.js';
 
 /**
  * Options of {@link createRevocationList}.

@@ -1,4 +1,4 @@
-import type { BaseTokenClaims } from './claims';
+import type { BaseTokenClaims } from './claims.js';
 
 /**
  * Options of the verified-token cache: a signature check (Ed25519, ~100 µs of CPU) is far more than

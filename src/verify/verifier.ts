@@ -1,11 +1,11 @@
 import { jwtVerify, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
-import { baseAudience, normalizeBaseUuid, parseBaseTokenClaims, type BaseTokenClaims } from './claims';
-import { BaseTokenError } from './errors';
-import { createKeySource, type KeySourceOptions } from './key-source';
-import { mapJoseError } from './map-error';
-import { MAX_TOKEN_LENGTH, precheckToken } from './precheck';
-import type { RevocationList } from './revocations';
-import { createVerifiedCache, unverifiedJti, type VerifiedCacheOptions } from './verified-cache';
+import { baseAudience, normalizeBaseUuid, parseBaseTokenClaims, type BaseTokenClaims } from './claims.js';
+import { BaseTokenError } from './errors.js';
+import { createKeySource, type KeySourceOptions } from './key-source.js';
+import { mapJoseError } from './map-error.js';
+import { MAX_TOKEN_LENGTH, precheckToken } from './precheck.js';
+import type { RevocationList } from './revocations.js';
+import { createVerifiedCache, unverifiedJti, type VerifiedCacheOptions } from './verified-cache.js';
 
 /**
  * Asymmetric JWS algorithms a verifier may be configured with. HS* and `none` are absent on

@@ -1,14 +1,22 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ADMIN } from '../helpers/app';
-import { ROOT, serveTokenladder, type Running } from '../helpers/processes';
+import { freePort, ROOT, serveTokenladder, type Running } from '../helpers/processes';
 
 const JWT = /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/;
 
-// Every command is a fresh `node` process (the CLI bundled by test/setup/build-cli.ts); the server runs
+// Every command is a fresh `node` process (the CLI built by test/setup/build-cli.ts); the server runs
 // bin/tokenladder.mjs. Slow on a busy machine, hence the timeout.
 describe('the tokenladder client commands against a running server', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokenladder-cli-client-'));
@@ -44,6 +52,8 @@ describe('the tokenladder client commands against a running server', { timeout: 
       TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1',
       TOKENLADDER_ADMIN_EMAIL: ADMIN.email,
       TOKENLADDER_ADMIN_PASSWORD: ADMIN.password,
+      // Low, so the Retry-After test needs few failed sign-ins (of its own email).
+      TOKENLADDER_LOGIN_LIMIT_ACCOUNT: '2',
     });
     server = started;
     url = started.url;
@@ -56,7 +66,9 @@ describe('the tokenladder client commands against a running server', { timeout: 
   it('logs in with --password-stdin into a private credentials file, and refuses bad logins', () => {
     const wrong = cli(['login', '--email', ADMIN.email, '--password-stdin'], { input: 'not the password\n' });
     expect(wrong.status).toBe(3);
-    expect(wrong.stderr).toContain('invalid_credentials');
+    expect(wrong.stderr).toContain(
+      `POST ${url}/api/v1/account-tokens: email or password is incorrect (invalid_credentials, HTTP 401); check the email and password`,
+    );
     expect(existsSync(credentials)).toBe(false);
 
     const noTerminal = cli(['login', '--email', ADMIN.email]);
@@ -139,7 +151,7 @@ describe('the tokenladder client commands against a running server', { timeout: 
     baseToken = exchanged.stdout.trim();
   });
 
-  it('verifies a Base-Token against the JWKS: claims when valid, exit code 1 when not', () => {
+  it('verifies a Base-Token against the JWKS and the revocation feed: exit 0 valid, 1 invalid, 4 revoked, 5 unchecked', async () => {
     const verified = cli(['verify', baseToken]);
     expect(verified.status).toBe(0);
     expect(verified.stdout).toMatch(new RegExp(`base_uuid +${uuid}`));
@@ -148,6 +160,49 @@ describe('the tokenladder client commands against a running server', { timeout: 
       valid: true,
       claims: { base_uuid: uuid, token_name: 'nightly' },
     });
+    // What a downstream service would decide: revoked tokens are refused (exit 4), not "valid yes".
+    const revokedToken = cli(['exchange', '--api-token-stdin'], { input: secret }).stdout.trim();
+    expect(cli(['verify', revokedToken]).status).toBe(0);
+    expect(cli(['verify', revokedToken]).stdout).toMatch(/revoked +no \(revocation feed read /);
+    const revoke = await fetch(`${url}/api/v1/base-tokens/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: revokedToken }),
+    });
+    expect(revoke.status).toBe(200);
+    const revoked = cli(['verify', revokedToken]);
+    expect(revoked.status).toBe(4);
+    expect(revoked.stdout).toBe('');
+    expect(revoked.stderr).toMatch(/^tokenladder: revoked Base-Token: .*the revocation feed lists it/);
+    const revokedJson = cli(['verify', revokedToken, '--json']);
+    expect(revokedJson.status).toBe(4);
+    expect(JSON.parse(revokedJson.stdout)).toMatchObject({
+      valid: false,
+      revoked: true,
+      code: 'token_revoked',
+    });
+    expect(JSON.parse(revokedJson.stderr)).toMatchObject({
+      error: { code: 'token_revoked', exit_code: 4, url: `${url}/api/v1/revocations` },
+    });
+    expect(cli(['verify', baseToken]).status).toBe(0); // the other Base-Token of the same API-Token
+
+    // An opaque token passed by mistake: explained, never sent anywhere or echoed.
+    for (const [token, kind] of [
+      [secret, 'an API-Token'],
+      [storedToken(), 'an Account-Token'],
+    ] as const) {
+      const mistaken = cli(['verify', token, '--server', 'http://127.0.0.1:1']);
+      expect(mistaken.status).toBe(1);
+      expect(mistaken.stderr).toContain(`this is ${kind}, not a Base-Token; exchange it`);
+      expect(mistaken.stderr + mistaken.stdout).not.toContain(token);
+    }
+
+    // Could not check (exit 5): no server there, so neither keys nor feed.
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const unchecked = cli(['verify', baseToken, '--server', nowhere]);
+    expect(unchecked.status).toBe(5);
+    expect(unchecked.stderr).toContain(`cannot reach ${nowhere}: connection refused`);
+
     const [head, payload, signature] = baseToken.split('.');
     const tampered = cli(['verify', `${head}.${payload}.${signature!.slice(0, -4)}AAAA`]);
     expect(tampered.status).toBe(1);
@@ -177,7 +232,20 @@ describe('the tokenladder client commands against a running server', { timeout: 
     expect(cli(['api-tokens', 'list']).stdout).toContain('no API-Tokens');
     const missing = cli(['api-tokens', 'delete', id]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toContain('not_found');
+    expect(missing.stderr).toContain(`DELETE ${url}/api/v1/api-tokens/${id}: `);
+    expect(missing.stderr).toContain('(not_found, HTTP 404)');
+    const missingJson = cli(['api-tokens', 'delete', id, '--json']);
+    expect(missingJson.stdout).toBe('');
+    expect(JSON.parse(missingJson.stderr)).toEqual({
+      error: {
+        code: 'not_found',
+        message: expect.stringContaining('(not_found, HTTP 404)'),
+        url: `${url}/api/v1/api-tokens/${id}`,
+        status: 404,
+        request_id: expect.any(String),
+        exit_code: 1,
+      },
+    });
   });
 
   it('refuses bad usage with exit code 2 and documents the exit codes', () => {
@@ -214,6 +282,9 @@ describe('the tokenladder client commands against a running server', { timeout: 
     expect(viaEnv.status).toBe(0);
     expect(JSON.parse(viaEnv.stdout).map((base: { name: string }) => base.name)).toEqual(['Inventory']);
 
+    // A stored Account-Token the server no longer accepts: the next step is to log in again.
+    const kept = `${credentials}.kept`;
+    copyFileSync(credentials, kept);
     const logout = cli(['logout']);
     expect(logout.status).toBe(0);
     expect(logout.stdout).toContain('revoked');
@@ -224,14 +295,62 @@ describe('the tokenladder client commands against a running server', { timeout: 
     const afterwards = cli(['bases', 'list']);
     expect(afterwards.status).toBe(3);
     expect(afterwards.stderr).toContain('not logged in');
-    expect(cli(['bases', 'list'], { env: { TOKENLADDER_TOKEN: token } }).status).toBe(3); // revoked on the server
+    const viaRevokedEnv = cli(['bases', 'list'], { env: { TOKENLADDER_TOKEN: token } });
+    expect(viaRevokedEnv.status).toBe(3); // revoked on the server
+    expect(viaRevokedEnv.stderr).toContain('TOKENLADDER_TOKEN was refused');
+
+    writeFileSync(credentials, readFileSync(kept));
+    const revokedStored = cli(['bases', 'list']);
+    expect(revokedStored.status).toBe(3);
+    expect(revokedStored.stderr).toMatch(
+      new RegExp(
+        `^tokenladder: GET ${url}/api/v1/bases: .*\\(token_revoked, HTTP 401\\); run tokenladder login\n$`,
+      ),
+    );
   });
 
-  it('says when the server cannot be reached', () => {
-    const unreachable = cli(['bases', 'list', '--server', 'http://127.0.0.1:9'], {
+  it('shows Retry-After when sign-ins are throttled (exit 5)', async () => {
+    const email = 'throttled@example.com';
+    for (let attempt = 0; attempt < 2; attempt++)
+      await fetch(`${url}/api/v1/account-tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'not the password at all' }),
+      });
+    const throttled = cli(['login', '--email', email, '--password-stdin'], { input: 'again wrong\n' });
+    expect(throttled.status).toBe(5);
+    expect(throttled.stderr).toMatch(/\(rate_limited, HTTP 429\); retry after \d+ s\n$/);
+    const asJson = cli(['login', '--email', email, '--password-stdin', '--json'], { input: 'again wrong\n' });
+    expect(JSON.parse(asJson.stderr).error).toMatchObject({
+      code: 'rate_limited',
+      status: 429,
+      retry_after: expect.any(Number),
+      exit_code: 5,
+    });
+  });
+
+  it('says which server it cannot reach and what to do (exit 5), as JSON with --json', async () => {
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const unreachable = cli(['bases', 'list', '--server', nowhere], {
       env: { TOKENLADDER_TOKEN: 'tl_acc_whatever' },
     });
-    expect(unreachable.status).toBe(1);
-    expect(unreachable.stderr).toContain('cannot reach the server');
+    expect(unreachable.status).toBe(5);
+    expect(unreachable.stderr).toBe(
+      `tokenladder: cannot reach ${nowhere}: connection refused; is tokenladder running there? set --server or TOKENLADDER_URL\n`,
+    );
+    const asJson = cli(['bases', 'list', '--json'], {
+      env: { TOKENLADDER_TOKEN: 'tl_acc_whatever', TOKENLADDER_URL: nowhere },
+    });
+    expect(asJson.status).toBe(5);
+    expect(asJson.stdout).toBe('');
+    expect(JSON.parse(asJson.stderr)).toEqual({
+      error: {
+        code: 'unreachable',
+        message: `cannot reach ${nowhere}: connection refused`,
+        hint: 'is tokenladder running there? set --server or TOKENLADDER_URL',
+        url: `${nowhere}/api/v1/bases`,
+        exit_code: 5,
+      },
+    });
   });
 });

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { VERSION } from '../../src/config';
 import { freePort, ROOT, start } from '../helpers/processes';
 
 // Each command is a fresh `node` process, which takes seconds on a busy machine: hence the timeout.
@@ -13,12 +14,18 @@ describe('the tokenladder command', { timeout: 120_000 }, () => {
     TOKENLADDER_DB: join(dir, 'cli.db'),
     TOKENLADDER_SCRYPT: 'ln=10,r=8,p=1',
   };
-  // The CLI bundled once by test/setup/build-cli.ts; the last test runs bin/tokenladder.mjs itself.
+  // The CLI built once by test/setup/build-cli.ts (what bin/tokenladder.mjs runs); `bin` runs the launcher itself.
   const cli = (args: string[], input?: string, extraEnv: Record<string, string> = {}) =>
     spawnSync('node', [inject('cliBundle'), ...args], {
       cwd: ROOT,
       env: { ...env, ...extraEnv },
       input,
+      encoding: 'utf8',
+    });
+  const bin = (args: string[], extraEnv: Record<string, string> = {}) =>
+    spawnSync('node', ['bin/tokenladder.mjs', ...args], {
+      cwd: ROOT,
+      env: { ...env, ...extraEnv },
       encoding: 'utf8',
     });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,6 +72,13 @@ describe('the tokenladder command', { timeout: 120_000 }, () => {
       JSON.parse(cli(['keys', 'list', '--json']).stdout).map((key: { state: string }) => key.state),
     ).toEqual(['current']);
     expect(cli(['keys', 'rotate', '--delay', 'soon']).status).toBe(2);
+
+    // The same aligned table as the client commands.
+    const table = cli(['keys', 'list']);
+    expect(table.status).toBe(0);
+    const [header, row] = table.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^KID {42}ALG {4}STATE {4}CREATED_AT +ACTIVATED_AT +RETIRED_AT$/);
+    expect(row).toMatch(/^\S{43} {2}EdDSA {2}current {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}\S+Z +-$/);
   });
 
   it('verifies the audit chain, and names the first tampered record with exit code 1', async () => {
@@ -84,12 +98,59 @@ describe('the tokenladder command', { timeout: 120_000 }, () => {
   });
 
   it('exits 2 on usage errors and 0 for help', () => {
-    expect(cli(['user', 'create']).status).toBe(2);
+    const missing = cli(['user', 'create']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toBe(
+      "tokenladder: required option '--email <email>' not specified; see tokenladder --help\n",
+    );
     expect(cli(['user', 'create', '--email', 'x@example.com', '--role', 'emperor']).status).toBe(2);
     expect(cli(['frobnicate']).status).toBe(2);
     const help = cli(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('serve');
+    expect(help.stdout).toMatch(/5 +unavailable/);
+  });
+
+  it('never serves implicitly: a bare command prints help (exit 2), a typo gets a suggestion', () => {
+    const fresh = { TOKENLADDER_DB: join(dir, 'never-created.db') };
+    const bare = bin([], fresh);
+    expect(bare.status).toBe(2);
+    expect(bare.stdout).toBe('');
+    expect(bare.stderr).toContain('Usage: tokenladder [options] [command]');
+    expect(bare.stderr).toContain('no command given (the server is `tokenladder serve`)');
+
+    const typo = bin(['lgoin'], fresh);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toBe(
+      "tokenladder: unknown command 'lgoin'; did you mean login? see tokenladder --help\n",
+    );
+    // Formerly "too many arguments for 'serve'": nothing was started, no database created.
+    expect(existsSync(fresh.TOKENLADDER_DB)).toBe(false);
+
+    const json = cli(['bases', 'lst', '--json'], undefined, fresh);
+    expect(json.status).toBe(2);
+    expect(JSON.parse(json.stderr)).toEqual({
+      error: {
+        code: 'usage',
+        message: "unknown command 'lst'",
+        hint: 'did you mean list? see tokenladder --help',
+        exit_code: 2,
+      },
+    });
+    expect(cli(['keys'], undefined, fresh).status).toBe(2); // a group without its subcommand
+    expect(existsSync(fresh.TOKENLADDER_DB)).toBe(false);
+  });
+
+  it('starts as built JavaScript: --version and --help load no server or verifier package', () => {
+    // Timings are in bench/cli.ts; this checks the cause: what the built entry imports before any command runs.
+    const loaded = inject('cliStaticPackages');
+    expect(loaded).toContain('commander');
+    for (const heavy of ['kysely', 'better-sqlite3', 'zod', 'jose', 'hono', '@hono/node-server'])
+      expect(loaded).not.toContain(heavy);
+    const version = bin(['--version']);
+    expect(version.stderr).toBe(''); // no tsx notice, no rebuild: the build is fresh
+    expect(version.stdout).toBe(`${VERSION}\n`);
+    expect(version.status).toBe(0);
   });
 
   it('refuses to start on bad configuration, naming the variable', () => {
@@ -109,7 +170,7 @@ describe('the tokenladder command', { timeout: 120_000 }, () => {
     const port = await freePort();
     const server = await start(
       'node',
-      ['bin/tokenladder.mjs'],
+      ['bin/tokenladder.mjs', 'serve'],
       {
         ...env,
         TOKENLADDER_DB: join(dir, 'admin.db'),

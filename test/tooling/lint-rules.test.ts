@@ -29,6 +29,27 @@ const httpImports = [
   "import { routeDoc } from '../openapi/route-doc';",
 ];
 
+// The published libraries (packages/verify, packages/client build src/verify and src/client): what each
+// file may import, as [scratch file, import line, allowed]. Everything else of the server is out of reach.
+const libraryImports: [string, string, boolean][] = [
+  ['src/verify/ok-jose.ts', "import { jwtVerify } from 'jose';", true],
+  ['src/verify/ok-own.ts', "import { e } from './errors.js';", true],
+  ['src/verify/hono.ts', "import { createMiddleware } from 'hono/factory';", true],
+  ['src/verify/hono-own.ts', "import { Hono } from 'hono';", false],
+  ['src/verify/server.ts', "import { opaque } from '../tokens/opaque.js';", false],
+  ['src/verify/sneaky.ts', "import { opaque } from './../tokens/opaque.js';", false],
+  ['src/verify/type-only.ts', "import type { AppConfig } from '../config.js';", false],
+  ['src/verify/reexport.ts', "export { revoke } from '../revocations/revoke.js';", false],
+  ['src/verify/dynamic.ts', "export const sqlite = await import('../store/sqlite.js');", false],
+  ['src/verify/zod.ts', "import { z } from 'zod';", false],
+  ['src/verify/node.ts', "import { createHash } from 'node:crypto';", false],
+  ['src/client/ok-fetch.ts', "import { createPathBasedClient } from 'openapi-fetch';", true],
+  ['src/client/ok-own.ts', "import { unwrap } from './errors.js';", true],
+  ['src/client/verify.ts', "import { BaseTokenError } from '../verify/errors.js';", false],
+  ['src/client/jose.ts', "import { jwtVerify } from 'jose';", false],
+  ['src/client/config.ts', "import { VERSION } from '../config.js';", false],
+];
+
 function probe(imports: string[]): string {
   const names = imports.map((line) => /\{ (\w+) \}/.exec(line)?.[1]).join(', ');
   return `${imports.join('\n')}\nexport const used = [${names}];\n`;
@@ -58,6 +79,14 @@ beforeAll(() => {
     'src/cycle/b.ts': "import type { A } from './a';\nexport interface B {\n  a?: A;\n}\n",
     'src/cycle/c.ts': "import type { A } from './a';\nexport type C = A;\n",
   };
+  for (const [path, line] of libraryImports) {
+    files[path] = line.startsWith('import') ? probe([line]) : `${line}\n`;
+  }
+  // Extension-less relative imports break plain Node ESM once compiled: './errors' must be './errors.js'.
+  files['src/verify/errors.ts'] = 'export const e = 1;\n';
+  files['src/client/errors.ts'] = 'export const unwrap = 1;\n';
+  files['src/verify/no-extension.ts'] = probe(["import { e } from './errors';"]);
+  files['src/client/no-extension.ts'] = probe(["import { unwrap } from './errors';"]);
   for (const folder of domainFolders) {
     httpImports.forEach((line, i) => {
       files[`src/${folder}/forbidden${i}.ts`] = probe([line]);
@@ -92,5 +121,18 @@ describe('lint rules that keep the layers apart', () => {
     expect(rulesFor('src/cycle/a.ts')).toContain('noImportCycles');
     expect(rulesFor('src/cycle/b.ts')).toContain('noImportCycles');
     expect(rulesFor('src/cycle/c.ts')).not.toContain('noImportCycles');
+  });
+});
+
+describe('lint rules that keep the published libraries free of the server', () => {
+  it.each(libraryImports)('%s: %s (allowed: %s)', (file, line, allowed) => {
+    if (allowed) expect(rulesFor(file), line).toEqual([]);
+    else expect(rulesFor(file), line).toContain('noRestrictedImports');
+  });
+
+  it('requires the .js extension on relative imports, as plain Node ESM does', () => {
+    expect(rulesFor('src/verify/no-extension.ts')).toContain('useImportExtensions');
+    expect(rulesFor('src/client/no-extension.ts')).toContain('useImportExtensions');
+    expect(rulesFor('src/verify/ok-own.ts')).toEqual([]);
   });
 });

@@ -6,8 +6,13 @@ import { join } from 'node:path';
 
 const dir = join(import.meta.dirname, '../../src/verify');
 const files = readdirSync(dir).filter((name) => name.endsWith('.ts'));
+// Comments are left out: the JSDoc examples import from '@tokenladder/verify', as a user's code does.
 const importsOf = (name: string) =>
-  [...readFileSync(join(dir, name), 'utf8').matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((m) => m[1]!);
+  [
+    ...readFileSync(join(dir, name), 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g),
+  ].map((m) => m[1]!);
 
 describe('src/verify imports', () => {
   it('has files to check', () => {
@@ -21,6 +26,6 @@ describe('src/verify imports', () => {
   });
 
   it('index.ts does not re-export the hono middleware', () => {
-    expect(importsOf('index.ts')).not.toContain('./hono');
+    expect(importsOf('index.ts').filter((specifier) => /^\.\/hono(?:\.js)?$/.test(specifier))).toEqual([]);
   });
 });
