@@ -3,7 +3,7 @@ import { auditFailures } from './http/audit-failures';
 import { auditRoutes } from './routes/audit';
 import { revocationRoutes } from './routes/revocations';
 import type { Deps } from './deps';
-import { errorResponse, handleError } from './http/errors';
+import { handleError, noRoute } from './http/errors';
 import { accessLog, corsFor, hygiene } from './http/hygiene';
 import { limitBody } from './http/validate';
 import { openApiRoutes } from './openapi/document';
@@ -17,6 +17,7 @@ import { measureRequests, metricsRoutes } from './routes/metrics';
 import { metaRoutes } from './routes/meta';
 import { policyRoutes } from './routes/policy';
 import { seatableRoutes } from './routes/seatable';
+import { isSeatablePath, seatableErrorResponse } from './routes/seatable/protocol';
 import { serviceAccountRoutes } from './routes/service-accounts';
 import { userRoutes } from './routes/users';
 import { uiRoutes } from './ui';
@@ -54,7 +55,8 @@ export function createApp(deps: Deps) {
   app.route('/', seatableRoutes(deps));
   app.route('/', openApiRoutes(app, deps));
   app.route('/', uiRoutes(deps));
-  app.notFound((c) => errorResponse(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  // 404, or 405 with Allow when the path has routes for other methods.
+  app.notFound(noRoute(app, { seatablePath: isSeatablePath, seatableError: seatableErrorResponse }));
   app.onError(handleError(deps.log));
   return app;
 }

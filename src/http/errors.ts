@@ -1,4 +1,4 @@
-import type { Context } from 'hono';
+import type { Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../deps';
@@ -42,6 +42,47 @@ export function errorResponse(
   // request_id (set by the hygiene middleware; absent only in a bare sub-app) lets a caller quote it to the operator.
   return c.json({ error: { code, message, request_id: c.get('requestId') } }, status);
 }
+
+const ROUTED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * The methods `app` has a route for at `path`, asked of the app's own router (so trailing slashes and
+ * parameters match exactly as they do for a request); middleware (`app.use`) is no route. GET brings
+ * HEAD, which Hono answers from it. Empty: no route at all.
+ */
+export function allowedMethods(app: Hono, path: string): string[] {
+  const allowed: string[] = ROUTED_METHODS.filter((method) =>
+    app.router.match(method, path)[0].some(([[, route]]) => route.method === method),
+  );
+  if (allowed.includes('GET')) allowed.splice(1, 0, 'HEAD');
+  return allowed;
+}
+
+/**
+ * The app's answer for a request no route took: 405 with `Allow` when the path exists under other
+ * methods (in SeaTable's shape on its paths), else 404.
+ */
+export function noRoute(
+  app: Hono,
+  render: { seatablePath: (path: string) => boolean; seatableError: SeatableRenderer },
+) {
+  return (c: Context) => {
+    const { method, path } = c.req;
+    const allowed = allowedMethods(app, path);
+    if (allowed.length === 0 || allowed.includes(method))
+      return errorResponse(c, 'not_found', `no route for ${method} ${path}`);
+    c.header('Allow', allowed.join(', '));
+    if (render.seatablePath(path))
+      return render.seatableError(c, 'method_not_allowed', `Method "${method}" not allowed.`);
+    const others = allowed.filter((m) => m !== 'HEAD');
+    return errorResponse(
+      c,
+      'method_not_allowed',
+      `${method} is not allowed on ${path}; it takes ${others.slice(0, -1).join(', ')}${others.length > 1 ? ' or ' : ''}${others.at(-1)}`,
+    );
+  };
+}
+type SeatableRenderer = (c: Context, code: ErrorCode, message: string) => Response;
 
 /**
  * A database that cannot answer now (busy beyond the timeout, disk full, read-only file): the write

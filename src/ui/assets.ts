@@ -151,6 +151,9 @@ dialog h2 { font-size: 1.25rem; }
 .dialog-actions { display: flex; justify-content: flex-end; gap: .5rem; margin-top: 1rem; }
 .copy-status { min-height: 1.5rem; font-size: .9rem; color: var(--muted); margin: .5rem 0 0; }
 .copy-status[data-copied] { color: var(--ok); font-weight: 600; }
+.base-uuid { display: flex; flex-wrap: wrap; align-items: center; gap: .4rem; margin-top: .25rem; }
+.base-uuid code { font-family: var(--mono); font-size: .9rem; user-select: all; overflow-wrap: anywhere; }
+.base-uuid .copy-status { margin: 0; min-height: 0; }
 
 .signin { max-width: 25rem; margin: 8vh auto 0; }
 .signin .brand { justify-content: center; margin-bottom: 1.25rem; font-size: 1.35rem; }
@@ -240,6 +243,25 @@ export const SCRIPT = `(() => {
     });
   }
 
+  // Copy buttons for plain values (the base UUID): hidden without this script, where the value is
+  // selectable text; a failed copy selects it instead.
+  for (const button of document.querySelectorAll('button[data-copy]')) {
+    const id = button.getAttribute('data-copy');
+    const value = document.getElementById(id);
+    const status = document.querySelector('[data-copy-status="' + id + '"]');
+    if (!value) continue;
+    button.hidden = false;
+    button.addEventListener('click', async () => {
+      try {
+        await navigator.clipboard.writeText(value.textContent.trim());
+        if (status) status.textContent = 'Copied.';
+      } catch {
+        getSelection().selectAllChildren(value);
+        if (status) status.textContent = 'Selected: press Ctrl+C (⌘C on a Mac) to copy.';
+      }
+    });
+  }
+
   // Custom permissions: shown (and submitted) only while "Custom" is chosen; without this script the
   // fieldset is always visible and the server uses it only for "Custom".
   for (const panel of document.querySelectorAll('[data-custom-scopes]')) {
@@ -280,6 +302,9 @@ export const SCRIPT = `(() => {
   }
 })();
 `;
+
+/** The favicon: the header's "tl" mark, as a small SVG served from /ui/assets/favicon.svg. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#1f56c3"/><text x="16" y="22" font-family="system-ui,sans-serif" font-size="16" font-weight="700" fill="#fff" text-anchor="middle">tl</text></svg>`;
 
 /** A short content hash for cache-busting URLs (FNV-1a; not a security function). */
 function fingerprint(text: string): string {

@@ -7,10 +7,10 @@ import { listUsers, seesEveryUser } from '../accounts/users';
 import { createBase, listBases, memberBase } from '../bases/bases';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
-import { AppError, notFound } from '../errors';
+import { AppError, forbidden, notFound } from '../errors';
 import { clientIp } from '../http/client-ip';
 import { classifyError, logUnhandled, STATUS } from '../http/errors';
-import { displayName, emailAddress, uuidParam } from '../http/validate';
+import { displayName, emailAddress, humanMessage, uuidParam } from '../http/validate';
 import { createBaseApiTokenBody } from '../openapi/requests';
 import { expiryOf } from '../tokens/expiry';
 import {
@@ -20,7 +20,7 @@ import {
   updateApiToken,
 } from '../tokens/api-token-lifecycle';
 import { baseApiTokensById, createApiToken, listBaseApiTokens } from '../tokens/api-tokens';
-import { CSS, SCRIPT } from './assets';
+import { CSS, FAVICON_SVG, SCRIPT } from './assets';
 import { CSRF_FIELD, CSRF_LABEL, csrfToken, csrfTokenMatches, sameOrigin } from './csrf';
 import { noticeFrom } from './format';
 import { AccountTokensPage } from './pages/account-tokens';
@@ -36,6 +36,7 @@ import {
   type TokenFormValues,
 } from './pages/base-tokens';
 import { ConfirmDeletePage } from './pages/confirm-delete';
+import { ConfirmRegeneratePage } from './pages/confirm-regenerate';
 import { ErrorPage } from './pages/error';
 import { render } from './pages/layout';
 import { SignInPage } from './pages/sign-in';
@@ -218,6 +219,11 @@ export function uiRoutes(deps: Deps) {
     }),
   );
 
+  // The favicon, under /ui like the other assets (the pages link it; no route outside /ui to document).
+  app.get('/ui/assets/favicon.svg', (c) =>
+    c.body(FAVICON_SVG, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=86400' }),
+  );
+
   app.get('/ui', (c) => c.redirect('/ui/bases', 303));
 
   app.get('/ui/login', (c) => signInPage(c, { notice: noticeFrom(c.req.query('notice')) }));
@@ -295,7 +301,7 @@ export function uiRoutes(deps: Deps) {
 
   app.post('/ui/bases', session, csrf, async (c) => {
     const name = field(await formOf(c), 'name');
-    const parsed = displayName.safeParse(name);
+    const parsed = displayName.safeParse(name, { error: humanMessage });
     const fail = async (message: string, status: 400 | 403 | 409) =>
       render(
         c,
@@ -332,10 +338,11 @@ export function uiRoutes(deps: Deps) {
       ),
       records: [...new Set(fields(form, 'records'))],
     };
-    const choices = createTokenForm.safeParse(values);
+    const choices = createTokenForm.safeParse(values, { error: humanMessage });
     if (!choices.success) return basePage(c, uuid, { error: formProblem(choices.error), values }, 400);
     const parsed = createBaseApiTokenBody.safeParse(
       apiTokenBody(values, choices.data.permission, choices.data.expires),
+      { error: humanMessage },
     );
     if (!parsed.success) return basePage(c, uuid, { error: formProblem(parsed.error), values }, 400);
     const { expires_at, expires_in_days, ...body } = parsed.data;
@@ -393,7 +400,7 @@ export function uiRoutes(deps: Deps) {
     const id = tokenIdOf(c);
     const token = await baseToken(c, uuid, id);
     const name = field(await formOf(c), 'name');
-    const parsed = displayName.safeParse(name);
+    const parsed = displayName.safeParse(name, { error: humanMessage });
     const fail = async (message: string, status: 400 | 403 | 409) =>
       render(
         c,
@@ -421,13 +428,32 @@ export function uiRoutes(deps: Deps) {
     return c.redirect(`${tokenUrl(uuid, id)}?notice=token-renamed`, 303);
   });
 
+  /** Step one of Regenerate: a confirmation page; GET, so it changes nothing. */
+  app.get('/ui/bases/:uuid/tokens/:id/regenerate', session, async (c) => {
+    const uuid = baseUuidOf(c);
+    const token = await baseToken(c, uuid, tokenIdOf(c));
+    if (!(await mayRegenerateApiToken(deps, c.var.principal, token.createdBy)))
+      throw forbidden("only a token's owner obtains its secret: administering it may disable or delete it");
+    return render(
+      c,
+      <ConfirmRegeneratePage viewer={c.var.viewer} base={await baseInfo(c, uuid)} token={token} />,
+    );
+  });
+
   app.post('/ui/bases/:uuid/tokens/:id/regenerate', session, csrf, async (c) => {
     const uuid = baseUuidOf(c);
     const id = tokenIdOf(c);
-    await baseToken(c, uuid, id);
+    const token = await baseToken(c, uuid, id);
     const regenerated = await regenerateApiToken(deps, c.var.principal, id);
     return basePage(c, uuid, {
-      secret: { heading: 'New secret generated', tokenName: regenerated.name, token: regenerated.token },
+      secret: {
+        heading: 'New secret generated',
+        tokenName: regenerated.name,
+        token: regenerated.token,
+        // A new secret does not enable the token: say so while it is shown.
+        disabled: !token.enabled,
+        expired: token.expired,
+      },
     });
   });
 

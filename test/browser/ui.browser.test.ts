@@ -154,6 +154,18 @@ describe.skipIf(!HAS_CHROMIUM)('web UI in Chromium', () => {
     baseUrl = page.url().split('?')[0]!;
     baseUuid = baseUrl.split('/').pop()!;
 
+    // The base's UUID is on its page, with a Copy button the script shows; the page links a favicon.
+    expect(await page.locator('#base-uuid').textContent()).toBe(baseUuid);
+    await page.getByRole('button', { name: 'Copy the base UUID' }).click();
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(baseUuid);
+    expect(await page.locator('[data-copy-status="base-uuid"]').textContent()).toBe('Copied.');
+    const favicon = await page.evaluate(async () => {
+      const href = document.querySelector('link[rel=icon]')?.getAttribute('href') ?? '';
+      const response = await fetch(href);
+      return { href, status: response.status, type: response.headers.get('content-type') };
+    });
+    expect(favicon).toEqual({ href: '/ui/assets/favicon.svg', status: 200, type: 'image/svg+xml' });
+
     secret = await createToken('nightly-report', 'rw', '30', 'secret-dialog');
     const exchange = await api('POST', '/api/v1/base-tokens', secret);
     expect(exchange.status).toBe(201);
@@ -196,6 +208,13 @@ describe.skipIf(!HAS_CHROMIUM)('web UI in Chromium', () => {
     timeout: 120_000,
   }, async () => {
     await page.getByRole('link', { name: 'Manage nightly-report' }).click();
+    // Regenerate asks first; Cancel goes back with the secret unchanged.
+    await page.getByRole('link', { name: 'Regenerate…' }).click();
+    await page.getByRole('heading', { name: 'Regenerate the secret of “nightly-report”?' }).waitFor();
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    await page.getByRole('link', { name: 'Regenerate…' }).waitFor();
+    expect((await api('POST', '/api/v1/base-tokens', secret)).status).toBe(201);
+    await page.getByRole('link', { name: 'Regenerate…' }).click();
     await page.getByRole('button', { name: 'Regenerate' }).click();
     const dialog = page.getByRole('dialog');
     await expect.poll(() => dialog.isVisible()).toBe(true);

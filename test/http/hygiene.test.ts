@@ -173,8 +173,9 @@ describe('access log (TOKENLADDER_ACCESS_LOG)', () => {
       headers: { 'x-test-client-ip': '198.51.100.7' },
     });
     const denied = await raw(t, '/api/v1/me', { headers: { 'x-request-id': 'client-chosen-id' } });
+    // A known path with a method it does not take: 405 (it was 404 before the Allow handling).
     const missing = await raw(t, '/api/v1/account-tokens', { method: 'DELETE' });
-    expect([ok.status, denied.status, missing.status]).toEqual([200, 401, 404]);
+    expect([ok.status, denied.status, missing.status]).toEqual([200, 401, 405]);
     const lines = parsed();
     expect(lines).toEqual([
       {
@@ -200,7 +201,7 @@ describe('access log (TOKENLADDER_ACCESS_LOG)', () => {
       expect.objectContaining({
         method: 'DELETE',
         path: '/api/v1/account-tokens',
-        status: 404,
+        status: 405,
         request_id: missing.headers.get('x-request-id'),
       }),
     ]);

@@ -280,7 +280,9 @@ describe('bad input and bad credentials: a clear 4xx, the error shape, nothing w
 
   it('answers unknown routes and methods with the JSON error shape', async () => {
     await expectError(await raw('GET', '/api/v1/nothing-here'), 404, 'not_found');
-    await expectError(await raw('PUT', '/api/v1/base-tokens', { headers: authed() }), 404, 'not_found');
+    const wrongMethod = await raw('PUT', '/api/v1/base-tokens', { headers: authed() });
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    await expectError(wrongMethod, 405, 'method_not_allowed');
   });
 
   it('never answers 500 and never writes on garbage, across every route', async () => {

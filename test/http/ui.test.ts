@@ -419,4 +419,87 @@ describe('web UI (server side)', () => {
     expect(denied.status).toBe(403);
     expect(await denied.text()).not.toContain(ADMIN.email);
   });
+  it("shows the base's UUID with a copy button (shown by the script; the UUID is plain text without it)", async () => {
+    const { cookie, csrf } = await signIn();
+    const created = await form('/ui/bases', { name: 'Inventory', _csrf: csrf }, cookie);
+    const baseUrl = created.headers.get('location')!.split('?')[0]!;
+    const uuid = baseUrl.split('/').at(-1)!;
+    const html = await (await t.app.request(baseUrl, { headers: { cookie } })).text();
+    expect(html).toContain(`<code id="base-uuid">${uuid}</code>`);
+    expect(html).toMatch(/<button type="button"[^>]*data-copy="base-uuid"[^>]*hidden/);
+    expect(await (await t.app.request('/ui/assets/app.js')).text()).toContain('button[data-copy]');
+  });
+
+  it('asks before Regenerate (GET changes nothing) and says when the regenerated token is still disabled', async () => {
+    const { cookie, csrf, session } = await signIn();
+    const created = await form('/ui/bases', { name: 'Inventory', _csrf: csrf }, cookie);
+    const baseUrl = created.headers.get('location')!.split('?')[0]!;
+    await form(`${baseUrl}/tokens`, { name: 'nightly', permission: 'r', expires: '30', _csrf: csrf }, cookie);
+    const id = (await t.call('GET', '/api/v1/api-tokens', { token: session })).body.api_tokens[0].id;
+    const tokenUrl = `${baseUrl}/tokens/${id}`;
+
+    // The token page links to the question; it no longer posts straight away.
+    const page = await (await t.app.request(tokenUrl, { headers: { cookie } })).text();
+    expect(page).toContain(`href="${tokenUrl}/regenerate"`);
+    expect(page).not.toContain(`action="${tokenUrl}/regenerate"`);
+
+    let before = dbDigest(t.raw);
+    const ask = await t.app.request(`${tokenUrl}/regenerate`, { headers: { cookie } });
+    expect(ask.status).toBe(200);
+    const question = await ask.text();
+    expect(question).toContain('Regenerate the secret of “nightly”?');
+    expect(question).toContain(`action="${tokenUrl}/regenerate"`);
+    expect(question).toContain(`href="${tokenUrl}"`); // Cancel
+    expect(question).not.toContain('is disabled');
+    expect(dbDigest(t.raw)).toBe(before);
+
+    // Disabled: the question and the new secret's dialog both say the new secret is refused until enabled.
+    await form(`${tokenUrl}/enabled`, { enabled: 'false', _csrf: csrf }, cookie);
+    before = dbDigest(t.raw);
+    const askDisabled = await (await t.app.request(`${tokenUrl}/regenerate`, { headers: { cookie } })).text();
+    expect(askDisabled).toContain('This API-Token is disabled.');
+    expect(dbDigest(t.raw)).toBe(before);
+    const regenerated = await form(`${tokenUrl}/regenerate`, { _csrf: csrf }, cookie);
+    expect(regenerated.status).toBe(200);
+    const html = await regenerated.text();
+    const secret = /id="secret-value"[^>]* value="(tl_api_[^"]+)"/.exec(html)?.[1];
+    expect(secret).toMatch(/^tl_api_/);
+    expect(html).toContain(
+      'This API-Token is still disabled: the new secret is refused until you turn Active on.',
+    );
+    expect((await t.call('POST', '/api/v1/base-tokens', { token: secret })).body.error.code).toBe(
+      'token_disabled',
+    );
+
+    // Enabled again: no such note.
+    await form(`${tokenUrl}/enabled`, { enabled: 'true', _csrf: csrf }, cookie);
+    const again = await (await form(`${tokenUrl}/regenerate`, { _csrf: csrf }, cookie)).text();
+    expect(again).toContain('id="secret-value"');
+    expect(again).not.toContain('still disabled');
+
+    // Someone who may not regenerate it gets a 403 page for the question, and it changes nothing.
+    const other = await t.userWithToken(await t.login(), 'someone@example.com');
+    await t.call('PUT', `/api/v1/bases/${baseUrl.split('/').at(-1)}/members/${other.id}`, {
+      token: session,
+      body: { permission: 'admin' },
+    });
+    const them = await signIn('someone@example.com', PASSWORD);
+    before = dbDigest(t.raw);
+    const refused = await t.app.request(`${tokenUrl}/regenerate`, { headers: { cookie: them.cookie } });
+    expect(refused.status).toBe(403);
+    expect(dbDigest(t.raw)).toBe(before);
+  });
+
+  it('serves a favicon (SVG, no external fetch) that every page links', async () => {
+    for (const path of ['/ui/assets/favicon.svg']) {
+      const response = await t.app.request(path);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('image/svg+xml');
+      const svg = await response.text();
+      expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      expect(svg).not.toMatch(/href|url\(|<script/);
+    }
+    const page = await (await t.app.request('/ui/login')).text();
+    expect(page).toContain('<link rel="icon" href="/ui/assets/favicon.svg" type="image/svg+xml"/>');
+  });
 });

@@ -265,6 +265,12 @@ export const ERROR_CASES: ErrorCase[] = [
     status: 404,
     code: 'not_found',
   },
+  {
+    name: 'a known route with a method it does not take',
+    request: (c) => ['DELETE', '/api/v1/base-tokens', { token: c.accountToken }],
+    status: 405,
+    code: 'method_not_allowed',
+  },
 ];
 
 /** Runs ERROR_CASES; `changes` reports anything the rejected requests wrote (it must be nothing). */
@@ -284,6 +290,7 @@ export async function checkErrorCases(
     ]);
     if (response.status === 401)
       expect(response.headers.get('www-authenticate')).toBe('Bearer realm="tokenladder"');
+    if (response.status === 405) expect(response.headers.get('allow')).toBe('POST');
   }
   expect(await changes()).toBe(before);
 }

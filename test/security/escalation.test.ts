@@ -420,10 +420,10 @@ const cases: AttackCase[] = [
   },
   {
     id: 'P-10',
-    name: 'PATCH /me with a role (no such route)',
+    name: 'PATCH /me with a role (no such method: 405)',
     request: (w) => w.t.call('PATCH', '/api/v1/me', { token: w.bob.token, body: { role: 'system_admin' } }),
-    status: 404,
-    code: 'not_found',
+    status: 405,
+    code: 'method_not_allowed',
   },
   {
     id: 'P-10',

@@ -448,10 +448,10 @@ const cases = (): AttackCase[] => [
   // (TRACE cannot be sent through fetch's Request at all.)
   {
     id: 'H-16',
-    name: 'PROPFIND on a route',
+    name: 'PROPFIND on a route (405, Allow)',
     request: (w) => w.t.call('PROPFIND', '/api/v1/me', { token: w.alice.token }),
-    status: 404,
-    code: 'not_found',
+    status: 405,
+    code: 'method_not_allowed',
   },
   {
     id: 'H-10',
@@ -466,17 +466,17 @@ const cases = (): AttackCase[] => [
   },
   {
     id: 'H-16',
-    name: 'PUT on a POST-only route',
+    name: 'PUT on a POST-only route (405, Allow)',
     request: (w) => w.t.call('PUT', '/api/v1/base-tokens', { token: w.tokens.aliceRw.token, body: {} }),
-    status: 404,
-    code: 'not_found',
+    status: 405,
+    code: 'method_not_allowed',
   },
   {
     id: 'H-16',
-    name: 'DELETE on a GET-only route',
+    name: 'DELETE on a GET-only route (405, Allow)',
     request: (w) => w.t.call('DELETE', '/api/v1/bases', { token: w.alice.token }),
-    status: 404,
-    code: 'not_found',
+    status: 405,
+    code: 'method_not_allowed',
   },
   {
     id: 'H-16',

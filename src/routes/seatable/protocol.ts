@@ -34,8 +34,10 @@ function seatableShape(code: ErrorCode, message: string): { status: ContentfulSt
     case 'conflict':
     case 'invalid_request':
     case 'invalid_json':
-    case 'method_not_allowed':
       return { status: 400, body: { error_msg: message } };
+    case 'method_not_allowed':
+      // Django REST Framework's own 405 (the message is DRF's text: `Method "POST" not allowed.`).
+      return { status: 405, body: { detail: message } };
     case 'unsupported_media_type':
       return { status: 415, body: { error_msg: message } };
     case 'payload_too_large':
@@ -49,13 +51,26 @@ function seatableShape(code: ErrorCode, message: string): { status: ContentfulSt
   }
 }
 
-/** onError for the SeaTable-compatible routes: the same classification as the native API, in SeaTable's shapes. */
-export const handleSeatableError = (log: Logger) => (error: Error, c: Context) => {
-  const { code, message, retryAfterSeconds } = classifyError(error, c, log);
+/** The paths SeaTable's clients call (src/routes/seatable): errors there answer in SeaTable's shapes. */
+export const isSeatablePath = (path: string) => /^\/(api2|api\/v2\.1|server-info)(\/|$)/.test(path);
+
+/** An error in SeaTable's shape for its code. */
+export function seatableErrorResponse(
+  c: Context,
+  code: ErrorCode,
+  message: string,
+  retryAfterSeconds?: number,
+) {
   if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds));
   const { status, body } = seatableShape(code, message);
   if (status === 401) c.header('WWW-Authenticate', 'Token');
   return c.json(body, status);
+}
+
+/** onError for the SeaTable-compatible routes: the same classification as the native API, in SeaTable's shapes. */
+export const handleSeatableError = (log: Logger) => (error: Error, c: Context) => {
+  const { code, message, retryAfterSeconds } = classifyError(error, c, log);
+  return seatableErrorResponse(c, code, message, retryAfterSeconds);
 };
 
 const FORM_TYPE = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i;

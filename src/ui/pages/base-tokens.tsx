@@ -16,6 +16,9 @@ export interface ShownSecret {
   heading: string;
   tokenName: string;
   token: string;
+  /** A regenerated token that is still disabled (or expired): the new secret is refused until that changes. */
+  disabled?: boolean;
+  expired?: boolean;
 }
 
 export interface TokenFormValues {
@@ -83,6 +86,16 @@ const SecretDialog: FC<{ base: BaseInfo; secret: ShownSecret }> = ({ base, secre
       Copy the token now and store it somewhere safe: it is shown <strong>only once</strong>. tokenladder
       keeps only a hash of it.
     </p>
+    {secret.disabled && (
+      <p class="alert alert-warn" id="secret-disabled">
+        This API-Token is still disabled: the new secret is refused until you turn Active on.
+      </p>
+    )}
+    {secret.expired && (
+      <p class="alert alert-warn" id="secret-expired">
+        This API-Token has expired: the new secret is refused too. Create a new token instead.
+      </p>
+    )}
     <label for="secret-value">API-Token “{secret.tokenName}”</label>
     <div class="copy-row">
       <input
@@ -295,6 +308,19 @@ export const BaseTokensPage: FC<BaseTokensProps> = ({
           <span class={`badge badge-${base.permission}`}>
             {PERMISSION_LABEL[base.permission] ?? base.permission}
           </span>
+        </p>
+        <p class="base-uuid">
+          <span>Base UUID</span> <code id="base-uuid">{base.uuid}</code>{' '}
+          <button
+            type="button"
+            class="btn btn-secondary btn-small"
+            data-copy="base-uuid"
+            aria-label="Copy the base UUID"
+            hidden
+          >
+            Copy
+          </button>
+          <span class="copy-status" role="status" aria-live="polite" data-copy-status="base-uuid"></span>
         </p>
       </div>
     </div>

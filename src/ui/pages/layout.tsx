@@ -79,6 +79,7 @@ export const Layout: FC<LayoutProps> = ({ title, viewer, section, notice, childr
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <meta name="robots" content="noindex" />
       <title>{`${title} · tokenladder`}</title>
+      <link rel="icon" href="/ui/assets/favicon.svg" type="image/svg+xml" />
       <link rel="stylesheet" href={CSS_URL} />
       <script src={SCRIPT_URL} defer></script>
     </head>

@@ -101,12 +101,9 @@ export const TokenPage: FC<{
               A new secret replaces the current one, which stops working at once. Name, permission and expiry
               stay.
             </p>
-            <form method="post" action={`${tokenUrl(base.uuid, token.id)}/regenerate`}>
-              <CsrfField token={viewer.csrf} />
-              <button type="submit" class="btn btn-secondary">
-                Regenerate
-              </button>
-            </form>
+            <a class="btn btn-secondary" href={`${tokenUrl(base.uuid, token.id)}/regenerate`}>
+              Regenerate…
+            </a>
           </section>
         )}
         <section class="card danger-zone" aria-labelledby="delete">
