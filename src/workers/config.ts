@@ -1,5 +1,5 @@
 import { appConfigFromEnv, parseEnv, type AppConfig } from '../config';
-import { adminPasswordProblem, ConfigError, type AdminEnv } from '../startup';
+import { ConfigError, type AdminEnv } from '../startup';
 import type { D1Binding } from '../store/d1';
 
 /** A Worker's `env`: the D1 binding, plus vars (wrangler.toml) and secrets (`wrangler secret put`) as strings. */
@@ -50,8 +50,8 @@ export function workerSettings(env: WorkerEnv): WorkerSettings {
     problems.push('TOKENLADDER_KEK: required on Workers (wrangler secret put TOKENLADDER_KEK)');
   if (!parsed.TOKENLADDER_ISSUER)
     problems.push("TOKENLADDER_ISSUER: required on Workers: this Worker's public URL");
-  const passwordProblem = adminPasswordProblem(config, parsed);
-  if (passwordProblem) problems.push(passwordProblem);
+  // TOKENLADDER_ADMIN_PASSWORD is checked by prepare() only when it creates the first admin: a weak
+  // value left in the environment must not stop a Worker whose database has users.
   if (problems.length > 0 || !db || !parsed.TOKENLADDER_KEK) {
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }

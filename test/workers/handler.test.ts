@@ -113,6 +113,45 @@ describe('the Workers handler', () => {
     ).toBe(200);
   });
 
+  it('refuses a weak TOKENLADDER_ADMIN_PASSWORD only while it would make the first admin', async () => {
+    const raw = migrated();
+    const weak = { ...vars, TOKENLADDER_ADMIN_PASSWORD: 'short' };
+    const first = recordingLog();
+    const refused = await createWorkerHandler({ scrypt: nodeScrypt, log: first.log }).fetch(
+      get('/api/v1/ping'),
+      {
+        DB: sqliteD1(raw).binding,
+        ...weak,
+      },
+    );
+    expect(refused.status).toBe(503);
+    expect(first.lines.join('\n')).toContain(
+      'TOKENLADDER_ADMIN_PASSWORD: password must be at least 15 characters',
+    );
+    // The first admin made with a good password; a later start with the weak one left in env works.
+    expect(
+      (
+        await createWorkerHandler({ scrypt: nodeScrypt, log: recordingLog().log }).fetch(
+          get('/api/v1/ping'),
+          {
+            DB: sqliteD1(raw).binding,
+            ...vars,
+          },
+        )
+      ).status,
+    ).toBe(200);
+    const later = recordingLog();
+    const started = await createWorkerHandler({ scrypt: nodeScrypt, log: later.log }).fetch(
+      get('/api/v1/ping'),
+      {
+        DB: sqliteD1(raw).binding,
+        ...weak,
+      },
+    );
+    expect(started.status).toBe(200);
+    expect(later.lines.join('\n')).toContain('TOKENLADDER_ADMIN_PASSWORD ignored');
+  });
+
   it('retries what may pass: an unmigrated database answers 503 until it is migrated, with the same env', async () => {
     const raw = new Database(':memory:');
     const { log, lines } = recordingLog();
