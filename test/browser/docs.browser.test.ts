@@ -1,26 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, HAS_CHROMIUM } from '../helpers/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveTokenladder, type Running } from '../helpers/processes';
-
-// Installed by `npm run setup:browser` (scripts/ensure-chromium.sh, which .ci/run calls), never by the tests.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
-if (!HAS_CHROMIUM && IN_CI)
-  throw new Error(`no Chromium at ${CHROMIUM}: CI must run \`npm run setup:browser\` first`);
 
 /**
  * /docs offline: every request that is not to the tokenladder server itself is aborted (and

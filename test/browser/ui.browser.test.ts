@@ -1,28 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, HAS_CHROMIUM } from '../helpers/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, jsonCaller, ROOT, serveTokenladder, type Running } from '../helpers/processes';
 
-// Installed by `npm run setup:browser` (scripts/ensure-chromium.sh, which .ci/run calls), never by the tests.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Headless, and no background connections: this machine's network refuses them, many at a time.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
-if (!HAS_CHROMIUM && IN_CI)
-  throw new Error(`no Chromium at ${CHROMIUM}: CI must run \`npm run setup:browser\` first`);
 if (!HAS_CHROMIUM)
   console.warn(
     `test/browser skipped: no Chromium at ${CHROMIUM}; run \`npm run setup:browser\` to enable it`,
