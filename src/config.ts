@@ -79,6 +79,13 @@ export const envSchema = z.object({
     )
     .default('127.0.0.1'),
   TOKENLADDER_DB: z.string().min(1).default('./data/tokenladder.db'),
+  TOKENLADDER_DATABASE_URL: z
+    .string()
+    .refine((text) => /^postgres(ql)?:\/\//.test(text) && URL.canParse(text), {
+      message: 'must be a PostgreSQL URL like postgres://user:password@host:5432/tokenladder',
+    })
+    .optional(),
+  TOKENLADDER_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   TOKENLADDER_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
   TOKENLADDER_KEK: z
     .string()
@@ -186,6 +193,15 @@ export const SETTINGS = {
   TOKENLADDER_DB: {
     description:
       'SQLite file (a missing folder is created `0700`, an existing one left as it is; the database and its `-wal`/`-shm` files are created `0600`, like the KEK; at start, what an older version left open is tightened with one warning in the log: those files, when ours, lose their group/other bits, and the folder becomes `0700` when it is ours, open to others and holds nothing but them and `kek.key`; WAL mode, `synchronous=FULL`, foreign keys on, 5 s busy timeout); Node only, Workers use the D1 binding `DB`',
+  },
+  TOKENLADDER_DATABASE_URL: {
+    unset: 'the SQLite file `TOKENLADDER_DB`',
+    description:
+      '`postgres://user:password@host:5432/database`: use PostgreSQL (14 or newer) instead of SQLite, so several instances can share one database (Node only). Migrations run at start (serialised across instances starting together); every connection gets `statement_timeout` 5 s, `lock_timeout` 2 s and `idle_in_transaction_session_timeout` 10 s; an unreachable or busy database answers 503 with `Retry-After`. Each instance also keeps one direct connection for `LISTEN` (revocations and key changes reach every instance at once), so point it past a transaction pooler. Never logged with its password. `tokenladder backup`/`restore` are for SQLite: use `pg_dump`/`pg_restore` here',
+  },
+  TOKENLADDER_DATABASE_POOL_SIZE: {
+    description:
+      "PostgreSQL connections one instance keeps at most (1–100), besides its `LISTEN` connection; instances × (this + 1) must stay below the server's `max_connections`. A request waits at most 5 s for a free one, then answers 503",
   },
   TOKENLADDER_ISSUER: {
     unset: '`http://localhost:$PORT`',

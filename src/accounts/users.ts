@@ -160,51 +160,59 @@ export async function bootstrapAdmin(
     name: 'Administrator',
   });
   const noUsers = deps.db.selectFrom('users').select('id');
-  const [insertedUser] = await deps.atomic([
-    deps.db
-      .insertInto('users')
-      .columns([
-        'id',
-        'email',
-        'name',
-        'role',
-        'team_id',
-        'password_hash',
-        'is_active',
-        'created_at',
-        'updated_at',
-      ])
-      .expression(
-        deps.db
-          .selectNoFrom((eb) => [
-            eb.val(user.id).as('id'),
-            eb.val(user.email).as('email'),
-            eb.val(user.name).as('name'),
-            eb.val(user.role).as('role'),
-            eb.val(null).as('team_id'),
-            eb.val(user.password_hash).as('password_hash'),
-            eb.val(1).as('is_active'),
-            eb.val(user.created_at).as('created_at'),
-            eb.val(user.updated_at).as('updated_at'),
-          ])
-          .where((eb) => eb.not(eb.exists(noUsers))),
-      ),
-    deps.db
-      .insertInto('workspaces')
-      .columns(['id', 'name', 'owner_user_id', 'created_at'])
-      .expression((eb) =>
-        eb
-          .selectFrom('users')
-          .select([
-            eb.val(workspace.id).as('id'),
-            eb.val(workspace.name).as('name'),
-            'users.id',
-            eb.val(workspace.created_at).as('created_at'),
-          ])
-          .where('users.id', '=', user.id),
-      ),
-  ]);
-  return (insertedUser?.numAffectedRows ?? 0) > 0;
+  let inserted: StatementResult[];
+  try {
+    inserted = await deps.atomic([
+      deps.db
+        .insertInto('users')
+        .columns([
+          'id',
+          'email',
+          'name',
+          'role',
+          'team_id',
+          'password_hash',
+          'is_active',
+          'created_at',
+          'updated_at',
+        ])
+        .expression(
+          deps.db
+            .selectNoFrom((eb) => [
+              eb.val(user.id).as('id'),
+              eb.val(user.email).as('email'),
+              eb.val(user.name).as('name'),
+              eb.val(user.role).as('role'),
+              eb.val(null).as('team_id'),
+              eb.val(user.password_hash).as('password_hash'),
+              eb.val(1).as('is_active'),
+              eb.val(user.created_at).as('created_at'),
+              eb.val(user.updated_at).as('updated_at'),
+            ])
+            .where((eb) => eb.not(eb.exists(noUsers))),
+        ),
+      deps.db
+        .insertInto('workspaces')
+        .columns(['id', 'name', 'owner_user_id', 'created_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('users')
+            .select([
+              eb.val(workspace.id).as('id'),
+              eb.val(workspace.name).as('name'),
+              'users.id',
+              eb.val(workspace.created_at).as('created_at'),
+            ])
+            .where('users.id', '=', user.id),
+        ),
+    ]);
+  } catch (error) {
+    // Another instance starting on the same empty database inserted its first admin meanwhile
+    // (PostgreSQL: both saw no users, the second waited on the unique email): it did the bootstrap.
+    if (isUniqueViolation(error)) return false;
+    throw error;
+  }
+  return (inserted[0]?.numAffectedRows ?? 0) > 0;
 }
 
 /**

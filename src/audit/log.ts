@@ -1,7 +1,14 @@
 import { CompiledQuery, type Compilable, type Expression, type Kysely } from 'kysely';
 import { epochSeconds, type Clock } from '../clock';
 import { AppError } from '../errors';
-import { isUniqueViolation, type Atomic, type StatementResult } from '../store/atomic';
+import {
+  isUniqueViolation,
+  UNIQUE,
+  type Atomic,
+  type AtomicAfter,
+  type StatementResult,
+} from '../store/atomic';
+import { dialectOf, type SqlDialect } from '../store/dialect';
 import { insertIfExists } from '../store/insert-if';
 import type { Database } from '../store/schema';
 import type { Logger } from '../lib/logger';
@@ -46,6 +53,12 @@ export interface AuditLogOptions {
   defer?: (callback: () => void) => void;
   /** Where a failed retention pass is reported (it never fails an action). */
   log?: Pick<Logger, 'warn'>;
+  /**
+   * PostgreSQL, where several instances append to one chain: every audited write first locks the
+   * one-row `audit_lock` table, then reads the head and writes in the same transaction (see
+   * createAuditLog). Without it (SQLite, D1) the head is kept in memory and a conflict retried.
+   */
+  atomicAfter?: AtomicAfter;
 }
 
 const MAX_ATTEMPTS = 8;
@@ -70,25 +83,45 @@ const COLUMNS = [
   'hash',
 ] as const;
 
-/** D1 binds at most 100 parameters per statement: 7 rows of 13 columns. */
-const ROWS_PER_INSERT = Math.floor(100 / COLUMNS.length);
+/** D1 binds at most 100 parameters per statement: 7 rows of 13 columns. PostgreSQL takes 65 535. */
+const ROWS_PER_INSERT: Record<SqlDialect, number> = {
+  sqlite: Math.floor(100 / COLUMNS.length),
+  postgres: Math.floor(65_535 / COLUMNS.length),
+};
 const INSERT_PREFIX = `INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES `;
 const ROW_PLACEHOLDERS = `(${COLUMNS.map(() => '?').join(', ')})`;
+
+/** The VALUES list for `count` rows: `?` on SQLite and D1, numbered `$n` on PostgreSQL. */
+function valuesList(dialect: SqlDialect, count: number): string {
+  if (dialect === 'sqlite') return Array.from({ length: count }, () => ROW_PLACEHOLDERS).join(', ');
+  const rows: string[] = [];
+  for (let row = 0; row < count; row++) {
+    const offset = row * COLUMNS.length;
+    rows.push(`(${COLUMNS.map((_, column) => `$${offset + column + 1}`).join(', ')})`);
+  }
+  return rows.join(', ');
+}
 
 /**
  * Plain rows as multi-row INSERTs of fixed SQL, without the query builder: one per exchange is on the
  * hot path, and building each with Kysely cost more than writing it.
  */
-function insertRows(rows: readonly AuditRow[]): Compilable[] {
+function insertRows(dialect: SqlDialect, rows: readonly AuditRow[]): Compilable[] {
   const statements: Compilable[] = [];
-  for (let index = 0; index < rows.length; index += ROWS_PER_INSERT) {
-    const chunk = rows.slice(index, index + ROWS_PER_INSERT);
-    const sql = INSERT_PREFIX + chunk.map(() => ROW_PLACEHOLDERS).join(', ');
+  const perInsert = ROWS_PER_INSERT[dialect];
+  for (let index = 0; index < rows.length; index += perInsert) {
+    const chunk = rows.slice(index, index + perInsert);
+    const sql = INSERT_PREFIX + valuesList(dialect, chunk.length);
     const parameters = chunk.flatMap((row) => COLUMNS.map((column) => row[column]));
     statements.push({ compile: () => CompiledQuery.raw(sql, parameters) });
   }
   return statements;
 }
+
+/** Taken first by every audited write on PostgreSQL: one appender at a time, across all instances. */
+const AUDIT_LOCK: Compilable = {
+  compile: () => CompiledQuery.raw('SELECT id FROM audit_lock WHERE id = 1 FOR UPDATE', []),
+};
 
 const defaultDefer = (callback: () => void) => {
   const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
@@ -101,9 +134,17 @@ const defaultDefer = (callback: () => void) => {
  * previous one's hash: writes are serialized in this process (the head is kept in memory), and
  * another process or isolate that wrote first is detected by the unique `seq` (the batch fails, the
  * head is re-read, the whole write is retried: nothing of the failed attempt was committed).
+ *
+ * On PostgreSQL (`atomicAfter`) several instances write at once, and each one's cached head would
+ * be stale after any other's write: there every audited write locks `audit_lock` first, reads the
+ * head after the lock (READ COMMITTED: it sees the previous holder's commit), and writes its rows
+ * and the action in the same transaction. Appends never conflict, and since every feed entry is
+ * written through here, `seq = max(seq) + 1` in src/revocations/revoke.ts commits in seq order too:
+ * a poller that saw entry k has seen every entry below it.
  */
 export function createAuditLog(options: AuditLogOptions): AuditLog {
-  const { db, atomic, clock, sha256, retentionSeconds } = options;
+  const { db, atomic, clock, sha256, retentionSeconds, atomicAfter } = options;
+  const dialect = dialectOf(db);
   const defer = options.defer ?? defaultDefer;
   let head: ChainHead | undefined;
   let lastPrune = 0;
@@ -118,16 +159,6 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       () => undefined,
     );
     return run;
-  }
-
-  async function readHead(): Promise<ChainHead> {
-    const row = await db
-      .selectFrom('audit_events')
-      .select(['seq', 'hash'])
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return row ?? { seq: 0, hash: GENESIS_HASH };
   }
 
   async function chainRows(from: ChainHead, events: readonly AuditEvent[], at: number): Promise<AuditRow[]> {
@@ -185,24 +216,50 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       .execute();
   }
 
+  const headQuery = () =>
+    db.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1);
+
+  async function readHead(): Promise<ChainHead> {
+    return (await headQuery().executeTakeFirst()) ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  const inserts = (rows: readonly AuditRow[], onlyIf: Expression<unknown> | undefined) =>
+    onlyIf ? rows.map((row) => insertIfExists(db, 'audit_events', row, onlyIf)) : insertRows(dialect, rows);
+
+  /** One attempt: the action's statements and the records, sealed after the head they follow. */
+  async function write(
+    statements: readonly Compilable[],
+    events: readonly AuditEvent[],
+    now: number,
+    onlyIf: Expression<unknown> | undefined,
+  ): Promise<{ results: StatementResult[]; rows: AuditRow[] }> {
+    if (atomicAfter) {
+      let rows: AuditRow[] = [];
+      const results = await atomicAfter([AUDIT_LOCK, headQuery()], async ([, found]) => {
+        const newest = found!.rows[0] as ChainHead | undefined;
+        rows = await chainRows(newest ?? { seq: 0, hash: GENESIS_HASH }, events, now);
+        return [...statements, ...inserts(rows, onlyIf)];
+      });
+      return { results, rows };
+    }
+    head ??= await readHead();
+    const rows = await chainRows(head, events, now);
+    return { results: await atomic([...statements, ...inserts(rows, onlyIf)]), rows };
+  }
+
   const commit: AuditLog['commit'] = (statements, events, commitOptions = {}) =>
     serialized(async () => {
       const now = epochSeconds(clock);
       for (let attempt = 1; ; attempt++) {
-        head ??= await readHead();
-        const rows = await chainRows(head, events, now);
         try {
-          const inserts = commitOptions.onlyIf
-            ? rows.map((row) => insertIfExists(db, 'audit_events', row, commitOptions.onlyIf!))
-            : insertRows(rows);
-          const results = await atomic([...statements, ...inserts]);
+          const { results, rows } = await write(statements, events, now, commitOptions.onlyIf);
           const written = rows.length > 0 && results[statements.length]!.numAffectedRows > 0;
           if (written) head = rows[rows.length - 1]!;
           schedulePrune(now);
           return results;
         } catch (error) {
           // Another process or isolate appended first: re-read the head and try the whole write again.
-          if (!isAuditSeqConflict(error)) throw error;
+          if (!isUniqueViolation(error, UNIQUE.auditSeq)) throw error;
           head = undefined;
           if (attempt >= MAX_ATTEMPTS)
             throw new AppError('service_unavailable', 'the audit log is busy; retry shortly', 1);
@@ -234,10 +291,4 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   }
 
   return { commit, record };
-}
-
-function isAuditSeqConflict(error: unknown): boolean {
-  return (
-    isUniqueViolation(error) && /audit_events/.test(error instanceof Error ? error.message : String(error))
-  );
 }

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../deps';
 import { AppError, type ErrorCode } from '../errors';
+import { postgresSqlState, postgresUnavailable } from '../store/unavailable';
 import { requestLog } from './hygiene';
 
 /** The one place an error code becomes an HTTP status. */
@@ -85,7 +86,8 @@ export function noRoute(
 type SeatableRenderer = (c: Context, code: ErrorCode, message: string) => Response;
 
 /**
- * A database that cannot answer now (busy beyond the timeout, disk full, read-only file): the write
+ * A database that cannot answer now (busy beyond the timeout, disk full, read-only file; on
+ * PostgreSQL also unreachable, lock or statement timeout, deadlock, serialization failure): the write
  * was rolled back and nothing the caller did is wrong, so a 503 with Retry-After, logged. Null for
  * any other error.
  */
@@ -105,6 +107,14 @@ function storeUnavailable(
   ) {
     requestLog(c, log).error('database cannot write', { path: c.req.path, code: storeCode });
     return { message: 'the database cannot take writes right now, retry later', retryAfterSeconds: 30 };
+  }
+  if (postgresUnavailable(error)) {
+    requestLog(c, log).warn('database unavailable', {
+      path: c.req.path,
+      code: postgresSqlState(error) ?? String((error as { code?: unknown }).code ?? ''),
+      error: error.message,
+    });
+    return { message: 'the database is busy or unreachable, retry shortly', retryAfterSeconds: 1 };
   }
   return null;
 }

@@ -121,7 +121,7 @@ export async function killSwitch(
       deps.db
         .updateTable('api_tokens')
         .set({ enabled: 0, updated_at: now })
-        .where(inIdList('id', disabledIds))
+        .where(inIdList(deps.db, 'id', disabledIds))
         .where('enabled', '=', 1)
         .where('revoked_at', 'is', null),
       ...publishRevocations(deps, disabledIds, 'kill_switch'),
@@ -131,7 +131,10 @@ export async function killSwitch(
     const blocked = toCut.filter((row) => row.scope_type !== 'bases');
     if (listed.length > 0)
       statements.push(
-        deps.db.deleteFrom('api_token_bases').where('base_id', '=', base).where(inIdList('token_id', listed)),
+        deps.db
+          .deleteFrom('api_token_bases')
+          .where('base_id', '=', base)
+          .where(inIdList(deps.db, 'token_id', listed)),
       );
     if (blocked.length > 0)
       statements.push(
@@ -145,6 +148,7 @@ export async function killSwitch(
               .select((eb) => ['id', eb.val(base).as('base_id'), eb.val(now).as('created_at')])
               .where(
                 inIdList(
+                  deps.db,
                   'id',
                   blocked.map((row) => row.id),
                 ),

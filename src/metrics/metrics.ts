@@ -1,5 +1,6 @@
 // Runtime-neutral: what the app reports about itself, and how a request is classified for it. The
 // Prometheus implementation (prom-client, Node only) is src/metrics/prometheus.ts; Workers have none.
+import { isPostgresError } from '../store/unavailable';
 
 /** Route groups that label request-latency histograms: few and fixed, never a raw path. */
 export type RouteGroup =
@@ -22,7 +23,7 @@ export interface ObservedRequest {
   seconds: number;
   /** The error code of a 4xx/5xx answer (`error.code`, else `http_<status>`); null for a success. */
   errorCode: string | null;
-  /** The request failed on a database error (SQLite or D1). */
+  /** The request failed on a database error (SQLite, D1 or PostgreSQL). */
   databaseError: boolean;
 }
 
@@ -58,9 +59,10 @@ export function routeGroup(method: string, path: string): RouteGroup {
   return 'other';
 }
 
-/** SQLite (better-sqlite3's SqliteError, SQLITE_* codes) or D1 (`D1_*`) errors. */
+/** SQLite (better-sqlite3's SqliteError, SQLITE_* codes), D1 (`D1_*`) or PostgreSQL errors. */
 export function isDatabaseError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (isPostgresError(error)) return true;
   const code = String((error as { code?: unknown }).code ?? '');
   return (
     error.name === 'SqliteError' ||

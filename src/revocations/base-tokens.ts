@@ -1,5 +1,5 @@
 import { jwtVerify } from 'jose';
-import { isUniqueViolation } from '../store/atomic';
+import { isUniqueViolation, UNIQUE } from '../store/atomic';
 import type { AuditActor } from '../audit/events';
 import { epochSeconds, PEER_CLOCK_TOLERANCE_SECONDS } from '../clock';
 import type { Deps } from '../deps';
@@ -80,8 +80,9 @@ export async function revokeBaseToken(
   try {
     await commitRevocation(deps, claims, change, actor);
   } catch (error) {
-    // Revoked meanwhile by a concurrent report: done either way, and recorded once.
-    if (!isUniqueViolation(error)) throw error;
+    // Revoked meanwhile by a concurrent report: done either way, and recorded once. Only this token's
+    // own entry says so; any other conflict (a feed `seq`) is a failed write and must not pass as done.
+    if (!isUniqueViolation(error, UNIQUE.revocationsJti)) throw error;
   }
   return true;
 }

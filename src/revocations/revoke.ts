@@ -1,4 +1,12 @@
-import { sql, type Compilable, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import {
+  sql,
+  type Compilable,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type RawBuilder,
+  type SqlBool,
+} from 'kysely';
 import type { AuditEvent } from '../audit/events';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
@@ -97,19 +105,12 @@ export function revocationStatements(
       eb.val(revocation.value).as('value'),
       eb.val(baseId).as('base_id'),
       eb.val(revocation.kind === 'jti' ? (revocation.clientId ?? null) : null).as('client_id'),
-      (source
-        ? sql<number>`max(${revokedAt}, coalesce((${earlier('revoked_at')}), 0))`
-        : sql<number>`${revokedAt}`
-      ).as('revoked_at'),
-      (source
-        ? sql<number>`max(${expiresAt}, coalesce((${earlier('expires_at')}), 0))`
-        : sql<number>`${expiresAt}`
-      ).as('expires_at'),
+      (source ? larger(revokedAt, earlier('revoked_at')) : sql<number>`${revokedAt}`).as('revoked_at'),
+      (source ? larger(expiresAt, earlier('expires_at')) : sql<number>`${expiresAt}`).as('expires_at'),
       eb.val(storedReason(revocation.change, revocation.kind)).as('reason'),
-      (revocation.gen === undefined
-        ? sql<number | null>`NULL`
-        : sql<number>`max(${revocation.gen}, coalesce((${earlierGen()}), 0))`
-      ).as('gen'),
+      (revocation.gen === undefined ? sql<number | null>`NULL` : larger(revocation.gen, earlierGen())).as(
+        'gen',
+      ),
     ]);
     const insert = db
       .insertInto('revocations')
@@ -132,6 +133,15 @@ export function revocationStatements(
       db.selectFrom('revocations').select((eb) => eb.fn.max('seq').as('m')),
     );
   return [...statements, prune];
+}
+
+/**
+ * The larger of a value and what a subquery finds (0 when it finds nothing). Spelled as a CASE rather
+ * than SQLite's two-argument `max(a, b)` (PostgreSQL's is `greatest`): one text for every dialect.
+ */
+function larger(value: number, found: Expression<unknown>): RawBuilder<number> {
+  const other = sql<number>`coalesce((${found}), 0)`;
+  return sql<number>`(CASE WHEN ${value} >= ${other} THEN ${value} ELSE ${other} END)`;
 }
 
 /**
@@ -193,7 +203,7 @@ export function publishRevocations(
       ids.map((value) => ({ kind: 'client', value, change })),
       onlyIf,
     ),
-    publishTempApiTokens(deps, inIdList('t.account_token_id', ids), change, onlyIf),
+    publishTempApiTokens(deps, inIdList(deps.db, 't.account_token_id', ids), change, onlyIf),
   ];
 }
 
@@ -248,8 +258,8 @@ export function publishSelectedRevocations(
   const insert = sql`INSERT INTO revocations (seq, kind, value, revoked_at, expires_at, reason)
     SELECT (SELECT coalesce(max(seq), 0) FROM revocations) + row_number() OVER (ORDER BY o.id),
            'client', o.id,
-           max(${now}, coalesce(${earlier('revoked_at', 'o.id')}, 0)),
-           max(${expiresAt}, coalesce(${earlier('expires_at', 'o.id')}, 0)),
+           ${larger(now, earlier('revoked_at', 'o.id'))},
+           ${larger(expiresAt, earlier('expires_at', 'o.id'))},
            ${storedReason(change, 'client')}
       FROM ${selected} AS o${onlyIf ? sql` WHERE EXISTS ${onlyIf}` : sql``}`;
   // The newest row of each of these sources stays: the one just written.
@@ -339,13 +349,13 @@ export function revokeStatement(
   let update = deps.db
     .updateTable(table)
     .set(hasUpdatedAt ? { revoked_at: now, updated_at: now } : { revoked_at: now })
-    .where(targetFilter(kind, target))
+    .where(targetFilter(deps.db, kind, target))
     .where('revoked_at', 'is', null);
   if (allOrNothing && target.ids) {
     const stillLive = deps.db
       .selectFrom(table)
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where(targetFilter(kind, target))
+      .where(targetFilter(deps.db, kind, target))
       .where('revoked_at', 'is', null);
     update = update.where(stillLive, '=', target.ids.length);
   }
@@ -353,14 +363,14 @@ export function revokeStatement(
   return update;
 }
 
-function targetFilter(kind: OpaqueKind, { ids, owner, except }: RevokeTarget) {
+function targetFilter(db: Kysely<Database>, kind: OpaqueKind, { ids, owner, except }: RevokeTarget) {
   // Never an empty condition: that would revoke every token of the kind.
   if (ids === undefined && owner === undefined)
     throw new Error('a revocation names its tokens or their owner');
   const column = OPAQUE_KINDS[kind].owner;
   return (eb: ExpressionBuilder<Database, TokenTable>) =>
     eb.and([
-      ...(ids !== undefined ? [inIdList('id', ids)] : []),
+      ...(ids !== undefined ? [inIdList(db, 'id', ids)] : []),
       ...(owner !== undefined ? [eb(column, '=', owner)] : []),
       ...(except !== undefined ? [eb('id', '!=', except)] : []),
     ]);
@@ -390,7 +400,7 @@ export async function revokeTokens(
   const applied = deps.db
     .selectFrom(OPAQUE_KINDS[kind].table)
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where(targetFilter(kind, target))
+    .where(targetFilter(deps.db, kind, target))
     .where('revoked_at', '=', now)
     .having((eb) => eb.fn.countAll(), '=', ids.length);
   const [result] = await deps.audit.commit(

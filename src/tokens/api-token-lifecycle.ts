@@ -267,7 +267,9 @@ export async function bulkRevokeApiTokens(
   ids: string[],
 ): Promise<number> {
   const unique = [...new Set(ids)];
-  const visible = await visibleApiTokens(deps, principal).where(inIdList('t.id', unique)).execute();
+  const visible = await visibleApiTokens(deps, principal)
+    .where(inIdList(deps.db, 't.id', unique))
+    .execute();
   const missing = unique.filter((id) => !visible.some((row) => row.id === id));
   if (missing.length > 0) throw notFound(`API-Token ${missing.join(', ')}`);
   const revoked = await revokeTokens(deps, {

@@ -420,7 +420,9 @@ export async function baseApiTokensById(
   uuid: string,
   ids: string[],
 ): Promise<ApiToken[]> {
-  const rows = await (await baseApiTokenRows(deps, principal, uuid)).where(inIdList('t.id', ids)).execute();
+  const rows = await (await baseApiTokenRows(deps, principal, uuid))
+    .where(inIdList(deps.db, 't.id', ids))
+    .execute();
   const tokens = await apiTokensOf(deps, rows);
   return ids.map((id) => {
     const token = tokens.find((candidate) => candidate.id === id);
