@@ -7,12 +7,14 @@ import { consoleLogger, type Deps, type Logger } from './deps';
 import { createKeyRing, ensureSigningKey } from './keys/signing-keys';
 import { sha256Hex } from './lib/bytes';
 import { redactingLogger } from './lib/redact';
-import type { Atomic } from './store/atomic';
+import type { Atomic, AtomicAfter } from './store/atomic';
 import type { Database } from './store/schema';
 
 export interface CreateDepsOptions {
   db: Kysely<Database>;
   atomic: Atomic;
+  /** PostgreSQL's locked-read transaction: the audit log then serialises appends across instances. */
+  atomicAfter?: AtomicAfter;
   kek: CryptoKey;
   config: AppConfig;
   /** The runtime's scrypt (node:crypto, also on Workers under nodejs_compat). */
@@ -42,6 +44,7 @@ export async function createDeps(options: CreateDepsOptions): Promise<Deps> {
     sha256: hashToken,
     retentionSeconds: config.auditRetentionSeconds,
     log,
+    atomicAfter: options.atomicAfter,
   });
   return {
     db,

@@ -7,7 +7,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSy
 import { basename, dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { verifyAuditChain } from '../audit/query';
-import { parseEnv } from '../config';
+import { parseEnv, type Env } from '../config';
 import { sha256Hex } from '../lib/bytes';
 import { kekFileOf } from '../runtime/node/kek';
 import { MIGRATION_NAMES } from '../store/migration-names';
@@ -130,9 +130,18 @@ const KEK_REMINDER = (kekFile: string, fromEnv: boolean) =>
     fromEnv ? 'TOKENLADDER_KEK (set in the environment)' : kekFile
   }. The signing keys in the backup are sealed with it; without it a restored server refuses to start, and with both together anyone holding them could sign Base-Tokens.`;
 
+/** backup and restore copy SQLite files: with PostgreSQL configured they would act on the wrong database. */
+function refuseOnPostgres(env: Env, command: string, tool: string): void {
+  if (env.TOKENLADDER_DATABASE_URL === undefined) return;
+  throw new CliError(
+    `tokenladder ${command} is for the SQLite file (TOKENLADDER_DB); TOKENLADDER_DATABASE_URL is set, so the data is in PostgreSQL: use ${tool}`,
+  );
+}
+
 /** `tokenladder backup <file>`: copies TOKENLADDER_DB to `file`, also while the server runs. */
 export async function backup(file: string): Promise<void> {
   const env = parseEnv(process.env);
+  refuseOnPostgres(env, 'backup', 'pg_dump --format=custom');
   if (env.TOKENLADDER_DB === ':memory:') throw new CliError('TOKENLADDER_DB is :memory:; nothing to back up');
   const source = resolve(env.TOKENLADDER_DB);
   const target = resolve(file);
@@ -159,6 +168,7 @@ export async function backup(file: string): Promise<void> {
 /** `tokenladder restore <file>`: replaces TOKENLADDER_DB with `file` once it passes every check. */
 export async function restore(file: string): Promise<void> {
   const env = parseEnv(process.env);
+  refuseOnPostgres(env, 'restore', 'pg_restore (into an empty database, every instance stopped)');
   if (env.TOKENLADDER_DB === ':memory:')
     throw new CliError('TOKENLADDER_DB is :memory:; nowhere to restore to');
   const backup = resolve(file);

@@ -10,7 +10,7 @@ import { appConfigFromEnv, parseEnv } from '../config';
 import { listSigningKeys, rotateSigningKey } from '../keys/admin';
 import { base64url, randomBytes } from '../lib/bytes';
 import { startServer } from '../node';
-import { openDatabase } from '../runtime/node/database';
+import { openStore } from '../runtime/node/database';
 import { createNodeDeps } from '../runtime/node/deps';
 import { loadKek } from '../runtime/node/kek';
 import { printJson, printTable } from './output';
@@ -21,13 +21,13 @@ async function withDeps<T>(
   task: (deps: Awaited<ReturnType<typeof createNodeDeps>>) => Promise<T>,
 ): Promise<T> {
   const env = parseEnv(process.env);
-  const { raw } = openDatabase(env);
+  const store = await openStore(env);
   try {
     return await task(
-      await createNodeDeps({ raw, kek: await loadKek(env, raw), config: appConfigFromEnv(env) }),
+      await createNodeDeps({ store, kek: await loadKek(env, store), config: appConfigFromEnv(env) }),
     );
   } finally {
-    raw.close();
+    await store.close();
   }
 }
 
@@ -35,9 +35,9 @@ export async function serve(): Promise<void> {
   await startServer();
 }
 
-export function migrate(): void {
-  const { raw, applied } = openDatabase(parseEnv(process.env));
-  raw.close();
+export async function migrate(): Promise<void> {
+  const { applied, close } = await openStore(parseEnv(process.env));
+  await close();
   console.log(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'database is up to date');
 }
 

@@ -12,7 +12,7 @@ import {
 import type { Kysely } from 'kysely';
 import { epochSeconds, type Clock } from '../clock';
 import { conflict } from '../errors';
-import { isUniqueViolation, type Atomic } from '../store/atomic';
+import { isUniqueViolation, type Atomic, type StatementResult } from '../store/atomic';
 import type { Database, SigningKeyState } from '../store/schema';
 import { seal, unseal } from './kek';
 
@@ -75,6 +75,11 @@ export interface KeyRing {
     actor?: AuditActor | null;
   }): Promise<KeyInfo>;
   list(): Promise<KeyInfo[]>;
+  /**
+   * Forgets the loaded keys: the next use reads them again. For a push from the database that the
+   * keys changed (PostgreSQL's NOTIFY, src/store/postgres-listen.ts); the periodic reload stays.
+   */
+  reload(): void;
 }
 
 /** Makes a new Ed25519 key; kid is its RFC 7638 thumbprint, so kids never collide across instances. */
@@ -167,10 +172,18 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
   };
   let loaded: Loaded | undefined;
   let loading: Promise<Loaded> | undefined;
+  /** Counts reload() calls, so a load that raced one is not kept. */
+  let reloads = 0;
 
   const load = async (): Promise<Loaded> => {
     const now = epochSeconds(clock);
-    await promoteDueKey(db, atomic, now);
+    try {
+      await promoteDueKey(db, atomic, now);
+    } catch (error) {
+      // Another instance promoted the same key at once (PostgreSQL: the unique current key, or a
+      // deadlock or serialization abort between the two): it is promoted either way; read what won.
+      if (!lostPromotionRace(error)) throw error;
+    }
     const rows = await db.selectFrom('signing_keys').selectAll().orderBy('created_at').execute();
     const currentRow = rows.find((row) => row.state === 'current');
     if (!currentRow) throw new Error('no current signing key: the database was not initialised');
@@ -222,10 +235,18 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
       (loaded.nextActivation !== null && now >= loaded.nextActivation * 1000) ||
       !(await stillCurrent(loaded, now));
     if (!stale) return loaded!;
-    // One load at a time; concurrent requests share it.
-    loading ??= load().finally(() => (loading = undefined));
-    loaded = await loading;
-    return loaded;
+    // One load at a time; concurrent requests share it. A reload() meanwhile (keys changed after the
+    // load read them) leaves its result unstored: the next use reads again.
+    const generation = reloads;
+    if (!loading) {
+      const started: Promise<Loaded> = load().finally(() => {
+        if (loading === started) loading = undefined;
+      });
+      loading = started;
+    }
+    const result = await loading;
+    if (generation === reloads) loaded = result;
+    return result;
   };
 
   return {
@@ -263,38 +284,45 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
         );
       } else {
         const pending = db.selectFrom('signing_keys').select('kid').where('state', '=', 'next');
-        const [inserted] = await audit.commit(
-          [
-            db
-              .insertInto('signing_keys')
-              .columns([
-                'kid',
-                'alg',
-                'public_jwk',
-                'private_jwk_encrypted',
-                'state',
-                'created_at',
-                'activated_at',
-                'retired_at',
-              ])
-              .expression(
-                db
-                  .selectNoFrom((eb) => [
-                    eb.val(row.kid).as('kid'),
-                    eb.val(row.alg).as('alg'),
-                    eb.val(row.public_jwk).as('public_jwk'),
-                    eb.val(row.private_jwk_encrypted).as('private_jwk_encrypted'),
-                    eb.val(row.state).as('state'),
-                    eb.val(row.created_at).as('created_at'),
-                    eb.val(row.activated_at).as('activated_at'),
-                    eb.val(null).as('retired_at'),
-                  ])
-                  .where((eb) => eb.not(eb.exists(pending))),
-              ),
-          ],
-          [event],
-          { onlyIf: db.selectFrom('signing_keys').select('kid').where('kid', '=', row.kid) },
-        );
+        let inserted: StatementResult | undefined;
+        try {
+          [inserted] = await audit.commit(
+            [
+              db
+                .insertInto('signing_keys')
+                .columns([
+                  'kid',
+                  'alg',
+                  'public_jwk',
+                  'private_jwk_encrypted',
+                  'state',
+                  'created_at',
+                  'activated_at',
+                  'retired_at',
+                ])
+                .expression(
+                  db
+                    .selectNoFrom((eb) => [
+                      eb.val(row.kid).as('kid'),
+                      eb.val(row.alg).as('alg'),
+                      eb.val(row.public_jwk).as('public_jwk'),
+                      eb.val(row.private_jwk_encrypted).as('private_jwk_encrypted'),
+                      eb.val(row.state).as('state'),
+                      eb.val(row.created_at).as('created_at'),
+                      eb.val(row.activated_at).as('activated_at'),
+                      eb.val(null).as('retired_at'),
+                    ])
+                    .where((eb) => eb.not(eb.exists(pending))),
+                ),
+            ],
+            [event],
+            { onlyIf: db.selectFrom('signing_keys').select('kid').where('kid', '=', row.kid) },
+          );
+        } catch (error) {
+          // The unique `next` key: a rotation that raced this one past the NOT EXISTS check won.
+          if (isUniqueViolation(error)) throw conflict('a key rotation is already pending');
+          throw error;
+        }
         if ((inserted?.numAffectedRows ?? 0) === 0) throw conflict('a key rotation is already pending');
       }
       loaded = undefined;
@@ -308,7 +336,20 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
           .orderBy('created_at')
           .execute()
       ).map(keyInfoOf),
+    reload() {
+      reloads += 1;
+      loaded = undefined;
+      loading = undefined;
+    },
   };
+}
+
+/** SQLSTATEs of a transaction that lost a race to a concurrent one: deadlock, serialization failure. */
+const RACE_ABORTS = new Set(['40P01', '40001']);
+
+function lostPromotionRace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return isUniqueViolation(error) || (typeof code === 'string' && RACE_ABORTS.has(code));
 }
 
 /**

@@ -3,8 +3,13 @@ import { basename, dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Env } from '../../config';
 import { consoleLogger, type Logger } from '../../lib/logger';
-import { readMigrations } from '../../store/migration-files';
-import { configureSqlite, migrateSqlite } from '../../store/sqlite';
+import type { Atomic, AtomicAfter } from '../../store/atomic';
+import { POSTGRES_MIGRATIONS_DIR, readMigrations } from '../../store/migration-files';
+import { createPostgresStore, redactDatabaseUrl, type PostgresStore } from '../../store/postgres';
+import { migratePostgres } from '../../store/postgres-migrate';
+import type { Database as Schema } from '../../store/schema';
+import { configureSqlite, createSqliteStore, migrateSqlite } from '../../store/sqlite';
+import type { Kysely } from 'kysely';
 import { kekFileOf } from './kek';
 
 /**
@@ -117,4 +122,61 @@ function tightenLeftovers(file: string, kekFile: string): string[] {
   }
   if (entries.every((entry) => own.has(entry))) tighten(folder, folderMode);
   return changed;
+}
+
+/** The configured store, opened and migrated: SQLite (TOKENLADDER_DB) or PostgreSQL (TOKENLADDER_DATABASE_URL). */
+export interface OpenedStore {
+  kind: 'sqlite' | 'postgres';
+  db: Kysely<Schema>;
+  atomic: Atomic;
+  /** PostgreSQL only (see src/store/atomic.ts). */
+  atomicAfter?: AtomicAfter;
+  /** SQLite's handle (backup, restore and the KEK check use it); absent on PostgreSQL. */
+  raw?: Database.Database;
+  /** PostgreSQL's store (its pool; the LISTEN connection is opened beside it). */
+  postgres?: PostgresStore;
+  /** Migrations this start applied. */
+  applied: string[];
+  /** Where the data is, for the log: the file, or the URL without its password. */
+  location: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store the environment names: PostgreSQL when TOKENLADDER_DATABASE_URL is set (pool,
+ * then migrations, serialised across instances starting together), else the SQLite file.
+ */
+export async function openStore(env: Env, log: Pick<Logger, 'warn'> = consoleLogger): Promise<OpenedStore> {
+  const url = env.TOKENLADDER_DATABASE_URL;
+  if (url === undefined) {
+    const { raw, applied } = openDatabase(env, log);
+    return {
+      kind: 'sqlite',
+      ...createSqliteStore(raw),
+      raw,
+      applied,
+      location: env.TOKENLADDER_DB,
+      close: async () => {
+        raw.close();
+      },
+    };
+  }
+  const postgres = createPostgresStore({ url, poolSize: env.TOKENLADDER_DATABASE_POOL_SIZE, log });
+  try {
+    const applied = await migratePostgres(postgres.pool, readMigrations(POSTGRES_MIGRATIONS_DIR));
+    return {
+      kind: 'postgres',
+      db: postgres.db,
+      atomic: postgres.atomic,
+      atomicAfter: postgres.atomicAfter,
+      postgres,
+      applied,
+      location: redactDatabaseUrl(url),
+      close: () => postgres.close(),
+    };
+  } catch (error) {
+    await postgres.close().catch(() => {});
+    // node-postgres's messages never carry the password; say where, without it.
+    throw new Error(`PostgreSQL at ${redactDatabaseUrl(url)}: ${(error as Error).message}`, { cause: error });
+  }
 }

@@ -6,11 +6,17 @@ import type { AppConfig } from '../../config';
 import { createDeps } from '../../create-deps';
 import { consoleLogger, type Deps, type Logger } from '../../deps';
 import { createPrometheusMetrics } from '../../metrics/prometheus';
+import type { Atomic, AtomicAfter } from '../../store/atomic';
+import type { Database as Schema } from '../../store/schema';
 import { createSqliteStore } from '../../store/sqlite';
+import type { Kysely } from 'kysely';
 import { nodeDocsScript } from './docs-script';
 
 export interface NodeDepsOptions {
-  raw: Database.Database;
+  /** An open, migrated SQLite database; or `store`. */
+  raw?: Database.Database;
+  /** An open, migrated store of any kind (PostgreSQL's brings `atomicAfter`). */
+  store?: { db: Kysely<Schema>; atomic: Atomic; atomicAfter?: AtomicAfter };
   kek: CryptoKey;
   config: AppConfig;
   clock?: Clock;
@@ -19,9 +25,10 @@ export interface NodeDepsOptions {
   processMetrics?: boolean;
 }
 
-/** Wires the app's dependencies over an open, migrated SQLite database. Shared by the server, the CLI and tests. */
+/** Wires the app's dependencies over an open, migrated store (SQLite or PostgreSQL). Shared by the server, the CLI and tests. */
 export async function createNodeDeps({
   raw,
+  store,
   kek,
   config,
   clock = systemClock,
@@ -29,8 +36,12 @@ export async function createNodeDeps({
   processMetrics = false,
 }: NodeDepsOptions): Promise<Deps> {
   const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+  const opened: NodeDepsOptions['store'] = store ?? (raw ? createSqliteStore(raw) : undefined);
+  if (!opened) throw new Error('createNodeDeps: pass a SQLite database (raw) or a store');
   const deps = await createDeps({
-    ...createSqliteStore(raw),
+    db: opened.db,
+    atomic: opened.atomic,
+    ...(opened.atomicAfter && { atomicAfter: opened.atomicAfter }),
     kek,
     config,
     clock,

@@ -1,25 +1,36 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type Database from 'better-sqlite3';
 import type { Env } from '../../config';
+import type { Kysely } from 'kysely';
 import { generateKekText, importKek } from '../../keys/kek';
+import type { Database } from '../../store/schema';
 
 /**
  * The key-encryption key: TOKENLADDER_KEK, else a file beside the database (created 0600 on first start).
  * A database that already holds sealed keys never gets a fresh KEK silently: that would lose them.
  */
-export async function loadKek(env: Env, raw: Database.Database): Promise<CryptoKey> {
+export async function loadKek(env: Env, store: { db: Kysely<Database> }): Promise<CryptoKey> {
   if (env.TOKENLADDER_KEK) return importKek(env.TOKENLADDER_KEK);
-  if (env.TOKENLADDER_DB === ':memory:') return importKek(generateKekText());
+  if (env.TOKENLADDER_DB === ':memory:' && env.TOKENLADDER_DATABASE_URL === undefined)
+    return importKek(generateKekText());
   const file = kekFileOf(env);
   if (existsSync(file)) return importKek(readFileSync(file, 'utf8').trim());
-  const { keys } = raw.prepare('SELECT count(*) AS keys FROM signing_keys').get() as { keys: number };
-  if (keys > 0)
+  const { keys } = (await store.db
+    .selectFrom('signing_keys')
+    .select((eb) => eb.fn.countAll<number>().as('keys'))
+    .executeTakeFirstOrThrow()) as { keys: number };
+  if (Number(keys) > 0)
     throw new Error(
       `the database has signing keys but the key-encryption key file ${file} is missing; set TOKENLADDER_KEK or restore the file`,
     );
   const text = generateKekText();
-  writeFileSync(file, `${text}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(file, `${text}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another instance on this machine, starting at the same moment, wrote it first: theirs counts.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return importKek(readFileSync(file, 'utf8').trim());
+  }
   return importKek(text);
 }
 
