@@ -22,6 +22,10 @@ export async function migratePostgres(pool: pg.Pool, migrations: readonly Migrat
   try {
     await client.query('BEGIN');
     try {
+      // The instance's session timeouts are for requests: waiting for another instance's migrations,
+      // or building an index on a large table, may take longer.
+      await client.query("SET LOCAL statement_timeout = '10min'");
+      await client.query("SET LOCAL lock_timeout = '10min'");
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${POSTGRES_MIGRATIONS_TABLE} (
