@@ -126,6 +126,8 @@ CREATE TABLE signing_keys (
 );
 -- At most one key signs at a time.
 CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys (state) WHERE state = 'current';
+-- At most one key waits to sign next (two rotations at once cannot both add one).
+CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (state) WHERE state = 'next';
 
 -- Instance-wide settings a system admin changes at run time (token policy), as JSON values.
 CREATE TABLE settings (

@@ -1,4 +1,4 @@
-// `tokenladder backup <file>` and `tokenladder restore <file>`. What they do is in
+// `tokenladder backup <file>`, `tokenladder restore <file>` and `tokenladder migrate-store --to <url>`. What they do is in
 // src/cli/ops-actions.ts, imported only when one of them runs, so the CLI's start stays light.
 import type { Command } from 'commander';
 
@@ -20,4 +20,12 @@ export function registerOpsCommands(program: Command): void {
     )
     .argument('<file>', 'a backup written by `tokenladder backup`')
     .action(async (file: string) => (await actions()).restore(file));
+
+  program
+    .command('migrate-store')
+    .description(
+      'copy everything in TOKENLADDER_DB (SQLite) into an empty PostgreSQL database, checked (every row, the audit chain) before it commits; stop the server first',
+    )
+    .requiredOption('--to <url>', 'the PostgreSQL database (postgres://user:password@host:port/database)')
+    .action(async (options: { to: string }) => (await import('./migrate-store')).migrateStore(options));
 }

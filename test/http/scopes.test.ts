@@ -250,6 +250,7 @@ describe('fine-grained permissions and resource scopes', () => {
       '0005_revocation_scope.sql',
       '0006_subject_base_revocations.sql',
       '0007_revocation_generations.sql',
+      '0008_one_next_key.sql',
     ]);
     const row = raw
       .prepare('SELECT scope_type, base_id, permission, grants, enabled, expires_at FROM api_tokens')

@@ -41,6 +41,7 @@ describe('migrations and schema.sql', () => {
       '0005_revocation_scope.sql',
       '0006_subject_base_revocations.sql',
       '0007_revocation_generations.sql',
+      '0008_one_next_key.sql',
     ]);
     expect(migrateSqlite(raw, readMigrations())).toEqual([]);
     const rows = raw.prepare('SELECT id, name, applied_at FROM d1_migrations').all();
@@ -52,6 +53,7 @@ describe('migrations and schema.sql', () => {
       { id: 5, name: '0005_revocation_scope.sql', applied_at: expect.any(String) },
       { id: 6, name: '0006_subject_base_revocations.sql', applied_at: expect.any(String) },
       { id: 7, name: '0007_revocation_generations.sql', applied_at: expect.any(String) },
+      { id: 8, name: '0008_one_next_key.sql', applied_at: expect.any(String) },
     ]);
   });
 

@@ -23,12 +23,26 @@ export function wranglerWorkerOptions() {
     config.d1_databases as { binding: string; database_id?: string; preview_database_id?: string }[]
   ).find((database) => database.binding === 'DB');
   if (!d1) throw new Error('wrangler.toml has no D1 database bound as DB');
+  const assets = config.assets as
+    | { directory?: string; binding?: string; run_worker_first?: boolean }
+    | undefined;
+  if (!assets?.directory || !assets.binding)
+    throw new Error('wrangler.toml has no [assets] directory and binding');
   return {
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
     bindings: { ...(config.vars as Record<string, string>), ...devVars } as Record<string, string>,
     // `wrangler d1 migrations apply --local` and `wrangler dev` both key the local database by this id.
     d1Databases: { DB: d1.preview_database_id ?? d1.database_id ?? d1.binding },
+    // wrangler.toml's [assets] as `wrangler dev` serves them: the folder, the binding, the Worker first.
+    assets: {
+      directory: join(ROOT, assets.directory),
+      binding: assets.binding,
+      routerConfig: {
+        has_user_worker: true,
+        invoke_user_worker_ahead_of_assets: assets.run_worker_first === true,
+      },
+    },
   };
 }
 
@@ -101,6 +115,8 @@ export async function startWorkerd(persistTo: string, variants: WorkerVariant[] 
       compatibilityFlags: wrangler.compatibilityFlags,
       bindings,
       d1Databases: variant.d1Id ? { DB: variant.d1Id } : wrangler.d1Databases,
+      // The assets binding (Scalar's script for /docs) on the first variant, the one wrangler.toml describes.
+      ...(index === 0 && { assets: wrangler.assets }),
       ...(index > 0 && { routes: [`${variant.name}.variant.test/*`] }),
     };
   });
