@@ -156,7 +156,7 @@ export type ExchangeableToken = Omit<Selectable<ApiTokensTable>, 'updated_at'> &
  * read together with the feed position the Base-Token will carry (`gen`). A change committed after
  * it is refused by its feed entry; one committed before is what this read sees. Hand-written SQL on purpose: this runs on
  * every exchange, and building and compiling it with Kysely's query builder cost about a tenth of
- * the exchange's CPU (bench/RESULTS.md).
+ * the exchange's CPU (bench/RESULTS.md). Portable: booleans come back as 0/1 on SQLite, D1 and PostgreSQL alike.
  */
 export async function loadApiTokenForExchange(
   deps: Pick<Deps, 'db'>,
@@ -169,17 +169,18 @@ export async function loadApiTokenForExchange(
            t.created_at, t.last_used_at, t.previous_last_used_at, t.revoked_at,
            u.is_active, u.kind AS owner_kind, m.permission AS owner_permission,
            (SELECT value FROM settings WHERE key = ${TOKEN_POLICY_KEY}) AS policy,
-           EXISTS (SELECT 1 FROM api_token_base_blocks AS k
-                    WHERE k.token_id = t.id AND k.base_id = COALESCE(${baseUuid ?? null}, t.base_id)) AS blocked,
-           CASE t.scope_type
+           CASE WHEN EXISTS (SELECT 1 FROM api_token_base_blocks AS k
+                    WHERE k.token_id = t.id AND k.base_id = COALESCE(${baseUuid ?? null}, t.base_id))
+             THEN 1 ELSE 0 END AS blocked,
+           CASE WHEN (CASE t.scope_type
              WHEN 'base' THEN t.base_id = COALESCE(${baseUuid ?? null}, t.base_id)
-             WHEN 'all' THEN 1
+             WHEN 'all' THEN TRUE
              WHEN 'bases' THEN EXISTS (SELECT 1 FROM api_token_bases AS l
                                         WHERE l.token_id = t.id AND l.base_id = ${baseUuid ?? null})
              WHEN 'workspace' THEN EXISTS (SELECT 1 FROM bases AS b
                                             WHERE b.id = ${baseUuid ?? null} AND b.workspace_id = t.workspace_id)
-             ELSE 0
-           END AS in_scope,
+             ELSE FALSE
+           END) THEN 1 ELSE 0 END AS in_scope,
            ${feedPosition} AS gen
       FROM api_tokens AS t
       JOIN users AS u ON u.id = t.created_by

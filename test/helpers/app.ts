@@ -7,8 +7,12 @@ import type { Logger } from '../../src/deps';
 import { bootstrapAdmin } from '../../src/accounts/users';
 import { generateKekText, importKek } from '../../src/keys/kek';
 import { createNodeDeps } from '../../src/runtime/node/deps';
-import { readMigrations } from '../../src/store/migration-files';
+import { POSTGRES_MIGRATIONS_DIR, readMigrations } from '../../src/store/migration-files';
+import { createPostgresStore, type PostgresStore } from '../../src/store/postgres';
+import { migratePostgres } from '../../src/store/postgres-migrate';
 import { configureSqlite, migrateSqlite } from '../../src/store/sqlite';
+import { dbDigest, pgDigest, type DigestOptions } from './db-digest';
+import { createTestDatabase, type TestDatabase } from './postgres';
 
 export const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' };
 export const PASSWORD = 'a perfectly fine passphrase';
@@ -70,35 +74,94 @@ export const testConfig = (overrides: Partial<AppConfig> = {}): AppConfig => ({
   ...overrides,
 });
 
+export type TestStore = 'sqlite' | 'postgres';
+
+/** The store tests run on unless they say: TOKENLADDER_TEST_STORE=postgres runs them on PostgreSQL. */
+export const DEFAULT_TEST_STORE: TestStore =
+  process.env.TOKENLADDER_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
 export interface TestAppOptions {
   config?: Partial<AppConfig>;
-  /** A database file to open (or reopen); in-memory by default. */
+  /** A database file to open (or reopen); in-memory by default. SQLite only. */
   file?: string;
   kekText?: string;
   /** Where the app logs (through the redacting wrapper createDeps adds); silentLog by default. */
   log?: Logger;
+  /**
+   * `postgres`: a database of its own on the test server (test/helpers/postgres.ts), migrated,
+   * dropped by `close()`. Default {@link DEFAULT_TEST_STORE}.
+   */
+  store?: TestStore;
 }
 
-/** The real app over real SQLite (migrated), with a frozen clock, fresh keys and a bootstrap admin. */
+/** A PostgreSQL store over a new, migrated database of its own; `close()` drops it. */
+export async function testPostgresStore(): Promise<{
+  database: TestDatabase;
+  store: PostgresStore;
+  close(): Promise<void>;
+}> {
+  const database = await createTestDatabase();
+  // Small pools: many tests run at once on a 2-core machine, each with its own database.
+  const store = createPostgresStore({ url: database.url, poolSize: 4 });
+  try {
+    await migratePostgres(store.pool, readMigrations(POSTGRES_MIGRATIONS_DIR));
+  } catch (error) {
+    await store.close();
+    await database.drop();
+    throw error;
+  }
+  return {
+    database,
+    store,
+    async close() {
+      await store.close();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * The real app over a real, migrated store (in-memory SQLite, or a PostgreSQL database of its own),
+ * with a frozen clock, fresh keys and a bootstrap admin.
+ */
 export async function testApp(options: TestAppOptions = {}) {
-  const raw = new Database(options.file ?? ':memory:');
-  configureSqlite(raw);
-  migrateSqlite(raw, readMigrations());
+  const kind = options.store ?? (options.file ? 'sqlite' : DEFAULT_TEST_STORE);
   const clock = frozenClock();
   const kekText = options.kekText ?? generateKekText();
-  const deps = await createNodeDeps({
-    raw,
+  const common = {
     kek: await importKek(kekText),
     config: testConfig(options.config),
     clock,
     log: options.log ?? silentLog,
-  });
+  };
+  let raw: Database.Database;
+  let postgres: Awaited<ReturnType<typeof testPostgresStore>> | undefined;
+  let deps: Awaited<ReturnType<typeof createNodeDeps>>;
+  if (kind === 'postgres') {
+    postgres = await testPostgresStore();
+    // Tests that read SQLite directly (t.raw) are SQLite's; on PostgreSQL they use digest() and deps.db.
+    raw = undefined as unknown as Database.Database;
+    deps = await createNodeDeps({ ...common, store: postgres.store });
+  } else {
+    raw = new Database(options.file ?? ':memory:');
+    configureSqlite(raw);
+    migrateSqlite(raw, readMigrations());
+    deps = await createNodeDeps({ ...common, raw });
+  }
   await bootstrapAdmin(deps, ADMIN.email, ADMIN.password);
   const app = createApp(deps);
   const client = createClient(app);
   /** The typed client as `token` (see inProcessClient): bodies typed by the documented responses. */
   const api = (token?: string) => inProcessClient({ app }, token).client;
-  return { app, deps, raw, clock, kekText, ...client, api };
+  /** The "nothing changed" digest of every table (see test/helpers/db-digest.ts), on either store. */
+  const digest = async (digestOptions: DigestOptions = {}) =>
+    postgres ? pgDigest(postgres.store.pool, digestOptions) : dbDigest(raw, digestOptions);
+  /** Ends the store: the PostgreSQL database is dropped (SQLite's in-memory one is closed). */
+  const close = async () => {
+    if (postgres) await postgres.close();
+    else raw.close();
+  };
+  return { app, deps, raw, clock, kekText, store: kind, digest, close, ...client, api };
 }
 
 export type TestApp = Awaited<ReturnType<typeof testApp>>;

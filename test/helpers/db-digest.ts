@@ -65,3 +65,30 @@ export async function d1Digest(db: D1Reader, options: DigestOptions = {}): Promi
     tables.push({ name, rows: (await db.prepare(rowsOf(name)).all()).results as Row[] });
   return digest(tables, options);
 }
+
+/** The part of a node-postgres pool the digest uses. */
+export interface PgReader {
+  query(sql: string): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * The digest of a PostgreSQL database (the public schema's tables). PostgreSQL has no rowid: rows are
+ * ordered by their whole text, which is stable between two reads of the same rows.
+ */
+export async function pgDigest(pool: PgReader, options: DigestOptions = {}): Promise<string> {
+  const names = kept(
+    (
+      await pool.query(
+        `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename COLLATE "C"`,
+      )
+    ).rows as { name: string }[],
+    options,
+  );
+  const tables = [];
+  for (const name of names)
+    tables.push({
+      name,
+      rows: (await pool.query(`SELECT * FROM "${name}" AS t ORDER BY t::text COLLATE "C"`)).rows as Row[],
+    });
+  return digest(tables, options);
+}

@@ -1,12 +1,23 @@
-import { describe, expect, it } from 'vitest';
-import { ADMIN, testApp } from '../helpers/app';
-import { dbDigest } from '../helpers/db-digest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ADMIN, testApp, type TestApp, type TestStore } from '../helpers/app';
+import { hasPostgres } from '../helpers/postgres';
 import { checkErrorCases, revokeAndCheck, verifyBaseToken, walkChain, type Target } from '../scenarios/chain';
 
-/** The shared scenario (test/scenarios/chain.ts) on createApp over SQLite; test/workers runs it in workerd on D1. */
-describe('the shared chain scenario on Node', () => {
+const STORES: TestStore[] = ['sqlite', ...((await hasPostgres()) ? (['postgres'] as const) : [])];
+
+/**
+ * The shared scenario (test/scenarios/chain.ts) on createApp over SQLite and over PostgreSQL;
+ * test/workers runs it in workerd on D1.
+ */
+describe.each(STORES)('the shared chain scenario on Node (%s)', (store) => {
+  const opened: TestApp[] = [];
+  afterEach(async () => {
+    for (const t of opened.splice(0)) await t.close();
+  });
+
   const nodeTarget = async () => {
-    const t = await testApp({ config: { issuer: 'http://tokenladder.test' } });
+    const t = await testApp({ config: { issuer: 'http://tokenladder.test' }, store });
+    opened.push(t);
     const target: Target = {
       fetch: async (request) => t.app.fetch(request),
       origin: 'http://tokenladder.test',
@@ -19,7 +30,7 @@ describe('the shared chain scenario on Node', () => {
   it('walks the chain, verifies the Base-Token with jose, answers the error table without writing, and revokes at once', async () => {
     const { t, target } = await nodeTarget();
     const chain = await walkChain(target);
-    await checkErrorCases(target, chain, async () => dbDigest(t.raw));
+    await checkErrorCases(target, chain, () => t.digest());
     await revokeAndCheck(target, chain);
   });
 
