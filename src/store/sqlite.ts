@@ -1,6 +1,6 @@
 // Node-only: better-sqlite3 behind Kysely, plus the atomic primitive and migrations on it.
 import type BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
 import type { Atomic, StatementResult } from './atomic';
 import type { Database } from './schema';
 
@@ -18,6 +18,8 @@ export function configureSqlite(raw: BetterSqlite3.Database): void {
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
 }
+
+const WRITES = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode']);
 
 /** Prepared statements kept per SQL text; the bound keeps a stream of distinct ad-hoc queries from growing it forever. */
 const STATEMENT_CACHE_LIMIT = 500;
@@ -38,10 +40,15 @@ export function createSqliteStore(raw: BetterSqlite3.Database): { db: Kysely<Dat
   const database = { prepare, close: () => raw.close() } as unknown as BetterSqlite3.Database;
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   // better-sqlite3 is synchronous, so this transaction cannot interleave with any other query.
-  const runAll = raw.transaction((compiled: { sql: string; parameters: readonly unknown[] }[]) =>
+  const runAll = raw.transaction((compiled: CompiledQuery[]) =>
     compiled.map((query): StatementResult => {
       const statement = prepare(query.sql);
-      if (statement.reader) return { rows: statement.all(...query.parameters), numAffectedRows: 0 };
+      if (statement.reader) {
+        const rows = statement.all(...query.parameters);
+        // A write with RETURNING is a reader here: each row it returns is a row it changed (as D1
+        // and PostgreSQL count them); a read changes nothing.
+        return { rows, numAffectedRows: WRITES.has(query.query.kind) ? rows.length : 0 };
+      }
       return { rows: [], numAffectedRows: statement.run(...query.parameters).changes };
     }),
   );
