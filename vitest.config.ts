@@ -18,6 +18,22 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // The in-process suites that go through HTTP only, again on PostgreSQL: every test app gets a
+          // database of its own on the server test/helpers/postgres.ts names. (The store contract, the
+          // chain scenario and the concurrency test run on PostgreSQL in `fast` already.)
+          name: 'postgres',
+          include: [
+            'test/security/{escalation,jwt,input,credentials,hardening,opaque,concurrency,fuzz}.test.ts',
+          ],
+          env: { TOKENLADDER_TEST_STORE: 'postgres' },
+          setupFiles: ['test/setup/postgres-store.ts'],
+          // Dropping a file's databases at the end takes a while on a busy machine.
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'slow',
           include: [
             'test/{e2e,workers,browser}/**/*.test.ts',

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Deps } from '../deps';
 import { errorResponse } from '../http/errors';
 import { jsonResponse, routeDoc } from '../openapi/route-doc';
+import { dialectOf } from '../store/dialect';
 import { migrationProblem } from '../store/migration-names';
 
 const healthSchema = z.strictObject({ status: z.literal('ok') }).meta({ id: 'Health' });
@@ -32,7 +33,9 @@ const readyzDoc = routeDoc({
 async function notReady(deps: Deps): Promise<string | null> {
   let applied: string[];
   try {
-    const result = await sql<{ name: string }>`SELECT name FROM d1_migrations`.execute(deps.db);
+    // wrangler's table on SQLite and D1; src/store/postgres-migrate.ts's on PostgreSQL (same file names).
+    const table = dialectOf(deps.db) === 'postgres' ? 'tokenladder_migrations' : 'd1_migrations';
+    const result = await sql<{ name: string }>`SELECT name FROM ${sql.table(table)}`.execute(deps.db);
     applied = result.rows.map((row) => row.name);
   } catch (error) {
     deps.log.error('readyz: the database does not answer', { error: (error as Error).message });

@@ -80,6 +80,13 @@ export type TestStore = 'sqlite' | 'postgres';
 export const DEFAULT_TEST_STORE: TestStore =
   process.env.TOKENLADDER_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
 
+/**
+ * Whether test apps run on SQLite here. A test that reads or changes the SQLite database directly
+ * (`t.raw`: triggers, prepared-statement spies, its own throttle rows) runs with `it.runIf(ON_SQLITE)`:
+ * on SQLite in the `fast` project, left out of the `postgres` project's rerun.
+ */
+export const ON_SQLITE = DEFAULT_TEST_STORE === 'sqlite';
+
 export interface TestAppOptions {
   config?: Partial<AppConfig>;
   /** A database file to open (or reopen); in-memory by default. SQLite only. */
@@ -92,6 +99,17 @@ export interface TestAppOptions {
    * dropped by `close()`. Default {@link DEFAULT_TEST_STORE}.
    */
   store?: TestStore;
+}
+
+/** PostgreSQL databases test apps made and have not dropped yet (see closeOpenedTestApps). */
+const openPostgres = new Set<{ close(): Promise<void> }>();
+
+/**
+ * Drops every PostgreSQL database a test app of this file made and did not close itself; the
+ * `postgres` vitest project calls it after each file (test/setup/postgres-store.ts).
+ */
+export async function closeOpenedTestApps(): Promise<void> {
+  for (const opened of [...openPostgres]) await opened.close();
 }
 
 /** A PostgreSQL store over a new, migrated database of its own; `close()` drops it. */
@@ -110,14 +128,17 @@ export async function testPostgresStore(): Promise<{
     await database.drop();
     throw error;
   }
-  return {
+  const opened = {
     database,
     store,
     async close() {
+      if (!openPostgres.delete(opened)) return;
       await store.close();
       await database.drop();
     },
   };
+  openPostgres.add(opened);
+  return opened;
 }
 
 /**

@@ -13,7 +13,7 @@ import { ensureAdmin, IGNORED_BECAUSE } from '../../src/startup';
 import { readMigrations } from '../../src/store/migration-files';
 import { configureSqlite, migrateSqlite } from '../../src/store/sqlite';
 import { hitCounter, peekCounter, resetCounter } from '../../src/throttle/counters';
-import { ADMIN, PASSWORD, testApp, testConfig, type TestApp } from '../helpers/app';
+import { ON_SQLITE, ADMIN, PASSWORD, testApp, testConfig, type TestApp } from '../helpers/app';
 import { dbDigest } from '../helpers/db-digest';
 
 /** A migrated database with no user yet: what a first start sees. Logs go to `lines`. */
@@ -75,31 +75,34 @@ describe('login throttling', () => {
     t = await testApp({ config: { loginThrottle: LIMITS } });
   });
 
-  it('C-01 locks an account after N failures: 429 + Retry-After, even for the right password, with no hash computed', async () => {
-    for (let i = 0; i < 3; i++)
-      expect((await signIn(t, ADMIN.email, 'wrong wrong wrong wrong')).status).toBe(401);
-    const verify = vi.spyOn(t.deps.passwords, 'verify');
-    const hash = vi.spyOn(t.deps.passwords, 'hash');
-    const before = dbDigest(t.raw);
+  it.runIf(ON_SQLITE)(
+    'C-01 locks an account after N failures: 429 + Retry-After, even for the right password, with no hash computed',
+    async () => {
+      for (let i = 0; i < 3; i++)
+        expect((await signIn(t, ADMIN.email, 'wrong wrong wrong wrong')).status).toBe(401);
+      const verify = vi.spyOn(t.deps.passwords, 'verify');
+      const hash = vi.spyOn(t.deps.passwords, 'hash');
+      const before = dbDigest(t.raw);
 
-    const locked = await signIn(t, ADMIN.email, ADMIN.password);
-    expect(locked.status).toBe(429);
-    expect(locked.body).toEqual(TOO_MANY);
-    expect(locked.headers.get('retry-after')).toBe('900');
+      const locked = await signIn(t, ADMIN.email, ADMIN.password);
+      expect(locked.status).toBe(429);
+      expect(locked.body).toEqual(TOO_MANY);
+      expect(locked.headers.get('retry-after')).toBe('900');
 
-    t.clock.advance(600);
-    const later = await signIn(t, ADMIN.email, ADMIN.password, '198.51.100.7');
-    expect(later.status).toBe(429);
-    expect(later.headers.get('retry-after')).toBe('300');
-    expect(verify).not.toHaveBeenCalled();
-    expect(hash).not.toHaveBeenCalled();
-    expect(dbDigest(t.raw)).toBe(before);
+      t.clock.advance(600);
+      const later = await signIn(t, ADMIN.email, ADMIN.password, '198.51.100.7');
+      expect(later.status).toBe(429);
+      expect(later.headers.get('retry-after')).toBe('300');
+      expect(verify).not.toHaveBeenCalled();
+      expect(hash).not.toHaveBeenCalled();
+      expect(dbDigest(t.raw)).toBe(before);
 
-    // The window ends: the right password works again.
-    t.clock.advance(300);
-    expect((await signIn(t, ADMIN.email, ADMIN.password)).status).toBe(201);
-    expect(verify).toHaveBeenCalledTimes(1);
-  });
+      // The window ends: the right password works again.
+      t.clock.advance(300);
+      expect((await signIn(t, ADMIN.email, ADMIN.password)).status).toBe(201);
+      expect(verify).toHaveBeenCalledTimes(1);
+    },
+  );
 
   it('C-03 a successful sign-in resets the account counter', async () => {
     for (let i = 0; i < 2; i++)
@@ -116,24 +119,27 @@ describe('login throttling', () => {
     expect((await signIn(t, ADMIN.email, ADMIN.password, '192.0.2.4')).status).toBe(429);
   });
 
-  it('C-04 an unknown email is throttled exactly like a known one (status, body, Retry-After)', async () => {
-    const known: { status: number; body: unknown }[] = [];
-    const unknown: { status: number; body: unknown }[] = [];
-    for (let i = 0; i < 4; i++) {
-      const a = await signIn(t, ADMIN.email, 'wrong wrong wrong wrong', '192.0.2.10');
-      const b = await signIn(t, 'nobody@example.com', 'wrong wrong wrong wrong', '192.0.2.11');
-      known.push({ status: a.status, body: a.body });
-      unknown.push({ status: b.status, body: b.body });
-      if (i === 3) expect(a.headers.get('retry-after')).toBe(b.headers.get('retry-after'));
-    }
-    expect(unknown).toEqual(known);
-    expect(known.map((r) => r.status)).toEqual([401, 401, 401, 429]);
-    // Keys are a hash of the normalised email: no email in the table, and case does not escape the lock.
-    expect(JSON.stringify(counters(t.raw))).not.toContain('example.com');
-    expect((await signIn(t, 'NOBODY@Example.com ', 'wrong wrong wrong wrong', '192.0.2.12')).status).toBe(
-      429,
-    );
-  });
+  it.runIf(ON_SQLITE)(
+    'C-04 an unknown email is throttled exactly like a known one (status, body, Retry-After)',
+    async () => {
+      const known: { status: number; body: unknown }[] = [];
+      const unknown: { status: number; body: unknown }[] = [];
+      for (let i = 0; i < 4; i++) {
+        const a = await signIn(t, ADMIN.email, 'wrong wrong wrong wrong', '192.0.2.10');
+        const b = await signIn(t, 'nobody@example.com', 'wrong wrong wrong wrong', '192.0.2.11');
+        known.push({ status: a.status, body: a.body });
+        unknown.push({ status: b.status, body: b.body });
+        if (i === 3) expect(a.headers.get('retry-after')).toBe(b.headers.get('retry-after'));
+      }
+      expect(unknown).toEqual(known);
+      expect(known.map((r) => r.status)).toEqual([401, 401, 401, 429]);
+      // Keys are a hash of the normalised email: no email in the table, and case does not escape the lock.
+      expect(JSON.stringify(counters(t.raw))).not.toContain('example.com');
+      expect((await signIn(t, 'NOBODY@Example.com ', 'wrong wrong wrong wrong', '192.0.2.12')).status).toBe(
+        429,
+      );
+    },
+  );
 
   it('C-02 limits failures per client address (credential stuffing); other headers do not change the address', async () => {
     for (let i = 0; i < 5; i++) {
@@ -153,18 +159,21 @@ describe('login throttling', () => {
       expect((await signIn(t, ADMIN.email, ADMIN.password, '198.51.100.2')).status).toBe(201);
   });
 
-  it('R-05 parallel guesses cannot overshoot the limit: exactly N passwords checked', async () => {
-    const verify = vi.spyOn(t.deps.passwords, 'verify');
-    const replies = await Promise.all(
-      Array.from({ length: 10 }, (_, i) =>
-        signIn(t, ADMIN.email, 'wrong wrong wrong wrong', `192.0.2.${100 + i}`),
-      ),
-    );
-    expect(replies.filter((r) => r.status === 401)).toHaveLength(3);
-    expect(replies.filter((r) => r.status === 429)).toHaveLength(7);
-    expect(verify).toHaveBeenCalledTimes(3);
-    expect(counters(t.raw).find((row) => row.key.startsWith('login:account:'))?.hits).toBe(10);
-  });
+  it.runIf(ON_SQLITE)(
+    'R-05 parallel guesses cannot overshoot the limit: exactly N passwords checked',
+    async () => {
+      const verify = vi.spyOn(t.deps.passwords, 'verify');
+      const replies = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          signIn(t, ADMIN.email, 'wrong wrong wrong wrong', `192.0.2.${100 + i}`),
+        ),
+      );
+      expect(replies.filter((r) => r.status === 401)).toHaveLength(3);
+      expect(replies.filter((r) => r.status === 429)).toHaveLength(7);
+      expect(verify).toHaveBeenCalledTimes(3);
+      expect(counters(t.raw).find((row) => row.key.startsWith('login:account:'))?.hits).toBe(10);
+    },
+  );
 
   it('throttles the SeaTable-compatible sign-in with the same counters', async () => {
     const seatable = (password: string) =>
@@ -180,7 +189,7 @@ describe('login throttling', () => {
     expect(locked.headers.get('retry-after')).toBe('900');
   });
 
-  it('prunes counters whose window has ended', async () => {
+  it.runIf(ON_SQLITE)('prunes counters whose window has ended', async () => {
     await signIn(t, 'someone@example.com', 'wrong wrong wrong wrong');
     expect(counters(t.raw)).toHaveLength(2);
     t.clock.advance(2 * 3600);
@@ -292,23 +301,26 @@ describe('password policy', () => {
   const create = (email: string, password: string) =>
     t.call('POST', '/api/v1/users', { token: admin, body: { email, password, role: 'user' } });
 
-  it('C-09 refuses passwords on the common-password list, case-insensitively after NFKC, also padded with digits or symbols', async () => {
-    const before = dbDigest(t.raw);
-    for (const password of [
-      '1qaz2wsx3edc4rfv',
-      '1QAZ2WSX3EDC4RFV',
-      '１ｑａｚ２ｗｓｘ３ｅｄｃ４ｒｆｖ',
-      'password12345678',
-      'Baseball2024!!!!',
-      'iloveyou 1234567',
-    ]) {
-      const reply = await create('c09@example.com', password);
-      expect(reply.status, password).toBe(400);
-      expect(reply.body.error.code).toBe('invalid_request');
-      expect(reply.body.error.message).toMatch(/too common/);
-    }
-    expect(dbDigest(t.raw)).toBe(before);
-  });
+  it.runIf(ON_SQLITE)(
+    'C-09 refuses passwords on the common-password list, case-insensitively after NFKC, also padded with digits or symbols',
+    async () => {
+      const before = dbDigest(t.raw);
+      for (const password of [
+        '1qaz2wsx3edc4rfv',
+        '1QAZ2WSX3EDC4RFV',
+        '１ｑａｚ２ｗｓｘ３ｅｄｃ４ｒｆｖ',
+        'password12345678',
+        'Baseball2024!!!!',
+        'iloveyou 1234567',
+      ]) {
+        const reply = await create('c09@example.com', password);
+        expect(reply.status, password).toBe(400);
+        expect(reply.body.error.code).toBe('invalid_request');
+        expect(reply.body.error.message).toMatch(/too common/);
+      }
+      expect(dbDigest(t.raw)).toBe(before);
+    },
+  );
 
   it('C-09 refuses the email address or its local part as the password', async () => {
     const email = 'Jonathan.Livingston@example.com';
@@ -331,39 +343,42 @@ describe('password policy', () => {
     expect((await create('c10b@example.com', 'all lower case and spaces')).status).toBe(201);
   });
 
-  it('applies to an admin setting a password (PATCH) and to the first admin (ensureAdmin, on Node and Workers)', async () => {
-    const user = (await create('pat@example.com', PASSWORD)).body;
-    const before = dbDigest(t.raw);
-    const patched = await t.call('PATCH', `/api/v1/users/${user.id}`, {
-      token: admin,
-      body: { password: 'pat@example.com' },
-    });
-    expect(patched.status).toBe(400);
-    expect(dbDigest(t.raw)).toBe(before);
+  it.runIf(ON_SQLITE)(
+    'applies to an admin setting a password (PATCH) and to the first admin (ensureAdmin, on Node and Workers)',
+    async () => {
+      const user = (await create('pat@example.com', PASSWORD)).body;
+      const before = dbDigest(t.raw);
+      const patched = await t.call('PATCH', `/api/v1/users/${user.id}`, {
+        token: admin,
+        body: { password: 'pat@example.com' },
+      });
+      expect(patched.status).toBe(400);
+      expect(dbDigest(t.raw)).toBe(before);
 
-    const env = parseEnv({
-      TOKENLADDER_ADMIN_EMAIL: 'root@example.com',
-      TOKENLADDER_ADMIN_PASSWORD: 'password12345678',
-    });
-    // The first admin is made on an empty database only, so that is where the policy applies.
-    const empty = await emptyDatabase();
-    await expect(ensureAdmin(empty.deps, env, () => {})).rejects.toThrow(
-      /TOKENLADDER_ADMIN_PASSWORD: password is too common/,
-    );
-    expect(empty.users()).toEqual([]);
-    // Workers make their first admin through the same ensureAdmin (prepare), on an empty D1 only
-    // (test/workers/handler.test.ts: refused there, ignored once D1 has users).
-    await expect(
-      ensureAdmin(
-        empty.deps,
-        parseEnv({
-          TOKENLADDER_ADMIN_EMAIL: 'ops@example.com',
-          TOKENLADDER_ADMIN_PASSWORD: 'ops@example.com',
-        }),
-      ),
-    ).rejects.toThrow(/TOKENLADDER_ADMIN_PASSWORD: password must not be your email address/);
-    expect(empty.users()).toEqual([]);
-  });
+      const env = parseEnv({
+        TOKENLADDER_ADMIN_EMAIL: 'root@example.com',
+        TOKENLADDER_ADMIN_PASSWORD: 'password12345678',
+      });
+      // The first admin is made on an empty database only, so that is where the policy applies.
+      const empty = await emptyDatabase();
+      await expect(ensureAdmin(empty.deps, env, () => {})).rejects.toThrow(
+        /TOKENLADDER_ADMIN_PASSWORD: password is too common/,
+      );
+      expect(empty.users()).toEqual([]);
+      // Workers make their first admin through the same ensureAdmin (prepare), on an empty D1 only
+      // (test/workers/handler.test.ts: refused there, ignored once D1 has users).
+      await expect(
+        ensureAdmin(
+          empty.deps,
+          parseEnv({
+            TOKENLADDER_ADMIN_EMAIL: 'ops@example.com',
+            TOKENLADDER_ADMIN_PASSWORD: 'ops@example.com',
+          }),
+        ),
+      ).rejects.toThrow(/TOKENLADDER_ADMIN_PASSWORD: password must not be your email address/);
+      expect(empty.users()).toEqual([]);
+    },
+  );
 
   it('lets the minimum go down to 8 (then short common passwords matter) and warns about it', () => {
     const config = { passwordMinLength: 8, passwordMaxLength: 128 };
@@ -441,28 +456,31 @@ describe('C-11 password change', () => {
     t.call('POST', '/api/v1/me/password', { token, body, headers: { 'x-test-client-ip': '203.0.113.50' } });
   const NEW = 'a brand new passphrase for alice';
 
-  it("C-11 an admin setting a user's password ends that user's sessions (their Account-Tokens), not their API-Tokens", async () => {
-    const t = await testApp();
-    const admin = await t.login();
-    const user = await t.userWithToken(admin, 'reset@example.com');
-    const base = await t.createBase(user.token, 'Reset');
-    const api = await t.createApiToken(user.token, base, 'kept', 'r');
-    const reset = await t.call('PATCH', `/api/v1/users/${user.id}`, {
-      token: admin,
-      body: { password: 'a new passphrase set by the admin' },
-    });
-    expect(reset.status).toBe(200);
-    expect((await t.call('GET', '/api/v1/me', { token: user.token })).status).toBe(401);
-    expect((await t.call('GET', '/api/v1/me', { token: admin })).status).toBe(200);
-    expect((await t.call('POST', '/api/v1/base-tokens', { token: api.token })).status).toBe(201);
-    const feed = (await t.call('GET', '/api/v1/revocations')).body.revocations.map(
-      (entry: { value: string }) => entry.value,
-    );
-    const userTokenId = (
-      t.raw.prepare('SELECT id FROM account_tokens WHERE user_id = ?').get(user.id) as { id: string }
-    ).id;
-    expect(feed).toEqual([userTokenId]);
-  });
+  it.runIf(ON_SQLITE)(
+    "C-11 an admin setting a user's password ends that user's sessions (their Account-Tokens), not their API-Tokens",
+    async () => {
+      const t = await testApp();
+      const admin = await t.login();
+      const user = await t.userWithToken(admin, 'reset@example.com');
+      const base = await t.createBase(user.token, 'Reset');
+      const api = await t.createApiToken(user.token, base, 'kept', 'r');
+      const reset = await t.call('PATCH', `/api/v1/users/${user.id}`, {
+        token: admin,
+        body: { password: 'a new passphrase set by the admin' },
+      });
+      expect(reset.status).toBe(200);
+      expect((await t.call('GET', '/api/v1/me', { token: user.token })).status).toBe(401);
+      expect((await t.call('GET', '/api/v1/me', { token: admin })).status).toBe(200);
+      expect((await t.call('POST', '/api/v1/base-tokens', { token: api.token })).status).toBe(201);
+      const feed = (await t.call('GET', '/api/v1/revocations')).body.revocations.map(
+        (entry: { value: string }) => entry.value,
+      );
+      const userTokenId = (
+        t.raw.prepare('SELECT id FROM account_tokens WHERE user_id = ?').get(user.id) as { id: string }
+      ).id;
+      expect(feed).toEqual([userTokenId]);
+    },
+  );
 
   it('C-11 sets the new password and revokes the other Account-Tokens, not the calling one nor API-Tokens', async () => {
     const alice = await t.userWithToken(admin, 'alice@example.com');
@@ -499,47 +517,53 @@ describe('C-11 password change', () => {
     expect((await t.call('GET', '/api/v1/me', { token: other })).status).toBe(200);
   });
 
-  it('C-11 refuses a wrong current password with 401, changing nothing, and counts it toward throttling', async () => {
-    const alice = await t.userWithToken(admin, 'alice@example.com');
-    const other = await t.login('alice@example.com', PASSWORD);
-    await warm(t, alice.token, other);
-    const before = dbDigest(t.raw);
-    for (let i = 0; i < 3; i++) {
-      const reply = await change(alice.token, {
-        current_password: 'not my password at all',
-        new_password: NEW,
-      });
-      expect(reply.status).toBe(401);
-      expect(reply.body.error.code).toBe('invalid_credentials');
-    }
-    expect(dbDigest(t.raw)).toBe(before);
-    const verify = vi.spyOn(t.deps.passwords, 'verify');
-    const locked = await change(alice.token, { current_password: PASSWORD, new_password: NEW });
-    expect(locked.status).toBe(429);
-    expect(locked.headers.get('retry-after')).toBe('900');
-    expect((await signIn(t, 'alice@example.com', PASSWORD, '192.0.2.99')).status).toBe(429);
-    expect(verify).not.toHaveBeenCalled();
-    expect(dbDigest(t.raw)).toBe(before);
-    expect((await t.call('GET', '/api/v1/me', { token: other })).status).toBe(200);
-  });
+  it.runIf(ON_SQLITE)(
+    'C-11 refuses a wrong current password with 401, changing nothing, and counts it toward throttling',
+    async () => {
+      const alice = await t.userWithToken(admin, 'alice@example.com');
+      const other = await t.login('alice@example.com', PASSWORD);
+      await warm(t, alice.token, other);
+      const before = dbDigest(t.raw);
+      for (let i = 0; i < 3; i++) {
+        const reply = await change(alice.token, {
+          current_password: 'not my password at all',
+          new_password: NEW,
+        });
+        expect(reply.status).toBe(401);
+        expect(reply.body.error.code).toBe('invalid_credentials');
+      }
+      expect(dbDigest(t.raw)).toBe(before);
+      const verify = vi.spyOn(t.deps.passwords, 'verify');
+      const locked = await change(alice.token, { current_password: PASSWORD, new_password: NEW });
+      expect(locked.status).toBe(429);
+      expect(locked.headers.get('retry-after')).toBe('900');
+      expect((await signIn(t, 'alice@example.com', PASSWORD, '192.0.2.99')).status).toBe(429);
+      expect(verify).not.toHaveBeenCalled();
+      expect(dbDigest(t.raw)).toBe(before);
+      expect((await t.call('GET', '/api/v1/me', { token: other })).status).toBe(200);
+    },
+  );
 
-  it('refuses a new password outside the policy with 400 before checking the current one', async () => {
-    const alice = await t.userWithToken(admin, 'alice@example.com');
-    await warm(t, alice.token);
-    const before = dbDigest(t.raw);
-    const countersBefore = counters(t.raw);
-    for (const new_password of ['too short', 'alice@example.com', 'password12345678']) {
-      const reply = await change(alice.token, { current_password: PASSWORD, new_password });
-      expect(reply.status, new_password).toBe(400);
-      expect(reply.body.error.message).toMatch(/^new_password: /);
-    }
-    expect((await change(alice.token, { current_password: PASSWORD })).status).toBe(400);
-    expect(
-      (await change(alice.token, { current_password: PASSWORD, new_password: NEW, extra: 1 })).status,
-    ).toBe(400);
-    expect(dbDigest(t.raw)).toBe(before);
-    expect(counters(t.raw)).toEqual(countersBefore);
-  });
+  it.runIf(ON_SQLITE)(
+    'refuses a new password outside the policy with 400 before checking the current one',
+    async () => {
+      const alice = await t.userWithToken(admin, 'alice@example.com');
+      await warm(t, alice.token);
+      const before = dbDigest(t.raw);
+      const countersBefore = counters(t.raw);
+      for (const new_password of ['too short', 'alice@example.com', 'password12345678']) {
+        const reply = await change(alice.token, { current_password: PASSWORD, new_password });
+        expect(reply.status, new_password).toBe(400);
+        expect(reply.body.error.message).toMatch(/^new_password: /);
+      }
+      expect((await change(alice.token, { current_password: PASSWORD })).status).toBe(400);
+      expect(
+        (await change(alice.token, { current_password: PASSWORD, new_password: NEW, extra: 1 })).status,
+      ).toBe(400);
+      expect(dbDigest(t.raw)).toBe(before);
+      expect(counters(t.raw)).toEqual(countersBefore);
+    },
+  );
 
   it('needs an Account-Token', async () => {
     const alice = await t.userWithToken(admin, 'alice@example.com');
@@ -607,34 +631,37 @@ describe('admin revoke-all', () => {
     expect((await t.call('GET', '/api/v1/me', { token: admin })).status).toBe(401);
   });
 
-  it('lets a team admin revoke for users of their own team only; others get 403/404 and nothing changes', async () => {
-    const team = (await t.call('POST', '/api/v1/teams', { token: admin, body: { name: 'Red' } })).body.id;
-    const otherTeam = (await t.call('POST', '/api/v1/teams', { token: admin, body: { name: 'Blue' } })).body
-      .id;
-    const tina = await t.userWithToken(admin, 'tina@example.com', { role: 'team_admin', team_id: team });
-    const member = await t.userWithToken(admin, 'member@example.com', { team_id: team });
-    const outsider = await t.userWithToken(admin, 'outsider@example.com', { team_id: otherTeam });
-    const boss = await t.userWithToken(admin, 'boss@example.com', { role: 'system_admin', team_id: team });
-    const plain = await t.userWithToken(admin, 'plain@example.com');
-    await warm(t, tina.token, member.token, outsider.token, boss.token, plain.token);
+  it.runIf(ON_SQLITE)(
+    'lets a team admin revoke for users of their own team only; others get 403/404 and nothing changes',
+    async () => {
+      const team = (await t.call('POST', '/api/v1/teams', { token: admin, body: { name: 'Red' } })).body.id;
+      const otherTeam = (await t.call('POST', '/api/v1/teams', { token: admin, body: { name: 'Blue' } })).body
+        .id;
+      const tina = await t.userWithToken(admin, 'tina@example.com', { role: 'team_admin', team_id: team });
+      const member = await t.userWithToken(admin, 'member@example.com', { team_id: team });
+      const outsider = await t.userWithToken(admin, 'outsider@example.com', { team_id: otherTeam });
+      const boss = await t.userWithToken(admin, 'boss@example.com', { role: 'system_admin', team_id: team });
+      const plain = await t.userWithToken(admin, 'plain@example.com');
+      await warm(t, tina.token, member.token, outsider.token, boss.token, plain.token);
 
-    const before = dbDigest(t.raw);
-    const refused = [
-      [await revokeAll(plain.token, member.id), 403, 'insufficient_permission'],
-      [await revokeAll(tina.token, outsider.id), 404, 'not_found'],
-      [await revokeAll(tina.token, plain.id), 404, 'not_found'],
-      [await revokeAll(tina.token, boss.id), 403, 'insufficient_permission'],
-      [await revokeAll(admin, '00000000-0000-4000-8000-000000000000'), 404, 'not_found'],
-      [await revokeAll(admin, 'not-a-uuid'), 400, 'invalid_request'],
-    ] as const;
-    for (const [reply, status, code] of refused) {
-      expect(reply.status).toBe(status);
-      expect(reply.body.error.code).toBe(code);
-    }
-    expect(dbDigest(t.raw)).toBe(before);
+      const before = dbDigest(t.raw);
+      const refused = [
+        [await revokeAll(plain.token, member.id), 403, 'insufficient_permission'],
+        [await revokeAll(tina.token, outsider.id), 404, 'not_found'],
+        [await revokeAll(tina.token, plain.id), 404, 'not_found'],
+        [await revokeAll(tina.token, boss.id), 403, 'insufficient_permission'],
+        [await revokeAll(admin, '00000000-0000-4000-8000-000000000000'), 404, 'not_found'],
+        [await revokeAll(admin, 'not-a-uuid'), 400, 'invalid_request'],
+      ] as const;
+      for (const [reply, status, code] of refused) {
+        expect(reply.status).toBe(status);
+        expect(reply.body.error.code).toBe(code);
+      }
+      expect(dbDigest(t.raw)).toBe(before);
 
-    expect((await revokeAll(tina.token, member.id)).body).toEqual({ account_tokens: 1, api_tokens: 0 });
-    expect((await t.call('GET', '/api/v1/me', { token: member.token })).status).toBe(401);
-    expect((await t.call('GET', '/api/v1/me', { token: outsider.token })).status).toBe(200);
-  });
+      expect((await revokeAll(tina.token, member.id)).body).toEqual({ account_tokens: 1, api_tokens: 0 });
+      expect((await t.call('GET', '/api/v1/me', { token: member.token })).status).toBe(401);
+      expect((await t.call('GET', '/api/v1/me', { token: outsider.token })).status).toBe(200);
+    },
+  );
 });

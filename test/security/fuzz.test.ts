@@ -263,7 +263,7 @@ describe('fuzz: every route, random input', () => {
         }
         if (input.contentType !== undefined) headers.set('content-type', input.contentType);
         const sendsBody = input.body !== undefined && method !== 'GET' && method !== 'HEAD';
-        const before = stateSnapshot(w.t.raw);
+        const before = await stateSnapshot(w.t);
         const response = await w.t.app.request(`${path}${input.query ?? ''}`, {
           method,
           headers,
@@ -287,7 +287,7 @@ describe('fuzz: every route, random input', () => {
             }
             expectErrorShape(path, response.status, parsed);
           }
-          expect(stateSnapshot(w.t.raw), `refused request changed the database: ${label}`).toBe(before);
+          expect(await stateSnapshot(w.t), `refused request changed the database: ${label}`).toBe(before);
         }
         expect(({} as Record<string, unknown>).polluted, label).toBeUndefined();
       }),

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_TOKENS_PER_USER } from '../../src/accounts/account-tokens';
 import { createBaseTokenVerifier, createRevocationList } from '../../src/verify';
-import { PASSWORD } from '../helpers/app';
+import { ON_SQLITE, PASSWORD } from '../helpers/app';
 import { expectErrorBody, expectRejected, world, type World } from './helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'tl-hardening-'));
@@ -140,55 +140,62 @@ describe('audit log', () => {
     await expectRejected(w.t, () => w.t.call('GET', '/api/v1/audit'), 401, 'missing_credentials');
   });
 
-  it('F-09 an audit write that fails rolls the whole action back: 500, no token created, no Base-Token handed out', async () => {
-    const w = await world();
-    w.t.raw.exec(
-      "CREATE TRIGGER audit_fails BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit storage failure'); END",
-    );
-    const count = () => w.t.raw.prepare('SELECT count(*) AS n FROM api_tokens').get();
-    const before = count();
-    expectErrorBody(
-      await w.t.call('POST', `/api/v1/bases/${w.baseA}/api-tokens`, {
-        token: w.alice.token,
-        body: { name: 'f09', permission: 'r' },
-      }),
-      500,
-      'internal_error',
-    );
-    expect(count()).toEqual(before);
-    const exchanged = await w.t.call('POST', '/api/v1/base-tokens', { token: w.tokens.aliceRw.token });
-    expectErrorBody(exchanged, 500, 'internal_error');
-    expectErrorBody(
-      await w.t.call('DELETE', `/api/v1/api-tokens/${w.tokens.aliceRw.id}`, { token: w.alice.token }),
-      500,
-      'internal_error',
-    );
-    w.t.raw.exec('DROP TRIGGER audit_fails');
-    expect((await w.t.call('POST', '/api/v1/base-tokens', { token: w.tokens.aliceRw.token })).status).toBe(
-      201,
-    );
-  });
+  it.runIf(ON_SQLITE)(
+    'F-09 an audit write that fails rolls the whole action back: 500, no token created, no Base-Token handed out',
+    async () => {
+      const w = await world();
+      w.t.raw.exec(
+        "CREATE TRIGGER audit_fails BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit storage failure'); END",
+      );
+      const count = () => w.t.raw.prepare('SELECT count(*) AS n FROM api_tokens').get();
+      const before = count();
+      expectErrorBody(
+        await w.t.call('POST', `/api/v1/bases/${w.baseA}/api-tokens`, {
+          token: w.alice.token,
+          body: { name: 'f09', permission: 'r' },
+        }),
+        500,
+        'internal_error',
+      );
+      expect(count()).toEqual(before);
+      const exchanged = await w.t.call('POST', '/api/v1/base-tokens', { token: w.tokens.aliceRw.token });
+      expectErrorBody(exchanged, 500, 'internal_error');
+      expectErrorBody(
+        await w.t.call('DELETE', `/api/v1/api-tokens/${w.tokens.aliceRw.id}`, { token: w.alice.token }),
+        500,
+        'internal_error',
+      );
+      w.t.raw.exec('DROP TRIGGER audit_fails');
+      expect((await w.t.call('POST', '/api/v1/base-tokens', { token: w.tokens.aliceRw.token })).status).toBe(
+        201,
+      );
+    },
+  );
 });
 
 describe('credentials', () => {
-  it('O-18 a sign-in flood cannot pile up Account-Tokens: beyond the cap the least recently used are revoked', async () => {
-    const w = await world();
-    const first = w.carol.token;
-    let latest = first;
-    for (let i = 0; i < ACCOUNT_TOKENS_PER_USER + 5; i++) {
-      w.t.clock.advance(1);
-      latest = await w.t.login('carol@example.com', PASSWORD);
-    }
-    const live = w.t.raw
-      .prepare('SELECT count(*) AS n FROM account_tokens WHERE user_id = ? AND revoked_at IS NULL')
-      .get(w.carol.id);
-    expect(live).toEqual({ n: ACCOUNT_TOKENS_PER_USER });
-    expectErrorBody(await w.t.call('GET', '/api/v1/me', { token: first }), 401, 'token_revoked');
-    const evicted = (
-      await w.t.call('GET', '/api/v1/audit?action=account_token.revoke&limit=200', { token: latest })
-    ).body.events;
-    expect(evicted).toHaveLength(6);
-  }, 30_000);
+  it.runIf(ON_SQLITE)(
+    'O-18 a sign-in flood cannot pile up Account-Tokens: beyond the cap the least recently used are revoked',
+    async () => {
+      const w = await world();
+      const first = w.carol.token;
+      let latest = first;
+      for (let i = 0; i < ACCOUNT_TOKENS_PER_USER + 5; i++) {
+        w.t.clock.advance(1);
+        latest = await w.t.login('carol@example.com', PASSWORD);
+      }
+      const live = w.t.raw
+        .prepare('SELECT count(*) AS n FROM account_tokens WHERE user_id = ? AND revoked_at IS NULL')
+        .get(w.carol.id);
+      expect(live).toEqual({ n: ACCOUNT_TOKENS_PER_USER });
+      expectErrorBody(await w.t.call('GET', '/api/v1/me', { token: first }), 401, 'token_revoked');
+      const evicted = (
+        await w.t.call('GET', '/api/v1/audit?action=account_token.revoke&limit=200', { token: latest })
+      ).body.events;
+      expect(evicted).toHaveLength(6);
+    },
+    30_000,
+  );
 
   it('R-09 a password change racing a sign-in with the old password: afterwards the old password fails and other tokens are revoked', async () => {
     const w = await world({}, join(dir, 'r09.sqlite'));

@@ -1,12 +1,11 @@
 // Shared fixtures for the adversarial suite (test/security): one populated world, a state digest that
 // ignores what an authenticated request may legitimately touch, and the "rejected, nothing changed" check.
-import type Database from 'better-sqlite3';
 import { expect } from 'vitest';
 import type { AppConfig } from '../../src/config';
 import { AppError } from '../../src/errors';
 import { mintOpaqueToken, parseOpaqueToken, type OpaqueKind } from '../../src/tokens/opaque';
 import { testApp, type CallOptions, type CallResult, type TestApp } from '../helpers/app';
-import { dbDigest, LAST_USED_COLUMNS } from '../helpers/db-digest';
+import { LAST_USED_COLUMNS } from '../helpers/db-digest';
 import { errorBody } from '../helpers/errors';
 
 /**
@@ -20,8 +19,8 @@ export const SECURITY_CONFIG: Partial<AppConfig> = {};
  * records of the failure, throttling counters: expectRejected checks the audit rows it adds are failures),
  * without the `last_used_at` columns an accepted authentication may write before a 403, 404 or 409.
  */
-export const stateSnapshot = (raw: Database.Database): string =>
-  dbDigest(raw, { ignoreColumns: LAST_USED_COLUMNS });
+export const stateSnapshot = (t: Pick<TestApp, 'digest'>): Promise<string> =>
+  t.digest({ ignoreColumns: LAST_USED_COLUMNS });
 
 export interface User {
   id: string;
@@ -112,21 +111,24 @@ export function expectErrorBody(response: CallResult, status: number, code: stri
   expect(response.body).toEqual(errorBody(code));
 }
 
-/** Highest audit sequence number so far (0 without an audit table). */
-function auditMark(raw: Database.Database): number {
-  if (!raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'").get())
-    return 0;
-  return (raw.prepare('SELECT coalesce(max(seq), 0) AS n FROM audit_events').get() as { n: number }).n;
+/** Highest audit sequence number so far (0 without an audit table). On either store, through Kysely. */
+async function auditMark(t: TestApp): Promise<number> {
+  const row = await t.deps.db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.max('seq').as('n'))
+    .executeTakeFirst()
+    .catch(() => undefined);
+  return row?.n ?? 0;
 }
 
 /** A refusal may record its failure in the audit log, never a success. */
-function expectOnlyFailuresAudited(raw: Database.Database, since: number) {
-  if (!raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'").get())
-    return;
-  const added = raw.prepare('SELECT action, outcome FROM audit_events WHERE seq > ?').all(since) as {
-    action: string;
-    outcome: string;
-  }[];
+async function expectOnlyFailuresAudited(t: TestApp, since: number) {
+  const added = await t.deps.db
+    .selectFrom('audit_events')
+    .select(['action', 'outcome'])
+    .where('seq', '>', since)
+    .execute()
+    .catch(() => []);
   expect(
     added.filter((row) => row.outcome !== 'failure'),
     'a refused request audited a success',
@@ -146,12 +148,12 @@ export async function expectRejected(
   status: number,
   code: string,
 ): Promise<CallResult> {
-  const before = stateSnapshot(t.raw);
-  const mark = auditMark(t.raw);
+  const before = await stateSnapshot(t);
+  const mark = await auditMark(t);
   const response = await request();
   expectErrorBody(response, status, code);
-  expect(stateSnapshot(t.raw), 'a rejected request changed the database').toBe(before);
-  expectOnlyFailuresAudited(t.raw, mark);
+  expect(await stateSnapshot(t), 'a rejected request changed the database').toBe(before);
+  await expectOnlyFailuresAudited(t, mark);
   return response;
 }
 
@@ -218,13 +220,13 @@ export async function expectSeatableRejected(
   status: number,
   body: unknown,
 ): Promise<CallResult> {
-  const before = stateSnapshot(t.raw);
-  const mark = auditMark(t.raw);
+  const before = await stateSnapshot(t);
+  const mark = await auditMark(t);
   const response = await request();
   expect(response.status, JSON.stringify(response.body)).toBe(status);
   expect(response.body).toEqual(body);
-  expect(stateSnapshot(t.raw), 'a rejected request changed the database').toBe(before);
-  expectOnlyFailuresAudited(t.raw, mark);
+  expect(await stateSnapshot(t), 'a rejected request changed the database').toBe(before);
+  await expectOnlyFailuresAudited(t, mark);
   return response;
 }
 

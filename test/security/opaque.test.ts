@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { exchangeApiToken } from '../../src/tokens/base-tokens';
 import { exchangeTempApiToken } from '../../src/tokens/temp-api-tokens';
-import { silentLog, testApp, type CallResult } from '../helpers/app';
+import { ON_SQLITE, silentLog, testApp, type CallResult } from '../helpers/app';
 import {
   badChecksum,
   callWith,
@@ -376,7 +376,7 @@ const cases: AttackCase[] = [
 describe('opaque-token attacks: refused, with the right code, nothing written', () => {
   for (const attack of cases) it(`${attack.id} ${attack.name}`, () => runAttack(w, attack));
 
-  it('O-01 a bad checksum is refused before any database query', async () => {
+  it.runIf(ON_SQLITE)('O-01 a bad checksum is refused before any database query', async () => {
     const prepare = vi.spyOn(w.t.raw, 'prepare');
     try {
       await expectRejected(w.t, () => me(badChecksum(w.alice.token)), 401, 'token_invalid');
@@ -390,7 +390,7 @@ describe('opaque-token attacks: refused, with the right code, nothing written', 
     }
   });
 
-  it('O-02 wrong kind of opaque token is refused before any database query', async () => {
+  it.runIf(ON_SQLITE)('O-02 wrong kind of opaque token is refused before any database query', async () => {
     const prepare = vi.spyOn(w.t.raw, 'prepare');
     try {
       await expectRejected(w.t, () => me(w.tokens.aliceRw.token), 401, 'wrong_token_type');
@@ -432,32 +432,35 @@ describe('opaque-token attacks: refused, with the right code, nothing written', 
     }
   });
 
-  it('O-05 the same work in every branch: one token hash before the lookup, one indexed query', async () => {
-    const hash = vi.spyOn(w.t.deps, 'hashToken');
-    const prepare = vi.spyOn(w.t.raw, 'prepare');
-    try {
-      const work = async (request: () => Promise<unknown>) => {
-        hash.mockClear();
-        prepare.mockClear();
-        await request();
-        return { hashes: hash.mock.calls.length, queries: prepare.mock.calls.map(([sql]) => String(sql)) };
-      };
-      for (const [run, real, kind] of [
-        [me, w.alice.token, 'account'],
-        [exchange, w.tokens.aliceRw.token, 'api'],
-      ] as const) {
-        const unknown = await work(async () => run(await unknownToken(kind)));
-        const wrong = await work(async () => run(await sameIdOtherSecret(real)));
-        expect(unknown.hashes).toBe(1);
-        expect(wrong).toEqual(unknown);
-        // Looked up by id (primary key), never by the secret or its hash.
-        for (const sql of wrong.queries) expect(sql).not.toMatch(/secret_hash"?\s*=/);
+  it.runIf(ON_SQLITE)(
+    'O-05 the same work in every branch: one token hash before the lookup, one indexed query',
+    async () => {
+      const hash = vi.spyOn(w.t.deps, 'hashToken');
+      const prepare = vi.spyOn(w.t.raw, 'prepare');
+      try {
+        const work = async (request: () => Promise<unknown>) => {
+          hash.mockClear();
+          prepare.mockClear();
+          await request();
+          return { hashes: hash.mock.calls.length, queries: prepare.mock.calls.map(([sql]) => String(sql)) };
+        };
+        for (const [run, real, kind] of [
+          [me, w.alice.token, 'account'],
+          [exchange, w.tokens.aliceRw.token, 'api'],
+        ] as const) {
+          const unknown = await work(async () => run(await unknownToken(kind)));
+          const wrong = await work(async () => run(await sameIdOtherSecret(real)));
+          expect(unknown.hashes).toBe(1);
+          expect(wrong).toEqual(unknown);
+          // Looked up by id (primary key), never by the secret or its hash.
+          for (const sql of wrong.queries) expect(sql).not.toMatch(/secret_hash"?\s*=/);
+        }
+      } finally {
+        hash.mockRestore();
+        prepare.mockRestore();
       }
-    } finally {
-      hash.mockRestore();
-      prepare.mockRestore();
-    }
-  });
+    },
+  );
 
   it('O-06 ids are random 80-bit values, never sequential', async () => {
     const a = await mintFresh('o06-a');
