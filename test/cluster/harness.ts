@@ -270,7 +270,8 @@ export class Balancer {
   private readonly downUntil = new Map<Instance, number>();
   constructor(
     private readonly instances: Instance[],
-    private readonly timeoutMs = 4000,
+    /** Longer than the store's lock_timeout (2 s), so a request waiting on a lock shows its 503. */
+    private readonly timeoutMs = 3000,
   ) {}
 
   private pick(): Instance {
@@ -323,7 +324,9 @@ export class Balancer {
       return { op, instance: instance.name, status: response.status, ms, at: Date.now(), body };
     } catch (error) {
       const failure = failureOf(error);
-      if (failure !== 'refused') this.downUntil.set(instance, Date.now() + 500);
+      // A frozen instance (timeout) is skipped for a while, as a health-checking balancer would.
+      if (failure !== 'refused')
+        this.downUntil.set(instance, Date.now() + (failure === 'timeout' ? 3000 : 500));
       const ms = performance.now() - started;
       return { op, instance: instance.name, status: failure, ms, at: Date.now(), body: null };
     }

@@ -2,6 +2,7 @@
 // (cluster.test.ts, the multi-instance target) and on a shared SQLite file (harness.test.ts, today's
 // store: how the harness itself is debugged). Each asserts with vitest's expect and prints its numbers.
 import { createHash } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import { expect } from 'vitest';
 import { createBaseTokenVerifier, createRevocationList, type RevocationListOptions } from '../../src/verify';
 import {
@@ -20,6 +21,7 @@ import {
   jwksKids,
   kidOf,
   type Load,
+  type LoadOptions,
   migrationFiles,
   migrationsLogged,
   appliedMigrations,
@@ -80,8 +82,17 @@ export interface MixedLoadResult {
  */
 export async function mixedLoadWithFaults(
   cluster: Cluster,
-  db: DbReader,
-  options: { durationMs: number; workers: number; faults: FaultPlan; thinkMs?: number },
+  /** Opened after the load: a connection made before a database crash would not survive it. */
+  openDb: () => Promise<DbReader>,
+  options: {
+    durationMs: number;
+    workers: number;
+    faults: FaultPlan;
+    thinkMs?: number;
+    mix?: LoadOptions['mix'];
+    /** The longest the cluster may go without acknowledging an exchange while the load runs. */
+    maxGapMs: number;
+  },
 ): Promise<MixedLoadResult> {
   const lb = new Balancer(cluster.instances);
   const fixture = await setUpFixture(lb);
@@ -98,6 +109,7 @@ export async function mixedLoadWithFaults(
     workers: options.workers,
     durationMs: options.durationMs,
     thinkMs: options.thinkMs ?? 10,
+    mix: options.mix,
   });
   const faults: Promise<void>[] = [];
   const at = (ms: number, run: () => Promise<void> | void) =>
@@ -159,6 +171,27 @@ export async function mixedLoadWithFaults(
       `an exchange acknowledged after ${fault}`,
     ).toBe(true);
 
+  // Liveness: the longest stretch without an acknowledged exchange (a frozen instance holding a lock,
+  // a database restarting) is bounded.
+  const acks = lb.outcomes
+    .filter((o) => o.op === 'exchange' && o.status === 201)
+    .map((o) => o.at)
+    .sort((a, b) => a - b);
+  let gap = 0;
+  let gapAt = 0;
+  for (let i = 1; i < acks.length; i++)
+    if (acks[i]! - acks[i - 1]! > gap) {
+      gap = acks[i]! - acks[i - 1]!;
+      gapAt = acks[i - 1]! - started;
+    }
+  console.log(`[cluster] longest stretch without an acknowledged exchange: ${gap} ms (from t=${gapAt} ms)`);
+  expect(gap).toBeLessThan(options.maxGapMs);
+
+  // No instance died of the faults it did not receive (a database crash must not take a process down).
+  expect(
+    cluster.instances.filter((i) => i.state === 'exited').map((i) => i.name),
+    cluster.logs(),
+  ).toEqual([]);
   // Every instance that was only frozen serves again without a restart; a killed one is restarted.
   for (const instance of cluster.instances) {
     if (instance.state === 'killed') await instance.restart();
@@ -173,7 +206,12 @@ export async function mixedLoadWithFaults(
     console.log(`[cluster] ${instance.name} serves exchanges again after ${Math.round(answer)} ms`);
   }
 
-  await checkInvariants(cluster, db, lb, acked, pollers);
+  const db = await openDb();
+  try {
+    await checkInvariants(cluster, db, lb, acked, pollers);
+  } finally {
+    await db.close();
+  }
   return { lb, fixture, acked, faultTimes };
 }
 
@@ -429,4 +467,67 @@ export async function keyRotationRace(
   for (const ms of Object.values(dropMs)) expect(ms).toBeLessThan(options.boundMs);
   await expectKeysAgree(cluster, db);
   return { dropMs };
+}
+
+/**
+ * Scenario 4: a burst of Base-Token revocations from `workers` concurrent clients over every instance
+ * while `pollers` follow the feed on whichever instance answers: no poller may miss an entry (a
+ * revocation committed with a lower seq after a reader passed it), no cursor may go back.
+ */
+export async function feedNeverSkips(
+  cluster: Cluster,
+  db: DbReader,
+  options: { revocations: number; workers: number; pollers: number },
+): Promise<void> {
+  const lb = new Balancer(cluster.instances);
+  const fixture = await setUpFixture(lb, 1);
+  const acked = newAcknowledged();
+  const sources: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const created = await createApiToken(lb, fixture, acked, fixture.bases[0]!);
+    expect(created.status).toBe(201);
+    sources.push(created.body.token);
+  }
+  const jwts: string[] = [];
+  await Promise.all(
+    Array.from({ length: options.workers }, async (_, w) => {
+      for (let i = w; i < options.revocations; i += options.workers) {
+        const issued = await exchange(lb, acked, sources[i % sources.length]!);
+        expect(issued.status).toBe(201);
+        jwts.push(issued.body.base_token);
+      }
+    }),
+  );
+  const pollers = Array.from({ length: options.pollers }, () => new FeedPoller(lb));
+  await Promise.all(pollers.map((poller) => poller.catchUp()));
+  const loops = pollers.map((poller) => poller.loop(20));
+  const started = performance.now();
+  try {
+    await Promise.all(
+      Array.from({ length: options.workers }, async (_, w) => {
+        for (let i = w; i < jwts.length; i += options.workers) {
+          const jwt = jwts[i]!;
+          const revoked = await lb.request('revoke', 'POST', '/api/v1/base-tokens/revoke', {
+            body: { token: jwt },
+          });
+          expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+          acked.revokedJtis.add(String(decodeJwt(jwt).jti));
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(loops.map((loop) => loop.stop()));
+  }
+  const ms = performance.now() - started;
+  for (const poller of pollers) await poller.catchUp();
+  console.log(
+    `[cluster] feed: ${jwts.length} revocations by ${options.workers} clients in ${Math.round(ms)} ms, ${pollers.map((p) => p.polls).join('/')} polls by ${options.pollers} pollers`,
+  );
+  for (const poller of pollers) {
+    expect(poller.violations).toEqual([]);
+    expect(await unseenFeedEntries(db, poller)).toEqual([]);
+  }
+  expect(await acknowledgedProblems(db, acked)).toEqual([]);
+  const chain = await checkAuditChain(db);
+  expect(chain.report).toMatchObject({ ok: true });
 }
