@@ -24,8 +24,10 @@ import {
 import {
   checkFirstStart,
   feedNeverSkips,
+  keyRotationRace,
   type MixedLoadResult,
   mixedLoadWithFaults,
+  pushLatency,
   throttleAcrossInstances,
 } from './scenarios';
 
@@ -65,6 +67,39 @@ describe('the cluster harness on a shared SQLite file', () => {
 
   it('the feed never skips under a burst of revocations from many clients', async () => {
     await feedNeverSkips(cluster!, db, { revocations: 150, workers: 15, pollers: 3 });
+  });
+
+  it('revocation latency as verifiers on B and C see it (here polling every second; cluster.test.ts streams)', async () => {
+    await pushLatency(cluster!, {
+      revokeOn: 'A',
+      streamFrom: ['B', 'C'],
+      rounds: 2,
+      transport: { pollSeconds: 1 },
+      // One poll interval, plus the time the instance takes to answer on a busy machine.
+      boundMs: 3000,
+    });
+  });
+
+  it('the throttle and latency checks fail where their guarantee is broken', async () => {
+    // One more attempt passes than the limit this check is told (the instances allow 5).
+    await expect(throttleAcrossInstances(cluster!, db, { limit: 4, by: 'account' })).rejects.toThrow(
+      'expected 5 to be less than or equal to 4',
+    );
+    // Verifiers polling every 30 s do not see a revocation within the 1 s the stream must meet.
+    await expect(
+      pushLatency(cluster!, {
+        revokeOn: 'A',
+        streamFrom: ['B'],
+        rounds: 1,
+        transport: { pollSeconds: 30 },
+        boundMs: 1000,
+        giveUpMs: 2500,
+      }),
+    ).rejects.toThrow('expected Infinity to be less than 1000');
+  });
+
+  it('racing rotations make one next; an emergency rotation on A reaches B and C', async () => {
+    await keyRotationRace(cluster!, db, { emergencyOn: 'A', boundMs: 2000 });
   });
 
   it('mixed load with one instance SIGKILLed and one SIGSTOPped: every invariant holds', {

@@ -5,8 +5,7 @@
 // shared by the processes (today's store; how the harness itself is checked).
 import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import pg from 'pg';
@@ -143,7 +142,7 @@ export interface Cluster {
   /** The shared KEK (base64url, 32 bytes). */
   kek: string;
   byName(name: string): Instance;
-  /** SIGTERM to every instance still running (paused ones are resumed first), temp files removed. */
+  /** SIGTERM to every instance still running (paused ones are resumed first). */
   stop(): Promise<void>;
   /** The last `lines` lines of each instance's output, for failure messages. */
   logs(lines?: number): string;
@@ -155,7 +154,6 @@ export interface Cluster {
  */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const kek = randomBytes(32).toString('base64url');
-  const dir = mkdtempSync(join(tmpdir(), 'tl-cluster-'));
   const common: Record<string, string> = {
     HOST: '127.0.0.1',
     TOKENLADDER_ISSUER: ISSUER,
@@ -169,23 +167,21 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ...options.env,
   };
   const names = Array.from({ length: options.count }, (_, i) => String.fromCharCode(65 + i));
-  const envOf = (name: string, port: number): Record<string, string> => {
+  const envOf = (port: number): Record<string, string> => {
     const env: Record<string, string> = { ...common, PORT: String(port) };
     if (options.backend.kind === 'sqlite') return { ...env, TOKENLADDER_DB: options.backend.file };
-    // The PostgreSQL store ignores TOKENLADDER_DB; pointed at a folder of its own so that a build which
-    // does not read TOKENLADDER_DATABASE_URL can never write into the working tree (and is caught by
-    // `assertOnPostgres`).
+    // TOKENLADDER_DB unset: the PostgreSQL store is chosen by the URL alone (a build that ignored it is
+    // never started here: see postgresStoreBuilt, and assertOnPostgres after the start).
     return {
       ...env,
       TOKENLADDER_DATABASE_URL: options.backend.url,
       TOKENLADDER_DATABASE_POOL_SIZE: env.TOKENLADDER_DATABASE_POOL_SIZE ?? '5',
-      TOKENLADDER_DB: join(dir, `sqlite-fallback-${name}.db`),
     };
   };
   const instances: Instance[] = [];
   const launch = async (name: string) => {
     const port = await freePort();
-    const env = envOf(name, port);
+    const env = envOf(port);
     const running = await start('node', ['bin/tokenladder.mjs', 'serve'], env, /"listening"/, 60_000);
     const instance = new Instance(name, port, env, running);
     instances.push(instance);
@@ -202,7 +198,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
     async stop() {
       await Promise.all(instances.map((instance) => instance.shutdown()));
-      rmSync(dir, { recursive: true, force: true });
     },
     logs: (lines = 15) =>
       instances
