@@ -193,13 +193,19 @@ export async function mixedLoadWithFaults(
     cluster.logs(),
   ).toEqual([]);
   // Every instance that was only frozen serves again without a restart; a killed one is restarted.
+  const signedWith: Record<string, string> = {};
   for (const instance of cluster.instances) {
     if (instance.state === 'killed') await instance.restart();
     const token = acked.apiTokens.get(
       [...acked.apiTokens.keys()].find((id) => !acked.deletedApiTokens.has(id))!,
     )!;
     const answer = await timeUntil(
-      async () => (await exchange(lb, acked, token.token, instance)).status === 201,
+      async () => {
+        const issued = await exchange(lb, acked, token.token, instance);
+        if (issued.status !== 201) return false;
+        signedWith[instance.name] = kidOf(issued.body.base_token);
+        return true;
+      },
       15_000,
       200,
     );
@@ -208,6 +214,9 @@ export async function mixedLoadWithFaults(
 
   const db = await openDb();
   try {
+    // Every instance signs with the one current key.
+    const [current] = await db.all<{ kid: string }>(`SELECT kid FROM signing_keys WHERE state = 'current'`);
+    expect(signedWith).toEqual(Object.fromEntries(cluster.instances.map((i) => [i.name, current!.kid])));
     await checkInvariants(cluster, db, lb, acked, pollers);
   } finally {
     await db.close();
