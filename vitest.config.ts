@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `fast` is the edit loop (`npm run test:fast`), in-process tests only; `slow` holds the
-// tests that start processes, workerd or a browser. `npm test` runs both.
+// Three projects: `fast` is the edit loop (`npm run test:fast`), in-process tests only; `slow` holds the
+// tests that start processes, workerd or a browser; `cluster` the multi-instance harness (several
+// `tokenladder serve` over one PostgreSQL database, faults injected; test/cluster/). `npm test` runs all.
 export default defineConfig({
   test: {
     testTimeout: 20_000,
@@ -41,6 +42,18 @@ export default defineConfig({
             'test/guarantees/model-processes.test.ts',
           ],
           globalSetup: ['test/setup/build-cli.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          globalSetup: ['test/setup/build-cli.ts'],
+          // Each file starts several servers (and a PostgreSQL of its own): one file at a time on 2 cores.
+          fileParallelism: false,
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
         },
       },
     ],
