@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: `fast` is the edit loop (`npm run test:fast`), in-process tests only; `slow` holds the
+// Four projects: `fast` is the edit loop (`npm run test:fast`), in-process tests only; `postgres` reruns the
+// in-process security suites on PostgreSQL; `slow` holds the
 // tests that start processes, workerd or a browser; `cluster` the multi-instance harness (several
 // `tokenladder serve` over one PostgreSQL database, faults injected; test/cluster/). `npm test` runs all.
 export default defineConfig({

@@ -182,7 +182,9 @@ export async function testApp(options: TestAppOptions = {}) {
     if (postgres) await postgres.close();
     else raw.close();
   };
-  return { app, deps, raw, clock, kekText, store: kind, digest, close, ...client, api };
+  /** PostgreSQL: the URL of the app's own database (for a second connection); undefined on SQLite. */
+  const databaseUrl = postgres?.database.url;
+  return { app, deps, raw, clock, kekText, store: kind, databaseUrl, digest, close, ...client, api };
 }
 
 export type TestApp = Awaited<ReturnType<typeof testApp>>;

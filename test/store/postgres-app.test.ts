@@ -1,0 +1,80 @@
+// The app over PostgreSQL through HTTP: readiness, and a database that cannot answer now (a lock held
+// past lock_timeout, a server that refuses connections) answers 503 with Retry-After, never 500,
+// with nothing written.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app';
+import { generateKekText, importKek } from '../../src/keys/kek';
+import { createNodeDeps } from '../../src/runtime/node/deps';
+import { createPostgresStore } from '../../src/store/postgres';
+import { silentLog, testApp, testConfig, type TestApp } from '../helpers/app';
+import { LAST_USED_COLUMNS } from '../helpers/db-digest';
+import { errorBody } from '../helpers/errors';
+import { hasPostgres } from '../helpers/postgres';
+
+describe.skipIf(!(await hasPostgres()))('the app on PostgreSQL', () => {
+  let t: TestApp;
+  let admin: string;
+  beforeAll(async () => {
+    t = await testApp({ store: 'postgres' });
+    admin = await t.login();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('is ready: the database answers, its migrations are current, a key is loaded', async () => {
+    const response = await t.call('GET', '/readyz');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ status: 'ready' });
+  });
+
+  it('an audited write that waits past lock_timeout for the audit head answers 503 with Retry-After, writing nothing', async () => {
+    // Another instance holds the audit head (in an open transaction, as a stuck writer would).
+    const holder = new pg.Client({ connectionString: t.databaseUrl! });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM audit_lock WHERE id = 1 FOR UPDATE');
+      const before = await t.digest({ ignoreTables: [], ignoreColumns: LAST_USED_COLUMNS });
+      const response = await t.call('POST', '/api/v1/bases', { token: admin, body: { name: 'blocked' } });
+      expect(response.status, JSON.stringify(response.body)).toBe(503);
+      expect(response.body).toEqual(errorBody('service_unavailable'));
+      expect(response.headers.get('retry-after')).toBe('1');
+      await holder.query('ROLLBACK');
+      expect(await t.digest({ ignoreTables: [], ignoreColumns: LAST_USED_COLUMNS })).toBe(before);
+    } finally {
+      await holder.end();
+    }
+    // Once the lock is free the same write goes through.
+    const again = await t.call('POST', '/api/v1/bases', { token: admin, body: { name: 'blocked' } });
+    expect(again.status).toBe(201);
+  });
+
+  it('a database server that refuses connections answers 503 with Retry-After, not 500', async () => {
+    // A second instance over the same data whose server went away: port 1 refuses at once.
+    const down = createPostgresStore({
+      url: 'postgres://postgres@127.0.0.1:1/nothing',
+      connectionTimeoutMillis: 1000,
+    });
+    try {
+      const deps = await createNodeDeps({
+        store: { db: down.db, atomic: down.atomic, atomicAfter: down.atomicAfter },
+        kek: await importKek(generateKekText()),
+        config: testConfig(),
+        log: silentLog,
+      }).catch((error: unknown) => error);
+      // Start-up itself fails on an unreachable database (ensureSigningKey): the error says so.
+      expect(String(deps)).toMatch(/ECONNREFUSED|connect/);
+      const app = createApp({ ...t.deps, db: down.db, atomic: down.atomic });
+      const response = await app.request('/readyz');
+      expect(response.status).toBe(503);
+      const me = await app.request('/api/v1/me', { headers: { authorization: `Bearer ${admin}` } });
+      expect(me.status).toBe(503);
+      expect(me.headers.get('retry-after')).toBe('1');
+      expect(await me.json()).toEqual(errorBody('service_unavailable'));
+    } finally {
+      await down.close();
+    }
+  });
+});
