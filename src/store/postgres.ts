@@ -81,6 +81,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   // An idle connection that fails (server restart, network) must not crash the process: it is
   // dropped from the pool, and the next request opens a new one.
   pool.on('error', (error) => options.log?.warn('idle database connection failed', { error: error.message }));
+  // pg-pool listens for errors only on idle connections. One that fails while checked out (the server
+  // restarts, or ends a session stuck in a transaction: idle_in_transaction_session_timeout) and has no
+  // query running would emit an unhandled 'error' and end the process. Its next query fails instead,
+  // and the connection is dropped when released.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.log?.warn('database connection failed', { error: error.message }));
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 
   async function transaction(run: (client: pg.PoolClient) => Promise<StatementResult[]>) {

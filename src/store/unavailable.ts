@@ -13,6 +13,8 @@ const RETRYABLE_SQLSTATE = new Set([
   '57P03', // cannot_connect_now (starting up, shutting down)
   '53300', // too_many_connections
   '25006', // read_only_sql_transaction (a standby after failover)
+  '25P03', // idle_in_transaction_session_timeout (the session was ended)
+  '57P05', // idle_session_timeout
 ]);
 
 /** Socket-level failures reaching the server. */

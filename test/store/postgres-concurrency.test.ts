@@ -17,6 +17,7 @@ import { createNodeDeps } from '../../src/runtime/node/deps';
 import { createPostgresListener } from '../../src/store/postgres-listen';
 import { createPostgresStore, type PostgresStore } from '../../src/store/postgres';
 import { hitCounter } from '../../src/throttle/counters';
+import { postgresUnavailable } from '../../src/store/unavailable';
 import { frozenClock, silentLog, testConfig, testPostgresStore } from '../helpers/app';
 import { hasPostgres } from '../helpers/postgres';
 
@@ -270,6 +271,38 @@ describe.skipIf(!(await hasPostgres()))('several instances on one PostgreSQL dat
       await vi.waitFor(() => expect(listener.listening()).toBe(true), { timeout: 10_000 });
     } finally {
       await listener.close();
+    }
+  });
+
+  it('a connection the server ends mid-transaction fails that write as "unavailable" (503), the instance lives on', async () => {
+    const { store } = instance();
+    const admin = new pg.Client({ connectionString: database.database.url });
+    await admin.connect();
+    try {
+      const write = store.atomicAfter([store.db.selectFrom('settings').select('key')], async () => {
+        // Between two statements (no query running), as under idle_in_transaction_session_timeout or
+        // a server restart: the 'error' event must not go unhandled (it would end the process).
+        await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return [store.db.insertInto('settings').values({ key: 'ended:1', value: 'v', updated_at: 1 })];
+      });
+      const error = await write.then(
+        () => null,
+        (reason: unknown) => reason,
+      );
+      expect(postgresUnavailable(error), String(error)).toBe(true);
+      expect(
+        await database.store.db.selectFrom('settings').select('key').where('key', '=', 'ended:1').execute(),
+      ).toEqual([]);
+      // The pool dropped the dead connection: the next write works.
+      await store.atomic([
+        store.db.insertInto('settings').values({ key: 'ended:2', value: 'v', updated_at: 1 }),
+      ]);
+    } finally {
+      await admin.end();
     }
   });
 
