@@ -42,8 +42,11 @@ export async function revokeBaseToken(
     base: string | null;
     kind: 'base_token' | 'temp_api_token';
   };
+  // Outside the try: a database that cannot answer (the key ring reloads from it) is a 503, never
+  // "not ours" — that answer looks like success to the caller, and the revocation would be lost.
+  const keys = await deps.keys.verificationKeys();
   try {
-    const { payload, protectedHeader } = await jwtVerify(jwt, await deps.keys.verificationKeys(), {
+    const { payload, protectedHeader } = await jwtVerify(jwt, keys, {
       algorithms: ['EdDSA'],
       issuer: deps.config.issuer,
       requiredClaims: ['exp', 'iat', 'sub', 'jti', 'aud'],

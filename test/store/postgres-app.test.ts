@@ -51,6 +51,43 @@ describe.skipIf(!(await hasPostgres()))('the app on PostgreSQL', () => {
     expect(again.status).toBe(201);
   });
 
+  it('a Base-Token revocation while the keys cannot be read answers 503, not a silent "received" that lost it', async () => {
+    const base = await t.createBase(admin, 'revocable');
+    const api = await t.createApiToken(admin, base, 'for revoke', 'r');
+    const exchanged = await t.call('POST', '/api/v1/base-tokens', {
+      headers: { authorization: `Token ${api.token}` },
+      body: { base_uuid: base },
+    });
+    expect(exchanged.status, JSON.stringify(exchanged.body)).toBe(201);
+    // The key ring re-checks its current key once the clock moved on; another session holds the keys
+    // table (as a migration or a stuck writer would), so that read waits past lock_timeout.
+    t.clock.advance(5);
+    const before = await t.digest({ ignoreTables: [], ignoreColumns: LAST_USED_COLUMNS });
+    const holder = new pg.Client({ connectionString: t.databaseUrl! });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE signing_keys IN ACCESS EXCLUSIVE MODE');
+      const response = await t.call('POST', '/api/v1/base-tokens/revoke', {
+        body: { token: exchanged.body.base_token },
+      });
+      expect(response.status, JSON.stringify(response.body)).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('1');
+      await holder.query('ROLLBACK');
+      expect(await t.digest({ ignoreTables: [], ignoreColumns: LAST_USED_COLUMNS })).toBe(before);
+    } finally {
+      await holder.end();
+    }
+    const retried = await t.call('POST', '/api/v1/base-tokens/revoke', {
+      body: { token: exchanged.body.base_token },
+    });
+    expect(retried.status).toBe(200);
+    const jti = JSON.parse(Buffer.from(exchanged.body.base_token.split('.')[1], 'base64url').toString()).jti;
+    expect(
+      await t.deps.db.selectFrom('revocations').select('value').where('kind', '=', 'jti').execute(),
+    ).toEqual([{ value: jti }]);
+  });
+
   it('a database server that refuses connections answers 503 with Retry-After, not 500', async () => {
     // A second instance over the same data whose server went away: port 1 refuses at once.
     const down = createPostgresStore({
