@@ -135,7 +135,11 @@ describe('GET /api/v1/revocations/stream', () => {
   it('needs the feed credential when the operator set one: 401 without it, nothing changed', async () => {
     const { t } = await setup({ revocationFeedToken: FEED_TOKEN });
     const before = dbDigest(t.raw);
-    for (const headers of [{}, { authorization: 'Bearer not-the-feed-credential-but-long-enough' }]) {
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer not-the-feed-credential-but-long-enough' },
+    ];
+    for (const headers of attempts) {
       const response = await t.app.request(STREAM, { headers });
       expect(response.status).toBe(401);
       expect((await response.json()).error.code).toBe('missing_credentials');
