@@ -187,7 +187,7 @@ export function revocationRoutes(deps: Deps) {
         const since = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').since ?? 0;
         openStreams++;
         c.header('X-Accel-Buffering', 'no');
-        return streamSSE(c, async (sse) => {
+        const response = streamSSE(c, async (sse) => {
           const ended = new AbortController();
           sse.onAbort(() => ended.abort());
           const lifetime = setTimeout(() => ended.abort(), bounds.maxLifetimeSeconds * 1000);
@@ -207,6 +207,10 @@ export function revocationRoutes(deps: Deps) {
             openStreams--;
           }
         });
+        // Not kept alive after the stream (streamSSE says keep-alive): a stream ends at its lifetime
+        // or at shutdown, when a server that is stopping must not wait for an idle connection.
+        response.headers.set('Connection', 'close');
+        return response;
       },
     )
     .post(

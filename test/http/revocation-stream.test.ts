@@ -95,6 +95,7 @@ describe('GET /api/v1/revocations/stream', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(response.headers.get('cache-control')).toBe('no-cache');
     expect(response.headers.get('x-accel-buffering')).toBe('no');
+    expect(response.headers.get('connection')).toBe('close');
     expect((await reader.next()).retry).toBe('2000');
     const replay = await reader.nextPage();
     expect(replay.page).toEqual(await poll(t, '0'));
