@@ -197,7 +197,9 @@ describe('a stream served by @hono/node-server', () => {
         if (performance.now() - started > 5000) throw new Error('subscription still held after 5 s');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      console.log(`subscription released ${(performance.now() - started).toFixed(0)} ms after the client left`);
+      console.log(
+        `subscription released ${(performance.now() - started).toFixed(0)} ms after the client left`,
+      );
     } finally {
       t.deps.feedWakeups.close();
       await new Promise((resolve) => server.close(resolve));
