@@ -22,6 +22,8 @@ export interface FeedWakeups {
   wake(): void;
   /** How many subscribers there are (open streams). */
   readonly size: number;
+  /** How many wake-ups there have been: reads made after the same count may be shared. */
+  readonly wakes: number;
   /** Aborted by `close()` (the server is stopping): streams end, and no new one subscribes. */
   readonly closed: AbortSignal;
   close(): void;
@@ -46,7 +48,10 @@ export function createFeedWakeups(options: FeedWakeupsOptions): FeedWakeups {
   /** The newest cursor the last safety check saw; null: none yet (the first check wakes everyone). */
   let seen: number | null = null;
 
+  let wakes = 0;
+
   function wake() {
+    wakes++;
     for (const listener of [...listeners]) {
       try {
         listener();
@@ -103,6 +108,9 @@ export function createFeedWakeups(options: FeedWakeupsOptions): FeedWakeups {
     wake,
     get size() {
       return listeners.size;
+    },
+    get wakes() {
+      return wakes;
     },
     closed: closing.signal,
     close() {

@@ -16,7 +16,7 @@ import { emptyResponse, jsonResponse, routeDoc } from '../openapi/route-doc';
 import { killSwitchJson, revocationFeedJson } from './serializers';
 import { revokeBaseToken } from '../revocations/base-tokens';
 import { latestRevocation, readRevocations } from '../revocations/feed';
-import { followRevocations } from '../revocations/stream';
+import { followRevocations, sharedFeedReads } from '../revocations/stream';
 import { MAX_TOKEN_LENGTH } from '../verify/precheck';
 
 const cursorParam = z
@@ -147,6 +147,7 @@ export function revocationRoutes(deps: Deps) {
   const stream = deps.config.revocationStream;
   /** Streams open now (this app, so this process): each holds a connection and a subscription. */
   let openStreams = 0;
+  const feedReads = sharedFeedReads(deps);
   const streamOffered = createMiddleware(async (_c, next) => {
     if (stream === null)
       throw new AppError(
@@ -190,11 +191,12 @@ export function revocationRoutes(deps: Deps) {
         const response = streamSSE(c, async (sse) => {
           const ended = new AbortController();
           sse.onAbort(() => ended.abort());
-          const lifetime = setTimeout(() => ended.abort(), bounds.maxLifetimeSeconds * 1000);
+          // At its lifetime the stream ends even if the client stopped reading (a write would wait).
+          const lifetime = setTimeout(() => sse.abort(), bounds.maxLifetimeSeconds * 1000);
           const heartbeat = setInterval(() => void sse.write(': heartbeat\n\n'), bounds.heartbeatMs);
           try {
             await sse.write(`retry: ${STREAM_RETRY_MS}\n\n`);
-            for await (const page of followRevocations(deps, since, ended.signal)) {
+            for await (const page of followRevocations(deps, since, ended.signal, feedReads)) {
               const data = JSON.stringify(revocationFeedJson(page, deps.config.revocationPollSeconds));
               await sse.writeSSE({ id: String(page.cursor), data });
             }

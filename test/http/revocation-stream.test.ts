@@ -110,6 +110,27 @@ describe('GET /api/v1/revocations/stream', () => {
     expect(Number(pushed.id)).toBeGreaterThan(Number(replay.id));
   });
 
+  it('pushes one write to every open stream, each from its own cursor', async () => {
+    const { t, admin, base } = await setup();
+    await revokeOne(t, admin, base, 'before');
+    const cursor = (await poll(t, '0')).cursor as string;
+    const readers = await Promise.all(
+      [{}, {}, { 'Last-Event-ID': '0' }].map(async (headers, i) => {
+        const { reader } = await connect(t, i === 2 ? '' : `?since=${cursor}`, headers);
+        await reader.nextPage();
+        return reader;
+      }),
+    );
+    const revoked = await revokeOne(t, admin, base, 'after');
+    const pushed = await Promise.all(readers.map((reader) => reader.nextPage()));
+    expect(pushed[0]).toEqual(pushed[1]);
+    expect(pushed[0]!.page).toEqual(await poll(t, cursor));
+    expect((pushed[2]!.page.revocations as { value: string }[]).map((entry) => entry.value)).toEqual([
+      revoked,
+    ]);
+    expect(pushed[2]!.id).toBe(pushed[0]!.id);
+  });
+
   it('resumes from Last-Event-ID, which wins over ?since=; a cursor ahead of the feed gets a reset page', async () => {
     const { t, admin, base } = await setup();
     await revokeOne(t, admin, base, 'one');
