@@ -115,7 +115,7 @@ describe('GET /api/v1/revocations/stream', () => {
     await revokeOne(t, admin, base, 'before');
     const cursor = (await poll(t, '0')).cursor as string;
     const readers = await Promise.all(
-      [{}, {}, { 'Last-Event-ID': '0' }].map(async (headers, i) => {
+      ([{}, {}, { 'Last-Event-ID': '0' }] as Record<string, string>[]).map(async (headers, i) => {
         const { reader } = await connect(t, i === 2 ? '' : `?since=${cursor}`, headers);
         await reader.nextPage();
         return reader;
