@@ -3,6 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { anonymousActor } from '../audit/events';
+import type { RevocationStreamConfig } from '../config';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import { bearerCredential, requireAccount, type AppEnv } from '../http/auth';
@@ -16,7 +17,7 @@ import { emptyResponse, jsonResponse, routeDoc } from '../openapi/route-doc';
 import { killSwitchJson, revocationFeedJson } from './serializers';
 import { revokeBaseToken } from '../revocations/base-tokens';
 import { latestRevocation, readRevocations } from '../revocations/feed';
-import { followRevocations, sharedFeedReads } from '../revocations/stream';
+import { followRevocations, sharedFeedReads, type FeedReads } from '../revocations/stream';
 import { MAX_TOKEN_LENGTH } from '../verify/precheck';
 
 const cursorParam = z
@@ -178,7 +179,9 @@ export function revocationRoutes(deps: Deps) {
       async (c) => {
         await requireFeedCredential(c);
         const bounds = stream!;
-        if (openStreams >= bounds.maxStreams || deps.feedWakeups.closed.aborted)
+        if (deps.feedWakeups.closed.aborted)
+          throw new AppError('service_unavailable', 'the server is stopping: reconnect shortly', 1);
+        if (openStreams >= bounds.maxStreams)
           throw new AppError(
             'service_unavailable',
             'too many revocation streams are open: poll GET /api/v1/revocations meanwhile',
@@ -187,32 +190,7 @@ export function revocationRoutes(deps: Deps) {
         // A reconnecting EventSource sends both: the header is the newer position.
         const since = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').since ?? 0;
         openStreams++;
-        c.header('X-Accel-Buffering', 'no');
-        const response = streamSSE(c, async (sse) => {
-          const ended = new AbortController();
-          sse.onAbort(() => ended.abort());
-          // At its lifetime the stream ends even if the client stopped reading (a write would wait).
-          const lifetime = setTimeout(() => sse.abort(), bounds.maxLifetimeSeconds * 1000);
-          const heartbeat = setInterval(() => void sse.write(': heartbeat\n\n'), bounds.heartbeatMs);
-          try {
-            await sse.write(`retry: ${STREAM_RETRY_MS}\n\n`);
-            for await (const page of followRevocations(deps, since, ended.signal, feedReads)) {
-              const data = JSON.stringify(revocationFeedJson(page, deps.config.revocationPollSeconds));
-              await sse.writeSSE({ id: String(page.cursor), data });
-            }
-          } catch (error) {
-            // The client reconnects with Last-Event-ID; the cause goes to the log, never to the stream.
-            deps.log.error('revocation stream failed', { error: String(error) });
-          } finally {
-            clearTimeout(lifetime);
-            clearInterval(heartbeat);
-            openStreams--;
-          }
-        });
-        // Not kept alive after the stream (streamSSE says keep-alive): a stream ends at its lifetime
-        // or at shutdown, when a server that is stopping must not wait for an idle connection.
-        response.headers.set('Connection', 'close');
-        return response;
+        return eventStream(c, deps, since, bounds, feedReads, () => openStreams--);
       },
     )
     .post(
@@ -253,4 +231,45 @@ export function revocationRoutes(deps: Deps) {
         return c.json(killSwitchJson(await killSwitch(deps, c.var.principal, filter)));
       },
     );
+}
+
+/**
+ * The stream's wire form: `retry:` first, then one event per page (`id` = cursor, `data` = the poll
+ * feed's JSON for that page), a comment line per heartbeat; ended at its lifetime, by the client, or
+ * when the server stops. `done` runs once it has ended.
+ */
+function eventStream(
+  c: Context<AppEnv>,
+  deps: Deps,
+  since: number,
+  bounds: RevocationStreamConfig,
+  reads: FeedReads,
+  done: () => void,
+): Response {
+  c.header('X-Accel-Buffering', 'no');
+  const response = streamSSE(c, async (sse) => {
+    const ended = new AbortController();
+    sse.onAbort(() => ended.abort());
+    // At its lifetime the stream ends even if the client stopped reading (a write would wait).
+    const lifetime = setTimeout(() => sse.abort(), bounds.maxLifetimeSeconds * 1000);
+    const heartbeat = setInterval(() => void sse.write(': heartbeat\n\n'), bounds.heartbeatMs);
+    try {
+      await sse.write(`retry: ${STREAM_RETRY_MS}\n\n`);
+      for await (const page of followRevocations(deps, since, ended.signal, reads)) {
+        const data = JSON.stringify(revocationFeedJson(page, deps.config.revocationPollSeconds));
+        await sse.writeSSE({ id: String(page.cursor), data });
+      }
+    } catch (error) {
+      // The client reconnects with Last-Event-ID; the cause goes to the log, never to the stream.
+      deps.log.error('revocation stream failed', { error: String(error) });
+    } finally {
+      clearTimeout(lifetime);
+      clearInterval(heartbeat);
+      done();
+    }
+  });
+  // Not kept alive after the stream (streamSSE says keep-alive): a stream ends at its lifetime or at
+  // shutdown, and a server that is stopping must not wait for the idle connection.
+  response.headers.set('Connection', 'close');
+  return response;
 }
