@@ -6,6 +6,9 @@ import type { AppConfig } from '../../src/config';
 import { testApp, type TestApp } from '../helpers/app';
 import { dbDigest } from '../helpers/db-digest';
 
+/** Waits for a condition (generously: the machine may be busy); not a timing assertion. */
+const eventually = (check: () => void) => vi.waitFor(check, { timeout: 10_000, interval: 20 });
+
 const STREAM = '/api/v1/revocations/stream';
 const FEED_TOKEN = 'a-revocation-feed-credential-of-40-chars!';
 
@@ -204,12 +207,12 @@ describe('GET /api/v1/revocations/stream', () => {
     expect(refused.headers.get('retry-after')).toBe('30');
     expect((await refused.json()).error.code).toBe('service_unavailable');
     await a.reader.close();
-    await vi.waitFor(() => expect(t.deps.feedWakeups.size).toBe(1));
+    await eventually(() => expect(t.deps.feedWakeups.size).toBe(1));
     const c = await connect(t);
     expect((await c.reader.nextPage()).page.complete).toBe(true);
     await b.reader.close();
     await c.reader.close();
-    await vi.waitFor(() => expect(t.deps.feedWakeups.size).toBe(0));
+    await eventually(() => expect(t.deps.feedWakeups.size).toBe(0));
   });
 
   it('ends a stream after its maximum lifetime', async () => {

@@ -4,6 +4,9 @@ import type { AppConfig } from '../../src/config';
 import { createRevocationList, type RevocationList, type RevocationListOptions } from '../../src/verify';
 import { testApp, type TestApp } from '../helpers/app';
 
+/** Waits for a condition (generously: the machine may be busy); not a timing assertion. */
+const eventually = (check: () => void) => vi.waitFor(check, { timeout: 10_000, interval: 20 });
+
 // The verifier's push transport against the real app (through app.request): it follows the stream,
 // applies pushed pages with the poll code, reconnects with Last-Event-ID and stays fail-closed.
 
@@ -69,20 +72,20 @@ describe('createRevocationList: the stream transport', () => {
     const { apiToken, claims } = await tokenClaims(t, admin, base, 'pushed');
     const { list, requests, streams } = listFor(t);
     await list.start();
-    await vi.waitFor(() => expect(list.status().transport).toBe('sse'));
+    await eventually(() => expect(list.status().transport).toBe('sse'));
     expect(t.deps.feedWakeups.size).toBe(1);
     expect(outcome(list, claims)).toBe('accepted');
     const polls = requests.length - streams().length;
 
     await t.call('DELETE', `/api/v1/api-tokens/${apiToken.id}`, { token: admin });
-    await vi.waitFor(() => expect(outcome(list, claims)).toBe('token_revoked'));
+    await eventually(() => expect(outcome(list, claims)).toBe('token_revoked'));
     // Pushed: no poll was made (the poll interval is 30 s), one stream opened.
     expect(requests.length - streams().length).toBe(polls);
     expect(streams()).toHaveLength(1);
     expect(streams()[0]!.lastEventId).toBe('0');
 
     list.stop();
-    await vi.waitFor(() => expect(t.deps.feedWakeups.size).toBe(0));
+    await eventually(() => expect(t.deps.feedWakeups.size).toBe(0));
     expect(list.status().transport).toBe('poll');
   });
 
@@ -115,16 +118,16 @@ describe('createRevocationList: the stream transport', () => {
     const first = await tokenClaims(t, admin, base, 'first');
     const { list, streams } = listFor(t, { transport: 'sse' });
     await list.start();
-    await vi.waitFor(() => expect(list.status().transport).toBe('sse'));
+    await eventually(() => expect(list.status().transport).toBe('sse'));
     await t.call('DELETE', `/api/v1/api-tokens/${first.apiToken.id}`, { token: admin });
-    await vi.waitFor(() => expect(outcome(list, first.claims)).toBe('token_revoked'));
+    await eventually(() => expect(outcome(list, first.claims)).toBe('token_revoked'));
     const afterFirst = Number(list.status().cursor);
     const opened = streams().length;
     // The server ends each stream after 0.3 s; the list reconnects from its cursor.
-    await vi.waitFor(() => expect(streams().length).toBeGreaterThan(opened + 1), { timeout: 5000 });
+    await eventually(() => expect(streams().length).toBeGreaterThan(opened + 1));
     const second = await tokenClaims(t, admin, base, 'second');
     await t.call('DELETE', `/api/v1/api-tokens/${second.apiToken.id}`, { token: admin });
-    await vi.waitFor(() => expect(outcome(list, second.claims)).toBe('token_revoked'), { timeout: 5000 });
+    await eventually(() => expect(outcome(list, second.claims)).toBe('token_revoked'));
     const resumed = streams()
       .slice(opened)
       .map((stream) => Number(stream.lastEventId));
@@ -139,9 +142,9 @@ describe('createRevocationList: the stream transport', () => {
     const { apiToken, claims } = await tokenClaims(t, admin, base, 'polled');
     const { list, requests, streams, errors } = listFor(t, { transport: 'sse', intervalSeconds: 1 });
     await list.start();
-    await vi.waitFor(() => expect(errors).toContain('Error: revocation stream answered 503'));
+    await eventually(() => expect(errors).toContain('Error: revocation stream answered 503'));
     await t.call('DELETE', `/api/v1/api-tokens/${apiToken.id}`, { token: admin });
-    await vi.waitFor(() => expect(outcome(list, claims)).toBe('token_revoked'), { timeout: 5000 });
+    await eventually(() => expect(outcome(list, claims)).toBe('token_revoked'));
     expect(list.status().transport).toBe('poll');
     expect(requests.length - streams().length).toBeGreaterThanOrEqual(2);
     // Retry-After (30 s) holds the next attempt back.
@@ -152,10 +155,10 @@ describe('createRevocationList: the stream transport', () => {
     const { t } = await setup();
     const { list, streams, errors } = listFor(t, { transport: 'sse', streamTimeoutSeconds: 0.2 });
     await list.start();
-    await vi.waitFor(() => expect(streams().length).toBeGreaterThanOrEqual(2), { timeout: 5000 });
+    await eventually(() => expect(streams().length).toBeGreaterThanOrEqual(2));
     expect(errors.some((error) => /silent for 0.2 s/.test(error))).toBe(true);
     list.stop();
-    await vi.waitFor(() => expect(t.deps.feedWakeups.size).toBe(0));
+    await eventually(() => expect(t.deps.feedWakeups.size).toBe(0));
   });
 
   it('stays fail-closed: a live stream without heartbeats goes stale; heartbeats keep it fresh', async () => {
@@ -163,7 +166,7 @@ describe('createRevocationList: the stream transport', () => {
     const q = await tokenClaims(quiet.t, quiet.admin, quiet.base, 'quiet');
     const stale = listFor(quiet.t, { maxStalenessSeconds: 60 });
     await stale.list.start();
-    await vi.waitFor(() => expect(stale.list.status().transport).toBe('sse'));
+    await eventually(() => expect(stale.list.status().transport).toBe('sse'));
     expect(outcome(stale.list, q.claims)).toBe('accepted');
     quiet.t.clock.advance(61);
     expect(outcome(stale.list, q.claims)).toBe('revocations_unavailable');
@@ -174,9 +177,9 @@ describe('createRevocationList: the stream transport', () => {
     const l = await tokenClaims(lively.t, lively.admin, lively.base, 'lively');
     const fresh = listFor(lively.t, { maxStalenessSeconds: 60 });
     await fresh.list.start();
-    await vi.waitFor(() => expect(fresh.list.status().transport).toBe('sse'));
+    await eventually(() => expect(fresh.list.status().transport).toBe('sse'));
     lively.t.clock.advance(61);
-    await vi.waitFor(() => expect(outcome(fresh.list, l.claims)).toBe('accepted'));
+    await eventually(() => expect(outcome(fresh.list, l.claims)).toBe('accepted'));
   });
 
   it('refuses bad options', () => {
