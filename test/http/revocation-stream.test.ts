@@ -134,6 +134,20 @@ describe('GET /api/v1/revocations/stream', () => {
     expect(pushed[2]!.id).toBe(pushed[0]!.id);
   });
 
+  it("wakes the app's streams after each write that publishes to the feed, and only then", async () => {
+    const { t, admin, base } = await setup();
+    // No stream is open, so no safety check runs: every wake-up counted here is a write's.
+    const wakes = () => t.deps.feedWakeups.wakes;
+    const start = wakes();
+    const token = await t.createApiToken(admin, base, 'kept', 'rw');
+    await t.createBase(admin, 'Another');
+    expect(wakes()).toBe(start);
+    await t.call('PATCH', `/api/v1/api-tokens/${token.id}`, { token: admin, body: { permission: 'r' } });
+    expect(wakes()).toBe(start + 1);
+    await revokeOne(t, admin, base, 'deleted');
+    expect(wakes()).toBe(start + 2);
+  });
+
   it('resumes from Last-Event-ID, which wins over ?since=; a cursor ahead of the feed gets a reset page', async () => {
     const { t, admin, base } = await setup();
     await revokeOne(t, admin, base, 'one');
