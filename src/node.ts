@@ -22,11 +22,20 @@ export async function startServer(processEnv: Record<string, string | undefined>
     raw.close();
     throw error;
   }
-  const { server, address, stop } = await serveApp(createApp(deps), {
+  // Open revocation streams end when the server stops: closing it waits for every open response.
+  const endStreams = () => deps.feedWakeups.close();
+  process.once('SIGINT', endStreams);
+  process.once('SIGTERM', endStreams);
+  const served = await serveApp(createApp(deps), {
     host: env.HOST,
     port: env.PORT,
     onClose: () => raw.close(),
   });
+  const { server, address } = served;
+  const stop = () => {
+    endStreams();
+    served.stop();
+  };
   deps.log.info('listening', {
     host: address.address,
     port: address.port,
