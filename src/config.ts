@@ -47,6 +47,8 @@ export interface AppConfig {
   revocationFeedToken: string | null;
   /** The poll interval the feed advises verifiers to use: the revocation bound's main term. */
   revocationPollSeconds: number;
+  /** GET /api/v1/revocations/stream (Server-Sent Events); null: not offered (Workers, or turned off). */
+  revocationStream: RevocationStreamConfig | null;
   /**
    * Browser origins allowed to call `/api/*` and `/.well-known/*` (exact `scheme://host[:port]`), or
    * `['*']` for any; empty: no CORS at all, no `Access-Control-*` header is ever sent.
@@ -64,6 +66,19 @@ export interface AppConfig {
   /** What the SeaTable-compatible routes tell clients about where bases are served (trailing slash kept). */
   seatable: { dtableServer: string; dtableSocket: string; dtableDb: string; useApiGateway: boolean };
 }
+
+/** Bounds of the revocation stream: what one anonymous caller can hold open. */
+export interface RevocationStreamConfig {
+  /** Streams open at once per process; beyond it 503 with Retry-After. */
+  maxStreams: number;
+  /** A stream ends after this long; its client reconnects with Last-Event-ID. */
+  maxLifetimeSeconds: number;
+  /** A comment line this often keeps proxies from closing an idle stream and tells the client it lives. */
+  heartbeatMs: number;
+}
+
+/** The stream's heartbeat: the verifier treats 35 s without a byte as a dead stream. */
+export const REVOCATION_STREAM_HEARTBEAT_MS = 15_000;
 
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -136,6 +151,8 @@ export const envSchema = z.object({
     .regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable characters')
     .optional(),
   TOKENLADDER_REVOCATION_POLL: seconds(1, 3600).default(30),
+  TOKENLADDER_REVOCATION_STREAMS_MAX: z.coerce.number().int().min(0).max(100_000).default(1000),
+  TOKENLADDER_REVOCATION_STREAM_LIFETIME: seconds(60, 86400).default(3600),
   TOKENLADDER_CLIENT_IP_HEADER: z
     .string()
     .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name')
@@ -296,6 +313,14 @@ export const SETTINGS = {
   TOKENLADDER_REVOCATION_POLL: {
     description: 'the poll interval the revocation feed advises verifiers (the revocation bound)',
   },
+  TOKENLADDER_REVOCATION_STREAMS_MAX: {
+    description:
+      'revocation streams (`GET /api/v1/revocations/stream`, Server-Sent Events) one process holds open at once; beyond it 503 with `Retry-After` (verifiers keep polling meanwhile). `0`: no stream, verifiers poll. Node only: Workers never offer the stream',
+  },
+  TOKENLADDER_REVOCATION_STREAM_LIFETIME: {
+    description:
+      'seconds after which the server ends a revocation stream (60–86400); the verifier reconnects at once with `Last-Event-ID`, missing nothing',
+  },
   TOKENLADDER_CORS_ORIGINS: {
     unset: 'CORS off',
     description:
@@ -369,6 +394,14 @@ export function appConfigFromEnv(env: Env): AppConfig {
     ipv6PrefixLength: env.TOKENLADDER_IPV6_PREFIX_LENGTH,
     revocationFeedToken: env.TOKENLADDER_REVOCATIONS_TOKEN ?? null,
     revocationPollSeconds: env.TOKENLADDER_REVOCATION_POLL,
+    revocationStream:
+      env.TOKENLADDER_REVOCATION_STREAMS_MAX === 0
+        ? null
+        : {
+            maxStreams: env.TOKENLADDER_REVOCATION_STREAMS_MAX,
+            maxLifetimeSeconds: env.TOKENLADDER_REVOCATION_STREAM_LIFETIME,
+            heartbeatMs: REVOCATION_STREAM_HEARTBEAT_MS,
+          },
     // 0 days: keep forever.
     auditRetentionSeconds:
       env.TOKENLADDER_AUDIT_RETENTION_DAYS === 0 ? null : env.TOKENLADDER_AUDIT_RETENTION_DAYS * 86400,

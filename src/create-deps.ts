@@ -7,6 +7,14 @@ import { consoleLogger, type Deps, type Logger } from './deps';
 import { createKeyRing, ensureSigningKey } from './keys/signing-keys';
 import { sha256Hex } from './lib/bytes';
 import { redactingLogger } from './lib/redact';
+import { latestRevocation } from './revocations/feed';
+import {
+  createFeedWakeups,
+  wakingAtomic,
+  writesFeed,
+  type FeedWakeups,
+  type FeedWakeupSource,
+} from './revocations/wakeups';
 import type { Atomic, AtomicAfter } from './store/atomic';
 import type { Database } from './store/schema';
 
@@ -25,6 +33,12 @@ export interface CreateDepsOptions {
   log?: Logger;
   /** A faster SHA-256 hex than Web Crypto's, where the runtime has one. */
   hashToken?: Deps['hashToken'];
+  /**
+   * What wakes the revocation streams on writes made elsewhere (PostgreSQL: a LISTEN connection);
+   * started with the first open stream, stopped after the last. Writes made through this app wake
+   * them anyway, and a one-second check of the feed's newest cursor catches anything missed.
+   */
+  feedWakeupSource?: FeedWakeupSource;
 }
 
 /**
@@ -32,9 +46,17 @@ export interface CreateDepsOptions {
  * key ring and the password hasher. Entries (Node, Workers, tests) bring the store, the KEK and scrypt.
  */
 export async function createDeps(options: CreateDepsOptions): Promise<Deps> {
-  const { db, atomic, kek, config, clock = systemClock } = options;
+  const { db, kek, config, clock = systemClock } = options;
   // Every line, from every runtime, loses token-shaped strings and secret-named fields on the way out.
   const log = redactingLogger(options.log ?? consoleLogger);
+  const feedWakeups = createFeedWakeups({
+    latest: () => latestRevocation({ db }),
+    source: options.feedWakeupSource,
+    log,
+  });
+  // Every write that adds feed entries wakes this app's streams once it has committed.
+  const atomic = wakingAtomic(options.atomic, feedWakeups);
+  const atomicAfter = options.atomicAfter && wakingAtomicAfter(options.atomicAfter, feedWakeups);
   await ensureSigningKey(db, kek, clock);
   const hashToken = options.hashToken ?? sha256Hex;
   const audit = createAuditLog({
@@ -44,7 +66,7 @@ export async function createDeps(options: CreateDepsOptions): Promise<Deps> {
     sha256: hashToken,
     retentionSeconds: config.auditRetentionSeconds,
     log,
-    atomicAfter: options.atomicAfter,
+    atomicAfter,
   });
   return {
     db,
@@ -54,6 +76,7 @@ export async function createDeps(options: CreateDepsOptions): Promise<Deps> {
     config,
     log,
     hashToken,
+    feedWakeups,
     keys: createKeyRing({
       db,
       atomic,
@@ -67,5 +90,19 @@ export async function createDeps(options: CreateDepsOptions): Promise<Deps> {
       params: config.scrypt,
       maxConcurrent: options.maxConcurrentHashes,
     }),
+  };
+}
+
+/** `atomicAfter` (PostgreSQL's audited writes) waking the streams as `wakingAtomic` does. */
+function wakingAtomicAfter(atomicAfter: AtomicAfter, wakeups: Pick<FeedWakeups, 'wake'>): AtomicAfter {
+  return async (first, build) => {
+    let wrote = false;
+    const results = await atomicAfter(first, async (found) => {
+      const compiled = (await build(found)).map((statement) => statement.compile());
+      wrote = compiled.some(writesFeed);
+      return compiled.map((query) => ({ compile: () => query }));
+    });
+    if (wrote) wakeups.wake();
+    return results;
   };
 }

@@ -5,6 +5,7 @@ import type { Clock } from './clock';
 import type { AppConfig } from './config';
 import type { KeyRing } from './keys/signing-keys';
 import type { Logger } from './lib/logger';
+import type { FeedWakeups } from './revocations/wakeups';
 import type { AppMetrics } from './metrics/metrics';
 import type { Atomic } from './store/atomic';
 import type { Database } from './store/schema';
@@ -29,6 +30,8 @@ export interface Deps {
    * synchronous native hash (no thread-pool hop); elsewhere Web Crypto. Both give the same digest.
    */
   hashToken: (token: string) => string | Promise<string>;
+  /** Wakes the open revocation streams when the feed may have grown (src/revocations/wakeups.ts). */
+  feedWakeups: FeedWakeups;
   /** Request and token metrics for GET /metrics (Node, when config.metrics is on); absent: no /metrics. */
   metrics?: AppMetrics;
   /**

@@ -25,7 +25,14 @@ export async function startServer(processEnv: Record<string, string | undefined>
   };
   let deps: Awaited<ReturnType<typeof createNodeDeps>>;
   try {
-    deps = await createNodeDeps({ store, kek: await loadKek(env, store), config, processMetrics: true });
+    deps = await createNodeDeps({
+      store,
+      kek: await loadKek(env, store),
+      config,
+      processMetrics: true,
+      // Another instance's revocation wakes this one's streams at once (NOTIFY at its commit).
+      ...(listener && { feedWakeupSource: listener.onRevocations }),
+    });
     listener?.onKeys(() => deps.keys.reload());
   } catch (error) {
     close();
@@ -39,11 +46,20 @@ export async function startServer(processEnv: Record<string, string | undefined>
     close();
     throw error;
   }
-  const { server, address, stop } = await serveApp(createApp(deps), {
+  // Open revocation streams end when the server stops: closing it waits for every open response.
+  const endStreams = () => deps.feedWakeups.close();
+  process.once('SIGINT', endStreams);
+  process.once('SIGTERM', endStreams);
+  const served = await serveApp(createApp(deps), {
     host: env.HOST,
     port: env.PORT,
     onClose: close,
   });
+  const { server, address } = served;
+  const stop = () => {
+    endStreams();
+    served.stop();
+  };
   deps.log.info('listening', {
     host: address.address,
     port: address.port,

@@ -604,6 +604,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/revocations/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The revocation feed, pushed (Server-Sent Events)
+         * @description The poll feed's pages as Server-Sent Events: each event's `data` is the JSON a poll answers for that page and its `id` the page's `cursor`. The first event comes at once (the catch-up, possibly empty, `complete` once current), then one per change. Resume with `Last-Event-ID` (or `since`); a comment line every 15 s is the heartbeat. The server ends a stream after TOKENLADDER_REVOCATION_STREAM_LIFETIME (1 h): reconnect with `Last-Event-ID`. At most TOKENLADDER_REVOCATION_STREAMS_MAX streams per process (503 with Retry-After beyond: poll meanwhile). Not offered on Workers (404: poll); the poll feed says where the stream is in its `Tokenladder-Revocation-Stream` header when it is offered. Same credential as the poll feed.
+         */
+        get: operations["getApiV1RevocationsStream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/base-tokens/revoke": {
         parameters: {
             query?: never;
@@ -3082,6 +3102,34 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+        };
+    };
+    getApiV1RevocationsStream: {
+        parameters: {
+            query?: {
+                since?: string;
+            };
+            header?: {
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An event stream (`text/event-stream`) of feed pages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     postApiV1BaseTokensRevoke: {

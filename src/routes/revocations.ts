@@ -1,6 +1,9 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { anonymousActor } from '../audit/events';
+import type { RevocationStreamConfig } from '../config';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import { bearerCredential, requireAccount, type AppEnv } from '../http/auth';
@@ -14,15 +17,21 @@ import { emptyResponse, jsonResponse, routeDoc } from '../openapi/route-doc';
 import { killSwitchJson, revocationFeedJson } from './serializers';
 import { revokeBaseToken } from '../revocations/base-tokens';
 import { latestRevocation, readRevocations } from '../revocations/feed';
+import { followRevocations, sharedFeedReads, type FeedReads } from '../revocations/stream';
 import { MAX_TOKEN_LENGTH } from '../verify/precheck';
 
-const feedQuery = z.strictObject({
-  since: z
-    .string()
-    .regex(/^\d{1,15}$/, 'must be a cursor from an earlier answer')
-    .transform(Number)
-    .optional(),
-});
+const cursorParam = z
+  .string()
+  .regex(/^\d{1,15}$/, 'must be a cursor from an earlier answer')
+  .transform(Number);
+const feedQuery = z.strictObject({ since: cursorParam.optional() });
+// Not strict: a request carries many other headers.
+const streamHeaders = z.object({ 'last-event-id': cursorParam.optional() });
+
+/** Where the poll feed says the stream is (its `Tokenladder-Revocation-Stream` header), when offered. */
+export const REVOCATION_STREAM_PATH = '/api/v1/revocations/stream';
+/** The reconnection delay the stream advises (SSE `retry:`), in milliseconds. */
+const STREAM_RETRY_MS = 2000;
 
 const someString = z.string().min(1).max(MAX_TOKEN_LENGTH);
 const leakReportBody = z.strictObject({ tokens: z.array(someString).min(1).max(100) });
@@ -56,6 +65,28 @@ const feedDoc = routeDoc({
   responses: {
     200: jsonResponse('Entries after the cursor', revocationFeedSchema),
     304: emptyResponse('Nothing new since the ETag'),
+  },
+});
+
+const streamDoc = routeDoc({
+  summary: 'The revocation feed, pushed (Server-Sent Events)',
+  description:
+    "The poll feed's pages as Server-Sent Events: each event's `data` is the JSON a poll answers for " +
+    "that page and its `id` the page's `cursor`. The first event comes at once (the catch-up, possibly " +
+    'empty, `complete` once current), then one per change. Resume with `Last-Event-ID` (or `since`); ' +
+    'a comment line every 15 s is the heartbeat. The server ends a stream after ' +
+    'TOKENLADDER_REVOCATION_STREAM_LIFETIME (1 h): reconnect with `Last-Event-ID`. ' +
+    'At most TOKENLADDER_REVOCATION_STREAMS_MAX streams per process (503 with Retry-After beyond: poll meanwhile). ' +
+    'Not offered on Workers (404: poll); the poll feed says where the stream is in its ' +
+    '`Tokenladder-Revocation-Stream` header when it is offered. Same credential as the poll feed.',
+  tags,
+  auth: 'none',
+  errors: [400, 401, 404, 503],
+  responses: {
+    200: {
+      description: 'An event stream (`text/event-stream`) of feed pages',
+      content: { 'text/event-stream': { schema: { type: 'string' } } },
+    },
   },
 });
 
@@ -108,14 +139,29 @@ export function revocationRoutes(deps: Deps) {
   const feedToken = deps.config.revocationFeedToken;
   // Hashed once: each poll hashes only what it presents, and compares digests in constant time.
   const feedTokenHash = feedToken === null ? null : Promise.resolve(deps.hashToken(feedToken));
+  const requireFeedCredential = async (c: Context<AppEnv>) => {
+    if (feedTokenHash === null) return;
+    const presented = bearerCredential(c) ?? '';
+    if (!constantTimeEqual(await deps.hashToken(presented), await feedTokenHash))
+      throw new AppError('missing_credentials', 'the revocation feed needs its Bearer credential');
+  };
+  const stream = deps.config.revocationStream;
+  /** Streams open now (this app, so this process): each holds a connection and a subscription. */
+  let openStreams = 0;
+  const feedReads = sharedFeedReads(deps);
+  const streamOffered = createMiddleware(async (_c, next) => {
+    if (stream === null)
+      throw new AppError(
+        'not_found',
+        'this server offers no revocation stream (Workers, or TOKENLADDER_REVOCATION_STREAMS_MAX=0): poll GET /api/v1/revocations',
+      );
+    await next();
+  });
   return new Hono<AppEnv>()
     .get('/api/v1/revocations', feedDoc, validate('query', feedQuery), async (c) => {
-      if (feedTokenHash !== null) {
-        const presented = bearerCredential(c) ?? '';
-        if (!constantTimeEqual(await deps.hashToken(presented), await feedTokenHash))
-          throw new AppError('missing_credentials', 'the revocation feed needs its Bearer credential');
-      }
+      await requireFeedCredential(c);
       c.header('Cache-Control', 'no-cache');
+      if (stream !== null) c.header('Tokenladder-Revocation-Stream', REVOCATION_STREAM_PATH);
       const since = c.req.valid('query').since ?? 0;
       const latest = await latestRevocation(deps);
       const etag = `"${latest}"`;
@@ -124,6 +170,29 @@ export function revocationRoutes(deps: Deps) {
       const page = await readRevocations(deps, since, latest);
       return c.json(revocationFeedJson(page, deps.config.revocationPollSeconds));
     })
+    .get(
+      REVOCATION_STREAM_PATH,
+      streamDoc,
+      streamOffered,
+      validate('query', feedQuery),
+      validate('header', streamHeaders),
+      async (c) => {
+        await requireFeedCredential(c);
+        const bounds = stream!;
+        if (deps.feedWakeups.closed.aborted)
+          throw new AppError('service_unavailable', 'the server is stopping: reconnect shortly', 1);
+        if (openStreams >= bounds.maxStreams)
+          throw new AppError(
+            'service_unavailable',
+            'too many revocation streams are open: poll GET /api/v1/revocations meanwhile',
+            30,
+          );
+        // A reconnecting EventSource sends both: the header is the newer position.
+        const since = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').since ?? 0;
+        openStreams++;
+        return eventStream(c, deps, since, bounds, feedReads, () => openStreams--);
+      },
+    )
     .post(
       '/api/v1/base-tokens/revoke',
       revokeBaseTokenDoc,
@@ -162,4 +231,45 @@ export function revocationRoutes(deps: Deps) {
         return c.json(killSwitchJson(await killSwitch(deps, c.var.principal, filter)));
       },
     );
+}
+
+/**
+ * The stream's wire form: `retry:` first, then one event per page (`id` = cursor, `data` = the poll
+ * feed's JSON for that page), a comment line per heartbeat; ended at its lifetime, by the client, or
+ * when the server stops. `done` runs once it has ended.
+ */
+function eventStream(
+  c: Context<AppEnv>,
+  deps: Deps,
+  since: number,
+  bounds: RevocationStreamConfig,
+  reads: FeedReads,
+  done: () => void,
+): Response {
+  c.header('X-Accel-Buffering', 'no');
+  const response = streamSSE(c, async (sse) => {
+    const ended = new AbortController();
+    sse.onAbort(() => ended.abort());
+    // At its lifetime the stream ends even if the client stopped reading (a write would wait).
+    const lifetime = setTimeout(() => sse.abort(), bounds.maxLifetimeSeconds * 1000);
+    const heartbeat = setInterval(() => void sse.write(': heartbeat\n\n'), bounds.heartbeatMs);
+    try {
+      await sse.write(`retry: ${STREAM_RETRY_MS}\n\n`);
+      for await (const page of followRevocations(deps, since, ended.signal, reads)) {
+        const data = JSON.stringify(revocationFeedJson(page, deps.config.revocationPollSeconds));
+        await sse.writeSSE({ id: String(page.cursor), data });
+      }
+    } catch (error) {
+      // The client reconnects with Last-Event-ID; the cause goes to the log, never to the stream.
+      deps.log.error('revocation stream failed', { error: String(error) });
+    } finally {
+      clearTimeout(lifetime);
+      clearInterval(heartbeat);
+      done();
+    }
+  });
+  // Not kept alive after the stream (streamSSE says keep-alive): a stream ends at its lifetime or at
+  // shutdown, and a server that is stopping must not wait for the idle connection.
+  response.headers.set('Connection', 'close');
+  return response;
 }

@@ -22,8 +22,20 @@ export interface RevocationListOptions {
    * poll is older than this. Unset (the default), a feed outage keeps the last known list.
    */
   maxStalenessSeconds?: number;
-  /** Called with each failed poll (the list keeps its last state). */
+  /** Called with each failed poll or dropped stream (the list keeps its last state). */
   onError?: (error: unknown) => void;
+  /**
+   * `'auto'` (the default): follow the issuer's push stream (Server-Sent Events) when its feed
+   * advertises one (`Tokenladder-Revocation-Stream`), else poll; `'sse'`: always try the stream
+   * (`<url>/stream` unless advertised elsewhere); `'poll'`: never. While a stream is down the list
+   * polls at the normal interval and reconnects with `Last-Event-ID`, backing off up to 30 s.
+   */
+  transport?: 'auto' | 'sse' | 'poll';
+  /**
+   * A stream that sends no byte for this long (the server's heartbeat comes every 15 s) is dead:
+   * it is dropped and reconnected. Default 35.
+   */
+  streamTimeoutSeconds?: number;
   fetch?: typeof fetch;
   /** Clock for tests; defaults to the system clock. */
   currentDate?: () => Date;
@@ -41,8 +53,12 @@ export interface RevocationListOptions {
  * ```
  */
 export interface RevocationList {
-  /** Polls once (waiting for it), then keeps polling every interval until `stop()`. */
+  /**
+   * Polls once (waiting for it), then keeps the list current until `stop()`: through the issuer's
+   * stream when `transport` allows it, polling every interval while there is no stream.
+   */
   start(): Promise<void>;
+  /** Stops polling and ends the stream. */
   stop(): void;
   /** One poll now; true when the list changed. Throws on a failed poll. */
   sync(): Promise<boolean>;
@@ -66,6 +82,8 @@ export interface RevocationList {
     intervalSeconds: number;
     /** Whether the list has read the feed to its newest entry (else every token is refused). */
     complete: boolean;
+    /** How the list is kept current now: `sse` while a stream is open and has answered, else `poll`. */
+    transport: 'poll' | 'sse';
   };
 }
 
@@ -111,6 +129,11 @@ interface FeedPage {
 }
 
 const DEFAULT_INTERVAL_SECONDS = 30;
+const DEFAULT_STREAM_TIMEOUT_SECONDS = 35;
+/** Reconnection delays after a failed stream: 1 s, doubling, at most this. */
+const MAX_STREAM_BACKOFF_MS = 30_000;
+/** The poll feed's header naming the stream's path, when the issuer offers one. */
+const STREAM_HEADER = 'tokenladder-revocation-stream';
 /** Pages one `sync()` reads at most; a longer catch-up continues at once, refusing tokens meanwhile. */
 export const MAX_PAGES_PER_SYNC = 100;
 
@@ -151,6 +174,11 @@ export function createRevocationList(options: RevocationListOptions): Revocation
     throw new TypeError('revocation list: url must be http(s)');
   if (options.intervalSeconds !== undefined && !(options.intervalSeconds >= 1))
     throw new TypeError('revocation list: intervalSeconds must be >= 1');
+  const transport = options.transport ?? 'auto';
+  if (transport !== 'auto' && transport !== 'sse' && transport !== 'poll')
+    throw new TypeError("revocation list: transport must be 'auto', 'sse' or 'poll'");
+  const streamTimeoutMs = (options.streamTimeoutSeconds ?? DEFAULT_STREAM_TIMEOUT_SECONDS) * 1000;
+  if (!(streamTimeoutMs >= 1)) throw new TypeError('revocation list: streamTimeoutSeconds must be > 0');
   const doFetch = options.fetch ?? fetch;
   const now = () => (options.currentDate?.() ?? new Date()).getTime();
   /** client_id → its entry: tokens exchanged before it are revoked. */
@@ -168,6 +196,15 @@ export function createRevocationList(options: RevocationListOptions): Revocation
   let advisedInterval: number | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running = false;
+  /** Where the feed said its stream is (null: it offers none, or has not said yet). */
+  let advertisedStream: URL | null = null;
+  /** The stream loop runs (connected, connecting or waiting to reconnect). */
+  let streaming = false;
+  /** The open stream has answered: polls pause meanwhile. */
+  let streamLive = false;
+  let streamAbort: AbortController | null = null;
+  let backoffTimer: ReturnType<typeof setTimeout> | undefined;
+  let wakeBackoff: (() => void) | null = null;
 
   const intervalSeconds = () => options.intervalSeconds ?? advisedInterval ?? DEFAULT_INTERVAL_SECONDS;
 
@@ -202,17 +239,41 @@ export function createRevocationList(options: RevocationListOptions): Revocation
       headers,
       signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
     });
+    const streamPath = response.headers.get(STREAM_HEADER);
+    advertisedStream = streamPath ? new URL(streamPath, url) : null;
     if (response.status === 304) return null;
     if (!response.ok) throw new Error(`revocation feed answered ${response.status}`);
-    const body: unknown = await response.json();
+    const body = checkedPage(await response.json());
+    etag = response.headers.get('etag');
+    return body;
+  }
+
+  /** A feed page (a poll's body or a stream event's data), checked before anything of it is used. */
+  function checkedPage(body: unknown): FeedPage {
     if (!isFeedPage(body)) throw new Error('revocation feed answered an unexpected body');
     if (!body.revocations.every(isFeedEntry)) {
       // An entry this verifier cannot read may revoke anything: refuse every token until it can.
       caughtUp = false;
       throw new Error('revocation feed holds an entry this verifier does not understand: upgrade it');
     }
-    etag = response.headers.get('etag');
     return body;
+  }
+
+  /** Applies one page, polled or pushed alike; true when the list changed. */
+  function applyPage(page: FeedPage): boolean {
+    if (page.reset) {
+      // The feed restarted (a restored database): rebuild from what it holds now.
+      clients.clear();
+      clientBases.clear();
+      subjectBases.clear();
+      jtis.clear();
+      caughtUp = false;
+    }
+    for (const entry of page.revocations) apply(entry);
+    cursor = page.cursor;
+    if (typeof page.poll_interval_seconds === 'number' && page.poll_interval_seconds >= 1)
+      advisedInterval = page.poll_interval_seconds;
+    return page.revocations.length > 0 || page.reset;
   }
 
   async function sync(): Promise<boolean> {
@@ -225,19 +286,7 @@ export function createRevocationList(options: RevocationListOptions): Revocation
         complete = caughtUp;
         break;
       }
-      if (page.reset) {
-        // The feed restarted (a restored database): rebuild from what it holds now.
-        clients.clear();
-        clientBases.clear();
-        subjectBases.clear();
-        jtis.clear();
-        caughtUp = false;
-      }
-      for (const entry of page.revocations) apply(entry);
-      changed ||= page.revocations.length > 0 || page.reset;
-      cursor = page.cursor;
-      if (typeof page.poll_interval_seconds === 'number' && page.poll_interval_seconds >= 1)
-        advisedInterval = page.poll_interval_seconds;
+      changed = applyPage(page) || changed;
       if (page.complete) {
         complete = true;
         break;
@@ -256,14 +305,131 @@ export function createRevocationList(options: RevocationListOptions): Revocation
     // Behind the feed (a long catch-up): read on at once rather than after an interval.
     timer = setTimeout(
       () => {
+        // A live stream keeps the list current: no poll while it answers.
+        if (streamLive) return schedule();
         sync()
           .catch((error: unknown) => options.onError?.(error))
-          .finally(schedule);
+          .finally(() => {
+            maybeStream();
+            schedule();
+          });
       },
       caughtUp ? intervalSeconds() * 1000 : 0,
     );
     // A background poll must not keep a Node process alive.
-    (timer as { unref?: () => void }).unref?.();
+    unref(timer);
+  }
+
+  /** Where to connect, when the transport and the feed allow a stream; null: poll only. */
+  function streamUrl(): URL | null {
+    if (transport === 'poll') return null;
+    if (advertisedStream) return advertisedStream;
+    if (transport === 'auto') return null;
+    const fallback = new URL(url);
+    fallback.pathname = `${fallback.pathname.replace(/\/+$/, '')}/stream`;
+    fallback.search = '';
+    return fallback;
+  }
+
+  function maybeStream() {
+    if (!running || streaming || streamUrl() === null) return;
+    streaming = true;
+    void followStream().finally(() => {
+      streaming = false;
+    });
+  }
+
+  /** Keeps one stream open until stop(), reconnecting with backoff; polls run meanwhile. */
+  async function followStream() {
+    let failures = 0;
+    while (running) {
+      const target = streamUrl();
+      if (target === null) return;
+      let waitMs = 0;
+      try {
+        const answered = await readStream(target);
+        // The server ends a stream at its lifetime: reconnect at once after one that worked.
+        failures = answered ? 0 : failures + 1;
+      } catch (error) {
+        if (!running) return;
+        failures++;
+        const retryAfter = (error as { retryAfterMs?: number }).retryAfterMs;
+        if (retryAfter !== undefined) waitMs = retryAfter;
+        options.onError?.(error);
+      }
+      if (failures > 0)
+        waitMs = Math.max(waitMs, Math.min(MAX_STREAM_BACKOFF_MS, 1000 * 2 ** (failures - 1)));
+      if (waitMs > 0 && running)
+        await new Promise<void>((resolve) => {
+          wakeBackoff = resolve;
+          backoffTimer = setTimeout(resolve, waitMs);
+          unref(backoffTimer);
+        });
+      wakeBackoff = null;
+    }
+  }
+
+  /**
+   * One stream connection, read until it ends, dies (no byte for `streamTimeoutSeconds`) or stop().
+   * Resolves true when it delivered at least one page; throws when it could not open or failed.
+   */
+  async function readStream(target: URL): Promise<boolean> {
+    const abort = new AbortController();
+    streamAbort = abort;
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const alive = () => {
+      if (watchdog !== undefined) clearTimeout(watchdog);
+      watchdog = setTimeout(
+        () => abort.abort(new Error(`revocation stream silent for ${streamTimeoutMs / 1000} s`)),
+        streamTimeoutMs,
+      );
+      unref(watchdog);
+    };
+    let delivered = false;
+    try {
+      alive();
+      const response = await doFetch(target, {
+        headers: { accept: 'text/event-stream', ...options.headers, 'last-event-id': cursor },
+        signal: abort.signal,
+      });
+      if (!response.ok || !response.body) {
+        await response.body?.cancel().catch(() => {});
+        const error = new Error(`revocation stream answered ${response.status}`);
+        const retryAfter = Number(response.headers.get('retry-after'));
+        if (Number.isFinite(retryAfter) && retryAfter > 0)
+          Object.assign(error, { retryAfterMs: Math.min(retryAfter, 300) * 1000 });
+        throw error;
+      }
+      const reader = response.body.getReader();
+      // Ends the read below whatever the fetch does with the signal, and frees the server's stream.
+      abort.signal.addEventListener('abort', () => void reader.cancel().catch(() => {}));
+      await readServerSentEvents(reader, {
+        onBytes: alive,
+        onComment: () => {
+          // A heartbeat of a stream that is current: the list is as fresh as a poll just made.
+          if (streamLive && caughtUp) lastSyncAt = now();
+        },
+        onEvent: (data) => {
+          const page = checkedPage(JSON.parse(data));
+          applyPage(page);
+          etag = null;
+          if (page.complete) {
+            caughtUp = true;
+            lastSyncAt = now();
+          }
+          forgetExpired();
+          streamLive = true;
+          delivered = true;
+        },
+      });
+      if (abort.signal.aborted && running) throw abort.signal.reason;
+      return delivered;
+    } finally {
+      streamLive = false;
+      if (watchdog !== undefined) clearTimeout(watchdog);
+      if (streamAbort === abort) streamAbort = null;
+      if (!abort.signal.aborted) abort.abort();
+    }
   }
 
   return {
@@ -275,11 +441,15 @@ export function createRevocationList(options: RevocationListOptions): Revocation
       } catch (error) {
         options.onError?.(error);
       }
+      maybeStream();
       schedule();
     },
     stop() {
       running = false;
       if (timer !== undefined) clearTimeout(timer);
+      if (backoffTimer !== undefined) clearTimeout(backoffTimer);
+      wakeBackoff?.();
+      streamAbort?.abort();
     },
     sync,
     check(claims) {
@@ -304,6 +474,57 @@ export function createRevocationList(options: RevocationListOptions): Revocation
       entries: clients.size + clientBases.size + subjectBases.size + jtis.size,
       intervalSeconds: intervalSeconds(),
       complete: caughtUp,
+      transport: streamLive ? 'sse' : 'poll',
     }),
   };
+}
+
+const unref = (timer: ReturnType<typeof setTimeout>) => (timer as { unref?: () => void }).unref?.();
+
+/**
+ * A Server-Sent Events reader (the WHATWG parsing rules, for the fields the feed sends) over a fetch
+ * body: EventSource cannot send headers and is missing from Node 20 and Workers. `onEvent` gets each
+ * message's data; a throw from it ends the read with that error.
+ */
+async function readServerSentEvents(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  handlers: { onBytes: () => void; onComment: () => void; onEvent: (data: string) => void },
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let data: string[] = [];
+  let type = '';
+  const line = (text: string) => {
+    if (text === '') {
+      if (data.length > 0 && (type === '' || type === 'message')) handlers.onEvent(data.join('\n'));
+      data = [];
+      type = '';
+      return;
+    }
+    if (text.startsWith(':')) return handlers.onComment();
+    const colon = text.indexOf(':');
+    const field = colon < 0 ? text : text.slice(0, colon);
+    let value = colon < 0 ? '' : text.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'data') data.push(value);
+    else if (field === 'event') type = value;
+    // `id` repeats the page's cursor, which the data carries; `retry` is ours to decide.
+  };
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    handlers.onBytes();
+    buffer += decoder.decode(value, { stream: true });
+    let end = buffer.search(/\r\n|\r|\n/);
+    while (end >= 0) {
+      // A \r at the very end may be the first half of \r\n: wait for the next chunk.
+      if (buffer[end] === '\r' && end === buffer.length - 1) break;
+      const width = buffer.startsWith('\r\n', end) ? 2 : 1;
+      line(buffer.slice(0, end));
+      buffer = buffer.slice(end + width);
+      end = buffer.search(/\r\n|\r|\n/);
+    }
+    // A server that never ends a line must not grow this without bound.
+    if (buffer.length > 16 * 1024 * 1024) throw new Error('revocation stream line too long');
+  }
 }

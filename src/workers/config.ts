@@ -36,10 +36,13 @@ export function workerSettings(env: WorkerEnv): WorkerSettings {
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
-  // Cloudflare sets cf-connecting-ip on every request and clients cannot forge it.
+  // Cloudflare sets cf-connecting-ip on every request and clients cannot forge it. No revocation
+  // stream: an isolate has no listener shared with the isolates that write (that would take a Durable
+  // Object), so verifiers poll (docs/workers.md).
   const config = {
     ...appConfigFromEnv(parsed),
     clientIpHeader: parsed.TOKENLADDER_CLIENT_IP_HEADER ?? 'cf-connecting-ip',
+    revocationStream: null,
   };
   const problems: string[] = [];
   const db = env.DB;

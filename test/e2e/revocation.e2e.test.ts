@@ -27,6 +27,8 @@ describe('revoked Base-Tokens stop at a verifier within the poll interval', () =
       TOKENLADDER_DB: join(dir, 'tokenladder.db'),
       TOKENLADDER_SCRYPT: 'ln=12,r=8,p=1',
       TOKENLADDER_ADMIN_PASSWORD: 'an admin password for this test',
+      // No push stream: this test is about the poll bound (revocation-stream.e2e.test.ts pushes).
+      TOKENLADDER_REVOCATION_STREAMS_MAX: '0',
     });
     running.push(server);
     url = server.url;

@@ -63,6 +63,7 @@ export const testConfig = (overrides: Partial<AppConfig> = {}): AppConfig => ({
   auditRetentionSeconds: 365 * 86400,
   revocationFeedToken: null,
   revocationPollSeconds: 30,
+  revocationStream: { maxStreams: 1000, maxLifetimeSeconds: 3600, heartbeatMs: 15_000 },
   corsOrigins: [],
   accessLog: false,
   seatable: {

@@ -78,6 +78,17 @@ describe('the Workers handler', () => {
     expect(counter.queries).toBe(queries);
   });
 
+  it('offers no revocation stream (no listener shared between isolates): 404 saying to poll; the feed does not advertise it', async () => {
+    const worker = createWorkerHandler({ scrypt: nodeScrypt, log: recordingLog().log });
+    const env = { DB: sqliteD1(migrated()).binding, ...vars, TOKENLADDER_REVOCATION_STREAMS_MAX: '1000' };
+    const stream = await worker.fetch(get('/api/v1/revocations/stream'), env);
+    expect(stream.status).toBe(404);
+    expect((await stream.json()).error.message).toMatch(/poll GET \/api\/v1\/revocations/);
+    const feed = await worker.fetch(get('/api/v1/revocations'), env);
+    expect(feed.status).toBe(200);
+    expect(feed.headers.get('tokenladder-revocation-stream')).toBeNull();
+  });
+
   it('reads TOML numbers in vars as text, as process.env would give them', async () => {
     const worker = createWorkerHandler({ scrypt: nodeScrypt, log: recordingLog().log });
     const response = await worker.fetch(get('/api/v1/server-info'), {

@@ -6,6 +6,7 @@ import type { AppConfig } from '../../config';
 import { createDeps } from '../../create-deps';
 import { consoleLogger, type Deps, type Logger } from '../../deps';
 import { createPrometheusMetrics } from '../../metrics/prometheus';
+import type { FeedWakeupSource } from '../../revocations/wakeups';
 import type { Atomic, AtomicAfter } from '../../store/atomic';
 import type { Database as Schema } from '../../store/schema';
 import { createSqliteStore } from '../../store/sqlite';
@@ -17,6 +18,8 @@ export interface NodeDepsOptions {
   raw?: Database.Database;
   /** An open, migrated store of any kind (PostgreSQL's brings `atomicAfter`). */
   store?: { db: Kysely<Schema>; atomic: Atomic; atomicAfter?: AtomicAfter };
+  /** What wakes the revocation streams on other instances' writes (PostgreSQL: the LISTEN connection). */
+  feedWakeupSource?: FeedWakeupSource;
   kek: CryptoKey;
   config: AppConfig;
   clock?: Clock;
@@ -29,6 +32,7 @@ export interface NodeDepsOptions {
 export async function createNodeDeps({
   raw,
   store,
+  feedWakeupSource,
   kek,
   config,
   clock = systemClock,
@@ -42,6 +46,7 @@ export async function createNodeDeps({
     db: opened.db,
     atomic: opened.atomic,
     ...(opened.atomicAfter && { atomicAfter: opened.atomicAfter }),
+    ...(feedWakeupSource && { feedWakeupSource }),
     kek,
     config,
     clock,
