@@ -78,10 +78,13 @@ describe.skipIf(!(await hasPostgres()))('the app on PostgreSQL', () => {
     } finally {
       await holder.end();
     }
+    // The write goes through the audit head lock (atomicAfter) and still wakes this app's streams.
+    const wakes = t.deps.feedWakeups.wakes;
     const retried = await t.call('POST', '/api/v1/base-tokens/revoke', {
       body: { token: exchanged.body.base_token },
     });
     expect(retried.status).toBe(200);
+    expect(t.deps.feedWakeups.wakes).toBeGreaterThan(wakes);
     const jti = JSON.parse(Buffer.from(exchanged.body.base_token.split('.')[1], 'base64url').toString()).jti;
     expect(
       await t.deps.db.selectFrom('revocations').select('value').where('kind', '=', 'jti').execute(),
