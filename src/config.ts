@@ -214,7 +214,7 @@ export const SETTINGS = {
   TOKENLADDER_DATABASE_URL: {
     unset: 'the SQLite file `TOKENLADDER_DB`',
     description:
-      '`postgres://user:password@host:5432/database`: use PostgreSQL (14 or newer) instead of SQLite, so several instances can share one database (Node only). Migrations run at start (serialised across instances starting together); every connection gets `statement_timeout` 5 s, `lock_timeout` 2 s and `idle_in_transaction_session_timeout` 10 s; an unreachable or busy database answers 503 with `Retry-After`. Each instance also keeps one direct connection for `LISTEN` (revocations and key changes reach every instance at once), so point it past a transaction pooler. Never logged with its password. `tokenladder backup`/`restore` are for SQLite: use `pg_dump`/`pg_restore` here',
+      '`postgres://user:password@host:5432/database`: use PostgreSQL (14 or newer) instead of SQLite, so several instances can share one database (Node only). Migrations run at start (serialised across instances starting together); every connection gets `statement_timeout` 5 s, `lock_timeout` 2 s and `idle_in_transaction_session_timeout` 5 s (a frozen instance cannot hold the audit log longer); an unreachable or busy database answers 503 with `Retry-After`. Each instance also keeps one direct connection for `LISTEN` (revocations and key changes reach every instance at once), so point it past a transaction pooler. Never logged with its password. `tokenladder backup`/`restore` are for SQLite: use `pg_dump`/`pg_restore` here',
   },
   TOKENLADDER_DATABASE_POOL_SIZE: {
     description:

@@ -71,7 +71,9 @@ export function poolConfig(options: PostgresStoreOptions): pg.PoolConfig {
     // Sent in the startup packet, so every connection has them, also behind a pooler that keeps sessions.
     statement_timeout: options.statementTimeoutMillis ?? 5000,
     lock_timeout: options.lockTimeoutMillis ?? 2000,
-    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMillis ?? 10_000,
+    // tokenladder's transactions never wait on anything but the database: an instance idle inside one
+    // is frozen or dead, and may be holding the audit head every instance's writes queue behind.
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMillis ?? 5000,
     types,
   };
 }
