@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../deps';
 import { AppError, type ErrorCode } from '../errors';
-import { postgresSqlState, postgresUnavailable } from '../store/unavailable';
+import { postgresRefusedText, postgresSqlState, postgresUnavailable } from '../store/unavailable';
 import { requestLog } from './hygiene';
 
 /** The one place an error code becomes an HTTP status. */
@@ -153,6 +153,15 @@ export function classifyError(error: Error, c: Context, log: Logger): Classified
   }
   const unavailable = storeUnavailable(error, c, log);
   if (unavailable) return { code: 'service_unavailable', ...unavailable, source: 'store' };
+  if (postgresRefusedText(error)) {
+    // SQLite stores any string; PostgreSQL's text cannot hold NUL (or bytes outside the encoding), so
+    // such input (an id in a path, a field) is the caller's to fix, not an internal error.
+    return {
+      code: 'invalid_request',
+      message: 'the request contains a character that cannot be stored (such as NUL)',
+      source: 'store',
+    };
+  }
   logUnhandled(error, c, log);
   return { code: 'internal_error', message: 'internal error', source: 'unexpected' };
 }

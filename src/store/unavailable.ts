@@ -58,3 +58,12 @@ export function postgresUnavailable(error: unknown): boolean {
 export function isPostgresError(error: unknown): boolean {
   return postgresSqlState(error) !== null || postgresUnavailable(error);
 }
+
+/**
+ * Whether PostgreSQL refused a text value it cannot store: NUL (22021, `invalid byte sequence for
+ * encoding "UTF8": 0x00`) or a character outside the database encoding (22P05). SQLite stores both.
+ */
+export function postgresRefusedText(error: unknown): boolean {
+  const state = postgresSqlState(error);
+  return state === '22021' || state === '22P05';
+}

@@ -91,6 +91,12 @@ describe.skipIf(!(await hasPostgres()))('the app on PostgreSQL', () => {
     ).toEqual([{ value: jti }]);
   });
 
+  it('a NUL in an id (SQLite stores it, PostgreSQL text cannot) is refused with 400, not a 500', async () => {
+    // A SeaTable path whose workspace id reaches a query unchecked (found by test/security/fuzz.test.ts).
+    const response = await t.call('GET', '/api/v2.1/workspace/%00/dtable/x/api-tokens/', { token: admin });
+    expect(response.status, JSON.stringify(response.body)).toBe(400);
+  });
+
   it('a database server that refuses connections answers 503 with Retry-After, not 500', async () => {
     // A second instance over the same data whose server went away: port 1 refuses at once.
     const down = createPostgresStore({
