@@ -12,6 +12,7 @@ import {
   type CounterLimit,
 } from '../throttle/counters';
 import type { Role, UsersTable } from '../store/schema';
+import { serialisedWrite } from '../store/writer-lock';
 import { normalizeEmail } from './email';
 import { isOperator, isSystemAdmin, type Caller } from './operator';
 import type { Principal } from './principal';
@@ -160,9 +161,13 @@ export async function bootstrapAdmin(
     name: 'Administrator',
   });
   const noUsers = deps.db.selectFrom('users').select('id');
+  // Instances starting together on an empty PostgreSQL database take turns here, so the second's
+  // "no users yet" check sees the first's admin, whatever email each was given.
+  const lock = serialisedWrite(deps.db);
   let inserted: StatementResult[];
   try {
     inserted = await deps.atomic([
+      ...lock,
       deps.db
         .insertInto('users')
         .columns([
@@ -207,12 +212,12 @@ export async function bootstrapAdmin(
         ),
     ]);
   } catch (error) {
-    // Another instance starting on the same empty database inserted its first admin meanwhile
-    // (PostgreSQL: both saw no users, the second waited on the unique email): it did the bootstrap.
+    // Another process on the same empty SQLite file inserted its first admin meanwhile (with the
+    // same email: the unique index): it did the bootstrap.
     if (isUniqueViolation(error)) return false;
     throw error;
   }
-  return (inserted[0]?.numAffectedRows ?? 0) > 0;
+  return (inserted[lock.length]?.numAffectedRows ?? 0) > 0;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
 } from '../store/atomic';
 import { dialectOf, type SqlDialect } from '../store/dialect';
 import { insertIfExists } from '../store/insert-if';
+import { AUDIT_LOCK } from '../store/writer-lock';
 import type { Database } from '../store/schema';
 import type { Logger } from '../lib/logger';
 import {
@@ -117,11 +118,6 @@ function insertRows(dialect: SqlDialect, rows: readonly AuditRow[]): Compilable[
   }
   return statements;
 }
-
-/** Taken first by every audited write on PostgreSQL: one appender at a time, across all instances. */
-const AUDIT_LOCK: Compilable = {
-  compile: () => CompiledQuery.raw('SELECT id FROM audit_lock WHERE id = 1 FOR UPDATE', []),
-};
 
 const defaultDefer = (callback: () => void) => {
   const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;

@@ -306,28 +306,38 @@ describe.skipIf(!(await hasPostgres()))('several instances on one PostgreSQL dat
     }
   });
 
-  it('first start: instances starting together on an empty database make one admin and one signing key', async () => {
-    const fresh = await testPostgresStore();
-    const starting: PostgresStore[] = [];
-    try {
-      const kek = await importKek(generateKekText());
-      await Promise.all(
-        Array.from({ length: INSTANCES }, async () => {
-          const store = createPostgresStore({ url: fresh.database.url, poolSize: 2 });
-          starting.push(store);
-          const deps = await createNodeDeps({ store, kek, config, clock, log: silentLog });
-          await bootstrapAdmin(deps, 'first@example.com', 'a perfectly fine passphrase');
-        }),
-      );
-      const db = fresh.store.db;
-      expect(await db.selectFrom('users').select(['email', 'role']).execute()).toEqual([
-        { email: 'first@example.com', role: 'system_admin' },
-      ]);
-      expect(await db.selectFrom('signing_keys').select('state').execute()).toEqual([{ state: 'current' }]);
-      expect(await db.selectFrom('workspaces').select('id').execute()).toHaveLength(1);
-    } finally {
-      for (const store of starting) await store.close();
-      await fresh.close();
-    }
-  });
+  it.each([
+    ['the same admin email', (_: number) => 'first@example.com'],
+    // An operator's slip: the instances were given different TOKENLADDER_ADMIN_EMAIL values.
+    ['different admin emails', (index: number) => `first-${index}@example.com`],
+  ])(
+    'first start: instances starting together on an empty database make one admin and one signing key (%s)',
+    async (_, emailOf) => {
+      const fresh = await testPostgresStore();
+      const starting: PostgresStore[] = [];
+      try {
+        const kek = await importKek(generateKekText());
+        await Promise.all(
+          Array.from({ length: INSTANCES }, async (_, index) => {
+            const store = createPostgresStore({ url: fresh.database.url, poolSize: 2 });
+            starting.push(store);
+            const deps = await createNodeDeps({ store, kek, config, clock, log: silentLog });
+            await bootstrapAdmin(deps, emailOf(index), 'a perfectly fine passphrase');
+          }),
+        );
+        const db = fresh.store.db;
+        const users = await db.selectFrom('users').select(['email', 'role']).execute();
+        expect(users).toHaveLength(1);
+        expect(users[0]).toMatchObject({
+          email: expect.stringMatching(/^first(-\d)?@example\.com$/),
+          role: 'system_admin',
+        });
+        expect(await db.selectFrom('signing_keys').select('state').execute()).toEqual([{ state: 'current' }]);
+        expect(await db.selectFrom('workspaces').select('id').execute()).toHaveLength(1);
+      } finally {
+        for (const store of starting) await store.close();
+        await fresh.close();
+      }
+    },
+  );
 });
