@@ -15,6 +15,7 @@ import { STORE_TABLES } from '../../src/cli/migrate-store';
 import { sha256Hex } from '../../src/lib/bytes';
 import { ADMIN, testApp } from '../helpers/app';
 import { createTestDatabase, hasPostgres, type TestDatabase } from '../helpers/postgres';
+import { freePort, start } from '../helpers/processes';
 import { revokeAndCheck, walkChain, type Target } from '../scenarios/chain';
 
 function cli(args: string[], env: Record<string, string>) {
@@ -94,8 +95,8 @@ describe.skipIf(!(await hasPostgres()))('tokenladder migrate-store', () => {
     return database;
   };
 
-  /** A SQLite file with the chain scenario's history in it. */
-  async function history(name: string): Promise<string> {
+  /** A SQLite file with the chain scenario's history in it, and an API-Token that still works. */
+  async function historyWithToken(name: string) {
     const file = join(dir, name);
     const t = await testApp({ file });
     const scenario: Target = {
@@ -104,11 +105,15 @@ describe.skipIf(!(await hasPostgres()))('tokenladder migrate-store', () => {
       admin: ADMIN,
       now: () => new Date(t.clock.now()),
     };
-    await revokeAndCheck(scenario, await walkChain(scenario));
-    await t.deps.audit.record(); // nothing pending
+    const chain = await walkChain(scenario);
+    await revokeAndCheck(scenario, chain);
+    const admin = await t.login();
+    const baseUuid = await t.createBase(admin, 'copied');
+    const live = await t.createApiToken(admin, baseUuid, 'survives the copy', 'rw');
     t.raw.close();
-    return file;
+    return { file, kekText: t.kekText, live: live.token, baseUuid, revoked: chain.apiToken.token };
   }
+  const history = async (name: string) => (await historyWithToken(name)).file;
 
   it('copies every row and the audit chain, verified, and leaves the SQLite file as it was', async () => {
     const file = await history('copy.db');
@@ -135,6 +140,40 @@ describe.skipIf(!(await hasPostgres()))('tokenladder migrate-store', () => {
       expect(report).toMatchObject({ ok: true, checked: before.audit_events!.length });
     } finally {
       await client.end();
+    }
+  });
+
+  it('a server started on the copy serves what the SQLite one did: the live API-Token exchanges, the revoked one is refused', async () => {
+    const { file, kekText, live, revoked, baseUuid } = await historyWithToken('serve.db');
+    const database = await target();
+    expect((await cli(['migrate-store', '--to', database.url], { TOKENLADDER_DB: file })).status).toBe(0);
+    const port = await freePort();
+    const server = await start(
+      'node',
+      [inject('cliBundle'), 'serve'],
+      {
+        PORT: String(port),
+        TOKENLADDER_DATABASE_URL: database.url,
+        TOKENLADDER_KEK: kekText,
+        TOKENLADDER_ISSUER: 'http://tokenladder.test',
+      },
+      /listening on/,
+      30_000,
+    );
+    try {
+      const exchange = (token: string) =>
+        fetch(`http://127.0.0.1:${port}/api/v1/base-tokens`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+        });
+      const ok = await exchange(live);
+      expect(ok.status).toBe(201);
+      expect(await ok.json()).toMatchObject({ base_uuid: baseUuid, permission: 'rw' });
+      const refused = await exchange(revoked);
+      expect(refused.status).toBe(401);
+      expect((await refused.json()).error.code).toBe('token_revoked');
+    } finally {
+      await server.stop();
     }
   });
 
