@@ -350,11 +350,13 @@ export async function pushLatency(
   const acked = newAcknowledged();
   const verifiers = options.streamFrom.map((name) => {
     const instance = cluster.byName(name);
-    // `transport` is the stream's option (issue 14); typed loosely so this compiles before it exists.
     const transport = options.transport ?? 'sse';
-    const listOptions: RevocationListOptions & { transport?: 'sse' | 'poll' } = {
+    const listOptions: RevocationListOptions = {
       url: `${instance.url}/api/v1/revocations`,
-      ...(transport === 'sse' ? { transport: 'sse' } : { intervalSeconds: transport.pollSeconds }),
+      // A polling verifier must poll only: by default it would follow the stream the server offers.
+      ...(transport === 'sse'
+        ? { transport: 'sse' }
+        : { transport: 'poll', intervalSeconds: transport.pollSeconds }),
       onError: () => {},
     };
     const revocations = createRevocationList(listOptions);
