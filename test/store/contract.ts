@@ -15,7 +15,15 @@ import { dialectOf, type SqlDialect } from '../../src/store/dialect';
 import { inIdList } from '../../src/store/id-list';
 import { insertIfExists } from '../../src/store/insert-if';
 import type { Database as Schema } from '../../src/store/schema';
-import { counterStateOf, hitCounterStatement, pruneCounters } from '../../src/throttle/counters';
+import {
+  counterStateOf,
+  hitCounter,
+  hitCounterStatement,
+  peekCounter,
+  pruneCounters,
+  refundCounterStatement,
+  resetCounter,
+} from '../../src/throttle/counters';
 import { frozenClock, testConfig } from '../helpers/app';
 
 export type StoreKind = 'sqlite' | 'postgres' | 'd1';
@@ -39,6 +47,8 @@ export interface StoreCapabilities {
   atomicAfter: boolean;
   /** Bound parameters one statement takes at most (D1: 100; SQLite's build: 32 766; PostgreSQL: 65 535). */
   maxParameters: number;
+  /** The error one more parameter gets. */
+  tooManyParameters: RegExp;
   /**
    * How a unique violation reads: SQLite's message (`UNIQUE constraint failed: t.c`), D1's (the same
    * inside `D1_ERROR: … : SQLITE_CONSTRAINT`), PostgreSQL's SQLSTATE 23505 with the constraint name.
@@ -52,6 +62,7 @@ export const CAPABILITIES: Record<StoreKind, StoreCapabilities> = {
     interactiveTransactions: true,
     atomicAfter: false,
     maxParameters: 32_766,
+    tooManyParameters: /^too many SQL variables$/,
     uniqueViolation: { message: /^UNIQUE constraint failed: settings\.key$/ },
   },
   postgres: {
@@ -59,6 +70,8 @@ export const CAPABILITIES: Record<StoreKind, StoreCapabilities> = {
     interactiveTransactions: true,
     atomicAfter: true,
     maxParameters: 65_535,
+    // The protocol counts parameters in 16 bits: node-postgres sends 65 536 as 0, the server refuses.
+    tooManyParameters: /^bind message supplies 0 parameters, but prepared statement "" requires 65536$/,
     uniqueViolation: { code: '23505' },
   },
   d1: {
@@ -66,6 +79,7 @@ export const CAPABILITIES: Record<StoreKind, StoreCapabilities> = {
     interactiveTransactions: false,
     atomicAfter: false,
     maxParameters: 100,
+    tooManyParameters: /^D1_ERROR: too many SQL variables/,
     uniqueViolation: { message: /^D1_ERROR: UNIQUE constraint failed: settings\.key: SQLITE_CONSTRAINT/ },
   },
 };
@@ -152,7 +166,7 @@ export function defineStoreContract(kind: StoreKind, open: () => Promise<StoreFi
         Array.from({ length: count }, (_, index) => `p:${index}`),
       )})`.execute(store.db);
     expect(Number((await inList(can.maxParameters)).rows[0]!.n)).toBe(0);
-    await expect(inList(can.maxParameters + 1)).rejects.toThrow();
+    await expect(inList(can.maxParameters + 1)).rejects.toThrow(can.tooManyParameters);
   });
 
   it('atomic: per-statement affected rows, RETURNING rows, and 0 for a SELECT', async () => {
@@ -256,6 +270,71 @@ export function defineStoreContract(kind: StoreKind, open: () => Promise<StoreFi
       (await store.db.selectFrom('throttle_counters').select('key').execute()).map((row) => row.key),
     ).toEqual(['d:key']);
   });
+
+  it('the throttle counter outside atomic: hitCounter, peekCounter, a refund in its own window only, reset', async () => {
+    const limit = { limit: 2, windowSeconds: 60 };
+    let now = 5000;
+    const deps = { db: store.db, clock: { now: () => now * 1000 } };
+    const peek = () => peekCounter(deps, 'k:key', limit);
+    expect(await peek()).toEqual({ hits: 0, allowed: true, retryAfterSeconds: 0, windowStart: null });
+    expect(await hitCounter(deps, 'k:key', limit)).toMatchObject({
+      hits: 1,
+      allowed: true,
+      windowStart: 5000,
+    });
+    now = 5010;
+    expect(await hitCounter(deps, 'k:key', limit)).toMatchObject({
+      hits: 2,
+      allowed: true,
+      windowStart: 5000,
+    });
+    expect(await peek()).toEqual({ hits: 2, allowed: false, retryAfterSeconds: 50, windowStart: 5000 });
+    const refunds = await store.atomic([
+      refundCounterStatement(store.db, 'k:key', 4999),
+      refundCounterStatement(store.db, 'k:key', 5000),
+    ]);
+    expect(refunds.map((result) => result.numAffectedRows)).toEqual([0, 1]);
+    expect(await peek()).toMatchObject({ hits: 1, allowed: true, windowStart: 5000 });
+    await resetCounter(deps, 'k:key');
+    expect(await peek()).toMatchObject({ hits: 0, windowStart: null });
+    expect(
+      await store.db.selectFrom('throttle_counters').select('key').where('key', '=', 'k:key').execute(),
+    ).toEqual([]);
+  });
+
+  it.runIf(can.atomicAfter)(
+    "atomicAfter: build reads the first statements' results in the same transaction; all or nothing",
+    async () => {
+      const { db } = store;
+      const atomicAfter = store.atomicAfter!;
+      const settingValue = async (key: string) =>
+        (await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())?.value;
+      await store.atomic([db.insertInto('settings').values(setting('u:1', '7'))]);
+      const results = await atomicAfter(
+        [db.selectFrom('settings').select('value').where('key', '=', 'u:1')],
+        ([found]) => [
+          db
+            .insertInto('settings')
+            .values(setting('u:2', `${(found!.rows[0] as { value: string }).value}+1`)),
+        ],
+      );
+      expect(results.map((result) => result.numAffectedRows)).toEqual([1]);
+      expect(await settingValue('u:2')).toBe('7+1');
+      const duplicate = await failure(
+        atomicAfter([db.insertInto('settings').values(setting('u:3'))], () => [
+          db.insertInto('settings').values(setting('u:1')),
+        ]),
+      );
+      expect(isUniqueViolation(duplicate)).toBe(true);
+      const thrown = await failure(
+        atomicAfter([db.insertInto('settings').values(setting('u:4'))], () => {
+          throw new Error('build failed');
+        }),
+      );
+      expect(thrown).toEqual(new Error('build failed'));
+      expect(await countSettings('u:')).toBe(2);
+    },
+  );
 
   it('insertIfExists writes its row only when the condition holds inside the write', async () => {
     const { db } = store;
