@@ -311,12 +311,14 @@ describe('the tokenladder client commands against a running server', { timeout: 
 
   it('shows Retry-After when sign-ins are throttled (exit 5)', async () => {
     const email = 'throttled@example.com';
-    for (let attempt = 0; attempt < 2; attempt++)
-      await fetch(`${url}/api/v1/account-tokens`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, password: 'not the password at all' }),
+    // The failed sign-ins that use up the limit go through the command too. (A fetch from this process
+    // could be sent on a kept-alive socket the server closed while spawnSync held the event loop.)
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const refused = cli(['login', '--email', email, '--password-stdin'], {
+        input: 'not the password at all\n',
       });
+      expect(refused.status).toBe(3);
+    }
     const throttled = cli(['login', '--email', email, '--password-stdin'], { input: 'again wrong\n' });
     expect(throttled.status).toBe(5);
     expect(throttled.stderr).toMatch(/\(rate_limited, HTTP 429\); retry after \d+ s\n$/);
