@@ -98,6 +98,8 @@ export interface StatementCounts {
   transactions: number;
   /** Statements by their first word (SELECT, INSERT, UPDATE, BEGIN, COMMIT, …). */
   byKind: Record<string, number>;
+  /** Statements by their text (whitespace collapsed, cut at 100 characters), and whether in a transaction. */
+  byText: Record<string, number>;
 }
 
 export interface CountingProxy {
@@ -114,11 +116,15 @@ export interface CountingProxy {
  */
 export async function countingProxy(databaseUrl: string): Promise<CountingProxy> {
   const target = new URL(databaseUrl);
-  const counts: StatementCounts = { statements: 0, roundTrips: 0, transactions: 0, byKind: {} };
+  const counts: StatementCounts = { statements: 0, roundTrips: 0, transactions: 0, byKind: {}, byText: {} };
   const kind = (sql: string) => {
     const word = /^\s*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase() ?? '?';
     counts.byKind[word] = (counts.byKind[word] ?? 0) + 1;
     return word;
+  };
+  const text = (sql: string, inTransaction: boolean) => {
+    const key = `${inTransaction ? '[tx] ' : ''}${sql.replace(/\s+/g, ' ').trim().slice(0, 100)}`;
+    counts.byText[key] = (counts.byText[key] ?? 0) + 1;
   };
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -134,8 +140,9 @@ export async function countingProxy(databaseUrl: string): Promise<CountingProxy>
     let inTransaction = false;
     /** The SQL of the unnamed statement the next Execute runs (node-postgres parses unnamed). */
     let parsed = '';
-    const executed = (word: string) => {
+    const executed = (word: string, sql: string) => {
       counts.statements++;
+      text(sql, inTransaction || word === 'BEGIN');
       if (word === 'BEGIN' || word === 'START') inTransaction = true;
       if (!inTransaction) counts.transactions++;
       if (word === 'BEGIN' || word === 'START') counts.transactions++;
@@ -163,12 +170,13 @@ export async function countingProxy(databaseUrl: string): Promise<CountingProxy>
         buffer = buffer.subarray(length + 1);
         if (type === 'Q') {
           counts.roundTrips++;
-          executed(kind(body.toString('utf8', 0, body.indexOf(0))));
+          const sql = body.toString('utf8', 0, body.indexOf(0));
+          executed(kind(sql), sql);
         } else if (type === 'P') {
           const nameEnd = body.indexOf(0);
           parsed = body.toString('utf8', nameEnd + 1, body.indexOf(0, nameEnd + 1));
         } else if (type === 'E') {
-          executed(kind(parsed));
+          executed(kind(parsed), parsed);
         } else if (type === 'S') {
           counts.roundTrips++;
         }

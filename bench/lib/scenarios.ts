@@ -22,11 +22,18 @@ export interface Context {
   main: Fixture;
   /** Built on demand (the scale scenario only): the large database. */
   large: () => Promise<Fixture>;
+  /**
+   * Built on demand (the postgres scenario only): the main fixture seeded into a PostgreSQL database of
+   * the run's own, or why there is none (no server, outside CI).
+   */
+  postgres: () => Promise<{ fixture: Fixture; database: string } | { skipped: string }>;
 }
 
 export interface ScenarioOutput {
   rows: Row[];
   memory?: MemoryRow[];
+  /** Markdown tables of their own, printed after the main ones. */
+  tables?: string[];
   notes?: string[];
 }
 
