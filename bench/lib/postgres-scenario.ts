@@ -5,7 +5,7 @@
 import os from 'node:os';
 import type pg from 'pg';
 import { BaseTokenError, createBaseTokenVerifier, createRevocationList } from '../../src/verify';
-import { machineBusyMicros, processCpuMicros, sampleRss, startChild, type Child } from './children';
+import { machineBusyMicros, processCpuTimes, sampleRss, startChild, type Child } from './children';
 import { ISSUER } from './config';
 import { serverEnv, type Fixture } from './fixture';
 import { runLoads, type LoadSpec } from './load';
@@ -33,8 +33,11 @@ interface GroupRun extends Run {
   /** CPU µs per request of each instance (its own requests), and of all instances together per request. */
   instanceCpu: number[];
   serverCpu: number;
-  /** CPU µs per request of the database's backends (PostgreSQL groups). */
+  /** Share of the instances' CPU spent in the kernel (system time): socket writes and reads. */
+  serverKernelShare: number;
+  /** CPU µs per request of the database's backends (PostgreSQL groups), and its kernel share. */
   postgresCpu?: number;
+  postgresKernelShare?: number;
   /** The whole machine's busy CPU µs per request (everything: load generator, other processes). */
   machineCpu: number;
   /** The orchestrator's (load generator's) CPU µs per request. */
@@ -58,7 +61,7 @@ const specsOf = (group: Group): LoadSpec[] =>
 
 async function runGroup(group: Group, seconds: number, admin: pg.Client): Promise<GroupRun> {
   const rss = group.children.map((child) => sampleRss(child.pid));
-  const cpu0 = group.children.map((child) => processCpuMicros(child.pid));
+  const cpu0 = group.children.map((child) => processCpuTimes(child.pid));
   const own0 = process.cpuUsage();
   const machine0 = machineBusyMicros();
   const started = performance.now();
@@ -66,10 +69,16 @@ async function runGroup(group: Group, seconds: number, admin: pg.Client): Promis
   const load = await runLoads(specsOf(group), seconds).finally(() => {
     for (const sampler of rss) sampler.stop();
   });
-  const used = group.children.map((child, index) => processCpuMicros(child.pid) - cpu0[index]!);
+  const times = group.children.map((child, index) => {
+    const now = processCpuTimes(child.pid);
+    return { user: now.user - cpu0[index]!.user, system: now.system - cpu0[index]!.system };
+  });
+  const used = times.map((time) => time.user + time.system);
+  const serverSystem = times.reduce((sum, time) => sum + time.system, 0);
   const machine = machineBusyMicros() - machine0;
   const own = process.cpuUsage(own0);
-  const postgresUsed = postgres ? await postgres() : 0;
+  const postgresTimes = postgres ? await postgres() : { user: 0, system: 0 };
+  const postgresUsed = postgresTimes.user + postgresTimes.system;
   const serverUsed = used.reduce((sum, value) => sum + value, 0);
   const capacity = (performance.now() - started) * 1000 * os.availableParallelism();
   const per = (micros: number) => micros / Math.max(1, load.requests);
@@ -83,7 +92,11 @@ async function runGroup(group: Group, seconds: number, admin: pg.Client): Promis
       (Math.max(0, machine - serverUsed - postgresUsed - own.user - own.system) / capacity) * 100,
     instanceCpu: used.map((value, index) => value / Math.max(1, load.each[index]!.requests)),
     serverCpu: per(serverUsed),
-    ...(postgres && { postgresCpu: per(postgresUsed) }),
+    serverKernelShare: serverSystem / Math.max(1, serverUsed),
+    ...(postgres && {
+      postgresCpu: per(postgresUsed),
+      postgresKernelShare: postgresTimes.system / Math.max(1, postgresUsed),
+    }),
     machineCpu: per(machine),
     loadCpu: per(own.user + own.system),
     peakRssMb: Math.max(...rss.map((sampler) => mb(sampler.peak()))),
@@ -130,6 +143,8 @@ async function measureGroups(groups: Group[], context: Context, admin: pg.Client
           peakRssMb: Math.max(...list.map((run) => run.peakRssMb)),
           instanceCpu: group.children.map((_, index) => of(list, (run) => run.instanceCpu[index])!),
           postgresCpu: of(list, (run) => run.postgresCpu),
+          serverKernelShare: of(list, (run) => run.serverKernelShare)!,
+          postgresKernelShare: of(list, (run) => run.postgresKernelShare),
           machineCpu: of(list, (run) => run.machineCpu)!,
           loadCpu: of(list, (run) => run.loadCpu)!,
         },
@@ -392,6 +407,7 @@ async function countStatements(fixture: Fixture, url: string, n: number): Promis
 
 const int = (value: number) => Math.round(value).toLocaleString('en-US');
 const fixed = (value: number, digits = 2) => value.toFixed(digits);
+const percent = (share: number) => `${Math.round(share * 100)}%`;
 
 /** The scenario. Without a reachable PostgreSQL outside CI it is skipped with one line. */
 export async function postgresScenario(context: Context): Promise<ScenarioOutput> {
@@ -464,11 +480,11 @@ export async function postgresScenario(context: Context): Promise<ScenarioOutput
         exchangeRow(`14 exchange on PostgreSQL, ${INSTANCES} instances, one database`, pg3Run, sqliteRun),
       ];
       const cpuTable = [
-        '| exchange (CPU µs per request) | req/s | ÷ SQLite | tokenladder, each instance | tokenladder, all instances | PostgreSQL backends | load generator | whole machine |',
+        '| exchange (CPU µs per request) | req/s | ÷ SQLite | tokenladder, each instance | tokenladder, all instances (kernel share) | PostgreSQL backends (kernel share) | load generator | whole machine |',
         '|---|--:|--:|--:|--:|--:|--:|--:|',
         ...[sqliteRun, pg1Run, pg3Run].map(
           (m, index) =>
-            `| ${groups[index]!.label} | ${int(m.reqPerSec)} | ${fixed(m.reqPerSec / sqliteRun.reqPerSec)} | ${m.instanceCpu.map(int).join(' / ')} | ${int(m.cpuUsPerReq ?? 0)} | ${m.postgresCpu === undefined ? '' : int(m.postgresCpu)} | ${int(m.loadCpu)} | ${int(m.machineCpu)} |`,
+            `| ${groups[index]!.label} | ${int(m.reqPerSec)} | ${fixed(m.reqPerSec / sqliteRun.reqPerSec)} | ${m.instanceCpu.map(int).join(' / ')} | ${int(m.cpuUsPerReq ?? 0)} (${percent(m.serverKernelShare)}) | ${m.postgresCpu === undefined ? '' : `${int(m.postgresCpu)} (${percent(m.postgresKernelShare ?? 0)})`} | ${int(m.loadCpu)} | ${int(m.machineCpu)} |`,
         ),
       ].join('\n');
       const pushTable = [

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { ADMIN_URL, createTestDatabase, postgresReachable } from '../../test/helpers/postgres';
-import { processCpuMicros } from './children';
+import { processCpuTimes } from './children';
 
 export interface BenchDatabase {
   name: string;
@@ -79,12 +79,16 @@ export async function backendPids(admin: pg.Client, database: string): Promise<n
  * Background processes shared by all databases (WAL writer, checkpointer) are not counted.
  */
 export async function backendCpuMeter(admin: pg.Client, database: string) {
-  const start = new Map((await backendPids(admin, database)).map((pid) => [pid, processCpuMicros(pid)]));
+  const start = new Map((await backendPids(admin, database)).map((pid) => [pid, processCpuTimes(pid)]));
   return async () => {
-    let used = 0;
-    for (const pid of await backendPids(admin, database))
-      used += processCpuMicros(pid) - (start.get(pid) ?? 0);
-    return used;
+    let user = 0;
+    let system = 0;
+    for (const pid of await backendPids(admin, database)) {
+      const now = processCpuTimes(pid);
+      user += now.user - (start.get(pid)?.user ?? 0);
+      system += now.system - (start.get(pid)?.system ?? 0);
+    }
+    return { user, system };
   };
 }
 
