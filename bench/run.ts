@@ -15,7 +15,11 @@ import {
   type MemoryRow,
   type Row,
 } from './lib/report';
-import { scenarios, type Context } from './lib/scenarios';
+import { createBenchDatabase, type BenchDatabase } from './lib/postgres';
+import { postgresScenario } from './lib/postgres-scenario';
+import { scenarios as httpScenarios, type Context } from './lib/scenarios';
+
+const scenarios = { ...httpScenarios, postgres: postgresScenario } as const;
 
 async function main(): Promise<number> {
   const settings = parseSettings(process.argv.slice(2));
@@ -42,6 +46,8 @@ async function main(): Promise<number> {
   const main = await buildFixture(join(dir, 'main.db'), settings.scale[0], REAL_API_TOKENS);
   notes.push(fixtureNote('Main database', main));
   let large: Fixture | undefined;
+  let database: BenchDatabase | { skipped: string } | undefined;
+  let postgres: ReturnType<Context['postgres']> | undefined;
   const context: Context = {
     settings,
     main,
@@ -51,17 +57,38 @@ async function main(): Promise<number> {
       notes.push(fixtureNote('Large database (scenario 6)', large));
       return large;
     },
+    postgres: () => {
+      postgres ??= (async () => {
+        database = await createBenchDatabase();
+        if ('skipped' in database) return database;
+        log(`seeding the PostgreSQL database ${database.name} (${settings.scale[0]} API-Tokens)`);
+        const fixture = await buildFixture(
+          { kind: 'postgres', url: database.url },
+          settings.scale[0],
+          REAL_API_TOKENS,
+        );
+        notes.push(fixtureNote('PostgreSQL database (scenario postgres)', fixture));
+        return { fixture, database: database.name };
+      })();
+      return postgres;
+    },
   };
 
   const rows: Row[] = [];
   const memory: MemoryRow[] = [];
-  for (const name of SCENARIOS) {
-    if (!settings.only.has(name)) continue;
-    log(`scenario ${name}`);
-    const output = await scenarios[name](context);
-    rows.push(...output.rows);
-    memory.push(...(output.memory ?? []));
-    notes.push(...(output.notes ?? []));
+  const tables: string[] = [];
+  try {
+    for (const name of SCENARIOS) {
+      if (!settings.only.has(name)) continue;
+      log(`scenario ${name}`);
+      const output = await scenarios[name](context);
+      rows.push(...output.rows);
+      memory.push(...(output.memory ?? []));
+      tables.push(...(output.tables ?? []));
+      notes.push(...(output.notes ?? []));
+    }
+  } finally {
+    if (database && !('skipped' in database)) await database.drop();
   }
   const wallSeconds = (performance.now() - started) / 1000;
 
@@ -83,6 +110,7 @@ async function main(): Promise<number> {
     '',
     resultsTable(rows),
     ...(memory.length ? ['', memoryTable(memory)] : []),
+    ...tables.flatMap((table) => ['', table]),
     '',
     ...notes.map((note) => `- ${note}`),
   ].join('\n');

@@ -2,7 +2,15 @@
 import { parseArgs } from 'node:util';
 import { REAL_API_TOKENS } from './fixture';
 
-export const SCENARIOS = ['verify-inproc', 'verify-http', 'exchange', 'me', 'login', 'scale'] as const;
+export const SCENARIOS = [
+  'verify-inproc',
+  'verify-http',
+  'exchange',
+  'me',
+  'login',
+  'scale',
+  'postgres',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Settings {
@@ -13,6 +21,8 @@ export interface Settings {
   repeats: number;
   /** Length of the RSS-growth run of the exchange. */
   rssSeconds: number;
+  /** Revocations per setup in the postgres scenario's push-latency measurement. */
+  revocations: number;
   /** API-Token rows of the small and the large database of the scale scenario. */
   scale: [number, number];
   jsonPath: string;
@@ -24,7 +34,8 @@ export interface Settings {
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--duration s] [--warmup s]
-                       [--repeats n] [--rss-seconds s] [--scale small,large] [--json path] [--results path] [--profile dir]`;
+                       [--repeats n] [--rss-seconds s] [--scale small,large] [--revocations n] [--json path]
+                       [--results path] [--profile dir]`;
 
 function number(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
@@ -45,6 +56,7 @@ export function parseSettings(argv: string[]): Settings {
       repeats: { type: 'string' },
       'rss-seconds': { type: 'string' },
       scale: { type: 'string' },
+      revocations: { type: 'string' },
       json: { type: 'string', default: 'bench/results/latest.json' },
       results: { type: 'string' },
       profile: { type: 'string' },
@@ -73,6 +85,7 @@ export function parseSettings(argv: string[]): Settings {
     warmupSeconds: number('warmup', values.warmup, quick ? 0.5 : 3, 0),
     repeats: Math.round(number('repeats', values.repeats, quick ? 1 : 3, 1)),
     rssSeconds: number('rss-seconds', values['rss-seconds'], quick ? 5 : 60, 1),
+    revocations: Math.round(number('revocations', values.revocations, quick ? 10 : 100, 1)),
     scale: [small, large],
     jsonPath: values.json,
     resultsPath: values.results,

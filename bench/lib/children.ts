@@ -149,12 +149,18 @@ const TICKS = (() => {
 
 /** CPU time (user + system, all threads) a process has used so far, in µs; 0 once it is gone. */
 export function processCpuMicros(pid: number): number {
+  const { user, system } = processCpuTimes(pid);
+  return user + system;
+}
+
+/** The same, split: user and system (kernel) time, in µs; zeros once it is gone. */
+export function processCpuTimes(pid: number): { user: number; system: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) / TICKS) * 1e6;
+    return { user: (Number(fields[11]) / TICKS) * 1e6, system: (Number(fields[12]) / TICKS) * 1e6 };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
 }
 

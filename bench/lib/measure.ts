@@ -29,7 +29,7 @@ export interface HttpTarget {
  * Starts measuring CPU: the returned function gives the process's CPU per request (all its threads)
  * and the share of the machine that other processes (not this one, not `pid`) used meanwhile.
  */
-function cpuMeter(pid: number) {
+export function cpuMeter(pid: number) {
   const process0 = processCpuMicros(pid);
   const own0 = process.cpuUsage();
   const machine0 = machineBusyMicros();

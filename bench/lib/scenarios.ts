@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Settings } from './args';
 import type { Child } from './children';
 import { ISSUER } from './config';
-import type { Fixture } from './fixture';
+import { serverEnv, sqliteFile, type Fixture } from './fixture';
 import type { LoadSpec } from './load';
 import {
   log,
@@ -22,11 +22,18 @@ export interface Context {
   main: Fixture;
   /** Built on demand (the scale scenario only): the large database. */
   large: () => Promise<Fixture>;
+  /**
+   * Built on demand (the postgres scenario only): the main fixture seeded into a PostgreSQL database of
+   * the run's own, or why there is none (no server, outside CI).
+   */
+  postgres: () => Promise<{ fixture: Fixture; database: string } | { skipped: string }>;
 }
 
 export interface ScenarioOutput {
   rows: Row[];
   memory?: MemoryRow[];
+  /** Markdown tables of their own, printed after the main ones. */
+  tables?: string[];
   notes?: string[];
 }
 
@@ -55,10 +62,10 @@ const versus = (
     met: m.reqPerSec / ceiling.reqPerSec >= min && extra,
   });
 
-const tokenladder = (fixture: Fixture, name = 'tokenladder', nodeArgs: string[] = []) => ({
+export const tokenladder = (fixture: Fixture, name = 'tokenladder', nodeArgs: string[] = []) => ({
   name,
   script: 'bench/servers/tokenladder.ts',
-  options: { env: { BENCH_DB: fixture.file, BENCH_KEK: fixture.kekText }, nodeArgs },
+  options: { env: serverEnv(fixture), nodeArgs },
 });
 
 /** API-Tokens the exchange scenario cycles through: a handful of busy scripts. */
@@ -202,13 +209,16 @@ async function exchange({ settings, main }: Context): Promise<ScenarioOutput> {
       {
         name: 'exchange-ceiling',
         script: 'bench/servers/exchange-ceiling.ts',
-        options: { env: { BENCH_DB: main.file } },
+        options: { env: { BENCH_DB: sqliteFile(main) } },
       },
       {
         name: 'exchange-ceiling-audited',
         script: 'bench/servers/exchange-ceiling.ts',
         options: {
-          env: { BENCH_DB: main.file, BENCH_AUDIT_DB: join(dirname(main.file), 'ceiling-audit.db') },
+          env: {
+            BENCH_DB: sqliteFile(main),
+            BENCH_AUDIT_DB: join(dirname(sqliteFile(main)), 'ceiling-audit.db'),
+          },
         },
       },
       { name: 'node-hello', script: 'bench/servers/node-hello.ts' },
