@@ -263,26 +263,39 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       }
     });
 
+  /**
+   * Writes what is pending, then what arrived meanwhile, until nothing is: records made while a
+   * commit is in flight (PostgreSQL's takes several round trips) wait for it and go together in the
+   * next one, rather than each turn's records queueing a transaction of their own.
+   */
+  let flushing = false;
   async function flush(): Promise<void> {
-    const group = pending.splice(0, pending.length);
-    for (let index = 0; index < group.length; index += MAX_GROUP) {
-      const slice = group.slice(index, index + MAX_GROUP);
-      try {
-        await commit(
-          [],
-          slice.flatMap((entry) => entry.events),
-        );
-        for (const entry of slice) entry.resolve();
-      } catch (error) {
-        for (const entry of slice) entry.reject(error);
+    flushing = true;
+    try {
+      while (pending.length > 0) {
+        const group = pending.splice(0, pending.length);
+        for (let index = 0; index < group.length; index += MAX_GROUP) {
+          const slice = group.slice(index, index + MAX_GROUP);
+          try {
+            await commit(
+              [],
+              slice.flatMap((entry) => entry.events),
+            );
+            for (const entry of slice) entry.resolve();
+          } catch (error) {
+            for (const entry of slice) entry.reject(error);
+          }
+        }
       }
+    } finally {
+      flushing = false;
     }
   }
 
   function record(...events: AuditEvent[]): Promise<void> {
     return new Promise((resolve, reject) => {
       pending.push({ events, resolve, reject });
-      if (pending.length === 1) defer(() => void flush());
+      if (pending.length === 1 && !flushing) defer(() => void flush());
     });
   }
 
