@@ -233,7 +233,7 @@ export const SETTINGS = {
   TOKENLADDER_KEK_FILE: {
     unset: '`kek.key` beside the database',
     description:
-      'where the KEK is kept when `TOKENLADDER_KEK` is unset (created `0600` on first start); Node only: on Workers `TOKENLADDER_KEK` is a required secret',
+      'where the KEK is kept when `TOKENLADDER_KEK` is unset (created `0600` on first start); Node only: on Workers `TOKENLADDER_KEK` is a required secret. With `TOKENLADDER_DATABASE_URL` one of the two is required and the file is never created: every instance needs the same KEK',
   },
   TOKENLADDER_ADMIN_EMAIL: {
     unset: '`admin@tokenladder.local`',

@@ -113,9 +113,11 @@ export async function migrateStore(options: { to: string }): Promise<void> {
           }`,
         );
         console.log(
-          `Start every instance with TOKENLADDER_DATABASE_URL set to it and the same KEK as before (${
-            env.TOKENLADDER_KEK !== undefined ? 'TOKENLADDER_KEK' : kekFileOf(env)
-          }): the signing keys are sealed with it. ${source} was left as it was.`,
+          `Start every instance with TOKENLADDER_DATABASE_URL set to it and the KEK this database used: ${
+            env.TOKENLADDER_KEK !== undefined
+              ? 'the same TOKENLADDER_KEK'
+              : `TOKENLADDER_KEK set to the contents of ${kekFileOf(env)} (or TOKENLADDER_KEK_FILE naming a copy of it)`
+          }; the signing keys are sealed with it. ${source} was left as it was.`,
         );
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {

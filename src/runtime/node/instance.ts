@@ -9,7 +9,7 @@ import { prepare } from '../../startup';
 import { createPostgresListener } from '../../store/postgres-listen';
 import { openStore, type OpenedStore } from './database';
 import { createNodeDeps } from './deps';
-import { loadKek } from './kek';
+import { loadKek, loadSharedKek } from './kek';
 
 export interface Instance {
   deps: Deps;
@@ -19,6 +19,8 @@ export interface Instance {
 }
 
 export async function prepareInstance(env: Env, print: (line: string) => void): Promise<Instance> {
+  // On PostgreSQL the KEK is required (never generated): refused before anything touches the database.
+  const sharedKek = env.TOKENLADDER_DATABASE_URL === undefined ? undefined : await loadSharedKek(env);
   const store = await openStore(env);
   const url = env.TOKENLADDER_DATABASE_URL;
   // PostgreSQL: one LISTEN connection per instance, so that another instance's revocation wakes this
@@ -31,7 +33,7 @@ export async function prepareInstance(env: Env, print: (line: string) => void): 
   try {
     const deps = await createNodeDeps({
       store,
-      kek: await loadKek(env, store),
+      kek: sharedKek ?? (await loadKek(env, store)),
       config: appConfigFromEnv(env),
       processMetrics: true,
       ...(listener && { feedWakeupSource: listener.onRevocations }),

@@ -11,6 +11,7 @@ import type { Database } from '../../store/schema';
  */
 export async function loadKek(env: Env, store: { db: Kysely<Database> }): Promise<CryptoKey> {
   if (env.TOKENLADDER_KEK) return importKek(env.TOKENLADDER_KEK);
+  if (env.TOKENLADDER_DATABASE_URL !== undefined) return loadSharedKek(env);
   if (env.TOKENLADDER_DB === ':memory:' && env.TOKENLADDER_DATABASE_URL === undefined)
     return importKek(generateKekText());
   const file = kekFileOf(env);
@@ -37,3 +38,22 @@ export async function loadKek(env: Env, store: { db: Kysely<Database> }): Promis
 /** Where the KEK file is: TOKENLADDER_KEK_FILE, else kek.key beside the database. */
 export const kekFileOf = (env: Pick<Env, 'TOKENLADDER_DB' | 'TOKENLADDER_KEK_FILE'>) =>
   resolve(env.TOKENLADDER_KEK_FILE ?? join(dirname(resolve(env.TOKENLADDER_DB)), 'kek.key'));
+
+/**
+ * On PostgreSQL every instance must hold the same KEK, so none is ever made: instances on several
+ * machines starting together would each make their own, and all but one could not open the signing
+ * key. TOKENLADDER_KEK, or TOKENLADDER_KEK_FILE naming a file that exists, is required.
+ */
+export function loadSharedKek(env: Env): Promise<CryptoKey> {
+  if (env.TOKENLADDER_KEK) return importKek(env.TOKENLADDER_KEK);
+  if (env.TOKENLADDER_KEK_FILE === undefined)
+    throw new Error(
+      'TOKENLADDER_DATABASE_URL is set: give every instance the same key-encryption key, as TOKENLADDER_KEK (or TOKENLADDER_KEK_FILE naming a file that holds it); see docs/postgres.md',
+    );
+  const file = resolve(env.TOKENLADDER_KEK_FILE);
+  if (!existsSync(file))
+    throw new Error(
+      `TOKENLADDER_KEK_FILE ${file} does not exist; with TOKENLADDER_DATABASE_URL the key-encryption key is never generated, since every instance needs the same one`,
+    );
+  return importKek(readFileSync(file, 'utf8').trim());
+}
