@@ -2,7 +2,8 @@
  * A minimal downstream "base service" that trusts tokenladder Base-Tokens.
  *
  * Run: `TOKENLADDER_URL=http://localhost:8787 PORT=8788 npx tsx examples/base-service.ts`
- * (it polls tokenladder's revocation feed, so revoked tokens stop here within the poll interval)
+ * (it follows tokenladder's revocation feed: its push stream where the server offers one, so revoked
+ * tokens stop here within about a second; else it polls, within the poll interval)
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -60,7 +61,8 @@ async function main(): Promise<void> {
   const { serve } = await import('@hono/node-server');
   const issuer = (process.env.TOKENLADDER_URL ?? 'http://localhost:8787').replace(/\/+$/, '');
   const port = Number(process.env.PORT ?? 8788);
-  // Revoked API-Tokens' Base-Tokens stop here within one poll (the feed advises the interval; REVOCATION_POLL overrides it).
+  // Revoked API-Tokens' Base-Tokens stop here within about a second on the stream, else within one poll
+  // (the feed advises the interval; REVOCATION_POLL overrides it).
   const revocations = createRevocationList({
     url: `${issuer}/api/v1/revocations`,
     intervalSeconds: process.env.REVOCATION_POLL ? Number(process.env.REVOCATION_POLL) : undefined,

@@ -311,7 +311,8 @@ export const SETTINGS = {
     description: 'audit records older than this are deleted (`0`: keep forever); the newest is always kept',
   },
   TOKENLADDER_REVOCATION_POLL: {
-    description: 'the poll interval the revocation feed advises verifiers (the revocation bound)',
+    description:
+      'the poll interval the revocation feed advises verifiers: the revocation bound for verifiers that poll (streaming verifiers: about a second)',
   },
   TOKENLADDER_REVOCATION_STREAMS_MAX: {
     description:

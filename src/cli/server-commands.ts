@@ -21,7 +21,9 @@ export function registerServerCommands(program: Command) {
 
   program
     .command('migrate')
-    .description('apply pending migrations to TOKENLADDER_DB and exit')
+    .description(
+      'apply pending migrations to the database (TOKENLADDER_DB, or TOKENLADDER_DATABASE_URL) and exit',
+    )
     .action(async () => (await actions()).migrate());
 
   const user = program.command('user').description('manage users directly in the database');
