@@ -14,6 +14,7 @@ import { sha256Hex } from '../lib/bytes';
 import { kekFileOf } from '../runtime/node/kek';
 import { POSTGRES_MIGRATIONS_DIR, readMigrations } from '../store/migration-files';
 import { MIGRATION_NAMES } from '../store/migration-names';
+import { parseInt8, redactDatabaseUrl } from '../store/postgres';
 import { migratePostgres } from '../store/postgres-migrate';
 import { CliError } from './exit-codes';
 import { databaseInUse } from './ops-actions';
@@ -42,26 +43,9 @@ const ROWS_PER_INSERT = 500;
 /** Rows read back per query when comparing and verifying. */
 const PAGE = 5000;
 
-/** int8 as a JS number, refusing what a number cannot hold exactly. */
-const int8 = (text: string) => {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value))
-    throw new Error(`a bigint value (${text}) is beyond JavaScript's safe integers`);
-  return value;
-};
 const types = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === 20 ? int8 : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-};
-
-const redact = (url: string) => {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'the given URL';
-  }
+    oid === 20 ? parseInt8 : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
 /** `tokenladder migrate-store --to <url>`. */
@@ -91,7 +75,7 @@ export async function migrateStore(options: { to: string }): Promise<void> {
       target = await migratePostgres(pool, readMigrations(POSTGRES_MIGRATIONS_DIR));
     } catch (error) {
       throw new CliError(
-        `could not prepare ${redact(options.to)}: ${(error as Error).message}; nothing was copied`,
+        `could not prepare ${redactDatabaseUrl(options.to)}: ${(error as Error).message}; nothing was copied`,
       );
     }
     const client = await pool.connect();
@@ -108,7 +92,7 @@ export async function migrateStore(options: { to: string }): Promise<void> {
         await client.query('COMMIT');
         const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
         console.log(
-          `copied ${source} to ${redact(options.to)}: ${total} rows in ${STORE_TABLES.length} tables (${counts.audit_events} audit records, chain verified; ${counts.signing_keys} signing keys)${
+          `copied ${source} to ${redactDatabaseUrl(options.to)}: ${total} rows in ${STORE_TABLES.length} tables (${counts.audit_events} audit records, chain verified; ${counts.signing_keys} signing keys)${
             target.length > 0 ? `; applied ${target.length} migrations there first` : ''
           }`,
         );
