@@ -11,8 +11,7 @@ import { latestRevocation } from './revocations/feed';
 import {
   createFeedWakeups,
   wakingAtomic,
-  writesFeed,
-  type FeedWakeups,
+  wakingAtomicAfter,
   type FeedWakeupSource,
 } from './revocations/wakeups';
 import type { Atomic, AtomicAfter } from './store/atomic';
@@ -90,19 +89,5 @@ export async function createDeps(options: CreateDepsOptions): Promise<Deps> {
       params: config.scrypt,
       maxConcurrent: options.maxConcurrentHashes,
     }),
-  };
-}
-
-/** `atomicAfter` (PostgreSQL's audited writes) waking the streams as `wakingAtomic` does. */
-function wakingAtomicAfter(atomicAfter: AtomicAfter, wakeups: Pick<FeedWakeups, 'wake'>): AtomicAfter {
-  return async (first, build) => {
-    let wrote = false;
-    const results = await atomicAfter(first, async (found) => {
-      const compiled = (await build(found)).map((statement) => statement.compile());
-      wrote = compiled.some(writesFeed);
-      return compiled.map((query) => ({ compile: () => query }));
-    });
-    if (wrote) wakeups.wake();
-    return results;
   };
 }

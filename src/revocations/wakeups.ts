@@ -1,6 +1,6 @@
 import type { CompiledQuery, OperationNode } from 'kysely';
 import type { Logger } from '../lib/logger';
-import type { Atomic } from '../store/atomic';
+import type { Atomic, AtomicAfter } from '../store/atomic';
 
 /**
  * Something that says "the feed may have grown" (PostgreSQL: a LISTEN connection woken by the feed
@@ -152,6 +152,20 @@ export function wakingAtomic(atomic: Atomic, wakeups: Pick<FeedWakeups, 'wake'>)
     const compiled = statements.map((statement) => statement.compile());
     const results = await atomic(compiled.map((query) => ({ compile: () => query })));
     if (compiled.some(writesFeed)) wakeups.wake();
+    return results;
+  };
+}
+
+/** `atomicAfter` (PostgreSQL's audited writes) waking the streams as `wakingAtomic` does. */
+export function wakingAtomicAfter(atomicAfter: AtomicAfter, wakeups: Pick<FeedWakeups, 'wake'>): AtomicAfter {
+  return async (first, build) => {
+    let wrote = false;
+    const results = await atomicAfter(first, async (found) => {
+      const compiled = (await build(found)).map((statement) => statement.compile());
+      wrote = compiled.some(writesFeed);
+      return compiled.map((query) => ({ compile: () => query }));
+    });
+    if (wrote) wakeups.wake();
     return results;
   };
 }
