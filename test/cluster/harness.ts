@@ -369,6 +369,8 @@ export interface Acknowledged {
   jtis: Map<string, string>;
   /** API-Tokens deleted (204). */
   deletedApiTokens: Set<string>;
+  /** API-Tokens a deletion was sent for, answered or not (a timed-out one may have taken effect). */
+  deletionsSent: Set<string>;
   /** Base-Tokens revoked (200). */
   revokedJtis: Set<string>;
 }
@@ -377,6 +379,7 @@ export const newAcknowledged = (): Acknowledged => ({
   apiTokens: new Map(),
   jtis: new Map(),
   deletedApiTokens: new Set(),
+  deletionsSent: new Set(),
   revokedJtis: new Set(),
 });
 
@@ -466,9 +469,7 @@ export interface Load {
 export function runLoad(lb: Balancer, fixture: Fixture, acked: Acknowledged, options: LoadOptions): Load {
   const mix = { exchange: 80, create: 5, delete: 4, revoke: 6, 'failed-login': 5, ...options.mix };
   const total = Object.values(mix).reduce((a, b) => a + b, 0);
-  const pool: string[] = [...acked.apiTokens.keys()].filter((id) => !acked.deletedApiTokens.has(id));
-  /** Tokens whose deletion was sent: an exchange racing it may be refused (401), nothing else may. */
-  const deleting = new Set<string>();
+  const pool: string[] = [...acked.apiTokens.keys()].filter((id) => !acked.deletionsSent.has(id));
   const deadline = Date.now() + options.durationMs;
   let stopped = false;
   const choose = () => {
@@ -489,7 +490,7 @@ export function runLoad(lb: Balancer, fixture: Fixture, acked: Acknowledged, opt
         if (outcome.status === 201) pool.push(outcome.body.id);
       } else if (op === 'delete') {
         const id = pool.splice(Math.floor(Math.random() * pool.length), 1)[0]!;
-        deleting.add(id);
+        acked.deletionsSent.add(id);
         const outcome = await lb.request('delete', 'DELETE', `/api/v1/api-tokens/${id}`, {
           token: fixture.admin,
         });
@@ -511,7 +512,11 @@ export function runLoad(lb: Balancer, fixture: Fixture, acked: Acknowledged, opt
       } else {
         const id = randomOf(pool)!;
         const outcome = await exchange(lb, acked, acked.apiTokens.get(id)!.token);
-        if (outcome.status === 401 && deleting.has(id) && outcome.body?.error?.code === 'token_revoked')
+        if (
+          outcome.status === 401 &&
+          acked.deletionsSent.has(id) &&
+          outcome.body?.error?.code === 'token_revoked'
+        )
           outcome.op = 'exchange-raced-delete';
       }
       if (options.thinkMs) await sleep(options.thinkMs);

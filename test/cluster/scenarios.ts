@@ -197,18 +197,25 @@ export async function mixedLoadWithFaults(
   for (const instance of cluster.instances) {
     if (instance.state === 'killed') await instance.restart();
     const token = acked.apiTokens.get(
-      [...acked.apiTokens.keys()].find((id) => !acked.deletedApiTokens.has(id))!,
+      // One no deletion was sent for: a deletion that timed out may still have taken effect.
+      [...acked.apiTokens.keys()].find((id) => !acked.deletionsSent.has(id))!,
     )!;
+    let last = '';
     const answer = await timeUntil(
       async () => {
         const issued = await exchange(lb, acked, token.token, instance);
+        last = `${issued.status} ${JSON.stringify(issued.body)}`;
         if (issued.status !== 201) return false;
         signedWith[instance.name] = kidOf(issued.body.base_token);
         return true;
       },
       15_000,
       200,
-    );
+    ).catch((error: Error) => {
+      throw new Error(
+        `${instance.name} does not serve exchanges again (last answer: ${last}): ${error.message}`,
+      );
+    });
     console.log(`[cluster] ${instance.name} serves exchanges again after ${Math.round(answer)} ms`);
   }
 
