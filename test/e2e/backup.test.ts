@@ -1,7 +1,6 @@
 // `tokenladder backup` under write load against a real server, `tokenladder restore` into a new folder,
 // and a server started on the restored copy: every token whose creation was acknowledged before the
 // backup began still works. Restore refuses a damaged, newer or tampered file, and a live database.
-import { spawn } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -17,33 +16,15 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { dbDigest } from '../helpers/db-digest';
-import { freePort, start, type Running } from '../helpers/processes';
+import { freePort, start, type Running, runToEnd } from '../helpers/processes';
 
 const ADMIN_EMAIL = 'admin@example.com';
 const ADMIN_PASSWORD = 'correct horse battery staple';
 const WORKERS = 6;
 
-/** `tokenladder <args>` (the bundled CLI) with `env`, asynchronously, so the server keeps serving meanwhile. */
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('node', [inject('cliBundle'), ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.once('exit', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** `tokenladder <args>` (the bundled CLI) with `env`, asynchronously. */
+const cli = (args: string[], env: Record<string, string>) =>
+  runToEnd('node', [inject('cliBundle'), ...args], env);
 
 /** Every row of `file` (read-only, beside a server that may have it open). */
 function fileDigest(file: string): string {

@@ -3,7 +3,6 @@
 // PostgreSQL database by the bundled CLI, then compared row by row and its audit chain re-verified
 // from PostgreSQL. Refusals (a target with rows, a live source, a tampered chain, a wrong URL) write
 // nothing.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,26 +14,12 @@ import { STORE_TABLES } from '../../src/cli/migrate-store';
 import { sha256Hex } from '../../src/lib/bytes';
 import { ADMIN, testApp } from '../helpers/app';
 import { createTestDatabase, hasPostgres, type TestDatabase } from '../helpers/postgres';
-import { freePort, start } from '../helpers/processes';
+import { freePort, start, runToEnd } from '../helpers/processes';
 import { revokeAndCheck, walkChain, type Target } from '../scenarios/chain';
 
-function cli(args: string[], env: Record<string, string>) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('node', [inject('cliBundle'), ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.once('exit', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** `tokenladder <args>` (the bundled CLI) with `env`, asynchronously. */
+const cli = (args: string[], env: Record<string, string>) =>
+  runToEnd('node', [inject('cliBundle'), ...args], env);
 
 const int8 = {
   getTypeParser: (oid: number, format?: string) =>

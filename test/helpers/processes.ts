@@ -110,3 +110,29 @@ export function jsonCaller(baseUrl: () => string, scheme: 'Bearer' | 'Token' = '
     return { status: response.status, body: text ? JSON.parse(text) : null };
   };
 }
+
+/**
+ * Runs a command to its end without blocking this process's event loop (a server started by the
+ * test keeps serving meanwhile): its exit status and whole output.
+ */
+export function runToEnd(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.once('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
