@@ -42,9 +42,10 @@ public class Verify {
 
     Map<String, Object> claims = object(Json.parse(base64url(parts[1], "payload")), "payload");
     if (!issuer.equals(claims.get("iss"))) throw new Rejected("iss is " + claims.get("iss") + ", not " + issuer);
+    String audience = "urn:tokenladder:base:" + baseUuid; // the one base the token is for
     Object aud = claims.get("aud");
-    boolean audOk = baseUuid.equals(aud) || (aud instanceof List<?> list && list.contains(baseUuid));
-    if (!audOk) throw new Rejected("aud is " + aud + ", not " + baseUuid);
+    boolean audOk = audience.equals(aud) || (aud instanceof List<?> list && list.contains(audience));
+    if (!audOk) throw new Rejected("aud is " + aud + ", not " + audience);
     if (!(claims.get("exp") instanceof Double exp)) throw new Rejected("no numeric exp claim");
     double now = System.currentTimeMillis() / 1000.0;
     if (now >= exp) throw new Rejected("token expired (exp " + exp.longValue() + ")");

@@ -42,8 +42,10 @@ func verify(issuer, baseUUID, token string) (string, error) {
 	if err := parsed.Claims(key, &claims); err != nil {
 		return "", fmt.Errorf("signature: %v", err)
 	}
-	// Issuer, audience (the base's uuid) and exp, with no leeway (Validate would allow a minute).
-	expected := jwt.Expected{Issuer: issuer, Audience: jwt.Audience{baseUUID}, Time: time.Now()}
+	// Issuer, audience (the one base the token is for) and exp, with no leeway (Validate allows a
+	// minute).
+	audience := jwt.Audience{"urn:tokenladder:base:" + baseUUID}
+	expected := jwt.Expected{Issuer: issuer, Audience: audience, Time: time.Now()}
 	if err := claims.ValidateWithLeeway(expected, 0); err != nil {
 		return "", err
 	}

@@ -23,7 +23,7 @@ def verify(issuer: str, base_uuid: str, token: str) -> str:
         token,
         key.key,
         algorithms=["EdDSA"],  # pinned: never taken from the token
-        audience=base_uuid,
+        audience="urn:tokenladder:base:" + base_uuid,  # aud names the one base the token is for
         issuer=issuer,
         options={"require": ["exp", "iat", "iss", "aud", "sub"]},  # exp is checked, with no leeway
     )
