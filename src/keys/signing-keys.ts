@@ -229,12 +229,14 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
 
   const fresh = async () => {
     const now = clock.now();
+    // The keys as they are now: a reload() during the check below drops `loaded`, not these.
+    const keys = loaded;
     const stale =
-      !loaded ||
-      now - loaded.at >= reloadAfter ||
-      (loaded.nextActivation !== null && now >= loaded.nextActivation * 1000) ||
-      !(await stillCurrent(loaded, now));
-    if (!stale) return loaded!;
+      !keys ||
+      now - keys.at >= reloadAfter ||
+      (keys.nextActivation !== null && now >= keys.nextActivation * 1000) ||
+      !(await stillCurrent(keys, now));
+    if (!stale) return keys;
     // One load at a time; concurrent requests share it. A reload() meanwhile (keys changed after the
     // load read them) leaves its result unstored: the next use reads again.
     const generation = reloads;

@@ -65,6 +65,19 @@ describe('signing-key rotation', () => {
     expect(await verifiesNow(await issue())).toBe(true);
   });
 
+  it('a reload pushed while the key ring checks its current key (PostgreSQL NOTIFY, a LISTEN reconnect) fails nothing', async () => {
+    expect((await t.call('POST', '/api/v1/base-tokens', { token: apiToken })).status).toBe(201);
+    for (const use of [t.deps.keys.verificationKeys, t.deps.keys.current, t.deps.keys.jwks]) {
+      // Past the one-second check, the next use reads the current key from the database; the reload
+      // lands while that read is in flight (found by the cluster test's database crash: a 500).
+      t.clock.advance(2);
+      const during = use();
+      t.deps.keys.reload();
+      expect(await during).toBeTruthy();
+    }
+    expect((await t.call('POST', '/api/v1/base-tokens', { token: apiToken })).status).toBe(201);
+  });
+
   it('revokes a compromised key at once', async () => {
     const [k1] = await kids();
     const signedByOld = await issue();
