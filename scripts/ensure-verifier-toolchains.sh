@@ -4,6 +4,7 @@
 # JDK 17. test/e2e/verify-other-languages.test.ts runs the snippets as written. .ci/run calls this
 # before `npm test`. Idempotent.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
 missing=()
 /usr/bin/python3 -c 'import jwt, cryptography; jwt.PyJWKClient' >/dev/null 2>&1 ||
   missing+=(python3 python3-jwt python3-cryptography)
@@ -14,17 +15,7 @@ missing=()
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=""
-elif command -v sudo >/dev/null 2>&1; then
-  SUDO="sudo -n"
-else
-  echo "ensure-verifier-toolchains: ${missing[*]} missing and neither root nor sudo is available" >&2
-  exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+apt_install ensure-verifier-toolchains "${missing[@]}"
 fail() {
   echo "ensure-verifier-toolchains: installed ${missing[*]} but $1" >&2
   exit 1
