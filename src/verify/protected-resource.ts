@@ -54,12 +54,28 @@ export interface ProtectedResourceMetadata {
   readonly resource_documentation?: string;
 }
 
-/** The well-known URI suffix of RFC 9728 §3. */
+/**
+ * The well-known URI suffix of RFC 9728 §3.
+ *
+ * @example
+ * ```ts
+ * new URL(PROTECTED_RESOURCE_WELL_KNOWN, 'https://rows.example').href;
+ * // 'https://rows.example/.well-known/oauth-protected-resource'
+ * ```
+ */
 export const PROTECTED_RESOURCE_WELL_KNOWN = '/.well-known/oauth-protected-resource';
 
 /**
  * A checked {@link ProtectedResourceOptions}: the document, the identifier and the metadata URL for a
  * request's route parameters, and the route pattern where the metadata is served.
+ *
+ * @example
+ * ```ts
+ * const pr: ProtectedResource = parseProtectedResource({
+ *   resource: 'https://rows.example/bases/:base_uuid', authorizationServers: ['https://auth.example'] });
+ * pr.metadataPath; // '/.well-known/oauth-protected-resource/bases/:base_uuid'
+ * pr.resourceFor((name) => c.req.param(name)); // 'https://rows.example/bases/<uuid>'
+ * ```
  */
 export interface ProtectedResource {
   /** Route pattern of the metadata (RFC 9728 §3.1: the well-known suffix inserted before the resource's path). */
