@@ -250,6 +250,23 @@ function challenge(c: Context, error?: 'invalid_token') {
   return c.body(null, 401);
 }
 
+/**
+ * Whether the client authenticated with `client_secret` in the form (client_secret_post). RFC 6749
+ * §5.2 asks for a `WWW-Authenticate` challenge matching the scheme a client used; one that sent its
+ * secret in the body used none, and a challenge makes OAuth libraries (oauth4webapi, openid-client)
+ * report the challenge instead of the `invalid_client` body.
+ */
+async function authenticatedInForm(c: Context): Promise<boolean> {
+  if (c.req.header('authorization') !== undefined) return false;
+  if (!c.req.header('content-type')?.toLowerCase().startsWith('application/x-www-form-urlencoded'))
+    return false;
+  try {
+    return new URLSearchParams(await c.req.text()).has('client_secret');
+  } catch {
+    return false;
+  }
+}
+
 /** The RFC 7662 wire form: the standard members, tokenladder's own prefixed. */
 function introspectionJson(answer: Introspection) {
   if (!answer.active) return { active: false };
@@ -268,7 +285,7 @@ function introspectionJson(answer: Introspection) {
  * refusals with their own code; anything else classified as usual (a store that cannot answer is
  * `temporarily_unavailable`, a bug `server_error` with a fixed text, its cause in the log).
  */
-function oauthErrorResponse(error: Error, c: Context, deps: Pick<Deps, 'log'>): Response {
+async function oauthErrorResponse(error: Error, c: Context, deps: Pick<Deps, 'log'>): Promise<Response> {
   let oauth = error instanceof OAuthError ? error : null;
   if (!oauth) {
     const translated = error instanceof AppError ? asOAuthError(error, 'grant') : null;
@@ -296,6 +313,7 @@ function oauthErrorResponse(error: Error, c: Context, deps: Pick<Deps, 'log'>): 
         : OAUTH_STATUS[oauth.oauthCode];
   const headers: Record<string, string> = { ...NO_STORE };
   if (oauth.retryAfterSeconds !== undefined) headers['Retry-After'] = String(oauth.retryAfterSeconds);
-  if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="tokenladder"';
+  if (status === 401 && !(await authenticatedInForm(c)))
+    headers['WWW-Authenticate'] = 'Basic realm="tokenladder"';
   return c.json({ error: oauth.oauthCode, error_description: oauth.message }, status, headers);
 }
