@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { anonymousClient, clientOptions, serverOf, signedInClient, type ClientOptions } from './context';
 import { CliError, EXIT } from './exit-codes';
 import { ok } from './http';
+import { oauthExchange } from './oauth';
 import { printFields, printJson } from './output';
 import { readStdin } from './prompt';
 
@@ -11,6 +12,9 @@ interface ExchangeOptions extends ClientOptions {
   table?: string;
   ttl?: number;
   apiTokenStdin?: boolean;
+  oauth?: boolean;
+  resource?: string;
+  scope?: string;
 }
 
 /** `exchange` (API-Token or Account-Token → Base-Token) and `verify` (src/cli/verify-command.ts). */
@@ -25,8 +29,18 @@ export function registerBaseTokenCommands(program: Command, parseSeconds: (value
       .addOption(new Option('--permission <permission>', 'ask for less: r').choices(['r', 'rw']))
       .option('--table <id>', 'ask for one table only')
       .option('--ttl <seconds>', 'ask for a shorter lifetime', parseSeconds)
-      .option('--api-token-stdin', 'read the API-Token from standard input'),
+      .option('--api-token-stdin', 'read the API-Token from standard input')
+      .option('--oauth', 'through the OAuth token endpoint (POST /oauth/token, RFC 8693 token exchange)')
+      .option('--resource <uri>', 'with --oauth: the base, urn:tokenladder:base:<uuid> (or --base)')
+      .option(
+        '--scope <scopes>',
+        'with --oauth: ask for less, e.g. "records:read comments:read" (docs/oauth.md)',
+      ),
   ).action(async (options: ExchangeOptions) => {
+    if (!options.oauth && (options.resource !== undefined || options.scope !== undefined))
+      throw new CliError('--resource and --scope go with --oauth', EXIT.usage, {
+        hint: 'add --oauth, or use --base, --permission and --table',
+      });
     const request = {
       base_uuid: options.base,
       permission: options.permission,
@@ -34,6 +48,7 @@ export function registerBaseTokenCommands(program: Command, parseSeconds: (value
       ttl: options.ttl,
     };
     const apiToken = options.apiTokenStdin ? (await readStdin()).trim() : process.env.TOKENLADDER_API_TOKEN;
+    if (options.oauth) return oauthExchange(options, apiToken || undefined);
     let issued: { base_token: string };
     if (apiToken) {
       issued = ok(

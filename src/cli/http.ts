@@ -43,10 +43,10 @@ export function unreachable(server: string, url: string, error: unknown): CliErr
   });
 }
 
-/** fetch with a timeout; a failure to connect becomes {@link unreachable}. */
 /** The request of each answer, so an error can name its method and URL. */
-const requestOf = new WeakMap<Response, Request>();
+export const requestOf = new WeakMap<Response, Request>();
 
+/** fetch with a timeout; a failure to connect becomes {@link unreachable}. */
 export function fetchFor(server: string) {
   return async (request: Request): Promise<Response> => {
     try {

@@ -1,5 +1,6 @@
-// `tokenladder backup <file>`, `tokenladder restore <file>` and `tokenladder migrate-store --to <url>`. What they do is in
-// src/cli/ops-actions.ts, imported only when one of them runs, so the CLI's start stays light.
+// `tokenladder backup <file>`, `tokenladder restore <file>`, `tokenladder migrate-store --to <url>` and
+// `tokenladder introspection-client <id>`. What they do is in src/cli/ops-actions.ts (and
+// src/cli/oauth.ts), imported only when one of them runs, so the CLI's start stays light.
 import type { Command } from 'commander';
 
 const actions = () => import('./ops-actions');
@@ -28,4 +29,15 @@ export function registerOpsCommands(program: Command): void {
     )
     .requiredOption('--to <url>', 'the PostgreSQL database (postgres://user:password@host:port/database)')
     .action(async (options: { to: string }) => (await import('./migrate-store')).migrateStore(options));
+
+  program
+    .command('introspection-client')
+    .description(
+      'make credentials for a resource server (a gateway such as Kong or nginx) that may call /oauth/introspect: prints a new secret once and its TOKENLADDER_INTROSPECTION_CLIENTS entry (<id>:<SHA-256 hex>)',
+    )
+    .argument('<id>', 'the resource server: 1 to 64 letters, digits, dots, _ or -')
+    .option('--json', 'machine-readable JSON output')
+    .action(async (id: string, options: { json?: boolean }) =>
+      (await import('./oauth')).introspectionClient(id, options),
+    );
 }
