@@ -26,7 +26,7 @@ Client commands (login, logout, bases, api-tokens, exchange, verify) talk to a s
 TOKENLADDER_URL (default http://localhost:8787). They use the Account-Token from TOKENLADDER_TOKEN, else
 the one \`tokenladder login\` stored in $XDG_CONFIG_HOME/tokenladder/credentials.json (~/.config/…, mode 0600).
 Every client command takes --json (errors too: {"error":{"code","message",…}} on stderr). Secrets are
-printed only by api-tokens create/regenerate and exchange.
+printed only by api-tokens create/regenerate, exchange and introspection-client.
 ${EXIT_CODES_HELP}`,
       )
   );

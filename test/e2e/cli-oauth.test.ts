@@ -4,7 +4,7 @@
 // as exit codes. Every command is a fresh `node` process running the built CLI.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
@@ -210,6 +210,59 @@ describe('tokenladder exchange --oauth and introspection-client', { timeout: 120
           `^tokenladder: POST ${url}/oauth/token: .+ \\(invalid_grant, HTTP 400\\); check the API-Token`,
         ),
       );
+    });
+  });
+
+  describe("docs/oauth.md's curl commands, run as written", () => {
+    const blocks = [
+      ...readFileSync(join(ROOT, 'docs/oauth.md'), 'utf8').matchAll(/```sh\n([\s\S]*?)```/g),
+    ].map((match) => match[1]!);
+    const run = (script: string, env: Record<string, string>) => {
+      const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
+        env: { PATH: process.env.PATH ?? '', TL: url, ...env },
+        encoding: 'utf8',
+      });
+      expect(result.status, `${script}\n${result.stdout}${result.stderr}`).toBe(0);
+      return result.stdout;
+    };
+
+    it('gets tokens both ways, introspects one and revokes it', () => {
+      expect(blocks.map((block) => block.split(' ')[3])).toEqual([
+        '"$TL/oauth/token"',
+        '"$TL/oauth/token"',
+        '-u',
+        '"$TL/oauth/revoke"',
+      ]);
+      const [clientCredentials, tokenExchange, introspection, revocation] = blocks as [
+        string,
+        string,
+        string,
+        string,
+      ];
+      const env = {
+        API_TOKEN_ID: apiToken.id,
+        API_TOKEN: apiToken.token,
+        ACCOUNT_TOKEN: accountToken,
+        BASE: base,
+        RS_SECRET: gateway.client_secret,
+      };
+      const granted = JSON.parse(run(clientCredentials, env));
+      expect(granted).toMatchObject({ token_type: 'Bearer', scope: 'records:read' });
+      expect(decodeJwt(granted.access_token)).toMatchObject({ aud: `urn:tokenladder:base:${base}` });
+      const exchanged = JSON.parse(run(tokenExchange, env));
+      expect(exchanged).toMatchObject({
+        issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        scope: expect.stringMatching(/^base:r /),
+      });
+      const withToken = { ...env, BASE_TOKEN: granted.access_token };
+      expect(JSON.parse(run(introspection, withToken))).toMatchObject({
+        active: true,
+        client_id: apiToken.id,
+        base_uuid: base,
+        scope: 'records:read',
+      });
+      expect(run(revocation, withToken)).toBe('');
+      expect(JSON.parse(run(introspection, withToken))).toEqual({ active: false });
     });
   });
 });
