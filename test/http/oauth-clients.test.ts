@@ -249,7 +249,10 @@ describe('OAuth client libraries against the OAuth endpoints', () => {
       });
 
       it('a wrong client secret (client_secret_basic): 401 invalid_client with a Basic challenge', async () => {
-        const config = await discover(api.id, client.ClientSecretBasic(`${api.token.slice(0, -1)}a`));
+        const config = await discover(
+          api.id,
+          client.ClientSecretBasic(`${api.token.slice(0, -1)}${api.token.endsWith('a') ? 'b' : 'a'}`),
+        );
         const before = await t.digest();
         const refused = await client.clientCredentialsGrant(config).catch((error: unknown) => error);
         // RFC 6749 §5.2: a client that used HTTP Basic gets the challenge; oauth4webapi reports the

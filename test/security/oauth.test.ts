@@ -395,7 +395,14 @@ describe('OAuth endpoint refusals', () => {
     expect(response.body.error).toBe(c.error);
     expect(response.body.error_description.length).toBeGreaterThan(0);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    if (c.status === 401) expect(response.headers.get('www-authenticate')).toBe('Basic realm="tokenladder"');
+    if (c.status === 401) {
+      // RFC 6749 §5.2: the Basic challenge, except for a client that authenticated in the form
+      // (client_secret_post), which OAuth libraries would otherwise report as a challenge, not invalid_client.
+      const form = c.form(w);
+      const formClient =
+        c.headers?.(w).authorization === undefined && new URLSearchParams(form).has('client_secret');
+      expect(response.headers.get('www-authenticate')).toBe(formClient ? null : 'Basic realm="tokenladder"');
+    }
     expect(await t.digest()).toBe(before);
   });
 
