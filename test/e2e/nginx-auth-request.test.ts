@@ -68,6 +68,8 @@ describe.skipIf(!hasNginx())('nginx auth_request in front of a base service (doc
   /** What the base service received, one entry per request that got through nginx. */
   const received: { url: string; headers: IncomingHttpHeaders }[] = [];
   let front: string;
+  /** nginx with the example but a wrong secret of its own. */
+  let misconfigured: string;
   let issuer: string;
   let base: string;
   let otherBase: string;
@@ -135,6 +137,20 @@ describe.skipIf(!hasNginx())('nginx auth_request in front of a base service (doc
       'Basic bmdpbng6UkVQTEFDRS1XSVRILVRIRS1TRUNSRVQ=': `Basic ${Buffer.from(`${gateway.id}:${gateway.secret}`).toString('base64')}`,
     });
     writeFileSync(join(dir, 'tokenladder-auth.conf'), server);
+    // The same file with a wrong secret for nginx, beside it (its upstreams renamed): a misconfiguration.
+    const misconfiguredPort = await freePort();
+    misconfigured = `http://127.0.0.1:${misconfiguredPort}`;
+    writeFileSync(
+      join(dir, 'misconfigured.conf'),
+      configured(server, {
+        'upstream tokenladder {': 'upstream tokenladder_misconfigured {',
+        'proxy_pass http://tokenladder/': 'proxy_pass http://tokenladder_misconfigured/',
+        'upstream base_service {': 'upstream base_service_misconfigured {',
+        'proxy_pass http://base_service;': 'proxy_pass http://base_service_misconfigured;',
+        [`listen 127.0.0.1:${frontPort};`]: `listen 127.0.0.1:${misconfiguredPort};`,
+        [`Basic ${Buffer.from(`${gateway.id}:${gateway.secret}`).toString('base64')}`]: `Basic ${Buffer.from(`${gateway.id}:not-the-secret`).toString('base64')}`,
+      }),
+    );
     for (const temp of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, temp));
     writeFileSync(
       join(dir, 'nginx.conf'),
@@ -153,6 +169,7 @@ describe.skipIf(!hasNginx())('nginx auth_request in front of a base service (doc
         `  uwsgi_temp_path ${dir}/uwsgi;`,
         `  scgi_temp_path ${dir}/scgi;`,
         `  include ${dir}/tokenladder-auth.conf;`,
+        `  include ${dir}/misconfigured.conf;`,
         '}',
         '',
       ].join('\n'),
@@ -272,6 +289,15 @@ describe.skipIf(!hasNginx())('nginx auth_request in front of a base service (doc
       'Bearer realm="tokenladder", error="invalid_token"',
     );
     expect(after.seen).toBeUndefined();
+  });
+
+  it("answers 500 when nginx's own credentials are wrong: a configuration error, not the caller's", async () => {
+    const response = await fetch(`${misconfigured}/bases/${base}/rows`, {
+      headers: { authorization: `Bearer ${apiToken.token}` },
+    });
+    expect(response.status).toBe(500);
+    expect(response.headers.get('www-authenticate')).toBeNull();
+    expect(readFileSync(join(dir, 'error.log'), 'utf8')).toContain('auth request unexpected status: 400');
   });
 
   it('refuses paths that name no base without asking anyone', async () => {
