@@ -8,7 +8,7 @@ import { clientIp } from '../http/client-ip';
 import { classifyError } from '../http/errors';
 import { authenticateClientIfPresent } from '../oauth/clients';
 import { asOAuthError, OAUTH_STATUS, OAuthError } from '../oauth/errors';
-import { clientCredentials, parseOAuthForm, type OAuthForm } from '../oauth/form';
+import { clientCredentials, parseOAuthForm, type ClientCredentials, type OAuthForm } from '../oauth/form';
 import {
   authenticateResourceServer,
   introspect,
@@ -157,7 +157,7 @@ export function oauthRoutes(deps: Deps) {
   const metadata = authorizationServerMetadata(deps.config, SERVER_ALGORITHMS);
   const readForm = async (c: Context) => parseOAuthForm(c.req.header('content-type'), await c.req.text());
   const from = (c: Context) => clientIp(c, deps.config.clientIpHeader);
-  const app = new Hono<AppEnv>();
+  const app = new Hono<OAuthEnv>();
   for (const path of metadataPaths(deps.config.issuer)) {
     app.get(path, metadataDoc, (c) => {
       c.header('Cache-Control', 'public, max-age=300');
@@ -168,7 +168,7 @@ export function oauthRoutes(deps: Deps) {
   app
     .post(TOKEN_PATH, tokenDoc, async (c) => {
       const form = await readForm(c);
-      const client = clientCredentials(c.req.header('authorization'), form);
+      const client = readClient(c, form);
       // The token that authenticates the request, for the failed-authentication record.
       c.set(
         'presentedToken',
@@ -178,14 +178,14 @@ export function oauthRoutes(deps: Deps) {
     })
     .post(REVOKE_PATH, revokeDoc, async (c) => {
       const form = await readForm(c);
-      await authenticateClientIfPresent(deps, clientCredentials(c.req.header('authorization'), form));
+      await authenticateClientIfPresent(deps, readClient(c, form));
       const token = requiredToken(form);
       await revokeHeldToken(deps, token, 'holder', anonymousActor(from(c)));
       return c.body(null, 200, NO_STORE);
     })
     .post(INTROSPECT_PATH, introspectDoc, async (c) => {
       const form = await readForm(c);
-      const client = clientCredentials(c.req.header('authorization'), form);
+      const client = readClient(c, form);
       const server = await authenticateResourceServer(deps, client, from(c));
       const token = requiredToken(form);
       const resource = form.get('resource');
@@ -237,6 +237,15 @@ async function gatewayCredentials(c: Context, deps: Deps): Promise<string> {
   }
 }
 
+/** The router's context: the client's authentication method, once read, decides how a refusal of it is answered. */
+type OAuthEnv = { Variables: AppEnv['Variables'] & { clientAuthentication: ClientCredentials['method'] } };
+
+function readClient(c: Context<OAuthEnv>, form: OAuthForm): ClientCredentials {
+  const client = clientCredentials(c.req.header('authorization'), form);
+  c.set('clientAuthentication', client.method);
+  return client;
+}
+
 const EMPTY_FORM: OAuthForm = { get: () => undefined, all: () => [] };
 
 function requiredToken(form: OAuthForm): string {
@@ -248,23 +257,6 @@ function requiredToken(form: OAuthForm): string {
 function challenge(c: Context, error?: 'invalid_token') {
   c.header('WWW-Authenticate', `Bearer realm="tokenladder"${error ? `, error="${error}"` : ''}`);
   return c.body(null, 401);
-}
-
-/**
- * Whether the client authenticated with `client_secret` in the form (client_secret_post). RFC 6749
- * §5.2 asks for a `WWW-Authenticate` challenge matching the scheme a client used; one that sent its
- * secret in the body used none, and a challenge makes OAuth libraries (oauth4webapi, openid-client)
- * report the challenge instead of the `invalid_client` body.
- */
-async function authenticatedInForm(c: Context): Promise<boolean> {
-  if (c.req.header('authorization') !== undefined) return false;
-  if (!c.req.header('content-type')?.toLowerCase().startsWith('application/x-www-form-urlencoded'))
-    return false;
-  try {
-    return new URLSearchParams(await c.req.text()).has('client_secret');
-  } catch {
-    return false;
-  }
 }
 
 /** The RFC 7662 wire form: the standard members, tokenladder's own prefixed. */
@@ -285,7 +277,7 @@ function introspectionJson(answer: Introspection) {
  * refusals with their own code; anything else classified as usual (a store that cannot answer is
  * `temporarily_unavailable`, a bug `server_error` with a fixed text, its cause in the log).
  */
-async function oauthErrorResponse(error: Error, c: Context, deps: Pick<Deps, 'log'>): Promise<Response> {
+function oauthErrorResponse(error: Error, c: Context<OAuthEnv>, deps: Pick<Deps, 'log'>): Response {
   let oauth = error instanceof OAuthError ? error : null;
   if (!oauth) {
     const translated = error instanceof AppError ? asOAuthError(error, 'grant') : null;
@@ -305,15 +297,20 @@ async function oauthErrorResponse(error: Error, c: Context, deps: Pick<Deps, 'lo
       );
     }
   }
+  // invalid_client: 401 with a Basic challenge (the scheme we take) when the client used HTTP Basic
+  // or sent no credentials; 400 without one when it authenticated in the form — RFC 6749 §5.2 asks
+  // for a challenge only for the scheme used, and RFC 9110 allows no 401 without a challenge.
+  const inForm = c.get('clientAuthentication') === 'post';
   const status =
     oauth.code === 'rate_limited'
       ? 429
       : oauth.code === 'payload_too_large'
         ? 413
-        : OAUTH_STATUS[oauth.oauthCode];
+        : oauth.oauthCode === 'invalid_client' && inForm
+          ? 400
+          : OAUTH_STATUS[oauth.oauthCode];
   const headers: Record<string, string> = { ...NO_STORE };
   if (oauth.retryAfterSeconds !== undefined) headers['Retry-After'] = String(oauth.retryAfterSeconds);
-  if (status === 401 && !(await authenticatedInForm(c)))
-    headers['WWW-Authenticate'] = 'Basic realm="tokenladder"';
+  if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="tokenladder"';
   return c.json({ error: oauth.oauthCode, error_description: oauth.message }, status, headers);
 }

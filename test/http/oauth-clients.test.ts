@@ -241,9 +241,9 @@ describe('OAuth client libraries against the OAuth endpoints', () => {
         const before = await t.digest();
         const refused = await client.clientCredentialsGrant(config).catch((error: unknown) => error);
         expect(refused).toBeInstanceOf(client.ResponseBodyError);
-        expect(refused).toMatchObject({ error: 'invalid_client', status: 401 });
-        // No challenge for a client that authenticated in the form: a Basic one would make the library
-        // report a WWWAuthenticateChallengeError and hide `invalid_client` (the fix in src/routes/oauth.ts).
+        // A client that authenticated in the form gets 400 invalid_client without a challenge (RFC 6749
+        // §5.2): a Basic challenge would make the library report a WWWAuthenticateChallengeError instead.
+        expect(refused).toMatchObject({ error: 'invalid_client', status: 400 });
         expect((refused as client.ResponseBodyError).response.headers.get('www-authenticate')).toBeNull();
         expect(await t.digest()).toBe(before);
       });
@@ -303,7 +303,7 @@ describe('OAuth client libraries against the OAuth endpoints', () => {
           .tokenIntrospection(impostor, access_token)
           .catch((error: unknown) => error);
         expect(refused).toBeInstanceOf(client.ResponseBodyError);
-        expect(refused).toMatchObject({ error: 'invalid_client', status: 401 });
+        expect(refused).toMatchObject({ error: 'invalid_client', status: 400 });
         expect(JSON.stringify((refused as client.ResponseBodyError).cause)).not.toContain(api.id);
         expect(await t.digest()).toBe(before);
       });
@@ -429,7 +429,7 @@ describe('OAuth client libraries against the OAuth endpoints', () => {
         new URLSearchParams(),
       );
       expect(wrongSecret).toBeInstanceOf(oauth.ResponseBodyError);
-      expect(wrongSecret).toMatchObject({ error: 'invalid_client', status: 401 });
+      expect(wrongSecret).toMatchObject({ error: 'invalid_client', status: 400 });
       const tooMuch = await attempt(
         oauth.ClientSecretPost(api.token),
         new URLSearchParams({ scope: 'base:admin' }),

@@ -95,7 +95,7 @@ const CASES: Case[] = [
   {
     name: 'a malformed form (bad percent-encoding is read as text, then refused as a secret)',
     form: () => 'grant_type=client_credentials&client_id=%zz&client_secret=%E0%A4%A',
-    status: 401,
+    status: 400,
     error: 'invalid_client',
   },
   {
@@ -136,19 +136,19 @@ const CASES: Case[] = [
     name: 'a wrong secret for a real id',
     form: (w) =>
       cc(w, { client_secret: `${w.bot.token.slice(0, 20)}${'a'.repeat(w.bot.token.length - 20)}` }),
-    status: 401,
+    status: 400,
     error: 'invalid_client',
   },
   {
     name: "client_id not the API-Token's id",
     form: (w) => cc(w, { client_id: w.reader.id }),
-    status: 401,
+    status: 400,
     error: 'invalid_client',
   },
   {
     name: 'an Account-Token as client secret',
     form: (w) => ({ grant_type: 'client_credentials', client_secret: w.admin }),
-    status: 401,
+    status: 400,
     error: 'invalid_client',
   },
   {
@@ -158,7 +158,7 @@ const CASES: Case[] = [
       client_id: w.disabled.id,
       client_secret: w.disabled.token,
     }),
-    status: 401,
+    status: 400,
     error: 'invalid_client',
   },
   {
@@ -395,14 +395,11 @@ describe('OAuth endpoint refusals', () => {
     expect(response.body.error).toBe(c.error);
     expect(response.body.error_description.length).toBeGreaterThan(0);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    if (c.status === 401) {
-      // RFC 6749 §5.2: the Basic challenge, except for a client that authenticated in the form
-      // (client_secret_post), which OAuth libraries would otherwise report as a challenge, not invalid_client.
-      const form = c.form(w);
-      const formClient =
-        c.headers?.(w).authorization === undefined && new URLSearchParams(form).has('client_secret');
-      expect(response.headers.get('www-authenticate')).toBe(formClient ? null : 'Basic realm="tokenladder"');
-    }
+    // RFC 6749 §5.2: a Basic challenge on every 401 (a client that used Basic or sent no credentials);
+    // a client that authenticated in the form gets invalid_client as a 400 without one.
+    expect(response.headers.get('www-authenticate')).toBe(
+      c.status === 401 ? 'Basic realm="tokenladder"' : null,
+    );
     expect(await t.digest()).toBe(before);
   });
 
