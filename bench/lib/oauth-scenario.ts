@@ -99,7 +99,10 @@ export async function oauthScenario({ settings, main }: Context): Promise<Scenar
         target: 'report',
       };
     };
-    const cpu = (label: string) => Math.round(results.get(label)!.cpuUsPerReq ?? 0);
+    const cpu = (label: string) => {
+      const us = results.get(label)!.cpuUsPerReq ?? 0;
+      return `${Math.round(us)} µs (${(us / (native.cpuUsPerReq || 1)).toFixed(2)}×)`;
+    };
     return {
       rows: [
         versusNative('7 OAuth: POST /oauth/token, client credentials (Basic)', 'oauth'),
@@ -111,8 +114,8 @@ export async function oauthScenario({ settings, main }: Context): Promise<Scenar
         `Scenario 7 runs one tokenladder server with a resource server configured for introspection; the native exchange, ` +
           `/oauth/token and introspection cycle through the same ${BUSY_TOKENS} API-Tokens (the Base-Token row introspects one ` +
           'Base-Token from the exchange), interleaved in the same rounds, so the ratio (÷ the native exchange) compares like with like. ' +
-          `CPU per request: native exchange ${cpu('native')} µs, /oauth/token ${cpu('oauth')} µs, introspection of a Base-Token ` +
-          `${cpu('introspectBase')} µs, of an API-Token ${cpu('introspectApi')} µs. Introspection is a per-request cost for the resource ` +
+          `CPU per request (× the native exchange's; steadier than req/s on a shared machine): native exchange ${cpu('native')}, ` +
+          `/oauth/token ${cpu('oauth')}, introspection of a Base-Token ${cpu('introspectBase')}, of an API-Token ${cpu('introspectApi')}. Introspection is a per-request cost for the resource ` +
           'server (one round trip each), where a Base-Token verified locally costs one signature check (scenario 1) and no round trip.',
       ],
     };
