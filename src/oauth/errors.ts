@@ -1,5 +1,5 @@
 import { AppError, type ErrorCode } from '../errors';
-import { ScopeRefused } from '../tokens/base-tokens';
+import { BaseRequired, ScopeRefused } from '../tokens/base-tokens';
 
 /**
  * The error codes of the OAuth endpoints: RFC 6749 §5.2, RFC 8707 (`invalid_target`), RFC 7009
@@ -79,7 +79,7 @@ export function asOAuthError(error: unknown, credential: 'client' | 'grant'): un
     return new OAuthError(credential === 'client' ? 'invalid_client' : 'invalid_grant', message, error);
   if (code === 'base_not_in_scope' || code === 'not_found')
     return new OAuthError('invalid_target', message, error);
-  if (code === 'invalid_request' && message.startsWith('base_uuid:'))
+  if (error instanceof BaseRequired)
     return new OAuthError(
       'invalid_target',
       'name the base: resource=urn:tokenladder:base:<uuid> (this token reaches several bases, or is an Account-Token)',

@@ -5,7 +5,7 @@ import { AppError } from '../errors';
 import { constantTimeEqual } from '../lib/bytes';
 import { entriesRefusing } from '../revocations/feed';
 import { addressKey } from '../throttle/address-key';
-import { hitCounter, peekCounter, type CounterLimit } from '../throttle/counters';
+import { hitCounter, peekCounter, pruneCounters, type CounterLimit } from '../throttle/counters';
 import {
   BASE_TOKEN_TYPE,
   checkApiTokenLive,
@@ -85,12 +85,24 @@ export async function authenticateResourceServer(
     if (constantTimeEqual(presented, known?.secretHash ?? '0'.repeat(64)) && known) return known.id;
   }
   await hitCounter(deps, key, INTROSPECTION_AUTH_FAILURES);
+  await maybePrune(deps);
   throw new OAuthError(
     'invalid_client',
     clientSecret === undefined
       ? "introspection needs a resource server's client credentials (HTTP Basic)"
       : 'unknown resource server or wrong secret',
   );
+}
+
+/** Per database handle: when the expired failure counters were last deleted (once a window at most). */
+const lastPrune = new WeakMap<object, number>();
+
+/** Failure counters are one row per address an anonymous caller chooses: expired ones are deleted now and then. */
+async function maybePrune(deps: Pick<Deps, 'db' | 'clock'>): Promise<void> {
+  const now = epochSeconds(deps.clock);
+  if (now - (lastPrune.get(deps.db) ?? 0) < INTROSPECTION_AUTH_FAILURES.windowSeconds) return;
+  lastPrune.set(deps.db, now);
+  await pruneCounters(deps, 'introspect:auth:', INTROSPECTION_AUTH_FAILURES.windowSeconds);
 }
 
 /**

@@ -132,6 +132,16 @@ const COARSE_SCOPE_STRINGS: Readonly<Record<BasePermission, string>> = Object.fr
 export type IssuedBaseToken = Awaited<ReturnType<typeof signBaseToken>>;
 
 /**
+ * The exchange did not name the base and the credential does not say it (a token reaching several
+ * bases, an Account-Token): a 400 like any bad request; OAuth's token endpoint answers `invalid_target`.
+ */
+export class BaseRequired extends AppError {
+  constructor(message: string) {
+    super('invalid_request', message);
+  }
+}
+
+/**
  * The exchange asked for more than the token grants, or for a table the grant has nothing on: a 403
  * like any refused permission; OAuth's token endpoint answers it as `invalid_scope`.
  */
@@ -255,8 +265,7 @@ export async function evaluateApiToken(
 ): Promise<{ baseUuid: string; scopes: Scopes; endsAt: number | null }> {
   const { endsAt } = checkApiTokenLive(deps, token);
   const baseUuid = request.baseUuid ?? token.base_id;
-  if (baseUuid === null)
-    throw new AppError('invalid_request', 'base_uuid: required for a token that reaches several bases');
+  if (baseUuid === null) throw new BaseRequired('base_uuid: required for a token that reaches several bases');
   // A kill switch ended this token's access to the base (src/incidents/kill-switch.ts).
   if (token.blocked || !token.in_scope)
     throw new AppError('base_not_in_scope', "this API-Token's scope does not include that base");

@@ -68,7 +68,7 @@ const AUTHORIZATION = /^(?:bearer|token) ([A-Za-z0-9._~+/-]+=*)$/i;
  * The scope `requireWrite()` names in its challenge: the coarse read-write grant of a base (what an
  * `rw` token carries), which is what passes {@link canWrite} without per-table scopes.
  */
-const WRITE_SCOPE = 'base:rw';
+const WRITE_SCOPE = 'records:write';
 
 type ErrorBody = { error: { code: string; message: string } };
 const errorBody = (code: string, message: string): ErrorBody => ({ error: { code, message } });
@@ -155,7 +155,7 @@ export function baseTokenAuth(verifier: BaseTokenVerifier, options: BaseTokenAut
 /**
  * Lets only tokens with write permission (`rw` or `admin`) through; others get 403
  * `insufficient_scope`. Must run after {@link baseTokenAuth}. With its `protectedResource` option the
- * challenge names `scope="base:rw"`, the coarse read-write grant.
+ * challenge names `scope="records:write"`: what `canWrite` checks (create, update and delete on every table).
  *
  * @example
  * ```ts

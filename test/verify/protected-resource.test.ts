@@ -301,7 +301,7 @@ describe('the challenges (RFC 6750 §3, RFC 9728 §5.1)', () => {
     });
   });
 
-  it('403 from requireWrite: insufficient_scope with scope base:rw', async () => {
+  it('403 from requireWrite: insufficient_scope with scope records:write', async () => {
     const app = service(PER_BASE);
     const res = await request(app, rowsUrl(), `Bearer ${await tokenFor({ permission: 'r' })}`, 'POST');
     expect(res.status).toBe(403);
@@ -310,7 +310,7 @@ describe('the challenges (RFC 6750 §3, RFC 9728 §5.1)', () => {
       params: {
         error: 'insufficient_scope',
         error_description: 'This token cannot write to this base.',
-        scope: 'base:rw',
+        scope: 'records:write',
         resource_metadata: metadataOf(),
       },
     });
@@ -454,7 +454,7 @@ describe('an OAuth client someone else wrote (oauth4webapi) discovers the servic
     const [challenge] = (error as WWWAuthenticateChallengeError).cause;
     expect((error as WWWAuthenticateChallengeError).status).toBe(403);
     expect(challenge?.parameters.error).toBe('insufficient_scope');
-    expect(challenge?.parameters.scope).toBe('base:rw');
+    expect(challenge?.parameters.scope).toBe('records:write');
     expect(challenge?.parameters.resource_metadata).toBe(metadataOf());
   });
 
