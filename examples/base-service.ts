@@ -49,8 +49,8 @@ export function baseResource(
   return {
     resource: `${url.replace(/\/+$/, '')}/bases/:${param}`,
     authorizationServers: [issuer],
-    // What these routes check: reads for GET, the coarse read-write grant for POST.
-    scopesSupported: ['base:r', 'base:rw'],
+    // What these routes need: reading rows, and writing them (what requireWrite's challenge names).
+    scopesSupported: ['records:read', 'records:write'],
     resourceName: 'tokenladder example base service',
   };
 }

@@ -238,7 +238,7 @@ describe('the example base service as an OAuth protected resource (RFC 9728)', (
     expect(await res.json()).toEqual({
       resource: `${SERVICE}/bases/${BASE_A}`,
       authorization_servers: [ISSUER],
-      scopes_supported: ['base:r', 'base:rw'],
+      scopes_supported: ['records:read', 'records:write'],
       bearer_methods_supported: ['header'],
       resource_name: 'tokenladder example base service',
     });
@@ -273,7 +273,7 @@ describe('the example base service as an OAuth protected resource (RFC 9728)', (
     const res = await post(app(), token);
     expect(res.status).toBe(403);
     expect(res.headers.get('WWW-Authenticate')).toBe(
-      `Bearer error="insufficient_scope", error_description="This token cannot write to this base.", scope="base:rw", resource_metadata="${metadataUrl()}"`,
+      `Bearer error="insufficient_scope", error_description="This token cannot write to this base.", scope="records:write", resource_metadata="${metadataUrl()}"`,
     );
   });
 });
