@@ -95,7 +95,7 @@ describe('OAuth endpoints inside workerd, on D1', () => {
     await verifyBaseToken(target, exchanged.body.access_token, chain.baseUuid);
   });
 
-  it('introspects a Base-Token as active, revokes it by /oauth/revoke into the feed, then introspects it as inactive', async () => {
+  it('introspects a Base-Token as active (also the check form), revokes it by /oauth/revoke into the feed, then introspects it as inactive', async () => {
     const jwt = (await clientCredentials()).body.access_token as string;
     const { jti } = decodeJwt(jwt);
     const before = await introspect(jwt);
@@ -113,6 +113,15 @@ describe('OAuth endpoints inside workerd, on D1', () => {
       tokenladder_token_kind: 'api_token',
     });
 
+    // The status-code form for nginx's auth_request.
+    const check = () =>
+      call(target, 'GET', '/oauth/introspect/check', {
+        token: jwt,
+        headers: { 'tokenladder-client-authorization': basic(GATEWAY.id, GATEWAY.secret) },
+      });
+    const allowed = await check();
+    expect([allowed.status, allowed.headers.get('tokenladder-client-id')]).toEqual([204, chain.apiToken.id]);
+
     const revoked = await form('/oauth/revoke', { token: jwt });
     expect([revoked.status, revoked.body]).toEqual([200, null]);
     const feed = await call(target, 'GET', '/api/v1/revocations');
@@ -120,6 +129,7 @@ describe('OAuth endpoints inside workerd, on D1', () => {
       expect.arrayContaining([expect.objectContaining({ kind: 'jti', value: jti })]),
     );
     expect((await introspect(jwt)).body).toEqual({ active: false });
+    expect((await check()).status).toBe(401);
   });
 
   it('refuses a wrong client secret with 401 invalid_client, changing nothing', async () => {
