@@ -16,10 +16,11 @@ import {
   type Row,
 } from './lib/report';
 import { createBenchDatabase, type BenchDatabase } from './lib/postgres';
+import { oauthScenario } from './lib/oauth-scenario';
 import { postgresScenario } from './lib/postgres-scenario';
 import { scenarios as httpScenarios, type Context } from './lib/scenarios';
 
-const scenarios = { ...httpScenarios, postgres: postgresScenario } as const;
+const scenarios = { ...httpScenarios, oauth: oauthScenario, postgres: postgresScenario } as const;
 
 async function main(): Promise<number> {
   const settings = parseSettings(process.argv.slice(2));

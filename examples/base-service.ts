@@ -3,34 +3,86 @@
  *
  * Run: `TOKENLADDER_URL=http://localhost:8787 PORT=8788 npx tsx examples/base-service.ts`
  * (it follows tokenladder's revocation feed: its push stream where the server offers one, so revoked
- * tokens stop here within about a second; else it polls, within the poll interval)
+ * tokens stop here within about a second; else it polls, within the poll interval). It is an OAuth
+ * protected resource (RFC 9728): each base is the resource `<BASE_SERVICE_URL>/bases/<uuid>`
+ * (default `http://localhost:<PORT>`), its metadata names tokenladder as the authorization server,
+ * and every 401 points to that metadata. Set tokenladder's
+ * `TOKENLADDER_OAUTH_RESOURCE_URL=<BASE_SERVICE_URL>/bases/{base_uuid}` so `POST /oauth/token`
+ * accepts that identifier as `resource`.
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createBaseTokenVerifier, createRevocationList, type BaseTokenVerifier } from '../src/verify';
-import { baseTokenAuth, requireWrite, type BaseTokenEnv } from '../src/verify/hono';
+import {
+  baseTokenAuth,
+  protectedResourceMetadata,
+  requireWrite,
+  type BaseTokenEnv,
+  type ProtectedResourceOptions,
+} from '../src/verify/hono';
+
+/** Options of {@link createBaseService}. */
+export interface BaseServiceOptions {
+  verifier: BaseTokenVerifier;
+  /**
+   * This service as an OAuth protected resource: its public URL and tokenladder's issuer. With it the
+   * app serves `/.well-known/oauth-protected-resource/bases/:base_uuid` and its 401/403 challenges
+   * carry `resource_metadata` (and `scope`); without it they are bare RFC 6750 challenges.
+   */
+  oauth?: { url: string; issuer: string };
+}
+
+/**
+ * The RFC 9728 description of the service: every base its own resource, `<url>/bases/<uuid>`, whose
+ * tokens come from tokenladder. `param` names the route parameter that holds the base.
+ *
+ * @example
+ * ```ts
+ * baseResource({ url: 'http://localhost:8788', issuer: 'http://localhost:8787' });
+ * // { resource: 'http://localhost:8788/bases/:base_uuid', authorizationServers: ['http://localhost:8787'], … }
+ * ```
+ */
+export function baseResource(
+  { url, issuer }: { url: string; issuer: string },
+  param = 'base_uuid',
+): ProtectedResourceOptions {
+  return {
+    resource: `${url.replace(/\/+$/, '')}/bases/:${param}`,
+    authorizationServers: [issuer],
+    // What these routes need: reading rows, and writing them (what requireWrite's challenge names).
+    scopesSupported: ['records:read', 'records:write'],
+    resourceName: 'tokenladder example base service',
+  };
+}
 
 /**
  * Builds the example app: `GET /bases/:base_uuid/rows` for any valid token of that base,
  * `POST /bases/:base_uuid/rows` (JSON body, 201) for `rw`/`admin` tokens, and SeaTable's
  * `GET /api/v1/dtables/:dtable_uuid/metadata/` for SeaTable clients. Rows live in memory,
- * per app instance.
+ * per app instance. With `oauth`, also the RFC 9728 metadata of each base.
  *
  * @example
  * ```ts
- * const app = createBaseService({ verifier });
+ * const app = createBaseService({ verifier, oauth: { url: 'http://localhost:8788', issuer } });
  * const res = await app.request(`/bases/${uuid}/rows`, { headers: { Authorization: `Bearer ${token}` } });
  * ```
  */
-export function createBaseService({ verifier }: { verifier: BaseTokenVerifier }) {
+export function createBaseService({ verifier, oauth }: BaseServiceOptions) {
   const rowsByBase = new Map<string, unknown[]>();
+  const protectedResource = oauth && baseResource(oauth);
   // The audience comes from the route, so a token for base A never opens base B.
-  const auth = baseTokenAuth(verifier, { baseUuid: (c) => c.req.param('base_uuid') });
+  const auth = baseTokenAuth(verifier, { baseUuid: (c) => c.req.param('base_uuid'), protectedResource });
 
   // SeaTable's clients call `{dtable_server}api/v1/dtables/{dtable_uuid}/…` with `Authorization: Token <jwt>`.
-  const seatableAuth = baseTokenAuth(verifier, { baseUuid: (c) => c.req.param('dtable_uuid') });
+  // The same base, so the same resource: its challenges name `<url>/bases/<dtable_uuid>`'s metadata.
+  const seatableAuth = baseTokenAuth(verifier, {
+    baseUuid: (c) => c.req.param('dtable_uuid'),
+    protectedResource: oauth && baseResource(oauth, 'dtable_uuid'),
+  });
 
-  return new Hono<BaseTokenEnv>()
+  const app = new Hono<BaseTokenEnv>();
+  if (protectedResource) app.route('/', protectedResourceMetadata(protectedResource));
+  return app
     .get('/api/v1/dtables/:dtable_uuid/metadata/', seatableAuth, (c) => {
       const { base_uuid, permission } = c.var.baseToken;
       return c.json({ metadata: { base_uuid, permission, tables: [] } });
@@ -61,6 +113,8 @@ async function main(): Promise<void> {
   const { serve } = await import('@hono/node-server');
   const issuer = (process.env.TOKENLADDER_URL ?? 'http://localhost:8787').replace(/\/+$/, '');
   const port = Number(process.env.PORT ?? 8788);
+  // Where clients reach this service: the resource identifiers its OAuth metadata and challenges name.
+  const url = (process.env.BASE_SERVICE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   // Revoked API-Tokens' Base-Tokens stop here within about a second on the stream, else within one poll
   // (the feed advises the interval; REVOCATION_POLL overrides it).
   const revocations = createRevocationList({
@@ -74,8 +128,11 @@ async function main(): Promise<void> {
     jwksUrl: `${issuer}/.well-known/jwks.json`,
     revocations,
   });
-  serve({ fetch: createBaseService({ verifier }).fetch, port }, (info) => {
-    console.log(`base service on http://localhost:${info.port} (issuer ${issuer})`);
+  const app = createBaseService({ verifier, oauth: { url, issuer } });
+  serve({ fetch: app.fetch, port }, (info) => {
+    console.log(
+      `base service on http://localhost:${info.port} (resources ${url}/bases/<uuid>, issuer ${issuer})`,
+    );
   });
 }
 

@@ -9,6 +9,7 @@ export const SCENARIOS = [
   'me',
   'login',
   'scale',
+  'oauth',
   'postgres',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];

@@ -1,6 +1,6 @@
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Database, RevocationKind } from '../store/schema';
 
 // The feed's read side; every write to it is built in ./revoke.ts.
@@ -93,6 +93,13 @@ export async function latestRevocation(deps: Pick<Deps, 'db'>): Promise<number> 
 export const feedPosition = sql<number>`(SELECT coalesce(max(seq), 0) FROM revocations)`;
 
 /**
+ * Redundant beside `kind = 'client'` etc., but SQLite uses the partial index `revocations_source`
+ * (`WHERE kind != 'jti'`) only when the query repeats its condition; without it each lookup scans the
+ * whole feed (test/store/revocation-lookups.test.ts).
+ */
+const NOT_JTI = (eb: ExpressionBuilder<Database, 'revocations'>) => eb('kind', '!=', 'jti');
+
+/**
  * The feed rows that revoke one signed token (a Base-Token or a temporary API-Token): its own `jti`
  * entry, or its source's `client` entry written after it was issued (what a revocation past the
  * per-source bound on jti entries publishes): by `gen` when the token carries one, else by `iat`.
@@ -109,6 +116,7 @@ export function entriesRevoking(
       eb.or([
         eb.and([eb('kind', '=', 'jti'), eb('value', '=', token.jti)]),
         eb.and([
+          NOT_JTI(eb),
           eb('kind', '=', 'client'),
           eb('value', '=', token.clientId),
           token.gen === undefined
@@ -139,14 +147,16 @@ export function entriesRefusing(
           : eb(sql<number>`coalesce(gen, seq)`, '>', token.gen);
       return eb.or([
         eb.and([eb('kind', '=', 'jti'), eb('value', '=', token.jti)]),
-        eb.and([eb('kind', '=', 'client'), eb('value', '=', token.clientId), after]),
+        eb.and([NOT_JTI(eb), eb('kind', '=', 'client'), eb('value', '=', token.clientId), after]),
         eb.and([
+          NOT_JTI(eb),
           eb('kind', '=', 'client_base'),
           eb('value', '=', token.clientId),
           eb('base_id', '=', token.baseId),
           after,
         ]),
         eb.and([
+          NOT_JTI(eb),
           eb('kind', '=', 'subject_base'),
           eb('value', '=', token.sub),
           eb('base_id', '=', token.baseId),

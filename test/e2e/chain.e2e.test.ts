@@ -18,6 +18,8 @@ describe('tokenladder and a downstream base service over real HTTP', () => {
     TOKENLADDER_ISSUER: url,
     PORT: url.split(':').pop()!,
     TOKENLADDER_SCRYPT: 'ln=12,r=8,p=1',
+    // The base service's resource identifiers, accepted by POST /oauth/token as `resource`.
+    TOKENLADDER_OAUTH_RESOURCE_URL: `${serviceUrl}/bases/{base_uuid}`,
   });
 
   const startTokenladder = async () => {
@@ -29,7 +31,7 @@ describe('tokenladder and a downstream base service over real HTTP', () => {
     const service = await start(
       'node',
       ['--import', 'tsx', 'examples/base-service.ts'],
-      { TOKENLADDER_URL: url, PORT: serviceUrl.split(':').pop()! },
+      { TOKENLADDER_URL: url, PORT: serviceUrl.split(':').pop()!, BASE_SERVICE_URL: serviceUrl },
       /base service on/,
     );
     running.push(service);
@@ -65,6 +67,7 @@ describe('tokenladder and a downstream base service over real HTTP', () => {
   const secrets: string[] = [];
   let readBaseToken: string;
   let baseUuid: string;
+  let reader: { id: string; token: string };
 
   it('bootstraps an admin with a generated password printed once, and keeps key material private', () => {
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
@@ -81,21 +84,21 @@ describe('tokenladder and a downstream base service over real HTTP', () => {
     expect(signIn.status).toBe(201);
     const accountToken = signIn.body.token;
     baseUuid = (await json('POST', '/api/v1/bases', accountToken, { name: 'Inventory' })).body.uuid;
-    const reader = (
+    reader = (
       await json('POST', `/api/v1/bases/${baseUuid}/api-tokens`, accountToken, {
         name: 'reader',
         permission: 'r',
       })
-    ).body.token;
+    ).body;
     const writer = (
       await json('POST', `/api/v1/bases/${baseUuid}/api-tokens`, accountToken, {
         name: 'writer',
         permission: 'rw',
       })
     ).body.token;
-    secrets.push(accountToken, reader, writer);
+    secrets.push(accountToken, reader.token, writer);
 
-    readBaseToken = (await json('POST', '/api/v1/base-tokens', reader)).body.base_token;
+    readBaseToken = (await json('POST', '/api/v1/base-tokens', reader.token)).body.base_token;
     const writeBaseToken = (await json('POST', '/api/v1/base-tokens', writer)).body.base_token;
 
     expect((await json('GET', `/bases/${baseUuid}/rows`, readBaseToken, undefined, serviceUrl)).status).toBe(
@@ -116,6 +119,35 @@ describe('tokenladder and a downstream base service over real HTTP', () => {
       401,
     );
     expect((await json('GET', `/bases/${baseUuid}/rows`, undefined, undefined, serviceUrl)).status).toBe(401);
+  });
+
+  it("lets an OAuth client find its way from the base service's 401 to a Base-Token (RFC 9728, RFC 8414, RFC 8707)", async () => {
+    const rows = `${serviceUrl}/bases/${baseUuid}/rows`;
+    const challenge = (await fetch(rows)).headers.get('www-authenticate')!;
+    const metadataUrl = /^Bearer resource_metadata="([^"]+)"$/.exec(challenge)?.[1];
+    expect(metadataUrl).toBe(`${serviceUrl}/.well-known/oauth-protected-resource/bases/${baseUuid}`);
+    const resource = await (await fetch(metadataUrl!)).json();
+    expect(resource).toMatchObject({
+      resource: `${serviceUrl}/bases/${baseUuid}`,
+      authorization_servers: [url],
+    });
+    const server = await (
+      await fetch(`${resource.authorization_servers[0]}/.well-known/oauth-authorization-server`)
+    ).json();
+    expect(server.issuer).toBe(url);
+
+    const issued = await fetch(server.token_endpoint, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${btoa(`${reader.id}:${reader.token}`)}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: resource.resource }),
+    });
+    const body = await issued.json();
+    expect(issued.status, JSON.stringify(body)).toBe(200);
+    const read = await fetch(rows, { headers: { authorization: `Bearer ${body.access_token}` } });
+    expect([read.status, await read.json()]).toEqual([200, { rows: [{ sku: 1 }] }]);
   });
 
   it('stores no secret in the database files', () => {

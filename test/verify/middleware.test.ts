@@ -224,3 +224,56 @@ describe('requireScope (fine-grained scp claims)', () => {
     await expectInvalidToken(res, 'token_claims_invalid');
   });
 });
+
+describe('the example base service as an OAuth protected resource (RFC 9728)', () => {
+  const SERVICE = 'http://localhost:8788';
+  const app = () => createBaseService({ verifier, oauth: { url: SERVICE, issuer: ISSUER } });
+  const metadataUrl = (baseUuid = BASE_A) =>
+    `${SERVICE}/.well-known/oauth-protected-resource/bases/${baseUuid}`;
+
+  it("serves each base's metadata, naming tokenladder as the authorization server", async () => {
+    const res = await app().request(`/.well-known/oauth-protected-resource/bases/${BASE_A}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Access-Control-Allow-Origin')).toBe('*');
+    expect(await res.json()).toEqual({
+      resource: `${SERVICE}/bases/${BASE_A}`,
+      authorization_servers: [ISSUER],
+      scopes_supported: ['records:read', 'records:write'],
+      bearer_methods_supported: ['header'],
+      resource_name: 'tokenladder example base service',
+    });
+    // Without the option there is no metadata.
+    expect((await createBaseService({ verifier }).request(new URL(metadataUrl()).pathname)).status).toBe(404);
+  });
+
+  it('points every 401 to that metadata: no token, a refused token, and on the SeaTable route', async () => {
+    const missing = await get(app());
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('WWW-Authenticate')).toBe(`Bearer resource_metadata="${metadataUrl()}"`);
+
+    const expired = await get(app(), `Bearer ${await tokenFor({ iat: NOW_S - 7200, exp: NOW_S - 3600 })}`);
+    expect(expired.status).toBe(401);
+    expect(expired.headers.get('WWW-Authenticate')).toBe(
+      `Bearer error="invalid_token", error_description="${((await expired.json()) as { error: { message: string } }).error.message}", resource_metadata="${metadataUrl()}"`,
+    );
+
+    // Another base's route names that base's resource.
+    const other = await get(app(), `Bearer ${await tokenFor()}`, rowsPath(BASE_B));
+    expect(other.headers.get('WWW-Authenticate')).toContain(`resource_metadata="${metadataUrl(BASE_B)}"`);
+
+    // SeaTable's route serves the same base, so it names the same resource's metadata.
+    const seatable = await get(app(), undefined, `/api/v1/dtables/${BASE_A}/metadata/`);
+    expect(seatable.status).toBe(401);
+    expect(seatable.headers.get('WWW-Authenticate')).toBe(`Bearer resource_metadata="${metadataUrl()}"`);
+  });
+
+  it('names the scope a write needs in the 403; a valid token still gets through', async () => {
+    const token = await tokenFor({ permission: 'r' });
+    expect((await get(app(), `Bearer ${token}`)).status).toBe(200);
+    const res = await post(app(), token);
+    expect(res.status).toBe(403);
+    expect(res.headers.get('WWW-Authenticate')).toBe(
+      `Bearer error="insufficient_scope", error_description="This token cannot write to this base.", scope="records:write", resource_metadata="${metadataUrl()}"`,
+    );
+  });
+});
