@@ -292,7 +292,7 @@ export const SETTINGS = {
   },
   TOKENLADDER_SIGNING_ALG: {
     description:
-      'the algorithm of new signing keys: `EdDSA` (Ed25519), `ES256` (ECDSA P-256) or `RS256` (RSA 2048). It applies to the first key of a fresh database and to every rotation that names no `alg`; existing keys keep theirs, so changing it takes effect at the next rotation (`tokenladder keys rotate`, [operations.md](operations.md#key-rotation)). Choose `ES256` when a verifier cannot check EdDSA (Spring Security, auth0 java-jwt, python-jose, lua-resty-jwt, Oathkeeper: [verify-other-languages.md](verify-other-languages.md)); `RS256` for those that know nothing else. Tokens are as long with EdDSA and ES256 (64-byte signatures), about 256 characters longer with RS256 (256 bytes)',
+      'the algorithm of new signing keys: `EdDSA` (Ed25519), `ES256` (ECDSA P-256) or `RS256` (RSA 2048). It applies to the first key of a fresh database and to every rotation that names no `alg`; existing keys keep theirs, so changing it takes effect at the next rotation (`tokenladder keys rotate`, [operations.md](operations.md#key-rotation)). Choose `ES256` when a verifier cannot check EdDSA (Spring Security, auth0 java-jwt, python-jose, lua-resty-jwt, Oathkeeper: [verify-other-languages.md](verify-other-languages.md)); `RS256` for those that know nothing else. EdDSA and ES256 cost about the same; RS256 tokens are about 256 characters longer and take 3–4× the CPU to sign ([bench/RESULTS.md](../bench/RESULTS.md)), and making an RSA key takes about 0.2 s of CPU, beyond the 10 ms CPU limit of the Workers Free plan',
   },
   TOKENLADDER_BASE_SERVER_URL: {
     description: '`dtable_server` told to SeaTable clients: where base services run',
