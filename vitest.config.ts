@@ -25,7 +25,7 @@ export default defineConfig({
           // chain scenario and the concurrency test run on PostgreSQL in `fast` already.)
           name: 'postgres',
           include: [
-            'test/security/{escalation,jwt,input,credentials,hardening,opaque,concurrency,fuzz}.test.ts',
+            'test/security/{escalation,jwt,input,credentials,hardening,opaque,concurrency,fuzz,oauth}.test.ts',
           ],
           env: { TOKENLADDER_TEST_STORE: 'postgres' },
           setupFiles: ['test/setup/postgres-store.ts'],

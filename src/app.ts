@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health';
 import { keyRoutes } from './routes/keys';
 import { measureRequests, metricsRoutes } from './routes/metrics';
 import { metaRoutes } from './routes/meta';
+import { oauthRoutes } from './routes/oauth';
 import { policyRoutes } from './routes/policy';
 import { seatableRoutes } from './routes/seatable';
 import { isSeatablePath, seatableErrorResponse } from './routes/seatable/protocol';
@@ -36,6 +37,7 @@ export function createApp(deps: Deps) {
     const corsMiddleware = corsFor(deps.config.corsOrigins);
     app.use('/api/*', corsMiddleware);
     app.use('/.well-known/*', corsMiddleware);
+    app.use('/oauth/*', corsMiddleware);
   }
   app.use(limitBody(deps.config.bodyLimitBytes));
   app.use(auditFailures(deps));
@@ -52,6 +54,7 @@ export function createApp(deps: Deps) {
   app.route('/', keyRoutes(deps));
   app.route('/', auditRoutes(deps));
   app.route('/', revocationRoutes(deps));
+  app.route('/', oauthRoutes(deps));
   app.route('/', seatableRoutes(deps));
   app.route('/', openApiRoutes(app, deps));
   app.route('/', uiRoutes(deps));

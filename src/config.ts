@@ -66,8 +66,24 @@ export interface AppConfig {
   accessLog: boolean;
   /** GET /metrics: null when off (the default); `token` set: scrapes must send it as a Bearer credential. */
   metrics?: { token: string | null } | null;
+  /** The OAuth endpoints (src/oauth): resource indicators and the resource servers that may introspect. */
+  oauth: OAuthConfig;
   /** What the SeaTable-compatible routes tell clients about where bases are served (trailing slash kept). */
   seatable: { dtableServer: string; dtableSocket: string; dtableDb: string; useApiGateway: boolean };
+}
+
+/** What the OAuth endpoints are configured with. */
+export interface OAuthConfig {
+  /**
+   * A base service's URL with `{base_uuid}` where the base goes (`https://bases.example.com/bases/{base_uuid}`),
+   * accepted as an RFC 8707 `resource` beside `urn:tokenladder:base:<uuid>`; null: only the URN.
+   */
+  resourceUrlTemplate: string | null;
+  /**
+   * Resource servers (gateways, base services) that may call the introspection endpoint: a client id
+   * and the SHA-256 (hex) of its secret; the secret itself is never configured or stored.
+   */
+  introspectionClients: { id: string; secretHash: string }[];
 }
 
 /** Bounds of the revocation stream: what one anonymous caller can hold open. */
@@ -184,6 +200,41 @@ export const envSchema = z.object({
             message: `${origin}: not an origin like https://app.example.com (scheme, host, optional port; no path, no trailing slash)`,
           });
     })
+    .optional(),
+  TOKENLADDER_OAUTH_RESOURCE_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine((url) => url.split('{base_uuid}').length === 2 && !/[?#]/.test(url), {
+      message:
+        'must be an http(s) URL with {base_uuid} once and no query or fragment, like https://bases.example.com/bases/{base_uuid}',
+    })
+    .optional(),
+  TOKENLADDER_INTROSPECTION_CLIENTS: z
+    .string()
+    .transform((text) =>
+      text
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== ''),
+    )
+    .superRefine((entries, ctx) => {
+      const ids = new Set<string>();
+      for (const entry of entries) {
+        const match = /^([A-Za-z0-9._-]{1,64}):([0-9a-f]{64})$/.exec(entry);
+        if (!match)
+          ctx.addIssue({
+            code: 'custom',
+            message: `an entry is not <client id>:<SHA-256 of its secret, 64 lowercase hex> (make one with \`tokenladder introspection-client <id>\`)`,
+          });
+        else if (ids.has(match[1]!)) ctx.addIssue({ code: 'custom', message: `${match[1]}: listed twice` });
+        else ids.add(match[1]!);
+      }
+    })
+    .transform((entries) =>
+      entries.map((entry) => {
+        const [id, secretHash] = entry.split(':') as [string, string];
+        return { id, secretHash };
+      }),
+    )
     .optional(),
   TOKENLADDER_ACCESS_LOG: z.enum(['true', 'false', '1', '0']).default('false'),
   TOKENLADDER_METRICS: z.enum(['true', 'false', '1', '0']).default('false'),
@@ -337,6 +388,16 @@ export const SETTINGS = {
     description:
       'comma-separated browser origins allowed to call `/api/*` and `/.well-known/*`, each exactly as browsers send it (`https://app.example.com`, `http://localhost:5173`; no path, no trailing slash, lowercase host, no default port), or `*` alone for any origin. Never sent with credentials (the API uses no cookies) and never on `/ui`',
   },
+  TOKENLADDER_OAUTH_RESOURCE_URL: {
+    unset: 'only `urn:tokenladder:base:<uuid>`',
+    description:
+      "a base service's URL with `{base_uuid}` where the base goes (`https://bases.example.com/bases/{base_uuid}`): `POST /oauth/token` also accepts it as the RFC 8707 `resource` naming the base (MCP and other OAuth clients send the URL of the resource they call); the Base-Token's `aud` stays `urn:tokenladder:base:<uuid>`",
+  },
+  TOKENLADDER_INTROSPECTION_CLIENTS: {
+    unset: 'no introspection (`POST /oauth/introspect` answers 401 `invalid_client`)',
+    description:
+      'the resource servers (gateways such as Kong or nginx, base services) that may call `POST /oauth/introspect` and `/oauth/introspect/check`: comma-separated `<client id>:<SHA-256 hex of its secret>`, made by `tokenladder introspection-client <id>` (which prints the secret once). Only the hash is configured, so the environment never holds a usable secret; remove an entry to end a client ([oauth.md](oauth.md))',
+  },
   TOKENLADDER_ACCESS_LOG: {
     description:
       '`true`: one JSON line per request (method, path without the query string, status, `duration_ms`, `request_id`, `client_ip`). Off by default because it costs on the hot path; turn it on where no proxy logs requests',
@@ -423,6 +484,10 @@ export function appConfigFromEnv(env: Env): AppConfig {
       env.TOKENLADDER_METRICS === 'true' || env.TOKENLADDER_METRICS === '1'
         ? { token: env.TOKENLADDER_METRICS_TOKEN ?? null }
         : null,
+    oauth: {
+      resourceUrlTemplate: env.TOKENLADDER_OAUTH_RESOURCE_URL ?? null,
+      introspectionClients: env.TOKENLADDER_INTROSPECTION_CLIENTS ?? [],
+    },
     seatable: {
       dtableServer: withSlash(env.TOKENLADDER_BASE_SERVER_URL),
       dtableSocket: withSlash(env.TOKENLADDER_BASE_SOCKET_URL ?? env.TOKENLADDER_BASE_SERVER_URL),

@@ -113,8 +113,8 @@ async function maybePrune(deps: Deps): Promise<void> {
   await pruneCounters(deps, COUNTER_PREFIX, UNVERIFIED_FAILURE_WINDOW.windowSeconds);
 }
 
-function presentedToken(c: Context) {
-  const token = presentedCredential(c);
+function presentedToken(c: Context<AppEnv>) {
+  const token = c.get('presentedToken') ?? presentedCredential(c);
   return token ? parseOpaqueToken(token) : null;
 }
 

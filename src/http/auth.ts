@@ -6,7 +6,16 @@ import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import { clientIp } from './client-ip';
 
-export type AppEnv = { Variables: { principal: Principal } };
+export type AppEnv = {
+  Variables: {
+    principal: Principal;
+    /**
+     * A token presented elsewhere than in Authorization (OAuth's client_secret or subject_token), set
+     * by the route, so a refusal of it is recorded like one of a header token (src/http/audit-failures.ts).
+     */
+    presentedToken: string | undefined;
+  };
+};
 
 const MAX_TOKEN_LENGTH = 4096;
 // One scheme, one space, one credential (RFC 9110 §11.1: scheme case-insensitive). A comma-joined

@@ -39,7 +39,7 @@ const SEATABLE = /^\/(api2|api\/v2\.1|server-info)\//;
 /** The group of a request by method and path. */
 export function routeGroup(method: string, path: string): RouteGroup {
   if (
-    (method === 'POST' && path === '/api/v1/base-tokens') ||
+    (method === 'POST' && (path === '/api/v1/base-tokens' || path === '/oauth/token')) ||
     path === '/api/v2.1/dtable/app-access-token/' ||
     /^\/api\/v2\.1\/workspace\/[^/]+\/dtable\/[^/]+\/access-token\/$/.test(path)
   )

@@ -4,7 +4,12 @@ import { openAPIRouteHandler, resolver } from 'hono-openapi';
 import { z } from 'zod';
 import type { Deps } from '../deps';
 import { errorResponse } from '../http/errors';
-import { ERROR_RESPONSES, SEATABLE_ERROR_RESPONSE, type ErrorStatus } from './route-doc';
+import {
+  ERROR_RESPONSES,
+  OAUTH_ERROR_RESPONSE,
+  SEATABLE_ERROR_RESPONSE,
+  type ErrorStatus,
+} from './route-doc';
 import { errorSchema } from './responses';
 
 export const OPENAPI_PATH = '/openapi.json';
@@ -32,6 +37,10 @@ const seatableErrorSchema = z
   ])
   .meta({ id: 'SeatableError' });
 
+const oauthErrorSchema = z
+  .strictObject({ error: z.string(), error_description: z.string().optional() })
+  .meta({ id: 'OAuthError' });
+
 function errorResponses() {
   const responses: Record<
     string,
@@ -47,6 +56,11 @@ function errorResponses() {
     description:
       "SeaTable's shapes: {detail} for authentication, {non_field_errors} for a bad login, {error_msg} for the rest",
     content: { 'application/json': { schema: resolver(seatableErrorSchema) } },
+  };
+  responses[OAUTH_ERROR_RESPONSE] = {
+    description:
+      'RFC 6749 §5.2: `error` (invalid_request, invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope, invalid_target, temporarily_unavailable) and `error_description`',
+    content: { 'application/json': { schema: resolver(oauthErrorSchema) } },
   };
   return responses;
 }
@@ -114,6 +128,12 @@ export function openApiRoutes(app: Hono<any, any, any>, deps: Deps) {
             type: 'http',
             scheme: 'bearer',
             description: "Authorization: Bearer <token> (also accepted: NocoDB's xc-token: <token>)",
+          },
+          clientBasic: {
+            type: 'http',
+            scheme: 'basic',
+            description:
+              'OAuth client authentication (RFC 6749 §2.3.1): client_id:client_secret, each form-urlencoded, or both in the form body',
           },
           token: {
             type: 'apiKey',

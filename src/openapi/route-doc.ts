@@ -47,6 +47,7 @@ export type Tag =
   | 'Signing keys'
   | 'Audit log'
   | 'Revocation and incidents'
+  | 'OAuth'
   | 'SeaTable';
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503;
@@ -65,6 +66,8 @@ export const ERROR_RESPONSES: Record<ErrorStatus, string> = {
 };
 /** SeaTable-compatible routes answer SeaTable's error bodies instead (src/routes/seatable/protocol.ts). */
 export const SEATABLE_ERROR_RESPONSE = 'SeatableError';
+/** The OAuth endpoints answer RFC 6749's `{error, error_description}` (src/routes/oauth.ts). */
+export const OAUTH_ERROR_RESPONSE = 'OAuthError';
 
 type Responses = NonNullable<DescribeRouteOptions['responses']>;
 
@@ -72,14 +75,19 @@ export interface RouteDoc {
   summary: string;
   description?: string;
   tags: [Tag, ...Tag[]];
-  /** The credential: none, an Account-Token, or (the exchanges) an API-Token or an Account-Token. */
-  auth: 'none' | 'account' | 'api-token';
+  /**
+   * The credential: none, an Account-Token, (the exchanges) an API-Token or an Account-Token, or
+   * (OAuth endpoints) client credentials, HTTP Basic or in the form.
+   */
+  auth: 'none' | 'account' | 'api-token' | 'client';
   /** The route reads a request body: 400, 413 and 415 become possible. */
   body?: boolean;
   /** Further error statuses the route answers (403, 404, 409, …). */
   errors?: ErrorStatus[];
   /** SeaTable's error bodies (`{detail}`, `{error_msg}`, `{non_field_errors}`) instead of ours. */
   seatable?: boolean;
+  /** RFC 6749's error body (`{error, error_description}`) instead of ours. */
+  oauth?: boolean;
   /** Success responses, built with `jsonResponse()` or `emptyResponse()`. */
   responses: Responses;
   /** Extra query or header parameters the route reads without `validate()`. */
@@ -90,6 +98,8 @@ export interface RouteDoc {
 
 /** Both ways to send a token; NocoDB's `xc-token: <token>` header is accepted as well. */
 const TOKEN_SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { token: [] }];
+/** OAuth client authentication: HTTP Basic, or client_id and client_secret in the form. */
+const CLIENT_SECURITY: Record<string, string[]>[] = [{ clientBasic: [] }, {}];
 
 /** The OpenAPI operation for one route; see the comment at the top of this file. */
 export function routeDoc(doc: RouteDoc) {
@@ -100,15 +110,18 @@ export function routeDoc(doc: RouteDoc) {
   if (doc.body) for (const status of [400, 413, 415] as const) statuses.add(status);
   const errors: Responses = {};
   for (const status of [...statuses].sort()) {
-    errors[status] = {
-      $ref: `#/components/responses/${doc.seatable ? SEATABLE_ERROR_RESPONSE : ERROR_RESPONSES[status]}`,
-    };
+    const name = doc.seatable
+      ? SEATABLE_ERROR_RESPONSE
+      : doc.oauth
+        ? OAUTH_ERROR_RESPONSE
+        : ERROR_RESPONSES[status];
+    errors[status] = { $ref: `#/components/responses/${name}` };
   }
   return describeRoute({
     summary: doc.summary,
     ...(doc.description && { description: doc.description }),
     tags: doc.tags,
-    security: doc.auth === 'none' ? [] : TOKEN_SECURITY,
+    security: doc.auth === 'none' ? [] : doc.auth === 'client' ? CLIENT_SECURITY : TOKEN_SECURITY,
     ...(doc.parameters && { parameters: doc.parameters }),
     ...(doc.requestBody && { requestBody: doc.requestBody }),
     responses: { ...doc.responses, ...errors },

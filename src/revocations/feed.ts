@@ -118,3 +118,41 @@ export function entriesRevoking(
       ]),
     );
 }
+
+/**
+ * The feed rows that refuse one Base-Token, as a verifier reading the whole feed would: its `jti`
+ * entry, or an entry for its source (`client`), its source on its base (`client_base`) or its subject
+ * on its base (`subject_base`) written after it was exchanged (by `gen`, else by `iat`). Selects
+ * `seq`; a row means refused. For introspection, which must tell the same truth as the feed.
+ */
+export function entriesRefusing(
+  db: Kysely<Database>,
+  token: { jti: string; clientId: string; sub: string; baseId: string; iat: number; gen?: number },
+) {
+  return db
+    .selectFrom('revocations')
+    .select('seq')
+    .where((eb) => {
+      const after =
+        token.gen === undefined
+          ? eb('revoked_at', '>=', token.iat)
+          : eb(sql<number>`coalesce(gen, seq)`, '>', token.gen);
+      return eb.or([
+        eb.and([eb('kind', '=', 'jti'), eb('value', '=', token.jti)]),
+        eb.and([eb('kind', '=', 'client'), eb('value', '=', token.clientId), after]),
+        eb.and([
+          eb('kind', '=', 'client_base'),
+          eb('value', '=', token.clientId),
+          eb('base_id', '=', token.baseId),
+          after,
+        ]),
+        eb.and([
+          eb('kind', '=', 'subject_base'),
+          eb('value', '=', token.sub),
+          eb('base_id', '=', token.baseId),
+          after,
+        ]),
+      ]);
+    })
+    .limit(1);
+}

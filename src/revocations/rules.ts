@@ -44,17 +44,20 @@ const CLASS_04 = 'test/guarantees/class-04-temp-token-revocation.test.ts';
 const CLASS_05 = 'test/guarantees/class-05-base-token-outlives-source.test.ts';
 const CLASS_11 = 'test/guarantees/class-11-revoked-key-other-processes.test.ts';
 const MODEL = 'test/guarantees/model.test.ts';
+const OAUTH = 'test/http/oauth.test.ts';
 const MODEL_PROCESSES = 'test/guarantees/model-processes.test.ts';
 
 export const RULES = {
   api_token_deleted: {
-    change: 'An API-Token is deleted (by its owner, a base admin of its base, or in bulk)',
+    change:
+      'An API-Token is deleted (by its owner, a base admin of its base, or in bulk), or revoked by whoever holds it (`POST /oauth/revoke`)',
     ends: 'The API-Token at once; every Base-Token exchanged from it.',
     feed: ['client'],
     reason: 'deleted',
     proof: [
       `${CLASS_02} › API-Token deleted`,
       `${CLASS_02} › API-Token bulk-deleted`,
+      `${OAUTH} › revoke: an API-Token by whoever holds it ends it and its Base-Tokens`,
       `${MODEL} › random sequences`,
       `${MODEL_PROCESSES} › random sequences with races`,
     ],
@@ -103,8 +106,8 @@ export const RULES = {
   },
   account_token_revoked: {
     change:
-      'An Account-Token is revoked: signed out, revoked from the token list, or the oldest one evicted ' +
-      'by a sign-in past the per-user limit',
+      'An Account-Token is revoked: signed out, revoked from the token list, revoked by whoever holds it ' +
+      '(`POST /oauth/revoke`), or the oldest one evicted by a sign-in past the per-user limit',
     ends:
       'The Account-Token at once; every Base-Token exchanged with it; the temporary API-Tokens ' +
       "(SeaTable's) it made and their Base-Tokens.",
@@ -113,6 +116,7 @@ export const RULES = {
     proof: [
       `${CLASS_02} › Account-Token revoked`,
       `${CLASS_04} › signed out`,
+      `${OAUTH} › revoke: an Account-Token by whoever holds it ends it and its Base-Tokens`,
       `${MODEL} › random sequences`,
       `${MODEL_PROCESSES} › random sequences with races`,
     ],
@@ -209,7 +213,7 @@ export const RULES = {
   },
   base_token_revoked: {
     change:
-      'A Base-Token or temporary API-Token is revoked by whoever holds it (`POST /api/v1/base-tokens/revoke`)',
+      'A Base-Token or temporary API-Token is revoked by whoever holds it (`POST /api/v1/base-tokens/revoke`, `POST /oauth/revoke`)',
     ends:
       'That token (a temporary API-Token with its Base-Tokens). Past 100 live ones per source, every ' +
       'Base-Token of the source exchanged up to it.',
@@ -218,6 +222,7 @@ export const RULES = {
     proof: [
       `${CLASS_02} › revoked by its jti`,
       `${CLASS_04} › revoked by its jti`,
+      `${OAUTH} › revoke: a Base-Token by its jti, into the feed`,
       `${MODEL} › random sequences`,
       `${MODEL_PROCESSES} › random sequences with races`,
     ],

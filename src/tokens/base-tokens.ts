@@ -22,6 +22,7 @@ import { earliest } from './expiry';
 import { parseTokenPolicy, policyEndOf, policyProblem, TOKEN_POLICY_KEY } from './policy';
 import type { ApiTokensTable, BasePermission, UserKind } from '../store/schema';
 import { baseAudience } from '../verify/claims';
+import { scopeString } from '../verify/scopes';
 import { feedPosition } from '../revocations/feed';
 
 export const BASE_TOKEN_TYPE = 'at+jwt';
@@ -81,6 +82,7 @@ export async function signBaseToken(
     grant.endsAt,
   )!;
   const { permission, scp } = claimsOf(grant.scopes);
+  const scope = scp === undefined ? COARSE_SCOPE_STRINGS[permission as BasePermission] : scopeString(scp);
   const jti = crypto.randomUUID();
   // Recorded before the token is handed out: a Base-Token the audit log does not know never leaves.
   // The record's commit runs while the signature is computed (awaited below, so a failed record
@@ -101,6 +103,7 @@ export async function signBaseToken(
     base_uuid: grant.baseUuid,
     permission,
     ...(scp && { scp }),
+    scope,
     gen: grant.gen,
     dtable_uuid: grant.baseUuid,
     username: grant.userId,
@@ -116,10 +119,37 @@ export async function signBaseToken(
     .setExpirationTime(expiresAt)
     .sign(key.privateKey);
   await recorded;
-  return { jwt, expiresAt, grant, permission, scp, jti };
+  return { jwt, expiresAt, grant, permission, scp, scope, jti };
 }
 
+/** The `scope` claim of each coarse grant, computed once (the exchange's common case). */
+const COARSE_SCOPE_STRINGS: Readonly<Record<BasePermission, string>> = Object.freeze({
+  r: scopeString(COARSE_SCOPES.r, 'r'),
+  rw: scopeString(COARSE_SCOPES.rw, 'rw'),
+  admin: scopeString(COARSE_SCOPES.admin, 'admin'),
+});
+
 export type IssuedBaseToken = Awaited<ReturnType<typeof signBaseToken>>;
+
+/**
+ * The exchange did not name the base and the credential does not say it (a token reaching several
+ * bases, an Account-Token): a 400 like any bad request; OAuth's token endpoint answers `invalid_target`.
+ */
+export class BaseRequired extends AppError {
+  constructor(message: string) {
+    super('invalid_request', message);
+  }
+}
+
+/**
+ * The exchange asked for more than the token grants, or for a table the grant has nothing on: a 403
+ * like any refused permission; OAuth's token endpoint answers it as `invalid_scope`.
+ */
+export class ScopeRefused extends AppError {
+  constructor(message: string) {
+    super('insufficient_permission', message);
+  }
+}
 
 /** `effective`, narrowed by what the request asks for; asking for more than `effective` is refused. */
 function attenuate(effective: Scopes, request: ExchangeRequest): Scopes {
@@ -127,11 +157,11 @@ function attenuate(effective: Scopes, request: ExchangeRequest): Scopes {
   let scopes = effective;
   if (asked) {
     if (!isSubsetOf(asked, effective))
-      throw forbidden('the exchange asks for more than the token grants on this base');
+      throw new ScopeRefused('the exchange asks for more than the token grants on this base');
     scopes = intersectScopes(asked, effective);
   }
   if (request.table !== undefined) scopes = narrowToTable(scopes, request.table);
-  if (Object.keys(scopes.c).length === 0) throw forbidden('the token grants nothing on this base');
+  if (Object.keys(scopes.c).length === 0) throw new ScopeRefused('the token grants nothing on this base');
   return scopes;
 }
 
@@ -190,22 +220,20 @@ export async function loadApiTokenForExchange(
 }
 
 /**
- * Whether a (secret-checked) API-Token may be exchanged for `request`, and with what scopes: the token's
- * grant ∩ its owner's current role on the base ∩ what is asked. Throws the AppError a refusal gets
- * (NocoDB's statuses: expired, disabled, unknown and out-of-scope 401; insufficient permission 403).
+ * Whether a (secret-checked) API-Token works at all, whatever base it is used on: not revoked,
+ * enabled, unexpired, within the token policy, its owner active. Throws the refusal; answers when the
+ * token ends (its expiry or the policy's maximum lifetime, whichever is first; null for never).
  */
-export async function evaluateApiToken(
-  deps: Pick<Deps, 'db' | 'clock'>,
+export function checkApiTokenLive(
+  deps: Pick<Deps, 'clock'>,
   token: ExchangeableToken,
-  request: ExchangeRequest,
-): Promise<{ baseUuid: string; scopes: Scopes; endsAt: number | null }> {
+): { endsAt: number | null } {
   const now = epochSeconds(deps.clock);
   if (token.revoked_at !== null) throw new AppError('token_revoked', 'this API-Token has been revoked');
   if (token.enabled !== 1) throw new AppError('token_disabled', 'this API-Token is disabled');
   if (token.expires_at !== null && token.expires_at <= now)
     throw new AppError('token_expired', 'this API-Token has expired');
   const tokenPolicy = parseTokenPolicy(token.policy);
-  // The token ends at its expiry or when the policy's maximum lifetime runs out, whichever is first.
   const endsAt = earliest(token.expires_at, policyEndOf(tokenPolicy, token.created_at));
   const policy = policyProblem(
     tokenPolicy,
@@ -222,10 +250,22 @@ export async function evaluateApiToken(
   if (policy)
     throw new AppError(policy.lifetime ? 'token_expired' : 'insufficient_permission', policy.message);
   if (!token.is_active) throw new AppError('account_disabled', "this API-Token's owner is deactivated");
+  return { endsAt };
+}
 
+/**
+ * Whether a (secret-checked) API-Token may be exchanged for `request`, and with what scopes: the token's
+ * grant ∩ its owner's current role on the base ∩ what is asked. Throws the AppError a refusal gets
+ * (NocoDB's statuses: expired, disabled, unknown and out-of-scope 401; insufficient permission 403).
+ */
+export async function evaluateApiToken(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  token: ExchangeableToken,
+  request: ExchangeRequest,
+): Promise<{ baseUuid: string; scopes: Scopes; endsAt: number | null }> {
+  const { endsAt } = checkApiTokenLive(deps, token);
   const baseUuid = request.baseUuid ?? token.base_id;
-  if (baseUuid === null)
-    throw new AppError('invalid_request', 'base_uuid: required for a token that reaches several bases');
+  if (baseUuid === null) throw new BaseRequired('base_uuid: required for a token that reaches several bases');
   // A kill switch ended this token's access to the base (src/incidents/kill-switch.ts).
   if (token.blocked || !token.in_scope)
     throw new AppError('base_not_in_scope', "this API-Token's scope does not include that base");

@@ -1,7 +1,7 @@
 import { authenticateAccountToken } from '../accounts/account-tokens';
 import type { Deps } from '../deps';
-import { badRequest } from '../errors';
 import {
+  BaseRequired,
   exchangeAccountToken,
   exchangeApiToken,
   type ExchangeRequest,
@@ -21,7 +21,7 @@ export async function exchangeCredential(
 ): Promise<IssuedBaseToken> {
   if (parseOpaqueToken(credential)?.kind !== 'account') return exchangeApiToken(deps, credential, request);
   const principal = await authenticateAccountToken(deps, credential);
-  if (!request.baseUuid) throw badRequest('base_uuid: required when exchanging an Account-Token');
+  if (!request.baseUuid) throw new BaseRequired('base_uuid: required when exchanging an Account-Token');
   return exchangeAccountToken(deps, principal, request.baseUuid, request);
 }
 

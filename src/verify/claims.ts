@@ -52,6 +52,13 @@ export interface BaseTokenClaims {
   /** Fine-grained permissions (see scopes.ts), present when the token grants less than `permission` says alone. */
   readonly scp?: Scopes;
   /**
+   * The grant as a space-separated scope string (RFC 9068 §2.2.3): `base:<permission>` for a coarse
+   * grant, then every action allowed on every table (see `scopeString`). For gateways that match
+   * strings; `can()` reads `scp`/`permission`, which also carry table-level grants. Absent from
+   * Base-Tokens issued before the claim existed.
+   */
+  readonly scope?: string;
+  /**
    * The revocation feed's position when the token was exchanged, read together with its source: feed
    * entries written later (a higher `gen`) refuse it, earlier ones do not, whatever the clocks say.
    * Absent from Base-Tokens issued before tokenladder 0.2 (their `iat` is compared instead).
@@ -61,6 +68,8 @@ export interface BaseTokenClaims {
 
 /** What every Base-Token's `aud` starts with; the base UUID follows. */
 export const BASE_AUDIENCE_PREFIX = 'urn:tokenladder:base:';
+/** Longer than any `scope` tokenladder writes (about 300 characters). */
+const MAX_SCOPE_LENGTH = 2048;
 const LOWERCASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PERMISSIONS: readonly string[] = ['r', 'rw', 'admin', 'custom'] satisfies BasePermission[];
 const TOKEN_TYPES: readonly string[] = ['api_token', 'account_token'] satisfies BaseTokenType[];
@@ -160,8 +169,22 @@ export function parseBaseTokenClaims(
   payload: Readonly<Record<string, unknown>>,
   expectedAudiences: readonly string[],
 ): BaseTokenClaims {
-  const { iss, aud, sub, iat, exp, jti, client_id, token_type, token_name, base_uuid, permission, scp, gen } =
-    payload;
+  const {
+    iss,
+    aud,
+    sub,
+    iat,
+    exp,
+    jti,
+    client_id,
+    token_type,
+    token_name,
+    base_uuid,
+    permission,
+    scp,
+    gen,
+    scope,
+  } = payload;
 
   // jose accepts an array `aud` that merely contains the expected value; the contract is one base.
   if (typeof aud !== 'string' || !expectedAudiences.includes(aud)) {
@@ -180,7 +203,8 @@ export function parseBaseTokenClaims(
     LOWERCASE_UUID.test(base_uuid) &&
     aud === BASE_AUDIENCE_PREFIX + base_uuid &&
     isOneOf<BasePermission>(permission, PERMISSIONS) &&
-    (gen === undefined || (Number.isSafeInteger(gen) && (gen as number) >= 0));
+    (gen === undefined || (Number.isSafeInteger(gen) && (gen as number) >= 0)) &&
+    (scope === undefined || (typeof scope === 'string' && scope.length <= MAX_SCOPE_LENGTH));
   if (!valid) throw new BaseTokenError('token_claims_invalid');
   const scopes = scp === undefined ? undefined : parseScopes(scp);
   if (scp !== undefined && scopes === undefined) throw new BaseTokenError('token_claims_invalid');
@@ -199,5 +223,6 @@ export function parseBaseTokenClaims(
     permission,
     ...(scopes && { scp: scopes }),
     ...(gen !== undefined && { gen: gen as number }),
+    ...(scope !== undefined && { scope: scope as string }),
   });
 }

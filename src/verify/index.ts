@@ -30,6 +30,7 @@ export { BaseTokenError, type BaseTokenErrorCode } from './errors.js';
 export {
   CATEGORIES,
   RECORD_OPERATIONS,
+  scopeString,
   type Category,
   type RecordOperation,
   type ScopeAction,

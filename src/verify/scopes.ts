@@ -203,3 +203,31 @@ export function parseScopes(value: unknown): Scopes | undefined {
   if (Object.keys(t).some((key) => !(RECORD_OPERATIONS as readonly string[]).includes(key))) return undefined;
   return { v: 1, c: categories, t: tables as Record<RecordOperation, TableList> };
 }
+
+/** Every action a `scope` string can name, in the order {@link scopeString} lists them. */
+const SCOPE_ACTIONS: readonly ScopeAction[] = [
+  ...CATEGORIES.flatMap((category) => [`${category}:read`, `${category}:write`] as ScopeAction[]),
+  'records:create',
+  'records:update',
+  'records:delete',
+];
+
+/**
+ * The Base-Token's `scope` claim (RFC 9068 §2.2.3, RFC 8693 §4.2): space-separated, for gateways that
+ * match scope strings (Envoy, Kong, Spring's `SCOPE_*` authorities). It names `base:<permission>`
+ * first when the grant is exactly a coarse permission (`r`, `rw`, `admin`), then every action the
+ * scopes allow on every table, in a fixed order. Table-level grants are not in it (they stay in
+ * `scp`): a record operation allowed on some tables only is left out, so a gateway that checks the
+ * string never lets through more than the token grants.
+ *
+ * @example
+ * ```ts
+ * scopeString(scopesOfPermission('r'), 'r');
+ * // 'base:r records:read comments:read tables:read fields:read views:read webhooks:read base:read users:read'
+ * ```
+ */
+export function scopeString(scopes: Scopes, permission?: 'r' | 'rw' | 'admin' | 'custom'): string {
+  const coarse =
+    permission === 'r' || permission === 'rw' || permission === 'admin' ? [`base:${permission}`] : [];
+  return [...coarse, ...SCOPE_ACTIONS.filter((action) => allows(scopes, action))].join(' ');
+}

@@ -66,6 +66,7 @@ export const testConfig = (overrides: Partial<AppConfig> = {}): AppConfig => ({
   revocationStream: { maxStreams: 1000, maxLifetimeSeconds: 3600, heartbeatMs: 15_000 },
   corsOrigins: [],
   accessLog: false,
+  oauth: { resourceUrlTemplate: null, introspectionClients: [] },
   seatable: {
     dtableServer: 'http://bases.test/',
     dtableSocket: 'http://bases.test/',

@@ -90,6 +90,9 @@ describe('the whole chain: admin → Account-Token → base → API-Token → Ba
       token_name: 'nightly sync',
       base_uuid: base.body.uuid,
       permission: 'r',
+      // RFC 9068 §2.2.3: the grant as a scope string, for gateways that match strings.
+      scope:
+        'base:r records:read comments:read tables:read fields:read views:read webhooks:read base:read users:read',
       // The revocation feed's position at the exchange (empty feed): later entries refuse it.
       gen: 0,
       // SeaTable's claim names, for services written against its payload.

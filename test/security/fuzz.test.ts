@@ -1,5 +1,5 @@
 // Catalog §0 "fuzz": every route the app serves × random methods, headers and bodies.
-// Properties: never a 5xx; every 4xx carries our error shape (SeaTable's shapes on its routes);
+// Properties: never a 5xx; every 4xx carries our error shape (SeaTable's shapes on its routes, RFC 6749's on /oauth/);
 // a refused request (4xx) changes nothing in the database (stateSnapshot: last_used_at and the
 // audit/throttle side-effect tables aside). Reproduce a failure with FUZZ_SEED=<seed printed below>.
 import fc from 'fast-check';
@@ -222,7 +222,17 @@ const request = fc.record({
 const HTML_PATH = /^\/(ui|docs)(\/|$)/;
 const SEATABLE_PATH = /^\/(api2|api\/v2\.1|server-info)\//;
 
+const OAUTH_PATH = /^\/oauth\//;
+
 function expectErrorShape(path: string, status: number, body: unknown) {
+  if (OAUTH_PATH.test(path) && typeof body === 'object' && body !== null && 'error_description' in body) {
+    // The OAuth endpoints' own: RFC 6749 §5.2 {error, error_description}, both strings, nothing else.
+    expect(Object.keys(body).sort()).toEqual(['error', 'error_description']);
+    const { error, error_description } = body as Record<string, unknown>;
+    expect(error).toMatch(/^[a-z_]+$/);
+    expect(error_description).toEqual(expect.any(String));
+    return;
+  }
   if (typeof body === 'object' && body !== null && 'error' in body) {
     // Ours: {error: {code, message, request_id?}}, nothing else.
     expect(Object.keys(body)).toEqual(['error']);
