@@ -7,6 +7,7 @@ import { appConfigFromEnv, parseEnv } from '../../src/config';
 import { SIGNING_ALGS, type SigningAlg } from '../../src/keys/signing-keys';
 import { BaseTokenError, createBaseTokenVerifier, createRevocationList } from '../../src/verify';
 import { START, testApp, type TestApp } from '../helpers/app';
+import { basic, GATEWAY, gatewayConfig, postForm } from '../helpers/oauth';
 
 const ISSUER = 'http://tokenladder.test';
 
@@ -145,6 +146,22 @@ describe.each(['ES256', 'RS256'] as const)('a server configured with %s', (alg) 
       ]),
     );
     expect((await seatable('/api/v2.1/dtable/app-access-token/', temp.body.api_token)).status).toBe(401);
+  });
+
+  it('answers OAuth introspection (RFC 7662) for its Base-Tokens, and names its algorithms in the metadata', async () => {
+    const { t, base, exchange } = await setup({ config: { signingAlg: alg, ...gatewayConfig } });
+    const jwt = await exchange();
+    const answer = await postForm(
+      t,
+      '/oauth/introspect',
+      { token: jwt },
+      {
+        authorization: basic(GATEWAY.id, GATEWAY.secret),
+      },
+    );
+    expect(answer.body).toMatchObject({ active: true, jti: claimsOf(jwt).jti, base_uuid: base });
+    const metadata = await (await t.app.request('/.well-known/oauth-authorization-server')).json();
+    expect(metadata.access_token_signing_alg_values_supported).toEqual([...SIGNING_ALGS]);
   });
 
   it('rotates with no alg to a new key of the configured algorithm', async () => {
