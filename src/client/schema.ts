@@ -684,6 +684,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OAuth authorization server metadata (RFC 8414)
+         * @description Where the token, revocation and introspection endpoints and the JWKS are, which grants, client authentication methods and scopes are supported, plus the revocation feed and stream (`tokenladder_*`).
+         */
+        get: operations["getWellKnownOauthAuthorizationServer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a Base-Token the OAuth way (client credentials or token exchange)
+         * @description The exchange of `POST /api/v1/base-tokens`, form-encoded. `grant_type=client_credentials`: client_id = the API-Token id, client_secret = the API-Token (HTTP Basic or form). `grant_type=urn:ietf:params:oauth:grant-type:token-exchange`: subject_token = an API-Token (`urn:tokenladder:token-type:api_token`) or Account-Token (`urn:tokenladder:token-type:account_token`). `resource` names the base (`urn:tokenladder:base:<uuid>`), `scope` asks for less. Errors are RFC 6749 `{error, error_description}`.
+         */
+        post: operations["postOauthToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a token (RFC 7009)
+         * @description A Base-Token (by its jti, into the revocation feed), an API-Token or an Account-Token (with its Base-Tokens). Holding the token is the credential; client credentials, if sent, must be valid. 200 whether or not the string was a token.
+         */
+        post: operations["postOauthRevoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/introspect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Is a token active? (RFC 7662, for resource servers)
+         * @description Resource servers configured in TOKENLADDER_INTROSPECTION_CLIENTS authenticate with HTTP Basic. A Base-Token is active when its signature, expiry and the revocation feed agree; an API-Token when the exchange would accept it (with `resource`: on that base). `{"active": false}` for anything else. Inactive answers are limited per resource server (429).
+         */
+        post: operations["postOauthIntrospect"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api2/ping/": {
         parameters: {
             query?: never;
@@ -1015,6 +1095,10 @@ export interface components {
             error_msg: string;
         } | {
             non_field_errors: string[];
+        };
+        OAuthError: {
+            error: string;
+            error_description?: string;
         };
         ServerInfo: {
             /** @constant */
@@ -1544,6 +1628,15 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["SeatableError"];
+            };
+        };
+        /** @description RFC 6749 §5.2: `error` (invalid_request, invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope, invalid_target, temporarily_unavailable) and `error_description` */
+        OAuthError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OAuthError"];
             };
         };
     };
@@ -3240,6 +3333,152 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    getWellKnownOauthAuthorizationServer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metadata */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    postOauthToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description client_credentials or urn:ietf:params:oauth:grant-type:token-exchange */
+                    grant_type: string;
+                    /** @description the API-Token id (client credentials; or use HTTP Basic) */
+                    client_id?: string;
+                    /** @description the API-Token (client credentials; or use HTTP Basic) */
+                    client_secret?: string;
+                    /** @description token exchange: an API-Token or Account-Token */
+                    subject_token?: string;
+                    /** @description urn:tokenladder:token-type:api_token, urn:tokenladder:token-type:account_token or urn:ietf:params:oauth:token-type:access_token */
+                    subject_token_type?: string;
+                    /** @description urn:ietf:params:oauth:token-type:access_token (default) or …:jwt */
+                    requested_token_type?: string;
+                    /** @description the base: urn:tokenladder:base:<uuid> (or the configured base-service URL); once */
+                    resource?: string;
+                    /** @description less than granted: base:r, records:read, comments:write, table:<id> …, space-separated */
+                    scope?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The Base-Token */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        access_token: string;
+                        /** @constant */
+                        token_type: "Bearer";
+                        expires_in: number;
+                        scope: string;
+                        issued_token_type?: string;
+                    };
+                };
+            };
+            400: components["responses"]["OAuthError"];
+            401: components["responses"]["OAuthError"];
+            413: components["responses"]["OAuthError"];
+            415: components["responses"]["OAuthError"];
+            429: components["responses"]["OAuthError"];
+            503: components["responses"]["OAuthError"];
+        };
+    };
+    postOauthRevoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description the token */
+                    token: string;
+                    /** @description ignored */
+                    token_type_hint?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Revoked, or nothing to revoke */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["OAuthError"];
+            401: components["responses"]["OAuthError"];
+            413: components["responses"]["OAuthError"];
+            415: components["responses"]["OAuthError"];
+        };
+    };
+    postOauthIntrospect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description a Base-Token or an API-Token */
+                    token: string;
+                    /** @description ignored */
+                    token_type_hint?: string;
+                    /** @description optional: urn:tokenladder:base:<uuid>, active only for that base */
+                    resource?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description RFC 7662 answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["OAuthError"];
+            401: components["responses"]["OAuthError"];
+            413: components["responses"]["OAuthError"];
+            415: components["responses"]["OAuthError"];
+            429: components["responses"]["OAuthError"];
+            503: components["responses"]["OAuthError"];
         };
     };
     getApi2Ping: {

@@ -1,6 +1,7 @@
 // The signing algorithm per key (issue 16): TOKENLADDER_SIGNING_ALG chooses EdDSA, ES256 or RS256 for
 // new keys, a rotation may name its own, and every token keeps verifying (at @tokenladder/verify and in
 // the server itself) until its key leaves the JWKS.
+import { readFileSync } from 'node:fs';
 import { customFetch, decodeProtectedHeader, SignJWT, type FetchImplementation, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { appConfigFromEnv, parseEnv } from '../../src/config';
@@ -162,6 +163,14 @@ describe.each(['ES256', 'RS256'] as const)('a server configured with %s', (alg) 
     expect(answer.body).toMatchObject({ active: true, jti: claimsOf(jwt).jti, base_uuid: base });
     const metadata = await (await t.app.request('/.well-known/oauth-authorization-server')).json();
     expect(metadata.access_token_signing_alg_values_supported).toEqual([...SIGNING_ALGS]);
+  });
+
+  it('its Base-Tokens match the secret-scanner pattern docs/security.md publishes', async () => {
+    const { exchange } = await setup({ config: { signingAlg: alg } });
+    const security = readFileSync(new URL('../../docs/security.md', import.meta.url), 'utf8');
+    const pattern = new RegExp(/\| Base-Token \(JWT\) \| `(\\b[^`]+)`/.exec(security)![1]!);
+    const jwt = await exchange();
+    expect(pattern.exec(`export TOKEN="${jwt}" # oops`)?.[0]).toBe(jwt);
   });
 
   it('rotates with no alg to a new key of the configured algorithm', async () => {
