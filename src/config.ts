@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_SCRYPT, scryptParamsProblem, type ScryptParams } from './accounts/passwords';
+import { DEFAULT_SIGNING_ALG, SIGNING_ALGS, type SigningAlg } from './keys/signing-keys';
 import { VERSION } from './version';
 
 /** Limits on password attempts (NIST SP 800-63B-4 §3.2.2: at most 100 consecutive failures per account). */
@@ -33,6 +34,8 @@ export interface AppConfig {
   jwksMaxAgeSeconds: number;
   /** How long a rotated-in key is published before it signs: longer than verifiers cache the JWKS. */
   keyActivationDelaySeconds: number;
+  /** The algorithm of new signing keys (a fresh database's first, every rotation naming none); default EdDSA. */
+  signingAlg?: SigningAlg;
   /**
    * The request header carrying the client address when behind a proxy (null: the socket address).
    * Only trusted because the operator names it; used for throttling and the audit log.
@@ -157,6 +160,9 @@ export const envSchema = z.object({
     .default(16 * 1024),
   TOKENLADDER_JWKS_MAX_AGE: seconds(0, 3600).default(300),
   TOKENLADDER_KEY_ACTIVATION_DELAY: seconds(0, 7 * 86400).default(3600),
+  TOKENLADDER_SIGNING_ALG: z
+    .enum(SIGNING_ALGS, { error: `must be one of ${SIGNING_ALGS.join(', ')} (case matters)` })
+    .default(DEFAULT_SIGNING_ALG),
   // Defaults point at examples/base-service.ts on its default port, so SeaTable clients work out of the box.
   TOKENLADDER_BASE_SERVER_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8788/'),
   TOKENLADDER_BASE_SOCKET_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -335,6 +341,10 @@ export const SETTINGS = {
     description:
       'seconds a rotated-in key is published before it signs (longer than verifiers cache the JWKS: 300 s by default plus the max-age)',
   },
+  TOKENLADDER_SIGNING_ALG: {
+    description:
+      'the algorithm of new signing keys: `EdDSA` (Ed25519), `ES256` (ECDSA P-256) or `RS256` (RSA 2048). It applies to the first key of a fresh database and to every rotation that names no `alg`; existing keys keep theirs, so changing it takes effect at the next rotation (`tokenladder keys rotate`, [operations.md](operations.md#key-rotation)). Choose `ES256` when a verifier cannot check EdDSA (Spring Security, auth0 java-jwt, python-jose, lua-resty-jwt, Oathkeeper: [verify-other-languages.md](verify-other-languages.md)); `RS256` for those that know nothing else. EdDSA and ES256 cost about the same; RS256 tokens are about 256 characters longer and take 3–4× the CPU to sign ([bench/RESULTS.md](../bench/RESULTS.md)), and making an RSA key takes about 0.2 s of CPU, beyond the 10 ms CPU limit of the Workers Free plan',
+  },
   TOKENLADDER_BASE_SERVER_URL: {
     description: '`dtable_server` told to SeaTable clients: where base services run',
   },
@@ -452,6 +462,7 @@ export function appConfigFromEnv(env: Env): AppConfig {
     bodyLimitBytes: env.TOKENLADDER_BODY_LIMIT,
     jwksMaxAgeSeconds: env.TOKENLADDER_JWKS_MAX_AGE,
     keyActivationDelaySeconds: env.TOKENLADDER_KEY_ACTIVATION_DELAY,
+    signingAlg: env.TOKENLADDER_SIGNING_ALG,
     clientIpHeader: env.TOKENLADDER_CLIENT_IP_HEADER ?? null,
     ipv6PrefixLength: env.TOKENLADDER_IPV6_PREFIX_LENGTH,
     revocationFeedToken: env.TOKENLADDER_REVOCATIONS_TOKEN ?? null,

@@ -56,7 +56,7 @@ export async function createDeps(options: CreateDepsOptions): Promise<Deps> {
   // Every write that adds feed entries wakes this app's streams once it has committed.
   const atomic = wakingAtomic(options.atomic, feedWakeups);
   const atomicAfter = options.atomicAfter && wakingAtomicAfter(options.atomicAfter, feedWakeups);
-  await ensureSigningKey(db, kek, clock);
+  await ensureSigningKey(db, kek, clock, config.signingAlg);
   const hashToken = options.hashToken ?? sha256Hex;
   const audit = createAuditLog({
     db,
@@ -83,6 +83,7 @@ export async function createDeps(options: CreateDepsOptions): Promise<Deps> {
       kek,
       clock,
       retiredKeyGraceSeconds: config.baseTokenTtlSeconds + 60,
+      signingAlg: config.signingAlg,
     }),
     passwords: createPasswordHasher({
       scrypt: options.scrypt,

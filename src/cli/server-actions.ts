@@ -8,6 +8,7 @@ import { checkAuditChain } from '../audit/query';
 import { isoTime } from '../clock';
 import { appConfigFromEnv, parseEnv } from '../config';
 import { listSigningKeys, rotateSigningKey } from '../keys/admin';
+import type { SigningAlg } from '../keys/signing-keys';
 import { base64url, randomBytes } from '../lib/bytes';
 import { startServer } from '../node';
 import { openStore } from '../runtime/node/database';
@@ -90,14 +91,19 @@ export async function keysList(options: { json?: boolean }): Promise<void> {
   );
 }
 
-export async function keysRotate(options: { delay?: number; revokeOld?: boolean }): Promise<void> {
+export async function keysRotate(options: {
+  delay?: number;
+  revokeOld?: boolean;
+  alg?: SigningAlg;
+}): Promise<void> {
   const key = await withDeps((deps) =>
     rotateSigningKey(deps, OPERATOR, {
       activateAfterSeconds: options.delay ?? deps.config.keyActivationDelaySeconds,
       revokeOld: options.revokeOld ?? false,
+      alg: options.alg,
     }),
   );
-  console.log(`new key ${key.kid} (${key.state}), signs from ${isoTime(key.activatedAt)}`);
+  console.log(`new key ${key.kid} (${key.state}), ${key.alg}, signs from ${isoTime(key.activatedAt)}`);
   if (options.revokeOld)
     console.log('the old key is deleted; verifiers drop it when they next fetch the JWKS');
 }

@@ -3,6 +3,7 @@
 // Each action imports its implementation (src/cli/server-actions.ts) when it runs: loading the
 // server costs about a second, which --version, --help and the client commands must not pay.
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { SigningAlg } from '../keys/signing-keys';
 import type { Role } from '../store/schema';
 
 /** The roles `user create --role` accepts (the type check keeps it equal to the server's list). */
@@ -10,6 +11,12 @@ const ROLES = ['user', 'team_admin', 'system_admin'] as const satisfies readonly
 type AllRoles = Role extends (typeof ROLES)[number] ? true : never;
 const allRoles: AllRoles = true;
 void allRoles;
+
+/** The algorithms `keys rotate --alg` accepts: the server's SIGNING_ALGS, spelled here so --help loads no jose. */
+const SIGNING_ALGS = ['EdDSA', 'ES256', 'RS256'] as const satisfies readonly SigningAlg[];
+type AllAlgs = SigningAlg extends (typeof SIGNING_ALGS)[number] ? true : never;
+const allAlgs: AllAlgs = true;
+void allAlgs;
 
 const actions = () => import('./server-actions');
 
@@ -48,13 +55,18 @@ export function registerServerCommands(program: Command) {
   keys
     .command('rotate')
     .description(
-      'publish a new signing key now; it signs after --delay seconds (default TOKENLADDER_KEY_ACTIVATION_DELAY); --revoke-old: sign with it at once and delete the old key',
+      'publish a new signing key now; it signs after --delay seconds (default TOKENLADDER_KEY_ACTIVATION_DELAY); --revoke-old: sign with it at once and delete the old key; --alg: its algorithm (default TOKENLADDER_SIGNING_ALG)',
     )
     .option('--delay <seconds>', 'seconds before the new key signs', (value) => {
       if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a whole number of seconds');
       return Number(value);
     })
     .option('--revoke-old', 'emergency: the old key is compromised')
+    .addOption(
+      new Option('--alg <alg>', "the new key's algorithm (default TOKENLADDER_SIGNING_ALG)").choices(
+        SIGNING_ALGS,
+      ),
+    )
     .action(async (options) => (await actions()).keysRotate(options));
 
   const audit = program.command('audit').description('the audit log');

@@ -1107,8 +1107,11 @@ export interface components {
             issuer: string;
             jwks_uri: string;
             base_token: {
-                /** @constant */
-                algorithm: "EdDSA";
+                /**
+                 * @description the current signing key's JWS alg; during a rotation the JWKS names each key's own `alg`, and verifiers pin each key to it
+                 * @enum {string}
+                 */
+                algorithm: "EdDSA" | "ES256" | "RS256";
                 /** @constant */
                 type: "at+jwt";
                 lifetime_seconds: number;
@@ -1120,9 +1123,14 @@ export interface components {
         };
         Jwks: {
             keys: ({
+                /** @description OKP (Ed25519: crv, x), EC (P-256: crv, x, y) or RSA (n, e) */
                 kty: string;
+                /** @description the key's RFC 7638 SHA-256 thumbprint */
                 kid: string;
-                alg?: string;
+                /** @description the only JWS alg this key verifies (EdDSA, ES256 or RS256): refuse a token whose header says another */
+                alg: string;
+                /** @constant */
+                use: "sig";
             } & {
                 [key: string]: unknown;
             })[];
@@ -1356,7 +1364,7 @@ export interface components {
             kind: "service";
         };
         BaseToken: {
-            /** @description EdDSA-signed JWT (typ at+jwt); verify it against the JWKS */
+            /** @description signed JWT (typ at+jwt; EdDSA, ES256 or RS256); verify it against the JWKS */
             base_token: string;
             /** Format: date-time */
             expires_at: string;
@@ -1487,7 +1495,7 @@ export interface components {
             workspace_id?: string;
         };
         SeatableAccessToken: {
-            /** @description the Base-Token (EdDSA JWT) */
+            /** @description the Base-Token (a signed JWT) */
             access_token: string;
             dtable_uuid: string;
             dtable_server: string;
@@ -1520,7 +1528,7 @@ export interface components {
         };
         SeatableAppAccessToken: {
             app_name: string;
-            /** @description the Base-Token (EdDSA JWT) */
+            /** @description the Base-Token (a signed JWT) */
             access_token: string;
             dtable_uuid: string;
             dtable_server: string;
@@ -2970,7 +2978,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The Base-Token (EdDSA JWT, typ at+jwt) */
+            /** @description The Base-Token (a signed JWT, typ at+jwt) */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3090,6 +3098,11 @@ export interface operations {
                 "application/json": {
                     activate_after_seconds?: number;
                     revoke_old?: boolean;
+                    /**
+                     * @description the new key's algorithm; default TOKENLADDER_SIGNING_ALG (EdDSA unless set)
+                     * @enum {string}
+                     */
+                    alg?: "EdDSA" | "ES256" | "RS256";
                 };
             };
         };

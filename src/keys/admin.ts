@@ -2,7 +2,7 @@ import { isOperator, isSystemAdmin, type Caller } from '../accounts/operator';
 import { actorOf } from '../audit/events';
 import type { Deps } from '../deps';
 import { forbidden } from '../errors';
-import type { KeyInfo } from './signing-keys';
+import type { KeyInfo, SigningAlg } from './signing-keys';
 
 /** Only system admins (and the operator) manage signing keys; the routes apply it before validation too. */
 export function authorizeKeyAdmin(caller: Caller): void {
@@ -16,13 +16,14 @@ export async function listSigningKeys(deps: Pick<Deps, 'keys'>, caller: Caller):
 }
 
 /**
- * Rotates the signing key (see KeyRing.rotate), for system admins and the operator. A user's
- * rotation is recorded as theirs; the operator's with no actor.
+ * Rotates the signing key (see KeyRing.rotate), for system admins and the operator; `alg` overrides
+ * the configured algorithm for the new key. A user's rotation is recorded as theirs; the operator's
+ * with no actor.
  */
 export async function rotateSigningKey(
   deps: Pick<Deps, 'keys'>,
   caller: Caller,
-  options: { activateAfterSeconds: number; revokeOld: boolean },
+  options: { activateAfterSeconds: number; revokeOld: boolean; alg?: SigningAlg },
 ): Promise<KeyInfo> {
   authorizeKeyAdmin(caller);
   return deps.keys.rotate({ ...options, actor: isOperator(caller) ? null : actorOf(caller) });

@@ -11,12 +11,40 @@ import {
 } from 'jose';
 import type { Kysely } from 'kysely';
 import { epochSeconds, type Clock } from '../clock';
-import { conflict } from '../errors';
+import { badRequest, conflict } from '../errors';
 import { isUniqueViolation, type Atomic, type StatementResult } from '../store/atomic';
 import type { Database, SigningKeyState } from '../store/schema';
 import { seal, unseal } from './kek';
 
-export const SIGNING_ALG = 'EdDSA';
+/**
+ * The algorithms tokenladder signs with, and so the only ones it accepts on its own tokens. Each key
+ * has one, named by its JWK's `alg`, and a token is only checked against a key of its header's alg.
+ * EdDSA (Ed25519) is the default; ES256 (P-256) and RS256 (RSA 2048) are for verifiers that lack
+ * EdDSA (Spring Security, auth0 java-jwt, python-jose, lua-resty-jwt, Oathkeeper; RFC 9068 §2.1).
+ */
+export const SIGNING_ALGS = ['EdDSA', 'ES256', 'RS256'] as const;
+
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+/** What new keys use unless TOKENLADDER_SIGNING_ALG (or a rotation's `alg`) says otherwise. */
+export const DEFAULT_SIGNING_ALG: SigningAlg = 'EdDSA';
+
+export const isSigningAlg = (value: unknown): value is SigningAlg =>
+  typeof value === 'string' && (SIGNING_ALGS as readonly string[]).includes(value);
+
+/**
+ * Key generation per algorithm, and the public members each key type publishes. RSA 2048: the floor
+ * RFC 7518 §3.3 sets and NIST SP 800-57 accepts through 2030, for keys that are rotated anyway; 3072
+ * would take ~3× as long to make (~0.6 s against ~0.2 s here) and to sign every Base-Token with.
+ */
+const KEY_TYPES = {
+  EdDSA: { options: { crv: 'Ed25519' }, members: ['crv', 'x'] },
+  ES256: { options: {}, members: ['crv', 'x', 'y'] },
+  RS256: { options: { modulusLength: 2048 }, members: ['n', 'e'] },
+} as const satisfies Record<
+  SigningAlg,
+  { options: { crv?: string; modulusLength?: number }; members: string[] }
+>;
 
 /** A public key as published in the JWKS: only public members, always with kid, alg and use. */
 export interface PublicJwk extends JWK {
@@ -72,6 +100,8 @@ export interface KeyRing {
   rotate(options: {
     activateAfterSeconds: number;
     revokeOld: boolean;
+    /** The new key's algorithm; default the ring's `signingAlg`. */
+    alg?: SigningAlg;
     actor?: AuditActor | null;
   }): Promise<KeyInfo>;
   list(): Promise<KeyInfo[]>;
@@ -82,19 +112,25 @@ export interface KeyRing {
   reload(): void;
 }
 
-/** Makes a new Ed25519 key; kid is its RFC 7638 thumbprint, so kids never collide across instances. */
+/**
+ * Makes a new key for `alg` (Ed25519, P-256 or RSA 2048); kid is its RFC 7638 thumbprint, so kids
+ * never collide across instances. The published JWK holds only the public members, plus kid, alg, use.
+ */
 export async function generateSigningKey(
   kek: CryptoKey,
+  alg: SigningAlg = DEFAULT_SIGNING_ALG,
 ): Promise<{ kid: string; publicJwk: PublicJwk; sealed: string }> {
-  const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { crv: 'Ed25519', extractable: true });
+  // Checked here too: a key of any other kind would be published and then refused by every verifier.
+  if (!isSigningAlg(alg)) throw badRequest(`alg must be one of ${SIGNING_ALGS.join(', ')}`);
+  const type = KEY_TYPES[alg];
+  const { publicKey, privateKey } = await generateKeyPair(alg, { ...type.options, extractable: true });
   const publicParts = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicParts, 'sha256');
   const publicJwk: PublicJwk = {
     kty: publicParts.kty,
-    crv: publicParts.crv,
-    x: publicParts.x,
+    ...Object.fromEntries(type.members.map((member) => [member, publicParts[member]])),
     kid,
-    alg: SIGNING_ALG,
+    alg,
     use: 'sig',
   };
   const sealed = await seal(kek, JSON.stringify(await exportJWK(privateKey)), kid);
@@ -105,21 +141,26 @@ export async function generateSigningKey(
  * Creates the first signing key of a fresh database. Safe when several processes (or isolates) start
  * at once: the unique index on the current key lets exactly one insert win.
  */
-export async function ensureSigningKey(db: Kysely<Database>, kek: CryptoKey, clock: Clock): Promise<boolean> {
+export async function ensureSigningKey(
+  db: Kysely<Database>,
+  kek: CryptoKey,
+  clock: Clock,
+  alg: SigningAlg = DEFAULT_SIGNING_ALG,
+): Promise<boolean> {
   const existing = await db
     .selectFrom('signing_keys')
     .select('kid')
     .where('state', '=', 'current')
     .executeTakeFirst();
   if (existing) return false;
-  const key = await generateSigningKey(kek);
+  const key = await generateSigningKey(kek, alg);
   const now = epochSeconds(clock);
   try {
     await db
       .insertInto('signing_keys')
       .values({
         kid: key.kid,
-        alg: SIGNING_ALG,
+        alg,
         public_jwk: JSON.stringify(key.publicJwk),
         private_jwk_encrypted: key.sealed,
         state: 'current',
@@ -152,6 +193,8 @@ export interface KeyRingOptions {
    * JWKS, within this bound. Default {@link KEY_CHECK_INTERVAL_MS}.
    */
   checkAfterMs?: number;
+  /** The algorithm of new keys when a rotation names none (TOKENLADDER_SIGNING_ALG); default EdDSA. */
+  signingAlg?: SigningAlg;
 }
 
 /** The bound on how long another process keeps signing with (and publishing) a revoked key: 1 s. */
@@ -255,12 +298,17 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     current: async () => (await fresh()).current,
     jwks: async () => (await fresh()).jwks,
     verificationKeys: async () => (await fresh()).resolver,
-    async rotate({ activateAfterSeconds, revokeOld, actor = null }) {
-      const key = await generateSigningKey(kek);
+    async rotate({
+      activateAfterSeconds,
+      revokeOld,
+      alg = options.signingAlg ?? DEFAULT_SIGNING_ALG,
+      actor = null,
+    }) {
+      const key = await generateSigningKey(kek, alg);
       const now = epochSeconds(clock);
       const row = {
         kid: key.kid,
-        alg: SIGNING_ALG,
+        alg,
         public_jwk: JSON.stringify(key.publicJwk),
         private_jwk_encrypted: key.sealed,
         state: (revokeOld ? 'current' : 'next') as SigningKeyState,
@@ -272,7 +320,7 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
         action: 'key.rotate',
         actor,
         targetId: row.kid,
-        details: { revoke_old: revokeOld, activated_at: row.activated_at },
+        details: { revoke_old: revokeOld, activated_at: row.activated_at, alg },
       };
       if (revokeOld) {
         // The compromised key (and any pending one) is deleted, sealed private key and all: it can

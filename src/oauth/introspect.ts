@@ -14,6 +14,7 @@ import {
 } from '../tokens/base-tokens';
 import { tokenScopes } from '../tokens/grants';
 import { matchesSecret } from '../tokens/kinds';
+import { SIGNING_ALGS } from '../keys/signing-keys';
 import { touchLastUsed } from '../tokens/last-used';
 import { parseOpaqueToken } from '../tokens/opaque';
 import { BASE_AUDIENCE_PREFIX, baseAudience } from '../verify/claims';
@@ -22,8 +23,8 @@ import { scopeString } from '../verify/scopes';
 import { OAuthError } from './errors';
 import type { ClientCredentials } from './form';
 
-// MERGE-ALGS: replaced by the key ring's list of algorithms when per-key algorithms land.
-export const SERVER_ALGORITHMS = ['EdDSA'] as const;
+/** The algorithms our keys sign with (each key pinned to its JWK alg): the key ring's list. */
+export const SERVER_ALGORITHMS = SIGNING_ALGS;
 
 /** Failed resource-server authentications per client address and window, then 429. */
 export const INTROSPECTION_AUTH_FAILURES: CounterLimit = { limit: 20, windowSeconds: 300 };

@@ -118,7 +118,7 @@ export function openApiRoutes(app: Hono<any, any, any>, deps: Deps) {
         version: config.version,
         description:
           'Token-hierarchy authentication: Account-Token → API-Token → Base-Token ' +
-          '(EdDSA JWT, verified offline against /.well-known/jwks.json). ' +
+          '(a JWT signed with EdDSA, ES256 or RS256, verified offline against /.well-known/jwks.json). ' +
           'Errors are {"error": {"code", "message"}}; SeaTable-compatible routes answer SeaTable\'s shapes.',
       },
       servers: [{ url: config.issuer }],

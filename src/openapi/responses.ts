@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SIGNING_ALGS } from '../keys/signing-keys';
 import { jsonResponse } from './route-doc';
 
 /**
@@ -67,7 +68,10 @@ export const serverInfoSchema = z
     issuer: z.string(),
     jwks_uri: z.string(),
     base_token: z.strictObject({
-      algorithm: z.literal('EdDSA'),
+      algorithm: z.enum(SIGNING_ALGS).meta({
+        description:
+          "the current signing key's JWS alg; during a rotation the JWKS names each key's own `alg`, and verifiers pin each key to it",
+      }),
       type: z.literal('at+jwt'),
       lifetime_seconds: z.number().int(),
       audience_prefix: z.string(),
@@ -78,7 +82,17 @@ export const serverInfoSchema = z
 
 export const jwksSchema = z
   .strictObject({
-    keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string().optional() })),
+    keys: z.array(
+      z.looseObject({
+        kty: z.string().meta({ description: 'OKP (Ed25519: crv, x), EC (P-256: crv, x, y) or RSA (n, e)' }),
+        kid: z.string().meta({ description: "the key's RFC 7638 SHA-256 thumbprint" }),
+        alg: z.string().meta({
+          description:
+            'the only JWS alg this key verifies (EdDSA, ES256 or RS256): refuse a token whose header says another',
+        }),
+        use: z.literal('sig'),
+      }),
+    ),
   })
   .meta({ id: 'Jwks' });
 
@@ -217,7 +231,9 @@ export const apiTokenCreatedResponse = jsonResponse(
 
 export const baseTokenSchema = z
   .strictObject({
-    base_token: z.string().meta({ description: 'EdDSA-signed JWT (typ at+jwt); verify it against the JWKS' }),
+    base_token: z
+      .string()
+      .meta({ description: 'signed JWT (typ at+jwt; EdDSA, ES256 or RS256); verify it against the JWKS' }),
     expires_at: time,
     base_uuid: z.string(),
     permission: z.enum(['r', 'rw', 'admin', 'custom']),

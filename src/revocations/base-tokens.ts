@@ -3,6 +3,7 @@ import { isUniqueViolation, UNIQUE } from '../store/atomic';
 import type { AuditActor } from '../audit/events';
 import { epochSeconds, PEER_CLOCK_TOLERANCE_SECONDS } from '../clock';
 import type { Deps } from '../deps';
+import { SIGNING_ALGS } from '../keys/signing-keys';
 import { BASE_TOKEN_TYPE } from '../tokens/base-tokens';
 import { TEMP_TOKEN_AUDIENCE, TEMP_TOKEN_TYPE } from '../tokens/temp-api-tokens';
 import { BASE_AUDIENCE_PREFIX } from '../verify/claims';
@@ -47,7 +48,7 @@ export async function revokeBaseToken(
   const keys = await deps.keys.verificationKeys();
   try {
     const { payload, protectedHeader } = await jwtVerify(jwt, keys, {
-      algorithms: ['EdDSA'],
+      algorithms: [...SIGNING_ALGS],
       issuer: deps.config.issuer,
       requiredClaims: ['exp', 'iat', 'sub', 'jti', 'aud'],
       currentDate: new Date(deps.clock.now()),

@@ -22,7 +22,7 @@ const exchangeDoc = routeDoc({
   body: true,
   errors: [403, 404, 429],
   responses: {
-    201: jsonResponse('The Base-Token (EdDSA JWT, typ at+jwt)', baseTokenSchema, {
+    201: jsonResponse('The Base-Token (a signed JWT, typ at+jwt)', baseTokenSchema, {
       base_token: 'eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9.…',
       expires_at: '2026-11-04T12:00:00Z',
       base_uuid: '0b5c9a3e-6a0e-4d7c-9f3e-2a1b4c5d6e7f',

@@ -5,6 +5,7 @@ import { requireAccount, type AppEnv } from '../http/auth';
 import { requestLog } from '../http/hygiene';
 import { requireJsonBody, validate } from '../http/validate';
 import { authorizeKeyAdmin, listSigningKeys, rotateSigningKey } from '../keys/admin';
+import { SIGNING_ALGS } from '../keys/signing-keys';
 import { listOf, signingKeySchema } from '../openapi/responses';
 import { jsonResponse, routeDoc } from '../openapi/route-doc';
 import { signingKeyJson } from './serializers';
@@ -17,6 +18,10 @@ const rotateBody = z.strictObject({
     .max(7 * 86400)
     .optional(),
   revoke_old: z.boolean().optional(),
+  alg: z
+    .enum(SIGNING_ALGS)
+    .optional()
+    .meta({ description: "the new key's algorithm; default TOKENLADDER_SIGNING_ALG (EdDSA unless set)" }),
 });
 
 const listKeysDoc = routeDoc({
@@ -56,9 +61,11 @@ export function keyRoutes(deps: Deps) {
         const key = await rotateSigningKey(deps, c.var.principal, {
           activateAfterSeconds: body.activate_after_seconds ?? deps.config.keyActivationDelaySeconds,
           revokeOld: body.revoke_old ?? false,
+          alg: body.alg,
         });
         requestLog(c, deps.log).info('signing key rotation', {
           kid: key.kid,
+          alg: key.alg,
           revoke_old: body.revoke_old ?? false,
         });
         return c.json(signingKeyJson(key), 201);

@@ -4,6 +4,7 @@ import type { Principal } from '../accounts/principal';
 import { memberBase, weakest } from '../bases/bases';
 import { epochSeconds, PEER_CLOCK_TOLERANCE_SECONDS } from '../clock';
 import type { Deps } from '../deps';
+import { SIGNING_ALGS } from '../keys/signing-keys';
 import { AppError, forbidden } from '../errors';
 import { base64url, randomBytes } from '../lib/bytes';
 import type { BasePermission } from '../store/schema';
@@ -165,7 +166,8 @@ async function verifyTempApiToken(deps: Pick<Deps, 'keys' | 'clock' | 'config'>,
     // key that fits), canonical base64url only, no jku/jwk/x5u/x5c headers, bounded length.
     precheckToken(token);
     const { payload } = await jwtVerify(token, await deps.keys.verificationKeys(), {
-      algorithms: ['EdDSA'],
+      // Each published key verifies only its own JWK alg (jose matches the header's alg to it).
+      algorithms: [...SIGNING_ALGS],
       issuer: deps.config.issuer,
       audience: TEMP_TOKEN_AUDIENCE,
       typ: TEMP_TOKEN_TYPE,

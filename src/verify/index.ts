@@ -11,6 +11,7 @@
 export {
   createBaseTokenVerifier,
   ALLOWED_ALGORITHMS,
+  DEFAULT_ALGORITHMS,
   type BaseTokenAlgorithm,
   type BaseTokenVerifier,
   type BaseTokenVerifierOptions,

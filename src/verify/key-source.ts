@@ -2,7 +2,9 @@ import {
   createLocalJWKSet,
   createRemoteJWKSet,
   errors,
+  type FlattenedJWSInput,
   type JSONWebKeySet,
+  type JWSHeaderParameters,
   type JWTVerifyGetKey,
   type RemoteJWKSetOptions,
 } from 'jose';
@@ -67,9 +69,71 @@ export function createKeySource(options: KeySourceOptions): JWTVerifyGetKey {
     throw new TypeError('Base-Token verifier: jwksOptions requires jwksUrl');
   }
   if (jwksUrl !== undefined) return remoteKeySource(jwksUrl, jwksOptions);
-  if (jwks !== undefined) return localKeySource(jwks);
+  if (jwks !== undefined) return pinnedToJwkAlg(localKeySource(jwks));
   const publicKey = publicCryptoKey(key);
-  return async () => publicKey;
+  const pinned = algorithmsOfKey(publicKey);
+  // One key, one algorithm family: a header naming another is no key of ours (and jose would throw a
+  // TypeError for it, a 500 instead of a 401).
+  return async (header) => {
+    if (!pinned.includes(header.alg)) throw new errors.JWKSNoMatchingKey();
+    return publicKey;
+  };
+}
+
+/** A jose JWKS resolver (local or remote) with the key set it currently holds. */
+type KeySetResolver = JWTVerifyGetKey & { jwks(): JSONWebKeySet | undefined };
+
+/**
+ * Pins every JWKS key to its own `alg`. jose already refuses a header `alg` other than a JWK's `alg`,
+ * but lets a JWK without `alg` verify any algorithm of its key type (RS256 and PS256 over one RSA key,
+ * say). Here a token is only accepted when the one published JWK with its `kid` names exactly the
+ * header's `alg`; a JWK without `alg`, or a `kid` published twice, is refused (`token_key_unknown`).
+ * Checked once per imported key and algorithm (jose caches one CryptoKey per JWK and alg).
+ */
+function pinnedToJwkAlg(set: KeySetResolver): JWTVerifyGetKey {
+  const checked = new WeakMap<object, string>();
+  return async (header, token) => {
+    const key = await set(header, token);
+    if (checked.get(key) === header.alg) return key;
+    const named = set.jwks()?.keys.filter((jwk) => jwk.kid === header.kid) ?? [];
+    if (named.length !== 1 || named[0]!.alg !== header.alg) throw new errors.JWKSNoMatchingKey();
+    checked.set(key, header.alg!);
+    return key;
+  };
+}
+
+/**
+ * The JWS algorithms a public CryptoKey verifies: its Web Crypto algorithm fixes them (Ed25519 →
+ * EdDSA/Ed25519, ECDSA P-256 → ES256, RSASSA-PKCS1-v1_5 SHA-256 → RS256, …).
+ *
+ * @throws TypeError for any other key, or RSA below 2048 bits.
+ */
+function algorithmsOfKey(key: CryptoKey): string[] {
+  const algorithm = key.algorithm as KeyAlgorithm & {
+    namedCurve?: string;
+    hash?: { name: string };
+    modulusLength?: number;
+  };
+  const bits = algorithm.hash?.name.replace('SHA-', '');
+  const rsa = (prefix: string) => {
+    if ((algorithm.modulusLength ?? 0) < 2048)
+      throw new TypeError('Base-Token verifier: RSA keys need 2048 bits or more');
+    return [`${prefix}${bits}`];
+  };
+  switch (algorithm.name) {
+    case 'Ed25519':
+      return ['EdDSA', 'Ed25519'];
+    case 'ECDSA': {
+      const alg = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' }[algorithm.namedCurve ?? ''];
+      if (alg) return [alg];
+      break;
+    }
+    case 'RSASSA-PKCS1-v1_5':
+      return rsa('RS');
+    case 'RSA-PSS':
+      return rsa('PS');
+  }
+  throw new TypeError('Base-Token verifier: key must be an Ed25519, ECDSA (P-256/384/521) or RSA public key');
 }
 
 function remoteKeySource(jwksUrl: string | URL, jwksOptions: RemoteJWKSetOptions | undefined) {
@@ -79,7 +143,7 @@ function remoteKeySource(jwksUrl: string | URL, jwksOptions: RemoteJWKSetOptions
   const remote = createRemoteJWKSet(new URL(jwksUrl), { ...REMOTE_JWKS_DEFAULTS, ...jwksOptions });
   // Anything but "no matching key" comes from fetching/parsing the set (network error, timeout,
   // non-200, bad JSON, invalid set): the token may be fine, so answer 503 rather than 401.
-  const resolve: JWTVerifyGetKey = async (header, token) => {
+  const resolve = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
     try {
       return await remote(header, token);
     } catch (cause) {
@@ -87,10 +151,10 @@ function remoteKeySource(jwksUrl: string | URL, jwksOptions: RemoteJWKSetOptions
       throw new BaseTokenError('jwks_unavailable', { cause });
     }
   };
-  return resolve;
+  return pinnedToJwkAlg(Object.assign(resolve, { jwks: () => remote.jwks() }));
 }
 
-function localKeySource(jwks: JSONWebKeySet): JWTVerifyGetKey {
+function localKeySource(jwks: JSONWebKeySet): KeySetResolver {
   const keys: unknown = (jwks as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys)) throw new TypeError('Base-Token verifier: jwks must be a JSON Web Key Set');
   // Fail at startup rather than per request: private or symmetric members never belong here.

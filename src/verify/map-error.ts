@@ -36,8 +36,10 @@ function joseErrorCode(error: unknown): BaseTokenErrorCode | undefined {
   if (error instanceof errors.JWTExpired) return 'token_expired';
   if (error instanceof errors.JWTClaimValidationFailed) return claimFailureCode(error);
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'token_signature_invalid';
-  // An alg outside the allow-list (none, HS256, ES256 over an EdDSA key…) cannot carry a valid signature.
+  // An alg outside the allow-list (none, HS256, one the caller narrowed away) cannot carry a valid signature.
   if (error instanceof errors.JOSEAlgNotAllowed) return 'token_signature_invalid';
+  // No published key of this kid for this alg: unknown kid, an alg other than the key's JWK alg
+  // (ES256 over an EdDSA key, RS256 over an EC key), or a key published without alg.
   if (error instanceof errors.JWKSNoMatchingKey) return 'token_key_unknown';
   // Two keys with one kid is an issuer fault, but the token still names no usable key.
   if (error instanceof errors.JWKSMultipleMatchingKeys) return 'token_key_unknown';

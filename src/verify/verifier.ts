@@ -32,6 +32,24 @@ export const ALLOWED_ALGORITHMS = [
 ] as const;
 
 /**
+ * The algorithms a verifier accepts unless `algorithms` narrows them: the three tokenladder signs
+ * with (its `TOKENLADDER_SIGNING_ALG`, and any key an operator rotates to). Each is pinned per key:
+ * a token is only checked against the published key of its `kid` whose JWK `alg` is the header's,
+ * so an issuer that moves from EdDSA to ES256 (or back) needs no change here.
+ *
+ * @example
+ * ```ts
+ * // Only the issuer's ES256 keys, refusing EdDSA and RS256 tokens outright:
+ * createBaseTokenVerifier({ issuer, jwksUrl, algorithms: ['ES256'] });
+ * ```
+ */
+export const DEFAULT_ALGORITHMS = [
+  'EdDSA',
+  'ES256',
+  'RS256',
+] as const satisfies readonly BaseTokenAlgorithm[];
+
+/**
  * An algorithm from {@link ALLOWED_ALGORITHMS}.
  *
  * @example
@@ -63,7 +81,10 @@ export interface BaseTokenVerifierOptions extends KeySourceOptions {
   clockToleranceSeconds?: number;
   /** Clock for tests; defaults to the system clock. */
   currentDate?: () => Date;
-  /** Accepted header `alg` values. Default `['EdDSA']`. */
+  /**
+   * Accepted header `alg` values; default {@link DEFAULT_ALGORITHMS} (`EdDSA`, `ES256`, `RS256`). Every
+   * key is pinned to its JWK's `alg` either way (a JWK without one is never used); this only narrows.
+   */
   algorithms?: BaseTokenAlgorithm[];
   /** Reuse of successful verifications (see {@link VerifiedCacheOptions}); `false` verifies every time. */
   cache?: VerifiedCacheOptions | false;
@@ -161,11 +182,13 @@ function callAudiences(opts: VerifyOptions | undefined, fallback: string[] | und
 }
 
 /**
- * Creates a verifier for tokenladder Base-Tokens (EdDSA JWTs, `typ: at+jwt`). Runs on any
- * runtime with WebCrypto and fetch (Node ≥ 20, Workers, Deno, Bun).
+ * Creates a verifier for tokenladder Base-Tokens (JWTs signed with EdDSA, ES256 or RS256, `typ: at+jwt`).
+ * Runs on any runtime with WebCrypto and fetch (Node ≥ 20, Workers, Deno, Bun).
  *
- * Everything is pinned: algorithm allow-list, issuer, audience, `typ`, required claims, maximum
- * token age, clock tolerance; tokens are size/shape-checked before jose and claim-checked after.
+ * Everything is pinned: algorithm allow-list, each key to its JWK's `alg` (a token whose header names
+ * another alg than its key's, or a key published without `alg`, is refused as `token_key_unknown`),
+ * issuer, audience, `typ`, required claims, maximum token age, clock tolerance; tokens are
+ * size/shape-checked before jose and claim-checked after.
  *
  * @throws TypeError on invalid options (no or several key sources, byte/PEM keys, HS or `none` algorithms).
  * @example
@@ -184,7 +207,7 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
   }
   const key = createKeySource(options);
   const defaultAudiences = checkAudience(options.audience);
-  const algorithms = checkAlgorithms(options.algorithms ?? ['EdDSA']);
+  const algorithms = checkAlgorithms(options.algorithms ?? DEFAULT_ALGORITHMS);
   const maxTokenAge = checkSeconds('lifetimeSeconds', options.lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS, 1);
   const clockTolerance = checkSeconds(
     'clockToleranceSeconds',

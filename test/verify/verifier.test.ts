@@ -188,11 +188,12 @@ describe('algorithm attacks', () => {
   });
 
   it('J-04 ES256/RS256 header over an EdDSA signature', async () => {
-    const wide = verifier({ algorithms: ['EdDSA', 'ES256', 'RS256'] });
+    const narrow = verifier({ algorithms: ['EdDSA'] });
     for (const alg of ['ES256', 'RS256']) {
       const token = await signRaw(key, { ...defaultHeader(key), alg }, claims());
-      await expectCode(token, 'token_signature_invalid');
-      await expectCode(token, 'token_key_unknown', wide); // JWK kty/alg pinning still refuses it
+      await expectCode(token, 'token_signature_invalid', narrow);
+      // The default accepts all three algorithms: JWK kty/alg pinning refuses it.
+      await expectCode(token, 'token_key_unknown');
     }
   });
 

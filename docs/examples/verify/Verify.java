@@ -1,16 +1,22 @@
-// Verifies a tokenladder Base-Token with the JDK alone (17 or later: its built-in Ed25519), no jar.
+// Verifies a tokenladder Base-Token with the JDK alone (17 or later: its built-in Ed25519 and ECDSA), no jar.
 //
 // Usage: java Verify.java <issuer> <base_uuid> <token>
 // Prints the token's sub and exits 0 when it is valid; prints one line saying why and exits 1 when
 // not. Revocation is not checked here: see docs/revocation.md for the feed a verifier must also follow.
+import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.AlgorithmParameters;
 import java.security.KeyFactory;
 import java.security.PublicKey;
 import java.security.Signature;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.ECParameterSpec;
+import java.security.spec.ECPoint;
+import java.security.spec.ECPublicKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,17 +32,26 @@ public class Verify {
     }
   }
 
+  /** A public key from the JWKS and the one algorithm it is for (its JWK alg). */
+  record Key(String alg, PublicKey key) {}
+
+  /** What this program verifies, each with the JDK's name for it (ES256: r || s, as JWS encodes it). */
+  static final Map<String, String> SIGNATURES = Map.of("EdDSA", "Ed25519", "ES256", "SHA256withECDSAinP1363Format");
+
   static String verify(String issuer, String baseUuid, String token) throws Exception {
     String[] parts = token.split("\\.", -1);
     if (parts.length != 3) throw new Rejected("not a JWS compact token (expected 3 parts)");
     Map<String, Object> header = object(Json.parse(base64url(parts[0], "header")), "header");
     // Check typ first, before anything else about the token is trusted.
     if (!"at+jwt".equals(header.get("typ"))) throw new Rejected("typ is " + header.get("typ") + ", not at+jwt");
-    if (!"EdDSA".equals(header.get("alg"))) throw new Rejected("alg is " + header.get("alg") + ", not EdDSA");
     if (!(header.get("kid") instanceof String kid)) throw new Rejected("no kid in the header");
+    Key key = signingKey(issuer, kid);
+    // The algorithm is the key's own (its JWK alg), never taken from the token: the header must agree.
+    if (!key.alg().equals(header.get("alg")))
+      throw new Rejected("alg is " + header.get("alg") + ", but the key is for " + key.alg());
 
-    Signature verifier = Signature.getInstance("Ed25519"); // pinned: never taken from the token
-    verifier.initVerify(signingKey(issuer, kid));
+    Signature verifier = Signature.getInstance(SIGNATURES.get(key.alg()));
+    verifier.initVerify(key.key());
     verifier.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
     if (!verifier.verify(base64url(parts[2], "signature"))) throw new Rejected("signature does not verify");
 
@@ -53,8 +68,8 @@ public class Verify {
     return sub;
   }
 
-  /** The Ed25519 key named kid in the issuer's JWKS. */
-  static PublicKey signingKey(String issuer, String kid) throws Exception {
+  /** The key named kid in the issuer's JWKS: Ed25519 (alg EdDSA) or P-256 (alg ES256). */
+  static Key signingKey(String issuer, String kid) throws Exception {
     String url = issuer.replaceAll("/+$", "") + "/.well-known/jwks.json";
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build();
@@ -64,18 +79,39 @@ public class Verify {
     if (!(keys instanceof List<?> list)) throw new Rejected("JWKS: no keys array");
     for (Object entry : list) {
       if (!(entry instanceof Map<?, ?> jwk) || !kid.equals(jwk.get("kid"))) continue;
-      if (!"OKP".equals(jwk.get("kty")) || !"Ed25519".equals(jwk.get("crv")) || !(jwk.get("x") instanceof String x))
-        throw new Rejected("key " + kid + " is not an Ed25519 public key");
-      byte[] raw = base64url(x, "JWKS key");
-      if (raw.length != 32) throw new Rejected("key " + kid + " is not 32 bytes");
-      // SubjectPublicKeyInfo for Ed25519 (RFC 8410): a fixed 12-byte prefix, then the raw key.
-      byte[] der = new byte[44];
-      byte[] prefix = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
-      System.arraycopy(prefix, 0, der, 0, 12);
-      System.arraycopy(raw, 0, der, 12, 32);
-      return KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
+      Object alg = jwk.get("alg");
+      if ("EdDSA".equals(alg) && "OKP".equals(jwk.get("kty")) && "Ed25519".equals(jwk.get("crv")))
+        return new Key("EdDSA", ed25519(coordinate(jwk, "x", kid)));
+      if ("ES256".equals(alg) && "EC".equals(jwk.get("kty")) && "P-256".equals(jwk.get("crv")))
+        return new Key("ES256", p256(coordinate(jwk, "x", kid), coordinate(jwk, "y", kid)));
+      throw new Rejected("key " + kid + " is not an EdDSA (Ed25519) or ES256 (P-256) key");
     }
     throw new Rejected("no key " + kid + " in the JWKS");
+  }
+
+  /** A 32-byte public key member (Ed25519's x; P-256's x and y). */
+  static byte[] coordinate(Map<?, ?> jwk, String name, String kid) throws Rejected {
+    if (!(jwk.get(name) instanceof String text)) throw new Rejected("key " + kid + " has no " + name);
+    byte[] raw = base64url(text, "JWKS key");
+    if (raw.length != 32) throw new Rejected("key " + kid + ": " + name + " is not 32 bytes");
+    return raw;
+  }
+
+  static PublicKey ed25519(byte[] x) throws Exception {
+    // SubjectPublicKeyInfo for Ed25519 (RFC 8410): a fixed 12-byte prefix, then the raw key.
+    byte[] der = new byte[44];
+    byte[] prefix = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+    System.arraycopy(prefix, 0, der, 0, 12);
+    System.arraycopy(x, 0, der, 12, 32);
+    return KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
+  }
+
+  static PublicKey p256(byte[] x, byte[] y) throws Exception {
+    AlgorithmParameters curve = AlgorithmParameters.getInstance("EC");
+    curve.init(new ECGenParameterSpec("secp256r1"));
+    ECPoint point = new ECPoint(new BigInteger(1, x), new BigInteger(1, y));
+    ECPublicKeySpec spec = new ECPublicKeySpec(point, curve.getParameterSpec(ECParameterSpec.class));
+    return KeyFactory.getInstance("EC").generatePublic(spec);
   }
 
   static byte[] base64url(String text, String what) throws Rejected {

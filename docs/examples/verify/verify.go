@@ -13,10 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/ed25519"
 	"gopkg.in/square/go-jose.v2"
 	"gopkg.in/square/go-jose.v2/jwt"
 )
+
+// What this program verifies; each key in the JWKS names its own.
+var accepted = map[string]bool{"EdDSA": true, "ES256": true}
 
 func verify(issuer, baseUUID, token string) (string, error) {
 	parsed, err := jwt.ParseSigned(token)
@@ -31,15 +33,19 @@ func verify(issuer, baseUUID, token string) (string, error) {
 	if typ := header.ExtraHeaders[jose.HeaderType]; typ != "at+jwt" {
 		return "", fmt.Errorf("typ is %v, not at+jwt", typ)
 	}
-	if header.Algorithm != "EdDSA" { // pinned: never taken from the token
-		return "", fmt.Errorf("alg is %q, not EdDSA", header.Algorithm)
-	}
 	key, err := signingKey(issuer, header.KeyID)
 	if err != nil {
 		return "", err
 	}
+	// The algorithm is the key's own (its JWK alg), never taken from the token: the header must agree.
+	if !accepted[key.Algorithm] {
+		return "", fmt.Errorf("key alg is %q, not EdDSA or ES256", key.Algorithm)
+	}
+	if header.Algorithm != key.Algorithm {
+		return "", fmt.Errorf("alg is %q, but the key is for %q", header.Algorithm, key.Algorithm)
+	}
 	var claims jwt.Claims
-	if err := parsed.Claims(key, &claims); err != nil {
+	if err := parsed.Claims(key.Key, &claims); err != nil {
 		return "", fmt.Errorf("signature: %v", err)
 	}
 	// Issuer, audience (the one base the token is for) and exp, with no leeway (Validate allows a
@@ -58,8 +64,8 @@ func verify(issuer, baseUUID, token string) (string, error) {
 	return claims.Subject, nil
 }
 
-// signingKey fetches the issuer's JWKS and returns the Ed25519 key named kid.
-func signingKey(issuer, kid string) (ed25519.PublicKey, error) {
+// signingKey fetches the issuer's JWKS and returns the key named kid.
+func signingKey(issuer, kid string) (*jose.JSONWebKey, error) {
 	client := http.Client{Timeout: 10 * time.Second}
 	response, err := client.Get(strings.TrimRight(issuer, "/") + "/.well-known/jwks.json")
 	if err != nil {
@@ -74,14 +80,10 @@ func signingKey(issuer, kid string) (ed25519.PublicKey, error) {
 		return nil, fmt.Errorf("JWKS: %v", err)
 	}
 	keys := set.Key(kid)
-	if len(keys) != 1 {
-		return nil, fmt.Errorf("no key %q in the JWKS", kid)
+	if len(keys) != 1 || !keys[0].IsPublic() {
+		return nil, fmt.Errorf("no public key %q in the JWKS", kid)
 	}
-	key, ok := keys[0].Key.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("key %q is not an Ed25519 public key", kid)
-	}
-	return key, nil
+	return &keys[0], nil
 }
 
 func main() {

@@ -126,7 +126,7 @@ const servers = {
   use_api_gateway: z.boolean(),
 };
 const accessFields = {
-  access_token: z.string().meta({ description: 'the Base-Token (EdDSA JWT)' }),
+  access_token: z.string().meta({ description: 'the Base-Token (a signed JWT)' }),
   dtable_uuid: z.string(),
   ...servers,
   workspace_id: z.string(),
