@@ -24,7 +24,6 @@ import { OAuthError } from './errors';
 import type { ClientCredentials } from './form';
 
 /** The algorithms our keys sign with (each key pinned to its JWK alg): the key ring's list. */
-export const SERVER_ALGORITHMS = SIGNING_ALGS;
 
 /** Failed resource-server authentications per client address and window, then 429. */
 export const INTROSPECTION_AUTH_FAILURES: CounterLimit = { limit: 20, windowSeconds: 300 };
@@ -149,7 +148,7 @@ async function introspectBaseToken(
   let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(jwt, keys, {
-      algorithms: [...SERVER_ALGORITHMS],
+      algorithms: [...SIGNING_ALGS],
       issuer: deps.config.issuer,
       typ: BASE_TOKEN_TYPE,
       requiredClaims: ['exp', 'iat', 'sub', 'jti', 'aud', 'client_id'],

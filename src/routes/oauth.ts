@@ -9,12 +9,7 @@ import { classifyError } from '../http/errors';
 import { authenticateClientIfPresent } from '../oauth/clients';
 import { asOAuthError, OAUTH_STATUS, OAuthError } from '../oauth/errors';
 import { clientCredentials, parseOAuthForm, type ClientCredentials, type OAuthForm } from '../oauth/form';
-import {
-  authenticateResourceServer,
-  introspect,
-  SERVER_ALGORITHMS,
-  type Introspection,
-} from '../oauth/introspect';
+import { authenticateResourceServer, introspect, type Introspection } from '../oauth/introspect';
 import {
   authorizationServerMetadata,
   INTROSPECT_CHECK_PATH,
@@ -24,6 +19,7 @@ import {
   TOKEN_PATH,
 } from '../oauth/metadata';
 import { baseOfResource, GRANT_CLIENT_CREDENTIALS, issueOAuthToken } from '../oauth/token';
+import { SIGNING_ALGS } from '../keys/signing-keys';
 import { emptyResponse, jsonResponse, routeDoc } from '../openapi/route-doc';
 import { revokeHeldToken } from '../revocations/held-tokens';
 
@@ -154,7 +150,7 @@ const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
  * RFC 6749's shape through this router's own error handler.
  */
 export function oauthRoutes(deps: Deps) {
-  const metadata = authorizationServerMetadata(deps.config, SERVER_ALGORITHMS);
+  const metadata = authorizationServerMetadata(deps.config, SIGNING_ALGS);
   const readForm = async (c: Context) => parseOAuthForm(c.req.header('content-type'), await c.req.text());
   const from = (c: Context) => clientIp(c, deps.config.clientIpHeader);
   const app = new Hono<OAuthEnv>();
