@@ -84,7 +84,7 @@ describe('OAuth client libraries against the OAuth endpoints', () => {
         grant_types_supported: ['client_credentials', TOKEN_EXCHANGE],
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
         resource_indicators_supported: true,
-        access_token_signing_alg_values_supported: ['EdDSA'],
+        access_token_signing_alg_values_supported: ['EdDSA', 'ES256', 'RS256'],
       });
       expect(metadata.scopes_supported).toEqual(
         expect.arrayContaining(['base:r', 'base:rw', 'base:admin', 'records:read', 'records:delete']),
