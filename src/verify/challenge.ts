@@ -1,5 +1,5 @@
 /**
- * `WWW-Authenticate: Bearer …` challenges (RFC 6750 §3, RFC 9728 §5.1), formatted so that every value
+ * `WWW-Authenticate: Bearer …` and `DPoP …` challenges (RFC 6750 §3, RFC 9728 §5.1, RFC 9449 §7.1), formatted so that every value
  * is a well-formed RFC 9110 §11.2 auth-param (`token = quoted-string`). No dependencies.
  */
 
@@ -73,4 +73,53 @@ export function bearerChallenge(challenge: BearerChallenge): string {
     params.push(`resource_metadata=${quotedString(challenge.resource_metadata)}`);
   }
   return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`;
+}
+
+/**
+ * Parameters of a DPoP challenge (RFC 9449 §7.1), written in this order.
+ *
+ * @example
+ * ```ts
+ * const params: DpopChallenge = { error: 'invalid_dpop_proof', algs: ['EdDSA', 'ES256'] };
+ * ```
+ */
+export interface DpopChallenge {
+  /** `invalid_dpop_proof` for a refused proof, `invalid_token` for a refused token; absent without credentials. */
+  readonly error?: 'invalid_request' | 'invalid_token' | 'invalid_dpop_proof' | 'insufficient_scope';
+  /** Fixed human-readable text; never anything taken from the request. */
+  readonly error_description?: string;
+  /** The proof algorithms the resource accepts (JWS alg names). */
+  readonly algs: readonly string[];
+  /** Absolute URL of the RFC 9728 protected-resource metadata. */
+  readonly resource_metadata?: string;
+}
+
+/** A JWS alg name: letters, digits and `-`/`_` (RFC 7518 names, RFC 9864's `Ed25519`). */
+const ALG_NAME = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Formats a DPoP challenge: `DPoP error="…", error_description="…", algs="EdDSA ES256"`.
+ *
+ * @throws TypeError if `algs` is empty or names something that is not an alg (a programming error).
+ * @example
+ * ```ts
+ * dpopChallenge({ error: 'invalid_dpop_proof', algs: ['EdDSA', 'ES256'] });
+ * // 'DPoP error="invalid_dpop_proof", algs="EdDSA ES256"'
+ * ```
+ */
+export function dpopChallenge(challenge: DpopChallenge): string {
+  if (challenge.algs.length === 0 || !challenge.algs.every((alg) => ALG_NAME.test(alg))) {
+    throw new TypeError('dpopChallenge: algs must be a non-empty list of JWS algorithm names');
+  }
+  const params: string[] = [];
+  if (challenge.error !== undefined) params.push(`error=${quotedString(challenge.error)}`);
+  if (challenge.error_description !== undefined) {
+    const description = challenge.error_description.replace(NOT_DESCRIPTION_CHAR, '');
+    params.push(`error_description=${quotedString(description)}`);
+  }
+  params.push(`algs=${quotedString(challenge.algs.join(' '))}`);
+  if (challenge.resource_metadata !== undefined) {
+    params.push(`resource_metadata=${quotedString(challenge.resource_metadata)}`);
+  }
+  return `DPoP ${params.join(', ')}`;
 }

@@ -64,6 +64,11 @@ export interface BaseTokenClaims {
    * Absent from Base-Tokens issued before tokenladder 0.2 (their `iat` is compared instead).
    */
   readonly gen?: number;
+  /**
+   * Confirmation (RFC 9449 §6.1): the RFC 7638 SHA-256 thumbprint of the client's DPoP key. A token
+   * carrying it is DPoP-bound: `verify()` refuses it without a proof made with that key.
+   */
+  readonly cnf?: { readonly jkt: string };
 }
 
 /** What every Base-Token's `aud` starts with; the base UUID follows. */
@@ -73,6 +78,17 @@ const MAX_SCOPE_LENGTH = 2048;
 const LOWERCASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PERMISSIONS: readonly string[] = ['r', 'rw', 'admin', 'custom'] satisfies BasePermission[];
 const TOKEN_TYPES: readonly string[] = ['api_token', 'account_token'] satisfies BaseTokenType[];
+/** RFC 7638 SHA-256 thumbprint, base64url without padding. */
+const JKT = /^[A-Za-z0-9_-]{43}$/;
+
+/** `{ jkt }` and nothing else (a `cnf` we do not understand must not be mistaken for an unbound token). */
+function parseCnf(cnf: unknown): { readonly jkt: string } | undefined {
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) return undefined;
+  const keys = Object.keys(cnf);
+  const { jkt } = cnf as { jkt?: unknown };
+  if (keys.length !== 1 || keys[0] !== 'jkt' || typeof jkt !== 'string' || !JKT.test(jkt)) return undefined;
+  return Object.freeze({ jkt });
+}
 
 /**
  * Normalises a base UUID (UUIDs are case-insensitive) or returns `undefined` if it is not one.
@@ -184,6 +200,7 @@ export function parseBaseTokenClaims(
     scp,
     gen,
     scope,
+    cnf,
   } = payload;
 
   // jose accepts an array `aud` that merely contains the expected value; the contract is one base.
@@ -208,6 +225,8 @@ export function parseBaseTokenClaims(
   if (!valid) throw new BaseTokenError('token_claims_invalid');
   const scopes = scp === undefined ? undefined : parseScopes(scp);
   if (scp !== undefined && scopes === undefined) throw new BaseTokenError('token_claims_invalid');
+  const confirmation = cnf === undefined ? undefined : parseCnf(cnf);
+  if (cnf !== undefined && confirmation === undefined) throw new BaseTokenError('token_claims_invalid');
 
   return Object.freeze({
     iss,
@@ -224,5 +243,6 @@ export function parseBaseTokenClaims(
     ...(scopes && { scp: scopes }),
     ...(gen !== undefined && { gen: gen as number }),
     ...(scope !== undefined && { scope: scope as string }),
+    ...(confirmation && { cnf: confirmation }),
   });
 }

@@ -17,6 +17,16 @@
  * | `jwks_unavailable` | JWKS fetch failed/timed out/was invalid and no fresh cached set could answer |
  * | `token_revoked` | the revocation feed lists the token's `jti`, or an entry for its source (`client_id`, on its base or all) or for its user on its base, written after the token was exchanged (its `gen`) |
  * | `revocations_unavailable` | the revocation feed could not be read for longer than `maxStalenessSeconds` (only when set) |
+ * | `dpop_binding_required` | the token is DPoP-bound (`cnf.jkt`) but was presented without a proof (as `Bearer`, or `verify()` without `dpop`) |
+ * | `dpop_token_unbound` | the token was presented with the `DPoP` scheme but carries no `cnf` (RFC 9449 §7.2) |
+ * | `dpop_proof_missing` | `DPoP` scheme without a `DPoP` proof header (several joined into one are `dpop_proof_invalid`) |
+ * | `dpop_proof_invalid` | the proof is malformed, has the wrong `typ`, an alg off the list (none, HS*), a `jwk` that is not a bare public key, a bad signature, or a missing/ill-typed claim |
+ * | `dpop_key_mismatch` | the proof's key thumbprint is not the token's `cnf.jkt` |
+ * | `dpop_method_mismatch` | `htm` is not the request's method |
+ * | `dpop_url_mismatch` | `htu` is not the request's URL (RFC 9449 §4.3 normalisation, query ignored) |
+ * | `dpop_proof_stale` | the proof's `iat` is older than the proof lifetime, or in the future (beyond clock tolerance) |
+ * | `dpop_ath_mismatch` | `ath` is not the hash of the token it came with |
+ * | `dpop_proof_replayed` | the proof's `jti` was seen before (per process), or the proof is older than the replay cache can vouch for |
  *
  * @example
  * ```ts
@@ -35,7 +45,17 @@ export type BaseTokenErrorCode =
   | 'token_claims_invalid'
   | 'jwks_unavailable'
   | 'token_revoked'
-  | 'revocations_unavailable';
+  | 'revocations_unavailable'
+  | 'dpop_binding_required'
+  | 'dpop_token_unbound'
+  | 'dpop_proof_missing'
+  | 'dpop_proof_invalid'
+  | 'dpop_key_mismatch'
+  | 'dpop_method_mismatch'
+  | 'dpop_url_mismatch'
+  | 'dpop_proof_stale'
+  | 'dpop_ath_mismatch'
+  | 'dpop_proof_replayed';
 
 // Fixed texts: messages never echo the token or anything else taken from the request.
 const MESSAGES: Record<BaseTokenErrorCode, string> = {
@@ -51,6 +71,16 @@ const MESSAGES: Record<BaseTokenErrorCode, string> = {
   jwks_unavailable: 'The signing keys are temporarily unavailable.',
   token_revoked: 'The token has been revoked.',
   revocations_unavailable: 'The revocation list is temporarily unavailable.',
+  dpop_binding_required: 'The token is DPoP-bound and needs a DPoP proof.',
+  dpop_token_unbound: 'The token is not DPoP-bound.',
+  dpop_proof_missing: 'A single DPoP proof is required.',
+  dpop_proof_invalid: 'The DPoP proof is invalid.',
+  dpop_key_mismatch: 'The DPoP proof key does not match the token.',
+  dpop_method_mismatch: 'The DPoP proof is for another method.',
+  dpop_url_mismatch: 'The DPoP proof is for another URL.',
+  dpop_proof_stale: 'The DPoP proof is not fresh.',
+  dpop_ath_mismatch: 'The DPoP proof is for another token.',
+  dpop_proof_replayed: 'The DPoP proof was already used.',
 };
 
 /**

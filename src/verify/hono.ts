@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { bearerChallenge } from './challenge.js';
+import { bearerChallenge, dpopChallenge } from './challenge.js';
 import { can, canWrite, type BaseTokenClaims } from './claims.js';
 import { BaseTokenError } from './errors.js';
 import {
@@ -54,6 +54,28 @@ export interface BaseTokenAuthOptions {
    * Each `:name` in `resource` must be a route parameter of the routes this middleware guards.
    */
   protectedResource?: ProtectedResourceOptions;
+  /**
+   * DPoP-bound tokens (RFC 9449). `Authorization: DPoP <token>` with a `DPoP` proof header is accepted
+   * with or without this option; setting it advertises DPoP in the challenge of a request without
+   * credentials, and `url` gives the URL the proof's `htu` must name. Behind a proxy or load balancer
+   * that is the public URL the client called (`https://rows.example/…`), not `c.req.url`
+   * (`http://10.0.0.5:3000/…`): left at the default, every proof fails with `dpop_url_mismatch`.
+   */
+  dpop?: DpopAuthOptions;
+}
+
+/**
+ * The `dpop` option of {@link baseTokenAuth}.
+ *
+ * @example
+ * ```ts
+ * // Behind a TLS-terminating proxy: rebuild the public URL (never from client-controlled headers you do not trust).
+ * const dpop: DpopAuthOptions = { url: (c) => `https://rows.example${new URL(c.req.url).pathname}` };
+ * ```
+ */
+export interface DpopAuthOptions {
+  /** The request's public URL (query may stay; it is ignored). Default `c.req.url`. */
+  url?: (c: Context) => string;
 }
 
 /** Seconds a client should wait after a 503 (matches the JWKS refetch cooldown). */
@@ -63,6 +85,19 @@ const RETRY_AFTER_SECONDS = '30';
  * (`Bearer A, Bearer B`, as Node joins repeated headers) can never match.
  */
 const AUTHORIZATION = /^(?:bearer|token) ([A-Za-z0-9._~+/-]+=*)$/i;
+/** `DPoP <token>` (RFC 9449 §7.1), as strict as the Bearer form. */
+const DPOP_AUTHORIZATION = /^dpop ([A-Za-z0-9._~+/-]+=*)$/i;
+/** Refusals of the proof rather than of the token: `error="invalid_dpop_proof"` (RFC 9449 §7.1). */
+const PROOF_ERRORS: ReadonlySet<string> = new Set([
+  'dpop_proof_missing',
+  'dpop_proof_invalid',
+  'dpop_key_mismatch',
+  'dpop_method_mismatch',
+  'dpop_url_mismatch',
+  'dpop_proof_stale',
+  'dpop_ath_mismatch',
+  'dpop_proof_replayed',
+]);
 
 /**
  * The scope `requireWrite()` names in its challenge: the coarse read-write grant of a base (what an
@@ -95,8 +130,10 @@ function insufficientScope(c: Context<BaseTokenEnv>, scope: string, description:
 }
 
 /**
- * Authenticates a request with a Base-Token from `Authorization: Bearer <t>` or `Token <t>` and
- * stores the claims in `c.var.baseToken`. Answers 401 (RFC 6750 challenge) for a missing,
+ * Authenticates a request with a Base-Token from `Authorization: Bearer <t>` or `Token <t>`, or a
+ * DPoP-bound one from `Authorization: DPoP <t>` plus a `DPoP` proof header (RFC 9449), and
+ * stores the claims in `c.var.baseToken`. A DPoP-bound token sent as Bearer is refused (401,
+ * `dpop_binding_required`); a refused proof answers `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="…"`. Answers 401 (RFC 6750 challenge) for a missing,
  * malformed or rejected token and 503 + `Retry-After` when the JWKS is unreachable. With the
  * `protectedResource` option the 401 challenges point to the RFC 9728 metadata:
  * `Bearer resource_metadata="…"` without credentials,
@@ -128,24 +165,45 @@ export function baseTokenAuth(verifier: BaseTokenVerifier, options: BaseTokenAut
           })
         : 'Bearer error="invalid_token"';
 
+    const algs = verifier.dpopAlgorithms;
+    /** A DPoP challenge for a refused DPoP request or a bound token sent as Bearer. */
+    const dpopInvalid = (error: BaseTokenError) =>
+      dpopChallenge({
+        error: PROOF_ERRORS.has(error.code) ? 'invalid_dpop_proof' : 'invalid_token',
+        ...(resourceMetadata && { error_description: error.message, resource_metadata: resourceMetadata }),
+        algs,
+      });
+
     const header = c.req.header('Authorization');
     if (header === undefined) {
+      const challenge = options.dpop
+        ? `${missing}, ${dpopChallenge({ algs, ...(resourceMetadata && { resource_metadata: resourceMetadata }) })}`
+        : missing;
       return c.json(errorBody('token_missing', 'A Base-Token is required.'), 401, {
-        'WWW-Authenticate': missing,
+        'WWW-Authenticate': challenge,
       });
     }
-    const token = AUTHORIZATION.exec(header)?.[1];
+    const dpopToken = DPOP_AUTHORIZATION.exec(header)?.[1];
+    const token = dpopToken ?? AUTHORIZATION.exec(header)?.[1];
     if (token === undefined) {
       const message = 'The Authorization header is malformed.';
       return c.json(errorBody('token_malformed', message), 401, { 'WWW-Authenticate': invalid(message) });
     }
+    const dpop =
+      dpopToken === undefined
+        ? undefined
+        : { proof: c.req.header('DPoP'), method: c.req.method, url: options.dpop?.url?.(c) ?? c.req.url };
     try {
-      c.set('baseToken', await verifier.verify(token, { baseUuid: options.baseUuid?.(c) }));
+      c.set('baseToken', await verifier.verify(token, { baseUuid: options.baseUuid?.(c), dpop }));
     } catch (error) {
       if (!(error instanceof BaseTokenError)) throw error;
       const body = errorBody(error.code, error.message);
       if (error.status === 503) return c.json(body, 503, { 'Retry-After': RETRY_AFTER_SECONDS });
-      return c.json(body, 401, { 'WWW-Authenticate': invalid(error.message) });
+      const challenge =
+        dpop !== undefined || error.code === 'dpop_binding_required'
+          ? dpopInvalid(error)
+          : invalid(error.message);
+      return c.json(body, 401, { 'WWW-Authenticate': challenge });
     }
     if (resourceMetadata) c.set('baseTokenResourceMetadata', resourceMetadata);
     await next();

@@ -16,7 +16,22 @@ export {
   type BaseTokenVerifier,
   type BaseTokenVerifierOptions,
   type VerifyOptions,
+  type DpopOptions,
+  type DpopRequest,
 } from './verifier.js';
+export {
+  verifyDpopProof,
+  createDpopReplayCache,
+  normalizeHtu,
+  accessTokenHash,
+  DPOP_ALLOWED_ALGORITHMS,
+  DEFAULT_DPOP_ALGORITHMS,
+  type DpopAlgorithm,
+  type DpopProof,
+  type DpopProofCheck,
+  type DpopReplayCache,
+  type DpopReplayCacheOptions,
+} from './dpop.js';
 export {
   baseAudience,
   can,

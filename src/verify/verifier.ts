@@ -1,6 +1,13 @@
 import { jwtVerify, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
 import { baseAudience, normalizeBaseUuid, parseBaseTokenClaims, type BaseTokenClaims } from './claims.js';
 import { BaseTokenError } from './errors.js';
+import {
+  createDpopReplayCache,
+  DEFAULT_DPOP_ALGORITHMS,
+  DPOP_ALLOWED_ALGORITHMS,
+  verifyDpopProof,
+  type DpopAlgorithm,
+} from './dpop.js';
 import { createKeySource, type KeySourceOptions } from './key-source.js';
 import { mapJoseError } from './map-error.js';
 import { MAX_TOKEN_LENGTH, precheckToken } from './precheck.js';
@@ -93,6 +100,48 @@ export interface BaseTokenVerifierOptions extends KeySourceOptions {
    * the cache: a revoked token is refused within one poll interval even if it was verified before.
    */
   revocations?: RevocationList;
+  /** Checks of DPoP proofs for DPoP-bound tokens (see {@link DpopOptions}); the defaults suit most services. */
+  dpop?: DpopOptions;
+}
+
+/**
+ * How a verifier checks DPoP proofs (RFC 9449). The replay cache is per verifier, in memory, so per
+ * process: behind a load balancer, route each client to one instance (sticky routing), or a proof
+ * replayed to another instance within `maxAgeSeconds` is accepted there.
+ *
+ * @example
+ * ```ts
+ * createBaseTokenVerifier({ issuer, jwksUrl, dpop: { maxAgeSeconds: 30, algorithms: ['ES256'] } });
+ * ```
+ */
+export interface DpopOptions {
+  /**
+   * How long after its `iat` a proof is accepted, plus `clockToleranceSeconds`. Default 60: a proof is
+   * made for one request and sent at once, so a minute covers slow networks and retries, while it bounds
+   * how long a captured proof is worth anything and how many `jti`s the replay cache must hold.
+   */
+  maxAgeSeconds?: number;
+  /** Accepted proof algorithms; default {@link DEFAULT_DPOP_ALGORITHMS} (`EdDSA`, `ES256`). */
+  algorithms?: DpopAlgorithm[];
+  /** Proofs the replay cache remembers (see `createDpopReplayCache`). Default 100 000. */
+  replayCacheSize?: number;
+}
+
+/**
+ * The request a DPoP-bound token came with: its `DPoP` header and what the proof must name.
+ *
+ * @example
+ * ```ts
+ * const dpop: DpopRequest = { proof: request.headers.get('DPoP') ?? undefined, method: request.method, url: request.url };
+ * ```
+ */
+export interface DpopRequest {
+  /** The `DPoP` header's value; `undefined` when absent (refused as `dpop_proof_missing`). */
+  proof: string | undefined;
+  /** The request method (`htm`). */
+  method: string;
+  /** The URL the client addressed: behind a proxy the public URL, not the one the service sees (`htu`). */
+  url: string;
 }
 
 /**
@@ -106,6 +155,12 @@ export interface BaseTokenVerifierOptions extends KeySourceOptions {
 export interface VerifyOptions {
   audience?: string;
   baseUuid?: string;
+  /**
+   * Give it when the token came as `Authorization: DPoP <token>`: the token must then be DPoP-bound and
+   * the proof valid for this request (checked on every call, cache or not). Without it a DPoP-bound
+   * token is refused (`dpop_binding_required`): a bound token sent as `Bearer` is worth nothing.
+   */
+  dpop?: DpopRequest;
 }
 
 /**
@@ -124,6 +179,8 @@ export interface BaseTokenVerifier {
    * @throws TypeError if no audience is known (neither configured nor given).
    */
   verify(token: string, opts?: VerifyOptions): Promise<BaseTokenClaims>;
+  /** The proof algorithms this verifier accepts (for `WWW-Authenticate: DPoP algs="…"`). */
+  readonly dpopAlgorithms: readonly string[];
 }
 
 const DEFAULT_LIFETIME_SECONDS = 259_200;
@@ -150,6 +207,20 @@ function checkAlgorithms(algorithms: readonly string[]): string[] {
     );
   }
   return [...new Set(algorithms)];
+}
+
+function checkDpopAlgorithms(algorithms: readonly string[]): DpopAlgorithm[] {
+  const allowed: readonly string[] = DPOP_ALLOWED_ALGORITHMS;
+  if (
+    !Array.isArray(algorithms) ||
+    algorithms.length === 0 ||
+    !algorithms.every((a) => allowed.includes(a))
+  ) {
+    throw new TypeError(
+      `Base-Token verifier: dpop.algorithms must be a non-empty subset of ${allowed.join(', ')}`,
+    );
+  }
+  return [...new Set(algorithms)] as DpopAlgorithm[];
 }
 
 function checkAudience(audience: string | string[] | undefined): string[] | undefined {
@@ -219,6 +290,36 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
     throw new TypeError('Base-Token verifier: currentDate must be a function');
   }
 
+  const dpopAlgorithms = checkDpopAlgorithms(options.dpop?.algorithms ?? DEFAULT_DPOP_ALGORITHMS);
+  const dpopMaxAge = checkSeconds('dpop.maxAgeSeconds', options.dpop?.maxAgeSeconds ?? 60, 1);
+  const replay = createDpopReplayCache({ maxEntries: options.dpop?.replayCacheSize });
+
+  /** Every call, after the token checks (cached or not): a bound token needs a proof, a proof a bound token. */
+  async function checkBinding(
+    token: string,
+    claims: BaseTokenClaims,
+    dpop: DpopRequest | undefined,
+    now: Date,
+  ) {
+    if (dpop === undefined) {
+      if (claims.cnf !== undefined) throw new BaseTokenError('dpop_binding_required');
+      return;
+    }
+    if (claims.cnf === undefined) throw new BaseTokenError('dpop_token_unbound');
+    if (typeof dpop.proof !== 'string' || dpop.proof === '') throw new BaseTokenError('dpop_proof_missing');
+    await verifyDpopProof(dpop.proof, {
+      method: dpop.method,
+      url: dpop.url,
+      accessToken: token,
+      jkt: claims.cnf.jkt,
+      replay,
+      now,
+      maxAgeSeconds: dpopMaxAge,
+      clockToleranceSeconds: clockTolerance,
+      algorithms: dpopAlgorithms,
+    });
+  }
+
   const cache = options.cache === false ? undefined : createVerifiedCache(options.cache ?? {});
   const { revocations } = options;
 
@@ -233,6 +334,7 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
       const cached = jti === undefined ? undefined : cache.get(jti, token, nowMs);
       if (cached && audience.includes(cached.aud)) {
         revocations?.check(cached);
+        await checkBinding(token, cached, opts?.dpop, now);
         return cached;
       }
     }
@@ -263,8 +365,9 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
       (Math.min(claims.exp, claims.iat + maxTokenAge) + clockTolerance) * 1000,
     );
     revocations?.check(claims);
+    await checkBinding(token, claims, opts?.dpop, now);
     return claims;
   }
 
-  return { verify };
+  return { verify, dpopAlgorithms };
 }
