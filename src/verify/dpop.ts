@@ -14,14 +14,20 @@ import { mapJoseError } from './map-error.js';
 export const DPOP_ALLOWED_ALGORITHMS = ['EdDSA', 'Ed25519', 'ES256', 'ES384', 'PS256', 'RS256'] as const;
 
 /**
- * Proof algorithms accepted unless narrowed (and advertised in `WWW-Authenticate: DPoP algs="…"`).
+ * Proof algorithms accepted unless narrowed (and advertised in `WWW-Authenticate: DPoP algs="…"`):
+ * Ed25519 under both its names (`EdDSA`, and RFC 9864's `Ed25519`, which clients such as oauth4webapi
+ * v3 write) and ES256 (P-256, what browsers' non-extractable Web Crypto keys most often are).
  *
  * @example
  * ```ts
- * DEFAULT_DPOP_ALGORITHMS; // ['EdDSA', 'ES256']
+ * DEFAULT_DPOP_ALGORITHMS; // ['EdDSA', 'Ed25519', 'ES256']
  * ```
  */
-export const DEFAULT_DPOP_ALGORITHMS = ['EdDSA', 'ES256'] as const satisfies readonly DpopAlgorithm[];
+export const DEFAULT_DPOP_ALGORITHMS = [
+  'EdDSA',
+  'Ed25519',
+  'ES256',
+] as const satisfies readonly DpopAlgorithm[];
 
 /**
  * An algorithm from {@link DPOP_ALLOWED_ALGORITHMS}.

@@ -62,6 +62,20 @@ describe('DPoP-bound tokens: proofs that pass', () => {
     expect(result.sub).toBe('user-1');
   });
 
+  it("accepts RFC 9864's Ed25519 alg id for Ed25519 keys, and only the algorithms configured", async () => {
+    const token = await boundToken(edClient);
+    const ed25519 = { ...edClient, alg: 'Ed25519' as never };
+    await newVerifier().verify(token, {
+      baseUuid: BASE_A,
+      dpop: request(await makeProof(ed25519, { token })),
+    });
+    const esOnly = newVerifier({ dpop: { algorithms: ['ES256'] } });
+    await expectCode(
+      esOnly.verify(token, { baseUuid: BASE_A, dpop: request(await makeProof(edClient, { token })) }),
+      'dpop_proof_invalid',
+    );
+  });
+
   it('accepts PS256 only when enabled', async () => {
     const client = await createClientKey('PS256');
     const token = await boundToken(client);
