@@ -169,6 +169,11 @@ export interface DpopProofCheck {
   clockToleranceSeconds?: number;
   /** Accepted `alg`s, default {@link DEFAULT_DPOP_ALGORITHMS}. */
   algorithms?: readonly DpopAlgorithm[];
+  /**
+   * Imported proof keys by thumbprint and alg, so a client's key is imported once, not per request.
+   * Keyed on the RFC 7638 thumbprint just computed from the proof's own `jwk`, so a hit is that key.
+   */
+  keys?: Map<string, CryptoKey>;
 }
 
 /**
@@ -196,6 +201,8 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const PUBLIC_KEY_TYPES = ['OKP', 'EC', 'RSA'];
 const DEFAULT_MAX_AGE_SECONDS = 60;
+/** Proof keys kept imported per verifier (oldest first out). */
+const MAX_CACHED_KEYS = 1000;
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 
 const invalid = (cause?: unknown) => new BaseTokenError('dpop_proof_invalid', { cause });
@@ -245,6 +252,9 @@ export async function verifyDpopProof(proof: string, check: DpopProofCheck): Pro
   if (typ !== 'dpop+jwt' || typeof alg !== 'string' || !algorithms.includes(alg) || !isPublicJwk(jwk)) {
     throw invalid();
   }
+  // What EmbeddedJWK checks, here too, since a cached key skips it.
+  if ((jwk.use !== undefined && jwk.use !== 'sig') || (jwk.alg !== undefined && jwk.alg !== alg))
+    throw invalid();
   let thumbprint: string;
   try {
     thumbprint = await calculateJwkThumbprint(jwk as Parameters<typeof calculateJwkThumbprint>[0], 'sha256');
@@ -254,12 +264,23 @@ export async function verifyDpopProof(proof: string, check: DpopProofCheck): Pro
   if (thumbprint !== check.jkt) throw new BaseTokenError('dpop_key_mismatch');
 
   let payload: Record<string, unknown>;
+  const cacheKey = `${thumbprint}.${alg}`;
   try {
-    ({ payload } = await jwtVerify(proof, EmbeddedJWK, {
-      algorithms: [...algorithms],
-      typ: 'dpop+jwt',
-      currentDate: check.now,
-    }));
+    const key = check.keys?.get(cacheKey) ?? EmbeddedJWK;
+    let imported: CryptoKey | undefined;
+    ({ payload } = await jwtVerify(
+      proof,
+      key === EmbeddedJWK ? async (h, t) => (imported = (await EmbeddedJWK(h, t)) as CryptoKey) : key,
+      {
+        algorithms: [...algorithms],
+        typ: 'dpop+jwt',
+        currentDate: check.now,
+      },
+    ));
+    if (imported && check.keys) {
+      check.keys.set(cacheKey, imported);
+      if (check.keys.size > MAX_CACHED_KEYS) check.keys.delete(check.keys.keys().next().value!);
+    }
   } catch (error) {
     const mapped = mapJoseError(error);
     throw mapped instanceof BaseTokenError ? invalid(error) : mapped;

@@ -293,6 +293,7 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
   const dpopAlgorithms = checkDpopAlgorithms(options.dpop?.algorithms ?? DEFAULT_DPOP_ALGORITHMS);
   const dpopMaxAge = checkSeconds('dpop.maxAgeSeconds', options.dpop?.maxAgeSeconds ?? 60, 1);
   const replay = createDpopReplayCache({ maxEntries: options.dpop?.replayCacheSize });
+  const proofKeys = new Map<string, CryptoKey>();
 
   /** Every call, after the token checks (cached or not): a bound token needs a proof, a proof a bound token. */
   async function checkBinding(
@@ -317,6 +318,7 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
       maxAgeSeconds: dpopMaxAge,
       clockToleranceSeconds: clockTolerance,
       algorithms: dpopAlgorithms,
+      keys: proofKeys,
     });
   }
 

@@ -247,6 +247,20 @@ describe('DPoP-bound tokens: refusals', () => {
     await expectCode(verifier.verify(token, { baseUuid: BASE_A, dpop: request(oct) }), 'dpop_proof_invalid');
   });
 
+  it('refuses a jwk marked for encryption or for another alg, also once the key is cached', async () => {
+    const verifier = newVerifier();
+    const token = await boundToken(edClient);
+    await verifier.verify(token, { baseUuid: BASE_A, dpop: request(await makeProof(edClient, { token })) });
+    for (const extra of [{ use: 'enc' }, { alg: 'ES256' }]) {
+      const client = { ...edClient, jwk: { ...edClient.jwk, ...extra } };
+      const proof = await makeProof(client, { token });
+      await expectCode(
+        verifier.verify(token, { baseUuid: BASE_A, dpop: request(proof) }),
+        'dpop_proof_invalid',
+      );
+    }
+  });
+
   it('refuses alg none and HS256 proofs, and a wrong typ', async () => {
     const verifier = newVerifier();
     const token = await boundToken(edClient);
