@@ -175,7 +175,9 @@ export interface BaseTokenVerifier {
   /**
    * Verifies a Base-Token and returns its claims.
    *
-   * @throws BaseTokenError for every rejected token (401) or unreachable JWKS (503).
+   * A DPoP-bound token (`cnf.jkt`) passes only with `opts.dpop` and a valid proof for this request.
+   *
+   * @throws BaseTokenError for every rejected token or proof (401) or unreachable JWKS (503).
    * @throws TypeError if no audience is known (neither configured nor given).
    */
   verify(token: string, opts?: VerifyOptions): Promise<BaseTokenClaims>;
