@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { appConfigFromEnv, parseEnv } from '../../src/config';
 import { rawEcdsaSignature } from '../../src/incidents/secret-scanning';
@@ -10,6 +13,7 @@ import { feedVerifier } from '../helpers/feed-verifier';
 // Issue 17: GitHub's secret-scanning partner flow. GitHub cannot be reached from here, so the tests
 // make their own P-256 key pair and sign bodies as GitHub does (DER ECDSA over the exact body bytes).
 
+const SNIPPET = new URL('../../docs/examples/secret-scanning/validate-token.mjs', import.meta.url);
 const KEY_ID = 'bcb53661c06b4728e59d897fb6165d5c9cda0fd9cdf9d09ead458168deb7518c';
 
 function keyPair() {
@@ -291,5 +295,108 @@ describe('TOKENLADDER_GITHUB_SCANNING_KEYS', () => {
     expect(rawEcdsaSignature(Buffer.concat([der, Buffer.from([0])]))).toBeNull();
     expect(rawEcdsaSignature(der.subarray(0, der.length - 1))).toBeNull();
     expect(rawEcdsaSignature(new Uint8Array(64))).toBeNull();
+  });
+});
+
+describe('docs/secret-scanning.md: the published patterns and the checksum snippet', () => {
+  const page = readFileSync(new URL('../../docs/secret-scanning.md', import.meta.url), 'utf8');
+  // The rows of the pattern table: their pattern starts with \b. The page itself is what is tested.
+  const pattern = (name: string) => {
+    const row = new RegExp(`\\| ${name} \\| \`(\\\\b[^\`]+)\``).exec(page);
+    expect(row, name).not.toBeNull();
+    return new RegExp(row![1]!);
+  };
+  const snippet = () =>
+    import(SNIPPET.href) as Promise<{
+      tokenKind(token: string): string | null;
+    }>;
+
+  /** Freshly minted tokens of every kind we issue (honeytokens do not exist yet). */
+  async function mintedTokens() {
+    const { t, admin, alice, base } = await setup();
+    const api = await t.createApiToken(alice.token, base, 'scan-me', 'r');
+    const service = (
+      await t.call('POST', '/api/v1/service-accounts', { token: admin, body: { name: 'sync' } })
+    ).body.id as string;
+    await t.call('PUT', `/api/v1/bases/${base}/members/${service}`, {
+      token: alice.token,
+      body: { permission: 'r' },
+    });
+    const serviceToken = (
+      await t.call('POST', `/api/v1/service-accounts/${service}/api-tokens`, {
+        token: admin,
+        body: { name: 'sync', permission: 'r', resources: { type: 'base', base_uuid: base } },
+      })
+    ).body.token as string;
+    const tokens: [kind: string, row: string, token: string][] = [
+      ['Account-Token', 'Account-Token', alice.token],
+      ['API-Token', 'API-Token', api.token],
+      ['API-Token', 'API-Token', serviceToken],
+      ['Base-Token', 'Base-Token \\(JWT\\)', await exchange(t, api.token)],
+    ];
+    // Base-Tokens of the other signing algorithms (ES256 like EdDSA: 86 signature characters; RS256: 342).
+    for (const signingAlg of ['ES256', 'RS256'] as const) {
+      const other = await testApp({ config: { signingAlg } });
+      const otherBase = await other.createBase(await other.login(), 'B');
+      const otherApi = await other.createApiToken(await other.login(), otherBase, 'x', 'r');
+      tokens.push([`Base-Token`, 'Base-Token \\(JWT\\)', await exchange(other, otherApi.token)]);
+    }
+    return tokens;
+  }
+
+  it('find every kind of token we mint, inside surrounding text, and the snippet names its kind', async () => {
+    const { tokenKind } = await snippet();
+    const tokens = await mintedTokens();
+    expect(tokens.map(([, , token]) => token.slice(0, 7))).toEqual([
+      'tl_acc_',
+      'tl_api_',
+      'tl_api_',
+      'eyJhbGc',
+      'eyJhbGc',
+      'eyJhbGc',
+    ]);
+    for (const [kind, row, token] of tokens) {
+      expect(pattern(row).exec(`export TOKEN="${token}" # oops`)?.[0], row).toBe(token);
+      expect(tokenKind(token), token.slice(0, 12)).toBe(kind);
+    }
+    // The same patterns as docs/security.md's table (one list of patterns, shown on both pages).
+    const security = readFileSync(new URL('../../docs/security.md', import.meta.url), 'utf8');
+    for (const [, row] of tokens)
+      expect(security).toContain(
+        `| ${row.replace('\\(', '(').replace('\\)', ')')} | \`${pattern(row).source}\``,
+      );
+  });
+
+  it('refuse corrupted tokens: the snippet catches every changed, dropped or added character', async () => {
+    const { tokenKind } = await snippet();
+    const tokens = await mintedTokens();
+    for (const [, , token] of tokens.filter(([kind]) => kind !== 'Base-Token')) {
+      for (let i = 7; i < token.length; i++) {
+        const changed = token[i] === 'a' ? 'b' : 'a';
+        expect(tokenKind(token.slice(0, i) + changed + token.slice(i + 1)), `position ${i}`).toBeNull();
+      }
+      expect(tokenKind(token.slice(0, -1))).toBeNull();
+      expect(tokenKind(`${token}a`)).toBeNull();
+      expect(tokenKind(token.toUpperCase())).toBeNull();
+      expect(tokenKind(token.replace('tl_', 'tk_'))).toBeNull();
+      // The pattern still matches a corrupted one: the checksum is what tells them apart.
+      expect(pattern('API-Token').test(token) || pattern('Account-Token').test(token)).toBe(true);
+    }
+    const jwt = tokens.find(([kind]) => kind === 'Base-Token')![2];
+    expect(tokenKind(jwt.replace(/^eyJ[A-Za-z0-9_-]{4}/, 'eyJhbGcX'))).toBeNull();
+    for (const garbage of ['', 'hello', 'tl_api_', `tl_api_${'a'.repeat(63)}`, 'eyJ.eyJ.x'])
+      expect(tokenKind(garbage), garbage).toBeNull();
+    expect(pattern('API-Token').test((await setup()).alice.token)).toBe(false);
+  });
+
+  it('runs as a command: prints the kind, exit code 1 for anything that is not a token', async () => {
+    const tokens = await mintedTokens();
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [fileURLToPath(SNIPPET), ...args], { encoding: 'utf8' });
+    const good = run(tokens.map(([, , token]) => token));
+    expect(good.status).toBe(0);
+    expect(good.stdout.trim().split('\n')).toEqual(tokens.map(([kind]) => kind));
+    const bad = run([tokens[0]![2].slice(0, -1)]);
+    expect({ status: bad.status, out: bad.stdout.trim() }).toEqual({ status: 1, out: 'not a token' });
   });
 });
