@@ -18,6 +18,7 @@ import { metaRoutes } from './routes/meta';
 import { oauthRoutes } from './routes/oauth';
 import { policyRoutes } from './routes/policy';
 import { seatableRoutes } from './routes/seatable';
+import { secretScanningRoutes } from './routes/secret-scanning';
 import { isSeatablePath, seatableErrorResponse } from './routes/seatable/protocol';
 import { serviceAccountRoutes } from './routes/service-accounts';
 import { userRoutes } from './routes/users';
@@ -54,6 +55,7 @@ export function createApp(deps: Deps) {
   app.route('/', keyRoutes(deps));
   app.route('/', auditRoutes(deps));
   app.route('/', revocationRoutes(deps));
+  app.route('/', secretScanningRoutes(deps));
   app.route('/', oauthRoutes(deps));
   app.route('/', seatableRoutes(deps));
   app.route('/', openApiRoutes(app, deps));

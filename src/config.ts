@@ -68,8 +68,21 @@ export interface AppConfig {
   metrics?: { token: string | null } | null;
   /** The OAuth endpoints (src/oauth): resource indicators and the resource servers that may introspect. */
   oauth: OAuthConfig;
+  /**
+   * GitHub's secret-scanning public keys (`POST /api/v1/secret-scanning/github`): each key's identifier
+   * and its PEM (SPKI, ECDSA P-256); null: the endpoint is not offered (404).
+   */
+  githubScanningKeys?: GithubScanningKey[] | null;
   /** What the SeaTable-compatible routes tell clients about where bases are served (trailing slash kept). */
   seatable: { dtableServer: string; dtableSocket: string; dtableDb: string; useApiGateway: boolean };
+}
+
+/** One of GitHub's secret-scanning public keys, as its `public_keys` document lists it. */
+export interface GithubScanningKey {
+  /** `key_identifier`: the `Github-Public-Key-Identifier` header names it. */
+  id: string;
+  /** `key`: a PEM `PUBLIC KEY` (SPKI) of an uncompressed P-256 point. */
+  pem: string;
 }
 
 /** What the OAuth endpoints are configured with. */
@@ -236,6 +249,17 @@ export const envSchema = z.object({
       }),
     )
     .optional(),
+  TOKENLADDER_GITHUB_SCANNING_KEYS: z
+    .string()
+    .transform((text, ctx) => {
+      const keys = githubScanningKeys(text);
+      if (typeof keys === 'string') {
+        ctx.addIssue({ code: 'custom', message: keys });
+        return z.NEVER;
+      }
+      return keys;
+    })
+    .optional(),
   TOKENLADDER_ACCESS_LOG: z.enum(['true', 'false', '1', '0']).default('false'),
   TOKENLADDER_METRICS: z.enum(['true', 'false', '1', '0']).default('false'),
   TOKENLADDER_METRICS_TOKEN: z
@@ -398,6 +422,11 @@ export const SETTINGS = {
     description:
       'the resource servers (gateways such as Kong or nginx, base services) that may call `POST /oauth/introspect` and `/oauth/introspect/check`: comma-separated `<client id>:<SHA-256 hex of its secret>`, made by `tokenladder introspection-client <id>` (which prints the secret once). Only the hash is configured, so the environment never holds a usable secret; remove an entry to end a client ([oauth.md](oauth.md))',
   },
+  TOKENLADDER_GITHUB_SCANNING_KEYS: {
+    unset: '`POST /api/v1/secret-scanning/github` answers 404',
+    description:
+      'GitHub\'s secret-scanning public keys, the JSON document exactly as GitHub serves it at `https://api.github.com/meta/public_keys/secret_scanning` (`{"public_keys":[{"key_identifier":…,"key":"-----BEGIN PUBLIC KEY-----…","is_current":true}]}`; at most 20 keys, each an ECDSA P-256 `PUBLIC KEY`). Every listed key is accepted, current or not, so a rotation at GitHub needs no restart until the old key leaves the list. Checked at start (a bad document refuses the start); nothing is fetched at request time: refresh it when GitHub rotates its keys. Set, it turns on GitHub\'s secret-scanning partner endpoint ([secret-scanning.md](secret-scanning.md))',
+  },
   TOKENLADDER_ACCESS_LOG: {
     description:
       '`true`: one JSON line per request (method, path without the query string, status, `duration_ms`, `request_id`, `client_ip`). Off by default because it costs on the hot path; turn it on where no proxy logs requests',
@@ -423,6 +452,49 @@ function isOrigin(text: string): boolean {
   if (!URL.canParse(text)) return false;
   const url = new URL(text);
   return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === text;
+}
+
+/** The DER prefix of every SPKI of an uncompressed P-256 point (id-ecPublicKey, prime256v1, 65-byte BIT STRING). */
+const P256_SPKI_PREFIX = '3059301306072a8648ce3d020106082a8648ce3d030107034200';
+const MAX_SCANNING_KEYS = 20;
+
+/** GitHub's `public_keys` document, checked (every key a P-256 SPKI, ids unique); a string says what is wrong. */
+function githubScanningKeys(text: string): GithubScanningKey[] | string {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    return 'must be JSON: the document GitHub serves at https://api.github.com/meta/public_keys/secret_scanning';
+  }
+  const list = (document as { public_keys?: unknown } | null)?.public_keys;
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_SCANNING_KEYS)
+    return `must have "public_keys": a list of 1-${MAX_SCANNING_KEYS} keys`;
+  const keys: GithubScanningKey[] = [];
+  for (const entry of list as { key_identifier?: unknown; key?: unknown }[]) {
+    const id = entry?.key_identifier;
+    const pem = entry?.key;
+    if (typeof id !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(id))
+      return 'every key needs a "key_identifier" (1-256 printable characters)';
+    if (keys.some((key) => key.id === id)) return `${id}: listed twice`;
+    if (typeof pem !== 'string' || !isP256Spki(pem))
+      return `${id}: "key" must be a PEM PUBLIC KEY of an ECDSA P-256 key (uncompressed)`;
+    keys.push({ id, pem });
+  }
+  return keys;
+}
+
+function isP256Spki(pem: string): boolean {
+  const match = /^\s*-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]+)-----END PUBLIC KEY-----\s*$/.exec(pem);
+  if (!match) return false;
+  let der: string;
+  try {
+    der = [...atob(match[1]!.replace(/\s+/g, ''))]
+      .map((char) => char.charCodeAt(0).toString(16).padStart(2, '0'))
+      .join('');
+  } catch {
+    return false;
+  }
+  return der.length === 91 * 2 && der.startsWith(P256_SPKI_PREFIX) && der.slice(52, 54) === '04';
 }
 
 const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);
@@ -484,6 +556,7 @@ export function appConfigFromEnv(env: Env): AppConfig {
       env.TOKENLADDER_METRICS === 'true' || env.TOKENLADDER_METRICS === '1'
         ? { token: env.TOKENLADDER_METRICS_TOKEN ?? null }
         : null,
+    githubScanningKeys: env.TOKENLADDER_GITHUB_SCANNING_KEYS ?? null,
     oauth: {
       resourceUrlTemplate: env.TOKENLADDER_OAUTH_RESOURCE_URL ?? null,
       introspectionClients: env.TOKENLADDER_INTROSPECTION_CLIENTS ?? [],

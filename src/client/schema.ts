@@ -684,6 +684,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/secret-scanning/github": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * GitHub's secret-scanning partner endpoint
+         * @description GitHub posts the strings its scanners matched against our token patterns, signed with ECDSA P-256 (`Github-Public-Key-Identifier`, `Github-Public-Key-Signature`: base64 DER over the exact body) with one of the keys in TOKENLADDER_GITHUB_SCANNING_KEYS. Every match that is one of our tokens is revoked as `POST /api/v1/leaked-tokens` revokes it, its owner sees a `token.leak_report` record with the match's `url` and `source`; no per-address limit. The answer is GitHub's feedback: `true_positive` for one of our tokens (revoked now or before), else `false_positive`. At most 100 matches per report. A missing, unknown or wrong signature is a 401 and writes nothing. 404 when TOKENLADDER_GITHUB_SCANNING_KEYS is unset.
+         */
+        post: operations["postApiV1SecretScanningGithub"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/oauth-authorization-server": {
         parameters: {
             query?: never;
@@ -1450,6 +1470,12 @@ export interface components {
             more: boolean;
             dry_run: boolean;
         };
+        SecretScanningFeedback: {
+            token_raw: string;
+            token_type: string;
+            /** @enum {string} */
+            label: "true_positive" | "false_positive";
+        }[];
         SeatableServerInfo: {
             version: string;
             edition: string;
@@ -3330,6 +3356,45 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    postApiV1SecretScanningGithub: {
+        parameters: {
+            query?: never;
+            header: {
+                "Github-Public-Key-Identifier": string;
+                "Github-Public-Key-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                    type: string;
+                    /** @default  */
+                    url?: string;
+                    /** @default  */
+                    source?: string;
+                }[];
+            };
+        };
+        responses: {
+            /** @description One verdict per match, in order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretScanningFeedback"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

@@ -356,3 +356,14 @@ export const killSwitchResultSchema = z
 /** `{ <key>: [item, …] }`, the list envelope every native list uses. */
 export const listOf = <Key extends string>(key: Key, item: z.ZodType) =>
   z.strictObject({ [key]: z.array(item) } as Record<Key, z.ZodArray<z.ZodType>>);
+
+/** GitHub's secret-scanning feedback: one verdict per reported match, in order. */
+export const scannerFeedbackSchema = z
+  .array(
+    z.strictObject({
+      token_raw: z.string(),
+      token_type: z.string(),
+      label: z.enum(['true_positive', 'false_positive']),
+    }),
+  )
+  .meta({ id: 'SecretScanningFeedback' });

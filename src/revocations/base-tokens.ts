@@ -1,6 +1,6 @@
 import { jwtVerify } from 'jose';
 import { isUniqueViolation, UNIQUE } from '../store/atomic';
-import type { AuditActor } from '../audit/events';
+import type { AuditActor, AuditDetail } from '../audit/events';
 import { epochSeconds, PEER_CLOCK_TOLERANCE_SECONDS } from '../clock';
 import type { Deps } from '../deps';
 import { SIGNING_ALGS } from '../keys/signing-keys';
@@ -32,6 +32,8 @@ export async function revokeBaseToken(
   jwt: string,
   change: 'base_token_revoked' | 'leak_reported',
   actor: AuditActor,
+  /** Joined to the audit record's details (a secret scanner's `url` and `source`). */
+  details: Record<string, AuditDetail> = {},
 ): Promise<boolean> {
   let claims: {
     jti: string;
@@ -82,7 +84,7 @@ export async function revokeBaseToken(
   const already = await entriesRevoking(deps.db, claims).executeTakeFirst();
   if (already) return true;
   try {
-    await commitRevocation(deps, claims, change, actor);
+    await commitRevocation(deps, claims, change, actor, details);
   } catch (error) {
     // Revoked meanwhile by a concurrent report: done either way, and recorded once. Only this token's
     // own entry says so; any other conflict (a feed `seq`) is a failed write and must not pass as done.
@@ -105,6 +107,7 @@ async function commitRevocation(
   },
   change: 'base_token_revoked' | 'leak_reported',
   actor: AuditActor,
+  details: Record<string, AuditDetail>,
 ) {
   const now = epochSeconds(deps.clock);
   // Decided inside the write, so concurrent revocations cannot all slip under the bound.
@@ -153,7 +156,7 @@ async function commitRevocation(
         subjectUserId: claims.sub,
         baseId: claims.base,
         targetId: claims.jti,
-        details: { token_type: claims.kind, reason: RULES[change].reason },
+        details: { ...details, token_type: claims.kind, reason: RULES[change].reason },
       },
     ],
   );

@@ -1,4 +1,4 @@
-import type { AuditActor } from '../audit/events';
+import type { AuditActor, AuditDetail } from '../audit/events';
 import { epochSeconds } from '../clock';
 import type { Deps } from '../deps';
 import { matchesSecret, OPAQUE_KINDS, type StoredSecrets } from '../tokens/kinds';
@@ -21,22 +21,27 @@ type HeldToken = StoredSecrets & { owner: string; base_id?: string | null; revok
  * Revokes a token presented by whoever holds it: an API-Token or Account-Token (current secret, or
  * the previous one in its grace period) with its Base-Tokens, or a Base-Token or temporary API-Token
  * by its `jti`. Strings that fail our checksum or JWT shape are dropped without a query; an unknown,
- * wrong or already revoked token changes nothing. Returns whether this call revoked something.
+ * wrong or already revoked token changes nothing. `details` join the audit record's own (a secret
+ * scanner's `url` and `source`); the record is written only by the call that revokes. Returns whether
+ * the string is one of our tokens, revoked by this call or before it (a secret scanner's
+ * `true_positive`); false for anything else, an expired Base-Token included.
  */
 export async function revokeHeldToken(
   deps: Pick<Deps, 'db' | 'audit' | 'keys' | 'clock' | 'config' | 'hashToken'>,
   token: string,
   why: HeldRevocation,
   actor: AuditActor,
+  details: Record<string, AuditDetail> = {},
 ): Promise<boolean> {
   const opaque = parseOpaqueToken(token);
-  if (opaque) return revokeHeldOpaqueToken(deps, token, opaque, why, actor);
+  if (opaque) return revokeHeldOpaqueToken(deps, token, opaque, why, actor, details);
   if (COMPACT_JWS.test(token))
     return revokeBaseToken(
       deps,
       token,
       why === 'leak_reported' ? 'leak_reported' : 'base_token_revoked',
       actor,
+      details,
     );
   return false;
 }
@@ -47,6 +52,7 @@ async function revokeHeldOpaqueToken(
   { kind, id }: { kind: OpaqueKind; id: string },
   why: HeldRevocation,
   actor: AuditActor,
+  details: Record<string, AuditDetail>,
 ): Promise<boolean> {
   const hash = await deps.hashToken(token);
   const { table, owner, tokenType, revokeAction } = OPAQUE_KINDS[kind];
@@ -57,9 +63,9 @@ async function revokeHeldOpaqueToken(
     .where('id', '=', id)
     .executeTakeFirst();
   // The current secret, or the previous one while it still works (a grace period).
-  if (!row || matchesSecret(row, hash, epochSeconds(deps.clock)) === null || row.revoked_at !== null)
-    return false;
-  const revoked = await revokeTokens(deps, {
+  if (!row || matchesSecret(row, hash, epochSeconds(deps.clock)) === null) return false;
+  if (row.revoked_at !== null) return true;
+  await revokeTokens(deps, {
     kind,
     ids: [id],
     change:
@@ -75,9 +81,10 @@ async function revokeHeldOpaqueToken(
         subjectUserId: row.owner,
         baseId: row.base_id ?? null,
         targetId: id,
-        details: { token_type: tokenType, ...(why === 'holder' && { via: 'oauth_revoke' }) },
+        details: { ...details, token_type: tokenType, ...(why === 'holder' && { via: 'oauth_revoke' }) },
       },
     ],
   });
-  return revoked > 0;
+  // Revoked by this call, or by a concurrent one between the read and the write: ours either way.
+  return true;
 }
