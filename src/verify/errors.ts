@@ -1,6 +1,7 @@
 /**
  * Why a Base-Token was rejected. Every code except `jwks_unavailable` and `revocations_unavailable`
- * is a fault of the presented token (HTTP 401, RFC 6750 `invalid_token`); those two mean the verifier
+ * is a fault of the presented token or its DPoP proof (HTTP 401: RFC 6750 `invalid_token`, or RFC 9449
+ * `invalid_dpop_proof` for the `dpop_*` codes about the proof); those two mean the verifier
  * could not get what it checks against and fails closed (HTTP 503, retry later).
  *
  * | code | meaning |
