@@ -1,7 +1,7 @@
 // Issue 16: every refusal of the OAuth endpoints, in RFC 6749's shape with the right status, never a
 // 500, and nothing changed (every table but the audit log and the throttle counters, which refusals
 // are meant to write). Also run on PostgreSQL (the `postgres` project).
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testApp, type TestApp } from '../helpers/app';
 import {
   ACCOUNT_TOKEN_TYPE,
@@ -365,26 +365,32 @@ const CASES: Case[] = [
   },
 ];
 
+async function world(t: TestApp): Promise<World> {
+  const admin = await t.login();
+  const crm = await t.createBase(admin, 'CRM');
+  const wiki = await t.createBase(admin, 'Wiki');
+  const bot = await t.createApiToken(admin, crm, 'bot', 'rw');
+  const reader = await t.createApiToken(admin, crm, 'reader', 'r');
+  const disabled = await t.createApiToken(admin, crm, 'off', 'rw');
+  await t.call('PATCH', `/api/v1/api-tokens/${disabled.id}`, { token: admin, body: { enabled: false } });
+  const stranger = (await t.userWithToken(admin, 'stranger@example.com')).token;
+  // Each token used once now, so a refusal in the same minute has no last_used_at to write.
+  for (const token of [bot, reader])
+    expect((await t.call('POST', '/api/v1/base-tokens', { token: token.token })).status).toBe(201);
+  expect((await t.call('GET', '/api/v1/me', { token: admin })).status).toBe(200);
+  expect((await t.call('GET', '/api/v1/me', { token: stranger })).status).toBe(200);
+  return { crm, wiki, admin, bot, reader, disabled, stranger };
+}
+
 describe('OAuth endpoint refusals', () => {
   let t: TestApp;
   let w: World;
 
-  beforeEach(async () => {
+  // One app for the whole table: every case proves it changed nothing, so they cannot affect each
+  // other (a PostgreSQL database per case made the file's teardown the slowest part).
+  beforeAll(async () => {
     t = await testApp({ config: gatewayConfig });
-    const admin = await t.login();
-    const crm = await t.createBase(admin, 'CRM');
-    const wiki = await t.createBase(admin, 'Wiki');
-    const bot = await t.createApiToken(admin, crm, 'bot', 'rw');
-    const reader = await t.createApiToken(admin, crm, 'reader', 'r');
-    const disabled = await t.createApiToken(admin, crm, 'off', 'rw');
-    await t.call('PATCH', `/api/v1/api-tokens/${disabled.id}`, { token: admin, body: { enabled: false } });
-    const stranger = (await t.userWithToken(admin, 'stranger@example.com')).token;
-    w = { crm, wiki, admin, bot, reader, disabled, stranger };
-    // Each token used once now, so a refusal in the same minute has no last_used_at to write.
-    for (const token of [bot, reader])
-      expect((await t.call('POST', '/api/v1/base-tokens', { token: token.token })).status).toBe(201);
-    expect((await t.call('GET', '/api/v1/me', { token: admin })).status).toBe(200);
-    expect((await t.call('GET', '/api/v1/me', { token: stranger })).status).toBe(200);
+    w = await world(t);
   });
 
   it.each(CASES)('$name → $status $error, nothing changed', async (c) => {
@@ -420,6 +426,16 @@ describe('OAuth endpoint refusals', () => {
     });
     expect(response.status).toBe(413);
     expect(await t.digest()).toBe(before);
+  });
+});
+
+describe('OAuth limits', () => {
+  let t: TestApp;
+  let w: World;
+
+  beforeEach(async () => {
+    t = await testApp({ config: gatewayConfig });
+    w = await world(t);
   });
 
   it('introspection answers 429 once a resource server has had its inactive answers, and active ones stay free', async () => {
