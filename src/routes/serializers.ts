@@ -84,6 +84,7 @@ export function apiTokenJson(token: ApiToken): Json<typeof apiTokenSchema> {
       expires_at: isoTime(token.previousSecret.expiresAt),
       last_used_at: isoTime(token.previousSecret.lastUsedAt),
     },
+    allowed_networks: token.allowedNetworks,
   };
 }
 
