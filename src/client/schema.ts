@@ -1261,6 +1261,8 @@ export interface components {
                 expires_at: string;
                 last_used_at: string | null;
             } | null;
+            /** @description the client networks (canonical CIDR) it may be exchanged from; null = any address. Base-Tokens from it carry them as `cidr` */
+            allowed_networks: string[] | null;
             /** @description the secret, shown only in this response */
             token: string;
         };
@@ -1335,6 +1337,8 @@ export interface components {
                 expires_at: string;
                 last_used_at: string | null;
             } | null;
+            /** @description the client networks (canonical CIDR) it may be exchanged from; null = any address. Base-Tokens from it carry them as `cidr` */
+            allowed_networks: string[] | null;
         };
         Explanation: {
             allowed: boolean;
@@ -2383,6 +2387,15 @@ export interface operations {
                     };
                     expires_at?: string | null;
                     expires_in_days?: number;
+                    /**
+                     * @description client networks (IPv4/IPv6 CIDR or addresses, at most 20) the token may be exchanged from; null or [] = any. Host bits must be zero
+                     * @example [
+                     *       "203.0.113.0/24",
+                     *       "2001:db8::/48",
+                     *       "198.51.100.7"
+                     *     ]
+                     */
+                    allowed_networks?: string[] | null;
                 };
             };
         };
@@ -2413,7 +2426,8 @@ export interface operations {
                      *       "created_at": "2026-11-01T12:00:00Z",
                      *       "updated_at": "2026-11-01T12:00:00Z",
                      *       "last_used_at": null,
-                     *       "previous_secret": null
+                     *       "previous_secret": null,
+                     *       "allowed_networks": null
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenCreated"];
@@ -2512,6 +2526,15 @@ export interface operations {
                     };
                     expires_at?: string | null;
                     expires_in_days?: number;
+                    /**
+                     * @description client networks (IPv4/IPv6 CIDR or addresses, at most 20) the token may be exchanged from; null or [] = any. Host bits must be zero
+                     * @example [
+                     *       "203.0.113.0/24",
+                     *       "2001:db8::/48",
+                     *       "198.51.100.7"
+                     *     ]
+                     */
+                    allowed_networks?: string[] | null;
                 };
             };
         };
@@ -2542,7 +2565,8 @@ export interface operations {
                      *       "created_at": "2026-11-01T12:00:00Z",
                      *       "updated_at": "2026-11-01T12:00:00Z",
                      *       "last_used_at": null,
-                     *       "previous_secret": null
+                     *       "previous_secret": null,
+                     *       "allowed_networks": null
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenCreated"];
@@ -2680,6 +2704,15 @@ export interface operations {
                     };
                     expires_at?: string | null;
                     expires_in_days?: number;
+                    /**
+                     * @description client networks (IPv4/IPv6 CIDR or addresses, at most 20) the token may be exchanged from; null or [] = any. Host bits must be zero
+                     * @example [
+                     *       "203.0.113.0/24",
+                     *       "2001:db8::/48",
+                     *       "198.51.100.7"
+                     *     ]
+                     */
+                    allowed_networks?: string[] | null;
                 };
             };
         };
@@ -2890,6 +2923,15 @@ export interface operations {
                     };
                     expires_at?: string | null;
                     expires_in_days?: number;
+                    /**
+                     * @description client networks (IPv4/IPv6 CIDR or addresses, at most 20) the token may be exchanged from; null or [] = any. Host bits must be zero
+                     * @example [
+                     *       "203.0.113.0/24",
+                     *       "2001:db8::/48",
+                     *       "198.51.100.7"
+                     *     ]
+                     */
+                    allowed_networks?: string[] | null;
                 };
             };
         };
@@ -2920,7 +2962,8 @@ export interface operations {
                      *       "created_at": "2026-11-01T12:00:00Z",
                      *       "updated_at": "2026-11-01T12:00:00Z",
                      *       "last_used_at": null,
-                     *       "previous_secret": null
+                     *       "previous_secret": null,
+                     *       "allowed_networks": null
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenCreated"];

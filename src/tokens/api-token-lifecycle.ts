@@ -91,10 +91,8 @@ export async function updateApiToken(
   const oldNetworks = networksOf(token.allowed_networks);
   const networks =
     patch.allowedNetworks !== undefined ? canonicalNetworkList(patch.allowedNetworks) : oldNetworks;
-  const fewerAddresses =
-    networks !== null && (oldNetworks === null || !networksCover(networks, oldNetworks));
-  const moreAddresses =
-    oldNetworks !== null && (networks === null || !networksCover(oldNetworks, networks));
+  const fewerAddresses = networks !== null && (oldNetworks === null || !networksCover(networks, oldNetworks));
+  const moreAddresses = oldNetworks !== null && (networks === null || !networksCover(oldNetworks, networks));
   if (widerScopes || longer || reenabled || moreAddresses) {
     const baseIds = await tokenBaseIds(deps, token);
     await assertOwnerStillMember(deps, token.created_by, baseIds);

@@ -262,14 +262,17 @@ export function checkApiTokenLive(
  * from an unknown one (no socket address, no configured header): the list fails closed. Only the
  * exchange checks it (introspection and explain are not uses of the token from an address).
  */
-export function checkClientAddress(token: Pick<ExchangeableToken, 'allowed_networks'>, clientIp?: string | null) {
+export function checkClientAddress(
+  token: Pick<ExchangeableToken, 'allowed_networks'>,
+  clientIp?: string | null,
+) {
   if (token.allowed_networks === null) return;
   const networks = JSON.parse(token.allowed_networks) as string[];
   if (!clientIp || !networksContain(networks, clientIp))
     throw new AppError(
       'address_not_allowed',
       clientIp
-        ? "this API-Token may not be used from this client address (see its allowed_networks)"
+        ? 'this API-Token may not be used from this client address (see its allowed_networks)'
         : 'this API-Token may only be used from listed networks, and the client address is unknown',
     );
 }

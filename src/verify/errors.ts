@@ -17,6 +17,7 @@
  * | `jwks_unavailable` | JWKS fetch failed/timed out/was invalid and no fresh cached set could answer |
  * | `token_revoked` | the revocation feed lists the token's `jti`, or an entry for its source (`client_id`, on its base or all) or for its user on its base, written after the token was exchanged (its `gen`) |
  * | `revocations_unavailable` | the revocation feed could not be read for longer than `maxStalenessSeconds` (only when set) |
+ * | `token_address_not_allowed` | the token carries `cidr` (an allowlisted API-Token) and the client address the service passed (`clientAddress`) is in none of them, or none was passed |
  *
  * @example
  * ```ts
@@ -35,7 +36,8 @@ export type BaseTokenErrorCode =
   | 'token_claims_invalid'
   | 'jwks_unavailable'
   | 'token_revoked'
-  | 'revocations_unavailable';
+  | 'revocations_unavailable'
+  | 'token_address_not_allowed';
 
 // Fixed texts: messages never echo the token or anything else taken from the request.
 const MESSAGES: Record<BaseTokenErrorCode, string> = {
@@ -51,6 +53,7 @@ const MESSAGES: Record<BaseTokenErrorCode, string> = {
   jwks_unavailable: 'The signing keys are temporarily unavailable.',
   token_revoked: 'The token has been revoked.',
   revocations_unavailable: 'The revocation list is temporarily unavailable.',
+  token_address_not_allowed: 'The token may not be used from this client address.',
 };
 
 /**

@@ -54,6 +54,12 @@ export interface BaseTokenAuthOptions {
    * Each `:name` in `resource` must be a route parameter of the routes this middleware guards.
    */
   protectedResource?: ProtectedResourceOptions;
+  /**
+   * The client's IP address, for tokens bound to networks (`cidr`); see `VerifyOptions.clientAddress`.
+   * Without it such tokens are refused. Behind a proxy, read it from what your proxy sets (e.g.
+   * `c.req.header('cf-connecting-ip')` on Cloudflare), never from a header the client can send itself.
+   */
+  clientAddress?: (c: Context) => string | undefined;
 }
 
 /** Seconds a client should wait after a 503 (matches the JWKS refetch cooldown). */
@@ -140,7 +146,13 @@ export function baseTokenAuth(verifier: BaseTokenVerifier, options: BaseTokenAut
       return c.json(errorBody('token_malformed', message), 401, { 'WWW-Authenticate': invalid(message) });
     }
     try {
-      c.set('baseToken', await verifier.verify(token, { baseUuid: options.baseUuid?.(c) }));
+      c.set(
+        'baseToken',
+        await verifier.verify(token, {
+          baseUuid: options.baseUuid?.(c),
+          clientAddress: options.clientAddress?.(c),
+        }),
+      );
     } catch (error) {
       if (!(error instanceof BaseTokenError)) throw error;
       const body = errorBody(error.code, error.message);
