@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { BaseTokenError, createBaseTokenVerifier } from '../../src/verify';
 import { canonicalNetwork, networksContain, networksCover } from '../../src/verify/networks';
 import { testApp, type TestApp } from '../helpers/app';
-import { basic, postForm } from '../helpers/oauth';
+import { API_TOKEN_TYPE, basic, postForm, TOKEN_EXCHANGE } from '../helpers/oauth';
 
 const IP = 'x-test-client-ip';
 const NETWORKS = ['203.0.113.0/24', '2001:db8::/48', '198.51.100.7'];
@@ -201,6 +201,29 @@ describe('API-Token allowed_networks', () => {
     );
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     expect(decodeJwt(ok.body.access_token).cidr).toEqual(['203.0.113.0/24']);
+  });
+
+  it('refuses a token exchange (RFC 8693) from outside as invalid_grant, and the SeaTable app-access-token as 403', async () => {
+    const created = (await create({ allowed_networks: ['2001:db8::/48'] })).body;
+    const before = await t.digest();
+    const refused = await postForm(
+      t,
+      '/oauth/token',
+      { grant_type: TOKEN_EXCHANGE, subject_token: created.token, subject_token_type: API_TOKEN_TYPE },
+      { [IP]: '2001:db9::1' },
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe('invalid_grant');
+    const seatable = await t.app.request('/api/v2.1/dtable/app-access-token/', {
+      headers: { authorization: `Token ${created.token}`, [IP]: '192.0.2.1' },
+    });
+    expect(seatable.status).toBe(403);
+    expect(await seatable.json()).toEqual({ error_msg: 'Permission denied.' });
+    expect(await t.digest()).toBe(before);
+    const inside = await t.app.request('/api/v2.1/dtable/app-access-token/', {
+      headers: { authorization: `Token ${created.token}`, [IP]: '2001:db8::1' },
+    });
+    expect(inside.status).toBe(200);
   });
 
   it('the verifier refuses outside, without an address, and its cache does not carry a pass to another address', async () => {
