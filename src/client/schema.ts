@@ -1383,6 +1383,8 @@ export interface components {
             forbid_all_bases_scope: boolean;
             /** @enum {string} */
             service_account_max_permission: "r" | "rw";
+            /** @description the longest lifetime of a Base-Token from an API-Token with allowed_networks (null: the configured lifetime) */
+            network_bound_base_token_ttl_seconds: number | null;
         };
         SigningKey: {
             kid: string;
@@ -3084,6 +3086,7 @@ export interface operations {
                     forbid_all_bases_scope?: boolean;
                     /** @enum {string} */
                     service_account_max_permission?: "r" | "rw";
+                    network_bound_base_token_ttl_seconds?: number | null;
                 };
             };
         };

@@ -276,6 +276,10 @@ export const tokenPolicyResponseSchema = z
     require_expiry: z.boolean(),
     forbid_all_bases_scope: z.boolean(),
     service_account_max_permission: level,
+    network_bound_base_token_ttl_seconds: z.number().int().nullable().meta({
+      description:
+        'the longest lifetime of a Base-Token from an API-Token with allowed_networks (null: the configured lifetime)',
+    }),
   })
   .meta({ id: 'TokenPolicy' });
 

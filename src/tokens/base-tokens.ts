@@ -351,8 +351,15 @@ export async function exchangeApiToken(
       networks: token.allowed_networks === null ? null : (JSON.parse(token.allowed_networks) as string[]),
       gen: token.gen,
     },
-    request.ttlSeconds,
+    networkBoundTtl(token, request.ttlSeconds),
   );
+}
+
+/** The asked lifetime, capped by the token policy for an API-Token bound to networks. */
+function networkBoundTtl(token: ExchangeableToken, ttlSeconds: number | undefined): number | undefined {
+  if (token.allowed_networks === null) return ttlSeconds;
+  const cap = parseTokenPolicy(token.policy).networkBoundBaseTokenTtlSeconds;
+  return cap === null ? ttlSeconds : Math.min(ttlSeconds ?? cap, cap);
 }
 
 /** Account-Token → Base-Token for a base the caller is a member of, with the caller's own permission (or less). */

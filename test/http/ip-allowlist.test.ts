@@ -226,6 +226,36 @@ describe('API-Token allowed_networks', () => {
     expect(inside.status).toBe(200);
   });
 
+  it('the token policy gives Base-Tokens from allowlisted tokens a shorter lifetime', async () => {
+    const set = await t.call('PUT', '/api/v1/token-policy', {
+      token: admin,
+      body: { network_bound_base_token_ttl_seconds: 600 },
+    });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect(set.body.network_bound_base_token_ttl_seconds).toBe(600);
+    const bound = (await create({ allowed_networks: ['203.0.113.0/24'] })).body.token as string;
+    const plain = (await create({ name: 'plain' })).body.token as string;
+    const now = Math.floor(t.clock.now() / 1000);
+    const expOf = async (token: string, body: Record<string, unknown> = {}) => {
+      const issued = await t.call('POST', '/api/v1/base-tokens', {
+        token,
+        body,
+        headers: { [IP]: '203.0.113.1' },
+      });
+      expect(issued.status, JSON.stringify(issued.body)).toBe(201);
+      return decodeJwt(issued.body.base_token).exp! - now;
+    };
+    expect(await expOf(bound)).toBe(600);
+    expect(await expOf(bound, { ttl: 120 })).toBe(120);
+    expect(await expOf(bound, { ttl: 3600 })).toBe(600);
+    expect(await expOf(plain)).toBe(3 * 86400);
+    const refused = await t.call('PUT', '/api/v1/token-policy', {
+      token: admin,
+      body: { network_bound_base_token_ttl_seconds: 10 },
+    });
+    expect(refused.status).toBe(400);
+  });
+
   it('the verifier refuses outside, without an address, and its cache does not carry a pass to another address', async () => {
     const token = (await create({ allowed_networks: NETWORKS })).body.token as string;
     const jwt = (await exchange(token, '203.0.113.9')).body.base_token as string;
