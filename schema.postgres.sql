@@ -91,6 +91,7 @@ CREATE TABLE api_tokens (
   enabled integer NOT NULL DEFAULT 1 CONSTRAINT api_tokens_enabled CHECK (enabled IN (0, 1)),
   expires_at bigint,
   updated_at bigint NOT NULL,
+  allowed_networks text COLLATE "C",
   CONSTRAINT api_tokens_base_scope CHECK ((scope_type = 'base') = (base_id IS NOT NULL)),
   CONSTRAINT api_tokens_workspace_scope CHECK ((scope_type = 'workspace') = (workspace_id IS NOT NULL))
 );

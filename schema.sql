@@ -89,6 +89,7 @@ CREATE TABLE api_tokens (
   updated_at INTEGER NOT NULL,
   last_used_at INTEGER,
   revoked_at INTEGER,
+  allowed_networks TEXT,
   CHECK ((scope_type = 'base') = (base_id IS NOT NULL)),
   CHECK ((scope_type = 'workspace') = (workspace_id IS NOT NULL))
 );

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'wrong_token_type'
   | 'account_disabled'
   | 'insufficient_permission'
+  | 'address_not_allowed'
   | 'not_found'
   | 'method_not_allowed'
   | 'conflict'

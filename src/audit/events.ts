@@ -22,6 +22,7 @@ export const AUDIT_ACTIONS = [
   'api_token.disable',
   'api_token.base_access_end',
   'api_token.expiry_change',
+  'api_token.network_change',
   'api_token.regenerate',
   'api_token.delete',
   'base_token.issue',

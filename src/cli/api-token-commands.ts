@@ -37,6 +37,7 @@ function printSecret(verb: string, token: ApiToken & { token: string }, json?: b
   console.log(
     `${verb} API-Token ${token.name} (${token.id}), ${token.permission} on ${reach(token)}, expires ${token.expires_at ?? 'never'}`,
   );
+  if (token.allowed_networks) console.log(`only from: ${token.allowed_networks.join(', ')}`);
   console.log(`secret (shown only this once): ${token.token}`);
 }
 
@@ -85,10 +86,21 @@ export function registerApiTokenCommands(
         '--expires-in-days <days>',
         'expiry in days (default: never, unless the token policy requires one)',
         parseDays,
+      )
+      .option(
+        '--allow-network <cidr>',
+        'only usable from this network (IPv4/IPv6 CIDR or address); repeat for several (default: any)',
+        (value: string, previous: string[] = []) => [...previous, value],
       ),
   ).action(
     async (
-      options: ClientOptions & { base: string; permission: 'r' | 'rw'; name: string; expiresInDays?: number },
+      options: ClientOptions & {
+        base: string;
+        permission: 'r' | 'rw';
+        name: string;
+        expiresInDays?: number;
+        allowNetwork?: string[];
+      },
     ) => {
       const created = ok(
         await signedInClient(options).POST('/api/v1/bases/{uuid}/api-tokens', {
@@ -97,6 +109,7 @@ export function registerApiTokenCommands(
             name: options.name,
             permission: options.permission,
             expires_in_days: options.expiresInDays,
+            allowed_networks: options.allowNetwork,
           },
         }),
       );

@@ -1281,6 +1281,8 @@ export interface components {
                 expires_at: string;
                 last_used_at: string | null;
             } | null;
+            /** @description the client networks (canonical CIDR) it may be exchanged from; null = any address. Base-Tokens from it carry them as `cidr` */
+            allowed_networks: string[] | null;
             /** @description the secret, shown only in this response */
             token: string;
         };
@@ -1355,6 +1357,8 @@ export interface components {
                 expires_at: string;
                 last_used_at: string | null;
             } | null;
+            /** @description the client networks (canonical CIDR) it may be exchanged from; null = any address. Base-Tokens from it carry them as `cidr` */
+            allowed_networks: string[] | null;
         };
         Explanation: {
             allowed: boolean;
@@ -1399,6 +1403,8 @@ export interface components {
             forbid_all_bases_scope: boolean;
             /** @enum {string} */
             service_account_max_permission: "r" | "rw";
+            /** @description the longest lifetime of a Base-Token from an API-Token with allowed_networks (null: the configured lifetime) */
+            network_bound_base_token_ttl_seconds: number | null;
         };
         SigningKey: {
             kid: string;
@@ -2409,6 +2415,15 @@ export interface operations {
                     };
                     expires_at?: string | null;
                     expires_in_days?: number;
+                    /**
+                     * @description client networks (IPv4/IPv6 CIDR or addresses, at most 20) the token may be exchanged from; null or [] = any. Host bits must be zero
+                     * @example [
+                     *       "203.0.113.0/24",
+                     *       "2001:db8::/48",
+                     *       "198.51.100.7"
+                     *     ]
+                     */
+                    allowed_networks?: string[] | null;
                 };
             };
         };
@@ -2439,7 +2454,8 @@ export interface operations {
                      *       "created_at": "2026-11-01T12:00:00Z",
                      *       "updated_at": "2026-11-01T12:00:00Z",
                      *       "last_used_at": null,
-                     *       "previous_secret": null
+                     *       "previous_secret": null,
+                     *       "allowed_networks": null
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenCreated"];
@@ -2538,6 +2554,15 @@ export interface operations {
                     };
                     expires_at?: string | null;
                     expires_in_days?: number;
+                    /**
+                     * @description client networks (IPv4/IPv6 CIDR or addresses, at most 20) the token may be exchanged from; null or [] = any. Host bits must be zero
+                     * @example [
+                     *       "203.0.113.0/24",
+                     *       "2001:db8::/48",
+                     *       "198.51.100.7"
+                     *     ]
+                     */
+                    allowed_networks?: string[] | null;
                 };
             };
         };
@@ -2568,7 +2593,8 @@ export interface operations {
                      *       "created_at": "2026-11-01T12:00:00Z",
                      *       "updated_at": "2026-11-01T12:00:00Z",
                      *       "last_used_at": null,
-                     *       "previous_secret": null
+                     *       "previous_secret": null,
+                     *       "allowed_networks": null
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenCreated"];
@@ -2706,6 +2732,15 @@ export interface operations {
                     };
                     expires_at?: string | null;
                     expires_in_days?: number;
+                    /**
+                     * @description client networks (IPv4/IPv6 CIDR or addresses, at most 20) the token may be exchanged from; null or [] = any. Host bits must be zero
+                     * @example [
+                     *       "203.0.113.0/24",
+                     *       "2001:db8::/48",
+                     *       "198.51.100.7"
+                     *     ]
+                     */
+                    allowed_networks?: string[] | null;
                 };
             };
         };
@@ -2916,6 +2951,15 @@ export interface operations {
                     };
                     expires_at?: string | null;
                     expires_in_days?: number;
+                    /**
+                     * @description client networks (IPv4/IPv6 CIDR or addresses, at most 20) the token may be exchanged from; null or [] = any. Host bits must be zero
+                     * @example [
+                     *       "203.0.113.0/24",
+                     *       "2001:db8::/48",
+                     *       "198.51.100.7"
+                     *     ]
+                     */
+                    allowed_networks?: string[] | null;
                 };
             };
         };
@@ -2946,7 +2990,8 @@ export interface operations {
                      *       "created_at": "2026-11-01T12:00:00Z",
                      *       "updated_at": "2026-11-01T12:00:00Z",
                      *       "last_used_at": null,
-                     *       "previous_secret": null
+                     *       "previous_secret": null,
+                     *       "allowed_networks": null
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenCreated"];
@@ -3067,6 +3112,7 @@ export interface operations {
                     forbid_all_bases_scope?: boolean;
                     /** @enum {string} */
                     service_account_max_permission?: "r" | "rw";
+                    network_bound_base_token_ttl_seconds?: number | null;
                 };
             };
         };

@@ -70,7 +70,7 @@ export function auditFailures(deps: Deps) {
           ...(!genuine && { window_seconds: UNVERIFIED_FAILURE_WINDOW.windowSeconds }),
         },
       });
-    } else if (error.code === 'insufficient_permission') {
+    } else if (error.code === 'insufficient_permission' || error.code === 'address_not_allowed') {
       const principal = c.get('principal');
       const event: AuditEvent = {
         action: 'access.denied',
@@ -82,7 +82,7 @@ export function auditFailures(deps: Deps) {
               tokenId: presentedToken(c)?.id ?? null,
               clientIp: clientIp(c, deps.config.clientIpHeader),
             },
-        details: requestDetails(c),
+        details: { ...requestDetails(c), ...(error.code === 'address_not_allowed' && { code: error.code }) },
       };
       await deps.audit.record(event);
     }

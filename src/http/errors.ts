@@ -23,6 +23,8 @@ export const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   wrong_token_type: 401,
   account_disabled: 401,
   insufficient_permission: 403,
+  // The credential is genuine and live, but used from a client address its allowlist refuses.
+  address_not_allowed: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,

@@ -86,7 +86,9 @@ export function asOAuthError(error: unknown, credential: 'client' | 'grant'): un
       error,
     );
   if (error instanceof ScopeRefused) return new OAuthError('invalid_scope', message, error);
-  if (code === 'insufficient_permission')
+  // The client (or grant) is refused from this address: RFC 6749 §5.2's unauthorized_client for a
+  // client that authenticated, invalid_grant for a subject_token that may not be used from here.
+  if (code === 'insufficient_permission' || code === 'address_not_allowed')
     return new OAuthError(credential === 'client' ? 'unauthorized_client' : 'invalid_grant', message, error);
   if (code === 'rate_limited' || code === 'service_unavailable')
     return new OAuthError('temporarily_unavailable', message, error);

@@ -29,6 +29,24 @@ const oneExpiry = (input: { expires_at?: unknown; expires_in_days?: unknown }) =
 const oneGrant = (input: { permission?: unknown; scopes?: unknown }) =>
   input.permission === undefined || input.scopes === undefined;
 
+/**
+ * The client networks a token may be exchanged from: IPv4/IPv6 CIDR or bare addresses (a bare address
+ * is /32 or /128). Canonicalised by the domain (src/tokens/api-tokens.ts canonicalNetworkList), which
+ * refuses an entry with host bits set; null or [] = any address.
+ */
+const allowedNetworks = {
+  allowed_networks: z
+    .array(z.string().min(1).max(64))
+    .max(20)
+    .nullable()
+    .optional()
+    .meta({
+      description:
+        'client networks (IPv4/IPv6 CIDR or addresses, at most 20) the token may be exchanged from; null or [] = any. Host bits must be zero',
+      examples: [['203.0.113.0/24', '2001:db8::/48', '198.51.100.7']],
+    }),
+};
+
 const grant = {
   permission: z.enum(['r', 'rw']).optional(),
   scopes: scopesInput.transform(scopesFromInput).optional(),
@@ -56,7 +74,7 @@ const resources = z
   });
 
 export const createBaseApiTokenBody = z
-  .strictObject({ name: displayName, ...grant, ...expiry })
+  .strictObject({ name: displayName, ...grant, ...expiry, ...allowedNetworks })
   .refine(oneGrant, 'send permission or scopes, not both')
   .refine(
     (input) => input.permission !== undefined || input.scopes !== undefined,
@@ -71,7 +89,7 @@ export const createBaseApiTokenBody = z
   });
 
 export const createApiTokenBody = z
-  .strictObject({ name: displayName, resources, ...grant, ...expiry })
+  .strictObject({ name: displayName, resources, ...grant, ...expiry, ...allowedNetworks })
   .refine(oneGrant, 'send permission or scopes, not both')
   .refine(
     (input) => input.permission !== undefined || input.scopes !== undefined,
@@ -80,7 +98,7 @@ export const createApiTokenBody = z
   .refine(oneExpiry, 'send expires_at or expires_in_days, not both');
 
 export const updateApiTokenBody = z
-  .strictObject({ name: displayName, enabled: z.boolean(), ...grant, ...expiry })
+  .strictObject({ name: displayName, enabled: z.boolean(), ...grant, ...expiry, ...allowedNetworks })
   .partial()
   .refine((input) => Object.keys(input).length > 0, 'send at least one field to change')
   .refine(oneGrant, 'send permission or scopes, not both')

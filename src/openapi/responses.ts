@@ -196,6 +196,10 @@ const apiTokenFields = {
     .strictObject({ expires_at: time, last_used_at: nullableTime })
     .nullable()
     .meta({ description: 'the old secret during a regeneration grace period' }),
+  allowed_networks: z.array(z.string()).nullable().meta({
+    description:
+      'the client networks (canonical CIDR) it may be exchanged from; null = any address. Base-Tokens from it carry them as `cidr`',
+  }),
 };
 export const apiTokenSchema = z.strictObject(apiTokenFields).meta({ id: 'ApiToken' });
 export const apiTokenCreatedSchema = z
@@ -226,6 +230,7 @@ export const apiTokenCreatedResponse = jsonResponse(
     updated_at: '2026-11-01T12:00:00Z',
     last_used_at: null,
     previous_secret: null,
+    allowed_networks: null,
   },
 );
 
@@ -271,6 +276,10 @@ export const tokenPolicyResponseSchema = z
     require_expiry: z.boolean(),
     forbid_all_bases_scope: z.boolean(),
     service_account_max_permission: level,
+    network_bound_base_token_ttl_seconds: z.number().int().nullable().meta({
+      description:
+        'the longest lifetime of a Base-Token from an API-Token with allowed_networks (null: the configured lifetime)',
+    }),
   })
   .meta({ id: 'TokenPolicy' });
 

@@ -45,6 +45,7 @@ const CLASS_05 = 'test/guarantees/class-05-base-token-outlives-source.test.ts';
 const CLASS_11 = 'test/guarantees/class-11-revoked-key-other-processes.test.ts';
 const MODEL = 'test/guarantees/model.test.ts';
 const OAUTH = 'test/http/oauth.test.ts';
+const IP_ALLOWLIST = 'test/http/ip-allowlist.test.ts';
 const MODEL_PROCESSES = 'test/guarantees/model-processes.test.ts';
 
 export const RULES = {
@@ -77,12 +78,18 @@ export const RULES = {
   },
   api_token_narrowed: {
     change:
-      'An API-Token is narrowed: `permission` or `scopes` take something away, or `expires_at` comes earlier',
+      'An API-Token is narrowed: `permission` or `scopes` take something away, `expires_at` comes earlier, ' +
+      'or `allowed_networks` no longer covers every address it did (a list set where there was none included)',
     ends: 'Every Base-Token exchanged from it before; exchanging again yields what is left.',
     feed: ['client'],
     reason: 'revoked',
     how: 'Widening it ends nothing.',
-    proof: [`${CLASS_01} › narrowed`, `${CLASS_02} › API-Token narrowed`, `${MODEL} › random sequences`],
+    proof: [
+      `${CLASS_01} › narrowed`,
+      `${CLASS_02} › API-Token narrowed`,
+      `${MODEL} › random sequences`,
+      `${IP_ALLOWLIST} › a Base-Token exchanged before a narrowing is refused`,
+    ],
   },
   api_token_regenerated: {
     change: 'An API-Token is regenerated (a new secret)',

@@ -147,10 +147,11 @@ export function apiTokenRoutes(deps: Deps) {
       requireJsonBody,
       validate('json', createBaseApiTokenBody),
       async (c) => {
-        const { expires_at, expires_in_days, ...body } = c.req.valid('json');
+        const { expires_at, expires_in_days, allowed_networks, ...body } = c.req.valid('json');
         const expiry = { expiresAt: expires_at, expiresInDays: expires_in_days };
         const created = await createApiToken(deps, c.var.principal, {
           ...body,
+          allowedNetworks: allowed_networks,
           resources: { type: 'base', baseUuid: c.req.valid('param').uuid },
           expiresAt: expiryOf(expiry, now()) ?? null,
         });
@@ -167,10 +168,11 @@ export function apiTokenRoutes(deps: Deps) {
       requireJsonBody,
       validate('json', createApiTokenBody),
       async (c) => {
-        const { expires_at, expires_in_days, ...body } = c.req.valid('json');
+        const { expires_at, expires_in_days, allowed_networks, ...body } = c.req.valid('json');
         const expiry = { expiresAt: expires_at, expiresInDays: expires_in_days };
         const created = await createApiToken(deps, c.var.principal, {
           ...body,
+          allowedNetworks: allowed_networks,
           expiresAt: expiryOf(expiry, now()) ?? null,
         });
         return c.json(apiTokenCreatedJson(created), 201);
@@ -200,10 +202,11 @@ export function apiTokenRoutes(deps: Deps) {
       requireJsonBody,
       validate('json', updateApiTokenBody),
       async (c) => {
-        const { expires_at, expires_in_days, ...patch } = c.req.valid('json');
+        const { expires_at, expires_in_days, allowed_networks, ...patch } = c.req.valid('json');
         const expiry = { expiresAt: expires_at, expiresInDays: expires_in_days };
         const updated = await updateApiToken(deps, c.var.principal, c.req.valid('param').id, {
           ...patch,
+          allowedNetworks: allowed_networks,
           expiresAt: expiryOf(expiry, now()),
         });
         return c.json(apiTokenJson(updated));

@@ -14,6 +14,7 @@ const policyPatchBody = z
     require_expiry: z.boolean(),
     forbid_all_bases_scope: z.boolean(),
     service_account_max_permission: z.enum(['r', 'rw']),
+    network_bound_base_token_ttl_seconds: z.number().int().min(60).max(31_536_000).nullable(),
   })
   .partial()
   .refine((patch) => Object.keys(patch).length > 0, 'send at least one field');
@@ -47,6 +48,7 @@ export function policyRoutes(deps: Deps) {
         requireExpiry: body.require_expiry,
         forbidAllBasesScope: body.forbid_all_bases_scope,
         serviceAccountMaxPermission: body.service_account_max_permission,
+        networkBoundBaseTokenTtlSeconds: body.network_bound_base_token_ttl_seconds,
       };
       return c.json(tokenPolicyJson(await setTokenPolicy(deps, c.var.principal, patch)));
     });

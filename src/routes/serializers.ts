@@ -84,6 +84,7 @@ export function apiTokenJson(token: ApiToken): Json<typeof apiTokenSchema> {
       expires_at: isoTime(token.previousSecret.expiresAt),
       last_used_at: isoTime(token.previousSecret.lastUsedAt),
     },
+    allowed_networks: token.allowedNetworks,
   };
 }
 
@@ -266,4 +267,5 @@ export const tokenPolicyJson = (policy: TokenPolicy): Json<typeof tokenPolicyRes
   require_expiry: policy.requireExpiry,
   forbid_all_bases_scope: policy.forbidAllBasesScope,
   service_account_max_permission: policy.serviceAccountMaxPermission,
+  network_bound_base_token_ttl_seconds: policy.networkBoundBaseTokenTtlSeconds,
 });

@@ -71,12 +71,16 @@ export function serviceAccountRoutes(deps: Deps) {
       requireJsonBody,
       validate('json', createApiTokenBody),
       async (c) => {
-        const { expires_at, expires_in_days, ...body } = c.req.valid('json');
+        const { expires_at, expires_in_days, allowed_networks, ...body } = c.req.valid('json');
         const expiry = { expiresAt: expires_at, expiresInDays: expires_in_days };
         const created = await createApiToken(
           deps,
           c.var.principal,
-          { ...body, expiresAt: expiryOf(expiry, epochSeconds(deps.clock)) ?? null },
+          {
+            ...body,
+            allowedNetworks: allowed_networks,
+            expiresAt: expiryOf(expiry, epochSeconds(deps.clock)) ?? null,
+          },
           c.req.valid('param').id,
         );
         return c.json(apiTokenCreatedJson(created), 201);

@@ -10,6 +10,7 @@ export const MIGRATION_NAMES: readonly string[] = [
   '0006_subject_base_revocations.sql',
   '0007_revocation_generations.sql',
   '0008_one_next_key.sql',
+  '0009_api_token_networks.sql',
 ];
 
 /** What keeps `applied` (d1_migrations' names) from being exactly the known list; null when current. */

@@ -111,6 +111,11 @@ export interface ApiTokensTable {
   updated_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /**
+   * The client networks the token may be exchanged from: a JSON array of canonical CIDR strings
+   * (src/verify/networks.ts); null = any address.
+   */
+  allowed_networks: string | null;
 }
 
 export interface ApiTokenBasesTable {

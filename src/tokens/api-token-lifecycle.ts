@@ -9,6 +9,8 @@ import type { ApiTokenPermission } from '../store/schema';
 import {
   apiTokenById,
   assertOwnerCovers,
+  canonicalNetworkList,
+  networksOf,
   findApiTokenByName,
   manageableApiToken,
   membershipOf,
@@ -19,6 +21,7 @@ import { OPAQUE_KINDS } from './kinds';
 import { mintOpaqueToken } from './opaque';
 import { publishRevocations, revokeTokens, type PublishingChange } from '../revocations/revoke';
 import { assertPolicyAllowsNewToken, getTokenPolicy } from './policy';
+import { networksCover } from '../verify/networks';
 
 export interface ApiTokenPatch {
   name?: string;
@@ -27,6 +30,8 @@ export interface ApiTokenPatch {
   enabled?: boolean;
   /** Epoch seconds, or null for never. */
   expiresAt?: number | null;
+  /** The client networks it may be exchanged from; null or [] = any address (see canonicalNetworkList). */
+  allowedNetworks?: readonly string[] | null;
 }
 
 /** The bases a token's grant must be covered on when it changes (multi-base scopes are checked per exchange too). */
@@ -81,7 +86,14 @@ export async function updateApiToken(
     token.expires_at !== null &&
     (patch.expiresAt === null || patch.expiresAt > token.expires_at);
   const reenabled = patch.enabled === true && token.enabled !== 1;
-  if (widerScopes || longer || reenabled) {
+  // The network list: a new list that does not cover the old one takes addresses away (narrower); one
+  // the old list does not cover (or none: any address) gives addresses (wider). Both at once is possible.
+  const oldNetworks = networksOf(token.allowed_networks);
+  const networks =
+    patch.allowedNetworks !== undefined ? canonicalNetworkList(patch.allowedNetworks) : oldNetworks;
+  const fewerAddresses = networks !== null && (oldNetworks === null || !networksCover(networks, oldNetworks));
+  const moreAddresses = oldNetworks !== null && (networks === null || !networksCover(oldNetworks, networks));
+  if (widerScopes || longer || reenabled || moreAddresses) {
     const baseIds = await tokenBaseIds(deps, token);
     await assertOwnerStillMember(deps, token.created_by, baseIds);
     if (widerScopes) await assertOwnerCovers(deps, token.created_by, baseIds, scopes);
@@ -127,13 +139,18 @@ export async function updateApiToken(
     events.push(event(patch.enabled ? 'api_token.enable' : 'api_token.disable', {}));
   if (patch.expiresAt !== undefined && patch.expiresAt !== token.expires_at)
     events.push(event('api_token.expiry_change', { from: token.expires_at, to: patch.expiresAt }));
+  const storedNetworks = networks && JSON.stringify(networks);
+  if (storedNetworks !== token.allowed_networks)
+    events.push(event('api_token.network_change', { from: oldNetworks, to: networks }));
   // Disabling, or taking away anything the token granted (scopes, or time: an earlier expiry, which
   // Base-Tokens issued before it would outlive), ends the Base-Tokens already derived from it.
   const shortened =
     patch.expiresAt !== undefined &&
     patch.expiresAt !== null &&
     (token.expires_at === null || patch.expiresAt < token.expires_at);
-  const narrowed = (scopes !== undefined && !isSubsetOf(tokenScopes(token), scopes)) || shortened;
+  // Fewer client networks: Base-Tokens exchanged before from a now-refused address must end too.
+  const narrowed =
+    (scopes !== undefined && !isSubsetOf(tokenScopes(token), scopes)) || shortened || fewerAddresses;
   const revocation: PublishingChange | null =
     patch.enabled === false && enabledNow ? 'api_token_disabled' : narrowed ? 'api_token_narrowed' : null;
   const stillLive = deps.db
@@ -151,6 +168,7 @@ export async function updateApiToken(
             ...(scopes && { permission, grants }),
             ...(patch.enabled !== undefined && { enabled: patch.enabled ? 1 : 0 }),
             ...(patch.expiresAt !== undefined && { expires_at: patch.expiresAt }),
+            ...(patch.allowedNetworks !== undefined && { allowed_networks: storedNetworks }),
             updated_at: now,
           })
           .where('id', '=', id)

@@ -17,6 +17,7 @@ import {
   type Scopes,
 } from './grants';
 import { mintOpaqueToken } from './opaque';
+import { canonicalNetwork, MAX_NETWORKS } from '../verify/networks';
 import { assertPolicyAllowsNewToken, getTokenPolicy } from './policy';
 
 /** Which bases a token reaches: one (SeaTable), a list, a whole workspace, or all of its owner's. */
@@ -34,7 +35,31 @@ export interface NewApiToken {
   resources: TokenResources;
   /** Epoch seconds, or null for never. */
   expiresAt: number | null;
+  /** The client networks it may be exchanged from (CIDR or bare addresses); null, [] or absent = any. */
+  allowedNetworks?: readonly string[] | null;
 }
+
+/**
+ * A token's network list in canonical form (src/verify/networks.ts), duplicates dropped, or null
+ * (any address) for null or []. Refuses with a 400 naming the first bad entry; an entry with host bits
+ * set (`10.0.0.1/8`) is refused rather than widened.
+ */
+export function canonicalNetworkList(list: readonly string[] | null | undefined): string[] | null {
+  if (!list || list.length === 0) return null;
+  if (list.length > MAX_NETWORKS) throw badRequest(`allowed_networks: at most ${MAX_NETWORKS} entries`);
+  const networks: string[] = [];
+  for (const [index, entry] of list.entries()) {
+    const result = canonicalNetwork(entry);
+    if ('error' in result)
+      throw badRequest(`allowed_networks[${index}]: ${JSON.stringify(entry)}: ${result.error}`);
+    if (!networks.includes(result.network)) networks.push(result.network);
+  }
+  return networks;
+}
+
+/** The stored list (JSON) as the domain answers it. */
+export const networksOf = (stored: string | null): string[] | null =>
+  stored === null ? null : (JSON.parse(stored) as string[]);
 
 /** Live API-Tokens with what their views need, oldest first. */
 export const liveApiTokens = (deps: Pick<Deps, 'db'>) =>
@@ -57,6 +82,7 @@ export const liveApiTokens = (deps: Pick<Deps, 'db'>) =>
       't.last_used_at',
       't.previous_secret_expires_at',
       't.previous_last_used_at',
+      't.allowed_networks',
       'u.email as created_by_email',
     ])
     .where('t.revoked_at', 'is', null)
@@ -85,6 +111,8 @@ export interface ApiToken {
   lastUsedAt: number | null;
   /** The old secret during a regeneration grace period. */
   previousSecret: { expiresAt: number; lastUsedAt: number | null } | null;
+  /** The client networks it may be exchanged from (canonical CIDR); null = any address. */
+  allowedNetworks: string[] | null;
 }
 
 /** A token just minted or regenerated, with its secret (shown once). */
@@ -118,6 +146,7 @@ function apiTokenOf(row: ApiTokenRow, baseUuids: string[], now: number): ApiToke
     previousSecret: graceOpen
       ? { expiresAt: row.previous_secret_expires_at!, lastUsedAt: row.previous_last_used_at }
       : null,
+    allowedNetworks: networksOf(row.allowed_networks),
   };
 }
 
@@ -251,6 +280,7 @@ export async function createApiToken(
   const permission = input.scopes ? summaryPermission(scopes) : (input.permission ?? 'r');
   const now = epochSeconds(deps.clock);
   const { resources } = input;
+  const allowedNetworks = canonicalNetworkList(input.allowedNetworks);
   if (input.expiresAt !== null && input.expiresAt <= now)
     throw badRequest('expires_at: must be in the future');
   assertPolicyAllowsNewToken(
@@ -296,6 +326,7 @@ export async function createApiToken(
     grants: input.scopes ? JSON.stringify(scopes) : null,
     secret_hash: minted.hash,
     expires_at: input.expiresAt,
+    allowed_networks: allowedNetworks && JSON.stringify(allowedNetworks),
     created_at: now,
     updated_at: now,
   };
@@ -324,6 +355,7 @@ export async function createApiToken(
             permission,
             expires_at: row.expires_at,
             ...(baseIds.length > 1 && { base_uuids: baseIds }),
+            ...(allowedNetworks && { allowed_networks: allowedNetworks }),
           },
         },
       ],

@@ -24,6 +24,7 @@ import type { ApiTokensTable, BasePermission, UserKind } from '../store/schema';
 import { baseAudience } from '../verify/claims';
 import { scopeString } from '../verify/scopes';
 import { feedPosition } from '../revocations/feed';
+import { networksContain } from '../verify/networks';
 
 export const BASE_TOKEN_TYPE = 'at+jwt';
 
@@ -42,6 +43,8 @@ export interface BaseTokenGrant {
   endsAt: number | null;
   /** Where the exchange came from, for the audit record. */
   clientIp?: string | null;
+  /** The client networks of an allowlisted API-Token (canonical CIDR), signed as `cidr`; else absent. */
+  networks?: string[] | null;
   /**
    * The feed position read in the same statement as the source (`feedPosition`), signed as `gen`:
    * feed entries written after that read refuse the Base-Token.
@@ -105,6 +108,7 @@ export async function signBaseToken(
     ...(scp && { scp }),
     scope,
     gen: grant.gen,
+    ...(grant.networks && { cidr: grant.networks }),
     dtable_uuid: grant.baseUuid,
     username: grant.userId,
     ...(grant.tokenType === 'api_token' && { app_name: grant.tokenName }),
@@ -196,7 +200,7 @@ export async function loadApiTokenForExchange(
   const { rows } = await sql<ExchangeableToken>`
     SELECT t.id, t.name, t.created_by, t.scope_type, t.base_id, t.workspace_id, t.permission, t.grants,
            t.secret_hash, t.previous_secret_hash, t.previous_secret_expires_at, t.enabled, t.expires_at,
-           t.created_at, t.last_used_at, t.previous_last_used_at, t.revoked_at,
+           t.created_at, t.last_used_at, t.previous_last_used_at, t.revoked_at, t.allowed_networks,
            u.is_active, u.kind AS owner_kind, m.permission AS owner_permission,
            (SELECT value FROM settings WHERE key = ${TOKEN_POLICY_KEY}) AS policy,
            CASE WHEN EXISTS (SELECT 1 FROM api_token_base_blocks AS k
@@ -254,6 +258,26 @@ export function checkApiTokenLive(
 }
 
 /**
+ * Refuses an allowlisted API-Token (`allowed_networks`) used from an address outside its networks, or
+ * from an unknown one (no socket address, no configured header): the list fails closed. Only the
+ * exchange checks it (introspection and explain are not uses of the token from an address).
+ */
+export function checkClientAddress(
+  token: Pick<ExchangeableToken, 'allowed_networks'>,
+  clientIp?: string | null,
+) {
+  if (token.allowed_networks === null) return;
+  const networks = JSON.parse(token.allowed_networks) as string[];
+  if (!clientIp || !networksContain(networks, clientIp))
+    throw new AppError(
+      'address_not_allowed',
+      clientIp
+        ? 'this API-Token may not be used from this client address (see its allowed_networks)'
+        : 'this API-Token may only be used from listed networks, and the client address is unknown',
+    );
+}
+
+/**
  * Whether a (secret-checked) API-Token may be exchanged for `request`, and with what scopes: the token's
  * grant ∩ its owner's current role on the base ∩ what is asked. Throws the AppError a refusal gets
  * (NocoDB's statuses: expired, disabled, unknown and out-of-scope 401; insufficient permission 403).
@@ -302,6 +326,8 @@ export async function exchangeApiToken(
   const now = epochSeconds(deps.clock);
   const matched = token === undefined ? null : matchesSecret(token, hash, now);
   if (!token || matched === null) throw new AppError('token_invalid', 'the token is malformed or unknown');
+  // Before anything else is told or written: from outside its networks the token is good for nothing.
+  checkClientAddress(token, request.clientIp);
   const { baseUuid, scopes, endsAt } = await evaluateApiToken(deps, token, request);
   if (matched === 'current') await touchLastUsed(deps.db, 'api_tokens', token.id, token.last_used_at, now);
   else
@@ -322,10 +348,18 @@ export async function exchangeApiToken(
       // The previous secret (a regenerate's grace period) ends sooner than the token.
       endsAt: matched === 'previous' ? earliest(endsAt, token.previous_secret_expires_at) : endsAt,
       clientIp: request.clientIp,
+      networks: token.allowed_networks === null ? null : (JSON.parse(token.allowed_networks) as string[]),
       gen: token.gen,
     },
-    request.ttlSeconds,
+    networkBoundTtl(token, request.ttlSeconds),
   );
+}
+
+/** The asked lifetime, capped by the token policy for an API-Token bound to networks. */
+function networkBoundTtl(token: ExchangeableToken, ttlSeconds: number | undefined): number | undefined {
+  if (token.allowed_networks === null) return ttlSeconds;
+  const cap = parseTokenPolicy(token.policy).networkBoundBaseTokenTtlSeconds;
+  return cap === null ? ttlSeconds : Math.min(ttlSeconds ?? cap, cap);
 }
 
 /** Account-Token → Base-Token for a base the caller is a member of, with the caller's own permission (or less). */

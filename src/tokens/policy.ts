@@ -17,6 +17,11 @@ export interface TokenPolicy {
   forbidAllBasesScope: boolean;
   /** The most a service account's token may grant. */
   serviceAccountMaxPermission: 'r' | 'rw';
+  /**
+   * The longest a Base-Token from an API-Token with `allowed_networks` may live, in seconds (null: the
+   * configured Base-Token lifetime). Applies to Base-Tokens issued from then on.
+   */
+  networkBoundBaseTokenTtlSeconds: number | null;
 }
 
 export const DEFAULT_POLICY: TokenPolicy = {
@@ -24,6 +29,7 @@ export const DEFAULT_POLICY: TokenPolicy = {
   requireExpiry: false,
   forbidAllBasesScope: false,
   serviceAccountMaxPermission: 'rw',
+  networkBoundBaseTokenTtlSeconds: null,
 };
 
 /**
@@ -35,6 +41,7 @@ const storedPolicySchema = z.strictObject({
   require_expiry: z.boolean(),
   forbid_all_bases_scope: z.boolean(),
   service_account_max_permission: z.enum(['r', 'rw']),
+  network_bound_base_token_ttl_seconds: z.number().int().min(60).max(31_536_000).nullable(),
 });
 
 type StoredPolicy = z.infer<typeof storedPolicySchema>;
@@ -44,6 +51,7 @@ const storedOf = (policy: TokenPolicy): StoredPolicy => ({
   require_expiry: policy.requireExpiry,
   forbid_all_bases_scope: policy.forbidAllBasesScope,
   service_account_max_permission: policy.serviceAccountMaxPermission,
+  network_bound_base_token_ttl_seconds: policy.networkBoundBaseTokenTtlSeconds,
 });
 
 /** The settings row holding the policy. */
@@ -59,6 +67,7 @@ export function parseTokenPolicy(value: string | null | undefined): TokenPolicy 
     requireExpiry: parsed.data.require_expiry,
     forbidAllBasesScope: parsed.data.forbid_all_bases_scope,
     serviceAccountMaxPermission: parsed.data.service_account_max_permission,
+    networkBoundBaseTokenTtlSeconds: parsed.data.network_bound_base_token_ttl_seconds,
   };
 }
 
@@ -88,6 +97,10 @@ export async function setTokenPolicy(
     requireExpiry: patch.requireExpiry ?? current.requireExpiry,
     forbidAllBasesScope: patch.forbidAllBasesScope ?? current.forbidAllBasesScope,
     serviceAccountMaxPermission: patch.serviceAccountMaxPermission ?? current.serviceAccountMaxPermission,
+    networkBoundBaseTokenTtlSeconds:
+      patch.networkBoundBaseTokenTtlSeconds !== undefined
+        ? patch.networkBoundBaseTokenTtlSeconds
+        : current.networkBoundBaseTokenTtlSeconds,
   };
   const value = JSON.stringify(storedOf(policy));
   const now = epochSeconds(deps.clock);

@@ -98,6 +98,7 @@ const FIELD_LABELS: Record<string, string> = {
   scopes: 'Custom permissions',
   expires_at: 'Expires after',
   expires_in_days: 'Expires after',
+  allowed_networks: 'Only from networks',
 };
 
 /** The first problem of a form, for a person: "Name: must not be empty". */
@@ -123,6 +124,8 @@ function apiTokenBody(
   expires: z.infer<typeof EXPIRES>,
 ) {
   const expiry = expires === 'never' ? { expires_at: null } : { expires_in_days: Number(expires) };
+  const networks = (values.networks ?? '').split(/[\s,]+/).filter((entry) => entry !== '');
+  if (networks.length > 0) Object.assign(expiry, { allowed_networks: networks });
   if (permission !== 'custom') return { name: values.name, permission, ...expiry };
   const scopes: Record<string, unknown> = {};
   const operations = [...new Set(values.records ?? [])];
@@ -333,6 +336,7 @@ export function uiRoutes(deps: Deps) {
       name: field(form, 'name'),
       permission: field(form, 'permission'),
       expires: field(form, 'expires'),
+      networks: field(form, 'networks'),
       scopes: Object.fromEntries(
         SCOPE_CATEGORIES.map((category) => [category, field(form, scopeField(category))]),
       ),
@@ -345,11 +349,12 @@ export function uiRoutes(deps: Deps) {
       { error: humanMessage },
     );
     if (!parsed.success) return basePage(c, uuid, { error: formProblem(parsed.error), values }, 400);
-    const { expires_at, expires_in_days, ...body } = parsed.data;
+    const { expires_at, expires_in_days, allowed_networks, ...body } = parsed.data;
     try {
       const expiry = { expiresAt: expires_at, expiresInDays: expires_in_days };
       const created = await createApiToken(deps, c.var.principal, {
         ...body,
+        allowedNetworks: allowed_networks,
         resources: { type: 'base', baseUuid: uuid },
         expiresAt: expiryOf(expiry, epochSeconds(deps.clock)) ?? null,
       });

@@ -1,4 +1,5 @@
 import { BaseTokenError } from './errors.js';
+import { isCanonicalNetwork, MAX_NETWORKS } from './networks.js';
 import { allows, parseScopes, scopesOfPermission, type ScopeAction, type Scopes } from './scopes.js';
 
 /**
@@ -69,6 +70,12 @@ export interface BaseTokenClaims {
    * carrying it is DPoP-bound: `verify()` refuses it without a proof made with that key.
    */
   readonly cnf?: { readonly jkt: string };
+  /**
+   * The client networks (canonical CIDR strings, IPv4 `a.b.c.d/n` and RFC 5952 IPv6 `x::/n`) the token may
+   * be used from, copied from its API-Token's `allowed_networks`; absent when that token has none. The
+   * verifier refuses a token with `cidr` unless the call's `clientAddress` lies in one of them.
+   */
+  readonly cidr?: readonly string[];
 }
 
 /** What every Base-Token's `aud` starts with; the base UUID follows. */
@@ -169,6 +176,13 @@ const isFiniteNumber = (value: unknown): value is number =>
 const isOneOf = <T extends string>(value: unknown, allowed: readonly string[]): value is T =>
   typeof value === 'string' && allowed.includes(value);
 
+/** A `cidr` claim: 1 to MAX_NETWORKS canonical networks (an empty list would refuse every address). */
+const isNetworkList = (value: unknown): value is string[] =>
+  Array.isArray(value) &&
+  value.length > 0 &&
+  value.length <= MAX_NETWORKS &&
+  value.every((entry) => typeof entry === 'string' && entry.length <= 64 && isCanonicalNetwork(entry));
+
 /**
  * Strict post-jose check of a claims set whose signature, `iss`, `aud`, `typ` and times jose has
  * already verified. Returns a fresh plain object holding only the contract claims, so extra or
@@ -201,6 +215,7 @@ export function parseBaseTokenClaims(
     gen,
     scope,
     cnf,
+    cidr,
   } = payload;
 
   // jose accepts an array `aud` that merely contains the expected value; the contract is one base.
@@ -221,7 +236,8 @@ export function parseBaseTokenClaims(
     aud === BASE_AUDIENCE_PREFIX + base_uuid &&
     isOneOf<BasePermission>(permission, PERMISSIONS) &&
     (gen === undefined || (Number.isSafeInteger(gen) && (gen as number) >= 0)) &&
-    (scope === undefined || (typeof scope === 'string' && scope.length <= MAX_SCOPE_LENGTH));
+    (scope === undefined || (typeof scope === 'string' && scope.length <= MAX_SCOPE_LENGTH)) &&
+    (cidr === undefined || isNetworkList(cidr));
   if (!valid) throw new BaseTokenError('token_claims_invalid');
   const scopes = scp === undefined ? undefined : parseScopes(scp);
   if (scp !== undefined && scopes === undefined) throw new BaseTokenError('token_claims_invalid');
@@ -244,5 +260,6 @@ export function parseBaseTokenClaims(
     ...(gen !== undefined && { gen: gen as number }),
     ...(scope !== undefined && { scope: scope as string }),
     ...(confirmation && { cnf: confirmation }),
+    ...(cidr !== undefined && { cidr: Object.freeze([...(cidr as string[])]) }),
   });
 }

@@ -28,6 +28,7 @@
  * | `dpop_proof_stale` | the proof's `iat` is older than the proof lifetime, or in the future (beyond clock tolerance) |
  * | `dpop_ath_mismatch` | `ath` is not the hash of the token it came with |
  * | `dpop_proof_replayed` | the proof's `jti` was seen before (per process), or the proof is older than the replay cache can vouch for |
+ * | `token_address_not_allowed` | the token carries `cidr` (an allowlisted API-Token) and the client address the service passed (`clientAddress`) is in none of them, or none was passed |
  *
  * @example
  * ```ts
@@ -56,7 +57,8 @@ export type BaseTokenErrorCode =
   | 'dpop_url_mismatch'
   | 'dpop_proof_stale'
   | 'dpop_ath_mismatch'
-  | 'dpop_proof_replayed';
+  | 'dpop_proof_replayed'
+  | 'token_address_not_allowed';
 
 // Fixed texts: messages never echo the token or anything else taken from the request.
 const MESSAGES: Record<BaseTokenErrorCode, string> = {
@@ -82,6 +84,7 @@ const MESSAGES: Record<BaseTokenErrorCode, string> = {
   dpop_proof_stale: 'The DPoP proof is not fresh.',
   dpop_ath_mismatch: 'The DPoP proof is for another token.',
   dpop_proof_replayed: 'The DPoP proof was already used.',
+  token_address_not_allowed: 'The token may not be used from this client address.',
 };
 
 /**

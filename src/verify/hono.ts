@@ -55,6 +55,12 @@ export interface BaseTokenAuthOptions {
    */
   protectedResource?: ProtectedResourceOptions;
   /**
+   * The client's IP address, for tokens bound to networks (`cidr`); see `VerifyOptions.clientAddress`.
+   * Without it such tokens are refused. Behind a proxy, read it from what your proxy sets (e.g.
+   * `c.req.header('cf-connecting-ip')` on Cloudflare), never from a header the client can send itself.
+   */
+  clientAddress?: (c: Context) => string | undefined;
+  /**
    * DPoP-bound tokens (RFC 9449). `Authorization: DPoP <token>` with a `DPoP` proof header is accepted
    * with or without this option; setting it advertises DPoP in the challenge of a request without
    * credentials, and `url` gives the URL the proof's `htu` must name. Behind a proxy or load balancer
@@ -194,7 +200,14 @@ export function baseTokenAuth(verifier: BaseTokenVerifier, options: BaseTokenAut
         ? undefined
         : { proof: c.req.header('DPoP'), method: c.req.method, url: options.dpop?.url?.(c) ?? c.req.url };
     try {
-      c.set('baseToken', await verifier.verify(token, { baseUuid: options.baseUuid?.(c), dpop }));
+      c.set(
+        'baseToken',
+        await verifier.verify(token, {
+          baseUuid: options.baseUuid?.(c),
+          clientAddress: options.clientAddress?.(c),
+          dpop,
+        }),
+      );
     } catch (error) {
       if (!(error instanceof BaseTokenError)) throw error;
       const body = errorBody(error.code, error.message);

@@ -8,6 +8,7 @@ import {
   verifyDpopProof,
   type DpopAlgorithm,
 } from './dpop.js';
+import { networksContain } from './networks.js';
 import { createKeySource, type KeySourceOptions } from './key-source.js';
 import { mapJoseError } from './map-error.js';
 import { MAX_TOKEN_LENGTH, precheckToken } from './precheck.js';
@@ -161,6 +162,13 @@ export interface VerifyOptions {
    * token is refused (`dpop_binding_required`): a bound token sent as `Bearer` is worth nothing.
    */
   dpop?: DpopRequest;
+  /**
+   * The client's IP address, for tokens that carry `cidr` (from an API-Token with `allowed_networks`):
+   * such a token is refused (`token_address_not_allowed`) unless it lies in one of them, and refused
+   * when this is not given (fail closed). Behind a proxy, pass the address the proxy saw (e.g. from a
+   * header only your proxy sets), never a client-supplied `X-Forwarded-For` taken at face value.
+   */
+  clientAddress?: string;
 }
 
 /**
@@ -189,6 +197,16 @@ const DEFAULT_LIFETIME_SECONDS = 259_200;
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 /** RFC 9068 access-token claims plus `iat`; jose requires none of them by default. */
 const REQUIRED_CLAIMS = ['exp', 'iat', 'jti', 'sub', 'client_id'];
+
+/**
+ * A token bound to networks (`cidr`) is only good from an address inside them; without an address it
+ * is refused. Checked on every call, cache hits included: the cache remembers the signature, not the caller.
+ */
+function checkClientAddress(claims: BaseTokenClaims, clientAddress: string | undefined): void {
+  if (claims.cidr === undefined) return;
+  if (typeof clientAddress !== 'string' || !networksContain(claims.cidr, clientAddress))
+    throw new BaseTokenError('token_address_not_allowed');
+}
 
 function checkSeconds(name: string, value: number, min: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
@@ -337,6 +355,7 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
       const jti = unverifiedJti(token);
       const cached = jti === undefined ? undefined : cache.get(jti, token, nowMs);
       if (cached && audience.includes(cached.aud)) {
+        checkClientAddress(cached, opts?.clientAddress);
         revocations?.check(cached);
         await checkBinding(token, cached, opts?.dpop, now);
         return cached;
@@ -361,6 +380,7 @@ export function createBaseTokenVerifier(options: BaseTokenVerifierOptions): Base
       throw mapJoseError(error);
     }
     const claims = parseBaseTokenClaims(verified.payload, audience);
+    checkClientAddress(claims, opts?.clientAddress);
     // Usable until the token would fail verification on time grounds: exp, or iat beyond the max age.
     cache?.set(
       token,

@@ -133,6 +133,42 @@ describe('the tokenladder client commands against a running server', { timeout: 
     ]);
   });
 
+  it('creates an API-Token bound to networks with a repeated --allow-network', () => {
+    const created = cli([
+      'api-tokens',
+      'create',
+      '--base',
+      uuid,
+      '--permission',
+      'r',
+      '--name',
+      'office only',
+      '--allow-network',
+      '203.0.113.0/24',
+      '--allow-network',
+      '2001:DB8::/48',
+      '--json',
+    ]);
+    expect(created.status, created.stderr).toBe(0);
+    const token = JSON.parse(created.stdout);
+    expect(token.allowed_networks).toEqual(['203.0.113.0/24', '2001:db8::/48']);
+    const bad = cli([
+      'api-tokens',
+      'create',
+      '--base',
+      uuid,
+      '--permission',
+      'r',
+      '--name',
+      'x',
+      '--allow-network',
+      '10.0.0.1/8',
+    ]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('host bits are set');
+    expect(cli(['api-tokens', 'delete', token.id]).status).toBe(0);
+  });
+
   it('exchanges an API-Token (from the environment or stdin) or the Account-Token, printing only the JWT', () => {
     const exchanged = cli(['exchange'], { env: { TOKENLADDER_API_TOKEN: secret } });
     expect(exchanged.status).toBe(0);

@@ -166,6 +166,7 @@ describe('bases, members and API-Tokens', () => {
       updated_at: '2026-11-01T12:00:00Z',
       last_used_at: '2026-11-01T12:00:00Z',
       previous_secret: null,
+      allowed_networks: null,
     });
     const memberView = await t.call('GET', `/api/v1/bases/${aliceBase}/api-tokens`, { token: bob.token });
     expect(memberView.body.api_tokens.map((token: { name: string }) => token.name)).toEqual(['bob job']);

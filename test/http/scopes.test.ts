@@ -251,6 +251,7 @@ describe('fine-grained permissions and resource scopes', () => {
       '0006_subject_base_revocations.sql',
       '0007_revocation_generations.sql',
       '0008_one_next_key.sql',
+      '0009_api_token_networks.sql',
     ]);
     const row = raw
       .prepare('SELECT scope_type, base_id, permission, grants, enabled, expires_at FROM api_tokens')

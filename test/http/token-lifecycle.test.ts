@@ -275,6 +275,7 @@ describe('API-Token lifecycle', () => {
       require_expiry: false,
       forbid_all_bases_scope: false,
       service_account_max_permission: 'rw',
+      network_bound_base_token_ttl_seconds: null,
     });
     expect((await t.call('GET', '/api/v1/token-policy', { token: alice.token })).body.max_lifetime_days).toBe(
       30,

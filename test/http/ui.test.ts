@@ -237,6 +237,35 @@ describe('web UI (server side)', () => {
     expect((await t.call('GET', `/api/v1/api-tokens/${id}`, { token: session })).status).toBe(404);
   });
 
+  it('creates a token bound to networks; the token page shows them, a bad entry is a form error', async () => {
+    const { cookie, csrf, session } = await signIn();
+    const created = await form('/ui/bases', { name: 'Inventory', _csrf: csrf }, cookie);
+    const baseUrl = created.headers.get('location')!.split('?')[0]!;
+    const bad = await form(
+      `${baseUrl}/tokens`,
+      { name: 'office', permission: 'r', expires: '30', networks: '10.0.0.1/8', _csrf: csrf },
+      cookie,
+    );
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('host bits are set');
+    const made = await form(
+      `${baseUrl}/tokens`,
+      {
+        name: 'office',
+        permission: 'r',
+        expires: '30',
+        networks: '203.0.113.0/24,\n2001:DB8::/48',
+        _csrf: csrf,
+      },
+      cookie,
+    );
+    expect(made.status).toBe(200);
+    const token = (await t.call('GET', '/api/v1/api-tokens', { token: session })).body.api_tokens[0];
+    expect(token.allowed_networks).toEqual(['203.0.113.0/24', '2001:db8::/48']);
+    const page = await (await t.app.request(`${baseUrl}/tokens/${token.id}`, { headers: { cookie } })).text();
+    expect(page).toContain('203.0.113.0/24, 2001:db8::/48');
+  });
+
   it("creates a token with custom scopes through the API's schema; the token page lists them", async () => {
     const { cookie, csrf, session } = await signIn();
     const baseUrl = (await form('/ui/bases', { name: 'Inventory', _csrf: csrf }, cookie)).headers

@@ -42,6 +42,7 @@ describe('migrations and schema.sql', () => {
       '0006_subject_base_revocations.sql',
       '0007_revocation_generations.sql',
       '0008_one_next_key.sql',
+      '0009_api_token_networks.sql',
     ]);
     expect(migrateSqlite(raw, readMigrations())).toEqual([]);
     const rows = raw.prepare('SELECT id, name, applied_at FROM d1_migrations').all();
@@ -54,6 +55,7 @@ describe('migrations and schema.sql', () => {
       { id: 6, name: '0006_subject_base_revocations.sql', applied_at: expect.any(String) },
       { id: 7, name: '0007_revocation_generations.sql', applied_at: expect.any(String) },
       { id: 8, name: '0008_one_next_key.sql', applied_at: expect.any(String) },
+      { id: 9, name: '0009_api_token_networks.sql', applied_at: expect.any(String) },
     ]);
   });
 

@@ -28,6 +28,7 @@ function seatableShape(code: ErrorCode, message: string): { status: ContentfulSt
     case 'invalid_credentials':
       return { status: 400, body: { non_field_errors: ['Unable to login with provided credentials.'] } };
     case 'insufficient_permission':
+    case 'address_not_allowed':
       return { status: 403, body: { error_msg: 'Permission denied.' } };
     case 'not_found':
       return { status: 404, body: { error_msg: `${message}.` } };

@@ -25,6 +25,8 @@ export interface TokenFormValues {
   name?: string;
   permission?: string;
   expires?: string;
+  /** Client networks, one per line or comma-separated (empty: any address). */
+  networks?: string;
   /** Custom permissions: a level per category but records (`scope_<category>` fields)… */
   scopes?: Partial<Record<string, string>>;
   /** …and the record operations (`records` checkboxes). */
@@ -224,6 +226,22 @@ const CreateTokenForm: FC<{ viewer: Viewer; base: BaseInfo; values: TokenFormVal
             />
             <p class="hint" id="token-name-hint">
               Say what uses it, e.g. “nightly-report”.
+            </p>
+          </div>
+          <div class="field">
+            <label for="token-networks">Only from networks</label>
+            <textarea
+              id="token-networks"
+              name="networks"
+              rows={2}
+              maxlength={1500}
+              aria-describedby="token-networks-hint"
+            >
+              {values.networks ?? ''}
+            </textarea>
+            <p class="hint" id="token-networks-hint">
+              Optional: IPv4/IPv6 networks or addresses, e.g. “203.0.113.0/24, 2001:db8::/48”. Empty: any
+              address.
             </p>
           </div>
           <div class="field">

@@ -63,6 +63,8 @@ export const TokenPage: FC<{
           <dd>
             {token.expired ? <span class="badge badge-danger">expired</span> : <Time at={token.expiresAt} />}
           </dd>
+          <dt>Networks</dt>
+          <dd>{token.allowedNetworks ? token.allowedNetworks.join(', ') : 'any address'}</dd>
           <dt>Active</dt>
           <dd>
             <ActiveSwitch viewer={viewer} base={base} token={token} back="token" />
