@@ -112,6 +112,14 @@ export interface RevocationStreamConfig {
 /** The stream's heartbeat: the verifier treats 35 s without a byte as a dead stream. */
 export const REVOCATION_STREAM_HEARTBEAT_MS = 15_000;
 
+/** A comma-separated list, entries trimmed, empty ones dropped. */
+const commaList = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== ''),
+);
+
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** Every environment variable tokenladder reads, on Node and on Workers. */
@@ -195,14 +203,7 @@ export const envSchema = z.object({
     .optional(),
   TOKENLADDER_IPV6_PREFIX_LENGTH: z.coerce.number().int().min(32).max(128).default(64),
   TOKENLADDER_USE_API_GATEWAY: z.enum(['true', 'false', '1', '0']).default('false'),
-  TOKENLADDER_CORS_ORIGINS: z
-    .string()
-    .transform((text) =>
-      text
-        .split(',')
-        .map((part) => part.trim())
-        .filter((part) => part !== ''),
-    )
+  TOKENLADDER_CORS_ORIGINS: commaList
     .superRefine((origins, ctx) => {
       if (origins.includes('*') && origins.length > 1)
         ctx.addIssue({ code: 'custom', message: '`*` must be the only entry' });
@@ -221,14 +222,7 @@ export const envSchema = z.object({
         'must be an http(s) URL with {base_uuid} once and no query or fragment, like https://bases.example.com/bases/{base_uuid}',
     })
     .optional(),
-  TOKENLADDER_INTROSPECTION_CLIENTS: z
-    .string()
-    .transform((text) =>
-      text
-        .split(',')
-        .map((part) => part.trim())
-        .filter((part) => part !== ''),
-    )
+  TOKENLADDER_INTROSPECTION_CLIENTS: commaList
     .superRefine((entries, ctx) => {
       const ids = new Set<string>();
       for (const entry of entries) {

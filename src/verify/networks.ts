@@ -25,17 +25,17 @@ interface Parsed {
   words: number[];
 }
 
-/** Dotted-quad IPv4 (decimal 0-255 without leading zeros) as two 16-bit words, else null. */
-function ipv4Words(text: string): number[] | null {
+/** Dotted-quad IPv4 (decimal 0-255; leading zeros only when allowed) as two 16-bit words, else null. */
+function ipv4Words(text: string, leadingZeros = false): number[] | null {
   const parts = text.split('.');
-  if (parts.length !== 4 || !parts.every((part) => /^(0|[1-9]\d{0,2})$/.test(part) && Number(part) <= 255))
-    return null;
+  const decimal = leadingZeros ? /^\d{1,3}$/ : /^(0|[1-9]\d{0,2})$/;
+  if (parts.length !== 4 || !parts.every((part) => decimal.test(part) && Number(part) <= 255)) return null;
   const [a, b, c, d] = parts.map(Number) as [number, number, number, number];
   return [(a << 8) | b, (c << 8) | d];
 }
 
 /** An IPv6 address (RFC 4291 text forms, an embedded IPv4 tail allowed) as eight 16-bit words, else null. */
-function ipv6Words(text: string): number[] | null {
+function ipv6Words(text: string, leadingZeros = false): number[] | null {
   if (!text.includes(':')) return null;
   const halves = text.split('::');
   if (halves.length > 2) return null;
@@ -45,7 +45,7 @@ function ipv6Words(text: string): number[] | null {
     const words: number[] = [];
     for (const [index, part] of parts.entries()) {
       if (index === parts.length - 1 && part.includes('.')) {
-        const v4 = ipv4Words(part);
+        const v4 = ipv4Words(part, leadingZeros);
         if (!v4) return null;
         words.push(...v4);
       } else if (/^[0-9a-f]{1,4}$/.test(part)) words.push(Number.parseInt(part, 16));
@@ -64,18 +64,30 @@ function ipv6Words(text: string): number[] | null {
 const isMapped = (words: readonly number[]) =>
   words.length === 8 && words.slice(0, 5).every((word) => word === 0) && words[5] === 0xffff;
 
-/** An address as words; IPv4-mapped IPv6 as its IPv4 address. Brackets and a zone are allowed. */
-function parseAddress(input: string): Parsed | null {
+/**
+ * An address as 16-bit words: 2 for IPv4, 8 for IPv6; IPv4-mapped IPv6 as its IPv4 address. Case,
+ * brackets and a zone are allowed; `leadingZeros` also reads `010.0.0.1` as `10.0.0.1` (the throttle's
+ * address key does; networks refuse them). Null for anything that is no address.
+ *
+ * @example
+ * addressWords('::ffff:192.0.2.1') // [0xc000, 0x0201]
+ */
+export function addressWords(input: string, options: { leadingZeros?: boolean } = {}): number[] | null {
   const text = input
     .trim()
     .toLowerCase()
     .replace(/^\[(.*)\]$/, '$1')
     .replace(/%.*$/, '');
-  const v4 = ipv4Words(text);
-  if (v4) return { words: v4 };
-  const v6 = ipv6Words(text);
+  const v4 = ipv4Words(text, options.leadingZeros);
+  if (v4) return v4;
+  const v6 = ipv6Words(text, options.leadingZeros);
   if (!v6) return null;
-  return isMapped(v6) ? { words: v6.slice(6) } : { words: v6 };
+  return isMapped(v6) ? v6.slice(6) : v6;
+}
+
+function parseAddress(input: string): Parsed | null {
+  const words = addressWords(input);
+  return words ? { words } : null;
 }
 
 /** RFC 5952 text: the longest run of two or more zero words becomes `::`. */
@@ -91,7 +103,13 @@ function compress(words: readonly number[]): string {
   return `${hex.slice(0, best.start).join(':')}::${hex.slice(best.start + best.length).join(':')}`;
 }
 
-const textOf = (words: readonly number[]) =>
+/**
+ * Words as text: dotted-quad IPv4, RFC 5952 IPv6.
+ *
+ * @example
+ * addressText([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]) // '2001:db8::1'
+ */
+export const addressText = (words: readonly number[]) =>
   words.length === 2
     ? [words[0]! >> 8, words[0]! & 255, words[1]! >> 8, words[1]! & 255].join('.')
     : compress(words);
@@ -116,9 +134,9 @@ function samePrefix(a: readonly number[], b: readonly number[], bits: number): b
  */
 export function canonicalNetwork(entry: string): { network: string } | { error: string } {
   const slash = entry.indexOf('/');
-  const addressText = slash === -1 ? entry : entry.slice(0, slash);
+  const addressPart = slash === -1 ? entry : entry.slice(0, slash);
   const lengthText = slash === -1 ? undefined : entry.slice(slash + 1);
-  const text = addressText.trim().toLowerCase();
+  const text = addressPart.trim().toLowerCase();
   const v4 = ipv4Words(text);
   const v6 = v4 ? null : ipv6Words(text);
   if (!v4 && !v6) return { error: 'not an IPv4 or IPv6 address' };
@@ -139,8 +157,8 @@ export function canonicalNetwork(entry: string): { network: string } | { error: 
     return take === 0 ? 0 : word & ((0xffff << (16 - take)) & 0xffff);
   });
   if (network.some((word, index) => word !== words[index]))
-    return { error: `host bits are set (${textOf(network)}/${bits} is the network)` };
-  return { network: `${textOf(network)}/${bits}` };
+    return { error: `host bits are set (${addressText(network)}/${bits} is the network)` };
+  return { network: `${addressText(network)}/${bits}` };
 }
 
 /** Whether `entry` is a network in canonical form (what a `cidr` claim must hold). */
